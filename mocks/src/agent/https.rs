@@ -1,0 +1,112 @@
+//! The agent's HTTPS client: one TLS connection per request, dialled through the environment's
+//! network so that every byte is on the record.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio_rustls::TlsConnector;
+
+use crate::world::net::{NetError, Network};
+
+/// The largest answer the agent reads from the cloud.
+const RESPONSE_LIMIT: usize = 1024 * 1024;
+
+/// An HTTPS exchange that did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpsError {
+    /// The URL is not `https://host/...`.
+    #[error("not an https URL: {0}")]
+    NotHttps(String),
+    /// The destination could not be reached.
+    #[error(transparent)]
+    Network(#[from] NetError),
+    /// The TLS handshake failed (certificate, version, suites).
+    #[error("TLS handshake with {host} failed: {source}")]
+    Tls { host: String, source: std::io::Error },
+    /// The HTTP exchange failed after the handshake.
+    #[error("HTTP exchange with {host} failed: {reason}")]
+    Http { host: String, reason: String },
+}
+
+/// A JSON answer from the cloud.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+}
+
+#[derive(Clone)]
+pub(crate) struct Https {
+    network: Network,
+    tls: TlsConnector,
+}
+
+impl std::fmt::Debug for Https {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Https").finish_non_exhaustive()
+    }
+}
+
+impl Https {
+    pub fn new(network: Network, tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            network,
+            tls: TlsConnector::from(tls),
+        }
+    }
+
+    /// POSTs `body` as JSON to `url` and reads the JSON answer (`null` when it is not JSON).
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<Answer, HttpsError> {
+        let uri: Uri = url.parse().map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
+        let (Some("https"), Some(host)) = (uri.scheme_str(), uri.host()) else {
+            return Err(HttpsError::NotHttps(url.to_owned()));
+        };
+        let host = host.to_owned();
+        let port = uri.port_u16().unwrap_or(443);
+        let tls_error = |source| HttpsError::Tls {
+            host: host.clone(),
+            source,
+        };
+        let http_error = |reason: String| HttpsError::Http {
+            host: host.clone(),
+            reason,
+        };
+
+        let socket = self.network.dial(&host, port).await?;
+        let name = ServerName::try_from(host.clone())
+            .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+        let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| http_error(e.to_string()))?;
+        tokio::spawn(connection);
+
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let request = Request::post(path)
+            .header(header::HOST, host.as_str())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::USER_AGENT, "DataMiner-CloudGateway/conform")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| http_error(e.to_string()))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| http_error(e.to_string()))?;
+        let status = response.status();
+        let bytes = Limited::new(response.into_body(), RESPONSE_LIMIT)
+            .collect()
+            .await
+            .map_err(|e| http_error(e.to_string()))?
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        Ok(Answer { status, body })
+    }
+}

@@ -1,0 +1,163 @@
+//! The Cloud Gateway on the DMS side. It never listens on a socket: it starts disabled, runs the
+//! connect flow when an Administrator enables it, holds one outbound WSS tunnel, keeps it alive
+//! and tears everything down on disconnect. Every byte it sends leaves through the
+//! environment's `Network`, so the environment sees all of it.
+
+mod actor;
+mod credentials;
+mod https;
+mod tls;
+mod tunnel;
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::dma::Permission;
+use crate::world::net::{NetError, Network};
+use crate::world::{Clock, FaultSet, Lifetime};
+
+pub use credentials::{CredentialStore, Credentials};
+pub use https::HttpsError;
+pub use tls::client_config;
+pub use tunnel::TunnelError;
+
+/// The DMS user on whose behalf the agent is asked to act, with the DMS permissions they hold.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: String,
+    pub permissions: Vec<Permission>,
+}
+
+impl Caller {
+    fn may(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+/// What the Administrator needs to approve this DMS in the cloud.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Pairing {
+    pub user_code: String,
+    pub verification_uri: String,
+}
+
+/// The agent's own account of its state: for the DMS's user interface, never for a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Reported {
+    Disabled,
+    Pairing,
+    Connected,
+}
+
+/// Why the agent refused or failed a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The caller lacks the DMS permission the action needs.
+    #[error("{user} lacks the DMS permission \"{permission}\"")]
+    PermissionDenied { user: String, permission: Permission },
+    /// Enable was asked while a connection is already up or being set up.
+    #[error("the DMS is already connected to dataminer.services")]
+    AlreadyConnected,
+    /// A configured cloud URL is not HTTPS/WSS: the agent will not speak plaintext.
+    #[error("refusing a non-TLS cloud URL: {0}")]
+    PlaintextUrl(String),
+    /// The cloud could not be reached.
+    #[error(transparent)]
+    Network(#[from] NetError),
+    /// An HTTPS exchange with the cloud failed.
+    #[error(transparent)]
+    Https(#[from] HttpsError),
+    /// The cloud answered, but not with what the flow expects.
+    #[error("dataminer.services refused: {0}")]
+    Cloud(String),
+    /// The agent has stopped with its environment.
+    #[error("the agent has stopped")]
+    Stopped,
+}
+
+/// The cloud URLs the agent is configured with, as published (no ports).
+#[derive(Debug, Clone)]
+pub struct CloudUrls {
+    pub connection: String,
+    pub tunnel: String,
+}
+
+/// What the agent needs to start.
+#[derive(Debug)]
+pub struct AgentSetup {
+    pub dms_id: String,
+    pub urls: CloudUrls,
+    pub clock: Clock,
+    pub faults: FaultSet,
+    pub network: Network,
+    pub tls: Arc<rustls::ClientConfig>,
+    pub store: CredentialStore,
+}
+
+enum Command {
+    Enable(Caller, oneshot::Sender<Result<Pairing, AgentError>>),
+    Disconnect(Caller, oneshot::Sender<Result<(), AgentError>>),
+    Report(oneshot::Sender<Reported>),
+    Settle(oneshot::Sender<()>),
+}
+
+/// A handle on the running agent.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    commands: mpsc::Sender<Command>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Enable(..) => "Enable",
+            Command::Disconnect(..) => "Disconnect",
+            Command::Report(_) => "Report",
+            Command::Settle(_) => "Settle",
+        })
+    }
+}
+
+impl Agent {
+    /// Starts the agent, disabled. Refuses plaintext cloud URLs before anything is sent.
+    pub fn start(setup: AgentSetup, lifetime: &Lifetime) -> Result<Self, AgentError> {
+        for url in [&setup.urls.connection, &setup.urls.tunnel] {
+            if !(url.starts_with("https://") || url.starts_with("wss://")) {
+                return Err(AgentError::PlaintextUrl(url.clone()));
+            }
+        }
+        let (commands, inbox) = mpsc::channel(16);
+        lifetime.spawn(actor::run(setup, inbox, lifetime.clone()));
+        Ok(Self { commands })
+    }
+
+    /// An Administrator asks the DMS to connect: starts the connect flow.
+    pub async fn enable(&self, caller: Caller) -> Result<Pairing, AgentError> {
+        self.ask(|reply| Command::Enable(caller, reply)).await?
+    }
+
+    /// A user asks the DMS to disconnect from the cloud.
+    pub async fn disconnect(&self, caller: Caller) -> Result<(), AgentError> {
+        self.ask(|reply| Command::Disconnect(caller, reply)).await?
+    }
+
+    pub async fn reported(&self) -> Result<Reported, AgentError> {
+        self.ask(Command::Report).await
+    }
+
+    /// Returns once the agent has acted on every command sent and every clock advance made
+    /// before this call: a synchronisation point, not a claim about its state.
+    pub async fn settle(&self) {
+        let _ = self.ask(Command::Settle).await;
+    }
+
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, AgentError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| AgentError::Stopped)?;
+        answer.await.map_err(|_| AgentError::Stopped)
+    }
+}

@@ -1,0 +1,162 @@
+//! dataminer.services: account login, the connect flow (RFC 8628 device authorization), the
+//! tokens it issues and revokes, the WSS tunnel endpoint the agent dials, and share management.
+//! Each published name is its own TLS 1.2 listener.
+
+mod accounts;
+mod connection;
+mod device_flow;
+mod requests;
+mod sharing;
+mod tokens;
+mod tunnel;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::world::net::{self, Traffic};
+use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
+
+pub use accounts::Account;
+pub use requests::{CloudRequest, RequestLog};
+pub use tokens::{CLOCK_SKEW, Claims, TOKEN_LIFETIME, TokenError};
+pub use tunnel::{TunnelEvent, TunnelRecord, Tunnels};
+
+/// The published names of dataminer.services that this mock serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    Connection,
+    Sharing,
+    Tunnel,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 3] = [Endpoint::Connection, Endpoint::Sharing, Endpoint::Tunnel];
+
+    pub fn host(self) -> &'static str {
+        match self {
+            Endpoint::Connection => "connection.dataminer.services",
+            Endpoint::Sharing => "sharing.dataminer.services",
+            Endpoint::Tunnel => "tunnel.dataminer.services",
+        }
+    }
+
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Endpoint::Tunnel => "wss",
+            Endpoint::Connection | Endpoint::Sharing => "https",
+        }
+    }
+
+    /// The URL the agent is configured with: no port, as published.
+    pub fn published_url(self) -> String {
+        format!("{}://{}/", self.scheme(), self.host())
+    }
+}
+
+/// Everything the cloud keeps, shared by its three listeners.
+#[derive(Debug)]
+pub(crate) struct CloudState {
+    pub clock: Clock,
+    pub accounts: accounts::Accounts,
+    pub devices: device_flow::DeviceFlows,
+    pub tokens: tokens::TokenService,
+    pub tunnels: Tunnels,
+    pub requests: RequestLog,
+}
+
+/// A running mock of dataminer.services.
+#[derive(Debug, Clone)]
+pub struct Cloud {
+    state: Arc<CloudState>,
+    ingress: Traffic,
+    addrs: Vec<(Endpoint, SocketAddr)>,
+}
+
+/// What the cloud needs to start.
+#[derive(Debug)]
+pub struct CloudSetup<'a> {
+    pub clock: Clock,
+    pub pki: &'a Pki,
+    pub accounts: Vec<Account>,
+    pub lifetime: &'a Lifetime,
+}
+
+impl Cloud {
+    pub async fn start(setup: CloudSetup<'_>) -> Result<Self, CloudError> {
+        let state = Arc::new(CloudState {
+            tokens: tokens::TokenService::new(setup.clock.clone(), setup.faults),
+            accounts: accounts::Accounts::new(setup.accounts),
+            devices: device_flow::DeviceFlows::default(),
+            tunnels: Tunnels::default(),
+            requests: RequestLog::default(),
+            clock: setup.clock,
+        });
+        let ingress = Traffic::new();
+        let mut addrs = Vec::new();
+        for endpoint in Endpoint::ALL {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            addrs.push((endpoint, listener.local_addr()?));
+            let leaf = setup.pki.leaf(&[endpoint.host()])?;
+            let mut tls = leaf.server_config()?;
+            let name = endpoint.host();
+            match endpoint {
+                Endpoint::Tunnel => {
+                    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+                    let state = state.clone();
+                    net::serve_tls(listener, Arc::new(tls), name, ingress.clone(), setup.lifetime, move |s| {
+                        tunnel::serve(state.clone(), s)
+                    });
+                }
+                Endpoint::Connection | Endpoint::Sharing => {
+                    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+                    let router = match endpoint {
+                        Endpoint::Connection => connection::router(state.clone()),
+                        _ => sharing::router(state.clone()),
+                    };
+                    let router = requests::recorded(router, state.clone(), name);
+                    net::serve_https(listener, Arc::new(tls), name, ingress.clone(), setup.lifetime, router);
+                }
+            }
+        }
+        Ok(Self {
+            state,
+            ingress,
+            addrs,
+        })
+    }
+
+    pub fn addr(&self, endpoint: Endpoint) -> SocketAddr {
+        self.addrs
+            .iter()
+            .find(|(e, _)| *e == endpoint)
+            .map(|(_, a)| *a)
+            .unwrap_or_else(|| unreachable!("every endpoint is bound at start"))
+    }
+
+    /// Every connection and byte the cloud's listeners accepted, per published name.
+    pub fn ingress(&self) -> &Traffic {
+        &self.ingress
+    }
+
+    /// Every HTTP request (and WebSocket upgrade) the cloud received.
+    pub fn requests(&self) -> &RequestLog {
+        &self.state.requests
+    }
+
+    pub fn tunnels(&self) -> &Tunnels {
+        &self.state.tunnels
+    }
+}
+
+/// The cloud could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    /// A listener could not be bound on loopback.
+    #[error("cannot bind a cloud listener: {0}")]
+    Bind(#[from] std::io::Error),
+    /// Certificates for the published names could not be made.
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+}

@@ -1,0 +1,238 @@
+//! One complete simulated deployment, started with one call and stopped with another: the cloud
+//! on its published names, the agent, the WAF and the DMA, wired over loopback.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use fixtures::{DmaData, FixtureError};
+use tokio::net::TcpListener;
+
+use crate::agent::{self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore};
+use crate::cloud::{Account, Cloud, CloudError, CloudSetup, Endpoint};
+use crate::dma::{Dma, DmaSetup, Role, User};
+use crate::waf::Waf;
+use crate::world::net::{Network, Resolver, Traffic};
+use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, random_token};
+
+/// The environment could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Fixture(#[from] FixtureError),
+    /// A DMS-side listener could not be bound on loopback.
+    #[error("cannot bind a loopback listener: {0}")]
+    Bind(#[from] std::io::Error),
+}
+
+/// Who can log in where. Passwords are made fresh for every environment.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    pub dms_id: String,
+    pub dms_name: String,
+    pub dms_admin: User,
+    pub dms_operator: User,
+    pub cloud_admin: Account,
+}
+
+/// A running simulated deployment. Dropping it stops every component.
+#[derive(Debug)]
+pub struct Environment {
+    clock: Clock,
+    faults: FaultSet,
+    pki: Pki,
+    lifetime: Lifetime,
+    network: Network,
+    cloud: Cloud,
+    agent: Agent,
+    dma: Dma,
+    waf: Waf,
+    store: CredentialStore,
+    accounts: Accounts,
+}
+
+impl Environment {
+    pub async fn start(faults: FaultSet) -> Result<Self, EnvError> {
+        // One crypto provider for the whole process; a second install attempt is harmless.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let clock = Clock::from_wall_clock();
+        let pki = Pki::generate()?;
+        let lifetime = Lifetime::new();
+        let accounts = Accounts::generate();
+
+        let cloud = Cloud::start(CloudSetup {
+            clock: clock.clone(),
+            faults: faults.clone(),
+            pki: &pki,
+            accounts: vec![accounts.cloud_admin.clone()],
+            lifetime: &lifetime,
+        })
+        .await?;
+        let mut resolver = Resolver::new(clock.clone());
+        for endpoint in Endpoint::ALL {
+            resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
+        }
+        let network = Network::new(resolver, Traffic::new());
+
+        let dma_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let waf_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let store = CredentialStore::default();
+        let agent = Agent::start(
+            AgentSetup {
+                dms_id: accounts.dms_id.clone(),
+                urls: CloudUrls {
+                    connection: Endpoint::Connection.published_url(),
+                    tunnel: Endpoint::Tunnel.published_url(),
+                },
+                clock: clock.clone(),
+                faults: faults.clone(),
+                network: network.clone(),
+                tls: agent::client_config(pki.roots()?),
+                store: store.clone(),
+            },
+            &lifetime,
+        )?;
+        let waf = Waf::start(waf_listener, dma_listener.local_addr()?, clock.clone(), &lifetime)?;
+        let dma = Dma::start(
+            dma_listener,
+            DmaSetup {
+                data: DmaData::load()?,
+                users: vec![accounts.dms_admin.clone(), accounts.dms_operator.clone()],
+                agent: agent.clone(),
+                clock: clock.clone(),
+            },
+            &lifetime,
+        )?;
+        let environment = Self {
+            clock,
+            faults,
+            pki,
+            lifetime,
+            network,
+            cloud,
+            agent,
+            dma,
+            waf,
+            store,
+            accounts,
+        };
+        environment.settle().await;
+        Ok(environment)
+    }
+
+    /// Stops every component and waits until all of them have ended.
+    pub async fn stop(self) {
+        self.lifetime.stop().await;
+    }
+
+    /// Moves the shared clock forward and waits until the agent has acted on it.
+    pub async fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.settle().await;
+    }
+
+    /// Waits until the agent has handled everything sent to it so far.
+    pub async fn settle(&self) {
+        self.agent.settle().await;
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn faults(&self) -> &FaultSet {
+        &self.faults
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn cloud(&self) -> &Cloud {
+        &self.cloud
+    }
+
+    pub fn waf(&self) -> &Waf {
+        &self.waf
+    }
+
+    pub fn dma(&self) -> &Dma {
+        &self.dma
+    }
+
+    /// Everything the DMS side sent out, per destination name, counted on its sockets.
+    pub fn dms_egress(&self) -> &Traffic {
+        self.network.egress()
+    }
+
+    pub fn resolver(&self) -> &Resolver {
+        self.network.resolver()
+    }
+
+    /// The DMS's credential file.
+    pub fn dms_credentials(&self) -> &CredentialStore {
+        &self.store
+    }
+
+    pub fn ca_pem(&self) -> String {
+        self.pki.ca_pem()
+    }
+
+    pub fn ca_der(&self) -> rustls::pki_types::CertificateDer<'static> {
+        self.pki.ca_der()
+    }
+
+    /// A cloud endpoint as a URL a tool on this machine can use: published name, loopback port.
+    pub fn cloud_url(&self, endpoint: Endpoint) -> String {
+        format!(
+            "{}://{}:{}/",
+            endpoint.scheme(),
+            endpoint.host(),
+            self.cloud.addr(endpoint).port()
+        )
+    }
+
+    /// Published names and the loopback addresses behind them, for `--resolve`-style overrides.
+    pub fn published(&self) -> Vec<(&'static str, SocketAddr)> {
+        Endpoint::ALL
+            .iter()
+            .map(|e| (e.host(), self.cloud.addr(*e)))
+            .collect()
+    }
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        self.lifetime.cancel();
+    }
+}
+
+impl Accounts {
+    fn generate() -> Self {
+        let dms_id = format!("dms-{}", random_token(4));
+        Self {
+            dms_name: "DMS-Brussels".to_owned(),
+            dms_admin: User {
+                login: "admin".to_owned(),
+                password: random_token(12),
+                role: Role::Administrator,
+            },
+            dms_operator: User {
+                login: "operator".to_owned(),
+                password: random_token(12),
+                role: Role::Operator,
+            },
+            cloud_admin: Account {
+                email: "admin@customer.example".to_owned(),
+                password: random_token(12),
+                organization: "Customer Org".to_owned(),
+            },
+            dms_id,
+        }
+    }
+}

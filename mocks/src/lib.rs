@@ -1,0 +1,14 @@
+//! The simulated systems of a dataminer.services deployment, each a real server on loopback:
+//! the cloud, the agent (the DMS's Cloud Gateway), the WAF and the DataMiner API, plus the world
+//! they share (clock, PKI, network, fault switches). `Environment` wires them together.
+//!
+//! A request's path is the folder tree: cloud → agent (over its tunnel) → waf → dma.
+
+pub mod agent;
+pub mod cloud;
+pub mod dma;
+mod env;
+pub mod waf;
+pub mod world;
+
+pub use env::{Accounts, EnvError, Environment};

@@ -1,0 +1,118 @@
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+/// Declares every fault switch once: its variant, its stable name and what it breaks.
+macro_rules! faults {
+    ($($variant:ident = $name:literal: $breaks:literal,)+) => {
+        /// A named fault switch: each breaks exactly one requirement in one component, so a
+        /// scenario can prove it is not vacuous by failing under it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Fault {
+            $(#[doc = $breaks] $variant,)+
+        }
+
+        impl Fault {
+            pub const ALL: &[Fault] = &[$(Fault::$variant,)+];
+
+            /// The stable name used on the command line and in reports.
+            pub fn name(self) -> &'static str {
+                match self { $(Fault::$variant => $name,)+ }
+            }
+
+            /// What the component does wrong while the switch is on.
+            pub fn breaks(self) -> &'static str {
+                match self { $(Fault::$variant => $breaks,)+ }
+            }
+        }
+    };
+}
+
+faults! {
+    AgentConnectBeforeOptin = "agent.connect-before-optin":
+        "the agent starts the connect flow on its own at start-up, before any Administrator enables it",
+    AgentNonAdminCanEnable = "agent.non-admin-can-enable":
+        "the agent accepts an enable request from a user without the \"Connect to cloud\" permission",
+    AgentDisconnectKeepsTunnel = "agent.disconnect-keeps-tunnel":
+        "a disconnect only flips the agent's state: it keeps its token and its tunnel",
+    CloudNoRevokeOnDisconnect = "cloud.no-revoke-on-disconnect":
+        "the cloud acknowledges a revocation but keeps the token valid",
+}
+
+impl Fault {
+    /// The component the switch lives in: the part of its name before the dot.
+    pub fn component(self) -> &'static str {
+        self.name().split('.').next().unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A fault name that no component knows.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown fault {0:?} (see `conform list` for the known ones)")]
+pub struct UnknownFault(pub String);
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| UnknownFault(name.to_owned()))
+    }
+}
+
+/// The switches turned on in one environment; fixed when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FaultSet(BTreeSet<Fault>);
+
+impl FaultSet {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn is_on(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<Fault> for FaultSet {
+    fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+impl From<Fault> for FaultSet {
+    fn from(fault: Fault) -> Self {
+        Self(BTreeSet::from([fault]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_name_parses_back_and_names_its_component() {
+        for &fault in Fault::ALL {
+            assert_eq!(fault.name().parse::<Fault>().unwrap(), fault);
+            assert!(["agent", "cloud", "dma", "waf"].contains(&fault.component()));
+        }
+        assert!("agent.nope".parse::<Fault>().is_err());
+    }
+}

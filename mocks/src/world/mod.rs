@@ -1,0 +1,17 @@
+//! What every simulated component shares: one clock, one PKI, one network with its recorders,
+//! the fault switches, and the lifetime that stops them all.
+
+mod clock;
+mod faults;
+mod lifetime;
+pub mod net;
+mod observe;
+mod pki;
+mod secret;
+
+pub use clock::Clock;
+pub use faults::{Fault, FaultSet, UnknownFault};
+pub use lifetime::Lifetime;
+pub use observe::Observed;
+pub use pki::{Leaf, Pki, PkiError};
+pub use secret::random_token;

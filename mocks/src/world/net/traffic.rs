@@ -1,0 +1,196 @@
+use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::world::Observed;
+
+/// Totals for one destination, as counted on the socket (TLS records and all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counters {
+    pub connections: u64,
+    pub open: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+impl Counters {
+    pub fn bytes(&self) -> u64 {
+        self.bytes_sent + self.bytes_received
+    }
+}
+
+#[derive(Debug)]
+struct Meter {
+    destination: String,
+    sent: AtomicU64,
+    received: AtomicU64,
+    closed: AtomicBool,
+}
+
+/// Every connection that crossed one boundary, with its bytes, keyed by destination name.
+///
+/// Counting happens in the socket wrapper at the moment of each read and write, so once a
+/// component has finished an operation its bytes are already on the record.
+#[derive(Debug, Clone, Default)]
+pub struct Traffic {
+    meters: Observed<Vec<Arc<Meter>>>,
+}
+
+impl Traffic {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Wraps a freshly opened socket so that everything it carries is counted.
+    pub fn meter<S>(&self, destination: &str, socket: S) -> Metered<S> {
+        let meter = Arc::new(Meter {
+            destination: destination.to_ascii_lowercase(),
+            sent: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        });
+        self.meters.update(|all| all.push(meter.clone()));
+        Metered {
+            inner: socket,
+            meter,
+            traffic: self.clone(),
+        }
+    }
+
+    /// Totals per destination.
+    pub fn by_destination(&self) -> BTreeMap<String, Counters> {
+        self.meters.read(|all| {
+            let mut totals: BTreeMap<String, Counters> = BTreeMap::new();
+            for m in all {
+                let c = totals.entry(m.destination.clone()).or_default();
+                c.connections += 1;
+                c.open += u64::from(!m.closed.load(Ordering::SeqCst));
+                c.bytes_sent += m.sent.load(Ordering::SeqCst);
+                c.bytes_received += m.received.load(Ordering::SeqCst);
+            }
+            totals
+        })
+    }
+
+    /// Totals over every destination.
+    pub fn total(&self) -> Counters {
+        self.by_destination()
+            .values()
+            .fold(Counters::default(), |acc, c| Counters {
+                connections: acc.connections + c.connections,
+                open: acc.open + c.open,
+                bytes_sent: acc.bytes_sent + c.bytes_sent,
+                bytes_received: acc.bytes_received + c.bytes_received,
+            })
+    }
+
+    pub fn to(&self, destination: &str) -> Counters {
+        self.by_destination()
+            .remove(&destination.to_ascii_lowercase())
+            .unwrap_or_default()
+    }
+
+    /// Waits until no connection to `destination` is open; false when `bound` passed first.
+    pub async fn wait_all_closed(&self, destination: &str, bound: Duration) -> bool {
+        let destination = destination.to_ascii_lowercase();
+        self.meters
+            .wait_for(bound, |all| {
+                all.iter()
+                    .filter(|m| m.destination == destination)
+                    .all(|m| m.closed.load(Ordering::SeqCst))
+                    .then_some(())
+            })
+            .await
+            .is_some()
+    }
+
+    fn closed(&self, meter: &Meter) {
+        self.meters
+            .update(|_| meter.closed.store(true, Ordering::SeqCst));
+    }
+}
+
+/// A socket whose bytes are counted into a `Traffic` record, and whose end is recorded when
+/// it is dropped.
+#[derive(Debug)]
+pub struct Metered<S> {
+    inner: S,
+    meter: Arc<Meter>,
+    traffic: Traffic,
+}
+
+impl<S> Metered<S> {
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S> Drop for Metered<S> {
+    fn drop(&mut self) {
+        self.traffic.closed(&self.meter);
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Metered<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let read = (buf.filled().len() - before) as u64;
+        self.meter.received.fetch_add(read, Ordering::SeqCst);
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &polled {
+            self.meter.sent.fetch_add(*n as u64, Ordering::SeqCst);
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn counts_both_directions_and_the_close() {
+        let traffic = Traffic::new();
+        let (a, mut b) = tokio::io::duplex(64);
+        let mut a = traffic.meter("Tunnel.Example", a);
+        a.write_all(b"hello").await.unwrap();
+        b.write_all(b"hi").await.unwrap();
+        let mut buf = [0u8; 2];
+        a.read_exact(&mut buf).await.unwrap();
+        let seen = traffic.to("tunnel.example");
+        assert_eq!((seen.connections, seen.open, seen.bytes_sent, seen.bytes_received), (1, 1, 5, 2));
+        drop(a);
+        assert!(traffic.wait_all_closed("tunnel.example", Duration::from_secs(1)).await);
+        assert_eq!(traffic.total().open, 0);
+    }
+}
