@@ -78,6 +78,7 @@ pub struct Cloud {
 #[derive(Debug)]
 pub struct CloudSetup<'a> {
     pub clock: Clock,
+    pub faults: FaultSet,
     pub pki: &'a Pki,
     pub accounts: Vec<Account>,
     pub lifetime: &'a Lifetime,
