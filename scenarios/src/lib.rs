@@ -1,1 +1,21 @@
-//! scenarios
+//! The suites of conform. A scenario is data (ID, suite, title, the requirement IDs it verifies,
+//! the faults it must catch) plus an async body that gets a fresh environment and returns the
+//! evidence it observed or a failure naming what was expected and what was seen.
+//!
+//! One registry feeds `cargo test` (each scenario is a test, and each scenario under each fault
+//! it declares is another) and the `conform` command line.
+
+pub mod clients;
+mod evidence;
+mod registry;
+mod runner;
+mod scenario;
+pub mod steps;
+mod suites;
+
+pub use evidence::{Evidence, Failure, Observation};
+pub use registry::{all, by_id, covering};
+pub use runner::{Outcome, Run, WATCHDOG, run};
+pub use scenario::{Ctx, Scenario, Suite, UnknownSuite};
+
+pub use mocks::world::{Fault, FaultSet};

@@ -1,0 +1,120 @@
+use std::sync::Arc;
+
+use mocks::Environment;
+use mocks::cloud::Endpoint;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::Failure;
+
+/// An HTTP answer from the cloud.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub set_cookie: Option<String>,
+}
+
+/// Anyone reaching dataminer.services from outside the DMS: it trusts the environment's CA and
+/// finds the published names on loopback, like a browser with a hosts-file entry.
+#[derive(Debug, Clone)]
+pub struct CloudClient {
+    http: reqwest::Client,
+    urls: Vec<(Endpoint, String)>,
+    published: Vec<(&'static str, std::net::SocketAddr)>,
+    ca: rustls::pki_types::CertificateDer<'static>,
+}
+
+impl CloudClient {
+    pub fn new(env: &Environment) -> Result<Self, Failure> {
+        let ca = env.ca_der();
+        let certificate = reqwest::Certificate::from_der(&ca)
+            .map_err(|e| Failure::Harness(format!("CA unusable by reqwest: {e}")))?;
+        let mut builder = reqwest::Client::builder().tls_certs_only([certificate]);
+        let published = env.published();
+        for (name, addr) in &published {
+            builder = builder.resolve(name, *addr);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Failure::Harness(format!("cannot build the cloud client: {e}")))?;
+        let urls = Endpoint::ALL.iter().map(|e| (*e, env.cloud_url(*e))).collect();
+        Ok(Self {
+            http,
+            urls,
+            published,
+            ca,
+        })
+    }
+
+    fn url(&self, endpoint: Endpoint, path: &str) -> String {
+        let base = self
+            .urls
+            .iter()
+            .find(|(e, _)| *e == endpoint)
+            .map(|(_, u)| u.as_str())
+            .unwrap_or_default();
+        format!("{base}{}", path.trim_start_matches('/'))
+    }
+
+    /// POSTs JSON, with an optional session cookie.
+    pub async fn post(&self, endpoint: Endpoint, path: &str, body: &Value, cookie: Option<&str>) -> Result<Reply, Failure> {
+        let mut request = self.http.post(self.url(endpoint, path)).json(body);
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        Self::reply(request.send().await, path).await
+    }
+
+    /// GETs with a bearer token.
+    pub async fn get_with_token(&self, endpoint: Endpoint, path: &str, token: &str) -> Result<Reply, Failure> {
+        let request = self.http.get(self.url(endpoint, path)).bearer_auth(token);
+        Self::reply(request.send().await, path).await
+    }
+
+    /// Attempts a tunnel upgrade with `token`; returns the HTTP status of the answer
+    /// (101 when the cloud admitted it).
+    pub async fn try_tunnel(&self, token: &str) -> Result<u16, Failure> {
+        let harness = |e: String| Failure::Harness(format!("tunnel attempt: {e}"));
+        let url = self.url(Endpoint::Tunnel, "");
+        let mut request = url.as_str().into_client_request().map_err(|e| harness(e.to_string()))?;
+        let bearer = format!("Bearer {token}").parse().map_err(|_| harness("token is not a header value".into()))?;
+        request.headers_mut().insert("authorization", bearer);
+        let addr = self
+            .published
+            .iter()
+            .find(|(n, _)| *n == Endpoint::Tunnel.host())
+            .map(|(_, a)| *a)
+            .ok_or_else(|| harness("tunnel endpoint not published".into()))?;
+        let socket = tokio::net::TcpStream::connect(addr).await.map_err(|e| harness(e.to_string()))?;
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.ca.clone()).map_err(|e| harness(e.to_string()))?;
+        let tls = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+        let connector = tokio_tungstenite::Connector::Rustls(Arc::new(tls));
+        match tokio_tungstenite::client_async_tls_with_config(request, socket, None, Some(connector)).await {
+            Ok((mut ws, response)) => {
+                let _ = ws.close(None).await;
+                Ok(response.status().as_u16())
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Ok(response.status().as_u16()),
+            Err(other) => Err(harness(other.to_string())),
+        }
+    }
+
+    async fn reply(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Reply, Failure> {
+        let response = sent.map_err(|e| Failure::Harness(format!("cloud unreachable for {path}: {e}")))?;
+        let status = response.status().as_u16();
+        let set_cookie = response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let body = response.json().await.unwrap_or(Value::Null);
+        Ok(Reply {
+            status,
+            body,
+            set_cookie,
+        })
+    }
+}

@@ -1,0 +1,48 @@
+use std::sync::LazyLock;
+
+use crate::{Scenario, suites};
+
+static ALL: LazyLock<Vec<Scenario>> = LazyLock::new(suites::all);
+
+/// Every scenario, suite by suite, in declaration order.
+pub fn all() -> &'static [Scenario] {
+    &ALL
+}
+
+pub fn by_id(id: &str) -> Option<&'static Scenario> {
+    all().iter().find(|s| s.id == id)
+}
+
+/// The scenarios that verify `requirement`.
+pub fn covering(requirement: &str) -> impl Iterator<Item = &'static Scenario> {
+    all().iter().filter(move |s| s.requirements.contains(&requirement))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_dotted_sentences_under_their_suite() {
+        let mut seen = HashSet::new();
+        for s in all() {
+            assert!(seen.insert(s.id), "{} twice", s.id);
+            let (suite, sentence) = s.id.split_once('.').expect("dotted");
+            assert_eq!(suite, s.suite.name());
+            assert!(sentence.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        }
+    }
+
+    #[test]
+    fn every_scenario_names_known_requirements_and_at_least_one_fault() {
+        let catalog = fixtures::Catalog::load().unwrap();
+        for s in all() {
+            assert!(!s.requirements.is_empty(), "{} verifies nothing", s.id);
+            assert!(!s.catches.is_empty(), "{} catches no fault: it could never fail", s.id);
+            for r in s.requirements {
+                assert!(catalog.get(r).is_some(), "{} names unknown requirement {r}", s.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+use std::fmt;
+use std::str::FromStr;
+
+use futures_util::future::BoxFuture;
+use mocks::Environment;
+use mocks::world::{Fault, FaultSet};
+
+use crate::{Evidence, Failure};
+
+/// A group of scenarios about one part of the specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Suite {
+    Optin,
+}
+
+impl Suite {
+    pub const ALL: &[Suite] = &[Suite::Optin];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Optin => "optin",
+        }
+    }
+
+    /// One line on what the suite proves, for `conform list` and the README.
+    pub fn verifies(self) -> &'static str {
+        match self {
+            Suite::Optin => {
+                "connecting is opt-in: nothing leaves the DMS until an Administrator enables it, and a disconnect really ends it"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A suite name no registry knows.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown suite {0:?} (known: {known})", known = Suite::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownSuite(pub String);
+
+impl FromStr for Suite {
+    type Err = UnknownSuite;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Suite::ALL
+            .iter()
+            .copied()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| UnknownSuite(name.to_owned()))
+    }
+}
+
+/// What a scenario body is handed: the fault switches of this run and a way to start an
+/// environment with them.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    faults: FaultSet,
+}
+
+impl Ctx {
+    pub fn new(faults: FaultSet) -> Self {
+        Self { faults }
+    }
+
+    /// A fresh environment, with this run's faults switched on.
+    pub async fn environment(&self) -> Result<Environment, Failure> {
+        Environment::start(self.faults.clone())
+            .await
+            .map_err(|e| Failure::Harness(format!("environment did not start: {e}")))
+    }
+}
+
+/// The async body of a scenario.
+pub type Body = fn(Ctx) -> BoxFuture<'static, Result<Evidence, Failure>>;
+
+/// One scenario: data, plus the body that checks it.
+#[derive(Clone)]
+pub struct Scenario {
+    /// Dotted sentence, suite first: `optin.new-dms-sends-nothing`.
+    pub id: &'static str,
+    pub suite: Suite,
+    pub title: &'static str,
+    pub requirements: &'static [&'static str],
+    /// Each of these faults must make the scenario fail; a test checks that it does.
+    pub catches: &'static [Fault],
+    pub body: Body,
+}
+
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scenario")
+            .field("id", &self.id)
+            .field("suite", &self.suite)
+            .field("requirements", &self.requirements)
+            .field("catches", &self.catches)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,115 @@
+//! Steps that several scenarios take, each as a person would take it.
+
+use std::time::Duration;
+
+use mocks::Environment;
+use mocks::cloud::Endpoint;
+use serde_json::{Value, json};
+
+use crate::Failure;
+use crate::clients::{CloudClient, DmaClient, DmaSession};
+
+/// How long a scenario waits for an event the environment is expected to produce promptly
+/// (a socket closing, a tunnel registering). Only a failing system ever waits this long.
+pub const PROMPTLY: Duration = Duration::from_secs(5);
+
+/// The RFC 8628 polling interval the cloud announces.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The Administrator connects the DMS to dataminer.services: logs in to the DMS and asks it to
+/// connect, signs in to dataminer.services and approves the DMS's user code; the agent picks up
+/// its token at its next poll and opens the tunnel. Returns the admin's DMS session.
+pub async fn connect_dms(env: &Environment) -> Result<DmaSession, Failure> {
+    let accounts = env.accounts();
+    let admin = DmaClient::new(env).log_in(&accounts.dms_admin).await?;
+    let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
+    let user_code = pairing
+        .get("UserCode")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Failure::expectation("ConnectToCloud", "a user code to approve", &pairing))?;
+
+    let browser = CloudClient::new(env)?;
+    let cloud = &accounts.cloud_admin;
+    let login = browser
+        .post(
+            Endpoint::Connection,
+            "account/login",
+            &json!({ "email": cloud.email, "password": cloud.password }),
+            None,
+        )
+        .await?;
+    let cookie = login
+        .set_cookie
+        .clone()
+        .ok_or_else(|| Failure::expectation("cloud login", "a session cookie", &login))?;
+    let approval = browser
+        .post(
+            Endpoint::Connection,
+            "device/approve",
+            &json!({ "user_code": user_code }),
+            Some(&cookie),
+        )
+        .await?;
+    if approval.status != 200 {
+        return Err(Failure::expectation("approving the DMS", "HTTP 200", approval));
+    }
+
+    env.advance(POLL_INTERVAL).await;
+    if !env
+        .cloud()
+        .tunnels()
+        .wait_live(&accounts.dms_id, 1, PROMPTLY)
+        .await
+    {
+        return Err(Failure::expectation(
+            "tunnels the cloud holds for the DMS after approval",
+            "one",
+            env.cloud().tunnels().events(),
+        ));
+    }
+    Ok(admin)
+}
+
+/// Ordinary activity on the DMA that has nothing to do with the cloud: users log in, read
+/// elements, parameters and alarms, set a parameter, log out.
+pub async fn everyday_dma_activity(env: &Environment) -> Result<(), Failure> {
+    let client = DmaClient::new(env);
+    let accounts = env.accounts();
+    for user in [&accounts.dms_admin, &accounts.dms_operator] {
+        let session = client.log_in(user).await?;
+        let element = json!({ "dmaID": 2000, "elementID": "100" });
+        session.expect_data("GetElement", element.clone()).await?;
+        session.expect_data("GetActiveAlarmsForElement", element).await?;
+        session
+            .expect_data("GetParameter", json!({ "dmaID": "2000", "elementID": 100, "parameterID": 1001 }))
+            .await?;
+        session
+            .expect_data(
+                "SetParameter",
+                json!({ "dmaID": 2000, "elementID": 101, "parameterID": 2001, "value": "9000" }),
+            )
+            .await?;
+        session.expect_data("LogOut", json!({})).await?;
+    }
+    Ok(())
+}
+
+/// Lets `span` of simulated time pass in `steps` equal advances, the agent acting after each.
+pub async fn let_time_pass(env: &Environment, span: Duration, steps: u32) {
+    for _ in 0..steps {
+        env.advance(span / steps).await;
+    }
+}
+
+/// The bearer token the cloud last saw on a tunnel upgrade: what an eavesdropper or a thief
+/// would replay. Taken from the cloud's request record, not from the DMS.
+pub fn token_seen_on_tunnel(env: &Environment) -> Result<String, Failure> {
+    env.cloud()
+        .requests()
+        .all()
+        .iter()
+        .rev()
+        .filter(|r| r.endpoint == Endpoint::Tunnel.host())
+        .find_map(|r| r.bearer().map(str::to_owned))
+        .ok_or_else(|| Failure::Harness("the cloud recorded no tunnel upgrade with a token".into()))
+}
