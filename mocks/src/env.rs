@@ -97,7 +97,12 @@ impl Environment {
             },
             &lifetime,
         )?;
-        let waf = Waf::start(waf_listener, dma_listener.local_addr()?, clock.clone(), &lifetime)?;
+        let waf = Waf::start(
+            waf_listener,
+            dma_listener.local_addr()?,
+            clock.clone(),
+            &lifetime,
+        )?;
         let dma = Dma::start(
             dma_listener,
             DmaSetup {

@@ -30,11 +30,25 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn expectation(what: impl Into<String>, expected: impl Into<String>, observed: impl Debug) -> Self {
+    pub fn expectation(
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        observed: impl Debug,
+    ) -> Self {
         Failure::Expectation {
             what: what.into(),
             expected: expected.into(),
             observed: format!("{observed:?}"),
+        }
+    }
+
+    /// Like `expectation`, with the observed value shown as JSON, as evidence shows it.
+    fn observed_as_json(what: &str, expected: String, observed: &impl Serialize) -> Self {
+        Failure::Expectation {
+            what: what.to_owned(),
+            expected,
+            observed: serde_json::to_string(observed)
+                .unwrap_or_else(|e| format!("<unprintable: {e}>")),
         }
     }
 
@@ -78,12 +92,22 @@ impl Evidence {
         if observed == expected {
             Ok(())
         } else {
-            Err(Failure::expectation(what, format!("{expected:?}"), observed))
+            Err(Failure::observed_as_json(
+                what,
+                format!("{expected:?}"),
+                &observed,
+            ))
         }
     }
 
     /// Records `observed` and fails unless `holds`; `expected` says in words what should hold.
-    pub fn expect<T>(&mut self, what: &str, holds: bool, expected: &str, observed: T) -> Result<(), Failure>
+    pub fn expect<T>(
+        &mut self,
+        what: &str,
+        holds: bool,
+        expected: &str,
+        observed: T,
+    ) -> Result<(), Failure>
     where
         T: Debug + Serialize,
     {
@@ -91,7 +115,11 @@ impl Evidence {
         if holds {
             Ok(())
         } else {
-            Err(Failure::expectation(what, expected, observed))
+            Err(Failure::observed_as_json(
+                what,
+                expected.to_owned(),
+                &observed,
+            ))
         }
     }
 

@@ -15,7 +15,9 @@ pub fn by_id(id: &str) -> Option<&'static Scenario> {
 
 /// The scenarios that verify `requirement`.
 pub fn covering(requirement: &str) -> impl Iterator<Item = &'static Scenario> {
-    all().iter().filter(move |s| s.requirements.contains(&requirement))
+    all()
+        .iter()
+        .filter(move |s| s.requirements.contains(&requirement))
 }
 
 #[cfg(test)]
@@ -30,7 +32,11 @@ mod tests {
             assert!(seen.insert(s.id), "{} twice", s.id);
             let (suite, sentence) = s.id.split_once('.').expect("dotted");
             assert_eq!(suite, s.suite.name());
-            assert!(sentence.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            assert!(
+                sentence
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
         }
     }
 
@@ -39,9 +45,17 @@ mod tests {
         let catalog = fixtures::Catalog::load().unwrap();
         for s in all() {
             assert!(!s.requirements.is_empty(), "{} verifies nothing", s.id);
-            assert!(!s.catches.is_empty(), "{} catches no fault: it could never fail", s.id);
+            assert!(
+                !s.catches.is_empty(),
+                "{} catches no fault: it could never fail",
+                s.id
+            );
             for r in s.requirements {
-                assert!(catalog.get(r).is_some(), "{} names unknown requirement {r}", s.id);
+                assert!(
+                    catalog.get(r).is_some(),
+                    "{} names unknown requirement {r}",
+                    s.id
+                );
             }
         }
     }

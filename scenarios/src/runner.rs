@@ -51,7 +51,9 @@ pub async fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
     let outcome = match tokio::time::timeout(WATCHDOG, body).await {
         Ok(Ok(Ok(evidence))) => Outcome::Passed(evidence),
         Ok(Ok(Err(failure))) => Outcome::Failed(failure),
-        Ok(Err(joined)) => Outcome::Failed(Failure::Harness(format!("scenario body panicked: {joined}"))),
+        Ok(Err(joined)) => Outcome::Failed(Failure::Harness(format!(
+            "scenario body panicked: {joined}"
+        ))),
         Err(_) => Outcome::Failed(Failure::Harness(format!(
             "scenario did not finish within {} s",
             WATCHDOG.as_secs()

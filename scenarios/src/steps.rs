@@ -26,7 +26,9 @@ pub async fn connect_dms(env: &Environment) -> Result<DmaSession, Failure> {
     let user_code = pairing
         .get("UserCode")
         .and_then(Value::as_str)
-        .ok_or_else(|| Failure::expectation("ConnectToCloud", "a user code to approve", &pairing))?;
+        .ok_or_else(|| {
+            Failure::expectation("ConnectToCloud", "a user code to approve", &pairing)
+        })?;
 
     let browser = CloudClient::new(env)?;
     let cloud = &accounts.cloud_admin;
@@ -51,7 +53,11 @@ pub async fn connect_dms(env: &Environment) -> Result<DmaSession, Failure> {
         )
         .await?;
     if approval.status != 200 {
-        return Err(Failure::expectation("approving the DMS", "HTTP 200", approval));
+        return Err(Failure::expectation(
+            "approving the DMS",
+            "HTTP 200",
+            approval,
+        ));
     }
 
     env.advance(POLL_INTERVAL).await;
@@ -79,9 +85,14 @@ pub async fn everyday_dma_activity(env: &Environment) -> Result<(), Failure> {
         let session = client.log_in(user).await?;
         let element = json!({ "dmaID": 2000, "elementID": "100" });
         session.expect_data("GetElement", element.clone()).await?;
-        session.expect_data("GetActiveAlarmsForElement", element).await?;
         session
-            .expect_data("GetParameter", json!({ "dmaID": "2000", "elementID": 100, "parameterID": 1001 }))
+            .expect_data("GetActiveAlarmsForElement", element)
+            .await?;
+        session
+            .expect_data(
+                "GetParameter",
+                json!({ "dmaID": "2000", "elementID": 100, "parameterID": 1001 }),
+            )
             .await?;
         session
             .expect_data(

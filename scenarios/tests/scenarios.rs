@@ -40,7 +40,10 @@ fn fails_under(scenario: &'static Scenario, fault: Fault) -> Result<(), Failed> 
             fault.breaks(),
             evidence.summary()
         ),
-        Outcome::Failed(failure) => format!("{} under {fault} broke the harness instead of failing: {failure}", scenario.id),
+        Outcome::Failed(failure) => format!(
+            "{} under {fault} broke the harness instead of failing: {failure}",
+            scenario.id
+        ),
     }
     .into())
 }

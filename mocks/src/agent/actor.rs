@@ -106,7 +106,8 @@ impl Actor {
         if self.setup.faults.is_on(Fault::AgentDisconnectKeepsTunnel) {
             return Ok(());
         }
-        if let Phase::Connected { tunnel, .. } = std::mem::replace(&mut self.phase, Phase::Disabled) {
+        if let Phase::Connected { tunnel, .. } = std::mem::replace(&mut self.phase, Phase::Disabled)
+        {
             if let Some(credentials) = self.setup.store.stored() {
                 // Best effort: a cloud that cannot be reached still loses the tunnel, and the
                 // DMS forgets the token either way.
@@ -146,16 +147,30 @@ impl Actor {
                 &json!({ "client_id": "dataminer-cloud-gateway", "dms_id": self.setup.dms_id }),
             )
             .await?;
-        let field = |name: &str| answer.body.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-        let (Some(device_code), Some(user_code), Some(verification_uri)) =
-            (field("device_code"), field("user_code"), field("verification_uri"))
-        else {
+        let field = |name: &str| {
+            answer
+                .body
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let (Some(device_code), Some(user_code), Some(verification_uri)) = (
+            field("device_code"),
+            field("user_code"),
+            field("verification_uri"),
+        ) else {
             return Err(AgentError::Cloud(format!(
                 "device authorization answered HTTP {}",
                 answer.status
             )));
         };
-        let number = |name: &str, default: u64| answer.body.get(name).and_then(|v| v.as_u64()).unwrap_or(default);
+        let number = |name: &str, default: u64| {
+            answer
+                .body
+                .get(name)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(default)
+        };
         let now = self.setup.clock.unix_seconds();
         let interval = number("interval", 5);
         self.phase = Phase::Pairing {
@@ -225,8 +240,18 @@ impl Actor {
             )
             .await;
         let Ok(answer) = answer else { return };
-        let text = |name: &str| answer.body.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-        match (text("access_token"), text("refresh_token"), text("error").as_deref()) {
+        let text = |name: &str| {
+            answer
+                .body
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        match (
+            text("access_token"),
+            text("refresh_token"),
+            text("error").as_deref(),
+        ) {
             (Some(access_token), Some(refresh_key), _) => {
                 self.setup.store.save(Credentials {
                     access_token,

@@ -26,7 +26,10 @@ pub enum HttpsError {
     Network(#[from] NetError),
     /// The TLS handshake failed (certificate, version, suites).
     #[error("TLS handshake with {host} failed: {source}")]
-    Tls { host: String, source: std::io::Error },
+    Tls {
+        host: String,
+        source: std::io::Error,
+    },
     /// The HTTP exchange failed after the handshake.
     #[error("HTTP exchange with {host} failed: {reason}")]
     Http { host: String, reason: String },
@@ -65,7 +68,9 @@ impl Https {
         url: &str,
         body: &serde_json::Value,
     ) -> Result<Answer, HttpsError> {
-        let uri: Uri = url.parse().map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
         let (Some("https"), Some(host)) = (uri.scheme_str(), uri.host()) else {
             return Err(HttpsError::NotHttps(url.to_owned()));
         };

@@ -55,7 +55,10 @@ pub enum Reported {
 pub enum AgentError {
     /// The caller lacks the DMS permission the action needs.
     #[error("{user} lacks the DMS permission \"{permission}\"")]
-    PermissionDenied { user: String, permission: Permission },
+    PermissionDenied {
+        user: String,
+        permission: Permission,
+    },
     /// Enable was asked while a connection is already up or being set up.
     #[error("the DMS is already connected to dataminer.services")]
     AlreadyConnected,
@@ -152,7 +155,10 @@ impl Agent {
         let _ = self.ask(Command::Settle).await;
     }
 
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, AgentError> {
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, AgentError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(command(reply))

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::Connector;
 
 use crate::world::Lifetime;
 use crate::world::net::{NetError, Network};
@@ -90,7 +90,9 @@ pub(crate) async fn open(
     let bearer = format!("Bearer {token}")
         .parse()
         .map_err(|_| TunnelError::Handshake("token is not a valid header value".into()))?;
-    request.headers_mut().insert(http::header::AUTHORIZATION, bearer);
+    request
+        .headers_mut()
+        .insert(http::header::AUTHORIZATION, bearer);
 
     let socket = network.dial(host, uri.port_u16().unwrap_or(443)).await?;
     let (mut ws, _) = tokio_tungstenite::client_async_tls_with_config(

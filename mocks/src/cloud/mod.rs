@@ -106,9 +106,14 @@ impl Cloud {
                 Endpoint::Tunnel => {
                     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
                     let state = state.clone();
-                    net::serve_tls(listener, Arc::new(tls), name, ingress.clone(), setup.lifetime, move |s| {
-                        tunnel::serve(state.clone(), s)
-                    });
+                    net::serve_tls(
+                        listener,
+                        Arc::new(tls),
+                        name,
+                        ingress.clone(),
+                        setup.lifetime,
+                        move |s| tunnel::serve(state.clone(), s),
+                    );
                 }
                 Endpoint::Connection | Endpoint::Sharing => {
                     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -117,7 +122,14 @@ impl Cloud {
                         _ => sharing::router(state.clone()),
                     };
                     let router = requests::recorded(router, state.clone(), name);
-                    net::serve_https(listener, Arc::new(tls), name, ingress.clone(), setup.lifetime, router);
+                    net::serve_https(
+                        listener,
+                        Arc::new(tls),
+                        name,
+                        ingress.clone(),
+                        setup.lifetime,
+                        router,
+                    );
                 }
             }
         }

@@ -57,7 +57,14 @@ impl RequestLog {
         body: &[u8],
         at_unix: u64,
     ) {
-        self.record_head_and_body(endpoint, &parts.method, &parts.uri, &parts.headers, body, at_unix);
+        self.record_head_and_body(
+            endpoint,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            body,
+            at_unix,
+        );
     }
 
     /// Records a request of which only the head was read (a WebSocket upgrade).
@@ -87,7 +94,12 @@ impl RequestLog {
             path: uri.to_string(),
             headers: headers
                 .iter()
-                .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(n, v)| {
+                    (
+                        n.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             body: String::from_utf8_lossy(body).into_owned(),
             at_unix,
@@ -102,10 +114,7 @@ pub(crate) fn recorded(
     state: Arc<CloudState>,
     endpoint: &'static str,
 ) -> axum::Router {
-    router.layer(middleware::from_fn_with_state(
-        (state, endpoint),
-        record,
-    ))
+    router.layer(middleware::from_fn_with_state((state, endpoint), record))
 }
 
 async fn record(
@@ -116,9 +125,12 @@ async fn record(
     let (parts, body) = request.into_parts();
     let now = state.clock.unix_seconds();
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        state.requests.record_parts(endpoint, &parts, b"<body over the limit>", now);
+        state
+            .requests
+            .record_parts(endpoint, &parts, b"<body over the limit>", now);
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     state.requests.record_parts(endpoint, &parts, &bytes, now);
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

@@ -19,7 +19,9 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
 
 async fn list(State(state): State<Arc<CloudState>>, headers: HeaderMap) -> Response {
     match state.accounts.signed_in(&headers) {
-        Some(account) => Json(serde_json::json!({ "owner": account.email, "shares": [] })).into_response(),
+        Some(account) => {
+            Json(serde_json::json!({ "owner": account.email, "shares": [] })).into_response()
+        }
         None => (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({ "error": "login_required" })),

@@ -202,7 +202,10 @@ mod tests {
         clock.advance(TOKEN_LIFETIME + CLOCK_SKEW);
         assert!(tokens.validate(&issued.access_token).is_ok());
         clock.advance(Duration::from_secs(1));
-        assert!(matches!(tokens.validate(&issued.access_token), Err(TokenError::Expired)));
+        assert!(matches!(
+            tokens.validate(&issued.access_token),
+            Err(TokenError::Expired)
+        ));
     }
 
     #[test]
@@ -213,6 +216,9 @@ mod tests {
         let digest: [u8; 32] = Sha256::digest(issued.refresh_key.as_bytes()).into();
         assert_eq!(tokens.refresh_digest(&claims.fam), Some(digest));
         assert!(tokens.revoke_family(&claims.fam));
-        assert!(matches!(tokens.validate(&issued.access_token), Err(TokenError::Revoked)));
+        assert!(matches!(
+            tokens.validate(&issued.access_token),
+            Err(TokenError::Revoked)
+        ));
     }
 }

@@ -20,9 +20,20 @@ use crate::world::net::Accepted;
 /// Something that happened to a tunnel, as the cloud saw it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum TunnelEvent {
-    Opened { id: u64, dms_id: String, at_unix: u64 },
-    Refused { reason: String, at_unix: u64 },
-    Closed { id: u64, dms_id: String, at_unix: u64 },
+    Opened {
+        id: u64,
+        dms_id: String,
+        at_unix: u64,
+    },
+    Refused {
+        reason: String,
+        at_unix: u64,
+    },
+    Closed {
+        id: u64,
+        dms_id: String,
+        at_unix: u64,
+    },
 }
 
 /// A tunnel that is up now.
@@ -113,6 +124,8 @@ impl Tunnels {
 /// Runs one tunnel connection from upgrade to close.
 pub(crate) async fn serve(state: Arc<CloudState>, stream: Accepted) {
     let mut admitted: Option<Claims> = None;
+    // The callback's signature is tungstenite's; its error type is the HTTP refusal itself.
+    #[allow(clippy::result_large_err)]
     let check = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
         state.requests.record_head(
             super::Endpoint::Tunnel.host(),
@@ -134,7 +147,11 @@ pub(crate) async fn serve(state: Arc<CloudState>, stream: Accepted) {
     let (mut ws, claims) = match (upgraded, admitted) {
         (Ok(ws), Some(claims)) => (ws, claims),
         (Err(error), _) => return state.tunnels.refused(error.to_string(), now),
-        (Ok(_), None) => return state.tunnels.refused("upgrade without admission".into(), now),
+        (Ok(_), None) => {
+            return state
+                .tunnels
+                .refused("upgrade without admission".into(), now);
+        }
     };
     let record = state.tunnels.open(&claims, now);
     loop {

@@ -57,7 +57,9 @@ async fn call(
 ) -> Response {
     let answer = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(body)) => dispatch(&state, &method, &body).await,
-        _ => Err(DmaError::BadRequest("the body must be a JSON object".into())),
+        _ => Err(DmaError::BadRequest(
+            "the body must be a JSON object".into(),
+        )),
     };
     match answer {
         Ok(d) => Json(json!({ "d": d })).into_response(),
@@ -65,7 +67,11 @@ async fn call(
     }
 }
 
-async fn dispatch(state: &DmaState, method: &str, body: &Map<String, Value>) -> Result<Value, DmaError> {
+async fn dispatch(
+    state: &DmaState,
+    method: &str,
+    body: &Map<String, Value>,
+) -> Result<Value, DmaError> {
     if method == "ConnectApp" {
         let login = text(body, "login")?;
         let password = text(body, "password")?;
@@ -123,7 +129,9 @@ async fn dispatch(state: &DmaState, method: &str, body: &Map<String, Value>) -> 
         }),
         "ConnectToCloud" => {
             let pairing = state.agent.enable(caller(&user)).await?;
-            Ok(json!({ "UserCode": pairing.user_code, "VerificationUri": pairing.verification_uri }))
+            Ok(
+                json!({ "UserCode": pairing.user_code, "VerificationUri": pairing.verification_uri }),
+            )
         }
         "DisconnectFromCloud" => {
             state.agent.disconnect(caller(&user)).await?;

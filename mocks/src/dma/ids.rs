@@ -20,9 +20,7 @@ pub(crate) fn read_id(body: &Map<String, Value>, key: &str) -> Result<u32, Strin
 }
 
 fn is_canonical_digits(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'))
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
 }
 
 #[cfg(test)]
@@ -31,7 +29,9 @@ mod tests {
     use serde_json::json;
 
     fn id(v: Value) -> Result<u32, String> {
-        let Value::Object(body) = json!({ "elementID": v }) else { unreachable!() };
+        let Value::Object(body) = json!({ "elementID": v }) else {
+            unreachable!()
+        };
         read_id(&body, "elementID")
     }
 
@@ -43,8 +43,19 @@ mod tests {
 
     #[test]
     fn look_alikes_are_refused() {
-        for v in [json!("0100"), json!("+100"), json!("1e2"), json!(1e2), json!(" 100"),
-                  json!("１００"), json!([100]), json!({"$ne": 0}), json!(-1), json!(4_294_967_296u64), json!("")] {
+        for v in [
+            json!("0100"),
+            json!("+100"),
+            json!("1e2"),
+            json!(1e2),
+            json!(" 100"),
+            json!("１００"),
+            json!([100]),
+            json!({"$ne": 0}),
+            json!(-1),
+            json!(4_294_967_296u64),
+            json!(""),
+        ] {
             assert!(id(v.clone()).is_err(), "{v} accepted");
         }
     }

@@ -40,7 +40,11 @@ pub struct Dma {
 }
 
 impl Dma {
-    pub fn start(listener: TcpListener, setup: DmaSetup, lifetime: &Lifetime) -> std::io::Result<Self> {
+    pub fn start(
+        listener: TcpListener,
+        setup: DmaSetup,
+        lifetime: &Lifetime,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let state = Arc::new(DmaState {
             data: Mutex::new(setup.data),

@@ -30,7 +30,9 @@ pub enum Role {
 impl Role {
     pub fn permissions(self) -> Vec<Permission> {
         match self {
-            Role::Administrator => vec![Permission::ConnectToCloud, Permission::DisconnectFromCloud],
+            Role::Administrator => {
+                vec![Permission::ConnectToCloud, Permission::DisconnectFromCloud]
+            }
             Role::Operator => Vec::new(),
         }
     }

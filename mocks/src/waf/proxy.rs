@@ -31,7 +31,10 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
     } else if !path.starts_with(API_PREFIX) {
         (Verdict::Blocked, "not a DataMiner Web Services call")
     } else {
-        (Verdict::Allowed, "no shared-dashboard whitelist applies to this connection")
+        (
+            Verdict::Allowed,
+            "no shared-dashboard whitelist applies to this connection",
+        )
     };
     state.decisions.record(Decision {
         path,

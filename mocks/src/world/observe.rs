@@ -66,6 +66,8 @@ impl<T> Observed<T> {
 
     fn lock(&self) -> MutexGuard<'_, T> {
         // A panic while holding the lock leaves a record, not a broken invariant: keep reading.
-        self.value.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.value
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -31,9 +31,10 @@ pub struct Leaf {
 
 impl Leaf {
     pub fn server_config(&self) -> Result<rustls::ServerConfig, PkiError> {
-        let config = rustls::ServerConfig::builder_with_protocol_versions(&[&rustls::version::TLS12])
-            .with_no_client_auth()
-            .with_single_cert(self.chain.clone(), self.key.clone_key())?;
+        let config =
+            rustls::ServerConfig::builder_with_protocol_versions(&[&rustls::version::TLS12])
+                .with_no_client_auth()
+                .with_single_cert(self.chain.clone(), self.key.clone_key())?;
         Ok(config)
     }
 }
@@ -42,9 +43,10 @@ impl Pki {
     pub fn generate() -> Result<Self, PkiError> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "conform test CA (generated at run time)");
+        params.distinguished_name.push(
+            DnType::CommonName,
+            "conform test CA (generated at run time)",
+        );
         params
             .distinguished_name
             .push(DnType::OrganizationName, "conform");
@@ -57,7 +59,9 @@ impl Pki {
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         let mut params = CertificateParams::new(names.clone())?;
         if let Some(first) = names.first() {
-            params.distinguished_name.push(DnType::CommonName, first.as_str());
+            params
+                .distinguished_name
+                .push(DnType::CommonName, first.as_str());
         }
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.ca)?;

@@ -38,7 +38,10 @@ impl CloudClient {
         let http = builder
             .build()
             .map_err(|e| Failure::Harness(format!("cannot build the cloud client: {e}")))?;
-        let urls = Endpoint::ALL.iter().map(|e| (*e, env.cloud_url(*e))).collect();
+        let urls = Endpoint::ALL
+            .iter()
+            .map(|e| (*e, env.cloud_url(*e)))
+            .collect();
         Ok(Self {
             http,
             urls,
@@ -58,7 +61,13 @@ impl CloudClient {
     }
 
     /// POSTs JSON, with an optional session cookie.
-    pub async fn post(&self, endpoint: Endpoint, path: &str, body: &Value, cookie: Option<&str>) -> Result<Reply, Failure> {
+    pub async fn post(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        body: &Value,
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
         let mut request = self.http.post(self.url(endpoint, path)).json(body);
         if let Some(cookie) = cookie {
             request = request.header(reqwest::header::COOKIE, cookie);
@@ -67,7 +76,12 @@ impl CloudClient {
     }
 
     /// GETs with a bearer token.
-    pub async fn get_with_token(&self, endpoint: Endpoint, path: &str, token: &str) -> Result<Reply, Failure> {
+    pub async fn get_with_token(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        token: &str,
+    ) -> Result<Reply, Failure> {
         let request = self.http.get(self.url(endpoint, path)).bearer_auth(token);
         Self::reply(request.send().await, path).await
     }
@@ -77,8 +91,13 @@ impl CloudClient {
     pub async fn try_tunnel(&self, token: &str) -> Result<u16, Failure> {
         let harness = |e: String| Failure::Harness(format!("tunnel attempt: {e}"));
         let url = self.url(Endpoint::Tunnel, "");
-        let mut request = url.as_str().into_client_request().map_err(|e| harness(e.to_string()))?;
-        let bearer = format!("Bearer {token}").parse().map_err(|_| harness("token is not a header value".into()))?;
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| harness(e.to_string()))?;
+        let bearer = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| harness("token is not a header value".into()))?;
         request.headers_mut().insert("authorization", bearer);
         let addr = self
             .published
@@ -86,23 +105,39 @@ impl CloudClient {
             .find(|(n, _)| *n == Endpoint::Tunnel.host())
             .map(|(_, a)| *a)
             .ok_or_else(|| harness("tunnel endpoint not published".into()))?;
-        let socket = tokio::net::TcpStream::connect(addr).await.map_err(|e| harness(e.to_string()))?;
+        let socket = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| harness(e.to_string()))?;
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(self.ca.clone()).map_err(|e| harness(e.to_string()))?;
-        let tls = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+        roots
+            .add(self.ca.clone())
+            .map_err(|e| harness(e.to_string()))?;
+        let tls = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let connector = tokio_tungstenite::Connector::Rustls(Arc::new(tls));
-        match tokio_tungstenite::client_async_tls_with_config(request, socket, None, Some(connector)).await {
+        match tokio_tungstenite::client_async_tls_with_config(
+            request,
+            socket,
+            None,
+            Some(connector),
+        )
+        .await
+        {
             Ok((mut ws, response)) => {
                 let _ = ws.close(None).await;
                 Ok(response.status().as_u16())
             }
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Ok(response.status().as_u16()),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Ok(response.status().as_u16())
+            }
             Err(other) => Err(harness(other.to_string())),
         }
     }
 
     async fn reply(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Reply, Failure> {
-        let response = sent.map_err(|e| Failure::Harness(format!("cloud unreachable for {path}: {e}")))?;
+        let response =
+            sent.map_err(|e| Failure::Harness(format!("cloud unreachable for {path}: {e}")))?;
         let status = response.status().as_u16();
         let set_cookie = response
             .headers()

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::Failure;
 
 /// A DataMiner Web Services answer: `{"d": ...}`, or an error with its `Message`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum DmaReply {
     Data(Value),
     Error { status: u16, message: String },
@@ -46,10 +46,16 @@ impl DmaClient {
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         Ok(match (status, body) {
-            (200, Value::Object(mut o)) if o.contains_key("d") => DmaReply::Data(o.remove("d").unwrap_or_default()),
+            (200, Value::Object(mut o)) if o.contains_key("d") => {
+                DmaReply::Data(o.remove("d").unwrap_or_default())
+            }
             (status, body) => DmaReply::Error {
                 status,
-                message: body.get("Message").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                message: body
+                    .get("Message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
             },
         })
     }

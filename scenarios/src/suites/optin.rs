@@ -44,7 +44,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Optin,
             title: "A disconnect closes the tunnel, forgets the token on the DMS, revokes it in the cloud, and silences the DMS",
             requirements: &["OPT-3"],
-            catches: &[Fault::AgentDisconnectKeepsTunnel, Fault::CloudNoRevokeOnDisconnect],
+            catches: &[
+                Fault::AgentDisconnectKeepsTunnel,
+                Fault::CloudNoRevokeOnDisconnect,
+            ],
             body: |ctx| Box::pin(disconnect_ends_everything(ctx)),
         },
     ]
@@ -54,13 +57,33 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
 /// connection or a byte on the DMS's sockets, not a connection or request at the cloud.
 fn expect_cloud_untouched(env: &Environment, ev: &mut Evidence, when: &str) -> Result<(), Failure> {
     let lookups = env.resolver().lookups().len();
-    ev.expect_eq(&format!("{when}: cloud names the DMS looked up"), 0, lookups)?;
+    ev.expect_eq(
+        &format!("{when}: cloud names the DMS looked up"),
+        0,
+        lookups,
+    )?;
     let egress = env.dms_egress().total();
-    ev.expect_eq(&format!("{when}: connections the DMS opened"), 0, egress.connections)?;
-    ev.expect_eq(&format!("{when}: bytes the DMS sent or received"), 0, egress.bytes())?;
+    ev.expect_eq(
+        &format!("{when}: connections the DMS opened"),
+        0,
+        egress.connections,
+    )?;
+    ev.expect_eq(
+        &format!("{when}: bytes the DMS sent or received"),
+        0,
+        egress.bytes(),
+    )?;
     let ingress = env.cloud().ingress().total();
-    ev.expect_eq(&format!("{when}: connections the cloud accepted"), 0, ingress.connections)?;
-    ev.expect_eq(&format!("{when}: requests the cloud received"), 0, env.cloud().requests().count())
+    ev.expect_eq(
+        &format!("{when}: connections the cloud accepted"),
+        0,
+        ingress.connections,
+    )?;
+    ev.expect_eq(
+        &format!("{when}: requests the cloud received"),
+        0,
+        env.cloud().requests().count(),
+    )
 }
 
 async fn new_dms_sends_nothing(ctx: Ctx) -> Result<Evidence, Failure> {
@@ -77,17 +100,23 @@ async fn new_dms_sends_nothing(ctx: Ctx) -> Result<Evidence, Failure> {
 async fn non_admin_cannot_enable(ctx: Ctx) -> Result<Evidence, Failure> {
     let env = ctx.environment().await?;
     let mut ev = Evidence::new();
-    let operator = DmaClient::new(&env).log_in(&env.accounts().dms_operator).await?;
+    let operator = DmaClient::new(&env)
+        .log_in(&env.accounts().dms_operator)
+        .await?;
     let reply = operator.call("ConnectToCloud", json!({})).await?;
     let refused = matches!(&reply, DmaReply::Error { status: 500, message } if message.contains("Connect to cloud"));
     ev.expect(
         "ConnectToCloud as an ordinary user",
         refused,
         "HTTP 500 naming the missing \"Connect to cloud\" permission",
-        &format!("{reply:?}"),
+        &reply,
     )?;
     steps::let_time_pass(&env, DAY, 4).await;
-    expect_cloud_untouched(&env, &mut ev, "after the refused attempt and a simulated day")?;
+    expect_cloud_untouched(
+        &env,
+        &mut ev,
+        "after the refused attempt and a simulated day",
+    )?;
     Ok(ev)
 }
 
@@ -99,10 +128,23 @@ async fn admin_enable_brings_the_tunnel_up(ctx: Ctx) -> Result<Evidence, Failure
 
     steps::connect_dms(&env).await?;
     let dms_id = &env.accounts().dms_id;
-    let live: Vec<String> = env.cloud().tunnels().live().into_iter().map(|t| t.dms_id).collect();
+    let live: Vec<String> = env
+        .cloud()
+        .tunnels()
+        .live()
+        .into_iter()
+        .map(|t| t.dms_id)
+        .collect();
     ev.expect_eq("tunnels the cloud holds", vec![dms_id.clone()], live)?;
-    let open_to_tunnel = env.dms_egress().to(mocks::cloud::Endpoint::Tunnel.host()).open;
-    ev.expect_eq("connections the DMS holds open to the tunnel endpoint", 1, open_to_tunnel)?;
+    let open_to_tunnel = env
+        .dms_egress()
+        .to(mocks::cloud::Endpoint::Tunnel.host())
+        .open;
+    ev.expect_eq(
+        "connections the DMS holds open to the tunnel endpoint",
+        1,
+        open_to_tunnel,
+    )?;
     let token = steps::token_seen_on_tunnel(&env)?;
     let stored = env.dms_credentials().stored().map(|c| c.access_token);
     ev.expect(
@@ -114,7 +156,9 @@ async fn admin_enable_brings_the_tunnel_up(ctx: Ctx) -> Result<Evidence, Failure
     let destinations: Vec<String> = env.dms_egress().by_destination().into_keys().collect();
     ev.expect(
         "destinations the DMS reached",
-        destinations.iter().all(|d| d.ends_with(".dataminer.services")),
+        destinations
+            .iter()
+            .all(|d| d.ends_with(".dataminer.services")),
         "only *.dataminer.services",
         &destinations,
     )?;
@@ -142,22 +186,43 @@ async fn disconnect_ends_everything(ctx: Ctx) -> Result<Evidence, Failure> {
     )?;
     let dms_id = &env.accounts().dms_id;
     let closed = env.cloud().tunnels().wait_live(dms_id, 0, PROMPTLY).await;
-    ev.expect("the cloud's tunnel for the DMS", closed, "closed", env.cloud().tunnels().events())?;
+    ev.expect(
+        "the cloud's tunnel for the DMS",
+        closed,
+        "closed",
+        env.cloud().tunnels().events(),
+    )?;
 
     let outsider = CloudClient::new(&env)?;
     let replay = outsider
         .get_with_token(mocks::cloud::Endpoint::Connection, "api/dms/self", &token)
         .await?;
-    ev.expect_eq("replaying the old token on the API: HTTP status", 401, replay.status)?;
+    ev.expect_eq(
+        "replaying the old token on the API: HTTP status",
+        401,
+        replay.status,
+    )?;
     let upgrade = outsider.try_tunnel(&token).await?;
-    ev.expect_eq("replaying the old token on the tunnel: HTTP status", 401, upgrade)?;
+    ev.expect_eq(
+        "replaying the old token on the tunnel: HTTP status",
+        401,
+        upgrade,
+    )?;
 
     let before = env.dms_egress().total();
     let requests_before = env.cloud().requests().count();
     steps::let_time_pass(&env, DAY, 24).await;
     let after = env.dms_egress().total();
-    ev.expect_eq("connections the DMS opened in the day after", 0, after.connections - before.connections)?;
-    ev.expect_eq("bytes the DMS exchanged in the day after", 0, after.bytes() - before.bytes())?;
+    ev.expect_eq(
+        "connections the DMS opened in the day after",
+        0,
+        after.connections - before.connections,
+    )?;
+    ev.expect_eq(
+        "bytes the DMS exchanged in the day after",
+        0,
+        after.bytes() - before.bytes(),
+    )?;
     let requests = env.cloud().requests().count() - requests_before;
     ev.expect_eq("requests the cloud received in the day after", 0, requests)?;
     Ok(ev)

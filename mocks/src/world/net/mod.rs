@@ -6,7 +6,7 @@ mod listener;
 mod resolver;
 mod traffic;
 
-pub use dial::{Network, NetError};
+pub use dial::{NetError, Network};
 pub use listener::{Accepted, serve_http, serve_https, serve_tls};
 pub use resolver::{Lookup, Resolver};
 pub use traffic::{Counters, Metered, Traffic};

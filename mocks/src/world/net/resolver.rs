@@ -31,8 +31,7 @@ impl Resolver {
     }
 
     pub fn publish(&mut self, name: &str, port: u16, at: SocketAddr) {
-        self.published
-            .insert((name.to_ascii_lowercase(), port), at);
+        self.published.insert((name.to_ascii_lowercase(), port), at);
     }
 
     /// Answers a lookup and records it, answered or not.

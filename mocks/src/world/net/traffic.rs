@@ -188,9 +188,21 @@ mod tests {
         let mut buf = [0u8; 2];
         a.read_exact(&mut buf).await.unwrap();
         let seen = traffic.to("tunnel.example");
-        assert_eq!((seen.connections, seen.open, seen.bytes_sent, seen.bytes_received), (1, 1, 5, 2));
+        assert_eq!(
+            (
+                seen.connections,
+                seen.open,
+                seen.bytes_sent,
+                seen.bytes_received
+            ),
+            (1, 1, 5, 2)
+        );
         drop(a);
-        assert!(traffic.wait_all_closed("tunnel.example", Duration::from_secs(1)).await);
+        assert!(
+            traffic
+                .wait_all_closed("tunnel.example", Duration::from_secs(1))
+                .await
+        );
         assert_eq!(traffic.total().open, 0);
     }
 }

@@ -1,0 +1,63 @@
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Conformance and security harness for the dataminer.services cloud-connectivity spec.
+#[derive(Debug, Parser)]
+#[command(name = "conform", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List suites, scenarios, requirement IDs (with the scenarios covering each) and faults.
+    List {
+        /// Print one JSON document instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run scenarios and write the reports.
+    Run(RunArgs),
+    /// Start a live environment and keep it running until Ctrl-C.
+    Env {
+        #[command(subcommand)]
+        action: EnvAction,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Only this suite (repeatable).
+    #[arg(long = "suite", value_name = "SUITE")]
+    pub suites: Vec<String>,
+    /// Only this scenario (repeatable).
+    #[arg(long = "scenario", value_name = "ID")]
+    pub scenarios: Vec<String>,
+    /// Only scenarios verifying this requirement (repeatable).
+    #[arg(long = "requirement", value_name = "ID")]
+    pub requirements: Vec<String>,
+    /// Switch this fault on in every environment of the run (repeatable).
+    #[arg(long = "fault", value_name = "FAULT")]
+    pub faults: Vec<String>,
+    /// Where the reports go.
+    #[arg(long, value_name = "DIR", default_value = "target/conform")]
+    pub report_dir: PathBuf,
+    /// Exit by the release gate (uncovered requirements included), not only by the scenarios.
+    #[arg(long)]
+    pub gate: bool,
+    /// Scenarios run at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvAction {
+    /// Start the environment; print its endpoints, CA path and accounts as one JSON line.
+    Up {
+        /// Switch this fault on (repeatable), to explore a broken system by hand.
+        #[arg(long = "fault", value_name = "FAULT")]
+        faults: Vec<String>,
+    },
+}

@@ -1,0 +1,73 @@
+use std::process::ExitCode;
+
+use fixtures::Catalog;
+use scenarios::{Fault, Suite};
+use serde_json::json;
+
+pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::load()?;
+    let all = scenarios::all();
+    let covering = |id: &str| -> Vec<&str> { scenarios::covering(id).map(|s| s.id).collect() };
+    let caught_by = |f: Fault| -> Vec<&str> {
+        all.iter()
+            .filter(|s| s.catches.contains(&f))
+            .map(|s| s.id)
+            .collect()
+    };
+
+    if as_json {
+        let document = json!({
+            "suites": Suite::ALL.iter().map(|suite| json!({
+                "name": suite.name(),
+                "verifies": suite.verifies(),
+                "scenarios": all.iter().filter(|s| s.suite == *suite).map(|s| s.id).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "scenarios": all.iter().map(|s| json!({
+                "id": s.id,
+                "suite": s.suite.name(),
+                "title": s.title,
+                "requirements": s.requirements,
+                "catches": s.catches.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "requirements": catalog.requirements.iter().map(|r| json!({
+                "id": r.id,
+                "kind": r.kind,
+                "area": r.area,
+                "text": r.text,
+                "scenarios": covering(&r.id),
+            })).collect::<Vec<_>>(),
+            "faults": Fault::ALL.iter().map(|f| json!({
+                "name": f.name(),
+                "component": f.component(),
+                "breaks": f.breaks(),
+                "caught_by": caught_by(*f),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&document)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    println!("SUITES");
+    for suite in Suite::ALL {
+        println!("  {:<10} {}", suite.name(), suite.verifies());
+    }
+    println!("\nSCENARIOS");
+    for s in all {
+        println!("  {:<48} {}", s.id, s.requirements.join(", "));
+    }
+    println!("\nREQUIREMENTS");
+    for r in &catalog.requirements {
+        let by = covering(&r.id);
+        let by = if by.is_empty() {
+            "(uncovered)".to_owned()
+        } else {
+            by.join(", ")
+        };
+        println!("  {:<8} {:<8} {by}", r.id, r.kind.as_str());
+    }
+    println!("\nFAULTS");
+    for f in Fault::ALL {
+        println!("  {:<34} {}", f.name(), f.breaks());
+    }
+    Ok(ExitCode::SUCCESS)
+}

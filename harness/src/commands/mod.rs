@@ -1,0 +1,26 @@
+//! One module per subcommand.
+
+mod env_up;
+mod list;
+mod run;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, EnvAction};
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::List { json } => list::list(json),
+        Command::Run(args) => run::run(args),
+        Command::Env {
+            action: EnvAction::Up { faults },
+        } => env_up::up(&faults),
+    }
+}
+
+/// A multi-threaded runtime for a command's async work.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
