@@ -64,6 +64,7 @@ pub(crate) struct CloudState {
     pub tokens: tokens::TokenService,
     pub tunnels: Tunnels,
     pub requests: RequestLog,
+    pub lifetime: Lifetime,
 }
 
 /// A running mock of dataminer.services.
@@ -92,6 +93,7 @@ impl Cloud {
             devices: device_flow::DeviceFlows::default(),
             tunnels: Tunnels::default(),
             requests: RequestLog::default(),
+            lifetime: setup.lifetime.clone(),
             clock: setup.clock,
         });
         let ingress = Traffic::new();
@@ -102,36 +104,27 @@ impl Cloud {
             let leaf = setup.pki.leaf(&[endpoint.host()])?;
             let mut tls = leaf.server_config()?;
             let name = endpoint.host();
-            match endpoint {
-                Endpoint::Tunnel => {
-                    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-                    let state = state.clone();
-                    net::serve_tls(
-                        listener,
-                        Arc::new(tls),
-                        name,
-                        ingress.clone(),
-                        setup.lifetime,
-                        move |s| tunnel::serve(state.clone(), s),
-                    );
-                }
+            let router = match endpoint {
+                Endpoint::Connection => connection::router(state.clone()),
+                Endpoint::Sharing => sharing::router(state.clone()),
+                Endpoint::Tunnel => tunnel::router(state.clone()),
+            };
+            // A WebSocket upgrade exists only in HTTP/1.1.
+            tls.alpn_protocols = match endpoint {
+                Endpoint::Tunnel => vec![b"http/1.1".to_vec()],
                 Endpoint::Connection | Endpoint::Sharing => {
-                    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-                    let router = match endpoint {
-                        Endpoint::Connection => connection::router(state.clone()),
-                        _ => sharing::router(state.clone()),
-                    };
-                    let router = requests::recorded(router, state.clone(), name);
-                    net::serve_https(
-                        listener,
-                        Arc::new(tls),
-                        name,
-                        ingress.clone(),
-                        setup.lifetime,
-                        router,
-                    );
+                    vec![b"h2".to_vec(), b"http/1.1".to_vec()]
                 }
-            }
+            };
+            let router = requests::recorded(router, state.clone(), name);
+            net::serve_https(
+                listener,
+                Arc::new(tls),
+                name,
+                ingress.clone(),
+                setup.lifetime,
+                router,
+            );
         }
         Ok(Self {
             state,

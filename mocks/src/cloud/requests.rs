@@ -57,42 +57,12 @@ impl RequestLog {
         body: &[u8],
         at_unix: u64,
     ) {
-        self.record_head_and_body(
-            endpoint,
-            &parts.method,
-            &parts.uri,
-            &parts.headers,
-            body,
-            at_unix,
-        );
-    }
-
-    /// Records a request of which only the head was read (a WebSocket upgrade).
-    pub(crate) fn record_head(
-        &self,
-        endpoint: &'static str,
-        method: &http::Method,
-        uri: &http::Uri,
-        headers: &http::HeaderMap,
-        at_unix: u64,
-    ) {
-        self.record_head_and_body(endpoint, method, uri, headers, b"", at_unix);
-    }
-
-    fn record_head_and_body(
-        &self,
-        endpoint: &'static str,
-        method: &http::Method,
-        uri: &http::Uri,
-        headers: &http::HeaderMap,
-        body: &[u8],
-        at_unix: u64,
-    ) {
         let request = CloudRequest {
             endpoint,
-            method: method.to_string(),
-            path: uri.to_string(),
-            headers: headers
+            method: parts.method.to_string(),
+            path: parts.uri.to_string(),
+            headers: parts
+                .headers
                 .iter()
                 .map(|(n, v)| {
                     (

@@ -1,21 +1,28 @@
 //! `wss://tunnel.dataminer.services/`: the agent's outbound WebSocket, admitted only with a
-//! valid bearer token at the upgrade, and closed when its token family is revoked.
+//! valid bearer token at the upgrade (RFC 6455 §4.2 over HTTP/1.1), and closed when its token
+//! family is revoked. Anything else gets an HTTP answer that says why.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use http::{HeaderMap, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Message, http};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_util::sync::CancellationToken;
 
 use super::CloudState;
-use super::tokens::{Claims, TokenError};
+use super::connection::authenticate;
+use super::tokens::Claims;
 use crate::world::Observed;
-use crate::world::net::Accepted;
 
 /// Something that happened to a tunnel, as the cloud saw it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -121,39 +128,76 @@ impl Tunnels {
     }
 }
 
-/// Runs one tunnel connection from upgrade to close.
-pub(crate) async fn serve(state: Arc<CloudState>, stream: Accepted) {
-    let mut admitted: Option<Claims> = None;
-    // The callback's signature is tungstenite's; its error type is the HTTP refusal itself.
-    #[allow(clippy::result_large_err)]
-    let check = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
-        state.requests.record_head(
-            super::Endpoint::Tunnel.host(),
-            request.method(),
-            request.uri(),
-            request.headers(),
-            state.clock.unix_seconds(),
-        );
-        match super::connection::authenticate(&state, request.headers()) {
-            Ok(claims) => {
-                admitted = Some(claims);
-                Ok(response)
-            }
-            Err(refused) => Err(refusal(&refused)),
-        }
-    };
-    let upgraded = tokio_tungstenite::accept_hdr_async(stream, check).await;
+pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
+    axum::Router::new()
+        .route("/", axum::routing::any(upgrade))
+        .with_state(state)
+}
+
+/// Admits a WebSocket upgrade that carries a valid token, and runs the tunnel on its own task.
+async fn upgrade(State(state): State<Arc<CloudState>>, mut request: Request) -> Response {
     let now = state.clock.unix_seconds();
-    let (mut ws, claims) = match (upgraded, admitted) {
-        (Ok(ws), Some(claims)) => (ws, claims),
-        (Err(error), _) => return state.tunnels.refused(error.to_string(), now),
-        (Ok(_), None) => {
-            return state
-                .tunnels
-                .refused("upgrade without admission".into(), now);
+    let claims = match authenticate(&state, request.headers()) {
+        Ok(claims) => claims,
+        Err(refused) => {
+            state.tunnels.refused(refused.to_string(), now);
+            return refused.into_response();
         }
     };
-    let record = state.tunnels.open(&claims, now);
+    let Some(accept) = websocket_accept(request.headers()) else {
+        state.tunnels.refused("not a WebSocket upgrade".into(), now);
+        return (
+            StatusCode::UPGRADE_REQUIRED,
+            [(header::UPGRADE, "websocket")],
+            Json(serde_json::json!({ "error": "websocket_upgrade_required" })),
+        )
+            .into_response();
+    };
+    let upgrading = hyper::upgrade::on(&mut request);
+    let tunnel_state = state.clone();
+    state.lifetime.spawn(async move {
+        if let Ok(upgraded) = upgrading.await {
+            let ws =
+                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+            run(tunnel_state, ws, claims).await;
+        }
+    });
+    (
+        StatusCode::SWITCHING_PROTOCOLS,
+        [
+            (header::UPGRADE, "websocket".to_owned()),
+            (header::CONNECTION, "Upgrade".to_owned()),
+            (header::SEC_WEBSOCKET_ACCEPT, accept),
+        ],
+    )
+        .into_response()
+}
+
+/// The `Sec-WebSocket-Accept` value for a well-formed RFC 6455 upgrade request.
+fn websocket_accept(headers: &HeaderMap) -> Option<String> {
+    let has = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|v| v.trim().eq_ignore_ascii_case(token))
+    };
+    let upgrade = has(header::UPGRADE, "websocket") && has(header::CONNECTION, "upgrade");
+    let version = headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .map(|v| v.as_bytes())
+        == Some(b"13");
+    let key = headers.get(header::SEC_WEBSOCKET_KEY)?;
+    (upgrade && version).then(|| derive_accept_key(key.as_bytes()))
+}
+
+/// Runs one admitted tunnel until either side closes it or its family is revoked.
+async fn run<S>(state: Arc<CloudState>, mut ws: WebSocketStream<S>, claims: Claims)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let record = state.tunnels.open(&claims, state.clock.unix_seconds());
     loop {
         tokio::select! {
             () = record.close.cancelled() => {
@@ -172,10 +216,4 @@ pub(crate) async fn serve(state: Arc<CloudState>, stream: Accepted) {
         }
     }
     state.tunnels.closed(record.id, state.clock.unix_seconds());
-}
-
-fn refusal(refused: &TokenError) -> ErrorResponse {
-    let mut response = ErrorResponse::new(Some(refused.to_string()));
-    *response.status_mut() = http::StatusCode::UNAUTHORIZED;
-    response
 }

@@ -50,7 +50,7 @@ pub fn serve_tls<H, F>(
     });
 }
 
-/// Serves an axum router over TLS (HTTP/1.1 and HTTP/2).
+/// Serves an axum router over TLS (HTTP/1.1 with upgrades, and HTTP/2).
 pub fn serve_https(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
@@ -63,7 +63,7 @@ pub fn serve_https(
         let service = TowerToHyperService::new(router.clone());
         async move {
             let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .await;
         }
     });

@@ -1,0 +1,292 @@
+//! The `conform` command as a user meets it: real process, real exit codes, real files.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn conform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(args)
+        .output()
+        .expect("conform runs")
+}
+
+/// A fresh directory for one test's reports.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("conform-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn one_line_error(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line expected, got: {stderr}"
+    );
+    assert!(stderr.starts_with("conform: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn list_json_names_every_requirement_with_the_scenarios_covering_it() {
+    let output = conform(&["list", "--json"]);
+    assert!(output.status.success());
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let catalog = fixtures::Catalog::load().unwrap();
+    let requirements = listed["requirements"].as_array().unwrap();
+    let ids: Vec<&str> = requirements
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, catalog.ids().collect::<Vec<_>>());
+    let opt1 = requirements.iter().find(|r| r["id"] == "OPT-1").unwrap();
+    assert!(
+        opt1["scenarios"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("optin.new-dms-sends-nothing"))
+    );
+    let flow2 = requirements.iter().find(|r| r["id"] == "FLOW-2").unwrap();
+    assert!(flow2["scenarios"].is_array());
+    assert!(
+        listed["faults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["caught_by"].as_array().unwrap().is_empty())
+    );
+}
+
+#[test]
+fn run_optin_passes_and_writes_reports_that_follow_the_contract() {
+    let dir = scratch("optin");
+    let output = conform(&[
+        "run",
+        "--suite",
+        "optin",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "conform-report/1");
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert!(!scenarios.is_empty());
+    for s in scenarios {
+        for field in [
+            "id",
+            "suite",
+            "requirements",
+            "outcome",
+            "duration_ms",
+            "detail",
+        ] {
+            assert!(!s[field].is_null(), "scenario lacks {field}: {s}");
+        }
+        assert_eq!(s["suite"], "optin");
+        assert_eq!(s["outcome"], "passed", "{s}");
+    }
+    let status = |id: &str| {
+        report["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| (r["kind"].clone(), r["status"].clone()))
+            .unwrap()
+    };
+    for id in ["OPT-1", "OPT-2", "OPT-3"] {
+        assert_eq!(status(id).1, "verified", "{id}");
+    }
+    assert_eq!(status("TLS-3"), ("implied".into(), "uncovered".into()));
+    assert!(report["faults"].is_array() && report["findings"].is_array());
+    assert_eq!(
+        report["gate"]["passed"], false,
+        "uncovered requirements fail the gate"
+    );
+    assert!(
+        report["gate"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("TLS-1"))
+    );
+
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&junit).unwrap();
+    assert_eq!(parsed.tests, scenarios.len());
+    assert_eq!(parsed.failures, 0);
+    assert!(
+        std::fs::read_to_string(dir.join("report.md"))
+            .unwrap()
+            .contains("OPT-3")
+    );
+}
+
+#[test]
+fn gate_exits_1_and_names_the_uncovered_requirements() {
+    let dir = scratch("gate");
+    let output = conform(&[
+        "run",
+        "--suite",
+        "optin",
+        "--gate",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("requirement FLOW-2 is uncovered"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_fault_makes_the_run_exit_1_and_names_the_scenario_that_caught_it() {
+    let dir = scratch("fault");
+    let output = conform(&[
+        "run",
+        "--suite",
+        "optin",
+        "--fault",
+        "agent.connect-before-optin",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("FAIL  optin.new-dms-sends-nothing"), "{text}");
+    assert!(
+        text.contains("fault agent.connect-before-optin caught by: optin.new-dms-sends-nothing"),
+        "{text}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let killed_by = report["faults"][0]["killed_by"].as_array().unwrap();
+    assert!(killed_by.contains(&Value::from("optin.new-dms-sends-nothing")));
+}
+
+#[test]
+fn unknown_names_and_bad_paths_are_one_line_and_exit_2() {
+    assert!(
+        one_line_error(&conform(&["run", "--suite", "nope"])).contains("unknown suite \"nope\"")
+    );
+    assert!(
+        one_line_error(&conform(&["run", "--scenario", "optin.nope"])).contains("unknown scenario")
+    );
+    assert!(
+        one_line_error(&conform(&["run", "--requirement", "XYZ-9"]))
+            .contains("unknown requirement")
+    );
+    assert!(one_line_error(&conform(&["run", "--fault", "agent.nope"])).contains("unknown fault"));
+    assert!(
+        one_line_error(&conform(&["env", "up", "--fault", "cloud.nope"])).contains("unknown fault")
+    );
+
+    let file = scratch("not-a-dir");
+    std::fs::write(&file, b"a file").unwrap();
+    let blocked = file.join("reports");
+    assert!(
+        one_line_error(&conform(&[
+            "run",
+            "--report-dir",
+            blocked.to_str().unwrap()
+        ]))
+        .contains("not writable")
+    );
+}
+
+/// `env up` prints its JSON line within seconds; curl, a TLS client no one here wrote, reaches
+/// every cloud endpoint it names with only the printed CA and `--resolve` lines, over TLS 1.2.
+#[test]
+fn env_up_prints_its_endpoints_and_curl_reaches_them_over_tls12() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["env", "up"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(out).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a JSON line within seconds");
+    let env: Value = serde_json::from_str(&line).unwrap();
+    let ca = env["ca"].as_str().unwrap();
+    let resolve: Vec<&str> = env["resolve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+
+    for (endpoint, path) in [
+        ("connection", "api/dms/self"),
+        ("sharing", "api/shares"),
+        ("tunnel", ""),
+    ] {
+        let url = env["endpoints"][endpoint]
+            .as_str()
+            .unwrap()
+            .replace("wss://", "https://");
+        let mut curl = Command::new("curl");
+        curl.args([
+            "-sS",
+            "-v",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--cacert",
+            ca,
+        ]);
+        for r in &resolve {
+            curl.args(["--resolve", r]);
+        }
+        let answer = curl
+            .arg(format!("{url}{path}"))
+            .output()
+            .expect("curl is installed");
+        let trace = String::from_utf8_lossy(&answer.stderr);
+        assert!(answer.status.success(), "{endpoint}: {trace}");
+        assert!(
+            trace.contains("SSL connection using TLSv1.2"),
+            "{endpoint}: {trace}"
+        );
+        // No credentials were sent: each endpoint answers, and refuses.
+        assert!(
+            ["401", "400"].contains(&String::from_utf8_lossy(&answer.stdout).as_ref()),
+            "{endpoint}"
+        );
+    }
+
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "env up stops cleanly on Ctrl-C");
+    assert!(
+        !std::path::Path::new(ca).exists(),
+        "the CA file is removed on shutdown"
+    );
+}
