@@ -25,6 +25,9 @@ pub enum EnvError {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Fixture(#[from] FixtureError),
+    /// rustls refused the agent's TLS configuration.
+    #[error("the agent's TLS configuration is refused: {0}")]
+    AgentTls(rustls::Error),
     /// A DMS-side listener could not be bound on loopback.
     #[error("cannot bind a loopback listener: {0}")]
     Bind(#[from] std::io::Error),
@@ -92,7 +95,7 @@ impl Environment {
                 clock: clock.clone(),
                 faults: faults.clone(),
                 network: network.clone(),
-                tls: agent::client_config(pki.roots()?),
+                tls: agent::client_config(pki.roots()?, &clock).map_err(EnvError::AgentTls)?,
                 store: store.clone(),
             },
             &lifetime,

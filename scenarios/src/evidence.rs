@@ -1,4 +1,5 @@
 use std::fmt::{self, Debug};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -9,11 +10,10 @@ pub struct Observation {
     pub value: serde_json::Value,
 }
 
-/// What a scenario observed on its way to a verdict: the record behind a pass.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Evidence {
-    pub observations: Vec<Observation>,
-}
+/// What a scenario observed on its way to a verdict. The runner holds a handle too, so the
+/// evidence survives a failure, a panic or a hang and is reported with the verdict.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence(Arc<Mutex<Vec<Observation>>>);
 
 /// Why a scenario did not pass.
 #[derive(Debug, Clone, Serialize)]
@@ -76,15 +76,24 @@ impl Evidence {
     }
 
     /// Records an observation without judging it.
-    pub fn saw(&mut self, what: impl Into<String>, value: impl Serialize) {
-        self.observations.push(Observation {
+    pub fn saw(&self, what: impl Into<String>, value: impl Serialize) {
+        let observation = Observation {
             what: what.into(),
             value: serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
-        });
+        };
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(observation);
+    }
+
+    /// Everything recorded so far, in order.
+    pub fn observations(&self) -> Vec<Observation> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Records `observed` and fails unless it equals `expected`.
-    pub fn expect_eq<T>(&mut self, what: &str, expected: T, observed: T) -> Result<(), Failure>
+    pub fn expect_eq<T>(&self, what: &str, expected: T, observed: T) -> Result<(), Failure>
     where
         T: PartialEq + Debug + Serialize,
     {
@@ -102,7 +111,7 @@ impl Evidence {
 
     /// Records `observed` and fails unless `holds`; `expected` says in words what should hold.
     pub fn expect<T>(
-        &mut self,
+        &self,
         what: &str,
         holds: bool,
         expected: &str,
@@ -122,13 +131,13 @@ impl Evidence {
             ))
         }
     }
+}
 
-    /// A one-line summary for reports: every observation as `what = value`.
-    pub fn summary(&self) -> String {
-        self.observations
-            .iter()
-            .map(|o| format!("{} = {}", o.what, o.value))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
+/// A one-line summary for reports: every observation as `what = value`.
+pub fn summary(observations: &[Observation]) -> String {
+    observations
+        .iter()
+        .map(|o| format!("{} = {}", o.what, o.value))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

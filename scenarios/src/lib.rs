@@ -13,7 +13,7 @@ mod scenario;
 pub mod steps;
 mod suites;
 
-pub use evidence::{Evidence, Failure, Observation};
+pub use evidence::{Evidence, Failure, Observation, summary};
 pub use registry::{all, by_id, covering};
 pub use runner::{Outcome, Run, WATCHDOG, run};
 pub use scenario::{Ctx, Scenario, Suite, UnknownSuite};

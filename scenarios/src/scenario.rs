@@ -55,16 +55,21 @@ impl FromStr for Suite {
     }
 }
 
-/// What a scenario body is handed: the fault switches of this run and a way to start an
-/// environment with them.
+/// What a scenario body is handed: the fault switches of this run, a way to start an
+/// environment with them, and the evidence record the verdict is reported with.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     faults: FaultSet,
+    evidence: Evidence,
 }
 
 impl Ctx {
-    pub fn new(faults: FaultSet) -> Self {
-        Self { faults }
+    pub fn new(faults: FaultSet, evidence: Evidence) -> Self {
+        Self { faults, evidence }
+    }
+
+    pub fn evidence(&self) -> Evidence {
+        self.evidence.clone()
     }
 
     /// A fresh environment, with this run's faults switched on.
@@ -75,8 +80,9 @@ impl Ctx {
     }
 }
 
-/// The async body of a scenario.
-pub type Body = fn(Ctx) -> BoxFuture<'static, Result<Evidence, Failure>>;
+/// The async body of a scenario: records what it observes in `ctx.evidence()`, and returns
+/// the first violation it finds.
+pub type Body = fn(Ctx) -> BoxFuture<'static, Result<(), Failure>>;
 
 /// One scenario: data, plus the body that checks it.
 #[derive(Clone)]

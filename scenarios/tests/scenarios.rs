@@ -23,7 +23,7 @@ fn main() {
 fn passes_clean(scenario: &'static Scenario) -> Result<(), Failed> {
     let run = execute(scenario, FaultSet::none())?;
     match &run.outcome {
-        Outcome::Passed(_) => Ok(()),
+        Outcome::Passed => Ok(()),
         Outcome::Failed(failure) => Err(format!("{}: {failure}", scenario.id).into()),
     }
 }
@@ -34,11 +34,11 @@ fn fails_under(scenario: &'static Scenario, fault: Fault) -> Result<(), Failed> 
         return Ok(());
     }
     Err(match &run.outcome {
-        Outcome::Passed(evidence) => format!(
+        Outcome::Passed => format!(
             "{} passed under {fault}, which it declares it catches ({}): evidence: {}",
             scenario.id,
             fault.breaks(),
-            evidence.summary()
+            scenarios::summary(&run.evidence)
         ),
         Outcome::Failed(failure) => format!(
             "{} under {fault} broke the harness instead of failing: {failure}",

@@ -103,7 +103,7 @@ async fn run_all(
 fn print_line(run: &Run) {
     let ms = run.duration.as_millis();
     match &run.outcome {
-        Outcome::Passed(_) => println!("PASS  {}  ({ms} ms)", run.scenario.id),
+        Outcome::Passed => println!("PASS  {}  ({ms} ms)", run.scenario.id),
         Outcome::Failed(failure) => {
             let tag = if failure.is_harness() {
                 "ERROR"
@@ -147,9 +147,9 @@ fn assemble(catalog: &Catalog, selection: &str, faults: &FaultSet, runs: &[Run])
 }
 
 fn scenario_input(run: &Run) -> ScenarioInput {
-    let (outcome, harness_error, evidence) = match &run.outcome {
-        Outcome::Passed(evidence) => (ReportOutcome::Passed, false, evidence.observations.clone()),
-        Outcome::Failed(failure) => (ReportOutcome::Failed, failure.is_harness(), Vec::new()),
+    let (outcome, harness_error) = match &run.outcome {
+        Outcome::Passed => (ReportOutcome::Passed, false),
+        Outcome::Failed(failure) => (ReportOutcome::Failed, failure.is_harness()),
     };
     let s = run.scenario;
     ScenarioInput {
@@ -162,11 +162,12 @@ fn scenario_input(run: &Run) -> ScenarioInput {
         harness_error,
         duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
         detail: run.detail(),
-        evidence: evidence
-            .into_iter()
+        evidence: run
+            .evidence
+            .iter()
             .map(|o| Observation {
-                what: o.what,
-                value: o.value,
+                what: o.what.clone(),
+                value: o.value.clone(),
             })
             .collect(),
     }

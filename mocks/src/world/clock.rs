@@ -49,6 +49,15 @@ impl Clock {
     }
 }
 
+/// TLS peers of the environment judge certificate validity on simulated time too.
+impl rustls::time_provider::TimeProvider for Clock {
+    fn current_time(&self) -> Option<rustls::pki_types::UnixTime> {
+        Some(rustls::pki_types::UnixTime::since_unix_epoch(
+            Duration::from_secs(self.unix_seconds()),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

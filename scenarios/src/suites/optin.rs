@@ -55,7 +55,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
 
 /// Records and checks that nothing reached the cloud: not a lookup of its names, not a
 /// connection or a byte on the DMS's sockets, not a connection or request at the cloud.
-fn expect_cloud_untouched(env: &Environment, ev: &mut Evidence, when: &str) -> Result<(), Failure> {
+fn expect_cloud_untouched(env: &Environment, ev: &Evidence, when: &str) -> Result<(), Failure> {
     let lookups = env.resolver().lookups().len();
     ev.expect_eq(
         &format!("{when}: cloud names the DMS looked up"),
@@ -86,20 +86,20 @@ fn expect_cloud_untouched(env: &Environment, ev: &mut Evidence, when: &str) -> R
     )
 }
 
-async fn new_dms_sends_nothing(ctx: Ctx) -> Result<Evidence, Failure> {
+async fn new_dms_sends_nothing(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
-    let mut ev = Evidence::new();
+    let ev = ctx.evidence();
     steps::everyday_dma_activity(&env).await?;
     steps::let_time_pass(&env, DAY, 24).await;
     steps::everyday_dma_activity(&env).await?;
     env.settle().await;
-    expect_cloud_untouched(&env, &mut ev, "after a simulated day of DMA activity")?;
-    Ok(ev)
+    expect_cloud_untouched(&env, &ev, "after a simulated day of DMA activity")?;
+    Ok(())
 }
 
-async fn non_admin_cannot_enable(ctx: Ctx) -> Result<Evidence, Failure> {
+async fn non_admin_cannot_enable(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
-    let mut ev = Evidence::new();
+    let ev = ctx.evidence();
     let operator = DmaClient::new(&env)
         .log_in(&env.accounts().dms_operator)
         .await?;
@@ -112,19 +112,15 @@ async fn non_admin_cannot_enable(ctx: Ctx) -> Result<Evidence, Failure> {
         &reply,
     )?;
     steps::let_time_pass(&env, DAY, 4).await;
-    expect_cloud_untouched(
-        &env,
-        &mut ev,
-        "after the refused attempt and a simulated day",
-    )?;
-    Ok(ev)
+    expect_cloud_untouched(&env, &ev, "after the refused attempt and a simulated day")?;
+    Ok(())
 }
 
-async fn admin_enable_brings_the_tunnel_up(ctx: Ctx) -> Result<Evidence, Failure> {
+async fn admin_enable_brings_the_tunnel_up(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
-    let mut ev = Evidence::new();
+    let ev = ctx.evidence();
     steps::let_time_pass(&env, DAY, 4).await;
-    expect_cloud_untouched(&env, &mut ev, "before the Administrator acts")?;
+    expect_cloud_untouched(&env, &ev, "before the Administrator acts")?;
 
     steps::connect_dms(&env).await?;
     let dms_id = &env.accounts().dms_id;
@@ -162,12 +158,12 @@ async fn admin_enable_brings_the_tunnel_up(ctx: Ctx) -> Result<Evidence, Failure
         "only *.dataminer.services",
         &destinations,
     )?;
-    Ok(ev)
+    Ok(())
 }
 
-async fn disconnect_ends_everything(ctx: Ctx) -> Result<Evidence, Failure> {
+async fn disconnect_ends_everything(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
-    let mut ev = Evidence::new();
+    let ev = ctx.evidence();
     let admin = steps::connect_dms(&env).await?;
     let token = steps::token_seen_on_tunnel(&env)?;
 
@@ -225,5 +221,5 @@ async fn disconnect_ends_everything(ctx: Ctx) -> Result<Evidence, Failure> {
     )?;
     let requests = env.cloud().requests().count() - requests_before;
     ev.expect_eq("requests the cloud received in the day after", 0, requests)?;
-    Ok(ev)
+    Ok(())
 }
