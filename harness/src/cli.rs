@@ -25,6 +25,11 @@ pub enum Command {
         #[command(subcommand)]
         action: EnvAction,
     },
+    /// Probe any endpoint the way a scanner would, without finishing a handshake.
+    Probe {
+        #[command(subcommand)]
+        kind: ProbeKind,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,5 +64,21 @@ pub enum EnvAction {
         /// Switch this fault on (repeatable), to explore a broken system by hand.
         #[arg(long = "fault", value_name = "FAULT")]
         faults: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProbeKind {
+    /// Which TLS versions and TLS 1.2 cipher suites HOST:PORT accepts, and its certificate
+    /// chain. Exits 0 whenever it could talk to the endpoint, 2 when it could not.
+    Tls {
+        /// HOST:PORT; an IPv6 address goes in brackets: [::1]:443.
+        target: String,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The server name to send (default: HOST when it is a name, none for an address).
+        #[arg(long, value_name = "NAME")]
+        sni: Option<String>,
     },
 }

@@ -290,3 +290,56 @@ fn env_up_prints_its_endpoints_and_curl_reaches_them_over_tls12() {
         "the CA file is removed on shutdown"
     );
 }
+
+/// The probe against a cloud endpoint of a running environment: TLS 1.2 alone, with the
+/// evidence for every refusal, as JSON a tool can read.
+#[test]
+fn probe_tls_reports_tls12_only_for_a_cloud_endpoint_and_exits_2_when_nothing_listens() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let env = runtime
+        .block_on(mocks::Environment::start(mocks::world::FaultSet::none()))
+        .unwrap();
+    let endpoint = mocks::cloud::Endpoint::Connection;
+    let target = env.cloud().addr(endpoint).to_string();
+    let output = conform(&["probe", "tls", &target, "--sni", endpoint.host(), "--json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let accepted: Vec<&str> = report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["accepted"] == true)
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(accepted, ["Tls12"]);
+    let refused_with_alerts = report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["accepted"] == false)
+        .all(|v| v["answer"]["kind"] == "alert");
+    assert!(refused_with_alerts, "{report}");
+    assert!(
+        report["certificates"][0]["sans"]
+            .to_string()
+            .contains(endpoint.host())
+    );
+
+    let table = conform(&["probe", "tls", &target, "--sni", endpoint.host()]);
+    assert!(stdout(&table).contains("TLS 1.2"));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    assert!(
+        one_line_error(&conform(&["probe", "tls", &closed.to_string()]))
+            .contains("could not connect")
+    );
+    assert!(one_line_error(&conform(&["probe", "tls", "no-port-here"])).contains("HOST:PORT"));
+}

@@ -8,7 +8,7 @@ use fixtures::{DmaData, FixtureError};
 use tokio::net::TcpListener;
 
 use crate::agent::{self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore};
-use crate::cloud::{Account, Cloud, CloudError, CloudSetup, Endpoint};
+use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, Role, User};
 use crate::waf::Waf;
 use crate::world::net::{Network, Resolver, Traffic};
@@ -43,6 +43,16 @@ pub struct Accounts {
     pub cloud_admin: Account,
 }
 
+/// How to set an environment up. The default is the deployment the specification describes.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub faults: FaultSet,
+    /// What the cloud's endpoints present in TLS.
+    pub cloud_tls: CloudTls,
+    /// The cloud URLs the agent is configured with, if not the published ones.
+    pub agent_urls: Option<CloudUrls>,
+}
+
 /// A running simulated deployment. Dropping it stops every component.
 #[derive(Debug)]
 pub struct Environment {
@@ -61,11 +71,33 @@ pub struct Environment {
 
 impl Environment {
     pub async fn start(faults: FaultSet) -> Result<Self, EnvError> {
+        Self::start_with(Options {
+            faults,
+            ..Options::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(options: Options) -> Result<Self, EnvError> {
         // One crypto provider for the whole process; a second install attempt is harmless.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let lifetime = Lifetime::new();
+        let started = Self::assemble(options, lifetime.clone()).await;
+        if started.is_err() {
+            // Whatever did start must not outlive the failed environment.
+            lifetime.stop().await;
+        }
+        started
+    }
+
+    async fn assemble(options: Options, lifetime: Lifetime) -> Result<Self, EnvError> {
+        let Options {
+            faults,
+            cloud_tls,
+            agent_urls,
+        } = options;
         let clock = Clock::from_wall_clock();
         let pki = Pki::generate()?;
-        let lifetime = Lifetime::new();
         let accounts = Accounts::generate();
 
         let cloud = Cloud::start(CloudSetup {
@@ -73,6 +105,7 @@ impl Environment {
             faults: faults.clone(),
             pki: &pki,
             accounts: vec![accounts.cloud_admin.clone()],
+            tls: cloud_tls,
             lifetime: &lifetime,
         })
         .await?;
@@ -88,14 +121,15 @@ impl Environment {
         let agent = Agent::start(
             AgentSetup {
                 dms_id: accounts.dms_id.clone(),
-                urls: CloudUrls {
+                urls: agent_urls.unwrap_or_else(|| CloudUrls {
                     connection: Endpoint::Connection.published_url(),
                     tunnel: Endpoint::Tunnel.published_url(),
-                },
+                }),
                 clock: clock.clone(),
                 faults: faults.clone(),
                 network: network.clone(),
-                tls: agent::client_config(pki.roots()?, &clock).map_err(EnvError::AgentTls)?,
+                tls: agent::client_config(pki.roots()?, &clock, &faults)
+                    .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
             },
             &lifetime,

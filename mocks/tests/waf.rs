@@ -7,10 +7,18 @@ use mocks::world::FaultSet;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn exchange(addr: std::net::SocketAddr, request: String) -> String {
-    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
-    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut socket = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("WAF reachable");
+    socket
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
     let mut answer = String::new();
-    socket.read_to_string(&mut answer).await.unwrap();
+    socket
+        .read_to_string(&mut answer)
+        .await
+        .expect("answer read");
     answer
 }
 
@@ -25,15 +33,26 @@ fn post(path: &str, body: &str) -> String {
 async fn forwards_api_calls_to_the_dma_and_blocks_everything_else_with_a_logged_reason() {
     let env = Environment::start(FaultSet::none()).await.unwrap();
     let admin = &env.accounts().dms_admin;
-    let login = format!(r#"{{"login":"{}","password":"{}"}}"#, admin.login, admin.password);
-
-    let answer = exchange(env.waf().addr(), post("/API/v1/Json.asmx/ConnectApp", &login)).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains(r#"{"d":""#), "the DMA's own answer comes back: {answer}");
+    let login = format!(
+        r#"{{"login":"{}","password":"{}"}}"#,
+        admin.login, admin.password
+    );
 
     let answer = exchange(
         env.waf().addr(),
-        "GET /API/v1/Json.asmx/ConnectApp HTTP/1.1\r\nHost: dma\r\nConnection: close\r\n\r\n".into(),
+        post("/API/v1/Json.asmx/ConnectApp", &login),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(r#"{"d":""#),
+        "the DMA's own answer comes back: {answer}"
+    );
+
+    let answer = exchange(
+        env.waf().addr(),
+        "GET /API/v1/Json.asmx/ConnectApp HTTP/1.1\r\nHost: dma\r\nConnection: close\r\n\r\n"
+            .into(),
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");

@@ -1,1 +1,9 @@
-//! probes
+//! Probes that work against any endpoint, not only the mocks here: they speak the protocol
+//! by hand (through `wire`) and report what the endpoint actually said.
+
+pub mod tls;
+
+pub use tls::{
+    Answer, CertificateSummary, ProbeError, ProbeOptions, SuiteResult, TlsReport, VersionResult,
+    probe_tls, render_table,
+};

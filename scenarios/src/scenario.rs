@@ -2,8 +2,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use futures_util::future::BoxFuture;
-use mocks::Environment;
 use mocks::world::{Fault, FaultSet};
+use mocks::{Environment, Options};
 
 use crate::{Evidence, Failure};
 
@@ -11,14 +11,16 @@ use crate::{Evidence, Failure};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Suite {
     Optin,
+    Tls,
 }
 
 impl Suite {
-    pub const ALL: &[Suite] = &[Suite::Optin];
+    pub const ALL: &[Suite] = &[Suite::Optin, Suite::Tls];
 
     pub fn name(self) -> &'static str {
         match self {
             Suite::Optin => "optin",
+            Suite::Tls => "tls",
         }
     }
 
@@ -27,6 +29,9 @@ impl Suite {
         match self {
             Suite::Optin => {
                 "connecting is opt-in: nothing leaves the DMS until an Administrator enables it, and a disconnect really ends it"
+            }
+            Suite::Tls => {
+                "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"
             }
         }
     }
@@ -74,7 +79,20 @@ impl Ctx {
 
     /// A fresh environment, with this run's faults switched on.
     pub async fn environment(&self) -> Result<Environment, Failure> {
-        Environment::start(self.faults.clone())
+        self.environment_with(self.options()).await
+    }
+
+    /// The default setup with this run's faults: for a scenario that changes the world.
+    pub fn options(&self) -> Options {
+        Options {
+            faults: self.faults.clone(),
+            ..Options::default()
+        }
+    }
+
+    /// A fresh environment set up as `options` say.
+    pub async fn environment_with(&self, options: Options) -> Result<Environment, Failure> {
+        Environment::start_with(options)
             .await
             .map_err(|e| Failure::Harness(format!("environment did not start: {e}")))
     }

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use mocks::Environment;
-use mocks::cloud::Endpoint;
+use mocks::cloud::{Endpoint, FirstFlight};
 use serde_json::{Value, json};
 
 use crate::Failure;
-use crate::clients::{CloudClient, DmaClient, DmaSession};
+use crate::clients::{CloudClient, DmaClient, DmaReply, DmaSession};
 
 /// How long a scenario waits for an event the environment is expected to produce promptly
 /// (a socket closing, a tunnel registering). Only a failing system ever waits this long.
@@ -123,4 +123,25 @@ pub fn token_seen_on_tunnel(env: &Environment) -> Result<String, Failure> {
         .filter(|r| r.endpoint == Endpoint::Tunnel.host())
         .find_map(|r| r.bearer().map(str::to_owned))
         .ok_or_else(|| Failure::Harness("the cloud recorded no tunnel upgrade with a token".into()))
+}
+
+/// The Administrator asks the DMS to connect, and nothing more: the agent's first contact with
+/// the cloud. Returns the DMA's answer, whatever it is.
+pub async fn ask_dms_to_connect(env: &Environment) -> Result<DmaReply, Failure> {
+    let admin = DmaClient::new(env)
+        .log_in(&env.accounts().dms_admin)
+        .await?;
+    admin.call("ConnectToCloud", json!({})).await
+}
+
+/// The first flights the cloud recorded from the DMS: matched by address, as two ends of one
+/// capture are, not by what the DMS says it sent.
+pub fn first_flights_from_dms(env: &Environment) -> Vec<FirstFlight> {
+    let dms_sockets = env.dms_egress().local_addrs();
+    env.cloud()
+        .hellos()
+        .all()
+        .into_iter()
+        .filter(|f| dms_sockets.contains(&f.peer))
+        .collect()
 }

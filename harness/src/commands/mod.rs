@@ -2,11 +2,12 @@
 
 mod env_up;
 mod list;
+mod probe;
 mod run;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, EnvAction};
+use crate::cli::{Cli, Command, EnvAction, ProbeKind};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -15,6 +16,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Env {
             action: EnvAction::Up { faults },
         } => env_up::up(&faults),
+        Command::Probe {
+            kind: ProbeKind::Tls { target, json, sni },
+        } => probe::tls(&target, json, sni),
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::dma::Permission;
 use crate::world::net::{NetError, Network};
-use crate::world::{Clock, FaultSet, Lifetime};
+use crate::world::{Clock, Fault, FaultSet, Lifetime};
 
 pub use credentials::{CredentialStore, Credentials};
 pub use https::HttpsError;
@@ -125,8 +125,12 @@ impl std::fmt::Debug for Command {
 impl Agent {
     /// Starts the agent, disabled. Refuses plaintext cloud URLs before anything is sent.
     pub fn start(setup: AgentSetup, lifetime: &Lifetime) -> Result<Self, AgentError> {
-        for url in [&setup.urls.connection, &setup.urls.tunnel] {
-            if !(url.starts_with("https://") || url.starts_with("wss://")) {
+        let tolerate = setup.faults.is_on(Fault::AgentAllowPlaintextUrls);
+        for (url, scheme) in [
+            (&setup.urls.connection, "https://"),
+            (&setup.urls.tunnel, "wss://"),
+        ] {
+            if !url.starts_with(scheme) && !tolerate {
                 return Err(AgentError::PlaintextUrl(url.clone()));
             }
         }

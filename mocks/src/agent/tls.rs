@@ -1,19 +1,113 @@
+//! The agent's TLS client: TLS 1.2 only, trusting only the environment's CA, judging validity
+//! on the environment's clock. Two fault switches loosen the certificate check.
+
 use std::sync::Arc;
 
-use rustls::RootCertStore;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::version::{TLS12, TLS13};
+use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 
-use crate::world::Clock;
+use crate::world::{Clock, Fault, FaultSet};
 
-/// The agent's TLS client configuration: TLS 1.2 only, trusting only `roots`, and judging
-/// certificate validity on the environment's clock rather than the wall clock.
 pub fn client_config(
     roots: Arc<RootCertStore>,
     clock: &Clock,
-) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    faults: &FaultSet,
+) -> Result<Arc<rustls::ClientConfig>, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_details(provider, Arc::new(clock.clone()))
-        .with_protocol_versions(&[&rustls::version::TLS12])?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let versions: &[&rustls::SupportedProtocolVersion] = if faults.is_on(Fault::AgentOfferTls13) {
+        &[&TLS13, &TLS12]
+    } else {
+        &[&TLS12]
+    };
+    let builder =
+        rustls::ClientConfig::builder_with_details(provider.clone(), Arc::new(clock.clone()))
+            .with_protocol_versions(versions)?;
+    let leniency = if faults.is_on(Fault::AgentAcceptAnyCert) {
+        Some(Leniency::AnyCertificate)
+    } else if faults.is_on(Fault::AgentSkipHostnameCheck) {
+        Some(Leniency::AnyName)
+    } else {
+        None
+    };
+    let config = match leniency {
+        None => builder.with_root_certificates(roots).with_no_client_auth(),
+        Some(leniency) => {
+            let strict = WebPkiServerVerifier::builder_with_provider(roots, provider)
+                .build()
+                .map_err(|e| Error::General(e.to_string()))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Lenient { strict, leniency }))
+                .with_no_client_auth()
+        }
+    };
     Ok(Arc::new(config))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Leniency {
+    AnyCertificate,
+    AnyName,
+}
+
+/// The strict verifier with a hole in it, as a careless gateway would have.
+#[derive(Debug)]
+struct Lenient {
+    strict: Arc<WebPkiServerVerifier>,
+    leniency: Leniency,
+}
+
+impl ServerCertVerifier for Lenient {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let verdict = self.strict.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match (self.leniency, verdict) {
+            (Leniency::AnyCertificate, _) => Ok(ServerCertVerified::assertion()),
+            (
+                Leniency::AnyName,
+                Err(Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                )),
+            ) => Ok(ServerCertVerified::assertion()),
+            (_, verdict) => verdict,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.strict.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.strict.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.strict.supported_verify_schemes()
+    }
 }

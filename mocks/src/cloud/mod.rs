@@ -1,12 +1,16 @@
 //! dataminer.services: account login, the connect flow (RFC 8628 device authorization), the
 //! tokens it issues and revokes, the WSS tunnel endpoint the agent dials, and share management.
-//! Each published name is its own TLS 1.2 listener.
+//! Each published name is its own TLS 1.2 listener, which keeps every client's first flight.
 
 mod accounts;
 mod connection;
 mod device_flow;
+mod endpoint;
+mod hellos;
+mod listener;
 mod requests;
 mod sharing;
+mod tls;
 mod tokens;
 mod tunnel;
 
@@ -15,45 +19,16 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::world::net::{self, Traffic};
+use crate::world::net::Traffic;
 use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
 
 pub use accounts::Account;
+pub use endpoint::Endpoint;
+pub use hellos::{FirstFlight, Hellos};
 pub use requests::{CloudRequest, RequestLog};
+pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{CLOCK_SKEW, Claims, TOKEN_LIFETIME, TokenError};
 pub use tunnel::{TunnelEvent, TunnelRecord, Tunnels};
-
-/// The published names of dataminer.services that this mock serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Endpoint {
-    Connection,
-    Sharing,
-    Tunnel,
-}
-
-impl Endpoint {
-    pub const ALL: [Endpoint; 3] = [Endpoint::Connection, Endpoint::Sharing, Endpoint::Tunnel];
-
-    pub fn host(self) -> &'static str {
-        match self {
-            Endpoint::Connection => "connection.dataminer.services",
-            Endpoint::Sharing => "sharing.dataminer.services",
-            Endpoint::Tunnel => "tunnel.dataminer.services",
-        }
-    }
-
-    pub fn scheme(self) -> &'static str {
-        match self {
-            Endpoint::Tunnel => "wss",
-            Endpoint::Connection | Endpoint::Sharing => "https",
-        }
-    }
-
-    /// The URL the agent is configured with: no port, as published.
-    pub fn published_url(self) -> String {
-        format!("{}://{}/", self.scheme(), self.host())
-    }
-}
 
 /// Everything the cloud keeps, shared by its three listeners.
 #[derive(Debug)]
@@ -64,6 +39,8 @@ pub(crate) struct CloudState {
     pub tokens: tokens::TokenService,
     pub tunnels: Tunnels,
     pub requests: RequestLog,
+    pub hellos: Hellos,
+    pub faults: FaultSet,
     pub lifetime: Lifetime,
 }
 
@@ -82,13 +59,16 @@ pub struct CloudSetup<'a> {
     pub faults: FaultSet,
     pub pki: &'a Pki,
     pub accounts: Vec<Account>,
+    pub tls: CloudTls,
     pub lifetime: &'a Lifetime,
 }
 
 impl Cloud {
     pub async fn start(setup: CloudSetup<'_>) -> Result<Self, CloudError> {
         let state = Arc::new(CloudState {
-            tokens: tokens::TokenService::new(setup.clock.clone(), setup.faults),
+            tokens: tokens::TokenService::new(setup.clock.clone(), setup.faults.clone()),
+            hellos: Hellos::default(),
+            faults: setup.faults,
             accounts: accounts::Accounts::new(setup.accounts),
             devices: device_flow::DeviceFlows::default(),
             tunnels: Tunnels::default(),
@@ -98,17 +78,14 @@ impl Cloud {
         });
         let ingress = Traffic::new();
         let mut addrs = Vec::new();
+        let versions = setup.tls.versions(&state.faults);
         for endpoint in Endpoint::ALL {
             let listener = TcpListener::bind("127.0.0.1:0").await?;
             addrs.push((endpoint, listener.local_addr()?));
-            let leaf = setup.pki.leaf(&[endpoint.host()])?;
-            let mut tls = leaf.server_config()?;
-            let name = endpoint.host();
-            let router = match endpoint {
-                Endpoint::Connection => connection::router(state.clone()),
-                Endpoint::Sharing => sharing::router(state.clone()),
-                Endpoint::Tunnel => tunnel::router(state.clone()),
-            };
+            let leaf = setup
+                .tls
+                .leaf(setup.pki, endpoint.host(), state.clock.unix_seconds())?;
+            let mut tls = leaf.server_config(versions)?;
             // A WebSocket upgrade exists only in HTTP/1.1.
             tls.alpn_protocols = match endpoint {
                 Endpoint::Tunnel => vec![b"http/1.1".to_vec()],
@@ -116,14 +93,21 @@ impl Cloud {
                     vec![b"h2".to_vec(), b"http/1.1".to_vec()]
                 }
             };
-            let router = requests::recorded(router, state.clone(), name);
-            net::serve_https(
-                listener,
-                Arc::new(tls),
-                name,
+            let router = match endpoint {
+                Endpoint::Connection => connection::router(state.clone()),
+                Endpoint::Sharing => sharing::router(state.clone()),
+                Endpoint::Tunnel => tunnel::router(state.clone()),
+            };
+            let host = endpoint.host();
+            listener::serve(
+                listener::Endpoint {
+                    listener,
+                    host,
+                    tls: Arc::new(tls),
+                    router: requests::recorded(router, state.clone(), host),
+                },
+                state.clone(),
                 ingress.clone(),
-                setup.lifetime,
-                router,
             );
         }
         Ok(Self {
@@ -153,6 +137,11 @@ impl Cloud {
 
     pub fn tunnels(&self) -> &Tunnels {
         &self.state.tunnels
+    }
+
+    /// The first flight of every connection the cloud accepted: what each client offered.
+    pub fn hellos(&self) -> &Hellos {
+        &self.state.hellos
     }
 }
 

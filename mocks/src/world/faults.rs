@@ -37,6 +37,20 @@ faults! {
         "a disconnect only flips the agent's state: it keeps its token and its tunnel",
     CloudNoRevokeOnDisconnect = "cloud.no-revoke-on-disconnect":
         "the cloud acknowledges a revocation but keeps the token valid",
+    CloudAcceptTls13 = "cloud.accept-tls13":
+        "every cloud endpoint also negotiates TLS 1.3",
+    CloudLegacyTls = "cloud.legacy-tls":
+        "every cloud endpoint answers a TLS 1.0/1.1 hello, or a hello offering only CBC or RSA key-exchange suites, with a ServerHello",
+    CloudPlaintextListener = "cloud.plaintext-listener":
+        "every cloud port also serves plaintext HTTP and ws:// to a client that does not start with a TLS handshake",
+    AgentOfferTls13 = "agent.offer-tls13":
+        "the agent offers TLS 1.3 besides TLS 1.2",
+    AgentAcceptAnyCert = "agent.accept-any-cert":
+        "the agent accepts any server certificate: any issuer, any name, any validity",
+    AgentAllowPlaintextUrls = "agent.allow-plaintext-urls":
+        "the agent starts with an http:// or ws:// cloud URL instead of refusing it",
+    AgentSkipHostnameCheck = "agent.skip-hostname-check":
+        "the agent validates the chain and validity but not that the certificate names the host it dialled",
 }
 
 impl Fault {

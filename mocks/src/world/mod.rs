@@ -13,5 +13,5 @@ pub use clock::Clock;
 pub use faults::{Fault, FaultSet, UnknownFault};
 pub use lifetime::Lifetime;
 pub use observe::Observed;
-pub use pki::{Leaf, Pki, PkiError};
+pub use pki::{Leaf, Pki, PkiError, Validity};
 pub use secret::random_token;

@@ -99,21 +99,11 @@ impl CloudClient {
             .parse()
             .map_err(|_| harness("token is not a header value".into()))?;
         request.headers_mut().insert("authorization", bearer);
-        let addr = self
-            .published
-            .iter()
-            .find(|(n, _)| *n == Endpoint::Tunnel.host())
-            .map(|(_, a)| *a)
-            .ok_or_else(|| harness("tunnel endpoint not published".into()))?;
-        let socket = tokio::net::TcpStream::connect(addr)
+        let socket = tokio::net::TcpStream::connect(self.addr(Endpoint::Tunnel)?)
             .await
             .map_err(|e| harness(e.to_string()))?;
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(self.ca.clone())
-            .map_err(|e| harness(e.to_string()))?;
         let tls = rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
+            .with_root_certificates(self.roots()?)
             .with_no_client_auth();
         let connector = tokio_tungstenite::Connector::Rustls(Arc::new(tls));
         match tokio_tungstenite::client_async_tls_with_config(
@@ -133,6 +123,57 @@ impl CloudClient {
             }
             Err(other) => Err(harness(other.to_string())),
         }
+    }
+
+    /// Completes a TLS 1.2 handshake with `endpoint`, trusting only the environment's CA;
+    /// returns the negotiated version and suite.
+    pub async fn complete_tls12_handshake(
+        &self,
+        endpoint: Endpoint,
+    ) -> Result<(String, String), Failure> {
+        let host = endpoint.host();
+        let refused = |e: String| {
+            Failure::expectation(format!("a TLS 1.2 handshake with {host}"), "completed", e)
+        };
+        let config =
+            rustls::ClientConfig::builder_with_protocol_versions(&[&rustls::version::TLS12])
+                .with_root_certificates(self.roots()?)
+                .with_no_client_auth();
+        let socket = tokio::net::TcpStream::connect(self.addr(endpoint)?)
+            .await
+            .map_err(|e| Failure::Harness(format!("cannot reach {host}: {e}")))?;
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| Failure::Harness(e.to_string()))?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, socket)
+            .await
+            .map_err(|e| refused(e.to_string()))?;
+        let (_, session) = stream.get_ref();
+        let version = session
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default();
+        let suite = session
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default();
+        Ok((version, suite))
+    }
+
+    fn roots(&self) -> Result<rustls::RootCertStore, Failure> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(self.ca.clone())
+            .map_err(|e| Failure::Harness(format!("CA unusable: {e}")))?;
+        Ok(roots)
+    }
+
+    fn addr(&self, endpoint: Endpoint) -> Result<std::net::SocketAddr, Failure> {
+        self.published
+            .iter()
+            .find(|(n, _)| *n == endpoint.host())
+            .map(|(_, a)| *a)
+            .ok_or_else(|| Failure::Harness(format!("{} is not published", endpoint.host())))
     }
 
     async fn reply(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Reply, Failure> {

@@ -47,7 +47,8 @@ impl Network {
             })?;
         // Small frames (pings, tunnel requests) must leave now, not after Nagle's delay.
         let _ = socket.set_nodelay(true);
-        Ok(self.egress.meter(name, socket))
+        let local = socket.local_addr().ok();
+        Ok(self.egress.meter(name, local, socket))
     }
 
     pub fn resolver(&self) -> &Resolver {

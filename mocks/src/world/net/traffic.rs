@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +29,8 @@ impl Counters {
 #[derive(Debug)]
 struct Meter {
     destination: String,
+    /// This side's address: matches the peer address the other side recorded.
+    local: Option<SocketAddr>,
     sent: AtomicU64,
     received: AtomicU64,
     closed: AtomicBool,
@@ -48,9 +51,10 @@ impl Traffic {
     }
 
     /// Wraps a freshly opened socket so that everything it carries is counted.
-    pub fn meter<S>(&self, destination: &str, socket: S) -> Metered<S> {
+    pub fn meter<S>(&self, destination: &str, local: Option<SocketAddr>, socket: S) -> Metered<S> {
         let meter = Arc::new(Meter {
             destination: destination.to_ascii_lowercase(),
+            local,
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -76,6 +80,12 @@ impl Traffic {
             }
             totals
         })
+    }
+
+    /// The local addresses of every connection on record: how the far end knew them.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.meters
+            .read(|all| all.iter().filter_map(|m| m.local).collect())
     }
 
     /// Totals over every destination.
@@ -182,7 +192,7 @@ mod tests {
     async fn counts_both_directions_and_the_close() {
         let traffic = Traffic::new();
         let (a, mut b) = tokio::io::duplex(64);
-        let mut a = traffic.meter("Tunnel.Example", a);
+        let mut a = traffic.meter("Tunnel.Example", None, a);
         a.write_all(b"hello").await.unwrap();
         b.write_all(b"hi").await.unwrap();
         let mut buf = [0u8; 2];

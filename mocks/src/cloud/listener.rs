@@ -1,0 +1,140 @@
+//! How a cloud endpoint takes a connection: it keeps the client's first flight (the raw
+//! ClientHello), then hands the stream to rustls. Two fault switches put something else in
+//! front: a plaintext HTTP server, and an impostor that "accepts" legacy TLS.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use wire::tls::{ClientHello, Version, WireError, parse_client_hello, server_hello_record};
+
+use super::CloudState;
+use super::hellos::FirstFlight;
+use crate::world::Fault;
+use crate::world::net::{Metered, Rewind, Traffic, serve_connection};
+
+/// The most of a first flight kept: a ClientHello is a few hundred bytes, a large one a few KiB.
+const FIRST_FLIGHT_LIMIT: usize = 64 * 1024;
+/// How long a silent client may take to send its first flight before it is handed on anyway.
+const FIRST_FLIGHT_WAIT: Duration = Duration::from_secs(5);
+/// The first byte of a TLS handshake record.
+const HANDSHAKE: u8 = 0x16;
+
+/// One endpoint's listener, ready to run.
+pub(crate) struct Endpoint {
+    pub listener: TcpListener,
+    pub host: &'static str,
+    pub tls: Arc<rustls::ServerConfig>,
+    pub router: axum::Router,
+}
+
+pub(crate) fn serve(endpoint: Endpoint, state: Arc<CloudState>, ingress: Traffic) {
+    let acceptor = TlsAcceptor::from(endpoint.tls);
+    let lifetime = state.lifetime.clone();
+    lifetime.spawn(async move {
+        loop {
+            let Ok((socket, peer)) = endpoint.listener.accept().await else {
+                continue;
+            };
+            let _ = socket.set_nodelay(true);
+            let socket = ingress.meter(endpoint.host, socket.local_addr().ok(), socket);
+            let connection = handle(
+                socket,
+                peer,
+                endpoint.host,
+                acceptor.clone(),
+                endpoint.router.clone(),
+                state.clone(),
+            );
+            state.lifetime.spawn(connection);
+        }
+    });
+}
+
+async fn handle(
+    mut socket: Metered<TcpStream>,
+    peer: std::net::SocketAddr,
+    host: &'static str,
+    acceptor: TlsAcceptor,
+    router: axum::Router,
+    state: Arc<CloudState>,
+) {
+    let first = read_first_flight(&mut socket).await;
+    state.hellos.record(FirstFlight {
+        endpoint: host,
+        peer,
+        bytes: first.clone(),
+        at_unix: state.clock.unix_seconds(),
+    });
+    let speaks_tls = first.first() == Some(&HANDSHAKE);
+    if !speaks_tls && state.faults.is_on(Fault::CloudPlaintextListener) {
+        return serve_connection(Rewind::new(first, socket), router).await;
+    }
+    if state.faults.is_on(Fault::CloudLegacyTls)
+        && let Some(answer) = parse_client_hello(&first)
+            .ok()
+            .and_then(|h| impostor_answer(&h))
+    {
+        let _ = socket.write_all(&answer).await;
+        return;
+    }
+    // A failed handshake is the client's business (and a TLS scanner's whole point): the
+    // first flight above already records what it offered.
+    if let Ok(stream) = acceptor.accept(Rewind::new(first, socket)).await {
+        serve_connection(stream, router).await;
+    }
+}
+
+/// Reads until the first flight holds a whole ClientHello, or is clearly not one, or the
+/// client stops sending.
+async fn read_first_flight(socket: &mut Metered<TcpStream>) -> Vec<u8> {
+    let mut flight = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let reading = async {
+        while flight.len() < FIRST_FLIGHT_LIMIT {
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => flight.extend_from_slice(&chunk[..n]),
+            }
+            if flight.first() != Some(&HANDSHAKE)
+                || !matches!(parse_client_hello(&flight), Err(WireError::Truncated))
+            {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(FIRST_FLIGHT_WAIT, reading).await;
+    flight
+}
+
+/// What the legacy-TLS impostor says to `hello`: a ServerHello for a TLS 1.0/1.1 offer, or for
+/// an offer made only of suites without forward secrecy or AEAD; nothing for anything else.
+fn impostor_answer(hello: &ClientHello) -> Option<Vec<u8>> {
+    let suites: Vec<u16> = hello
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|code| !is_signalling(*code))
+        .collect();
+    let first = *suites.first()?;
+    let highest = hello.offered_versions().into_iter().max()?;
+    match highest {
+        Version::Tls10 | Version::Tls11 => Some(server_hello_record(highest, first)),
+        Version::Tls12 if suites.iter().all(|code| !is_modern(*code)) => {
+            Some(server_hello_record(Version::Tls12, first))
+        }
+        _ => None,
+    }
+}
+
+/// Forward secret and AEAD: what a cloud endpoint may negotiate.
+fn is_modern(code: u16) -> bool {
+    wire::tls::suite(code).is_some_and(|s| s.forward_secret && s.aead)
+}
+
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV carry signals, not ciphers.
+fn is_signalling(code: u16) -> bool {
+    matches!(code, 0x00ff | 0x5600)
+}

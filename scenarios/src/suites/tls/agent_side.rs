@@ -1,0 +1,187 @@
+//! The agent as a TLS client, judged by the ClientHellos the cloud recorded from the DMS and
+//! by whether anything reached the cloud after them.
+
+use std::time::Duration;
+
+use mocks::agent::{AgentError, CloudUrls};
+use mocks::cloud::{CertificateProblem, CloudVersions, Endpoint};
+use mocks::{EnvError, Environment};
+use wire::tls::{Version, parse_client_hello};
+
+use crate::clients::DmaReply;
+use crate::steps::{self, ask_dms_to_connect, first_flights_from_dms};
+use crate::{Ctx, Evidence, Failure};
+
+/// The versions offered in each ClientHello the DMS sent, per endpoint.
+fn offers_from_dms(
+    env: &Environment,
+    ev: &Evidence,
+) -> Result<Vec<(String, Vec<Version>)>, Failure> {
+    let flights = first_flights_from_dms(env);
+    ev.expect(
+        "ClientHellos the cloud recorded from the DMS",
+        !flights.is_empty(),
+        "at least one",
+        flights.len(),
+    )?;
+    let mut offers = Vec::new();
+    for flight in flights {
+        let hello = parse_client_hello(&flight.bytes).map_err(|e| {
+            Failure::expectation(
+                format!("the DMS's first flight to {}", flight.endpoint),
+                "a ClientHello",
+                e.to_string(),
+            )
+        })?;
+        offers.push((flight.endpoint.to_owned(), hello.offered_versions()));
+    }
+    let shown: Vec<String> = offers
+        .iter()
+        .map(|(endpoint, versions)| {
+            let names: Vec<&str> = versions.iter().map(|v| v.name()).collect();
+            format!("{endpoint}: {}", names.join(", "))
+        })
+        .collect();
+    ev.saw("versions offered in each ClientHello from the DMS", shown);
+    Ok(offers)
+}
+
+fn expect_only_tls12(ev: &Evidence, offers: &[(String, Vec<Version>)]) -> Result<(), Failure> {
+    let others: Vec<String> = offers
+        .iter()
+        .flat_map(|(endpoint, versions)| {
+            versions
+                .iter()
+                .filter(|v| **v != Version::Tls12)
+                .map(move |v| format!("{endpoint}: {}", v.name()))
+        })
+        .collect();
+    ev.expect_eq(
+        "versions other than TLS 1.2 the DMS offered",
+        Vec::<String>::new(),
+        others,
+    )
+}
+
+pub(super) async fn offers_only_tls12(ctx: Ctx) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    steps::connect_dms(&env).await?;
+    let offers = offers_from_dms(&env, &ev)?;
+    let mut reached: Vec<&str> = offers.iter().map(|(e, _)| e.as_str()).collect();
+    reached.sort_unstable();
+    reached.dedup();
+    ev.expect_eq(
+        "endpoints the DMS's ClientHellos went to",
+        vec![Endpoint::Connection.host(), Endpoint::Tunnel.host()],
+        reached,
+    )?;
+    expect_only_tls12(&ev, &offers)
+}
+
+pub(super) async fn gives_up_on_tls13_only(ctx: Ctx) -> Result<(), Failure> {
+    let mut options = ctx.options();
+    options.cloud_tls.versions = CloudVersions::Tls13Only;
+    let env = ctx.environment_with(options).await?;
+    let ev = ctx.evidence();
+    let reply = ask_dms_to_connect(&env).await?;
+    expect_refused(&ev, &reply)?;
+    // Time for retries: a fallback would show up as another hello with another version.
+    steps::let_time_pass(&env, Duration::from_secs(3600), 12).await;
+    expect_nothing_reached_the_cloud(&env, &ev)?;
+    let offers = offers_from_dms(&env, &ev)?;
+    expect_only_tls12(&ev, &offers)
+}
+
+pub(super) async fn refuses_untrusted_issuer(ctx: Ctx) -> Result<(), Failure> {
+    refuses_certificate(ctx, CertificateProblem::UntrustedIssuer).await
+}
+
+pub(super) async fn refuses_wrong_host(ctx: Ctx) -> Result<(), Failure> {
+    refuses_certificate(ctx, CertificateProblem::WrongHost).await
+}
+
+pub(super) async fn refuses_expired(ctx: Ctx) -> Result<(), Failure> {
+    refuses_certificate(ctx, CertificateProblem::Expired).await
+}
+
+pub(super) async fn refuses_not_yet_valid(ctx: Ctx) -> Result<(), Failure> {
+    refuses_certificate(ctx, CertificateProblem::NotYetValid).await
+}
+
+/// The cloud presents a bad certificate; the Administrator asks the DMS to connect. The agent
+/// must have tried (a ClientHello is on record), been refused, and sent no request.
+async fn refuses_certificate(ctx: Ctx, problem: CertificateProblem) -> Result<(), Failure> {
+    let mut options = ctx.options();
+    options.cloud_tls.certificate = problem;
+    let env = ctx.environment_with(options).await?;
+    let ev = ctx.evidence();
+    ev.saw("certificate the cloud presents", format!("{problem:?}"));
+    let reply = ask_dms_to_connect(&env).await?;
+    expect_refused(&ev, &reply)?;
+    expect_nothing_reached_the_cloud(&env, &ev)?;
+    let tried = first_flights_from_dms(&env).len();
+    ev.expect(
+        "ClientHellos the DMS sent before giving up",
+        tried > 0,
+        "at least one",
+        tried,
+    )
+}
+
+pub(super) async fn refuses_plaintext_urls(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let published = |e: Endpoint| e.published_url();
+    let cases = [
+        CloudUrls {
+            connection: "http://connection.dataminer.services/".into(),
+            tunnel: published(Endpoint::Tunnel),
+        },
+        CloudUrls {
+            connection: published(Endpoint::Connection),
+            tunnel: "ws://tunnel.dataminer.services/".into(),
+        },
+    ];
+    for urls in cases {
+        let plaintext = if urls.connection.starts_with("http:") {
+            urls.connection.clone()
+        } else {
+            urls.tunnel.clone()
+        };
+        let mut options = ctx.options();
+        options.agent_urls = Some(urls);
+        let started = Environment::start_with(options).await;
+        let refusal = match &started {
+            Err(EnvError::Agent(AgentError::PlaintextUrl(url))) => Some(url.clone()),
+            _ => None,
+        };
+        let said = match &started {
+            Ok(_) => "the agent started".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        ev.expect(
+            &format!("starting the agent with {plaintext}"),
+            refusal.as_deref() == Some(plaintext.as_str()),
+            "refused, naming the URL",
+            &said,
+        )?;
+    }
+    Ok(())
+}
+
+fn expect_refused(ev: &Evidence, reply: &DmaReply) -> Result<(), Failure> {
+    ev.expect(
+        "ConnectToCloud as Administrator",
+        matches!(reply, DmaReply::Error { .. }),
+        "an error: the agent could not reach the cloud safely",
+        reply,
+    )
+}
+
+fn expect_nothing_reached_the_cloud(env: &Environment, ev: &Evidence) -> Result<(), Failure> {
+    ev.expect_eq(
+        "requests the cloud received",
+        0,
+        env.cloud().requests().count(),
+    )
+}

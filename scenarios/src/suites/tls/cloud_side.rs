@@ -1,0 +1,141 @@
+//! The cloud's endpoints, judged from outside by the probe and by plaintext clients.
+
+use std::time::Duration;
+
+use mocks::Environment;
+use mocks::cloud::Endpoint;
+use probes::{ProbeOptions, TlsReport, probe_tls};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::clients::CloudClient;
+use crate::steps::PROMPTLY;
+use crate::{Ctx, Failure};
+
+async fn probe(env: &Environment, endpoint: Endpoint) -> Result<TlsReport, Failure> {
+    let options = ProbeOptions {
+        sni: Some(endpoint.host().to_owned()),
+        ..ProbeOptions::default()
+    };
+    probe_tls(&env.cloud().addr(endpoint).to_string(), &options)
+        .await
+        .map_err(|e| Failure::Harness(format!("probe of {}: {e}", endpoint.host())))
+}
+
+pub(super) async fn only_tls12(ctx: Ctx) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    let client = CloudClient::new(&env)?;
+    for endpoint in Endpoint::ALL {
+        let host = endpoint.host();
+        let report = probe(&env, endpoint).await?;
+        ev.saw(
+            format!("{host}: the probe's answers per version"),
+            &report.versions,
+        );
+        let accepted: Vec<&str> = report
+            .accepted_versions()
+            .iter()
+            .map(|v| v.name())
+            .collect();
+        ev.expect_eq(
+            &format!("{host}: versions accepted"),
+            vec!["TLS 1.2"],
+            accepted,
+        )?;
+        let (version, suite) = client.complete_tls12_handshake(endpoint).await?;
+        ev.saw(
+            format!("{host}: a complete TLS 1.2 handshake negotiated"),
+            format!("{version} {suite}"),
+        );
+    }
+    Ok(())
+}
+
+pub(super) async fn forward_secret_aead_only(ctx: Ctx) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    for endpoint in Endpoint::ALL {
+        let host = endpoint.host();
+        let report = probe(&env, endpoint).await?;
+        let accepted = report.accepted_suites();
+        let names: Vec<&str> = accepted.iter().map(|s| s.name.as_str()).collect();
+        ev.expect(
+            &format!("{host}: TLS 1.2 suites accepted"),
+            !names.is_empty(),
+            "at least one",
+            &names,
+        )?;
+        let weak: Vec<&str> = accepted
+            .iter()
+            .filter(|s| !s.forward_secret_aead)
+            .map(|s| s.name.as_str())
+            .collect();
+        ev.expect_eq(
+            &format!("{host}: accepted suites without ECDHE and AEAD"),
+            Vec::<&str>::new(),
+            weak,
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) async fn no_plaintext(ctx: Ctx) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    for endpoint in Endpoint::ALL {
+        let host = endpoint.host();
+        let request = match endpoint {
+            Endpoint::Tunnel => format!(
+                "GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            ),
+            Endpoint::Connection | Endpoint::Sharing => {
+                format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+            }
+        };
+        let answer = plaintext_exchange(&env, endpoint, &request).await?;
+        let shown = String::from_utf8_lossy(&answer[..answer.len().min(40)]).into_owned();
+        let scheme = if endpoint == Endpoint::Tunnel {
+            "ws://"
+        } else {
+            "http://"
+        };
+        ev.expect(
+            &format!("{scheme}{host}: what came back"),
+            !answer.starts_with(b"HTTP/"),
+            "no HTTP answer (a TLS alert or a closed connection)",
+            &shown,
+        )?;
+    }
+    Ok(())
+}
+
+/// Sends `request` in the clear and reads what comes back until the server closes, stops
+/// talking, or 4 KiB arrived.
+async fn plaintext_exchange(
+    env: &Environment,
+    endpoint: Endpoint,
+    request: &str,
+) -> Result<Vec<u8>, Failure> {
+    let harness = |e: std::io::Error| Failure::Harness(format!("plaintext client: {e}"));
+    let mut socket = tokio::net::TcpStream::connect(env.cloud().addr(endpoint))
+        .await
+        .map_err(harness)?;
+    socket
+        .write_all(request.as_bytes())
+        .await
+        .map_err(harness)?;
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let reading = async {
+        while answer.len() < 4096 {
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    // A server that keeps a plaintext socket open without answering has refused it too.
+    let _ = tokio::time::timeout(PROMPTLY.min(Duration::from_secs(2)), reading).await;
+    Ok(answer)
+}
