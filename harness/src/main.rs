@@ -3,10 +3,28 @@
 //! Exit codes: 0 all passed, 1 something failed (or the gate, with `--gate`), 2 usage or
 //! environment error, reported as one line on stderr.
 
+/// Prints a line to stdout, ignoring a reader that went away (`conform list | head`): output
+/// is a courtesy, the reports and the exit code are the verdict.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `say!` without the newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod selection;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -17,6 +35,12 @@ use clap::Parser;
 pub struct UsageError(pub String);
 
 fn main() -> ExitCode {
+    // A bug must still end as one line and exit 2, never as a trace.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info.payload_as_str().unwrap_or("unknown cause");
+        let _ = writeln!(std::io::stderr(), "conform: internal error: {what}");
+        std::process::exit(2);
+    }));
     let cli = cli::Cli::parse();
     match commands::dispatch(cli) {
         Ok(verdict) => verdict,

@@ -46,7 +46,7 @@ pub fn up(fault_names: &[String]) -> anyhow::Result<ExitCode> {
             },
             "faults": faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
         });
-        println!("{line}");
+        say!("{line}");
         let (name, addr) = env.published()[0];
         eprintln!(
             "environment up; try: curl --cacert {} --resolve {name}:{port}:{ip} https://{name}:{port}/api/dms/self\nCtrl-C stops it.",

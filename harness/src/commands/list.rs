@@ -43,19 +43,19 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
                 "caught_by": caught_by(*f),
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&document)?);
+        say!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(ExitCode::SUCCESS);
     }
 
-    println!("SUITES");
+    say!("SUITES");
     for suite in Suite::ALL {
-        println!("  {:<10} {}", suite.name(), suite.verifies());
+        say!("  {:<10} {}", suite.name(), suite.verifies());
     }
-    println!("\nSCENARIOS");
+    say!("\nSCENARIOS");
     for s in all {
-        println!("  {:<48} {}", s.id, s.requirements.join(", "));
+        say!("  {:<48} {}", s.id, s.requirements.join(", "));
     }
-    println!("\nREQUIREMENTS");
+    say!("\nREQUIREMENTS");
     for r in &catalog.requirements {
         let by = covering(&r.id);
         let by = if by.is_empty() {
@@ -63,11 +63,11 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
         } else {
             by.join(", ")
         };
-        println!("  {:<8} {:<8} {by}", r.id, r.kind.as_str());
+        say!("  {:<8} {:<8} {by}", r.id, r.kind.as_str());
     }
-    println!("\nFAULTS");
+    say!("\nFAULTS");
     for f in Fault::ALL {
-        println!("  {:<34} {}", f.name(), f.breaks());
+        say!("  {:<34} {}", f.name(), f.breaks());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,9 +11,9 @@ pub fn tls(target: &str, as_json: bool, sni: Option<String>) -> anyhow::Result<E
     };
     let report = super::runtime()?.block_on(probe_tls(target, &options))?;
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", render_table(&report));
+        say_raw!("{}", render_table(&report));
     }
     Ok(ExitCode::SUCCESS)
 }

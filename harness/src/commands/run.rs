@@ -23,34 +23,36 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .max(1);
 
     for fault in faults.iter() {
-        println!("fault switched on: {fault} ({})", fault.breaks());
+        say!("fault switched on: {fault} ({})", fault.breaks());
     }
     let runs = super::runtime()?.block_on(run_all(&picked.scenarios, &faults, jobs));
 
     let report = assemble(&catalog, &picked.described, &faults, &runs).into_report();
     let written = reports::write_all(&report, &args.report_dir)?;
     let s = report.summary;
-    println!(
+    say!(
         "{} passed, {} failed, {} skipped",
-        s.passed, s.failed, s.skipped
+        s.passed,
+        s.failed,
+        s.skipped
     );
     for fault in &report.faults {
         match fault.killed_by.as_slice() {
-            [] => println!("fault {} survived: no scenario failed under it", fault.name),
-            by => println!("fault {} caught by: {}", fault.name, by.join(", ")),
+            [] => say!("fault {} survived: no scenario failed under it", fault.name),
+            by => say!("fault {} caught by: {}", fault.name, by.join(", ")),
         }
     }
     if let Some(first) = written.first().and_then(|p| p.parent()) {
-        println!("reports written to {}", first.display());
+        say!("reports written to {}", first.display());
     }
     if args.gate {
         if report.gate.passed {
-            println!("gate passed");
+            say!("gate passed");
             return Ok(ExitCode::SUCCESS);
         }
-        println!("gate failed:");
+        say!("gate failed:");
         for reason in &report.gate.reasons {
-            println!("  - {reason}");
+            say!("  - {reason}");
         }
         return Ok(ExitCode::from(1));
     }
@@ -103,14 +105,14 @@ async fn run_all(
 fn print_line(run: &Run) {
     let ms = run.duration.as_millis();
     match &run.outcome {
-        Outcome::Passed => println!("PASS  {}  ({ms} ms)", run.scenario.id),
+        Outcome::Passed => say!("PASS  {}  ({ms} ms)", run.scenario.id),
         Outcome::Failed(failure) => {
             let tag = if failure.is_harness() {
                 "ERROR"
             } else {
                 "FAIL "
             };
-            println!("{tag} {}  ({ms} ms)\n      {failure}", run.scenario.id);
+            say!("{tag} {}  ({ms} ms)\n      {failure}", run.scenario.id);
         }
     }
 }

@@ -6,6 +6,7 @@ use mocks::Environment;
 use mocks::cloud::Endpoint;
 use probes::{ProbeOptions, TlsReport, probe_tls};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wire::tls::{Event, ServerFlight, alert};
 
 use crate::clients::CloudClient;
 use crate::steps::PROMPTLY;
@@ -94,7 +95,7 @@ pub(super) async fn no_plaintext(ctx: Ctx) -> Result<(), Failure> {
             }
         };
         let answer = plaintext_exchange(&env, endpoint, &request).await?;
-        let shown = String::from_utf8_lossy(&answer[..answer.len().min(40)]).into_owned();
+        let shown = describe(&answer);
         let scheme = if endpoint == Endpoint::Tunnel {
             "ws://"
         } else {
@@ -108,6 +109,25 @@ pub(super) async fn no_plaintext(ctx: Ctx) -> Result<(), Failure> {
         )?;
     }
     Ok(())
+}
+
+/// What a plaintext client got back, in words: a TLS alert by name, or the bytes themselves.
+fn describe(answer: &[u8]) -> String {
+    if answer.is_empty() {
+        return "the connection closed without a byte".to_owned();
+    }
+    let mut flight = ServerFlight::new();
+    flight.push(answer);
+    match flight.next_event() {
+        Ok(Some(Event::Alert { level, description })) => {
+            format!(
+                "a TLS alert: {} {}",
+                alert::level_name(level),
+                alert::alert_name(description)
+            )
+        }
+        _ => String::from_utf8_lossy(&answer[..answer.len().min(60)]).into_owned(),
+    }
 }
 
 /// Sends `request` in the clear and reads what comes back until the server closes, stops
