@@ -12,6 +12,7 @@ use wire::tls::{ClientHello, Version, WireError, parse_client_hello, server_hell
 
 use super::CloudState;
 use super::hellos::FirstFlight;
+use super::outage::Outage;
 use crate::world::Fault;
 use crate::world::net::{Metered, Rewind, Traffic, serve_connection};
 
@@ -61,6 +62,9 @@ async fn handle(
     router: axum::Router,
     state: Arc<CloudState>,
 ) {
+    if state.outage.get() == Outage::Down {
+        return;
+    }
     let first = read_first_flight(&mut socket).await;
     state.hellos.record(FirstFlight {
         endpoint: host,

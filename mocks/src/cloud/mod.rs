@@ -8,6 +8,7 @@ mod device_flow;
 mod endpoint;
 mod hellos;
 mod listener;
+mod outage;
 mod requests;
 mod sharing;
 mod tls;
@@ -25,6 +26,7 @@ use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
 pub use accounts::Account;
 pub use endpoint::Endpoint;
 pub use hellos::{FirstFlight, Hellos};
+pub use outage::{Outage, OutageSwitch};
 pub use requests::{CloudRequest, RequestLog};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{CLOCK_SKEW, Claims, TOKEN_LIFETIME, TokenError};
@@ -40,6 +42,7 @@ pub(crate) struct CloudState {
     pub tunnels: Tunnels,
     pub requests: RequestLog,
     pub hellos: Hellos,
+    pub outage: OutageSwitch,
     pub faults: FaultSet,
     pub lifetime: Lifetime,
 }
@@ -68,6 +71,7 @@ impl Cloud {
         let state = Arc::new(CloudState {
             tokens: tokens::TokenService::new(setup.clock.clone(), setup.faults.clone()),
             hellos: Hellos::default(),
+            outage: OutageSwitch::default(),
             faults: setup.faults,
             accounts: accounts::Accounts::new(setup.accounts),
             devices: device_flow::DeviceFlows::default(),
@@ -137,6 +141,11 @@ impl Cloud {
 
     pub fn tunnels(&self) -> &Tunnels {
         &self.state.tunnels
+    }
+
+    /// Switches a cloud-wide outage on or off.
+    pub fn outage(&self) -> &OutageSwitch {
+        &self.state.outage
     }
 
     /// The first flight of every connection the cloud accepted: what each client offered.

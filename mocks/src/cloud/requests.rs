@@ -4,12 +4,14 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use http::StatusCode;
 
 use super::CloudState;
+use super::outage::Outage;
 use crate::world::Observed;
 
-/// The most of a request body kept on record; larger bodies are cut, and say so.
+/// The most of a request or response body kept on record; a larger request is refused.
 const BODY_LIMIT: usize = 256 * 1024;
 
 /// One request as the cloud received it.
@@ -20,6 +22,10 @@ pub struct CloudRequest {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The status the cloud answered with.
+    pub status: u16,
+    /// What the cloud answered, as far as it fits the record.
+    pub response: String,
     pub at_unix: u64,
 }
 
@@ -50,30 +56,7 @@ impl RequestLog {
         self.0.read(Vec::len)
     }
 
-    pub(crate) fn record_parts(
-        &self,
-        endpoint: &'static str,
-        parts: &http::request::Parts,
-        body: &[u8],
-        at_unix: u64,
-    ) {
-        let request = CloudRequest {
-            endpoint,
-            method: parts.method.to_string(),
-            path: parts.uri.to_string(),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            body: String::from_utf8_lossy(body).into_owned(),
-            at_unix,
-        };
+    fn record(&self, request: CloudRequest) {
         self.0.update(|log| log.push(request));
     }
 }
@@ -93,14 +76,58 @@ async fn record(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let now = state.clock.unix_seconds();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        state
-            .requests
-            .record_parts(endpoint, &parts, b"<body over the limit>", now);
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    let at_unix = state.clock.unix_seconds();
+    let method = parts.method.to_string();
+    let path = parts.uri.to_string();
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let (body, response) = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Err(_) => (
+            Bytes::from_static(b"<body over the limit>"),
+            StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        ),
+        Ok(_) if state.outage.get() == Outage::ServerErrors => (
+            Bytes::new(),
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(serde_json::json!({ "error": "server_error" })),
+            )
+                .into_response(),
+        ),
+        Ok(bytes) => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes.clone())))
+                .await;
+            (bytes, response)
+        }
     };
-    state.requests.record_parts(endpoint, &parts, &bytes, now);
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let (head, answer) = response.into_parts();
+    // An upgrade's body is the tunnel itself: keep it flowing, record only the head.
+    let upgraded = head.status == StatusCode::SWITCHING_PROTOCOLS;
+    let answer_bytes = if upgraded {
+        Bytes::new()
+    } else {
+        axum::body::to_bytes(answer, BODY_LIMIT)
+            .await
+            .unwrap_or_default()
+    };
+    state.requests.record(CloudRequest {
+        endpoint,
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        status: head.status.as_u16(),
+        response: String::from_utf8_lossy(&answer_bytes).into_owned(),
+        at_unix,
+    });
+    Response::from_parts(head, Body::from(answer_bytes))
 }

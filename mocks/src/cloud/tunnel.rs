@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::CloudState;
 use super::connection::authenticate;
-use super::tokens::Claims;
+use super::tokens::{CLOCK_SKEW, Claims};
 use crate::world::Observed;
 
 /// Something that happened to a tunnel, as the cloud saw it.
@@ -154,13 +154,19 @@ async fn upgrade(State(state): State<Arc<CloudState>>, mut request: Request) -> 
             .into_response();
     };
     let upgrading = hyper::upgrade::on(&mut request);
+    // Registered before the 101 goes out: once the agent sees its tunnel admitted, the cloud
+    // already counts it, so a make-before-break handover never shows a gap that was not there.
+    let record = state.tunnels.open(&claims, now);
     let tunnel_state = state.clone();
     state.lifetime.spawn(async move {
         if let Ok(upgraded) = upgrading.await {
             let ws =
                 WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-            run(tunnel_state, ws, claims).await;
+            run(&tunnel_state, ws, &record, claims.exp).await;
         }
+        tunnel_state
+            .tunnels
+            .closed(record.id, tunnel_state.clock.unix_seconds());
     });
     (
         StatusCode::SWITCHING_PROTOCOLS,
@@ -192,20 +198,30 @@ fn websocket_accept(headers: &HeaderMap) -> Option<String> {
     (upgrade && version).then(|| derive_accept_key(key.as_bytes()))
 }
 
-/// Runs one admitted tunnel until either side closes it or its family is revoked.
-async fn run<S>(state: Arc<CloudState>, mut ws: WebSocketStream<S>, claims: Claims)
+/// Runs one admitted tunnel until either side closes it, its family is revoked, or the token
+/// it was admitted with expires.
+async fn run<S>(state: &CloudState, mut ws: WebSocketStream<S>, record: &TunnelRecord, expires: u64)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let record = state.tunnels.open(&claims, state.clock.unix_seconds());
+    let mut ticks = state.clock.watch();
+    let closing = |reason: &'static str| {
+        Message::Close(Some(CloseFrame {
+            code: CloseCode::Policy,
+            reason: reason.into(),
+        }))
+    };
     loop {
         tokio::select! {
             () = record.close.cancelled() => {
-                let _ = ws.send(Message::Close(Some(CloseFrame {
-                    code: CloseCode::Policy,
-                    reason: "token revoked".into(),
-                }))).await;
+                let _ = ws.send(closing("token revoked")).await;
                 break;
+            }
+            changed = ticks.changed() => {
+                if changed.is_err() || state.clock.unix_seconds() > expires + CLOCK_SKEW.as_secs() {
+                    let _ = ws.send(closing("token expired")).await;
+                    break;
+                }
             }
             message = ws.next() => match message {
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
@@ -215,5 +231,4 @@ where
             }
         }
     }
-    state.tunnels.closed(record.id, state.clock.unix_seconds());
 }
