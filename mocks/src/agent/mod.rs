@@ -6,6 +6,8 @@
 mod actor;
 mod credentials;
 mod https;
+mod pairing;
+mod session;
 mod tls;
 mod tunnel;
 

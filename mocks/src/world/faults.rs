@@ -49,6 +49,8 @@ faults! {
         "the agent accepts any server certificate: any issuer, any name, any validity",
     AgentAllowPlaintextUrls = "agent.allow-plaintext-urls":
         "the agent starts with an http:// or ws:// cloud URL instead of refusing it",
+    AgentNoAutoRefresh = "agent.no-auto-refresh":
+        "the agent never renews its token: it keeps using it until the cloud refuses it",
     AgentSkipHostnameCheck = "agent.skip-hostname-check":
         "the agent validates the chain and validity but not that the certificate names the host it dialled",
 }
