@@ -12,15 +12,17 @@ use crate::{Evidence, Failure};
 pub enum Suite {
     Optin,
     Tls,
+    Tokens,
 }
 
 impl Suite {
-    pub const ALL: &[Suite] = &[Suite::Optin, Suite::Tls];
+    pub const ALL: &[Suite] = &[Suite::Optin, Suite::Tls, Suite::Tokens];
 
     pub fn name(self) -> &'static str {
         match self {
             Suite::Optin => "optin",
             Suite::Tls => "tls",
+            Suite::Tokens => "tokens",
         }
     }
 
@@ -29,6 +31,9 @@ impl Suite {
         match self {
             Suite::Optin => {
                 "connecting is opt-in: nothing leaves the DMS until an Administrator enables it, and a disconnect really ends it"
+            }
+            Suite::Tokens => {
+                "the connect flow and the token life cycle: HS256, one week, server to server, single-use refresh keys, a secret that stays in the vault"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

@@ -20,6 +20,15 @@ const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// connect, signs in to dataminer.services and approves the DMS's user code; the agent picks up
 /// its token at its next poll and opens the tunnel. Returns the admin's DMS session.
 pub async fn connect_dms(env: &Environment) -> Result<DmaSession, Failure> {
+    connect_dms_with(env, &CloudClient::new(env)?).await
+}
+
+/// `connect_dms`, with the Administrator's browser given, so a scenario can look at what the
+/// browser was shown.
+pub async fn connect_dms_with(
+    env: &Environment,
+    browser: &CloudClient,
+) -> Result<DmaSession, Failure> {
     let accounts = env.accounts();
     let admin = DmaClient::new(env).log_in(&accounts.dms_admin).await?;
     let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
@@ -30,25 +39,12 @@ pub async fn connect_dms(env: &Environment) -> Result<DmaSession, Failure> {
             Failure::expectation("ConnectToCloud", "a user code to approve", &pairing)
         })?;
 
-    let browser = CloudClient::new(env)?;
-    let cloud = &accounts.cloud_admin;
-    let login = browser
-        .post(
-            Endpoint::Connection,
-            "account/login",
-            &json!({ "email": cloud.email, "password": cloud.password }),
-            None,
-        )
-        .await?;
-    let cookie = login
-        .set_cookie
-        .clone()
-        .ok_or_else(|| Failure::expectation("cloud login", "a session cookie", &login))?;
+    let cookie = cloud_login(env, browser).await?;
     let approval = browser
         .post(
             Endpoint::Connection,
             "device/approve",
-            &json!({ "user_code": user_code }),
+            &json!({ "user_code": user_code, "dms_name": accounts.dms_name }),
             Some(&cookie),
         )
         .await?;
@@ -107,9 +103,13 @@ pub async fn everyday_dma_activity(env: &Environment) -> Result<(), Failure> {
 
 /// Lets `span` of simulated time pass in `steps` equal advances, the agent acting after each.
 pub async fn let_time_pass(env: &Environment, span: Duration, steps: u32) {
-    for _ in 0..steps {
-        env.advance(span / steps).await;
+    let steps = steps.max(1);
+    let step = span / steps;
+    for _ in 1..steps {
+        env.advance(step).await;
     }
+    // The last step takes what division left over, so the clock lands exactly on the target.
+    env.advance(span - step * (steps - 1)).await;
 }
 
 /// The bearer token the cloud last saw on a tunnel upgrade: what an eavesdropper or a thief
@@ -144,4 +144,85 @@ pub fn first_flights_from_dms(env: &Environment) -> Vec<FirstFlight> {
         .into_iter()
         .filter(|f| dms_sockets.contains(&f.peer))
         .collect()
+}
+
+/// The Administrator signs in to dataminer.services; returns the session cookie.
+pub async fn cloud_login(env: &Environment, browser: &CloudClient) -> Result<String, Failure> {
+    let cloud = &env.accounts().cloud_admin;
+    let login = browser
+        .post(
+            Endpoint::Connection,
+            "account/login",
+            &json!({ "email": cloud.email, "password": cloud.password }),
+            None,
+        )
+        .await?;
+    login
+        .set_cookie
+        .clone()
+        .ok_or_else(|| Failure::expectation("cloud login", "a session cookie", &login))
+}
+
+/// Another DMS goes through the whole connect flow, played by the scenario itself over its own
+/// connections: returns its ID and the token the cloud delivered to it.
+pub async fn register_another_dms(
+    env: &Environment,
+    dms_id: &str,
+) -> Result<(String, String), Failure> {
+    let dms = CloudClient::new(env)?;
+    let started = dms
+        .post(
+            Endpoint::Connection,
+            "oauth/device_authorization",
+            &json!({ "client_id": "dataminer-cloud-gateway", "dms_id": dms_id }),
+            None,
+        )
+        .await?;
+    let field = |name: &str| {
+        started
+            .body
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (Some(device_code), Some(user_code)) = (field("device_code"), field("user_code")) else {
+        return Err(Failure::expectation(
+            "device authorization for a second DMS",
+            "codes",
+            &started,
+        ));
+    };
+    let browser = CloudClient::new(env)?;
+    let cookie = cloud_login(env, &browser).await?;
+    let approval = browser
+        .post(
+            Endpoint::Connection,
+            "device/approve",
+            &json!({ "user_code": user_code }),
+            Some(&cookie),
+        )
+        .await?;
+    if approval.status != 200 {
+        return Err(Failure::expectation(
+            "approving a second DMS",
+            "HTTP 200",
+            approval,
+        ));
+    }
+    let token = dms
+        .post(
+            Endpoint::Connection,
+            "oauth/token",
+            &json!({ "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code }),
+            None,
+        )
+        .await?;
+    let access = token
+        .body
+        .get("access_token")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    access
+        .map(|t| (dms_id.to_owned(), t))
+        .ok_or_else(|| Failure::expectation("the second DMS's token", "delivered", token))
 }

@@ -107,13 +107,19 @@ pub(crate) async fn login(
     State(state): State<std::sync::Arc<CloudState>>,
     Json(form): Json<LoginForm>,
 ) -> Response {
-    match state.accounts.login(&form.email, &form.password) {
+    let email = form.email.to_ascii_lowercase();
+    let session = state.accounts.login(&form.email, &form.password);
+    state.log.info(match session {
+        Some(_) => format!("login ok for {email}"),
+        None => format!("login failed for {email}"),
+    });
+    match session {
         Some(session) => (
             [(
                 header::SET_COOKIE,
                 format!("{SESSION_COOKIE}={session}; Secure; HttpOnly; SameSite=Strict; Path=/"),
             )],
-            Json(serde_json::json!({ "email": form.email.to_ascii_lowercase() })),
+            Json(serde_json::json!({ "email": email })),
         )
             .into_response(),
         None => (

@@ -1,17 +1,21 @@
-//! The router of `connection.dataminer.services`: login, the connect flow, token revocation and
-//! the DMS's own view of its registration.
+//! The router of `connection.dataminer.services`: login, the connect flow, token renewal and
+//! revocation, and each DMS's view of its own registration.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
 use super::tokens::{Claims, TokenError};
 use super::{CloudState, accounts, device_flow};
+use crate::world::Fault;
+
+#[cfg(test)]
+mod tests;
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
     axum::Router::new()
@@ -21,6 +25,7 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
         .route("/oauth/token", post(device_flow::token))
         .route("/oauth/revoke", post(revoke))
         .route("/api/dms/self", get(whoami))
+        .route("/api/dms/{dms_id}", get(dms))
         .with_state(state)
 }
 
@@ -42,10 +47,15 @@ struct RevokeForm {
 /// `POST /oauth/revoke` (RFC 7009): the DMS disconnects. Revokes the whole token family and
 /// closes its tunnels. Answers 200 whatever the token, as RFC 7009 §2.2 asks.
 async fn revoke(State(state): State<Arc<CloudState>>, Json(form): Json<RevokeForm>) -> Response {
-    if let Ok(claims) = state.tokens.validate(&form.token)
-        && state.tokens.revoke_family(&claims.fam)
-    {
-        state.tunnels.close_family(&claims.fam);
+    if let Ok(claims) = state.tokens.validate(&form.token) {
+        if state.tokens.revoke_family(&claims.fam) {
+            state.tunnels.close_family(&claims.fam);
+        } else {
+            state.log.info(format!(
+                "revocation of family {} for DMS {} acknowledged",
+                claims.fam, claims.sub
+            ));
+        }
     }
     Json(serde_json::json!({})).into_response()
 }
@@ -60,5 +70,40 @@ async fn whoami(State(state): State<Arc<CloudState>>, headers: HeaderMap) -> Res
         }))
         .into_response(),
         Err(refused) => refused.into_response(),
+    }
+}
+
+/// `GET /api/dms/{dms_id}`: one DMS's registration, for that DMS's own token only (403 for
+/// another DMS's token, 401 for an invalid one, 404 for a DMS the cloud does not know).
+async fn dms(
+    State(state): State<Arc<CloudState>>,
+    Path(dms_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let claims = match authenticate(&state, &headers) {
+        Ok(claims) => claims,
+        Err(refused) => return refused.into_response(),
+    };
+    if claims.sub != dms_id && !state.faults.is_on(Fault::CloudIgnoreSub) {
+        state.log.info(format!(
+            "DMS {} asked for DMS {dms_id}: forbidden",
+            claims.sub
+        ));
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({ "error": "forbidden" })),
+        )
+            .into_response();
+    }
+    match state.tokens.registered(&dms_id) {
+        Some(organization) => {
+            Json(serde_json::json!({ "dms_id": dms_id, "organization": organization }))
+                .into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "error": "not_found" })),
+        )
+            .into_response(),
     }
 }

@@ -15,8 +15,9 @@ use rand::RngExt;
 use serde::Deserialize;
 
 use super::CloudState;
-use super::tokens::TOKEN_LIFETIME;
-use crate::world::random_token;
+use super::refresh;
+use super::tokens::TokenPair;
+use crate::world::{Fault, random_token};
 
 /// How long a device code may wait for approval.
 const DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -30,6 +31,10 @@ struct Approval {
     organization: String,
 }
 
+/// Who approved a user code: a signed-in account, or nobody (fault
+/// `cloud.approve-without-login`).
+const ANONYMOUS: &str = "(no session)";
+
 #[derive(Debug, Clone)]
 struct Grant {
     user_code: String,
@@ -37,6 +42,9 @@ struct Grant {
     expires_at: u64,
     approved: Option<Approval>,
     redeemed: bool,
+    /// Minted at approval only under fault `cloud.token-via-browser`, which shows it to the
+    /// browser and hands the same pair to the DMS.
+    prepared: Option<TokenPair>,
 }
 
 /// Device codes waiting for approval or redemption.
@@ -89,6 +97,7 @@ pub(crate) async fn authorize(
             expires_at: state.clock.unix_seconds() + DEVICE_CODE_LIFETIME.as_secs(),
             approved: None,
             redeemed: false,
+            prepared: None,
         },
     );
     Json(serde_json::json!({
@@ -104,62 +113,105 @@ pub(crate) async fn authorize(
 #[derive(Debug, Deserialize)]
 pub(crate) struct ApproveForm {
     user_code: String,
+    /// The name the Administrator gives the DMS in the cloud, for the logs.
+    dms_name: Option<String>,
 }
 
-/// `POST /device/approve`, called from the Administrator's signed-in browser.
+/// `POST /device/approve`, called from the Administrator's signed-in browser. The answer names
+/// the DMS and never carries a token or refresh key.
 pub(crate) async fn approve(
     State(state): State<Arc<CloudState>>,
     headers: HeaderMap,
     Json(form): Json<ApproveForm>,
 ) -> Response {
-    let Some(account) = state.accounts.signed_in(&headers) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({ "error": "login_required" })),
-        )
-            .into_response();
+    let signed_in = state.accounts.signed_in(&headers);
+    let (email, organization) = match signed_in {
+        Some(account) => (account.email, account.organization),
+        None if state.faults.is_on(Fault::CloudApproveWithoutLogin) => {
+            (ANONYMOUS.to_owned(), ANONYMOUS.to_owned())
+        }
+        None => {
+            state
+                .log
+                .info("device approval refused: no signed-in session");
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({ "error": "login_required" })),
+            )
+                .into_response();
+        }
     };
     let now = state.clock.unix_seconds();
     let wanted = normalise_user_code(&form.user_code);
-    let mut grants = state.devices.lock();
-    let Some(grant) = grants
-        .values_mut()
-        .find(|g| g.user_code == wanted && g.expires_at > now && !g.redeemed)
-    else {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({ "error": "unknown_user_code" })),
-        )
-            .into_response();
+    let (device_code, dms_id) = {
+        let mut grants = state.devices.lock();
+        let Some((device_code, grant)) = grants
+            .iter_mut()
+            .find(|(_, g)| g.user_code == wanted && g.expires_at > now && !g.redeemed)
+        else {
+            drop(grants);
+            state.log.info(format!(
+                "device approval by {email} refused: unknown user code"
+            ));
+            return (
+                StatusCode::NOT_FOUND,
+                Json(serde_json::json!({ "error": "unknown_user_code" })),
+            )
+                .into_response();
+        };
+        grant.approved = Some(Approval {
+            organization: organization.clone(),
+        });
+        (device_code.clone(), grant.dms_id.clone())
     };
-    grant.approved = Some(Approval {
-        organization: account.organization.clone(),
+    let name = form.dms_name.as_deref().unwrap_or("unnamed");
+    state.log.info(format!(
+        "DMS {dms_id} ({name}) approved by {email} for organization {organization}"
+    ));
+    let mut answer = serde_json::json!({
+        "approved": true,
+        "dms_id": dms_id,
+        "organization": organization,
     });
-    Json(serde_json::json!({ "approved": true, "dms_id": grant.dms_id, "organization": account.organization }))
-        .into_response()
+    if state.faults.is_on(Fault::CloudTokenViaBrowser)
+        && let Ok(pair) = state.tokens.issue(&dms_id, &organization)
+    {
+        answer["access_token"] = pair.access_token.clone().into();
+        answer["refresh_token"] = pair.refresh_key.clone().into();
+        if let Some(grant) = state.devices.lock().get_mut(&device_code) {
+            grant.prepared = Some(pair);
+        }
+    }
+    Json(answer).into_response()
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct TokenRequest {
     grant_type: String,
     device_code: Option<String>,
+    refresh_token: Option<String>,
 }
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
-/// `POST /oauth/token` with the device-code grant, polled by the agent.
+/// `POST /oauth/token`: the device-code grant polled by the agent, or its refresh grant.
 pub(crate) async fn token(
     State(state): State<Arc<CloudState>>,
     Json(request): Json<TokenRequest>,
 ) -> Response {
-    if request.grant_type != DEVICE_GRANT {
-        return OAuthError("unsupported_grant_type").into_response();
+    match request.grant_type.as_str() {
+        DEVICE_GRANT => redeem(&state, request.device_code),
+        "refresh_token" => refresh::grant(&state, request.refresh_token.as_deref()),
+        _ => OAuthError("unsupported_grant_type").into_response(),
     }
-    let Some(device_code) = request.device_code else {
+}
+
+fn redeem(state: &Arc<CloudState>, device_code: Option<String>) -> Response {
+    let Some(device_code) = device_code else {
         return OAuthError("invalid_request").into_response();
     };
     let now = state.clock.unix_seconds();
-    let (dms_id, organization) = {
+    let (dms_id, organization, prepared) = {
         let mut grants = state.devices.lock();
         let Some(grant) = grants.get_mut(&device_code) else {
             return OAuthError("invalid_grant").into_response();
@@ -174,16 +226,14 @@ pub(crate) async fn token(
             return OAuthError("authorization_pending").into_response();
         };
         grant.redeemed = true;
-        (grant.dms_id.clone(), approval.organization)
+        (
+            grant.dms_id.clone(),
+            approval.organization,
+            grant.prepared.take(),
+        )
     };
-    match state.tokens.issue(&dms_id, &organization) {
-        Ok(issued) => Json(serde_json::json!({
-            "access_token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": TOKEN_LIFETIME.as_secs(),
-            "refresh_token": issued.refresh_key,
-        }))
-        .into_response(),
+    match prepared.map_or_else(|| state.tokens.issue(&dms_id, &organization), Ok) {
+        Ok(pair) => refresh::token_response(&pair),
         Err(_) => OAuthError("server_error").into_response(),
     }
 }

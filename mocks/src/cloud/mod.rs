@@ -7,13 +7,17 @@ mod connection;
 mod device_flow;
 mod endpoint;
 mod hellos;
+mod jose;
 mod listener;
+mod log;
 mod outage;
+mod refresh;
 mod requests;
 mod sharing;
 mod tls;
 mod tokens;
 mod tunnel;
+mod vault;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,11 +30,13 @@ use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
 pub use accounts::Account;
 pub use endpoint::Endpoint;
 pub use hellos::{FirstFlight, Hellos};
+pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use requests::{CloudRequest, RequestLog};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
-pub use tokens::{CLOCK_SKEW, Claims, TOKEN_LIFETIME, TokenError};
+pub use tokens::{CLOCK_SKEW, Claims, Issued, TOKEN_LIFETIME, TokenError};
 pub use tunnel::{TunnelEvent, TunnelRecord, Tunnels};
+pub use vault::{Identity, KeyVault, SIGNING_KEY, VaultAccess, VaultError};
 
 /// Everything the cloud keeps, shared by its three listeners.
 #[derive(Debug)]
@@ -39,6 +45,8 @@ pub(crate) struct CloudState {
     pub accounts: accounts::Accounts,
     pub devices: device_flow::DeviceFlows,
     pub tokens: tokens::TokenService,
+    pub vault: Arc<KeyVault>,
+    pub log: CloudLog,
     pub tunnels: Tunnels,
     pub requests: RequestLog,
     pub hellos: Hellos,
@@ -68,8 +76,17 @@ pub struct CloudSetup<'a> {
 
 impl Cloud {
     pub async fn start(setup: CloudSetup<'_>) -> Result<Self, CloudError> {
+        let vault = Arc::new(KeyVault::new());
+        let log = CloudLog::new(setup.clock.clone());
         let state = Arc::new(CloudState {
-            tokens: tokens::TokenService::new(setup.clock.clone(), setup.faults.clone()),
+            tokens: tokens::TokenService::new(
+                setup.clock.clone(),
+                setup.faults.clone(),
+                vault.clone(),
+                log.clone(),
+            ),
+            vault,
+            log,
             hellos: Hellos::default(),
             outage: OutageSwitch::default(),
             faults: setup.faults,
@@ -151,6 +168,21 @@ impl Cloud {
     /// The first flight of every connection the cloud accepted: what each client offered.
     pub fn hellos(&self) -> &Hellos {
         &self.state.hellos
+    }
+
+    /// The Key Vault holding the signing key, with its audit record of reads.
+    pub fn vault(&self) -> &KeyVault {
+        &self.state.vault
+    }
+
+    /// The cloud's operational log.
+    pub fn log(&self) -> &CloudLog {
+        &self.state.log
+    }
+
+    /// Every token the cloud issued (no token strings), in order.
+    pub fn issued(&self) -> Vec<Issued> {
+        self.state.tokens.issued()
     }
 }
 

@@ -94,8 +94,8 @@ async fn record(
             Bytes::from_static(b"<body over the limit>"),
             StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         ),
-        Ok(_) if state.outage.get() == Outage::ServerErrors => (
-            Bytes::new(),
+        Ok(bytes) if state.outage.get() == Outage::ServerErrors => (
+            bytes,
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 axum::Json(serde_json::json!({ "error": "server_error" })),

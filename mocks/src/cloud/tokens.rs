@@ -1,24 +1,38 @@
+//! DMS tokens: HS256 JWTs signed with the Key Vault's key, one family per connect flow, each
+//! family with one live refresh key (kept only as a SHA-256 digest). Validation is strict and
+//! the same for every endpoint (API and tunnel); see `jose` for the wire form.
+
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::world::{Clock, Fault, FaultSet, random_token};
+use super::jose;
+use super::log::CloudLog;
+use super::vault::{Identity, KeyVault, SIGNING_KEY};
+use crate::world::{Clock, Fault, FaultSet, Observed, random_token};
+
+#[cfg(test)]
+mod tests;
 
 /// Every token is valid for one week.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// How far past `exp` a token is still accepted, for clocks that disagree a little.
+/// How far past `exp` (and before `nbf`/`iat`) a token is still accepted, for clocks that
+/// disagree a little.
 pub const CLOCK_SKEW: Duration = Duration::from_secs(30);
 
-const ISSUER: &str = "https://connection.dataminer.services/";
-const AUDIENCE: &str = "dataminer.services";
+/// The lifetime under fault `cloud.token-lifetime-30d`.
+const FAULTY_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+pub(crate) const ISSUER: &str = "https://connection.dataminer.services/";
+pub(crate) const AUDIENCE: &str = "dataminer.services";
 
 /// The claims of a DMS token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +43,9 @@ pub struct Claims {
     pub aud: String,
     pub iat: u64,
     pub exp: u64,
+    /// Not before; the cloud issues none, but honours one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     pub jti: String,
     /// The token family: every token and refresh key descending from one connect flow.
     pub fam: String,
@@ -67,158 +84,247 @@ impl IntoResponse for TokenError {
     }
 }
 
-/// A freshly issued token with its refresh key. The refresh key is shown once and stored only
+/// One token the cloud issued, as its record keeps it: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issued {
+    pub dms_id: String,
+    pub family: String,
+    pub jti: String,
+    pub iat: u64,
+    pub exp: u64,
+    /// The grant it answered: `"device_code"` or `"refresh_token"`.
+    pub grant: &'static str,
+}
+
+/// A freshly minted token with its refresh key. The refresh key is shown once and stored only
 /// as a digest.
 #[derive(Debug, Clone)]
-pub(crate) struct Issued {
+pub(crate) struct TokenPair {
     pub access_token: String,
     pub refresh_key: String,
+    pub expires_in: u64,
 }
 
 #[derive(Debug)]
-struct Family {
-    // Kept so the refresh grant can check a presented key without the key itself being stored.
-    #[cfg_attr(not(test), allow(dead_code))]
-    refresh_sha256: [u8; 32],
-    revoked: bool,
+pub(super) struct Family {
+    pub dms_id: String,
+    pub organization: String,
+    pub revoked: bool,
 }
 
-/// Issues, validates and revokes DMS tokens.
+/// A refresh key, by its digest.
+#[derive(Debug)]
+pub(super) struct RefreshKey {
+    pub family: String,
+    pub spent: bool,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Book {
+    pub families: HashMap<String, Family>,
+    pub refresh: HashMap<[u8; 32], RefreshKey>,
+}
+
+/// Issues, validates, renews and revokes DMS tokens.
 #[derive(Debug)]
 pub(crate) struct TokenService {
-    secret: Vec<u8>,
+    vault: Arc<KeyVault>,
+    pub(super) log: CloudLog,
     clock: Clock,
-    faults: FaultSet,
-    families: Mutex<HashMap<String, Family>>,
+    pub(super) faults: FaultSet,
+    book: Mutex<Book>,
+    issued: Observed<Vec<Issued>>,
 }
 
 impl TokenService {
-    pub fn new(clock: Clock, faults: FaultSet) -> Self {
-        let mut secret = vec![0u8; 32];
-        rand::Rng::fill_bytes(&mut rand::rng(), &mut secret);
+    pub fn new(clock: Clock, faults: FaultSet, vault: Arc<KeyVault>, log: CloudLog) -> Self {
         Self {
-            secret,
+            vault,
+            log,
             clock,
             faults,
-            families: Mutex::new(HashMap::new()),
+            book: Mutex::new(Book::default()),
+            issued: Observed::default(),
         }
     }
 
-    pub fn issue(&self, dms_id: &str, organization: &str) -> Result<Issued, TokenError> {
+    /// A new family for `dms_id`, answering an approved device code.
+    pub fn issue(&self, dms_id: &str, organization: &str) -> Result<TokenPair, TokenError> {
+        let family = random_token(16);
+        self.lock().families.insert(
+            family.clone(),
+            Family {
+                dms_id: dms_id.to_owned(),
+                organization: organization.to_owned(),
+                revoked: false,
+            },
+        );
+        self.mint(dms_id, organization, &family, "device_code")
+    }
+
+    /// Signs a token of `family` and makes its refresh key the family's live one.
+    pub(super) fn mint(
+        &self,
+        dms_id: &str,
+        organization: &str,
+        family: &str,
+        grant: &'static str,
+    ) -> Result<TokenPair, TokenError> {
+        let lifetime = if self.faults.is_on(Fault::CloudTokenLifetime30d) {
+            FAULTY_LIFETIME
+        } else {
+            TOKEN_LIFETIME
+        };
         let iat = self.clock.unix_seconds();
         let claims = Claims {
             iss: ISSUER.to_owned(),
             sub: dms_id.to_owned(),
             aud: AUDIENCE.to_owned(),
             iat,
-            exp: iat + TOKEN_LIFETIME.as_secs(),
+            exp: iat + lifetime.as_secs(),
+            nbf: None,
             jti: random_token(16),
-            fam: random_token(16),
+            fam: family.to_owned(),
             org: organization.to_owned(),
         };
-        let access_token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(&self.secret),
-        )
-        .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let key = self.signing_key()?;
+        if self.faults.is_on(Fault::CloudSecretInLogs) {
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            self.log.info(format!("signing with key {hex}"));
+        }
+        let access_token = jose::sign(&claims, &key).map_err(TokenError::Invalid)?;
         // 256 bits from the CSPRNG: well past the 128 a refresh key needs.
         let refresh_key = random_token(32);
-        self.lock().insert(
-            claims.fam.clone(),
-            Family {
-                refresh_sha256: Sha256::digest(refresh_key.as_bytes()).into(),
-                revoked: false,
+        self.lock().refresh.insert(
+            digest(&refresh_key),
+            RefreshKey {
+                family: family.to_owned(),
+                spent: false,
             },
         );
-        Ok(Issued {
+        self.issued.update(|record| {
+            record.push(Issued {
+                dms_id: dms_id.to_owned(),
+                family: family.to_owned(),
+                jti: claims.jti.clone(),
+                iat,
+                exp: claims.exp,
+                grant,
+            })
+        });
+        self.log.info(format!(
+            "token issued for DMS {dms_id}: family {family}, jti {}, grant {grant}, expires {}",
+            claims.jti, claims.exp
+        ));
+        Ok(TokenPair {
             access_token,
             refresh_key,
+            expires_in: lifetime.as_secs(),
         })
     }
 
+    /// The claims of `token` if every check passes; the refusal is logged (without the token).
     pub fn validate(&self, token: &str) -> Result<Claims, TokenError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is judged on the environment's clock, below, not on the wall clock.
-        validation.validate_exp = false;
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "aud", "iss"]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[ISSUER]);
-        let claims = jsonwebtoken::decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(&self.secret),
-            &validation,
-        )
-        .map_err(|e| TokenError::Invalid(e.to_string()))?
-        .claims;
-        if self.clock.unix_seconds() > claims.exp + CLOCK_SKEW.as_secs() {
+        let checked = self.check(token);
+        if let Err(refused) = &checked {
+            self.log.info(format!("token refused: {refused}"));
+        }
+        checked
+    }
+
+    fn check(&self, token: &str) -> Result<Claims, TokenError> {
+        let jws = jose::parse(token).map_err(TokenError::Invalid)?;
+        let any_hmac = self.faults.is_on(Fault::CloudAcceptAnyHmac);
+        let algorithm = match jws.alg.as_str() {
+            "HS256" => Some(Algorithm::HS256),
+            "HS384" if any_hmac => Some(Algorithm::HS384),
+            "HS512" if any_hmac => Some(Algorithm::HS512),
+            none if none.eq_ignore_ascii_case("none")
+                && self.faults.is_on(Fault::CloudAcceptAlgNone) =>
+            {
+                None
+            }
+            other => {
+                return Err(TokenError::Invalid(format!(
+                    "algorithm {other:?} not accepted"
+                )));
+            }
+        };
+        if let Some(algorithm) = algorithm
+            && !jws.signature_matches(&self.signing_key()?, algorithm)
+        {
+            return Err(TokenError::Invalid("bad signature".into()));
+        }
+        let claims = jws.claims().map_err(TokenError::Invalid)?;
+        let now = self.clock.unix_seconds();
+        let skew = CLOCK_SKEW.as_secs();
+        if claims.nbf.is_some_and(|nbf| nbf > now + skew) {
+            return Err(TokenError::Invalid("not valid yet (nbf)".into()));
+        }
+        if claims.iat > now + skew {
+            return Err(TokenError::Invalid("issued in the future".into()));
+        }
+        if !self.faults.is_on(Fault::CloudSkipExp) && now > claims.exp.saturating_add(skew) {
             return Err(TokenError::Expired);
         }
-        match self.lock().get(&claims.fam) {
+        match self.lock().families.get(&claims.fam) {
+            Some(family) if family.dms_id != claims.sub => {
+                Err(TokenError::Invalid("family of another DMS".into()))
+            }
             Some(family) if !family.revoked => Ok(claims),
             Some(_) => Err(TokenError::Revoked),
-            None => Err(TokenError::Invalid("unknown token family".to_owned())),
+            None => Err(TokenError::Invalid("unknown token family".into())),
         }
     }
 
-    /// Revokes every token and refresh key of `family`. Returns whether it was live.
+    /// Revokes every token and refresh key of `family` on a disconnect. Returns whether it was
+    /// live.
     pub fn revoke_family(&self, family: &str) -> bool {
         if self.faults.is_on(Fault::CloudNoRevokeOnDisconnect) {
             return false;
         }
+        let revoked = self.revoke(family);
+        if revoked {
+            self.log
+                .info(format!("family {family} revoked on disconnect"));
+        }
+        revoked
+    }
+
+    /// Marks `family` revoked. Returns whether it was live.
+    pub(super) fn revoke(&self, family: &str) -> bool {
         self.lock()
+            .families
             .get_mut(family)
             .map(|f| !std::mem::replace(&mut f.revoked, true))
             .unwrap_or(false)
     }
 
-    #[cfg(test)]
-    fn refresh_digest(&self, family: &str) -> Option<[u8; 32]> {
-        self.lock().get(family).map(|f| f.refresh_sha256)
+    /// The organization of `dms_id` if a connect flow ever registered it.
+    pub fn registered(&self, dms_id: &str) -> Option<String> {
+        self.lock()
+            .families
+            .values()
+            .find(|f| f.dms_id == dms_id)
+            .map(|f| f.organization.clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Family>> {
-        self.families.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn issued(&self) -> Vec<Issued> {
+        self.issued.read(Vec::clone)
+    }
+
+    /// The signing key, fetched from the vault as the cloud's managed identity on every use.
+    fn signing_key(&self) -> Result<Vec<u8>, TokenError> {
+        self.vault
+            .read(&Identity::CloudManagedIdentity, SIGNING_KEY)
+            .map_err(|e| TokenError::Invalid(format!("signing key unavailable: {e}")))
+    }
+
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::UNIX_EPOCH;
-
-    fn service() -> (TokenService, Clock) {
-        let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
-        (TokenService::new(clock.clone(), FaultSet::none()), clock)
-    }
-
-    #[test]
-    fn a_token_lives_one_week_plus_the_stated_skew() {
-        let (tokens, clock) = service();
-        let issued = tokens.issue("dms-1", "org").unwrap();
-        let claims = tokens.validate(&issued.access_token).unwrap();
-        assert_eq!(claims.exp - claims.iat, 604_800);
-        clock.advance(TOKEN_LIFETIME + CLOCK_SKEW);
-        assert!(tokens.validate(&issued.access_token).is_ok());
-        clock.advance(Duration::from_secs(1));
-        assert!(matches!(
-            tokens.validate(&issued.access_token),
-            Err(TokenError::Expired)
-        ));
-    }
-
-    #[test]
-    fn revocation_kills_the_family_and_the_refresh_key_is_kept_only_as_a_digest() {
-        let (tokens, _) = service();
-        let issued = tokens.issue("dms-1", "org").unwrap();
-        let claims = tokens.validate(&issued.access_token).unwrap();
-        let digest: [u8; 32] = Sha256::digest(issued.refresh_key.as_bytes()).into();
-        assert_eq!(tokens.refresh_digest(&claims.fam), Some(digest));
-        assert!(tokens.revoke_family(&claims.fam));
-        assert!(matches!(
-            tokens.validate(&issued.access_token),
-            Err(TokenError::Revoked)
-        ));
-    }
+pub(super) fn digest(refresh_key: &str) -> [u8; 32] {
+    Sha256::digest(refresh_key.as_bytes()).into()
 }

@@ -53,6 +53,26 @@ faults! {
         "the agent never renews its token: it keeps using it until the cloud refuses it",
     AgentSkipHostnameCheck = "agent.skip-hostname-check":
         "the agent validates the chain and validity but not that the certificate names the host it dialled",
+    CloudAcceptAlgNone = "cloud.accept-alg-none":
+        "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
+    CloudAcceptAnyHmac = "cloud.accept-any-hmac":
+        "the cloud also accepts HS384 and HS512 tokens signed with its key, not only HS256",
+    CloudSkipExp = "cloud.skip-exp":
+        "the cloud never checks a token's expiry",
+    CloudTokenLifetime30d = "cloud.token-lifetime-30d":
+        "the cloud issues tokens valid for 30 days instead of one week",
+    CloudRefreshReusable = "cloud.refresh-reusable":
+        "a used refresh key keeps working: no rotation is enforced and no reuse is detected",
+    CloudNoFamilyRevocation = "cloud.no-family-revocation":
+        "a replayed refresh key is refused, but its family survives: its other tokens and refresh key stay valid",
+    CloudTokenViaBrowser = "cloud.token-via-browser":
+        "the approval answer to the browser carries the access token and refresh key the DMS then receives",
+    CloudSecretInLogs = "cloud.secret-in-logs":
+        "the cloud writes its JWT signing key (hex) to its log each time it signs a token",
+    CloudIgnoreSub = "cloud.ignore-sub":
+        "GET /api/dms/{id} serves any registered DMS to any valid token, whatever its sub",
+    CloudApproveWithoutLogin = "cloud.approve-without-login":
+        "the cloud approves a user code from a browser without a signed-in session",
 }
 
 impl Fault {

@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mocks::Environment;
 use mocks::cloud::Endpoint;
@@ -23,6 +23,8 @@ pub struct CloudClient {
     urls: Vec<(Endpoint, String)>,
     published: Vec<(&'static str, std::net::SocketAddr)>,
     ca: rustls::pki_types::CertificateDer<'static>,
+    /// Every answer this client received, head and body, as text: what the person behind it saw.
+    seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl CloudClient {
@@ -47,6 +49,7 @@ impl CloudClient {
             urls,
             published,
             ca,
+            seen: Arc::default(),
         })
     }
 
@@ -72,7 +75,7 @@ impl CloudClient {
         if let Some(cookie) = cookie {
             request = request.header(reqwest::header::COOKIE, cookie);
         }
-        Self::reply(request.send().await, path).await
+        self.reply(request.send().await, path).await
     }
 
     /// GETs with a bearer token.
@@ -83,7 +86,7 @@ impl CloudClient {
         token: &str,
     ) -> Result<Reply, Failure> {
         let request = self.http.get(self.url(endpoint, path)).bearer_auth(token);
-        Self::reply(request.send().await, path).await
+        self.reply(request.send().await, path).await
     }
 
     /// Attempts a tunnel upgrade with `token`; returns the HTTP status of the answer
@@ -176,7 +179,16 @@ impl CloudClient {
             .ok_or_else(|| Failure::Harness(format!("{} is not published", endpoint.host())))
     }
 
-    async fn reply(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Reply, Failure> {
+    /// Everything this client was answered, head and body.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn reply(
+        &self,
+        sent: reqwest::Result<reqwest::Response>,
+        path: &str,
+    ) -> Result<Reply, Failure> {
         let response =
             sent.map_err(|e| Failure::Harness(format!("cloud unreachable for {path}: {e}")))?;
         let status = response.status().as_u16();
@@ -186,7 +198,13 @@ impl CloudClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .map(str::to_owned);
-        let body = response.json().await.unwrap_or(Value::Null);
+        let head = format!("{:?} {:?}", response.status(), response.headers());
+        let text = response.text().await.unwrap_or_default();
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(format!("{head}\n{text}"));
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Ok(Reply {
             status,
             body,

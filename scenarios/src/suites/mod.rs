@@ -2,9 +2,10 @@
 
 mod optin;
 mod tls;
+mod tokens;
 
 use crate::Scenario;
 
 pub(crate) fn all() -> Vec<Scenario> {
-    [optin::scenarios(), tls::scenarios()].concat()
+    [optin::scenarios(), tls::scenarios(), tokens::scenarios()].concat()
 }

@@ -1,0 +1,98 @@
+//! The connect flow and the token life cycle (FLOW-1, FLOW-2, TOK-1..5): HS256 tokens that live
+//! one week, delivered server to server, renewed daily with single-use refresh keys, refused in
+//! every forged, tampered, expired or foreign form, signed with a secret that never leaves the
+//! cloud.
+
+mod flow;
+mod renewal;
+mod secret;
+mod validation;
+
+use mocks::world::Fault;
+
+use crate::{Scenario, Suite};
+
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            id: "tokens.flow-needs-both-logins",
+            suite: Suite::Tokens,
+            title: "No token without the Administrator's DMS login and a dataminer.services login: each alone, or failed, gives none",
+            requirements: &["FLOW-1"],
+            catches: &[Fault::CloudApproveWithoutLogin],
+            body: |ctx| Box::pin(flow::needs_both_logins(ctx)),
+        },
+        Scenario {
+            id: "tokens.token-never-reaches-the-browser",
+            suite: Suite::Tokens,
+            title: "The token and refresh key travel only on the agent's own connection; the browser sees neither",
+            requirements: &["FLOW-2"],
+            catches: &[Fault::CloudTokenViaBrowser],
+            body: |ctx| Box::pin(flow::token_never_reaches_the_browser(ctx)),
+        },
+        Scenario {
+            id: "tokens.claims-and-lifetime-as-specified",
+            suite: Suite::Tokens,
+            title: "The DMS's token is HS256 with the vault key, names its DMS, and lives exactly one week",
+            requirements: &["TOK-1", "TOK-3"],
+            catches: &[Fault::CloudTokenLifetime30d],
+            body: |ctx| Box::pin(validation::claims_and_lifetime(ctx)),
+        },
+        Scenario {
+            id: "tokens.forged-and-tampered-tokens-are-refused",
+            suite: Suite::Tokens,
+            title: "alg none, other algorithms, key confusion, header injection, tampered or mistyped claims: all refused on API and tunnel",
+            requirements: &["TOK-1"],
+            catches: &[Fault::CloudAcceptAlgNone, Fault::CloudAcceptAnyHmac],
+            body: |ctx| Box::pin(validation::forged_and_tampered_refused(ctx)),
+        },
+        Scenario {
+            id: "tokens.expired-token-is-refused",
+            suite: Suite::Tokens,
+            title: "A token is accepted up to one week plus the stated skew, and refused a second later",
+            requirements: &["TOK-3"],
+            catches: &[Fault::CloudSkipExp, Fault::CloudTokenLifetime30d],
+            body: |ctx| Box::pin(validation::expired_token_refused(ctx)),
+        },
+        Scenario {
+            id: "tokens.a-token-opens-only-its-own-dms",
+            suite: Suite::Tokens,
+            title: "DMS A's token opens nothing of DMS B, and the other way round",
+            requirements: &["TOK-5"],
+            catches: &[Fault::CloudIgnoreSub],
+            body: |ctx| Box::pin(validation::token_opens_only_its_own_dms(ctx)),
+        },
+        Scenario {
+            id: "tokens.four-weeks-without-a-gap",
+            suite: Suite::Tokens,
+            title: "Four simulated weeks connected: the DMS renews daily and its tunnel is never down",
+            requirements: &["TOK-4"],
+            catches: &[Fault::AgentNoAutoRefresh],
+            body: |ctx| Box::pin(renewal::four_weeks_without_a_gap(ctx)),
+        },
+        Scenario {
+            id: "tokens.refresh-key-works-once",
+            suite: Suite::Tokens,
+            title: "A replayed refresh key is refused and revokes the whole family: token, refresh key, tunnel",
+            requirements: &["TOK-4"],
+            catches: &[Fault::CloudRefreshReusable, Fault::CloudNoFamilyRevocation],
+            body: |ctx| Box::pin(renewal::refresh_key_works_once(ctx)),
+        },
+        Scenario {
+            id: "tokens.renewal-rides-out-cloud-outages",
+            suite: Suite::Tokens,
+            title: "While the cloud fails or is down, the DMS retries with backoff and keeps its valid token and tunnel",
+            requirements: &["TOK-4"],
+            catches: &[Fault::AgentNoAutoRefresh],
+            body: |ctx| Box::pin(renewal::rides_out_outages(ctx)),
+        },
+        Scenario {
+            id: "tokens.secret-never-leaves-the-cloud",
+            suite: Suite::Tokens,
+            title: "The signing secret is in no message, answer, log or DMS file, in any encoding; the vault serves only the cloud",
+            requirements: &["TOK-2"],
+            catches: &[Fault::CloudSecretInLogs],
+            body: |ctx| Box::pin(secret::never_leaves_the_cloud(ctx)),
+        },
+    ]
+}
