@@ -212,11 +212,12 @@ pub(super) async fn rides_out_outages(ctx: Ctx) -> Result<(), Failure> {
 
     env.cloud().outage().set(Outage::Down);
     steps::let_time_pass(&env, Duration::from_secs(600), 60).await;
+    // Compared, never recorded: a report is shared widely and must not carry a live token.
     let kept = env.dms_credentials().stored().map(|c| c.access_token);
     ev.expect_eq(
-        "the token the DMS holds during the outage",
-        Some(first.access_token.clone()),
-        kept,
+        "the DMS still holds its first, still valid token during the outage",
+        true,
+        kept.as_deref() == Some(first.access_token.as_str()),
     )?;
 
     env.cloud().outage().set(Outage::None);
