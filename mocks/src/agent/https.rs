@@ -12,6 +12,9 @@ use tokio_rustls::TlsConnector;
 
 use crate::world::net::{NetError, Network};
 
+/// How long one exchange with the cloud may take, connect to last byte. Network time, not a
+/// security decision: the environment's clock does not govern it.
+const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The largest answer the agent reads from the cloud.
 const RESPONSE_LIMIT: usize = 1024 * 1024;
 
@@ -33,6 +36,9 @@ pub enum HttpsError {
     /// The HTTP exchange failed after the handshake.
     #[error("HTTP exchange with {host} failed: {reason}")]
     Http { host: String, reason: String },
+    /// The cloud did not finish answering in time.
+    #[error("no answer from {0} in time")]
+    TimedOut(String),
 }
 
 /// A JSON answer from the cloud.
@@ -62,12 +68,21 @@ impl Https {
         }
     }
 
-    /// POSTs `body` as JSON to `url` and reads the JSON answer (`null` when it is not JSON).
+    /// POSTs `body` as JSON to `url` and reads the JSON answer (`null` when it is not JSON),
+    /// giving up after `EXCHANGE_TIMEOUT`: a cloud that accepts and never answers must not
+    /// freeze the gateway.
     pub async fn post_json(
         &self,
         url: &str,
         body: &serde_json::Value,
     ) -> Result<Answer, HttpsError> {
+        tokio::time::timeout(EXCHANGE_TIMEOUT, self.exchange(url, body))
+            .await
+            .map_err(|_| HttpsError::TimedOut(url.to_owned()))?
+    }
+
+    /// POSTs `body` as JSON to `url` and reads the JSON answer (`null` when it is not JSON).
+    async fn exchange(&self, url: &str, body: &serde_json::Value) -> Result<Answer, HttpsError> {
         let uri: Uri = url
             .parse()
             .map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
