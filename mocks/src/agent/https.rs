@@ -48,6 +48,18 @@ pub(crate) struct Answer {
     pub body: serde_json::Value,
 }
 
+impl Answer {
+    /// A string member of the JSON answer.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.body.get(name)?.as_str().map(str::to_owned)
+    }
+
+    /// An integer member of the JSON answer.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        self.body.get(name)?.as_u64()
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct Https {
     network: Network,

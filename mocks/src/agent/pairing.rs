@@ -23,37 +23,23 @@ impl Actor {
             .https
             .post_json(&self.url("oauth/device_authorization"), &request)
             .await?;
-        let text = |name: &str| {
-            answer
-                .body
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
         let (Some(device_code), Some(user_code), Some(verification_uri)) = (
-            text("device_code"),
-            text("user_code"),
-            text("verification_uri"),
+            answer.text("device_code"),
+            answer.text("user_code"),
+            answer.text("verification_uri"),
         ) else {
             return Err(AgentError::Cloud(format!(
                 "device authorization answered HTTP {}",
                 answer.status
             )));
         };
-        let number = |name: &str, default: u64| {
-            answer
-                .body
-                .get(name)
-                .and_then(|v| v.as_u64())
-                .unwrap_or(default)
-        };
         let now = self.setup.clock.unix_seconds();
-        let interval = number("interval", 5);
+        let interval = answer.number("interval").unwrap_or(5);
         self.phase = Phase::Pairing(PendingApproval {
             device_code,
             interval,
             next_poll: now + interval,
-            expires_at: now + number("expires_in", 900),
+            expires_at: now + answer.number("expires_in").unwrap_or(900),
         });
         Ok(Pairing {
             user_code,
@@ -90,17 +76,10 @@ impl Actor {
         else {
             return;
         };
-        let text = |name: &str| {
-            answer
-                .body
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
         match (
-            text("access_token"),
-            text("refresh_token"),
-            text("error").as_deref(),
+            answer.text("access_token"),
+            answer.text("refresh_token"),
+            answer.text("error").as_deref(),
         ) {
             (Some(access_token), Some(refresh_key), _) => {
                 let obtained_at_unix = self.setup.clock.unix_seconds();

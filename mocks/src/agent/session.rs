@@ -114,17 +114,10 @@ impl Actor {
         else {
             return Renewal::Unavailable;
         };
-        let text = |name: &str| {
-            answer
-                .body
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
         match (
             answer.status.as_u16(),
-            text("access_token"),
-            text("refresh_token"),
+            answer.text("access_token"),
+            answer.text("refresh_token"),
         ) {
             (200, Some(access_token), Some(refresh_key)) => Renewal::Renewed(Credentials {
                 access_token,
