@@ -24,7 +24,12 @@ fn passes_clean(scenario: &'static Scenario) -> Result<(), Failed> {
     let run = execute(scenario, FaultSet::none())?;
     match &run.outcome {
         Outcome::Passed => Ok(()),
-        Outcome::Failed(failure) => Err(format!("{}: {failure}", scenario.id).into()),
+        Outcome::Failed(failure) => Err(format!(
+            "{}: {failure}\nevidence so far: {}",
+            scenario.id,
+            scenarios::summary(&run.evidence)
+        )
+        .into()),
     }
 }
 
@@ -41,8 +46,9 @@ fn fails_under(scenario: &'static Scenario, fault: Fault) -> Result<(), Failed> 
             scenarios::summary(&run.evidence)
         ),
         Outcome::Failed(failure) => format!(
-            "{} under {fault} broke the harness instead of failing: {failure}",
-            scenario.id
+            "{} under {fault} broke the harness instead of failing: {failure}\nevidence so far: {}",
+            scenario.id,
+            scenarios::summary(&run.evidence)
         ),
     }
     .into())

@@ -29,6 +29,9 @@ pub enum TunnelError {
     Handshake(String),
 }
 
+/// How long the TLS and WebSocket handshakes may take together.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 enum Order {
     Ping(oneshot::Sender<()>),
     Close(oneshot::Sender<()>),
@@ -95,17 +98,21 @@ pub(crate) async fn open(
         .insert(http::header::AUTHORIZATION, bearer);
 
     let socket = network.dial(host, uri.port_u16().unwrap_or(443)).await?;
-    let (mut ws, _) = tokio_tungstenite::client_async_tls_with_config(
+    let handshake = tokio_tungstenite::client_async_tls_with_config(
         request,
         socket,
         None,
         Some(Connector::Rustls(tls)),
-    )
-    .await
-    .map_err(|e| match e {
-        tungstenite::Error::Http(response) => TunnelError::Refused(response.status().as_u16()),
-        other => TunnelError::Handshake(other.to_string()),
-    })?;
+    );
+    // Network time, not a security decision: a cloud that never answers must not freeze the
+    // gateway's one task.
+    let (mut ws, _) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+        .await
+        .map_err(|_| TunnelError::Handshake("no answer in time".into()))?
+        .map_err(|e| match e {
+            tungstenite::Error::Http(response) => TunnelError::Refused(response.status().as_u16()),
+            other => TunnelError::Handshake(other.to_string()),
+        })?;
 
     let (orders, mut inbox) = mpsc::channel::<Order>(4);
     lifetime.spawn(async move {
