@@ -20,6 +20,9 @@ pub enum Command {
     },
     /// Run scenarios and write the reports.
     Run(RunArgs),
+    /// The kill matrix: a clean run, then every fault against every scenario; exits 1 when
+    /// a fault survives.
+    Mutants(MutantsArgs),
     /// Start a live environment and keep it running until Ctrl-C.
     Env {
         #[command(subcommand)]
@@ -53,6 +56,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub gate: bool,
     /// Scenarios run at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MutantsArgs {
+    /// Where the reports go.
+    #[arg(long, value_name = "DIR", default_value = "target/conform")]
+    pub report_dir: PathBuf,
+    /// Scenario runs at once (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
 }

@@ -22,6 +22,7 @@ macro_rules! say_raw {
 
 mod cli;
 mod commands;
+mod progress;
 mod selection;
 
 use std::io::Write as _;

@@ -135,6 +135,56 @@ fn run_optin_passes_and_writes_reports_that_follow_the_contract() {
             .unwrap()
             .contains("OPT-3")
     );
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("findings.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let errata: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "errata")
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(errata, ["ERRATA-1", "ERRATA-2", "ERRATA-3"]);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("Requirement traceability") && html.contains("optin.new-dms-sends-nothing")
+    );
+}
+
+/// Every fault of every suite against every scenario: all killed, each kill recorded in the
+/// report, the weak spots named.
+#[test]
+fn mutants_kills_every_fault_and_records_who_killed_it() {
+    let dir = scratch("mutants");
+    let output = conform(&["mutants", "--report-dir", dir.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("clean run:"), "{text}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let faults = report["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), scenarios::Fault::ALL.len());
+    for f in faults {
+        assert!(!f["killed_by"].as_array().unwrap().is_empty(), "{f}");
+    }
+    assert!(report["weak_spots"]["killed_once"].is_array());
+    let opt1 = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "OPT-1")
+        .unwrap();
+    assert!(
+        opt1["faults_killed"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("agent.connect-before-optin"))
+    );
+    for file in reports::FILES {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
 }
 
 #[test]

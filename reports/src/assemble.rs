@@ -1,12 +1,16 @@
-//! Builds the model from what ran: requirement statuses, fault kills and the gate are computed
-//! here, once, and every format shows the same verdicts.
+//! Builds the model from what ran: requirement statuses, fault kills, findings and the gate
+//! are computed here, once, and secrets are removed here, once, so every format shows the
+//! same verdicts and none can leak what another hid.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::gate::{gate, weak_spots};
+use crate::inputs::GateInputs;
 use crate::model::{
-    FaultResult, Finding, Gate, Observation, Outcome, Report, RequirementResult, RunInfo, SCHEMA,
-    ScenarioResult, Status, Summary,
+    FaultResult, Finding, Observation, Outcome, Report, RequirementResult, RunInfo, SCHEMA,
+    ScenarioResult, Severity, Status, Summary,
 };
+use crate::redact::Redactor;
 
 /// A requirement of the catalog.
 #[derive(Debug, Clone)]
@@ -48,41 +52,32 @@ pub struct Assembly {
     pub catalog: Vec<CatalogEntry>,
     pub scenarios: Vec<ScenarioInput>,
     pub faults: Vec<FaultInput>,
-    pub findings: Vec<Finding>,
+    /// True when `faults` is a whole kill matrix (`conform mutants`), so weak spots mean something.
+    pub mutants: bool,
+    /// Policy, errata (raised as findings) and known deviations.
+    pub inputs: GateInputs,
+    /// Exact strings known to be secret (passwords, keys the caller made); never reported.
+    pub secrets: Vec<String>,
 }
 
 impl Assembly {
     pub fn into_report(self) -> Report {
-        let mut covering: BTreeMap<&str, Vec<&ScenarioInput>> = BTreeMap::new();
-        for scenario in &self.scenarios {
-            for r in &scenario.requirements {
-                covering.entry(r.as_str()).or_default().push(scenario);
-            }
-        }
+        let killed: BTreeMap<&str, Vec<&str>> = self
+            .faults
+            .iter()
+            .flat_map(|f| {
+                f.killed_by
+                    .iter()
+                    .map(move |s| (s.as_str(), f.name.as_str()))
+            })
+            .fold(BTreeMap::new(), |mut by, (scenario, fault)| {
+                by.entry(scenario).or_insert_with(Vec::new).push(fault);
+                by
+            });
         let requirements: Vec<RequirementResult> = self
             .catalog
             .iter()
-            .map(|entry| {
-                let runs = covering.get(entry.id.as_str()).cloned().unwrap_or_default();
-                let ran: Vec<_> = runs
-                    .iter()
-                    .filter(|s| s.outcome != Outcome::Skipped)
-                    .collect();
-                let status = if ran.is_empty() {
-                    Status::Uncovered
-                } else if ran.iter().all(|s| s.outcome == Outcome::Passed) {
-                    Status::Verified
-                } else {
-                    Status::Failed
-                };
-                RequirementResult {
-                    id: entry.id.clone(),
-                    kind: entry.kind.clone(),
-                    text: entry.text.clone(),
-                    status,
-                    scenarios: runs.iter().map(|s| s.id.clone()).collect(),
-                }
-            })
+            .map(|entry| requirement(entry, &self.scenarios, &killed))
             .collect();
 
         let count = |o: Outcome| self.scenarios.iter().filter(|s| s.outcome == o).count();
@@ -95,21 +90,44 @@ impl Assembly {
 
         let faults: Vec<FaultResult> = self
             .faults
-            .into_iter()
+            .iter()
             .map(|f| FaultResult {
-                name: f.name,
-                breaks: f.breaks,
-                killed_by: f.killed_by,
+                name: f.name.clone(),
+                breaks: f.breaks.clone(),
+                killed_by: f.killed_by.clone(),
+            })
+            .collect();
+        let weak_spots = self.mutants.then(|| weak_spots(&self.scenarios, &faults));
+
+        let mut findings = self.inputs.errata.clone();
+        findings.extend(self.scenarios.iter().filter_map(scenario_finding));
+
+        let scenarios: Vec<ScenarioResult> = self
+            .scenarios
+            .into_iter()
+            .map(|s| ScenarioResult {
+                id: s.id,
+                suite: s.suite,
+                title: s.title,
+                requirements: s.requirements,
+                outcome: s.outcome,
+                duration_ms: s.duration_ms,
+                detail: s.detail,
+                harness_error: s.harness_error,
+                evidence: s.evidence,
+                catches: s.catches,
             })
             .collect();
         let gate = gate(
-            &self.scenarios,
+            &scenarios,
             &requirements,
             &faults,
+            &findings,
+            &self.inputs,
             !self.faults_on.is_empty(),
         );
 
-        Report {
+        let report = Report {
             schema: SCHEMA.to_owned(),
             tool: "conform".to_owned(),
             version: self.version,
@@ -118,62 +136,96 @@ impl Assembly {
                 faults_on: self.faults_on,
             },
             summary,
-            scenarios: self
-                .scenarios
-                .into_iter()
-                .map(|s| ScenarioResult {
-                    id: s.id,
-                    suite: s.suite,
-                    title: s.title,
-                    requirements: s.requirements,
-                    outcome: s.outcome,
-                    duration_ms: s.duration_ms,
-                    detail: s.detail,
-                    harness_error: s.harness_error,
-                    evidence: s.evidence,
-                    catches: s.catches,
-                })
-                .collect(),
+            scenarios,
             requirements,
             faults,
-            findings: self.findings,
+            findings,
+            deviations: self.inputs.deviations,
+            policy: self.inputs.policy,
+            weak_spots,
             gate,
-        }
+        };
+        redact(report, Redactor::new(self.secrets))
     }
 }
 
-/// The release gate: every scenario passed, every requirement verified, every fault that was
-/// tried killed, and the run made with no fault switched on.
-fn gate(
+fn requirement(
+    entry: &CatalogEntry,
     scenarios: &[ScenarioInput],
-    requirements: &[RequirementResult],
-    faults: &[FaultResult],
-    faulted_run: bool,
-) -> Gate {
-    let mut reasons = Vec::new();
-    if faulted_run {
-        reasons.push(
-            "the run was made with fault switches on: it says nothing of a release".to_owned(),
-        );
+    killed: &BTreeMap<&str, Vec<&str>>,
+) -> RequirementResult {
+    let runs: Vec<&ScenarioInput> = scenarios
+        .iter()
+        .filter(|s| s.requirements.contains(&entry.id))
+        .collect();
+    let ran: Vec<_> = runs
+        .iter()
+        .filter(|s| s.outcome != Outcome::Skipped)
+        .collect();
+    let status = if ran.is_empty() {
+        Status::Uncovered
+    } else if ran.iter().all(|s| s.outcome == Outcome::Passed) {
+        Status::Verified
+    } else {
+        Status::Failed
+    };
+    let faults_killed: BTreeSet<String> = runs
+        .iter()
+        .flat_map(|s| killed.get(s.id.as_str()).into_iter().flatten())
+        .map(|f| (*f).to_owned())
+        .collect();
+    let faults_declared: BTreeSet<String> = runs
+        .iter()
+        .flat_map(|s| s.catches.iter().cloned())
+        .collect();
+    RequirementResult {
+        id: entry.id.clone(),
+        kind: entry.kind.clone(),
+        text: entry.text.clone(),
+        status,
+        scenarios: runs.iter().map(|s| s.id.clone()).collect(),
+        faults_killed: faults_killed.into_iter().collect(),
+        faults_declared: faults_declared.into_iter().collect(),
     }
-    for s in scenarios.iter().filter(|s| s.outcome == Outcome::Failed) {
-        reasons.push(format!("scenario {} failed: {}", s.id, s.detail));
-    }
-    for r in requirements {
-        match r.status {
-            Status::Verified => {}
-            Status::Failed => reasons.push(format!("requirement {} failed", r.id)),
-            Status::Uncovered => reasons.push(format!("requirement {} is uncovered", r.id)),
+}
+
+/// A failed verdict is a finding; a harness error is one too, of lower severity, because it
+/// leaves the requirement unjudged rather than broken.
+fn scenario_finding(s: &ScenarioInput) -> Option<Finding> {
+    (s.outcome == Outcome::Failed).then(|| Finding {
+        id: format!("SCENARIO-{}", s.id),
+        severity: if s.harness_error {
+            Severity::Medium
+        } else {
+            Severity::High
+        },
+        title: if s.harness_error {
+            format!("harness error in {}: {}", s.id, s.title)
+        } else {
+            format!("{} failed: {}", s.id, s.title)
+        },
+        detail: s.detail.clone(),
+        source: "scenario".to_owned(),
+        requirements: s.requirements.clone(),
+    })
+}
+
+/// Every string of the finished model goes through the redactor: the model is serialised,
+/// redacted as JSON (so secret-named keys in evidence are caught too) and read back.
+/// Fails closed: should the round trip ever break, no evidence or detail is reported at all.
+fn redact(report: Report, redactor: Redactor) -> Report {
+    let redacted = serde_json::to_value(&report).ok().and_then(|mut value| {
+        redactor.value(&mut value);
+        serde_json::from_value(value).ok()
+    });
+    redacted.unwrap_or_else(|| {
+        let mut report = report;
+        for s in &mut report.scenarios {
+            s.evidence.clear();
+            s.detail = crate::redact::REDACTED.to_owned();
         }
-    }
-    for f in faults.iter().filter(|f| f.killed_by.is_empty()) {
-        reasons.push(format!(
-            "fault {} survived: no scenario failed under it",
-            f.name
-        ));
-    }
-    Gate {
-        passed: reasons.is_empty(),
-        reasons,
-    }
+        report.gate.reasons = vec!["the report could not be redacted".to_owned()];
+        report.gate.passed = false;
+        report
+    })
 }

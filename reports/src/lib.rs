@@ -1,19 +1,35 @@
-//! The report of a conform run: one result model (`model`), assembled once (`assemble`), and
+//! The report of a conform run: one result model (`model`), assembled and redacted once
+//! (`assemble`, `redact`), judged by the gate (`gate`, with `inputs` from the fixtures), and
 //! one module per output format, each rendering the same model.
 
 mod assemble;
+mod gate;
+pub mod html;
+mod inputs;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 mod model;
+pub mod redact;
+pub mod sarif;
 
 pub use assemble::{Assembly, CatalogEntry, FaultInput, ScenarioInput};
+pub use inputs::{DEVIATIONS_FILE, ERRATA_FILE, GateInputs, POLICY_FILE};
 pub use model::{
-    FaultResult, Finding, Gate, Observation, Outcome, Report, RequirementResult, RunInfo, SCHEMA,
-    ScenarioResult, Status, Summary,
+    Deviation, FaultResult, Finding, Gate, Observation, Outcome, Policy, Report, RequirementResult,
+    RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary, WeakSpots,
 };
 
-/// A report file could not be rendered or written.
+/// The files `write_all` writes, in order.
+pub const FILES: [&str; 5] = [
+    "report.json",
+    "junit.xml",
+    "report.md",
+    "report.html",
+    "findings.sarif",
+];
+
+/// A report could not be made, rendered or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// The model could not be serialised.
@@ -28,6 +44,12 @@ pub enum ReportError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// A policy, errata or deviations file is unreadable or malformed.
+    #[error("cannot use {path}: {reason}")]
+    Input {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 /// Writes every format into `dir` (created if missing); returns the paths written.
@@ -39,13 +61,15 @@ pub fn write_all(
         path: dir.to_path_buf(),
         source,
     })?;
-    let files = [
-        ("report.json", json::render(report)?),
-        ("junit.xml", junit::render(report)?),
-        ("report.md", markdown::render(report)),
+    let texts = [
+        json::render(report)?,
+        junit::render(report)?,
+        markdown::render(report),
+        html::render(report),
+        sarif::render(report)?,
     ];
     let mut written = Vec::new();
-    for (name, text) in files {
+    for (name, text) in FILES.into_iter().zip(texts) {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),

@@ -27,7 +27,10 @@ pub fn render(report: &Report) -> String {
         );
     }
     for reason in &report.gate.reasons {
-        let _ = writeln!(md, "- {reason}");
+        let _ = writeln!(md, "- {}", cell(reason));
+    }
+    for waived in &report.gate.waived {
+        let _ = writeln!(md, "- waived: {}", cell(waived));
     }
     let _ = writeln!(
         md,
@@ -50,7 +53,7 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(
         md,
-        "\n## Requirements\n\n| ID | kind | status | scenarios |\n|---|---|---|---|"
+        "\n## Requirements\n\n| ID | kind | status | scenarios | faults killed |\n|---|---|---|---|---|"
     );
     for r in &report.requirements {
         let status = match r.status {
@@ -60,10 +63,11 @@ pub fn render(report: &Report) -> String {
         };
         let _ = writeln!(
             md,
-            "| {} | {} | {status} | {} |",
+            "| {} | {} | {status} | {} | {} |",
             r.id,
             r.kind,
-            r.scenarios.join(", ")
+            r.scenarios.join(", "),
+            r.faults_killed.join(", ")
         );
     }
     if !report.faults.is_empty() {
@@ -77,12 +81,53 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(md, "| `{}` | {killed} |", f.name);
         }
     }
+    if let Some(weak) = &report.weak_spots {
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("`{}`", items.join("`, `"))
+            }
+        };
+        let _ = writeln!(
+            md,
+            "\n## Weak spots\n\n- faults killed by one scenario only: {}\n- scenarios that kill no fault: {}",
+            list(&weak.killed_once),
+            list(&weak.kill_nothing)
+        );
+    }
+    if !report.findings.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Findings\n\n| ID | severity | finding |\n|---|---|---|"
+        );
+        for f in &report.findings {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} |",
+                f.id,
+                f.severity.as_str(),
+                cell(&f.title)
+            );
+        }
+    }
+    let _ = writeln!(md, "\n## Known deviations\n");
+    if report.deviations.is_empty() {
+        let _ = writeln!(md, "None.");
+    }
+    for d in &report.deviations {
+        let _ = writeln!(md, "- `{}`: {}", d.id, cell(&d.reason));
+    }
     md
 }
 
 /// Keeps a table cell on one line and its pipes from splitting it.
 fn cell(text: &str) -> String {
-    let one_line = text.replace(['\n', '\r'], " ").replace('|', "\\|");
+    // `<` would start raw HTML in a job summary and swallow the text after it.
+    let one_line = text
+        .replace(['\n', '\r'], " ")
+        .replace('|', "\\|")
+        .replace('<', "&lt;");
     match one_line.char_indices().nth(300) {
         Some((cut, _)) => format!("{}…", &one_line[..cut]),
         None => one_line,

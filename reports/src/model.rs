@@ -17,6 +17,14 @@ pub struct Report {
     pub requirements: Vec<RequirementResult>,
     pub faults: Vec<FaultResult>,
     pub findings: Vec<Finding>,
+    /// Known deviations from the policy: data with a written reason, shown beside the verdicts.
+    #[serde(default)]
+    pub deviations: Vec<Deviation>,
+    /// The highest finding severity the gate tolerates.
+    pub policy: Policy,
+    /// After `conform mutants`: where the kill matrix is thin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weak_spots: Option<WeakSpots>,
     pub gate: Gate,
 }
 
@@ -86,6 +94,12 @@ pub struct RequirementResult {
     pub status: Status,
     /// The scenarios of this run that verify it.
     pub scenarios: Vec<String>,
+    /// Faults those scenarios were seen to kill (empty unless `mutants` ran).
+    #[serde(default)]
+    pub faults_killed: Vec<String>,
+    /// Faults those scenarios declare they catch.
+    #[serde(default)]
+    pub faults_declared: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,12 +113,79 @@ pub struct FaultResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
-    pub severity: String,
+    pub severity: Severity,
     pub title: String,
+    /// What a reader needs to act on it.
+    #[serde(default)]
+    pub detail: String,
+    /// Where it comes from: `errata` (the spec itself) or `scenario` (a failed verdict).
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub requirements: Vec<String>,
+}
+
+/// Ordered from harmless to worst, so a policy can say "nothing above".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// The gate policy (`fixtures/gate-policy.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Findings above this severity fail the gate.
+    pub max_severity: Severity,
+}
+
+impl Default for Policy {
+    /// With no policy file, any finding above informational fails the gate: strict by default.
+    fn default() -> Self {
+        Self {
+            max_severity: Severity::Info,
+        }
+    }
+}
+
+/// A known deviation: a requirement or scenario the gate tolerates failing, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deviation {
+    /// A requirement ID or a scenario ID.
+    pub id: String,
+    pub reason: String,
+}
+
+/// Where the kill matrix is thin: each entry is one mutation away from a blind spot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeakSpots {
+    /// Faults that exactly one scenario kills.
+    pub killed_once: Vec<String>,
+    /// Scenarios that kill no fault at all.
+    pub kill_nothing: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gate {
     pub passed: bool,
     pub reasons: Vec<String>,
+    /// Reasons a known deviation excuses, with its reason; they do not fail the gate.
+    #[serde(default)]
+    pub waived: Vec<String>,
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 mod env_up;
+mod execute;
 mod list;
+mod mutants;
 mod probe;
 mod run;
 
@@ -13,6 +15,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::List { json } => list::list(json),
         Command::Run(args) => run::run(args),
+        Command::Mutants(args) => mutants::mutants(args),
         Command::Env {
             action: EnvAction::Up { faults },
         } => env_up::up(&faults),
