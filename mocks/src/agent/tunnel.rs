@@ -41,6 +41,7 @@ enum Order {
 #[derive(Debug)]
 pub(crate) struct TunnelHandle {
     orders: mpsc::Sender<Order>,
+    gone: oneshot::Receiver<()>,
 }
 
 impl std::fmt::Debug for Order {
@@ -63,9 +64,11 @@ impl TunnelHandle {
         self.order(Order::Ping).await;
     }
 
-    /// Closes the tunnel; returns once the close is written and the socket dropped.
+    /// Closes the tunnel; returns once the close is written and the socket dropped, also
+    /// when the cloud closed it first.
     pub async fn close(self) {
         self.order(Order::Close).await;
+        let _ = self.gone.await;
     }
 
     async fn order(&self, order: impl FnOnce(oneshot::Sender<()>) -> Order) {
@@ -115,6 +118,7 @@ pub(crate) async fn open(
         })?;
 
     let (orders, mut inbox) = mpsc::channel::<Order>(4);
+    let (gone_tx, gone) = oneshot::channel::<()>();
     lifetime.spawn(async move {
         loop {
             tokio::select! {
@@ -127,9 +131,8 @@ pub(crate) async fn open(
                     }
                     Some(Order::Close(done)) => {
                         let _ = ws.close(None).await;
-                        drop(ws);
                         let _ = done.send(());
-                        return;
+                        break;
                     }
                     None => {
                         let _ = ws.close(None).await;
@@ -142,6 +145,11 @@ pub(crate) async fn open(
                 },
             }
         }
+        // The socket goes first, then the word that it is gone: whoever waits on `gone` finds
+        // the connection closed on the record, however the loop ended.
+        drop(ws);
+        drop(inbox);
+        let _ = gone_tx.send(());
     });
-    Ok(TunnelHandle { orders })
+    Ok(TunnelHandle { orders, gone })
 }
