@@ -116,6 +116,7 @@ impl Environment {
         let network = Network::new(resolver, Traffic::new());
 
         let dma_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let dma_gateway_listener = TcpListener::bind("127.0.0.1:0").await?;
         let waf_listener = TcpListener::bind("127.0.0.1:0").await?;
         let store = CredentialStore::default();
         let agent = Agent::start(
@@ -134,19 +135,24 @@ impl Environment {
             },
             &lifetime,
         )?;
+        // The WAF forwards to the DMA's gateway channel; the DMA registers shares with the WAF.
         let waf = Waf::start(
             waf_listener,
-            dma_listener.local_addr()?,
+            dma_gateway_listener.local_addr()?,
             clock.clone(),
+            faults.clone(),
             &lifetime,
         )?;
         let dma = Dma::start(
             dma_listener,
+            dma_gateway_listener,
             DmaSetup {
                 data: DmaData::load()?,
                 users: vec![accounts.dms_admin.clone(), accounts.dms_operator.clone()],
                 agent: agent.clone(),
+                waf: waf.clone(),
                 clock: clock.clone(),
+                faults: faults.clone(),
             },
             &lifetime,
         )?;

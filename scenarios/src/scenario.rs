@@ -13,16 +13,26 @@ pub enum Suite {
     Optin,
     Tls,
     Tokens,
+    Users,
+    Waf,
 }
 
 impl Suite {
-    pub const ALL: &[Suite] = &[Suite::Optin, Suite::Tls, Suite::Tokens];
+    pub const ALL: &[Suite] = &[
+        Suite::Optin,
+        Suite::Tls,
+        Suite::Tokens,
+        Suite::Users,
+        Suite::Waf,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Suite::Optin => "optin",
             Suite::Tls => "tls",
             Suite::Tokens => "tokens",
+            Suite::Users => "users",
+            Suite::Waf => "waf",
         }
     }
 
@@ -34,6 +44,12 @@ impl Suite {
             }
             Suite::Tokens => {
                 "the connect flow and the token life cycle: HS256, one week, server to server, single-use refresh keys, a secret that stays in the vault"
+            }
+            Suite::Users => {
+                "share users: one per share, a random 17-character password kept only as Blowfish-ECB ciphertext, usable only through the gateway, read-only on exactly the dashboard's items, even with the WAF off"
+            }
+            Suite::Waf => {
+                "the WAF: a whitelist of the dashboard's calls, every whitelisted call passes in any equivalent form, every corpus attack is blocked"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

@@ -1,19 +1,23 @@
 //! `POST /API/v1/Json.asmx/<Method>`: a flat JSON body in, `{"d": ...}` out, and errors as
-//! HTTP 500 `{"Message": ...}`, as DataMiner Web Services v1 answers them.
+//! HTTP 500 `{"Message": ...}`, as DataMiner Web Services v1 answers them. The same API is served
+//! on two channels: the public one (users, apps) and the gateway one (only the WAF forwards to
+//! it, for the Cloud Gateway). Share users exist only on the gateway channel (USER-4).
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::DmaState;
-use super::ids::read_id;
-use super::users::User;
+use super::canonical::{INSPECTION_LIMIT, read_request};
+use super::data::{self, Scope};
+use super::shares::StoredShareUser;
+use super::users::{Role, User};
+use super::{Channel, DmaState};
 use crate::agent::{AgentError, Caller};
+use crate::world::Fault;
 
 /// A refused or failed call, in its wire form.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +34,15 @@ pub(crate) enum DmaError {
     NoElement(u32, u32),
     #[error("No such parameter {0} on element {1}/{2}.")]
     NoParameter(u32, u32, u32),
+    #[error("No such view {0}.")]
+    NoView(u32),
+    #[error("No such dashboard {0:?}.")]
+    NoDashboard(String),
+    #[error("No such share {0:?}.")]
+    NoShare(String),
+    /// The caller is known but not allowed to do this.
+    #[error("Access denied: {0}")]
+    Forbidden(String),
     #[error("{0}")]
     Agent(#[from] AgentError),
 }
@@ -44,22 +57,35 @@ impl IntoResponse for DmaError {
     }
 }
 
-pub(crate) fn router(state: Arc<DmaState>) -> axum::Router {
-    axum::Router::new()
-        .route("/API/v1/Json.asmx/{method}", post(call))
-        .with_state(state)
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    pub state: Arc<DmaState>,
+    pub channel: Channel,
 }
 
-async fn call(
-    State(state): State<Arc<DmaState>>,
-    Path(method): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let answer = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(body)) => dispatch(&state, &method, &body).await,
-        _ => Err(DmaError::BadRequest(
-            "the body must be a JSON object".into(),
-        )),
+pub(crate) fn router(state: Arc<DmaState>, channel: Channel) -> axum::Router {
+    axum::Router::new()
+        .fallback(call)
+        .with_state(Arc::new(Endpoint { state, channel }))
+}
+
+async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+    let (head, body) = request.into_parts();
+    let path = head
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let content_type = head
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let body = axum::body::to_bytes(body, INSPECTION_LIMIT + 1)
+        .await
+        .unwrap_or_default();
+    let answer = match read_request(head.method.as_str(), &path, content_type, &body) {
+        Ok((method, body)) => dispatch(&endpoint.state, endpoint.channel, method, &body).await,
+        Err(refused) => Err(DmaError::BadRequest(refused.to_string())),
     };
     match answer {
         Ok(d) => Json(json!({ "d": d })).into_response(),
@@ -69,77 +95,166 @@ async fn call(
 
 async fn dispatch(
     state: &DmaState,
+    channel: Channel,
     method: &str,
     body: &Map<String, Value>,
 ) -> Result<Value, DmaError> {
+    let share_users_here =
+        channel == Channel::Gateway || state.faults.is_on(Fault::DmaShareUserDirectLogin);
     if method == "ConnectApp" {
         let login = text(body, "login")?;
         let password = text(body, "password")?;
-        return state
-            .users
-            .connect(login, password)
-            .map(Value::String)
-            .ok_or(DmaError::InvalidLogin);
+        if let Some(connection) = state.users.connect(login, password) {
+            return Ok(Value::String(connection));
+        }
+        if share_users_here {
+            return state
+                .shares
+                .connect(login, password)
+                .map(Value::String)
+                .ok_or(DmaError::InvalidLogin);
+        }
+        return Err(DmaError::InvalidLogin);
     }
     let connection = text(body, "connection")?;
-    let user = state.users.user_of(connection).ok_or(DmaError::NoSession)?;
+    if let Some(user) = state.users.user_of(connection) {
+        return dispatch_user(state, &user, connection, method, body).await;
+    }
+    match state.shares.user_of(connection) {
+        Some(share) if share_users_here => dispatch_share(state, &share, connection, method, body),
+        _ => Err(DmaError::NoSession),
+    }
+}
+
+async fn dispatch_user(
+    state: &DmaState,
+    user: &User,
+    connection: &str,
+    method: &str,
+    body: &Map<String, Value>,
+) -> Result<Value, DmaError> {
     match method {
         "LogOut" => Ok(json!(state.users.log_out(connection))),
-        "GetElement" => with_element(state, body, |e| {
-            Ok(json!({
-                "DataMinerID": e.dma_id, "ID": e.element_id, "Name": e.name,
-                "Protocol": e.protocol, "ProtocolVersion": e.protocol_version, "View": e.view,
-            }))
-        }),
-        "GetParameter" => {
-            let parameter = read_id(body, "parameterID").map_err(DmaError::BadRequest)?;
-            with_element(state, body, |e| {
-                let p = e
-                    .parameters
-                    .iter()
-                    .find(|p| p.id == parameter)
-                    .ok_or(DmaError::NoParameter(parameter, e.dma_id, e.element_id))?;
-                Ok(json!({ "ID": p.id, "Name": p.name, "Value": p.value, "Unit": p.unit }))
-            })
-        }
-        "SetParameter" => {
-            let parameter = read_id(body, "parameterID").map_err(DmaError::BadRequest)?;
-            let value = text(body, "value")?.to_owned();
-            with_element_mut(state, body, |e| {
-                let (dma, element) = (e.dma_id, e.element_id);
-                let p = e
-                    .parameters
-                    .iter_mut()
-                    .find(|p| p.id == parameter)
-                    .ok_or(DmaError::NoParameter(parameter, dma, element))?;
-                p.value = value;
-                Ok(Value::Null)
-            })
-        }
-        "GetActiveAlarmsForElement" => with_element(state, body, |e| {
-            Ok(Value::Array(
-                e.alarms
-                    .iter()
-                    .map(|a| json!({
-                        "AlarmID": a.alarm_id, "DataMinerID": e.dma_id, "ElementID": e.element_id,
-                        "ParameterID": a.parameter_id, "Severity": a.severity, "Value": a.value,
-                    }))
-                    .collect(),
-            ))
-        }),
         "ConnectToCloud" => {
-            let pairing = state.agent.enable(caller(&user)).await?;
+            let pairing = state.agent.enable(caller(user)).await?;
             Ok(
                 json!({ "UserCode": pairing.user_code, "VerificationUri": pairing.verification_uri }),
             )
         }
         "DisconnectFromCloud" => {
-            state.agent.disconnect(caller(&user)).await?;
+            state.agent.disconnect(caller(user)).await?;
             Ok(Value::Null)
         }
         "GetCloudConnectionState" => Ok(json!(state.agent.reported().await?)),
-        other => Err(DmaError::UnknownMethod(other.to_owned())),
+        "ShareDashboard" => share_dashboard(state, user, body),
+        "DeleteShare" => delete_share(state, user, body),
+        other => data::call(state, Scope::Everything, other, body)
+            .unwrap_or_else(|| Err(DmaError::UnknownMethod(other.to_owned()))),
     }
+}
+
+/// A share user: the element reads within its items, `LogOut`, and nothing else.
+fn dispatch_share(
+    state: &DmaState,
+    share: &StoredShareUser,
+    connection: &str,
+    method: &str,
+    body: &Map<String, Value>,
+) -> Result<Value, DmaError> {
+    if method == "LogOut" {
+        return Ok(json!(state.shares.log_out(connection)));
+    }
+    let everything = state.faults.is_on(Fault::DmaShareUserAllElements);
+    let scope = if everything {
+        Scope::Everything
+    } else {
+        Scope::Share {
+            items: &share.items,
+            views: &share.views,
+            can_write: state.faults.is_on(Fault::DmaShareUserCanWrite),
+        }
+    };
+    if method == "SetParameter" && !everything && !state.faults.is_on(Fault::DmaShareUserCanWrite) {
+        return Err(DmaError::Forbidden(
+            "share users are read-only: SetParameter is refused".into(),
+        ));
+    }
+    match data::call(state, scope, method, body) {
+        Some(answer) => answer,
+        None if [
+            "ConnectToCloud",
+            "DisconnectFromCloud",
+            "ShareDashboard",
+            "DeleteShare",
+        ]
+        .contains(&method) =>
+        {
+            Err(DmaError::Forbidden(format!(
+                "share users may not call {method}"
+            )))
+        }
+        None => Err(DmaError::UnknownMethod(method.to_owned())),
+    }
+}
+
+/// `ShareDashboard{dashboardID, emails}`: one new share user and one whitelist, registered with
+/// the WAF. Answers the share ID and the share user's login (never its password).
+fn share_dashboard(
+    state: &DmaState,
+    user: &User,
+    body: &Map<String, Value>,
+) -> Result<Value, DmaError> {
+    let dashboard_id = text(body, "dashboardID")?;
+    let emails = match body.get("emails") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|e| e.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| DmaError::BadRequest("emails must be strings".into()))?,
+        _ => return Err(DmaError::BadRequest("emails must be a list".into())),
+    };
+    let dashboard = fixtures::Dashboard::load(dashboard_id)
+        .map_err(|_| DmaError::NoDashboard(dashboard_id.to_owned()))?;
+    let created = {
+        let data = state.data.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .shares
+            .create(&dashboard, &data, &user.login, emails)
+            .map_err(DmaError::BadRequest)?
+    };
+    let share = &created.user;
+    state
+        .waf
+        .register_share(&share.share_id, &share.login, created.whitelist.clone());
+    Ok(json!({
+        "ShareID": share.share_id, "Login": share.login,
+        "Dashboard": share.dashboard, "WhitelistedCalls": created.whitelist.len(),
+    }))
+}
+
+/// `DeleteShare{shareID}`: by whoever shared it or an Administrator. The user goes, its sessions
+/// end and the WAF retires its whitelist.
+fn delete_share(
+    state: &DmaState,
+    user: &User,
+    body: &Map<String, Value>,
+) -> Result<Value, DmaError> {
+    let share_id = text(body, "shareID")?;
+    let owner = state
+        .shares
+        .all()
+        .into_iter()
+        .find(|s| s.share_id == share_id)
+        .map(|s| s.shared_by)
+        .ok_or_else(|| DmaError::NoShare(share_id.to_owned()))?;
+    if owner != user.login && user.role != Role::Administrator {
+        return Err(DmaError::Forbidden(format!(
+            "only {owner} or an Administrator may delete this share"
+        )));
+    }
+    state.shares.delete(share_id);
+    state.waf.retire_share(share_id);
+    Ok(Value::Null)
 }
 
 fn caller(user: &User) -> Caller {
@@ -153,33 +268,4 @@ fn text<'a>(body: &'a Map<String, Value>, key: &str) -> Result<&'a str, DmaError
     body.get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| DmaError::BadRequest(format!("{key} is missing or not a string")))
-}
-
-fn element_key(body: &Map<String, Value>) -> Result<(u32, u32), DmaError> {
-    let dma = read_id(body, "dmaID").map_err(DmaError::BadRequest)?;
-    let element = read_id(body, "elementID").map_err(DmaError::BadRequest)?;
-    Ok((dma, element))
-}
-
-fn with_element(
-    state: &DmaState,
-    body: &Map<String, Value>,
-    read: impl FnOnce(&fixtures::Element) -> Result<Value, DmaError>,
-) -> Result<Value, DmaError> {
-    with_element_mut(state, body, |e| read(e))
-}
-
-fn with_element_mut(
-    state: &DmaState,
-    body: &Map<String, Value>,
-    change: impl FnOnce(&mut fixtures::Element) -> Result<Value, DmaError>,
-) -> Result<Value, DmaError> {
-    let (dma, element) = element_key(body)?;
-    let mut data = state.data.lock().unwrap_or_else(|p| p.into_inner());
-    let found = data
-        .elements
-        .iter_mut()
-        .find(|e| e.dma_id == dma && e.element_id == element)
-        .ok_or(DmaError::NoElement(dma, element))?;
-    change(found)
 }

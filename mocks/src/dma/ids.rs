@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 /// Reads the ID named `key`: a JSON integer, or a string of ASCII digits, within `u32`.
 /// Everything else (signs, exponents, leading zeros, whitespace, other digit scripts) is refused.
-pub(crate) fn read_id(body: &Map<String, Value>, key: &str) -> Result<u32, String> {
+pub fn read_id(body: &Map<String, Value>, key: &str) -> Result<u32, String> {
     match body.get(key) {
         Some(Value::Number(n)) => n
             .as_u64()

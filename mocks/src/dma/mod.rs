@@ -1,9 +1,18 @@
-//! The DataMiner API of the DMS: users and roles, elements with parameters and alarms, behind a
-//! JSON API shaped like DataMiner Web Services v1 (`POST /API/v1/Json.asmx/<Method>`).
-//! The cloud-connection methods hand the request, with the caller's permissions, to the agent.
+//! The DataMiner API of the DMS: users and roles, elements with parameters and alarms, shared
+//! dashboards and their share users, behind a JSON API shaped like DataMiner Web Services v1
+//! (`POST /API/v1/Json.asmx/<Method>`). The cloud-connection methods hand the request, with the
+//! caller's permissions, to the agent.
+//!
+//! Two listeners serve the API: the public one, which users and applications reach, and the
+//! gateway one, which only the WAF forwards to (the Cloud Gateway's channel). Share users log in
+//! and work only on the gateway one.
 
 mod api;
+pub mod canonical;
+mod data;
 mod ids;
+mod passwords;
+mod shares;
 mod users;
 
 use std::net::SocketAddr;
@@ -13,8 +22,12 @@ use fixtures::DmaData;
 use tokio::net::TcpListener;
 
 use crate::agent::Agent;
-use crate::world::{Clock, Lifetime, net};
+use crate::waf::Waf;
+use crate::world::{Clock, FaultSet, Lifetime, net};
 
+pub use ids::read_id;
+pub use passwords::{PASSWORD_ALPHABET, PASSWORD_LENGTH, SHARE_KEY_BYTES, ShareKey};
+pub use shares::StoredShareUser;
 pub use users::{Permission, Role, User};
 
 /// What the DMA needs to start.
@@ -23,44 +36,112 @@ pub struct DmaSetup {
     pub data: DmaData,
     pub users: Vec<User>,
     pub agent: Agent,
+    /// The WAF in front of the gateway channel: shares register their whitelists with it.
+    pub waf: Waf,
     pub clock: Clock,
+    pub faults: FaultSet,
+}
+
+/// Which listener a call came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    Public,
+    Gateway,
 }
 
 #[derive(Debug)]
 pub(crate) struct DmaState {
     pub data: Mutex<DmaData>,
     pub users: users::Directory,
+    pub shares: shares::Shares,
     pub agent: Agent,
+    pub waf: Waf,
+    pub faults: FaultSet,
 }
 
 /// A running mock DataMiner Agent.
 #[derive(Debug, Clone)]
 pub struct Dma {
     addr: SocketAddr,
+    gateway_addr: SocketAddr,
+    state: Arc<DmaState>,
 }
 
 impl Dma {
+    /// Serves the public API on `public` and the gateway channel on `gateway`.
     pub fn start(
-        listener: TcpListener,
+        public: TcpListener,
+        gateway: TcpListener,
         setup: DmaSetup,
         lifetime: &Lifetime,
     ) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
+        let addr = public.local_addr()?;
+        let gateway_addr = gateway.local_addr()?;
         let state = Arc::new(DmaState {
             data: Mutex::new(setup.data),
-            users: users::Directory::new(setup.users, setup.clock),
+            users: users::Directory::new(setup.users, setup.clock.clone()),
+            shares: shares::Shares::new(setup.faults.clone(), setup.clock),
             agent: setup.agent,
+            waf: setup.waf,
+            faults: setup.faults,
         });
-        net::serve_http(listener, lifetime, api::router(state));
-        Ok(Self { addr })
+        net::serve_http(
+            public,
+            lifetime,
+            api::router(state.clone(), Channel::Public),
+        );
+        net::serve_http(
+            gateway,
+            lifetime,
+            api::router(state.clone(), Channel::Gateway),
+        );
+        Ok(Self {
+            addr,
+            gateway_addr,
+            state,
+        })
     }
 
+    /// The public API's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// The base of the JSON API: append the method name.
+    /// The gateway channel's address: only the WAF should ever connect here.
+    pub fn gateway_addr(&self) -> SocketAddr {
+        self.gateway_addr
+    }
+
+    /// The base of the public JSON API: append the method name.
     pub fn api_url(&self) -> String {
         format!("http://{}/API/v1/Json.asmx/", self.addr)
+    }
+
+    /// The share users as the user table stores them (passwords as stored).
+    pub fn share_users(&self) -> Vec<StoredShareUser> {
+        self.state.shares.all()
+    }
+
+    /// The login and password the DMS hands its Cloud Gateway for `share_id`: what the agent
+    /// logs in with on the recipients' behalf. `None` once the share is deleted.
+    pub fn gateway_credentials(&self, share_id: &str) -> Option<(String, String)> {
+        self.state.shares.credentials(share_id)
+    }
+
+    /// The key share passwords are sealed with, kept apart from the user table.
+    pub fn share_key(&self) -> ShareKey {
+        self.state.shares.key().clone()
+    }
+
+    /// `count` passwords from the generator share users get theirs from, for statistics.
+    pub fn sample_share_passwords(&self, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|_| self.state.shares.generate_password())
+            .collect()
+    }
+
+    /// Whether `login` is a share user's.
+    pub fn is_share_login(&self, login: &str) -> bool {
+        self.state.shares.is_share_login(login)
     }
 }

@@ -13,6 +13,8 @@ pub struct Decision {
     pub path: String,
     pub verdict: Verdict,
     pub reason: String,
+    /// The share whose connection (or login) the request carried, if any.
+    pub share: Option<String>,
     pub at_unix: u64,
 }
 

@@ -1,42 +1,58 @@
-//! The WAF in front of the DataMiner API. Every call the agent forwards passes through it and
-//! every decision is logged with its reason. Shared-dashboard whitelists plug in here; until a
-//! share exists, no whitelist applies and calls pass to the DMA's own authorisation.
+//! The WAF in front of the DataMiner API's gateway channel. Every call the agent forwards passes
+//! through it and every decision is logged with its reason. Calls on a shared-dashboard
+//! connection (see [`registry`](self) for how a connection is tied to its share) pass only when
+//! they are on the share's whitelist; other calls pass to the DMA's own authorisation.
 
 mod decisions;
+mod loose;
 mod proxy;
+mod registry;
+mod whitelist;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::world::{Clock, Lifetime, net};
+use crate::dma::canonical::CanonicalCall;
+use crate::world::{Clock, FaultSet, Lifetime, net};
 
 pub use decisions::{Decision, Decisions, Verdict};
+pub use whitelist::Whitelist;
 
 /// A running WAF.
 #[derive(Debug, Clone)]
 pub struct Waf {
     addr: SocketAddr,
     decisions: Decisions,
+    registry: Arc<registry::Registry>,
 }
 
 impl Waf {
+    /// Listens on `listener` and forwards what it allows to `dma` (the DMA's gateway channel).
     pub fn start(
         listener: TcpListener,
         dma: SocketAddr,
         clock: Clock,
+        faults: FaultSet,
         lifetime: &Lifetime,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let decisions = Decisions::default();
+        let registry = Arc::new(registry::Registry::default());
         let state = Arc::new(proxy::ProxyState {
             dma,
             clock,
             decisions: decisions.clone(),
+            registry: registry.clone(),
+            faults,
         });
         net::serve_http(listener, lifetime, proxy::router(state));
-        Ok(Self { addr, decisions })
+        Ok(Self {
+            addr,
+            decisions,
+            registry,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -45,5 +61,21 @@ impl Waf {
 
     pub fn decisions(&self) -> &Decisions {
         &self.decisions
+    }
+
+    /// Registers a new share: its user's login and the whitelist built from its dashboard.
+    pub fn register_share(&self, share_id: &str, login: &str, calls: Vec<CanonicalCall>) {
+        self.registry
+            .register(share_id, login, Whitelist::new(calls));
+    }
+
+    /// Forgets a deleted share; its connections are refused from now on.
+    pub fn retire_share(&self, share_id: &str) {
+        self.registry.retire(share_id);
+    }
+
+    /// The whitelist the WAF holds for `share_id`.
+    pub fn whitelist(&self, share_id: &str) -> Option<Whitelist> {
+        self.registry.whitelist(share_id)
     }
 }

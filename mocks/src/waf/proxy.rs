@@ -1,64 +1,190 @@
+//! The WAF's request path: read the call the way the DMA will (the shared reader), decide, log
+//! the decision with its reason, and forward the original bytes to the DMA's gateway channel.
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
 use super::decisions::{Decision, Decisions, Verdict};
-use crate::world::Clock;
-
-const API_PREFIX: &str = "/API/v1/Json.asmx/";
+use super::loose::read_request_first_wins;
+use super::registry::{Owner, Registry};
+use crate::dma::canonical::{INSPECTION_LIMIT, read_request};
+use crate::world::{Clock, Fault, FaultSet};
 
 #[derive(Debug)]
 pub(crate) struct ProxyState {
     pub dma: SocketAddr,
     pub clock: Clock,
     pub decisions: Decisions,
+    pub registry: Arc<Registry>,
+    pub faults: FaultSet,
+}
+
+/// A blocked request, in its wire form: 403 with the reason.
+#[derive(Debug)]
+struct Blocked(String);
+
+impl IntoResponse for Blocked {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "Message": format!("Blocked by the WAF: {}", self.0) })),
+        )
+            .into_response()
+    }
 }
 
 pub(crate) fn router(state: Arc<ProxyState>) -> axum::Router {
     axum::Router::new().fallback(inspect).with_state(state)
 }
 
-async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Response {
-    let path = request.uri().path().to_owned();
-    let (verdict, reason) = if request.method() != http::Method::POST {
-        (Verdict::Blocked, "only POST reaches the DataMiner API")
-    } else if !path.starts_with(API_PREFIX) {
-        (Verdict::Blocked, "not a DataMiner Web Services call")
-    } else {
-        (
-            Verdict::Allowed,
-            "no shared-dashboard whitelist applies to this connection",
-        )
-    };
-    state.decisions.record(Decision {
-        path,
-        verdict,
-        reason: reason.to_owned(),
-        at_unix: state.clock.unix_seconds(),
-    });
-    match verdict {
-        Verdict::Blocked => (StatusCode::FORBIDDEN, reason).into_response(),
-        Verdict::Allowed => forward(state.dma, request)
-            .await
-            .unwrap_or_else(|reason| (StatusCode::BAD_GATEWAY, reason).into_response()),
+/// What the WAF made of a request.
+struct Judgement {
+    verdict: Verdict,
+    reason: String,
+    share: Option<String>,
+    /// A share login whose `ConnectApp` answer binds a connection to its share.
+    binds: Option<String>,
+}
+
+impl Judgement {
+    fn blocked(reason: impl Into<String>, share: Option<String>) -> Self {
+        Self {
+            verdict: Verdict::Blocked,
+            reason: reason.into(),
+            share,
+            binds: None,
+        }
+    }
+
+    fn allowed(reason: impl Into<String>, share: Option<String>) -> Self {
+        Self {
+            verdict: Verdict::Allowed,
+            reason: reason.into(),
+            share,
+            binds: None,
+        }
     }
 }
 
-async fn forward(dma: SocketAddr, request: Request) -> Result<Response, String> {
+async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Response {
+    let (head, body) = request.into_parts();
+    let path = head
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, INSPECTION_LIMIT + 1).await;
+    let judgement = match &bytes {
+        Err(_) if !state.faults.is_on(Fault::WafAllowEverything) => Judgement::blocked(
+            format!("the body is larger than the {INSPECTION_LIMIT}-byte inspection limit"),
+            None,
+        ),
+        _ => judge(&state, &head, &path, bytes.as_deref().unwrap_or_default()),
+    };
+    state.decisions.record(Decision {
+        path: path.clone(),
+        verdict: judgement.verdict,
+        reason: judgement.reason.clone(),
+        share: judgement.share.clone(),
+        at_unix: state.clock.unix_seconds(),
+    });
+    if judgement.verdict == Verdict::Blocked {
+        return Blocked(judgement.reason).into_response();
+    }
+    let Ok(bytes) = bytes else {
+        return Blocked("the body could not be read".into()).into_response();
+    };
+    let response = match forward(state.dma, head, bytes).await {
+        Ok(response) => response,
+        Err(reason) => return (StatusCode::BAD_GATEWAY, reason).into_response(),
+    };
+    match judgement.binds {
+        Some(share_id) => {
+            bind_connection(&state.registry, &share_id, response.map(Body::new)).await
+        }
+        None => response.map(Body::new),
+    }
+}
+
+fn judge(state: &ProxyState, head: &http::request::Parts, path: &str, body: &[u8]) -> Judgement {
+    if state.faults.is_on(Fault::WafAllowEverything) {
+        return Judgement::allowed("forwarded uninspected", None);
+    }
+    let content_type = head
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let verb = head.method.as_str();
+    let read = if state.faults.is_on(Fault::WafFirstDuplicateKeyWins) {
+        read_request_first_wins(verb, path, content_type, body)
+    } else {
+        read_request(verb, path, content_type, body)
+    };
+    let (method, body) = match read {
+        Ok(read) => read,
+        Err(refused) => return Judgement::blocked(refused.to_string(), None),
+    };
+    if method == "ConnectApp" {
+        let share = body
+            .get("login")
+            .and_then(Value::as_str)
+            .and_then(|login| state.registry.share_of_login(login));
+        let mut judgement = Judgement::allowed("a log-in: no whitelist applies", share.clone());
+        judgement.binds = share;
+        return judgement;
+    }
+    let connection = body.get("connection").and_then(Value::as_str).unwrap_or("");
+    match state.registry.owner(connection) {
+        Owner::Nobody => Judgement::allowed("no shared-dashboard whitelist applies", None),
+        Owner::Retired => Judgement::blocked("the connection belongs to a deleted share", None),
+        Owner::Share(share_id, whitelist) => match whitelist.check(method, &body, &state.faults) {
+            Ok(()) => Judgement::allowed(
+                format!("{method} is on share {share_id}'s whitelist"),
+                Some(share_id),
+            ),
+            Err(reason) => Judgement::blocked(reason, Some(share_id)),
+        },
+    }
+}
+
+/// Passes a share login's answer on, binding the connection string it carries to the share.
+async fn bind_connection(registry: &Registry, share_id: &str, response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return (StatusCode::BAD_GATEWAY, "the DMA's answer broke off").into_response();
+    };
+    let bytes = collected.to_bytes();
+    if parts.status == StatusCode::OK
+        && let Ok(answer) = serde_json::from_slice::<Value>(&bytes)
+        && let Some(connection) = answer.get("d").and_then(Value::as_str)
+    {
+        registry.bind(connection, share_id);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn forward(
+    dma: SocketAddr,
+    head: http::request::Parts,
+    bytes: Bytes,
+) -> Result<Response<hyper::body::Incoming>, String> {
     let socket = TcpStream::connect(dma).await.map_err(|e| e.to_string())?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
-    let response = sender
-        .send_request(request)
+    sender
+        .send_request(Request::from_parts(head, Body::from(bytes)))
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(response.map(Body::new))
+        .map_err(|e| e.to_string())
 }

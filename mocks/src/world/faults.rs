@@ -73,6 +73,32 @@ faults! {
         "GET /api/dms/{id} serves any registered DMS to any valid token, whatever its sub",
     CloudApproveWithoutLogin = "cloud.approve-without-login":
         "the cloud approves a user code from a browser without a signed-in session",
+    WafAllowEverything = "waf.allow-everything":
+        "the WAF forwards every request uninspected, whatever connection it carries",
+    WafIgnoreParams = "waf.ignore-params":
+        "the WAF matches a shared-dashboard call on its method and parameter names, not their values",
+    WafMethodOnly = "waf.method-only":
+        "the WAF passes any call whose method is on the share's whitelist, whatever its parameters",
+    WafFirstDuplicateKeyWins = "waf.first-duplicate-key-wins":
+        "the WAF reads a duplicated JSON key's first value with its own reader instead of refusing the body as the DMA does",
+    WafCaseInsensitiveMethod = "waf.case-insensitive-method":
+        "the WAF compares method names without regard to case",
+    WafMatchIdsIndependently = "waf.match-ids-independently":
+        "the WAF checks each parameter against any whitelisted call of the method, so allowed pairs cross-combine (2000/100 + 2001/200 -> 2000/200)",
+    WafRawValues = "waf.raw-values":
+        "the WAF compares parameters as raw JSON instead of canonically: \"100\" no longer matches 100 and dashboards break",
+    DmaShareUserCanWrite = "dma.share-user-can-write":
+        "a share user may call SetParameter on the dashboard's elements",
+    DmaShareUserAllElements = "dma.share-user-all-elements":
+        "a share user may read every element and view, not only the dashboard's items",
+    DmaShareUserDirectLogin = "dma.share-user-direct-login":
+        "a share user may log in and work on the DMA's public API, not only through the Cloud Gateway",
+    DmaPasswordPlaintext = "dma.password-plaintext":
+        "share-user passwords are stored in plaintext instead of Blowfish-ECB ciphertext",
+    DmaPasswordShort = "dma.password-short":
+        "share-user passwords are 12 characters long instead of 17",
+    DmaPasswordWeakRng = "dma.password-weak-rng":
+        "share-user passwords come from a generator seeded with the clock's second, not from the CSPRNG",
 }
 
 impl Fault {

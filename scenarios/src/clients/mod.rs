@@ -1,9 +1,12 @@
 //! How scenarios act as people and outsiders: a DMS user on the DataMiner API, and anyone who
 //! reaches the cloud from outside the DMS (the Administrator's browser, an attacker with a
-//! stolen token). These use their own HTTP stack (reqwest), not the agent's.
+//! stolen token). These use their own HTTP stack (reqwest, or raw bytes on a socket for
+//! requests a client library would refuse to send), not the agent's.
 
 mod cloud;
 mod dma;
+mod raw;
 
 pub use cloud::{CloudClient, Reply};
 pub use dma::{DmaClient, DmaReply, DmaSession};
+pub use raw::{RawReply, exchange};

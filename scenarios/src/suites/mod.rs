@@ -1,11 +1,18 @@
 //! Every suite, in the order `conform list` shows them.
 
 mod optin;
+mod sharing;
 mod tls;
 mod tokens;
 
 use crate::Scenario;
 
 pub(crate) fn all() -> Vec<Scenario> {
-    [optin::scenarios(), tls::scenarios(), tokens::scenarios()].concat()
+    [
+        optin::scenarios(),
+        tls::scenarios(),
+        tokens::scenarios(),
+        sharing::scenarios(),
+    ]
+    .concat()
 }

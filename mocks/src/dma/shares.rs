@@ -1,0 +1,203 @@
+//! Shares on the DMA side: one dataminer.services user per shared dashboard (USER-1), its
+//! password generated and sealed (USER-2, USER-3), its items (USER-5), and the sessions it opens
+//! through the Cloud Gateway (USER-4).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use fixtures::{Dashboard, DmaData};
+
+use super::canonical::{CanonicalCall, CanonicalValue, canonical_call, login_key};
+use super::passwords::{self, Generator, ShareKey};
+use crate::world::{Clock, Fault, FaultSet, random_token};
+
+/// A share user as the user table stores it: the password only as it is at rest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredShareUser {
+    pub share_id: String,
+    pub dashboard: String,
+    pub login: String,
+    /// Who shared the dashboard, and with whom.
+    pub shared_by: String,
+    pub emails: Vec<String>,
+    /// The password as stored: Blowfish-ECB ciphertext (PKCS#5-padded).
+    pub password_at_rest: Vec<u8>,
+    /// The elements (DataMiner ID, element ID) the user may read.
+    pub items: BTreeSet<(u32, u32)>,
+    /// The views the user may list.
+    pub views: BTreeSet<u32>,
+}
+
+/// A new share: its user, and the whitelist of the dashboard's calls.
+#[derive(Debug, Clone)]
+pub(crate) struct NewShare {
+    pub user: StoredShareUser,
+    pub whitelist: Vec<CanonicalCall>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shares {
+    users: Mutex<Vec<StoredShareUser>>,
+    /// Connection string → share ID. Only `ConnectApp` on the gateway channel adds to it.
+    sessions: Mutex<HashMap<String, String>>,
+    key: ShareKey,
+    faults: FaultSet,
+    clock: Clock,
+}
+
+impl Shares {
+    pub fn new(faults: FaultSet, clock: Clock) -> Self {
+        Self {
+            users: Mutex::default(),
+            sessions: Mutex::default(),
+            key: ShareKey::generate(),
+            faults,
+            clock,
+        }
+    }
+
+    pub fn key(&self) -> &ShareKey {
+        &self.key
+    }
+
+    fn generator(&self) -> Generator {
+        if self.faults.is_on(Fault::DmaPasswordShort) {
+            Generator::Short
+        } else if self.faults.is_on(Fault::DmaPasswordWeakRng) {
+            Generator::ClockSeeded(self.clock.unix_seconds())
+        } else {
+            Generator::Sound
+        }
+    }
+
+    /// A password from the generator share users get theirs from.
+    pub fn generate_password(&self) -> String {
+        passwords::generate(self.generator())
+    }
+
+    fn seal(&self, password: &str) -> Vec<u8> {
+        if self.faults.is_on(Fault::DmaPasswordPlaintext) {
+            password.as_bytes().to_vec()
+        } else {
+            self.key.seal(password)
+        }
+    }
+
+    fn unseal(&self, stored: &[u8]) -> Option<String> {
+        if self.faults.is_on(Fault::DmaPasswordPlaintext) {
+            String::from_utf8(stored.to_vec()).ok()
+        } else {
+            self.key.open(stored)
+        }
+    }
+
+    /// Creates the share of `dashboard`: one new user, one whitelist. The user's items are the
+    /// elements the calls name, and every element of a view a call lists.
+    pub fn create(
+        &self,
+        dashboard: &Dashboard,
+        data: &DmaData,
+        shared_by: &str,
+        emails: Vec<String>,
+    ) -> Result<NewShare, String> {
+        let mut whitelist = Vec::new();
+        let mut items = BTreeSet::new();
+        let mut views = BTreeSet::new();
+        for call in dashboard.calls() {
+            let canonical = canonical_call(&call.method, &call.parameters)
+                .map_err(|e| format!("dashboard {} makes an unreadable call: {e}", dashboard.id))?;
+            let id = |name: &str| match canonical.parameters.get(name) {
+                Some(CanonicalValue::Id(id)) => Some(*id),
+                _ => None,
+            };
+            if let (Some(dma), Some(element)) = (id("dmaID"), id("elementID")) {
+                items.insert((dma, element));
+            }
+            if let Some(view) = id("viewID") {
+                views.insert(view);
+                items.extend(
+                    data.elements_in_view(view)
+                        .iter()
+                        .map(|e| (e.dma_id, e.element_id)),
+                );
+            }
+            if !whitelist.contains(&canonical) {
+                whitelist.push(canonical);
+            }
+        }
+        let share_id = format!("share-{}", random_token(6));
+        let password = self.generate_password();
+        let user = StoredShareUser {
+            login: format!("cloud-{share_id}"),
+            share_id,
+            dashboard: dashboard.id.clone(),
+            shared_by: shared_by.to_owned(),
+            emails,
+            password_at_rest: self.seal(&password),
+            items,
+            views,
+        };
+        self.lock_users().push(user.clone());
+        Ok(NewShare { user, whitelist })
+    }
+
+    /// Removes the share's user and ends its sessions.
+    pub fn delete(&self, share_id: &str) -> Option<StoredShareUser> {
+        let mut users = self.lock_users();
+        let at = users.iter().position(|u| u.share_id == share_id)?;
+        let removed = users.remove(at);
+        self.lock_sessions().retain(|_, s| s != share_id);
+        Some(removed)
+    }
+
+    /// A connection for the right share login and password.
+    pub fn connect(&self, login: &str, password: &str) -> Option<String> {
+        let key = login_key(login);
+        let share_id = {
+            let users = self.lock_users();
+            let user = users.iter().find(|u| login_key(&u.login) == key)?;
+            let stored = self.unseal(&user.password_at_rest)?;
+            (stored == password).then(|| user.share_id.clone())?
+        };
+        let connection = random_token(16);
+        self.lock_sessions().insert(connection.clone(), share_id);
+        Some(connection)
+    }
+
+    /// Whether `login` names a share user.
+    pub fn is_share_login(&self, login: &str) -> bool {
+        let key = login_key(login);
+        self.lock_users().iter().any(|u| login_key(&u.login) == key)
+    }
+
+    pub fn user_of(&self, connection: &str) -> Option<StoredShareUser> {
+        let share_id = self.lock_sessions().get(connection)?.clone();
+        self.lock_users()
+            .iter()
+            .find(|u| u.share_id == share_id)
+            .cloned()
+    }
+
+    pub fn log_out(&self, connection: &str) -> bool {
+        self.lock_sessions().remove(connection).is_some()
+    }
+
+    pub fn all(&self) -> Vec<StoredShareUser> {
+        self.lock_users().clone()
+    }
+
+    /// The login and password the Cloud Gateway is handed for `share_id`.
+    pub fn credentials(&self, share_id: &str) -> Option<(String, String)> {
+        let users = self.lock_users();
+        let user = users.iter().find(|u| u.share_id == share_id)?;
+        Some((user.login.clone(), self.unseal(&user.password_at_rest)?))
+    }
+
+    fn lock_users(&self) -> MutexGuard<'_, Vec<StoredShareUser>> {
+        self.users.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_sessions(&self) -> MutexGuard<'_, HashMap<String, String>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,135 @@
+//! Sharing every fixture dashboard and logging in as each share user through the WAF, as the
+//! Cloud Gateway would.
+
+use std::net::SocketAddr;
+
+use fixtures::Dashboard;
+use mocks::Environment;
+use mocks::dma::canonical::{CanonicalCall, canonical_call};
+use serde_json::{Value, json};
+
+use crate::Failure;
+use crate::clients::{DmaClient, DmaSession, exchange};
+
+/// One share, logged in through the gateway.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveShare {
+    pub share_id: String,
+    pub dashboard: Dashboard,
+    pub connection: String,
+}
+
+impl LiveShare {
+    /// The dashboard's calls in canonical form, without repeats.
+    pub fn canonical_calls(&self) -> Result<Vec<CanonicalCall>, Failure> {
+        canonical_calls(&self.dashboard)
+    }
+}
+
+pub(crate) fn canonical_calls(dashboard: &Dashboard) -> Result<Vec<CanonicalCall>, Failure> {
+    let mut calls = Vec::new();
+    for call in dashboard.calls() {
+        let canonical = canonical_call(&call.method, &call.parameters)
+            .map_err(|e| Failure::Harness(format!("fixture call unreadable: {e}")))?;
+        if !calls.contains(&canonical) {
+            calls.push(canonical);
+        }
+    }
+    calls.sort();
+    Ok(calls)
+}
+
+pub(crate) fn dashboards() -> Result<Vec<Dashboard>, Failure> {
+    Dashboard::load_all().map_err(|e| Failure::Harness(e.to_string()))
+}
+
+/// The Administrator shares `dashboard` on the public API; answers the share ID.
+pub(crate) async fn share(admin: &DmaSession, dashboard: &str) -> Result<String, Failure> {
+    let reply = admin
+        .expect_data(
+            "ShareDashboard",
+            json!({ "dashboardID": dashboard, "emails": ["viewer@partner.example"] }),
+        )
+        .await?;
+    reply
+        .get("ShareID")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::expectation("ShareDashboard", "a share ID", reply))
+}
+
+/// `ConnectApp` with `login`/`password` at `addr`; the connection string, or the raw answer.
+pub(crate) async fn connect_app(
+    addr: SocketAddr,
+    login: &str,
+    password: &str,
+) -> Result<Result<String, String>, Failure> {
+    let body = json!({
+        "host": "", "login": login, "password": password,
+        "clientAppName": "Cloud Gateway", "clientAppVersion": "1", "clientComputerName": "gateway",
+    });
+    let reply = exchange(
+        addr,
+        "POST",
+        "/API/v1/Json.asmx/ConnectApp",
+        Some("application/json"),
+        body.to_string().as_bytes(),
+    )
+    .await?;
+    let answer: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
+    Ok(match answer.get("d").and_then(Value::as_str) {
+        Some(connection) if reply.status == 200 => Ok(connection.to_owned()),
+        _ => Err(format!("HTTP {} {}", reply.status, reply.body)),
+    })
+}
+
+/// Shares `dashboard` and logs its share user in through the WAF.
+pub(crate) async fn go_live(
+    env: &Environment,
+    admin: &DmaSession,
+    dashboard: &Dashboard,
+) -> Result<LiveShare, Failure> {
+    let share_id = share(admin, &dashboard.id).await?;
+    let (login, password) = env
+        .dma()
+        .gateway_credentials(&share_id)
+        .ok_or_else(|| Failure::Harness(format!("no gateway credentials for {share_id}")))?;
+    let connection = connect_app(env.waf().addr(), &login, &password)
+        .await?
+        .map_err(|answer| {
+            Failure::expectation(
+                "the share user's ConnectApp through the WAF",
+                "a connection string",
+                answer,
+            )
+        })?;
+    Ok(LiveShare {
+        share_id,
+        dashboard: dashboard.clone(),
+        connection,
+    })
+}
+
+/// The Administrator's session on the public API.
+pub(crate) async fn admin(env: &Environment) -> Result<DmaSession, Failure> {
+    DmaClient::new(env).log_in(&env.accounts().dms_admin).await
+}
+
+/// Every fixture dashboard shared and live, plus for each a second share that is deleted once
+/// its user has logged in (its connection is what a "after deletion" replay uses).
+pub(crate) async fn share_everything(
+    env: &Environment,
+) -> Result<(Vec<LiveShare>, Vec<LiveShare>), Failure> {
+    let admin = admin(env).await?;
+    let mut live = Vec::new();
+    let mut deleted = Vec::new();
+    for dashboard in dashboards()? {
+        live.push(go_live(env, &admin, &dashboard).await?);
+        let doomed = go_live(env, &admin, &dashboard).await?;
+        admin
+            .expect_data("DeleteShare", json!({ "shareID": doomed.share_id }))
+            .await?;
+        deleted.push(doomed);
+    }
+    Ok((live, deleted))
+}
