@@ -51,6 +51,9 @@ pub struct Options {
     pub cloud_tls: CloudTls,
     /// The cloud URLs the agent is configured with, if not the published ones.
     pub agent_urls: Option<CloudUrls>,
+    /// How long the agent waits on the network before giving up on an exchange, if not
+    /// `agent::NETWORK_TIMEOUT`: a scenario about a hanging cloud shortens it.
+    pub agent_network_timeout: Option<std::time::Duration>,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -95,6 +98,7 @@ impl Environment {
             faults,
             cloud_tls,
             agent_urls,
+            agent_network_timeout,
         } = options;
         let clock = Clock::from_wall_clock();
         let pki = Pki::generate()?;
@@ -132,6 +136,7 @@ impl Environment {
                 tls: agent::client_config(pki.roots()?, &clock, &faults)
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
+                network_timeout: agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
             },
             &lifetime,
         )?;

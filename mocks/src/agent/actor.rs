@@ -27,7 +27,11 @@ pub(super) struct Actor {
 
 pub(super) async fn run(setup: AgentSetup, mut inbox: mpsc::Receiver<Command>, lifetime: Lifetime) {
     let mut ticks = setup.clock.watch();
-    let https = Https::new(setup.network.clone(), setup.tls.clone());
+    let https = Https::new(
+        setup.network.clone(),
+        setup.tls.clone(),
+        setup.network_timeout,
+    );
     let mut actor = Actor {
         setup,
         https,

@@ -2,6 +2,7 @@
 //! network so that every byte is on the record.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode, Uri, header};
@@ -12,9 +13,6 @@ use tokio_rustls::TlsConnector;
 
 use crate::world::net::{NetError, Network};
 
-/// How long one exchange with the cloud may take, connect to last byte. Network time, not a
-/// security decision: the environment's clock does not govern it.
-const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The largest answer the agent reads from the cloud.
 const RESPONSE_LIMIT: usize = 1024 * 1024;
 
@@ -64,6 +62,7 @@ impl Answer {
 pub(crate) struct Https {
     network: Network,
     tls: TlsConnector,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Https {
@@ -73,22 +72,23 @@ impl std::fmt::Debug for Https {
 }
 
 impl Https {
-    pub fn new(network: Network, tls: Arc<rustls::ClientConfig>) -> Self {
+    pub fn new(network: Network, tls: Arc<rustls::ClientConfig>, timeout: Duration) -> Self {
         Self {
             network,
             tls: TlsConnector::from(tls),
+            timeout,
         }
     }
 
     /// POSTs `body` as JSON to `url` and reads the JSON answer (`null` when it is not JSON),
-    /// giving up after `EXCHANGE_TIMEOUT`: a cloud that accepts and never answers must not
+    /// giving up after the network timeout: a cloud that accepts and never answers must not
     /// freeze the gateway.
     pub async fn post_json(
         &self,
         url: &str,
         body: &serde_json::Value,
     ) -> Result<Answer, HttpsError> {
-        tokio::time::timeout(EXCHANGE_TIMEOUT, self.exchange(url, body))
+        tokio::time::timeout(self.timeout, self.exchange(url, body))
             .await
             .map_err(|_| HttpsError::TimedOut(url.to_owned()))?
     }

@@ -24,6 +24,9 @@ pub use https::HttpsError;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
 
+/// How long the agent waits on one exchange or tunnel handshake by default.
+pub const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The DMS user on whose behalf the agent is asked to act, with the DMS permissions they hold.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -98,6 +101,9 @@ pub struct AgentSetup {
     pub network: Network,
     pub tls: Arc<rustls::ClientConfig>,
     pub store: CredentialStore,
+    /// How long one exchange or tunnel handshake may take before the agent gives up on it.
+    /// Network time, not a security decision: the environment's clock does not govern it.
+    pub network_timeout: std::time::Duration,
 }
 
 enum Command {

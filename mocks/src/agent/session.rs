@@ -174,6 +174,7 @@ impl Actor {
             self.setup.tls.clone(),
             &self.setup.urls.tunnel,
             token,
+            self.setup.network_timeout,
             &self.lifetime,
         )
         .await

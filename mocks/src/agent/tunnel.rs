@@ -29,9 +29,6 @@ pub enum TunnelError {
     Handshake(String),
 }
 
-/// How long the TLS and WebSocket handshakes may take together.
-const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
 enum Order {
     Ping(oneshot::Sender<()>),
     Close(oneshot::Sender<()>),
@@ -85,6 +82,7 @@ pub(crate) async fn open(
     tls: Arc<rustls::ClientConfig>,
     url: &str,
     token: &str,
+    timeout: std::time::Duration,
     lifetime: &Lifetime,
 ) -> Result<TunnelHandle, TunnelError> {
     let not_wss = || TunnelError::NotWss(url.to_owned());
@@ -109,7 +107,7 @@ pub(crate) async fn open(
     );
     // Network time, not a security decision: a cloud that never answers must not freeze the
     // gateway's one task.
-    let (mut ws, _) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+    let (mut ws, _) = tokio::time::timeout(timeout, handshake)
         .await
         .map_err(|_| TunnelError::Handshake("no answer in time".into()))?
         .map_err(|e| match e {

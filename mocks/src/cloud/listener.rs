@@ -62,8 +62,11 @@ async fn handle(
     router: axum::Router,
     state: Arc<CloudState>,
 ) {
-    if state.outage.get() == Outage::Down {
-        return;
+    match state.outage.get() {
+        Outage::Down => return,
+        // Held open, never answered, until the environment stops.
+        Outage::Silent => return std::future::pending().await,
+        Outage::None | Outage::ServerErrors => {}
     }
     let first = read_first_flight(&mut socket).await;
     state.hellos.record(FirstFlight {

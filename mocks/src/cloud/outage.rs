@@ -11,6 +11,8 @@ pub enum Outage {
     ServerErrors,
     /// Every new connection is dropped before the TLS handshake: the cloud is down.
     Down,
+    /// Every new connection is accepted and never answered: the cloud hangs.
+    Silent,
 }
 
 /// The cloud's current outage, shared by its listeners.
@@ -23,6 +25,7 @@ impl OutageSwitch {
             Outage::None => 0,
             Outage::ServerErrors => 1,
             Outage::Down => 2,
+            Outage::Silent => 3,
         };
         self.0.store(code, Ordering::SeqCst);
     }
@@ -31,6 +34,7 @@ impl OutageSwitch {
         match self.0.load(Ordering::SeqCst) {
             1 => Outage::ServerErrors,
             2 => Outage::Down,
+            3 => Outage::Silent,
             _ => Outage::None,
         }
     }
