@@ -54,6 +54,9 @@ pub struct Options {
     /// How long the agent waits on the network before giving up on an exchange, if not
     /// `agent::NETWORK_TIMEOUT`: a scenario about a hanging cloud shortens it.
     pub agent_network_timeout: Option<std::time::Duration>,
+    /// Where the agent sends the streams that arrive through its tunnel, if not the WAF: a
+    /// scenario or a benchmark about the tunnel itself puts its own loopback server there.
+    pub tunnel_target: Option<SocketAddr>,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -99,6 +102,7 @@ impl Environment {
             cloud_tls,
             agent_urls,
             agent_network_timeout,
+            tunnel_target,
         } = options;
         let clock = Clock::from_wall_clock();
         let pki = Pki::generate()?;
@@ -137,6 +141,10 @@ impl Environment {
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
                 network_timeout: agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
+                forward_to: match tunnel_target {
+                    Some(target) => target,
+                    None => waf_listener.local_addr()?,
+                },
             },
             &lifetime,
         )?;

@@ -13,6 +13,7 @@ pub enum Suite {
     Optin,
     Tls,
     Tokens,
+    Tunnel,
     Users,
     Waf,
 }
@@ -22,6 +23,7 @@ impl Suite {
         Suite::Optin,
         Suite::Tls,
         Suite::Tokens,
+        Suite::Tunnel,
         Suite::Users,
         Suite::Waf,
     ];
@@ -31,6 +33,7 @@ impl Suite {
             Suite::Optin => "optin",
             Suite::Tls => "tls",
             Suite::Tokens => "tokens",
+            Suite::Tunnel => "tunnel",
             Suite::Users => "users",
             Suite::Waf => "waf",
         }
@@ -44,6 +47,9 @@ impl Suite {
             }
             Suite::Tokens => {
                 "the connect flow and the token life cycle: HS256, one week, server to server, single-use refresh keys, a secret that stays in the vault"
+            }
+            Suite::Tunnel => {
+                "the tunnel: the DMS's outbound WSS carries independent HTTP/2 streams; a large answer holds no other back, resets and lost tunnels end streams cleanly, the agent dials again, and no token means no tunnel"
             }
             Suite::Users => {
                 "share users: one per share, a random 17-character password kept only as Blowfish-ECB ciphertext, usable only through the gateway, read-only on exactly the dashboard's items, even with the WAF off"

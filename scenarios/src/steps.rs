@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 use crate::Failure;
 use crate::clients::{CloudClient, DmaClient, DmaReply, DmaSession};
 
+/// A DMS-side loopback server for tunnel streams: scenarios and benchmarks point the agent at
+/// it.
+pub use crate::suites::tunnel::sink::{LARGE, Sink};
+
 /// How long a scenario waits for an event the environment is expected to produce promptly
 /// (a socket closing, a tunnel registering). Only a failing system ever waits this long.
 pub const PROMPTLY: Duration = Duration::from_secs(5);

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod bench;
 mod env_up;
 mod execute;
 mod list;
@@ -9,7 +10,7 @@ mod run;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, EnvAction, ProbeKind};
+use crate::cli::{BenchKind, Cli, Command, EnvAction, ProbeKind};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -22,6 +23,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },
         } => probe::tls(&target, json, sni),
+        Command::Bench {
+            kind: BenchKind::Tunnel { json },
+        } => bench::tunnel(json),
     }
 }
 

@@ -1,15 +1,18 @@
 //! The Cloud Gateway on the DMS side. It never listens on a socket: it starts disabled, runs the
-//! connect flow when an Administrator enables it, holds one outbound WSS tunnel, keeps it alive
+//! connect flow when an Administrator enables it, holds one outbound WSS tunnel that carries the cloud's requests to the DMS as HTTP/2 streams,
+//! keeps it alive
 //! and tears everything down on disconnect. Every byte it sends leaves through the
 //! environment's `Network`, so the environment sees all of it.
 
 mod actor;
 mod credentials;
+mod forward;
 mod https;
 mod pairing;
 mod session;
 mod tls;
 mod tunnel;
+mod wsio;
 
 use std::sync::Arc;
 
@@ -23,6 +26,7 @@ pub use credentials::{CredentialStore, Credentials};
 pub use https::HttpsError;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
+pub(crate) use wsio::WsIo;
 
 /// How long the agent waits on one exchange or tunnel handshake by default.
 pub const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -104,6 +108,8 @@ pub struct AgentSetup {
     /// How long one exchange or tunnel handshake may take before the agent gives up on it.
     /// Network time, not a security decision: the environment's clock does not govern it.
     pub network_timeout: std::time::Duration,
+    /// Where the streams that arrive through the tunnel go: the WAF in front of the DMA.
+    pub forward_to: std::net::SocketAddr,
 }
 
 enum Command {

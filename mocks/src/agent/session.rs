@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::actor::{Actor, Phase};
 use super::credentials::Credentials;
+use super::forward::Forwarder;
 use super::tunnel::{self, TunnelError, TunnelHandle};
 use crate::world::Fault;
 
@@ -26,6 +27,8 @@ pub(super) struct Session {
     next_attempt: u64,
     next_refresh: u64,
     failed_refreshes: u32,
+    /// Whether a tunnel was up once: the `agent.no-reconnect` fault never replaces a lost one.
+    had_tunnel: bool,
 }
 
 /// What a refresh attempt came to.
@@ -48,6 +51,7 @@ impl Actor {
             next_attempt: now,
             next_refresh: now + RENEW_EVERY.as_secs(),
             failed_refreshes: 0,
+            had_tunnel: false,
         });
         self.tick_session(now).await;
     }
@@ -64,6 +68,7 @@ impl Actor {
 
     pub(super) async fn tick_session(&mut self, now: u64) {
         let renew = !self.setup.faults.is_on(Fault::AgentNoAutoRefresh);
+        let reconnect = !self.setup.faults.is_on(Fault::AgentNoReconnect);
         let Phase::Connected(session) = &mut self.phase else {
             return;
         };
@@ -86,7 +91,7 @@ impl Actor {
                 session.next_keepalive = now + KEEPALIVE.as_secs();
             }
             Some(_) => {}
-            None if now >= session.next_attempt => {
+            None if now >= session.next_attempt && (reconnect || !session.had_tunnel) => {
                 session.next_attempt = now + RETRY.as_secs();
                 if let Some(credentials) = self.setup.store.stored() {
                     match self.open_tunnel(&credentials.access_token).await {
@@ -160,6 +165,7 @@ impl Actor {
     fn install_tunnel(&mut self, up: TunnelHandle, now: u64) {
         if let Phase::Connected(session) = &mut self.phase {
             let old = session.tunnel.replace(up);
+            session.had_tunnel = true;
             session.next_keepalive = now + KEEPALIVE.as_secs();
             if let Some(old) = old {
                 // Dropping the handle closes the old tunnel on its own task.
@@ -175,6 +181,10 @@ impl Actor {
             &self.setup.urls.tunnel,
             token,
             self.setup.network_timeout,
+            Forwarder {
+                target: self.setup.forward_to,
+                buffer_whole: self.setup.faults.is_on(Fault::AgentNoFlowControl),
+            },
             &self.lifetime,
         )
         .await

@@ -1,16 +1,26 @@
 //! The agent's end of the tunnel: one outbound WSS connection to the cloud, authenticated with
-//! the DMS's token at the upgrade.
+//! the DMS's token at the upgrade. Inside it runs HTTP/2 with the agent as the server: every
+//! stream the cloud opens is a request the agent forwards to the DMS side (see `forward`).
 
 use std::sync::Arc;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, oneshot};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::sync::oneshot;
 use tokio_tungstenite::Connector;
+use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
+
+use super::forward::Forwarder;
+use super::wsio::{WsControl, WsIo};
 
 use crate::world::Lifetime;
 use crate::world::net::{NetError, Network};
+
+/// How long a closing tunnel lets its streams finish before the socket goes.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+/// The largest HTTP/2 window (RFC 9113 §6.9.1).
+const MAX_WINDOW: u32 = (1 << 31) - 1;
 
 /// The tunnel could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -29,50 +39,32 @@ pub enum TunnelError {
     Handshake(String),
 }
 
-enum Order {
-    Ping(oneshot::Sender<()>),
-    Close(oneshot::Sender<()>),
-}
-
 /// The running tunnel. Dropping it closes the tunnel.
 #[derive(Debug)]
 pub(crate) struct TunnelHandle {
-    orders: mpsc::Sender<Order>,
+    control: WsControl,
+    close: Option<oneshot::Sender<()>>,
     gone: oneshot::Receiver<()>,
-}
-
-impl std::fmt::Debug for Order {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Order::Ping(_) => "Ping",
-            Order::Close(_) => "Close",
-        })
-    }
 }
 
 impl TunnelHandle {
     /// Whether the connection has ended (closed by the cloud or broken).
     pub fn is_down(&self) -> bool {
-        self.orders.is_closed()
+        self.control.is_closed()
     }
 
     /// Sends a keepalive ping; returns once it is written to the socket.
     pub async fn ping(&self) {
-        self.order(Order::Ping).await;
+        self.control.ping().await;
     }
 
     /// Closes the tunnel; returns once the close is written and the socket dropped, also
     /// when the cloud closed it first.
-    pub async fn close(self) {
-        self.order(Order::Close).await;
-        let _ = self.gone.await;
-    }
-
-    async fn order(&self, order: impl FnOnce(oneshot::Sender<()>) -> Order) {
-        let (done, written) = oneshot::channel();
-        if self.orders.send(order(done)).await.is_ok() {
-            let _ = written.await;
+    pub async fn close(mut self) {
+        if let Some(close) = self.close.take() {
+            let _ = close.send(());
         }
+        let _ = (&mut self.gone).await;
     }
 }
 
@@ -83,6 +75,7 @@ pub(crate) async fn open(
     url: &str,
     token: &str,
     timeout: std::time::Duration,
+    forwarder: Forwarder,
     lifetime: &Lifetime,
 ) -> Result<TunnelHandle, TunnelError> {
     let not_wss = || TunnelError::NotWss(url.to_owned());
@@ -107,7 +100,7 @@ pub(crate) async fn open(
     );
     // Network time, not a security decision: a cloud that never answers must not freeze the
     // gateway's one task.
-    let (mut ws, _) = tokio::time::timeout(timeout, handshake)
+    let (ws, _) = tokio::time::timeout(timeout, handshake)
         .await
         .map_err(|_| TunnelError::Handshake("no answer in time".into()))?
         .map_err(|e| match e {
@@ -115,39 +108,38 @@ pub(crate) async fn open(
             other => TunnelError::Handshake(other.to_string()),
         })?;
 
-    let (orders, mut inbox) = mpsc::channel::<Order>(4);
+    let (io, control) = WsIo::new(ws);
+    let (close, closing) = oneshot::channel::<()>();
     let (gone_tx, gone) = oneshot::channel::<()>();
     lifetime.spawn(async move {
-        loop {
-            tokio::select! {
-                order = inbox.recv() => match order {
-                    Some(Order::Ping(done)) => {
-                        if ws.send(Message::Ping(Default::default())).await.is_err() {
-                            break;
-                        }
-                        let _ = done.send(());
-                    }
-                    Some(Order::Close(done)) => {
-                        let _ = ws.close(None).await;
-                        let _ = done.send(());
-                        break;
-                    }
-                    None => {
-                        let _ = ws.close(None).await;
-                        break;
-                    }
-                },
-                incoming = ws.next() => match incoming {
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
-                    Some(Ok(_)) => {}
-                },
+        // The cloud opens the streams; the agent answers each on its own task.
+        let mut server = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        if forwarder.buffer_whole {
+            // The `agent.no-flow-control` fault: one stream at a time, with windows so large
+            // that flow control never holds a sender back.
+            server
+                .max_concurrent_streams(1)
+                .initial_stream_window_size(MAX_WINDOW)
+                .initial_connection_window_size(MAX_WINDOW);
+        }
+        let service = service_fn(move |request| forwarder.forward(request));
+        let mut connection = Box::pin(server.serve_connection(TokioIo::new(io), service));
+        tokio::select! {
+            _ = connection.as_mut() => {}
+            // Asked to close, or the handle dropped: streams end, then the close frame goes.
+            _ = closing => {
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(CLOSE_GRACE, connection.as_mut()).await;
             }
         }
         // The socket goes first, then the word that it is gone: whoever waits on `gone` finds
-        // the connection closed on the record, however the loop ended.
-        drop(ws);
-        drop(inbox);
+        // the connection closed on the record, however the tunnel ended.
+        drop(connection);
         let _ = gone_tx.send(());
     });
-    Ok(TunnelHandle { orders, gone })
+    Ok(TunnelHandle {
+        control,
+        close: Some(close),
+        gone,
+    })
 }

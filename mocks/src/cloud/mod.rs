@@ -14,6 +14,7 @@ mod outage;
 mod refresh;
 mod requests;
 mod sharing;
+mod streams;
 mod tls;
 mod tokens;
 mod tunnel;
@@ -33,6 +34,7 @@ pub use hellos::{FirstFlight, Hellos};
 pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use requests::{CloudRequest, RequestLog};
+pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{CLOCK_SKEW, Claims, Issued, TOKEN_LIFETIME, TokenError};
 pub use tunnel::{TunnelEvent, TunnelRecord, Tunnels};
@@ -158,6 +160,17 @@ impl Cloud {
 
     pub fn tunnels(&self) -> &Tunnels {
         &self.state.tunnels
+    }
+
+    /// Sends `request` to the DMS `dms_id` as one stream through one of its live tunnels;
+    /// returns the answer's head as soon as it arrives, its body streaming. A tunnel that
+    /// closes fails the request (or its body) with an error.
+    pub async fn send_through_tunnel(
+        &self,
+        dms_id: &str,
+        request: http::Request<axum::body::Body>,
+    ) -> Result<http::Response<hyper::body::Incoming>, TunnelSendError> {
+        self.state.tunnels.streams().send(dms_id, request).await
     }
 
     /// Switches a cloud-wide outage on or off.

@@ -35,6 +35,12 @@ faults! {
         "the agent accepts an enable request from a user without the \"Connect to cloud\" permission",
     AgentDisconnectKeepsTunnel = "agent.disconnect-keeps-tunnel":
         "a disconnect only flips the agent's state: it keeps its token and its tunnel",
+    AgentNoFlowControl = "agent.no-flow-control":
+        "the agent answers one tunnel stream at a time and reads each whole answer before sending it back, so one slow or huge answer stalls the others",
+    AgentNoReconnect = "agent.no-reconnect":
+        "after its tunnel drops, the agent never opens another one",
+    CloudTunnelAcceptsNoToken = "cloud.tunnel-accepts-no-token":
+        "the tunnel endpoint admits a WebSocket upgrade without a valid token",
     CloudNoRevokeOnDisconnect = "cloud.no-revoke-on-disconnect":
         "the cloud acknowledges a revocation but keeps the token valid",
     CloudAcceptTls13 = "cloud.accept-tls13":

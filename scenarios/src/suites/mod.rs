@@ -4,6 +4,7 @@ mod optin;
 mod sharing;
 mod tls;
 mod tokens;
+pub(crate) mod tunnel;
 
 use crate::Scenario;
 
@@ -13,6 +14,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         tls::scenarios(),
         tokens::scenarios(),
         sharing::scenarios(),
+        tunnel::scenarios(),
     ]
     .concat()
 }

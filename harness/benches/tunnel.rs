@@ -1,0 +1,67 @@
+//! The tunnel under criterion: the same code `conform bench tunnel` runs, one figure per
+//! function. `cargo bench -p harness --bench tunnel`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mocks::{Environment, Options};
+use scenarios::steps::{self, LARGE, Sink};
+
+#[allow(dead_code)]
+#[path = "../src/commands/bench.rs"]
+mod bench;
+
+/// What `bench.rs` asks of its parent module.
+#[allow(dead_code)]
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+const BASELINE_BYTES: usize = 16 * 1024 * 1024;
+
+fn tunnel(c: &mut Criterion) {
+    let Ok(rt) = runtime() else {
+        return;
+    };
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let mut group = c.benchmark_group("tunnel");
+    group.sample_size(10);
+
+    group.throughput(Throughput::Bytes(BASELINE_BYTES as u64));
+    group.bench_function("baseline_tls12", |b| {
+        b.iter(|| black_box(rt.block_on(bench::baseline_tls12(BASELINE_BYTES)).ok()))
+    });
+
+    let Ok((env, _sink)) = rt.block_on(async {
+        let sink = Sink::start().await?;
+        let env = Environment::start_with(Options {
+            tunnel_target: Some(sink.addr),
+            ..Options::default()
+        })
+        .await?;
+        steps::connect_dms(&env)
+            .await
+            .map_err(|e| anyhow::anyhow!("connecting the DMS: {e}"))?;
+        anyhow::Ok((env, sink))
+    }) else {
+        return;
+    };
+    let dms = env.accounts().dms_id.clone();
+    let cloud = env.cloud().clone();
+
+    group.throughput(Throughput::Bytes(LARGE as u64));
+    group.bench_function("large_answer", |b| {
+        b.iter(|| black_box(rt.block_on(bench::fetch(&cloud, &dms, "/large")).ok()))
+    });
+    group.throughput(Throughput::Bytes(1024));
+    group.bench_function("kib_answer", |b| {
+        b.iter(|| black_box(rt.block_on(bench::fetch(&cloud, &dms, "/kib")).ok()))
+    });
+    group.finish();
+    rt.block_on(env.stop());
+}
+
+criterion_group!(benches, tunnel);
+criterion_main!(benches);

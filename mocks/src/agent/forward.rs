@@ -1,0 +1,93 @@
+//! What the agent does with a stream the cloud opens in its tunnel: the request goes to the
+//! DMS side (the WAF in front of the DataMiner API) over plain HTTP/1.1 on loopback, and the
+//! answer streams back as it comes, body chunk by body chunk. HTTP/2 flow control then holds
+//! each stream to what its reader takes.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, Uri, header};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// The body of an answer sent back through the tunnel.
+pub(crate) type StreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The most the `agent.no-flow-control` fault buffers of one answer.
+const BUFFER_LIMIT: usize = 64 * 1024 * 1024;
+
+/// How one tunnel stream reaches the DMS side.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Forwarder {
+    pub target: SocketAddr,
+    /// The `agent.no-flow-control` fault: whole answers are read before any byte goes back.
+    pub buffer_whole: bool,
+}
+
+impl Forwarder {
+    /// Forwards `request`; a DMS side that cannot be reached is a 502, never an error on the
+    /// tunnel.
+    pub async fn forward(
+        self,
+        request: Request<Incoming>,
+    ) -> Result<Response<StreamBody>, std::convert::Infallible> {
+        Ok(match self.exchange(request).await {
+            Ok(response) => response,
+            Err(reason) => Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .body(boxed(Full::new(Bytes::from(reason))))
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn exchange(self, request: Request<Incoming>) -> Result<Response<StreamBody>, String> {
+        let (mut head, body) = request.into_parts();
+        let path = head
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        head.uri = path.parse::<Uri>().map_err(|e| e.to_string())?;
+        head.version = http::Version::HTTP_11;
+        let host = self.target.to_string();
+        head.headers.insert(
+            header::HOST,
+            host.parse().map_err(|_| "bad host".to_owned())?,
+        );
+        let socket = TcpStream::connect(self.target)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = socket.set_nodelay(true);
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let response = sender
+            .send_request(Request::from_parts(head, body))
+            .await
+            .map_err(|e| e.to_string())?;
+        let (parts, body) = response.into_parts();
+        let body = if self.buffer_whole {
+            let whole = Limited::new(body, BUFFER_LIMIT)
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            boxed(Full::new(whole))
+        } else {
+            boxed(body)
+        };
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+fn boxed<B>(body: B) -> StreamBody
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    body.map_err(Into::into).boxed_unsync()
+}

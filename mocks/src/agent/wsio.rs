@@ -1,0 +1,309 @@
+//! A WebSocket connection as a byte stream: binary messages carry the bytes of whatever runs
+//! on top (HTTP/2 here), in order. Pings and pongs stay at the WebSocket layer: incoming pings
+//! are answered by tungstenite, and a [`WsControl`] handle asks for a ping or a close frame to
+//! go out between two binary messages, or kills the stream outright. A close frame, the end of
+//! the socket or a kill reads as EOF.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use futures_util::{Sink, Stream};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+/// What a [`WsControl`] asks the stream to send.
+enum Control {
+    Ping(oneshot::Sender<()>),
+    Close(Option<CloseFrame>, oneshot::Sender<()>),
+}
+
+/// Asks a running [`WsIo`] to ping, close or end. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct WsControl(mpsc::UnboundedSender<Control>, CancellationToken);
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Control::Ping(_) => "Ping",
+            Control::Close(..) => "Close",
+        })
+    }
+}
+
+impl WsControl {
+    /// Whether the stream is gone (dropped with whatever ran on it).
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+
+    /// Sends a ping; returns once it is written, or at once when the stream is gone.
+    pub async fn ping(&self) {
+        let (done, written) = oneshot::channel();
+        if self.0.send(Control::Ping(done)).is_ok() {
+            let _ = written.await;
+        }
+    }
+
+    /// Ends the stream at once, whatever the peer does: reads see its end and writes fail,
+    /// so whatever runs on top fails its work in flight instead of waiting on the peer.
+    pub fn kill(&self) {
+        self.1.cancel();
+    }
+
+    /// Sends a close frame; returns once it is written, or at once when the stream is gone.
+    /// Nothing more is written after it; reading goes on until the peer's close.
+    pub async fn close(&self, frame: Option<CloseFrame>) {
+        let (done, written) = oneshot::channel();
+        if self.0.send(Control::Close(frame, done)).is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+/// `AsyncRead + AsyncWrite` over a WebSocket.
+#[derive(Debug)]
+pub(crate) struct WsIo<S> {
+    ws: WebSocketStream<S>,
+    /// The unread rest of the last binary message.
+    unread: Bytes,
+    orders: mpsc::UnboundedReceiver<Control>,
+    /// An order waiting for the sink to take its frame.
+    queued: Option<Control>,
+    /// Orders whose frame is sent but not yet flushed.
+    flushing: Vec<oneshot::Sender<()>>,
+    closed: bool,
+    /// Resolves when the control handle kills the stream.
+    killed: Pin<Box<WaitForCancellationFutureOwned>>,
+    dead: bool,
+}
+
+impl<S> WsIo<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    pub fn new(ws: WebSocketStream<S>) -> (Self, WsControl) {
+        let (control, orders) = mpsc::unbounded_channel();
+        let kill = CancellationToken::new();
+        let io = Self {
+            killed: Box::pin(kill.clone().cancelled_owned()),
+            dead: false,
+            ws,
+            unread: Bytes::new(),
+            orders,
+            queued: None,
+            flushing: Vec::new(),
+            closed: false,
+        };
+        (io, WsControl(control, kill))
+    }
+
+    /// Whether the control handle killed the stream; registers for the kill otherwise.
+    fn is_dead(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.dead && self.killed.as_mut().poll(cx).is_ready() {
+            self.dead = true;
+        }
+        self.dead
+    }
+
+    /// Writes what the control handle asked for. Called from every poll, so whichever of
+    /// reading or writing the stack above is waiting on carries the order out.
+    fn poll_orders(&mut self, cx: &mut Context<'_>) {
+        loop {
+            if self.queued.is_none() {
+                match self.orders.poll_recv(cx) {
+                    Poll::Ready(Some(order)) => self.queued = Some(order),
+                    Poll::Ready(None) | Poll::Pending => break,
+                }
+            }
+            if self.closed {
+                // Nothing goes out after a close: the order is answered unperformed.
+                self.queued = None;
+                continue;
+            }
+            match Pin::new(&mut self.ws).poll_ready(cx) {
+                Poll::Pending => break,
+                Poll::Ready(Err(_)) => {
+                    self.queued = None;
+                    self.closed = true;
+                }
+                Poll::Ready(Ok(())) => {
+                    let (message, done) = match self.queued.take() {
+                        Some(Control::Ping(done)) => (Message::Ping(Bytes::new()), done),
+                        Some(Control::Close(frame, done)) => {
+                            self.closed = true;
+                            (Message::Close(frame), done)
+                        }
+                        None => break,
+                    };
+                    if Pin::new(&mut self.ws).start_send(message).is_ok() {
+                        self.flushing.push(done);
+                    }
+                }
+            }
+        }
+        if !self.flushing.is_empty() && Pin::new(&mut self.ws).poll_flush(cx).is_ready() {
+            self.flushing.drain(..).for_each(|done| {
+                let _ = done.send(());
+            });
+        }
+    }
+}
+
+fn broken(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, e)
+}
+
+impl<S> AsyncRead for WsIo<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.is_dead(cx) {
+            return Poll::Ready(Ok(()));
+        }
+        this.poll_orders(cx);
+        loop {
+            if !this.unread.is_empty() {
+                let n = this.unread.len().min(buf.remaining());
+                buf.put_slice(&this.unread.split_to(n));
+                return Poll::Ready(Ok(()));
+            }
+            match ready!(Pin::new(&mut this.ws).poll_next(cx)) {
+                Some(Ok(Message::Binary(bytes))) => this.unread = bytes,
+                // The peer's close, or the end of the socket: end of stream.
+                Some(Ok(Message::Close(_))) | None => return Poll::Ready(Ok(())),
+                Some(Ok(Message::Text(_))) => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "a text message on a byte tunnel",
+                    )));
+                }
+                // Pings are answered by tungstenite; pongs only prove the peer is alive.
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Poll::Ready(Err(broken(e))),
+            }
+        }
+    }
+}
+
+impl<S> AsyncWrite for WsIo<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.poll_orders(cx);
+        if this.closed || this.is_dead(cx) {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        ready!(Pin::new(&mut this.ws).poll_ready(cx)).map_err(broken)?;
+        Pin::new(&mut this.ws)
+            .start_send(Message::Binary(Bytes::copy_from_slice(buf)))
+            .map_err(broken)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.poll_orders(cx);
+        Pin::new(&mut this.ws).poll_flush(cx).map_err(broken)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.closed = true;
+        match ready!(Pin::new(&mut this.ws).poll_close(cx)) {
+            Ok(()) | Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed) => {
+                Poll::Ready(Ok(()))
+            }
+            Err(e) => Poll::Ready(Err(broken(e))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    use super::*;
+
+    async fn pair() -> (
+        (WsIo<DuplexStream>, WsControl),
+        (WsIo<DuplexStream>, WsControl),
+    ) {
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let a = WebSocketStream::from_raw_socket(a, Role::Client, None).await;
+        let b = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
+        (WsIo::new(a), WsIo::new(b))
+    }
+
+    #[tokio::test]
+    async fn bytes_cross_in_order_and_a_ping_goes_out_between_them() {
+        let ((mut client, control), (mut server, _)) = pair().await;
+        let sent: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let to_send = sent.clone();
+        // The client writes, then waits on reading as HTTP/2 does: its polls carry the ping.
+        let client_side = tokio::spawn(async move {
+            client.write_all(&to_send[..100_000]).await?;
+            client.flush().await?;
+            let mut buf = [0u8; 16];
+            tokio::select! {
+                read = client.read(&mut buf) => { read?; }
+                () = tokio::time::sleep(std::time::Duration::from_millis(300)) => {}
+            }
+            client.write_all(&to_send[100_000..]).await?;
+            client.flush().await?;
+            std::io::Result::Ok(())
+        });
+        tokio::time::timeout(std::time::Duration::from_secs(5), control.ping())
+            .await
+            .unwrap();
+        let mut got = vec![0u8; sent.len()];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, sent);
+        client_side.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_kill_ends_reading_and_writing_at_once() {
+        let ((mut client, control), (_server, _)) = pair().await;
+        control.kill();
+        let mut buf = [0u8; 16];
+        assert_eq!(client.read(&mut buf).await.unwrap(), 0);
+        assert!(client.write_all(b"late").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_peers_close_frame_reads_as_the_end() {
+        let ((mut client, control), (mut server, _)) = pair().await;
+        let closing = tokio::spawn(async move { control.close(None).await });
+        let mut buf = [0u8; 16];
+        // The client's close goes out on its next poll.
+        let (read, _) = tokio::join!(server.read(&mut buf), async {
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_millis(200),
+                client.read(&mut [0u8; 1]),
+            )
+            .await;
+        });
+        assert_eq!(read.unwrap(), 0);
+        closing.await.unwrap();
+    }
+}

@@ -1,0 +1,112 @@
+//! The cloud's side of the streams inside the tunnels: on every admitted tunnel the cloud is
+//! the HTTP/2 client, and a recipient's request to a DMS becomes one stream on one of that
+//! DMS's live tunnels. A tunnel that closes fails the streams in flight on it with an error.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{Request, Response, Uri};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::client::conn::http2::SendRequest;
+
+/// A request could not be carried through a tunnel, or its answer broke off.
+#[derive(Debug, thiserror::Error)]
+pub enum TunnelSendError {
+    /// The DMS has no live tunnel to carry the request.
+    #[error("no live tunnel to {0}")]
+    NoTunnel(String),
+    /// The request does not name a path the DMS side can be asked for.
+    #[error("not a request for the DMS: {0}")]
+    BadRequest(String),
+    /// The stream failed: the tunnel closed, the agent reset it, or the protocol broke.
+    #[error("the tunnel stream failed: {0}")]
+    Stream(#[from] hyper::Error),
+}
+
+/// Each live tunnel's DMS and HTTP/2 sender, by tunnel ID.
+type Senders = BTreeMap<u64, (String, SendRequest<Body>)>;
+
+/// The HTTP/2 senders of the live tunnels.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Streams(Arc<Mutex<Senders>>);
+
+impl Streams {
+    pub fn insert(&self, id: u64, dms_id: &str, sender: SendRequest<Body>) {
+        self.lock().insert(id, (dms_id.to_owned(), sender));
+    }
+
+    /// Takes tunnel `id` off the record: no new stream goes to it. The sender is handed back:
+    /// the connection runs for as long as it is held.
+    pub fn remove(&self, id: u64) -> Option<SendRequest<Body>> {
+        self.lock().remove(&id).map(|(_, sender)| sender)
+    }
+
+    /// The newest live tunnel of `dms_id` that still takes requests.
+    fn pick(&self, dms_id: &str) -> Option<SendRequest<Body>> {
+        self.lock()
+            .values()
+            .rev()
+            .find(|(dms, sender)| dms == dms_id && !sender.is_closed())
+            .map(|(_, sender)| sender.clone())
+    }
+
+    /// Sends `request` as a new stream through a live tunnel of `dms_id`; returns the answer's
+    /// head once it arrives, its body streaming.
+    pub async fn send(
+        &self,
+        dms_id: &str,
+        request: Request<Body>,
+    ) -> Result<Response<Incoming>, TunnelSendError> {
+        let mut sender = self
+            .pick(dms_id)
+            .ok_or_else(|| TunnelSendError::NoTunnel(dms_id.to_owned()))?;
+        let (mut head, body) = request.into_parts();
+        // HTTP/2 carries the scheme and authority as pseudo-headers: the DMS, by name.
+        let path = head.uri.path_and_query().map_or("/", |p| p.as_str());
+        head.uri = format!("http://{dms_id}{path}")
+            .parse::<Uri>()
+            .map_err(|e| TunnelSendError::BadRequest(e.to_string()))?;
+        head.version = http::Version::HTTP_2;
+        sender.ready().await?;
+        Ok(sender.send_request(Request::from_parts(head, body)).await?)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Senders> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The next chunk of an answer's body: `None` at its end, an error when the stream failed.
+pub async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, TunnelSendError> {
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            return Ok(Some(data));
+        }
+    }
+    Ok(None)
+}
+
+/// A GET of `path` on the DMS side, ready for [`Cloud::send_through_tunnel`](super::Cloud).
+pub fn get(path: &str) -> Result<Request<Body>, TunnelSendError> {
+    Request::get(path)
+        .body(Body::empty())
+        .map_err(|e| TunnelSendError::BadRequest(e.to_string()))
+}
+
+/// An answer that came back through a tunnel: its head, and its body still streaming.
+pub type TunnelResponse = Response<Incoming>;
+/// The streaming body of a [`TunnelResponse`]; read it with [`next_chunk`].
+pub type TunnelBody = Incoming;
+
+/// A POST of `body` as JSON to `path` on the DMS side: a DataMiner API call.
+pub fn post_json(path: &str, body: &serde_json::Value) -> Result<Request<Body>, TunnelSendError> {
+    Request::post(path)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .map_err(|e| TunnelSendError::BadRequest(e.to_string()))
+}
