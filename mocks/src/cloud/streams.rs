@@ -29,13 +29,32 @@ pub enum TunnelSendError {
 /// Each live tunnel's DMS and HTTP/2 sender, by tunnel ID.
 type Senders = BTreeMap<u64, (String, SendRequest<Body>)>;
 
+/// How long a request waits for a tunnel's HTTP/2 connection: a tunnel is on the record from
+/// its 101 on, and its HTTP/2 handshake follows a moment later.
+const SETUP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The HTTP/2 senders of the live tunnels.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Streams(Arc<Mutex<Senders>>);
+pub(crate) struct Streams(Arc<Mutex<Senders>>, Arc<tokio::sync::Notify>);
 
 impl Streams {
     pub fn insert(&self, id: u64, dms_id: &str, sender: SendRequest<Body>) {
         self.lock().insert(id, (dms_id.to_owned(), sender));
+        self.1.notify_waiters();
+    }
+
+    /// A sender for `dms_id`, waiting briefly for a tunnel whose HTTP/2 handshake is under way.
+    async fn wait_pick(&self, dms_id: &str) -> Option<SendRequest<Body>> {
+        let deadline = tokio::time::Instant::now() + SETUP_WAIT;
+        loop {
+            let added = self.1.notified();
+            tokio::pin!(added);
+            added.as_mut().enable();
+            if let Some(sender) = self.pick(dms_id) {
+                return Some(sender);
+            }
+            tokio::time::timeout_at(deadline, added).await.ok()?;
+        }
     }
 
     /// Takes tunnel `id` off the record: no new stream goes to it. The sender is handed back:
@@ -61,7 +80,8 @@ impl Streams {
         request: Request<Body>,
     ) -> Result<Response<Incoming>, TunnelSendError> {
         let mut sender = self
-            .pick(dms_id)
+            .wait_pick(dms_id)
+            .await
             .ok_or_else(|| TunnelSendError::NoTunnel(dms_id.to_owned()))?;
         let (mut head, body) = request.into_parts();
         // HTTP/2 carries the scheme and authority as pseudo-headers: the DMS, by name.
