@@ -32,18 +32,7 @@ fn chromium_renders_the_html_report_and_a_screenshot_lands_beside_it() {
 
     let profile = dir.join("chromium-profile");
     let screenshot = dir.join("report.png");
-    let shot = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+    let shot = chromium(&profile)
         .arg(format!("--screenshot={}", screenshot.display()))
         .arg("--window-size=1400,1000")
         .arg(format!("file://{}", html.display()))
@@ -64,18 +53,7 @@ fn chromium_renders_the_html_report_and_a_screenshot_lands_beside_it() {
     );
 
     // The DOM as the browser built it, scripts run: the filter counted the rows it shows.
-    let dom = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+    let dom = chromium(&profile)
         .arg("--dump-dom")
         .arg(format!("file://{}", html.display()))
         .output()
@@ -87,4 +65,23 @@ fn chromium_renders_the_html_report_and_a_screenshot_lands_beside_it() {
     );
     assert!(dom.contains("Requirement traceability") && dom.contains("OPT-1"));
     let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// Headless Chromium with a fresh profile and nothing that reaches for the network: this
+/// machine's only network is loopback.
+fn chromium(profile: &Path) -> Command {
+    let mut command = Command::new("chromium");
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    command
 }
