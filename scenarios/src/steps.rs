@@ -116,6 +116,15 @@ pub async fn let_time_pass(env: &Environment, span: Duration, steps: u32) {
     env.advance(span - step * (steps - 1)).await;
 }
 
+/// Waits until the DMS side has dropped every tunnel socket it held: the cloud closing a tunnel
+/// reaches the agent in real time, and simulated time must not run ahead of it. False when the
+/// sockets stayed open past `PROMPTLY`.
+pub async fn dms_let_go_of_tunnels(env: &Environment) -> bool {
+    env.dms_egress()
+        .wait_all_closed(Endpoint::Tunnel.host(), PROMPTLY)
+        .await
+}
+
 /// The bearer token the cloud last saw on a tunnel upgrade: what an eavesdropper or a thief
 /// would replay. Taken from the cloud's request record, not from the DMS.
 pub fn token_seen_on_tunnel(env: &Environment) -> Result<String, Failure> {

@@ -148,6 +148,13 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
         "closed by the cloud",
         env.cloud().tunnels().live().len(),
     )?;
+    let let_go = steps::dms_let_go_of_tunnels(&env).await;
+    ev.expect(
+        "the DMS's end of the closed tunnel",
+        let_go,
+        "closed",
+        env.dms_egress().to(Endpoint::Tunnel.host()),
+    )?;
     steps::let_time_pass(&env, 2 * HOUR, 4).await;
     ev.expect_eq(
         "credentials the DMS still holds (it must run the connect flow again)",
