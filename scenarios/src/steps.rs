@@ -64,12 +64,12 @@ pub async fn connect_dms_with(
     if !env
         .cloud()
         .tunnels()
-        .wait_live(&accounts.dms_id, 1, PROMPTLY)
+        .wait_live(&accounts.dms_id, mocks::agent::TUNNELS, PROMPTLY)
         .await
     {
         return Err(Failure::expectation(
             "tunnels the cloud holds for the DMS after approval",
-            "one",
+            format!("{}", mocks::agent::TUNNELS),
             env.cloud().tunnels().events(),
         ));
     }

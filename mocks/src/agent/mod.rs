@@ -24,6 +24,7 @@ use crate::world::{Clock, Fault, FaultSet, Lifetime};
 
 pub use credentials::{CredentialStore, Credentials};
 pub use https::HttpsError;
+pub use session::TUNNELS;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
 pub(crate) use wsio::WsIo;

@@ -1,5 +1,6 @@
-//! The agent's life while connected: one tunnel kept up and pinged, and the token renewed well
-//! before it expires, with a new tunnel made before the old one is broken.
+//! The agent's life while connected: several tunnels kept up and pinged, lost ones dialled
+//! again with backoff and jitter, and the token renewed well before it expires, with new
+//! tunnels made before the old ones are drained.
 
 use std::time::Duration;
 
@@ -11,9 +12,12 @@ use super::forward::Forwarder;
 use super::tunnel::{self, TunnelError, TunnelHandle};
 use crate::world::Fault;
 
-/// How often an idle tunnel is pinged.
+/// Tunnels a connected agent keeps open at once, as the real gateway does: streams spread
+/// over them, and losing one leaves the others carrying.
+pub const TUNNELS: usize = 2;
+/// How often the tunnels are pinged; a tunnel whose ping goes unanswered is dead.
 const KEEPALIVE: Duration = Duration::from_secs(30);
-/// The gateway's retry interval after a failed connection or refresh; refreshes back off from
+/// The gateway's retry interval after a failed connection or refresh; retries back off from
 /// it, doubling up to `RETRY_CAP`.
 const RETRY: Duration = Duration::from_secs(10);
 const RETRY_CAP: Duration = Duration::from_secs(300);
@@ -22,9 +26,10 @@ const RENEW_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// The state of a connected DMS.
 pub(super) struct Session {
-    tunnel: Option<TunnelHandle>,
+    tunnels: Vec<TunnelHandle>,
     next_keepalive: u64,
     next_attempt: u64,
+    failed_attempts: u32,
     next_refresh: u64,
     failed_refreshes: u32,
     /// Whether a tunnel was up once: the `agent.no-reconnect` fault never replaces a lost one.
@@ -40,15 +45,26 @@ enum Renewal {
     Unavailable,
 }
 
+/// What dialling the missing tunnels came to.
+enum Dialled {
+    /// Every missing tunnel is up.
+    Complete,
+    /// A dial failed: try again after a backoff.
+    Failed,
+    /// The cloud refused the token: only a new connect flow brings the DMS back.
+    TokenRefused,
+}
+
 impl Actor {
-    /// Stores fresh credentials and brings the tunnel up.
+    /// Stores fresh credentials and brings the tunnels up.
     pub(super) async fn start_session(&mut self, credentials: Credentials) {
         let now = self.setup.clock.unix_seconds();
         self.setup.store.save(credentials);
         self.phase = Phase::Connected(Session {
-            tunnel: None,
+            tunnels: Vec::new(),
             next_keepalive: now + KEEPALIVE.as_secs(),
             next_attempt: now,
+            failed_attempts: 0,
             next_refresh: now + RENEW_EVERY.as_secs(),
             failed_refreshes: 0,
             had_tunnel: false,
@@ -56,53 +72,114 @@ impl Actor {
         self.tick_session(now).await;
     }
 
-    /// Closes the tunnel and forgets the token: back to disabled.
+    /// Closes the tunnels and forgets the token: back to disabled.
     pub(super) async fn end_session(&mut self) {
-        if let Phase::Connected(session) = std::mem::replace(&mut self.phase, Phase::Disabled)
-            && let Some(tunnel) = session.tunnel
-        {
-            tunnel.close().await;
+        if let Phase::Connected(session) = std::mem::replace(&mut self.phase, Phase::Disabled) {
+            futures_util::future::join_all(session.tunnels.into_iter().map(TunnelHandle::close))
+                .await;
         }
         self.setup.store.erase();
     }
 
     pub(super) async fn tick_session(&mut self, now: u64) {
         let renew = !self.setup.faults.is_on(Fault::AgentNoAutoRefresh);
-        let reconnect = !self.setup.faults.is_on(Fault::AgentNoReconnect);
         let Phase::Connected(session) = &mut self.phase else {
             return;
         };
-        if session.tunnel.as_ref().is_some_and(TunnelHandle::is_down) {
-            session.tunnel = None;
-        }
+        session.tunnels.retain(|t| !t.is_down());
         if renew && now >= session.next_refresh {
             match self.renew().await {
                 Renewal::Renewed(credentials) => self.hand_over(credentials, now).await,
                 Renewal::Refused => return self.end_session().await,
-                Renewal::Unavailable => self.back_off(now),
+                Renewal::Unavailable => self.back_off_refresh(now),
             }
         }
+        self.keep_alive(now).await;
+        self.redial(now).await;
+    }
+
+    /// Pings every tunnel when it is time to; the ones that do not answer are dropped.
+    async fn keep_alive(&mut self, now: u64) {
+        let detect = !self.setup.faults.is_on(Fault::AgentNoDeadPeerDetection);
+        let bound = self.setup.network_timeout;
         let Phase::Connected(session) = &mut self.phase else {
             return;
         };
-        match &session.tunnel {
-            Some(up) if now >= session.next_keepalive => {
-                up.ping().await;
-                session.next_keepalive = now + KEEPALIVE.as_secs();
+        if now < session.next_keepalive {
+            return;
+        }
+        session.next_keepalive = now + KEEPALIVE.as_secs();
+        let tunnels = std::mem::take(&mut session.tunnels);
+        let answers =
+            futures_util::future::join_all(tunnels.iter().map(|t| t.is_answering(bound))).await;
+        for (tunnel, answered) in tunnels.into_iter().zip(answers) {
+            if answered || !detect {
+                session.tunnels.push(tunnel);
+            } else {
+                // A peer that does not answer cannot be closed politely either.
+                tunnel.cut();
             }
-            Some(_) => {}
-            None if now >= session.next_attempt && (reconnect || !session.had_tunnel) => {
-                session.next_attempt = now + RETRY.as_secs();
-                if let Some(credentials) = self.setup.store.stored() {
-                    match self.open_tunnel(&credentials.access_token).await {
-                        Ok(up) => self.install_tunnel(up, now),
-                        // The token is dead: only a new connect flow brings the DMS back.
-                        Err(TunnelError::Refused(401)) => self.end_session().await,
-                        Err(_) => {}
-                    }
+        }
+    }
+
+    /// Dials the tunnels that are missing, when the backoff allows.
+    async fn redial(&mut self, now: u64) {
+        let reconnect = !self.setup.faults.is_on(Fault::AgentNoReconnect);
+        let Phase::Connected(session) = &self.phase else {
+            return;
+        };
+        let wanted = self.wanted_tunnels();
+        if session.tunnels.len() >= wanted
+            || now < session.next_attempt
+            || (session.had_tunnel && !reconnect)
+        {
+            return;
+        }
+        let Some(credentials) = self.setup.store.stored() else {
+            return;
+        };
+        match self.dial_missing(&credentials.access_token, now).await {
+            Dialled::Complete => {
+                if let Phase::Connected(session) = &mut self.phase {
+                    session.failed_attempts = 0;
                 }
             }
-            None => {}
+            Dialled::Failed => self.back_off_dial(now),
+            Dialled::TokenRefused => self.end_session().await,
+        }
+    }
+
+    fn wanted_tunnels(&self) -> usize {
+        if self.setup.faults.is_on(Fault::AgentSingleTunnel) {
+            1
+        } else {
+            TUNNELS
+        }
+    }
+
+    /// Opens tunnels with `token` until the session holds as many as it wants.
+    async fn dial_missing(&mut self, token: &str, now: u64) -> Dialled {
+        let wanted = self.wanted_tunnels();
+        loop {
+            let Phase::Connected(session) = &self.phase else {
+                return Dialled::Complete;
+            };
+            if session.tunnels.len() >= wanted {
+                return Dialled::Complete;
+            }
+            match self.open_tunnel(token).await {
+                Ok(up) => {
+                    if let Phase::Connected(session) = &mut self.phase {
+                        session.tunnels.push(up);
+                        session.had_tunnel = true;
+                        if session.tunnels.len() == 1 {
+                            session.next_keepalive = now + KEEPALIVE.as_secs();
+                        }
+                    }
+                }
+                Err(TunnelError::Refused(401)) => return Dialled::TokenRefused,
+                Err(_) => return Dialled::Failed,
+            }
         }
     }
 
@@ -134,43 +211,61 @@ impl Actor {
         }
     }
 
-    /// Make before break: the new token gets its own tunnel before the old tunnel closes.
+    /// Make before break: the new token gets its own tunnels before the old ones are retired;
+    /// a retired tunnel takes no new stream and closes once its streams under way are done.
     async fn hand_over(&mut self, credentials: Credentials, now: u64) {
-        let opened = self.open_tunnel(&credentials.access_token).await;
+        let cut = self.setup.faults.is_on(Fault::AgentHandoverCutsStreams);
+        let token = credentials.access_token.clone();
         self.setup.store.save(credentials);
-        if let Phase::Connected(session) = &mut self.phase {
-            session.next_refresh = now + RENEW_EVERY.as_secs();
-            session.failed_refreshes = 0;
-        }
-        match opened {
-            Ok(up) => self.install_tunnel(up, now),
-            Err(_) => {
-                // The old tunnel lives on its own token until the retry opens a new one.
-                if let Phase::Connected(session) = &mut self.phase {
-                    session.next_attempt = now + RETRY.as_secs();
-                }
+        let Phase::Connected(session) = &mut self.phase else {
+            return;
+        };
+        session.next_refresh = now + RENEW_EVERY.as_secs();
+        session.failed_refreshes = 0;
+        let old = std::mem::take(&mut session.tunnels);
+        let dialled = self.dial_missing(&token, now).await;
+        let Phase::Connected(session) = &mut self.phase else {
+            return;
+        };
+        if session.tunnels.is_empty() {
+            // No new tunnel yet: the old ones live on their own token until a retry opens one.
+            session.tunnels = old;
+        } else {
+            for tunnel in old {
+                if cut { tunnel.cut() } else { tunnel.retire() }
             }
+        }
+        if !matches!(dialled, Dialled::Complete) {
+            self.back_off_dial(now);
         }
     }
 
-    fn back_off(&mut self, now: u64) {
+    fn back_off_refresh(&mut self, now: u64) {
         if let Phase::Connected(session) = &mut self.phase {
             session.failed_refreshes += 1;
-            let doubled = RETRY.as_secs() << (session.failed_refreshes - 1).min(10);
-            session.next_refresh = now + doubled.min(RETRY_CAP.as_secs());
+            session.next_refresh = now + backoff(session.failed_refreshes).as_secs();
         }
     }
 
-    /// Puts `up` in place, closing the tunnel it replaces.
-    fn install_tunnel(&mut self, up: TunnelHandle, now: u64) {
+    /// Schedules the next dial: the backoff, less a share of it that differs from one DMS to
+    /// the next ("equal jitter"), so DMSes cut off together do not all come back at once.
+    fn back_off_dial(&mut self, now: u64) {
+        let no_backoff = self.setup.faults.is_on(Fault::AgentReconnectWithoutBackoff);
+        let no_jitter = self.setup.faults.is_on(Fault::AgentReconnectWithoutJitter);
+        let dms_id = self.setup.dms_id.clone();
         if let Phase::Connected(session) = &mut self.phase {
-            let old = session.tunnel.replace(up);
-            session.had_tunnel = true;
-            session.next_keepalive = now + KEEPALIVE.as_secs();
-            if let Some(old) = old {
-                // Dropping the handle closes the old tunnel on its own task.
-                drop(old);
-            }
+            session.failed_attempts += 1;
+            let delay = if no_backoff {
+                RETRY.as_secs()
+            } else {
+                backoff(session.failed_attempts).as_secs()
+            };
+            let jitter = if no_jitter {
+                0
+            } else {
+                spread(&dms_id, session.failed_attempts) % (delay / 2 + 1)
+            };
+            session.next_attempt = now + delay - jitter;
         }
     }
 
@@ -189,4 +284,21 @@ impl Actor {
         )
         .await
     }
+}
+
+/// The wait after the `failures`-th failure in a row: `RETRY`, doubling, capped.
+fn backoff(failures: u32) -> Duration {
+    let doubled = RETRY.as_secs() << failures.saturating_sub(1).min(10);
+    Duration::from_secs(doubled.min(RETRY_CAP.as_secs()))
+}
+
+/// A number that differs from one DMS and attempt to the next but is the same on every run,
+/// so a scenario can replay a schedule (FNV-1a).
+fn spread(dms_id: &str, attempt: u32) -> u64 {
+    dms_id
+        .bytes()
+        .chain(attempt.to_le_bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
 }

@@ -3,6 +3,7 @@
 //! stream the cloud opens is a request the agent forwards to the DMS side (see `forward`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -17,8 +18,11 @@ use super::wsio::{WsControl, WsIo};
 use crate::world::Lifetime;
 use crate::world::net::{NetError, Network};
 
-/// How long a closing tunnel lets its streams finish before the socket goes.
-const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a tunnel closed on the DMS's request lets its streams finish before the socket
+/// goes.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How long a retired tunnel (replaced after a renewal) may take to finish its streams.
+const DRAIN_GRACE: Duration = Duration::from_secs(30);
 /// The largest HTTP/2 window (RFC 9113 §6.9.1).
 const MAX_WINDOW: u32 = (1 << 31) - 1;
 
@@ -43,7 +47,8 @@ pub enum TunnelError {
 #[derive(Debug)]
 pub(crate) struct TunnelHandle {
     control: WsControl,
-    close: Option<oneshot::Sender<()>>,
+    /// Asks the tunnel to close, letting its streams finish for at most the given time.
+    close: Option<oneshot::Sender<Duration>>,
     gone: oneshot::Receiver<()>,
 }
 
@@ -53,18 +58,29 @@ impl TunnelHandle {
         self.control.is_closed()
     }
 
-    /// Sends a keepalive ping; returns once it is written to the socket.
-    pub async fn ping(&self) {
-        self.control.ping().await;
+    /// Pings the cloud: false when no pong came back within `bound`.
+    pub async fn is_answering(&self, bound: Duration) -> bool {
+        self.control.ping_answered(bound).await
     }
 
     /// Closes the tunnel; returns once the close is written and the socket dropped, also
     /// when the cloud closed it first.
     pub async fn close(mut self) {
         if let Some(close) = self.close.take() {
-            let _ = close.send(());
+            let _ = close.send(CLOSE_GRACE);
         }
         let _ = (&mut self.gone).await;
+    }
+
+    /// Lets the tunnel go on its own task: it takes no new stream (HTTP/2 GOAWAY) and closes
+    /// once the streams under way have finished.
+    pub fn retire(self) {
+        drop(self);
+    }
+
+    /// Drops the tunnel at once: its streams in flight fail, and nothing more is written.
+    pub fn cut(self) {
+        self.control.kill();
     }
 }
 
@@ -109,7 +125,7 @@ pub(crate) async fn open(
         })?;
 
     let (io, control) = WsIo::new(ws);
-    let (close, closing) = oneshot::channel::<()>();
+    let (close, closing) = oneshot::channel::<Duration>();
     let (gone_tx, gone) = oneshot::channel::<()>();
     lifetime.spawn(async move {
         // The cloud opens the streams; the agent answers each on its own task.
@@ -126,10 +142,11 @@ pub(crate) async fn open(
         let mut connection = Box::pin(server.serve_connection(TokioIo::new(io), service));
         tokio::select! {
             _ = connection.as_mut() => {}
-            // Asked to close, or the handle dropped: streams end, then the close frame goes.
-            _ = closing => {
+                        // Asked to close, or the handle dropped: streams end, then the close frame goes.
+            grace = closing => {
                 connection.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(CLOSE_GRACE, connection.as_mut()).await;
+                let grace = grace.unwrap_or(DRAIN_GRACE);
+                let _ = tokio::time::timeout(grace, connection.as_mut()).await;
             }
         }
         // The socket goes first, then the word that it is gone: whoever waits on `gone` finds

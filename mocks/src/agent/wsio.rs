@@ -12,7 +12,7 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -24,9 +24,15 @@ enum Control {
     Close(Option<CloseFrame>, oneshot::Sender<()>),
 }
 
-/// Asks a running [`WsIo`] to ping, close or end. Cheap to clone.
+/// Asks a running [`WsIo`] to ping, close or end, and hears of its pongs. Cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct WsControl(mpsc::UnboundedSender<Control>, CancellationToken);
+pub(crate) struct WsControl {
+    orders: mpsc::UnboundedSender<Control>,
+    kill: CancellationToken,
+    stall: CancellationToken,
+    /// How many pongs the stream has read.
+    pongs: watch::Receiver<u64>,
+}
 
 impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -40,13 +46,30 @@ impl std::fmt::Debug for Control {
 impl WsControl {
     /// Whether the stream is gone (dropped with whatever ran on it).
     pub fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        self.orders.is_closed()
+    }
+
+    /// Resolves once the stream is gone.
+    pub async fn closed(&self) {
+        self.orders.closed().await;
+    }
+
+    /// Pings and waits for a pong: false when none came within `bound` (the peer is dead or
+    /// unreachable) or the stream is gone.
+    pub async fn ping_answered(&self, bound: std::time::Duration) -> bool {
+        let mut pongs = self.pongs.clone();
+        pongs.borrow_and_update();
+        self.ping().await;
+        matches!(
+            tokio::time::timeout(bound, pongs.changed()).await,
+            Ok(Ok(()))
+        )
     }
 
     /// Sends a ping; returns once it is written, or at once when the stream is gone.
     pub async fn ping(&self) {
         let (done, written) = oneshot::channel();
-        if self.0.send(Control::Ping(done)).is_ok() {
+        if self.orders.send(Control::Ping(done)).is_ok() {
             let _ = written.await;
         }
     }
@@ -54,14 +77,20 @@ impl WsControl {
     /// Ends the stream at once, whatever the peer does: reads see its end and writes fail,
     /// so whatever runs on top fails its work in flight instead of waiting on the peer.
     pub fn kill(&self) {
-        self.1.cancel();
+        self.kill.cancel();
+    }
+
+    /// Makes the stream go silent: from now on it neither reads nor writes, as a peer that
+    /// crashed or a middlebox that drops everything would look from the other side.
+    pub fn stall(&self) {
+        self.stall.cancel();
     }
 
     /// Sends a close frame; returns once it is written, or at once when the stream is gone.
     /// Nothing more is written after it; reading goes on until the peer's close.
     pub async fn close(&self, frame: Option<CloseFrame>) {
         let (done, written) = oneshot::channel();
-        if self.0.send(Control::Close(frame, done)).is_ok() {
+        if self.orders.send(Control::Close(frame, done)).is_ok() {
             let _ = written.await;
         }
     }
@@ -82,6 +111,8 @@ pub(crate) struct WsIo<S> {
     /// Resolves when the control handle kills the stream.
     killed: Pin<Box<WaitForCancellationFutureOwned>>,
     dead: bool,
+    stalled: CancellationToken,
+    pongs: watch::Sender<u64>,
 }
 
 impl<S> WsIo<S>
@@ -91,7 +122,11 @@ where
     pub fn new(ws: WebSocketStream<S>) -> (Self, WsControl) {
         let (control, orders) = mpsc::unbounded_channel();
         let kill = CancellationToken::new();
+        let (pongs, heard) = watch::channel(0);
+        let stall = CancellationToken::new();
         let io = Self {
+            pongs,
+            stalled: stall.clone(),
             killed: Box::pin(kill.clone().cancelled_owned()),
             dead: false,
             ws,
@@ -101,7 +136,13 @@ where
             flushing: Vec::new(),
             closed: false,
         };
-        (io, WsControl(control, kill))
+        let control = WsControl {
+            orders: control,
+            kill,
+            stall,
+            pongs: heard,
+        };
+        (io, control)
     }
 
     /// Whether the control handle killed the stream; registers for the kill otherwise.
@@ -173,6 +214,10 @@ where
         if this.is_dead(cx) {
             return Poll::Ready(Ok(()));
         }
+        if this.stalled.is_cancelled() {
+            // Silent for good: only a kill (registered above) ends the wait.
+            return Poll::Pending;
+        }
         this.poll_orders(cx);
         loop {
             if !this.unread.is_empty() {
@@ -190,7 +235,8 @@ where
                         "a text message on a byte tunnel",
                     )));
                 }
-                // Pings are answered by tungstenite; pongs only prove the peer is alive.
+                Some(Ok(Message::Pong(_))) => this.pongs.send_modify(|heard| *heard += 1),
+                // Pings are answered by tungstenite.
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Poll::Ready(Err(broken(e))),
             }
@@ -211,6 +257,9 @@ where
         this.poll_orders(cx);
         if this.closed || this.is_dead(cx) {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        if this.stalled.is_cancelled() {
+            return Poll::Pending;
         }
         ready!(Pin::new(&mut this.ws).poll_ready(cx)).map_err(broken)?;
         Pin::new(&mut this.ws)

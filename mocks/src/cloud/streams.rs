@@ -26,8 +26,24 @@ pub enum TunnelSendError {
     Stream(#[from] hyper::Error),
 }
 
-/// Each live tunnel's DMS and HTTP/2 sender, by tunnel ID.
-type Senders = BTreeMap<u64, (String, SendRequest<Body>)>;
+/// A live tunnel's way in.
+#[derive(Debug)]
+struct Entry {
+    dms_id: String,
+    /// When the token the tunnel was admitted with was issued: after a renewal the agent's
+    /// tunnels on the old token are draining, and new streams go to those on the new one.
+    token_iat: u64,
+    sender: SendRequest<Body>,
+}
+
+#[derive(Debug, Default)]
+struct Senders {
+    live: BTreeMap<u64, Entry>,
+    /// Streams each tunnel carried, by tunnel ID, closed ones included.
+    carried: BTreeMap<u64, u64>,
+    /// Turns through a DMS's tunnels, so streams spread over them.
+    turn: usize,
+}
 
 /// How long a request waits for a tunnel's HTTP/2 connection: a tunnel is on the record from
 /// its 101 on, and its HTTP/2 handshake follows a moment later.
@@ -38,13 +54,23 @@ const SETUP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 pub(crate) struct Streams(Arc<Mutex<Senders>>, Arc<tokio::sync::Notify>);
 
 impl Streams {
-    pub fn insert(&self, id: u64, dms_id: &str, sender: SendRequest<Body>) {
-        self.lock().insert(id, (dms_id.to_owned(), sender));
+    pub fn insert(&self, id: u64, dms_id: &str, token_iat: u64, sender: SendRequest<Body>) {
+        let entry = Entry {
+            dms_id: dms_id.to_owned(),
+            token_iat,
+            sender,
+        };
+        self.lock().live.insert(id, entry);
         self.1.notify_waiters();
     }
 
+    /// How many streams each tunnel carried, by tunnel ID.
+    pub fn carried(&self) -> BTreeMap<u64, u64> {
+        self.lock().carried.clone()
+    }
+
     /// A sender for `dms_id`, waiting briefly for a tunnel whose HTTP/2 handshake is under way.
-    async fn wait_pick(&self, dms_id: &str) -> Option<SendRequest<Body>> {
+    async fn wait_pick(&self, dms_id: &str) -> Option<(u64, SendRequest<Body>)> {
         let deadline = tokio::time::Instant::now() + SETUP_WAIT;
         loop {
             let added = self.1.notified();
@@ -60,16 +86,31 @@ impl Streams {
     /// Takes tunnel `id` off the record: no new stream goes to it. The sender is handed back:
     /// the connection runs for as long as it is held.
     pub fn remove(&self, id: u64) -> Option<SendRequest<Body>> {
-        self.lock().remove(&id).map(|(_, sender)| sender)
+        self.lock().live.remove(&id).map(|entry| entry.sender)
     }
 
-    /// The newest live tunnel of `dms_id` that still takes requests.
-    fn pick(&self, dms_id: &str) -> Option<SendRequest<Body>> {
-        self.lock()
+    /// The next in turn of `dms_id`'s live tunnels on its newest token that still take
+    /// requests.
+    fn pick(&self, dms_id: &str) -> Option<(u64, SendRequest<Body>)> {
+        let mut senders = self.lock();
+        let open = |e: &&Entry| e.dms_id == dms_id && !e.sender.is_closed();
+        let newest = senders
+            .live
             .values()
-            .rev()
-            .find(|(dms, sender)| dms == dms_id && !sender.is_closed())
-            .map(|(_, sender)| sender.clone())
+            .filter(open)
+            .map(|e| e.token_iat)
+            .max()?;
+        let candidates: Vec<(u64, SendRequest<Body>)> = senders
+            .live
+            .iter()
+            .filter(|(_, e)| open(e) && e.token_iat == newest)
+            .map(|(id, e)| (*id, e.sender.clone()))
+            .collect();
+        senders.turn = senders.turn.wrapping_add(1);
+        let turn = senders.turn % candidates.len().max(1);
+        let (id, sender) = candidates.into_iter().nth(turn)?;
+        *senders.carried.entry(id).or_default() += 1;
+        Some((id, sender))
     }
 
     /// Sends `request` as a new stream through a live tunnel of `dms_id`; returns the answer's
@@ -79,7 +120,7 @@ impl Streams {
         dms_id: &str,
         request: Request<Body>,
     ) -> Result<Response<Incoming>, TunnelSendError> {
-        let mut sender = self
+        let (_, mut sender) = self
             .wait_pick(dms_id)
             .await
             .ok_or_else(|| TunnelSendError::NoTunnel(dms_id.to_owned()))?;

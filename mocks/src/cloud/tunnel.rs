@@ -28,6 +28,8 @@ use crate::world::{Fault, Observed};
 const FRAME_SIZE: u32 = 256 * 1024;
 /// How long a closing tunnel waits for its close frame to go out before the socket goes.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How long a tunnel the agent is draining (HTTP/2 GOAWAY) may take to finish its streams.
+const DRAIN_GRACE: Duration = Duration::from_secs(30);
 
 /// Something that happened to a tunnel, as the cloud saw it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -55,6 +57,7 @@ pub struct TunnelRecord {
     pub dms_id: String,
     family: String,
     close: CancellationToken,
+    freeze: CancellationToken,
 }
 
 #[derive(Debug, Default)]
@@ -102,6 +105,22 @@ impl Tunnels {
         });
     }
 
+    /// Makes tunnel `id` go silent, as a crashed node or a middlebox that drops packets would:
+    /// the cloud stops reading it, so nothing the agent sends (pings included) is answered, and
+    /// it stays on the record as live until it is closed.
+    pub fn freeze(&self, id: u64) {
+        self.0.read(|b| {
+            if let Some(t) = b.live.get(&id) {
+                t.freeze.cancel();
+            }
+        });
+    }
+
+    /// How many streams each tunnel carried, by tunnel ID (closed tunnels included).
+    pub fn streams_carried(&self) -> BTreeMap<u64, u64> {
+        self.1.carried()
+    }
+
     pub(crate) fn close_family(&self, family: &str) {
         self.0.read(|b| {
             b.live
@@ -119,6 +138,7 @@ impl Tunnels {
                 dms_id: claims.sub.clone(),
                 family: claims.fam.clone(),
                 close: CancellationToken::new(),
+                freeze: CancellationToken::new(),
             };
             b.live.insert(record.id, record.clone());
             b.events.push(TunnelEvent::Opened {
@@ -183,7 +203,7 @@ async fn upgrade(State(state): State<Arc<CloudState>>, mut request: Request) -> 
         if let Ok(upgraded) = upgrading.await {
             let ws =
                 WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-            run(&tunnel_state, ws, &record, claims.exp).await;
+            run(&tunnel_state, ws, &record, &claims).await;
         }
         tunnel_state
             .tunnels
@@ -238,7 +258,7 @@ fn websocket_accept(headers: &HeaderMap) -> Option<String> {
 /// Runs one admitted tunnel until either side closes it, its family is revoked, or the token
 /// it was admitted with expires. The cloud is the HTTP/2 client inside it: its sender is on
 /// the record for as long as the tunnel runs.
-async fn run<S>(state: &CloudState, ws: WebSocketStream<S>, record: &TunnelRecord, expires: u64)
+async fn run<S>(state: &CloudState, ws: WebSocketStream<S>, record: &TunnelRecord, claims: &Claims)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -255,23 +275,34 @@ where
     state
         .tunnels
         .streams()
-        .insert(record.id, &record.dms_id, sender);
+        .insert(record.id, &record.dms_id, claims.iat, sender);
     tokio::pin!(connection);
+    let expires = claims.exp + CLOCK_SKEW.as_secs();
+    let mut frozen = false;
     let reason = loop {
         tokio::select! {
             () = record.close.cancelled() => break "token revoked",
             changed = ticks.changed() => {
-                if changed.is_err() || state.clock.unix_seconds() > expires + CLOCK_SKEW.as_secs() {
+                if changed.is_err() || state.clock.unix_seconds() > expires {
                     break "token expired";
                 }
             }
-            // The agent closed it, or the socket broke.
+                        () = record.freeze.cancelled(), if !frozen => {
+                // Silent from now on: nothing is read, so nothing is answered.
+                frozen = true;
+                control.stall();
+            }
+            // The agent sent GOAWAY (it is draining the tunnel), closed it, or the socket broke.
             _ = connection.as_mut() => break "",
         }
     };
     // Held until the close frame is out: a connection whose last sender is gone ends by itself.
     let sender = state.tunnels.streams().remove(record.id);
-    if !reason.is_empty() {
+    if reason.is_empty() {
+        // Streams already under way finish on their own: the HTTP/2 connection runs on until
+        // the agent, done with them, closes the socket.
+        let _ = tokio::time::timeout(DRAIN_GRACE, control.closed()).await;
+    } else {
         let frame = CloseFrame {
             code: CloseCode::Policy,
             reason: reason.into(),

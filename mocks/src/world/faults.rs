@@ -37,8 +37,18 @@ faults! {
         "a disconnect only flips the agent's state: it keeps its token and its tunnel",
     AgentNoFlowControl = "agent.no-flow-control":
         "the agent answers one tunnel stream at a time and reads each whole answer before sending it back, so one slow or huge answer stalls the others",
-    AgentNoReconnect = "agent.no-reconnect":
+        AgentNoReconnect = "agent.no-reconnect":
         "after its tunnel drops, the agent never opens another one",
+    AgentSingleTunnel = "agent.single-tunnel":
+        "the agent keeps one tunnel instead of several in parallel, so losing it cuts the DMS off until a redial",
+    AgentNoDeadPeerDetection = "agent.no-dead-peer-detection":
+        "the agent pings its tunnels but ignores a missing pong: a silent tunnel is kept for ever",
+    AgentReconnectWithoutBackoff = "agent.reconnect-without-backoff":
+        "after a failed tunnel dial the agent retries every 10 s for ever instead of backing off",
+    AgentReconnectWithoutJitter = "agent.reconnect-without-jitter":
+        "the agent's redial backoff has no jitter: every DMS cut off at once retries in lockstep",
+    AgentHandoverCutsStreams = "agent.handover-cuts-streams":
+        "after a renewal the agent drops its old tunnels at once instead of draining them: streams under way fail",
     CloudTunnelAcceptsNoToken = "cloud.tunnel-accepts-no-token":
         "the tunnel endpoint admits a WebSocket upgrade without a valid token",
     CloudNoRevokeOnDisconnect = "cloud.no-revoke-on-disconnect":

@@ -131,14 +131,18 @@ async fn admin_enable_brings_the_tunnel_up(ctx: Ctx) -> Result<(), Failure> {
         .into_iter()
         .map(|t| t.dms_id)
         .collect();
-    ev.expect_eq("tunnels the cloud holds", vec![dms_id.clone()], live)?;
+    ev.expect_eq(
+        "tunnels the cloud holds",
+        vec![dms_id.clone(); mocks::agent::TUNNELS],
+        live,
+    )?;
     let open_to_tunnel = env
         .dms_egress()
         .to(mocks::cloud::Endpoint::Tunnel.host())
         .open;
     ev.expect_eq(
         "connections the DMS holds open to the tunnel endpoint",
-        1,
+        mocks::agent::TUNNELS as u64,
         open_to_tunnel,
     )?;
     let token = steps::token_seen_on_tunnel(&env)?;

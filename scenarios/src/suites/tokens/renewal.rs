@@ -79,16 +79,16 @@ pub(super) async fn four_weeks_without_a_gap(ctx: Ctx) -> Result<(), Failure> {
     let (gap, opened) = longest_gap(&env, &env.accounts().dms_id, env.clock().unix_seconds());
     ev.saw("tunnels the DMS opened in four weeks", opened);
     ev.expect_eq("longest time without a tunnel (s)", 0, gap)?;
-    // The replaced tunnel closes on its own task; wait for the cloud to see it go.
-    let one = env
+    // The replaced tunnels close on their own task; wait for the cloud to see them go.
+    let settled = env
         .cloud()
         .tunnels()
-        .wait_live(&env.accounts().dms_id, 1, PROMPTLY)
+        .wait_live(&env.accounts().dms_id, mocks::agent::TUNNELS, PROMPTLY)
         .await;
     ev.expect(
         "tunnels up at the end",
-        one,
-        "exactly one",
+        settled,
+        &format!("exactly {}", mocks::agent::TUNNELS),
         env.cloud().tunnels().live().len(),
     )
 }
