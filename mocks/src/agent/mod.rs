@@ -1,6 +1,6 @@
 //! The Cloud Gateway on the DMS side. It never listens on a socket: it starts disabled, runs the
-//! connect flow when an Administrator enables it, holds one outbound WSS tunnel that carries the cloud's requests to the DMS as HTTP/2 streams,
-//! keeps it alive
+//! connect flow when an Administrator enables it, holds several outbound WSS tunnels that carry
+//! the cloud's requests to the DMS as HTTP/2 streams, keeps them alive and redials lost ones,
 //! and tears everything down on disconnect. Every byte it sends leaves through the
 //! environment's `Network`, so the environment sees all of it.
 
@@ -12,6 +12,8 @@ mod pairing;
 mod session;
 mod tls;
 mod tunnel;
+#[cfg(test)]
+mod tunnel_props;
 mod wsio;
 
 use std::sync::Arc;

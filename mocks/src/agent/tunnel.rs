@@ -84,6 +84,23 @@ impl TunnelHandle {
     }
 }
 
+/// The agent's HTTP/2 server inside a tunnel: the cloud opens the streams, and the agent
+/// answers each on its own task.
+pub(super) fn server_for(
+    forwarder: Forwarder,
+) -> hyper::server::conn::http2::Builder<TokioExecutor> {
+    let mut server = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    if forwarder.buffer_whole {
+        // The `agent.no-flow-control` fault: one stream at a time, with windows so large
+        // that flow control never holds a sender back.
+        server
+            .max_concurrent_streams(1)
+            .initial_stream_window_size(MAX_WINDOW)
+            .initial_connection_window_size(MAX_WINDOW);
+    }
+    server
+}
+
 /// Opens `wss://` `url` with `token` as bearer.
 pub(crate) async fn open(
     network: &Network,
@@ -128,16 +145,7 @@ pub(crate) async fn open(
     let (close, closing) = oneshot::channel::<Duration>();
     let (gone_tx, gone) = oneshot::channel::<()>();
     lifetime.spawn(async move {
-        // The cloud opens the streams; the agent answers each on its own task.
-        let mut server = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-        if forwarder.buffer_whole {
-            // The `agent.no-flow-control` fault: one stream at a time, with windows so large
-            // that flow control never holds a sender back.
-            server
-                .max_concurrent_streams(1)
-                .initial_stream_window_size(MAX_WINDOW)
-                .initial_connection_window_size(MAX_WINDOW);
-        }
+        let server = server_for(forwarder);
         let service = service_fn(move |request| forwarder.forward(request));
         let mut connection = Box::pin(server.serve_connection(TokioIo::new(io), service));
         tokio::select! {
