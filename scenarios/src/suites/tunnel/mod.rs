@@ -3,6 +3,8 @@
 //! reset stream is let go on the DMS side, a killed tunnel fails its streams and is dialled
 //! again, and an upgrade without a valid token is refused.
 
+mod recipient;
+pub(crate) mod recipient_client;
 pub(crate) mod sink;
 
 use std::time::Duration;
@@ -52,6 +54,18 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["SHARE-3"],
             catches: &[Fault::CloudTunnelAcceptsNoToken],
             body: |ctx| Box::pin(upgrade_without_valid_token_refused(ctx)),
+        },
+        Scenario {
+            id: "tunnel.recipient-download-streams-through-the-tunnel",
+            suite: Suite::Tunnel,
+            title: "A signed-in recipient's large download through the sharing front end arrives byte-exact, logged on every hop, its first bytes before the DMA finished writing",
+            requirements: &["SHARE-3"],
+            catches: &[Fault::CloudSharingBuffersWholeAnswer],
+            body: |ctx| {
+                Box::pin(recipient::recipient_download_streams_through_the_tunnel(
+                    ctx,
+                ))
+            },
         },
     ]
 }
