@@ -26,7 +26,7 @@ enum Control {
 
 /// Asks a running [`WsIo`] to ping, close or end. Cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct WsControl(mpsc::UnboundedSender<Control>, CancellationToken);
+pub struct WsControl(mpsc::UnboundedSender<Control>, CancellationToken);
 
 impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,7 +69,7 @@ impl WsControl {
 
 /// `AsyncRead + AsyncWrite` over a WebSocket.
 #[derive(Debug)]
-pub(crate) struct WsIo<S> {
+pub struct WsIo<S> {
     ws: WebSocketStream<S>,
     /// The unread rest of the last binary message.
     unread: Bytes,
