@@ -4,7 +4,7 @@
 #[path = "bench/footprint.rs"]
 mod footprint;
 #[path = "bench/fullpath.rs"]
-mod fullpath;
+pub(crate) mod fullpath;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use mocks::Environment;
 use mocks::dma::TREND_METHOD;
 use mocks::world::FaultSet;
-use scenarios::steps::{self, Recipient};
+use scenarios::steps::{self, Received, Recipient};
 
 /// Points in a bulk download: about 64 MB.
-const BULK_POINTS: u64 = 2_000_000;
+pub const BULK_POINTS: u64 = 2_000_000;
 /// Bulk downloads, one after the other.
 const BULK_DOWNLOADS: usize = 2;
 /// Points in a latency call: 32 points of about 31 bytes, about 1 KiB.
-const KIB_POINTS: u64 = 32;
+pub const KIB_POINTS: u64 = 32;
 
 /// What the full path measured.
 #[derive(Debug)]
@@ -28,57 +28,90 @@ pub struct FullPath {
     pub kib_bytes: u64,
 }
 
+/// A connected DMS and a signed-in recipient logged in to its API through the front end.
+#[derive(Debug)]
+pub struct Session {
+    env: Environment,
+    recipient: Recipient,
+    dms: String,
+    connection: String,
+}
+
+impl Session {
+    /// A fresh default environment, its DMS connected, the recipient logged in.
+    pub async fn start() -> anyhow::Result<Self> {
+        let env = Environment::start(FaultSet::none()).await?;
+        match Self::log_in(&env).await {
+            Ok((recipient, connection)) => Ok(Self {
+                dms: env.accounts().dms_id.clone(),
+                env,
+                recipient,
+                connection,
+            }),
+            Err(e) => {
+                env.stop().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn log_in(env: &Environment) -> anyhow::Result<(Recipient, String)> {
+        let failed = |e: scenarios::Failure| anyhow::anyhow!("{e}");
+        steps::connect_dms(env).await.map_err(failed)?;
+        let (dms, admin) = (&env.accounts().dms_id, &env.accounts().dms_admin);
+        let recipient = Recipient::signed_in(env).await.map_err(failed)?;
+        let connection = recipient
+            .connect_app(dms, &admin.login, &admin.password)
+            .await
+            .map_err(failed)?;
+        Ok((recipient, connection))
+    }
+
+    /// Downloads a trend of `points` through the full path, reading it to the end.
+    pub async fn trend(&self, points: u64) -> anyhow::Result<Received> {
+        let body = serde_json::json!({
+            "connection": self.connection, "dmaID": 2000, "elementID": 100,
+            "parameterID": 1001, "points": points,
+        });
+        let received = self
+            .recipient
+            .call(&self.dms, TREND_METHOD, &body, |_| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::ensure!(
+            received.status == 200,
+            "a trend download answered {received:?}"
+        );
+        Ok(received)
+    }
+
+    pub async fn stop(self) {
+        self.env.stop().await;
+    }
+}
+
 /// Runs the full-path measurements on a fresh default environment.
 pub async fn measure(latency_samples: usize) -> anyhow::Result<FullPath> {
-    let env = Environment::start(FaultSet::none()).await?;
-    let measured = run(&env, latency_samples).await;
-    env.stop().await;
+    let session = Session::start().await?;
+    let measured = run(&session, latency_samples).await;
+    session.stop().await;
     measured
 }
 
-async fn run(env: &Environment, latency_samples: usize) -> anyhow::Result<FullPath> {
-    let failed = |e: scenarios::Failure| anyhow::anyhow!("{e}");
-    steps::connect_dms(env).await.map_err(failed)?;
-    let dms = env.accounts().dms_id.clone();
-    let admin = &env.accounts().dms_admin;
-    let recipient = Recipient::signed_in(env).await.map_err(failed)?;
-    let connection = recipient
-        .connect_app(&dms, &admin.login, &admin.password)
-        .await
-        .map_err(failed)?;
-    let trend = |points: u64| {
-        serde_json::json!({
-            "connection": connection, "dmaID": 2000, "elementID": 100,
-            "parameterID": 1001, "points": points,
-        })
-    };
-
+async fn run(session: &Session, latency_samples: usize) -> anyhow::Result<FullPath> {
     let mut bulk_took = Vec::with_capacity(BULK_DOWNLOADS);
     let mut bulk_bytes = 0;
     for _ in 0..BULK_DOWNLOADS {
-        let received = recipient
-            .call(&dms, TREND_METHOD, &trend(BULK_POINTS), |_| {})
-            .await
-            .map_err(failed)?;
-        anyhow::ensure!(
-            received.status == 200,
-            "a bulk download answered {received:?}"
-        );
+        let received = session.trend(BULK_POINTS).await?;
         bulk_bytes = received.bytes;
         bulk_took.push(received.ended - received.sent);
     }
-
     let mut kib_took = Vec::with_capacity(latency_samples);
     let mut kib_bytes = 0;
     for _ in 0..latency_samples {
         let began = Instant::now();
-        let received = recipient
-            .call(&dms, TREND_METHOD, &trend(KIB_POINTS), |_| {})
-            .await
-            .map_err(failed)?;
+        kib_bytes = session.trend(KIB_POINTS).await?.bytes;
         kib_took.push(began.elapsed());
-        anyhow::ensure!(received.status == 200, "a 1 KiB call answered {received:?}");
-        kib_bytes = received.bytes;
     }
     Ok(FullPath {
         bulk_bytes,
