@@ -49,9 +49,15 @@ fn expected_trend(parameter: u32, points: u64) -> (u64, Vec<u8>) {
 
 pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
-    steps::connect_dms(&env).await?;
     let ev = ctx.evidence();
     let dms_id = env.accounts().dms_id.clone();
+    // Before any organisation approved the DMS, it is unknown to every account.
+    let recipient = Recipient::signed_in(&env).await?;
+    let (status, _) = recipient
+        .call_json(&dms_id, "GetElement", &json!({}))
+        .await?;
+    ev.expect_eq("a call to a DMS nobody approved: HTTP status", 404, status)?;
+    steps::connect_dms(&env).await?;
     let trend = |connection: &str| {
         json!({
             "connection": connection, "dmaID": 2000, "elementID": 100,
@@ -71,7 +77,6 @@ pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> R
         env.waf().decisions().all().len(),
     )?;
 
-    let recipient = Recipient::signed_in(&env).await?;
     let admin = &env.accounts().dms_admin;
     let connection = recipient
         .connect_app(&dms_id, &admin.login, &admin.password)
@@ -95,7 +100,8 @@ pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> R
     )?;
 
     logged_on_every_hop(&env, &ctx, &dms_id)?;
-    streamed(&env, &ctx, &received).await
+    streamed(&env, &ctx, &received).await?;
+    unreachable_is_a_clear_error(&env, &ctx, &recipient, &trend(&connection)).await
 }
 
 /// The WAF's decision log and the cloud's request log both show the call.
@@ -158,6 +164,26 @@ async fn streamed(env: &Environment, ctx: &Ctx, received: &Received) -> Result<(
         first < finished,
         "earlier: the answer streams through every hop",
         observed,
+    )
+}
+
+/// A DMS the organisation approved but that holds no tunnel (it took its token and never
+/// dialled): a call to it is a 502 that says so. Another DMS rather than a killed tunnel, so the
+/// agent's reconnecting cannot race the check.
+async fn unreachable_is_a_clear_error(
+    env: &Environment,
+    ctx: &Ctx,
+    recipient: &Recipient,
+    call: &serde_json::Value,
+) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let (silent, _token) = steps::register_another_dms(env, "dms-without-tunnel").await?;
+    let (status, answer) = recipient.call_json(&silent, TREND_METHOD, call).await?;
+    ev.expect(
+        "a call to an approved DMS without a tunnel",
+        status == 502 && answer.get("error").is_some_and(|e| e == "dms_unreachable"),
+        "HTTP 502 with error dms_unreachable",
+        (status, answer),
     )
 }
 
