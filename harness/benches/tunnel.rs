@@ -59,8 +59,31 @@ fn tunnel(c: &mut Criterion) {
     group.bench_function("kib_answer", |b| {
         b.iter(|| black_box(rt.block_on(bench::fetch(&cloud, &dms, "/kib")).ok()))
     });
-    group.finish();
     rt.block_on(env.stop());
+
+    // The full path: a recipient's HTTPS calls through the sharing front end.
+    let Ok(session) = rt.block_on(bench::fullpath::Session::start()) else {
+        group.finish();
+        return;
+    };
+    let bulk = rt
+        .block_on(session.trend(bench::fullpath::BULK_POINTS))
+        .map_or(0, |r| r.bytes);
+    group.throughput(Throughput::Bytes(bulk));
+    group.bench_function("full_path_bulk", |b| {
+        b.iter(|| {
+            black_box(
+                rt.block_on(session.trend(bench::fullpath::BULK_POINTS))
+                    .ok(),
+            )
+        })
+    });
+    group.throughput(Throughput::Bytes(1024));
+    group.bench_function("full_path_kib", |b| {
+        b.iter(|| black_box(rt.block_on(session.trend(bench::fullpath::KIB_POINTS)).ok()))
+    });
+    group.finish();
+    rt.block_on(session.stop());
 }
 
 criterion_group!(benches, tunnel);

@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 use crate::Failure;
 use crate::clients::{CloudClient, DmaClient, DmaReply, DmaSession};
 
+/// A recipient reaching a DMS's API through the sharing front end: scenarios and benchmarks
+/// download through it.
+pub use crate::suites::tunnel::recipient_client::{Received, Recipient};
 /// A DMS-side loopback server for tunnel streams: scenarios and benchmarks point the agent at
 /// it.
 pub use crate::suites::tunnel::sink::{LARGE, Sink};

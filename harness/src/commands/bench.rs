@@ -1,6 +1,11 @@
 //! `conform bench tunnel`: how fast the tunnel is on loopback, against one plain TLS 1.2
 //! stream as the baseline. Figures, not verdicts: targets are printed beside them.
 
+#[path = "bench/footprint.rs"]
+mod footprint;
+#[path = "bench/fullpath.rs"]
+pub(crate) mod fullpath;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +26,8 @@ const TUNNEL_ANSWERS: usize = 16;
 const CONCURRENT: usize = 64;
 /// 1 KiB requests timed one after the other.
 const LATENCY_SAMPLES: usize = 1000;
+/// Light agents holding one idle tunnel each to one cloud.
+const IDLE_TUNNELS: usize = 1000;
 
 /// Every figure of one run; throughputs in MB/s (10^6 bytes per second).
 #[derive(Debug, Serialize)]
@@ -39,8 +46,24 @@ pub struct Figures {
     /// WAF and the DMA, without a recipient's HTTPS hop in front.
     pub full_path_call_p50_us: u64,
     pub full_path_call_p99_us: u64,
-    /// Not measured yet, with the reason.
-    pub not_measured: Vec<(&'static str, &'static str)>,
+    /// A recipient's HTTPS download of a large trend through the sharing front end, the
+    /// tunnel, the agent, the WAF and the DMA: two TLS hops.
+    pub full_path_bulk_mbps: f64,
+    pub full_path_bulk_ratio: f64,
+    pub full_path_bulk_bytes: u64,
+    /// A recipient's call answered with about 1 KiB, over the same full path.
+    pub full_path_1kib_p50_us: u64,
+    pub full_path_1kib_p99_us: u64,
+    pub full_path_1kib_bytes: u64,
+    /// Light agents connected to one cloud for the footprint figure.
+    pub idle_tunnels: usize,
+    /// Resident-memory growth per idle tunnel, counting both ends (cloud and agent share the
+    /// process), in KiB.
+    pub idle_tunnel_kib_both_ends: f64,
+    pub rss_before_tunnels_kib: u64,
+    pub rss_with_tunnels_kib: u64,
+    /// Not measured, with the reason.
+    pub not_measured: Vec<(&'static str, String)>,
 }
 
 pub fn tunnel(json: bool) -> anyhow::Result<ExitCode> {
@@ -78,6 +101,21 @@ fn print_table(f: &Figures) {
         "full path API call        p50 {} us, p99 {} us (cloud -> tunnel -> agent -> WAF -> DMA)",
         f.full_path_call_p50_us, f.full_path_call_p99_us
     );
+    println!(
+        "full path bulk            {:>9.1} MB/s  {:>5.1} % of baseline (target >= 33 %; recipient HTTPS -> sharing -> tunnel -> agent -> WAF -> DMA)",
+        f.full_path_bulk_mbps,
+        f.full_path_bulk_ratio * 100.0
+    );
+    println!(
+        "full path 1 KiB latency   p50 {} us, p99 {} us (target p99 <= 2000 us)",
+        f.full_path_1kib_p50_us, f.full_path_1kib_p99_us
+    );
+    if f.idle_tunnels > 0 {
+        println!(
+            "footprint per idle tunnel {:>9.1} KiB both ends, {} tunnels on one cloud (target <= 64 KiB)",
+            f.idle_tunnel_kib_both_ends, f.idle_tunnels
+        );
+    }
     for (what, why) in &f.not_measured {
         println!("{what}: not measured: {why}");
     }
@@ -133,6 +171,22 @@ pub async fn measure() -> anyhow::Result<Figures> {
     }
     env.stop().await;
     let full_path = full_path_calls().await?;
+    let recipient = fullpath::measure(LATENCY_SAMPLES).await?;
+    let bulk_took: Duration = recipient.bulk_took.iter().sum();
+    let bulk = mbps(
+        recipient.bulk_bytes as usize * recipient.bulk_took.len(),
+        bulk_took,
+    );
+    let mut kib = recipient.kib_took;
+    let mut not_measured = Vec::new();
+    // A machine short of file descriptors or memory loses this figure, not the others.
+    let footprint = match footprint::measure(IDLE_TUNNELS).await {
+        Ok(footprint) => Some(footprint),
+        Err(e) => {
+            not_measured.push(("footprint per idle tunnel", e.to_string()));
+            None
+        }
+    };
 
     Ok(Figures {
         baseline_tls12_mbps: baseline,
@@ -146,16 +200,19 @@ pub async fn measure() -> anyhow::Result<Figures> {
         latency_1kib_p99_us: percentile(&mut latencies, 99),
         full_path_call_p50_us: percentile(&mut full_path.clone(), 50),
         full_path_call_p99_us: percentile(&mut full_path.clone(), 99),
-        not_measured: vec![
-            (
-                "full path bulk",
-                "no recipient HTTPS front end on the sharing endpoint yet, and the DMA serves no large answer",
-            ),
-            (
-                "footprint per idle tunnel",
-                "one agent per environment: 1 000 agents on one cloud need a lighter agent",
-            ),
-        ],
+        full_path_bulk_mbps: bulk,
+        full_path_bulk_ratio: bulk / baseline,
+        full_path_bulk_bytes: recipient.bulk_bytes,
+        full_path_1kib_p50_us: percentile(&mut kib, 50),
+        full_path_1kib_p99_us: percentile(&mut kib, 99),
+        full_path_1kib_bytes: recipient.kib_bytes,
+        idle_tunnels: footprint.as_ref().map_or(0, |f| f.tunnels),
+        idle_tunnel_kib_both_ends: footprint
+            .as_ref()
+            .map_or(0.0, |f| f.per_tunnel_bytes() as f64 / 1024.0),
+        rss_before_tunnels_kib: footprint.as_ref().map_or(0, |f| f.rss_before_kib),
+        rss_with_tunnels_kib: footprint.as_ref().map_or(0, |f| f.rss_after_kib),
+        not_measured,
     })
 }
 

@@ -29,7 +29,9 @@ pub use https::HttpsError;
 pub use session::TUNNELS;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
-pub(crate) use wsio::WsIo;
+/// The WebSocket-as-byte-stream adapter both ends of a tunnel run HTTP/2 on; public so a
+/// benchmark can stand up many light agents without the agent's actor.
+pub use wsio::{WsControl, WsIo};
 
 /// How long the agent waits on one exchange or tunnel handshake by default.
 pub const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

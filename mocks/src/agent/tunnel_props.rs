@@ -63,7 +63,7 @@ async fn carry(chunks: &[(usize, bool)]) -> (Vec<u8>, Vec<u8>) {
             writer.write_all(&sent[at..at + len]).await?;
             writer.flush().await?;
             at += len;
-                        if *ping {
+            if *ping {
                 // Not awaited here: the ping goes out on the writer's next poll, as it does
                 // between two HTTP/2 writes.
                 let control = control.clone();
@@ -72,7 +72,7 @@ async fn carry(chunks: &[(usize, bool)]) -> (Vec<u8>, Vec<u8>) {
         }
         std::io::Result::Ok(())
     };
-        let mut got = vec![0; expected];
+    let mut got = vec![0; expected];
     let exchange = async { tokio::join!(writing, reader.read_exact(&mut got)) };
     let (written, read) = tokio::time::timeout(BOUND, exchange)
         .await
@@ -109,8 +109,8 @@ async fn server_survives(messages: Vec<Vec<u8>>) -> bool {
     };
     // Whatever the agent answers is read, so its writes never hold it up.
     let listening = async { while from_agent.next().await.is_some() {} };
-        let outcome = tokio::time::timeout(BOUND, async {
-                // The server's verdict on the bytes does not matter here, only that it comes.
+    let outcome = tokio::time::timeout(BOUND, async {
+        // The server's verdict on the bytes does not matter here, only that it comes.
         let (_served, (), ()) = tokio::join!(serving, hostile, listening);
     })
     .await;

@@ -26,7 +26,7 @@ enum Control {
 
 /// Asks a running [`WsIo`] to ping, close or end, and hears of its pongs. Cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct WsControl {
+pub struct WsControl {
     orders: mpsc::UnboundedSender<Control>,
     kill: CancellationToken,
     stall: CancellationToken,
@@ -98,7 +98,7 @@ impl WsControl {
 
 /// `AsyncRead + AsyncWrite` over a WebSocket.
 #[derive(Debug)]
-pub(crate) struct WsIo<S> {
+pub struct WsIo<S> {
     ws: WebSocketStream<S>,
     /// The unread rest of the last binary message.
     unread: Bytes,
@@ -266,6 +266,35 @@ where
             .start_send(Message::Binary(Bytes::copy_from_slice(buf)))
             .map_err(broken)?;
         Poll::Ready(Ok(buf.len()))
+    }
+
+    /// HTTP/2 writes a frame as its header and its payload in two slices: gathered here into
+    /// one message, a DATA frame costs one WebSocket frame instead of two, and the payload is
+    /// copied once, as in `poll_write`.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.poll_orders(cx);
+        if this.closed || this.is_dead(cx) {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        ready!(Pin::new(&mut this.ws).poll_ready(cx)).map_err(broken)?;
+        let total = bufs.iter().map(|b| b.len()).sum();
+        let mut message = Vec::with_capacity(total);
+        for buf in bufs {
+            message.extend_from_slice(buf);
+        }
+        Pin::new(&mut this.ws)
+            .start_send(Message::Binary(Bytes::from(message)))
+            .map_err(broken)?;
+        Poll::Ready(Ok(total))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -11,6 +11,7 @@ mod jose;
 mod listener;
 mod log;
 mod outage;
+mod recipient;
 mod refresh;
 mod requests;
 mod sharing;

@@ -43,6 +43,11 @@ impl CloudRequest {
     }
 }
 
+/// Marks an answer whose body streams through (a DMS's answer to a recipient): the record keeps
+/// its head only, and the body is passed on as it comes, never held.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Streamed;
+
 /// Every request the cloud received, in arrival order.
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog(Observed<Vec<CloudRequest>>);
@@ -110,14 +115,16 @@ async fn record(
         }
     };
     let (head, answer) = response.into_parts();
-    // An upgrade's body is the tunnel itself: keep it flowing, record only the head.
+    // An upgrade's body is the tunnel itself, a streamed one a DMS's answer still on its way:
+    // keep them flowing, record only the head.
     let upgraded = head.status == StatusCode::SWITCHING_PROTOCOLS;
-    let answer_bytes = if upgraded {
-        Bytes::new()
+    let (answer, answer_bytes) = if upgraded || head.extensions.get::<Streamed>().is_some() {
+        (answer, Bytes::new())
     } else {
-        axum::body::to_bytes(answer, BODY_LIMIT)
+        let bytes = axum::body::to_bytes(answer, BODY_LIMIT)
             .await
-            .unwrap_or_default()
+            .unwrap_or_default();
+        (Body::from(bytes.clone()), bytes)
     };
     state.requests.record(CloudRequest {
         endpoint,
@@ -129,5 +136,5 @@ async fn record(
         response: String::from_utf8_lossy(&answer_bytes).into_owned(),
         at_unix,
     });
-    Response::from_parts(head, Body::from(answer_bytes))
+    Response::from_parts(head, answer)
 }

@@ -1,19 +1,23 @@
-//! The router of `sharing.dataminer.services`. Share management grows here; for now it lists
-//! the signed-in account's shares, which proves the endpoint and its session check.
+//! The router of `sharing.dataminer.services`: the signed-in account's shares, and the
+//! recipients' front end that carries calls to a DMS's API through its tunnel (`recipient`).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use http::{HeaderMap, StatusCode};
 
-use super::CloudState;
+use super::{CloudState, recipient};
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
     axum::Router::new()
         .route("/api/shares", get(list))
+        .route(
+            "/dms/{dms_id}/API/v1/Json.asmx/{method}",
+            any(recipient::forward),
+        )
         .with_state(state)
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use super::canonical::{INSPECTION_LIMIT, read_request};
 use super::data::{self, Scope};
 use super::shares::StoredShareUser;
+use super::trend::{self, Series, TREND_METHOD};
 use super::users::{Role, User};
 use super::{Channel, DmaState};
 use crate::agent::{AgentError, Caller};
@@ -88,9 +89,17 @@ async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Respon
         Err(refused) => Err(DmaError::BadRequest(refused.to_string())),
     };
     match answer {
-        Ok(d) => Json(json!({ "d": d })).into_response(),
+        Ok(Answer::Value(d)) => Json(json!({ "d": d })).into_response(),
+        Ok(Answer::Trend(series)) => series.into_response(&endpoint.state.trends),
         Err(error) => error.into_response(),
     }
+}
+
+/// What a call answers: a JSON value, or a trend written as the reader takes it.
+#[derive(Debug)]
+enum Answer {
+    Value(Value),
+    Trend(Series),
 }
 
 async fn dispatch(
@@ -98,30 +107,40 @@ async fn dispatch(
     channel: Channel,
     method: &str,
     body: &Map<String, Value>,
-) -> Result<Value, DmaError> {
+) -> Result<Answer, DmaError> {
     let share_users_here =
         channel == Channel::Gateway || state.faults.is_on(Fault::DmaShareUserDirectLogin);
     if method == "ConnectApp" {
         let login = text(body, "login")?;
         let password = text(body, "password")?;
         if let Some(connection) = state.users.connect(login, password) {
-            return Ok(Value::String(connection));
+            return Ok(Answer::Value(Value::String(connection)));
         }
         if share_users_here {
             return state
                 .shares
                 .connect(login, password)
-                .map(Value::String)
+                .map(|connection| Answer::Value(Value::String(connection)))
                 .ok_or(DmaError::InvalidLogin);
         }
         return Err(DmaError::InvalidLogin);
     }
     let connection = text(body, "connection")?;
     if let Some(user) = state.users.user_of(connection) {
-        return dispatch_user(state, &user, connection, method, body).await;
+        if method == TREND_METHOD {
+            return trend::plan(state, Scope::Everything, body).map(Answer::Trend);
+        }
+        return dispatch_user(state, &user, connection, method, body)
+            .await
+            .map(Answer::Value);
     }
     match state.shares.user_of(connection) {
-        Some(share) if share_users_here => dispatch_share(state, &share, connection, method, body),
+        Some(share) if share_users_here && method == TREND_METHOD => {
+            trend::plan(state, share_scope(state, &share), body).map(Answer::Trend)
+        }
+        Some(share) if share_users_here => {
+            dispatch_share(state, &share, connection, method, body).map(Answer::Value)
+        }
         _ => Err(DmaError::NoSession),
     }
 }
@@ -165,15 +184,7 @@ fn dispatch_share(
         return Ok(json!(state.shares.log_out(connection)));
     }
     let everything = state.faults.is_on(Fault::DmaShareUserAllElements);
-    let scope = if everything {
-        Scope::Everything
-    } else {
-        Scope::Share {
-            items: &share.items,
-            views: &share.views,
-            can_write: state.faults.is_on(Fault::DmaShareUserCanWrite),
-        }
-    };
+    let scope = share_scope(state, share);
     if method == "SetParameter" && !everything && !state.faults.is_on(Fault::DmaShareUserCanWrite) {
         return Err(DmaError::Forbidden(
             "share users are read-only: SetParameter is refused".into(),
@@ -194,6 +205,19 @@ fn dispatch_share(
             )))
         }
         None => Err(DmaError::UnknownMethod(method.to_owned())),
+    }
+}
+
+/// What a share user may reach: its dashboard's items (all under `dma.share-user-all-elements`).
+fn share_scope<'a>(state: &DmaState, share: &'a StoredShareUser) -> Scope<'a> {
+    if state.faults.is_on(Fault::DmaShareUserAllElements) {
+        Scope::Everything
+    } else {
+        Scope::Share {
+            items: &share.items,
+            views: &share.views,
+            can_write: state.faults.is_on(Fault::DmaShareUserCanWrite),
+        }
     }
 }
 

@@ -129,7 +129,7 @@ fn elements_for_view(
     ))
 }
 
-fn with_element(
+pub(super) fn with_element(
     state: &DmaState,
     scope: Scope<'_>,
     body: &Map<String, Value>,

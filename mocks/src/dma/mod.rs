@@ -13,6 +13,7 @@ mod data;
 mod ids;
 mod passwords;
 mod shares;
+mod trend;
 mod users;
 
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ use crate::world::{Clock, FaultSet, Lifetime, net};
 pub use ids::read_id;
 pub use passwords::{PASSWORD_ALPHABET, PASSWORD_LENGTH, SHARE_KEY_BYTES, ShareKey};
 pub use shares::StoredShareUser;
+pub use trend::{MAX_TREND_POINTS, TREND_METHOD, TrendAnswer, TrendLog};
 pub use users::{Permission, Role, User};
 
 /// What the DMA needs to start.
@@ -57,6 +59,7 @@ pub(crate) struct DmaState {
     pub agent: Agent,
     pub waf: Waf,
     pub faults: FaultSet,
+    pub trends: TrendLog,
 }
 
 /// A running mock DataMiner Agent.
@@ -84,6 +87,7 @@ impl Dma {
             agent: setup.agent,
             waf: setup.waf,
             faults: setup.faults,
+            trends: TrendLog::default(),
         });
         net::serve_http(
             public,
@@ -138,6 +142,11 @@ impl Dma {
         (0..count)
             .map(|_| self.state.shares.generate_password())
             .collect()
+    }
+
+    /// Every trend answer the DMA started, with how far it got.
+    pub fn trend_answers(&self) -> &TrendLog {
+        &self.state.trends
     }
 
     /// Whether `login` is a share user's.

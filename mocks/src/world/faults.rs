@@ -51,6 +51,8 @@ faults! {
         "after a renewal the agent drops its old tunnels at once instead of draining them: streams under way fail",
     CloudTunnelAcceptsNoToken = "cloud.tunnel-accepts-no-token":
         "the tunnel endpoint admits a WebSocket upgrade without a valid token",
+    CloudSharingBuffersWholeAnswer = "cloud.sharing-buffers-whole-answer":
+        "the sharing front end reads a DMS's whole answer before the recipient gets its first byte",
     CloudNoRevokeOnDisconnect = "cloud.no-revoke-on-disconnect":
         "the cloud acknowledges a revocation but keeps the token valid",
     CloudAcceptTls13 = "cloud.accept-tls13":

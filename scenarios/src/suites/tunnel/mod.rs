@@ -5,6 +5,8 @@
 //! jitter, and drains the old tunnels when it renews (`lifecycle`, `redial`).
 
 mod lifecycle;
+mod recipient;
+pub(crate) mod recipient_client;
 mod redial;
 pub(crate) mod sink;
 mod streams;
@@ -89,6 +91,18 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 Fault::AgentReconnectWithoutJitter,
             ],
             body: |ctx| Box::pin(redial::backs_off_with_jitter(ctx)),
+        },
+        Scenario {
+            id: "tunnel.recipient-download-streams-through-the-tunnel",
+            suite: Suite::Tunnel,
+            title: "A signed-in recipient's large download through the sharing front end arrives byte-exact, logged on every hop, its first bytes before the DMA finished writing",
+            requirements: &["SHARE-3"],
+            catches: &[Fault::CloudSharingBuffersWholeAnswer],
+            body: |ctx| {
+                Box::pin(recipient::recipient_download_streams_through_the_tunnel(
+                    ctx,
+                ))
+            },
         },
     ]
 }

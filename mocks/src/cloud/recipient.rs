@@ -1,0 +1,162 @@
+//! The recipients' front end on `sharing.dataminer.services`: a signed-in account calls
+//! `/dms/{dms_id}/API/v1/Json.asmx/{Method}`, and the cloud carries the call as one stream
+//! through that DMS's tunnel and streams the answer back as it comes.
+//!
+//! Only an account of the organisation that approved the DMS reaches it; any other DMS ID is
+//! answered as unknown, so an account cannot probe which DMSs exist elsewhere. Sharing is not
+//! yet narrowed to the dashboards shared with the account: past the organisation check, the
+//! DMS's own authorisation (its share users and the WAF's whitelists) decides.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use http::header::{self, HeaderMap, HeaderName};
+use http::{StatusCode, Uri};
+use http_body_util::{BodyExt, Limited};
+
+use super::CloudState;
+use super::requests::Streamed;
+use super::streams::TunnelSendError;
+use crate::dma::canonical::API_PREFIX;
+use crate::world::Fault;
+
+/// The most the `cloud.sharing-buffers-whole-answer` fault holds of one answer.
+const BUFFER_LIMIT: usize = 256 * 1024 * 1024;
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and what a
+/// browser's session with the cloud carries: neither goes on to the DMS.
+const NOT_FORWARDED: &[HeaderName] = &[
+    header::CONNECTION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
+    header::PROXY_AUTHENTICATE,
+    header::HOST,
+    header::CONTENT_LENGTH,
+    header::COOKIE,
+    header::AUTHORIZATION,
+];
+
+/// Refusals, in their wire form: a status and a JSON error.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    /// No live session cookie from `POST /account/login`.
+    #[error("login_required")]
+    NoSession,
+    /// The DMS is not registered, or registered to another organisation.
+    #[error("unknown_dms")]
+    UnknownDms,
+    /// The method name is not one the DMS API could have.
+    #[error("bad_method")]
+    BadMethod,
+    /// The DMS could not be reached through a tunnel, or its answer broke off.
+    #[error("dms_unreachable")]
+    Unreachable(#[from] TunnelSendError),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Refusal::NoSession => StatusCode::UNAUTHORIZED,
+            Refusal::UnknownDms => StatusCode::NOT_FOUND,
+            Refusal::BadMethod => StatusCode::BAD_REQUEST,
+            Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
+        };
+        let mut body = serde_json::json!({ "error": self.to_string() });
+        if let Refusal::Unreachable(cause) = &self {
+            body["detail"] = cause.to_string().into();
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+/// `/dms/{dms_id}/API/v1/Json.asmx/{method}`, any verb: the DMS's API, through its tunnel.
+pub(crate) async fn forward(
+    State(state): State<Arc<CloudState>>,
+    Path((dms_id, method)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    match exchange(&state, &dms_id, &method, request).await {
+        Ok(response) => response,
+        Err(refusal) => {
+            state.log.info(format!(
+                "recipient call {method} on {dms_id} refused: {refusal}"
+            ));
+            refusal.into_response()
+        }
+    }
+}
+
+async fn exchange(
+    state: &CloudState,
+    dms_id: &str,
+    method: &str,
+    request: Request,
+) -> Result<Response, Refusal> {
+    let account = state
+        .accounts
+        .signed_in(request.headers())
+        .ok_or(Refusal::NoSession)?;
+    if state.tokens.registered(dms_id).as_deref() != Some(account.organization.as_str()) {
+        return Err(Refusal::UnknownDms);
+    }
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Refusal::BadMethod);
+    }
+    let (mut head, body) = request.into_parts();
+    let query = head
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    head.uri = format!("{API_PREFIX}{method}{query}")
+        .parse::<Uri>()
+        .map_err(|_| Refusal::BadMethod)?;
+    strip(&mut head.headers);
+    let answer = state
+        .tunnels
+        .streams()
+        .send(dms_id, http::Request::from_parts(head, body))
+        .await?;
+    let (mut head, body) = answer.into_parts();
+    strip(&mut head.headers);
+    let body = if state.faults.is_on(Fault::CloudSharingBuffersWholeAnswer) {
+        let whole = Limited::new(body, BUFFER_LIMIT)
+            .collect()
+            .await
+            .map_err(|e| {
+                Refusal::Unreachable(TunnelSendError::BadRequest(format!(
+                    "the answer could not be held: {e}"
+                )))
+            })?
+            .to_bytes();
+        Body::from(whole)
+    } else {
+        // Chunk by chunk as the tunnel delivers it: HTTP/2 flow control in the tunnel then
+        // holds the DMS to the recipient's pace.
+        Body::new(body)
+    };
+    head.extensions.insert(Streamed);
+    Ok(Response::from_parts(head, body))
+}
+
+/// Removes the hop-by-hop headers, the ones the `Connection` header names, and the session.
+fn strip(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
+        .collect();
+    for name in NOT_FORWARDED.iter().chain(&named) {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}
