@@ -48,6 +48,9 @@ pub enum BenchKind {
         #[arg(long)]
         json: bool,
     },
+    /// The light agents of the footprint figure, in a process of their own (used by `tunnel`).
+    #[command(hide = true)]
+    LightAgents,
 }
 
 #[derive(Debug, clap::Args)]

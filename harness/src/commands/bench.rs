@@ -5,6 +5,8 @@
 mod footprint;
 #[path = "bench/fullpath.rs"]
 pub(crate) mod fullpath;
+#[path = "bench/light_agents.rs"]
+pub mod light_agents;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,11 +59,10 @@ pub struct Figures {
     pub full_path_1kib_bytes: u64,
     /// Light agents connected to one cloud for the footprint figure.
     pub idle_tunnels: usize,
-    /// Resident-memory growth per idle tunnel, counting both ends (cloud and agent share the
-    /// process), in KiB.
-    pub idle_tunnel_kib_both_ends: f64,
-    pub rss_before_tunnels_kib: u64,
-    pub rss_with_tunnels_kib: u64,
+    /// The cloud's resident-memory growth per idle tunnel, in KiB.
+    pub idle_tunnel_kib_cloud: f64,
+    /// A light agent's resident-memory growth per idle tunnel (its own process), in KiB.
+    pub idle_tunnel_kib_agent: f64,
     /// Not measured, with the reason.
     pub not_measured: Vec<(&'static str, String)>,
 }
@@ -112,8 +113,8 @@ fn print_table(f: &Figures) {
     );
     if f.idle_tunnels > 0 {
         println!(
-            "footprint per idle tunnel {:>9.1} KiB both ends, {} tunnels on one cloud (target <= 64 KiB)",
-            f.idle_tunnel_kib_both_ends, f.idle_tunnels
+            "footprint per idle tunnel {:>9.1} KiB on the cloud (target <= 64 KiB), {:.1} KiB per light agent, {} tunnels on one cloud",
+            f.idle_tunnel_kib_cloud, f.idle_tunnel_kib_agent, f.idle_tunnels
         );
     }
     for (what, why) in &f.not_measured {
@@ -207,11 +208,12 @@ pub async fn measure() -> anyhow::Result<Figures> {
         full_path_1kib_p99_us: percentile(&mut kib, 99),
         full_path_1kib_bytes: recipient.kib_bytes,
         idle_tunnels: footprint.as_ref().map_or(0, |f| f.tunnels),
-        idle_tunnel_kib_both_ends: footprint
+        idle_tunnel_kib_cloud: footprint
             .as_ref()
-            .map_or(0.0, |f| f.per_tunnel_bytes() as f64 / 1024.0),
-        rss_before_tunnels_kib: footprint.as_ref().map_or(0, |f| f.rss_before_kib),
-        rss_with_tunnels_kib: footprint.as_ref().map_or(0, |f| f.rss_after_kib),
+            .map_or(0.0, footprint::Footprint::cloud_per_tunnel_kib),
+        idle_tunnel_kib_agent: footprint
+            .as_ref()
+            .map_or(0.0, footprint::Footprint::agent_per_tunnel_kib),
         not_measured,
     })
 }

@@ -26,6 +26,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             kind: BenchKind::Tunnel { json },
         } => bench::tunnel(json),
+        Command::Bench {
+            kind: BenchKind::LightAgents,
+        } => bench::light_agents::serve(),
     }
 }
 

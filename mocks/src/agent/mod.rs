@@ -31,7 +31,7 @@ pub use tls::client_config;
 pub use tunnel::TunnelError;
 /// The WebSocket-as-byte-stream adapter both ends of a tunnel run HTTP/2 on; public so a
 /// benchmark can stand up many light agents without the agent's actor.
-pub use wsio::{WsControl, WsIo};
+pub use wsio::{WsControl, WsIo, tunnel_config};
 
 /// How long the agent waits on one exchange or tunnel handshake by default.
 pub const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

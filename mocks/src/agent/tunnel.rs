@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::forward::Forwarder;
-use super::wsio::{WsControl, WsIo};
+use super::wsio::{WsControl, WsIo, tunnel_config};
 
 use crate::world::Lifetime;
 use crate::world::net::{NetError, Network};
@@ -128,7 +128,7 @@ pub(crate) async fn open(
     let handshake = tokio_tungstenite::client_async_tls_with_config(
         request,
         socket,
-        None,
+        Some(tunnel_config()),
         Some(Connector::Rustls(tls)),
     );
     // Network time, not a security decision: a cloud that never answers must not freeze the

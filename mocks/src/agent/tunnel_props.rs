@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::forward::Forwarder;
 use super::tunnel::server_for;
-use super::wsio::WsIo;
+use super::wsio::{WsIo, tunnel_config};
 
 /// What every HTTP/2 client sends first (RFC 9113 §3.4).
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -43,8 +43,8 @@ fn runtime() -> tokio::runtime::Runtime {
 
 async fn websocket_pair() -> (WebSocketStream<DuplexStream>, WebSocketStream<DuplexStream>) {
     let (a, b) = tokio::io::duplex(64 * 1024);
-    let client = WebSocketStream::from_raw_socket(a, Role::Client, None).await;
-    let server = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
+    let client = WebSocketStream::from_raw_socket(a, Role::Client, Some(tunnel_config())).await;
+    let server = WebSocketStream::from_raw_socket(b, Role::Server, Some(tunnel_config())).await;
     (client, server)
 }
 

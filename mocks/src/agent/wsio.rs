@@ -15,8 +15,21 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+/// The largest WebSocket message either end of a tunnel accepts: an HTTP/2 frame (at most
+/// 256 KiB here) with room to spare, and a bound on what a hostile peer can make it hold.
+const MAX_MESSAGE: usize = 1024 * 1024;
+
+/// The WebSocket settings of both ends of every tunnel. The read buffer is allocated per
+/// connection and most tunnels idle, so it is kept small (tungstenite's default is 128 KiB).
+pub fn tunnel_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
+}
 
 /// What a [`WsControl`] asks the stream to send.
 enum Control {
@@ -327,8 +340,8 @@ mod tests {
         (WsIo<DuplexStream>, WsControl),
     ) {
         let (a, b) = tokio::io::duplex(64 * 1024);
-        let a = WebSocketStream::from_raw_socket(a, Role::Client, None).await;
-        let b = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
+        let a = WebSocketStream::from_raw_socket(a, Role::Client, Some(tunnel_config())).await;
+        let b = WebSocketStream::from_raw_socket(b, Role::Server, Some(tunnel_config())).await;
         (WsIo::new(a), WsIo::new(b))
     }
 

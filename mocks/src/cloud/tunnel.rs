@@ -21,7 +21,7 @@ use super::CloudState;
 use super::connection::authenticate;
 use super::streams::Streams;
 use super::tokens::{CLOCK_SKEW, Claims};
-use crate::agent::WsIo;
+use crate::agent::{WsIo, tunnel_config};
 use crate::world::{Fault, Observed};
 
 /// The largest HTTP/2 frame the cloud accepts in a tunnel.
@@ -201,8 +201,12 @@ async fn upgrade(State(state): State<Arc<CloudState>>, mut request: Request) -> 
     let tunnel_state = state.clone();
     state.lifetime.spawn(async move {
         if let Ok(upgraded) = upgrading.await {
-            let ws =
-                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+            let ws = WebSocketStream::from_raw_socket(
+                TokioIo::new(upgraded),
+                Role::Server,
+                Some(tunnel_config()),
+            )
+            .await;
             run(&tunnel_state, ws, &record, &claims).await;
         }
         tunnel_state

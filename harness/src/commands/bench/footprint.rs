@@ -1,48 +1,55 @@
-//! Memory per idle tunnel: many light agents hold one tunnel each to one cloud. A light agent
-//! is what a tunnel costs without the rest of a gateway: a WSS connection admitted with its own
-//! DMS's token, and the HTTP/2 server the real agent runs on it, answering every stream with an
-//! empty 204. Tokens come through the public connect flow (RFC 8628), one DMS per agent.
-//!
-//! The agents and the cloud share this process, so the resident-set growth counts both ends
-//! of every tunnel: the cloud's share alone is smaller.
+//! Memory per idle tunnel: many light agents (see `light_agents`) hold one tunnel each to one
+//! cloud. The agents run in a child process (`conform bench light-agents`), so the cloud's
+//! resident-set growth and the agents' are measured apart. Tokens come through the public
+//! connect flow (RFC 8628), one DMS per agent.
 
-use std::convert::Infallible;
-use std::sync::Arc;
+use std::process::Stdio;
 
-use bytes::Bytes;
-use http_body_util::Empty;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use mocks::Environment;
-use mocks::agent::WsIo;
 use mocks::cloud::{self, Endpoint};
 use mocks::world::FaultSet;
 use scenarios::clients::CloudClient;
 use scenarios::steps;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
 use tokio::task::JoinSet;
-use tokio_tungstenite::Connector;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-/// Connect flows or tunnel handshakes under way at once.
+use super::light_agents::{Connected, Held, Job};
+
+/// Connect flows under way at once.
 const AT_ONCE: usize = 16;
 
-/// What the footprint run measured.
+/// What the footprint run measured, in KiB of resident memory.
 #[derive(Debug)]
 pub struct Footprint {
     pub tunnels: usize,
-    pub rss_before_kib: u64,
-    pub rss_after_kib: u64,
+    pub cloud_before_kib: u64,
+    pub cloud_after_kib: u64,
+    pub agents: Held,
 }
 
 impl Footprint {
-    /// Resident memory per idle tunnel, both ends, in bytes.
-    pub fn per_tunnel_bytes(&self) -> u64 {
-        self.rss_after_kib.saturating_sub(self.rss_before_kib) * 1024 / (self.tunnels.max(1) as u64)
+    /// The cloud's resident-memory growth per idle tunnel, in KiB.
+    pub fn cloud_per_tunnel_kib(&self) -> f64 {
+        per_tunnel(self.cloud_before_kib, self.cloud_after_kib, self.tunnels)
+    }
+
+    /// A light agent's resident-memory growth per idle tunnel, in KiB.
+    pub fn agent_per_tunnel_kib(&self) -> f64 {
+        per_tunnel(
+            self.agents.rss_before_kib,
+            self.agents.rss_after_kib,
+            self.tunnels,
+        )
     }
 }
 
-/// Connects `count` light agents to one fresh cloud; the resident set before and after.
+fn per_tunnel(before: u64, after: u64, tunnels: usize) -> f64 {
+    after.saturating_sub(before) as f64 / tunnels.max(1) as f64
+}
+
+/// Connects `count` light agents to one fresh cloud and measures both ends.
 pub async fn measure(count: usize) -> anyhow::Result<Footprint> {
     let env = Environment::start(FaultSet::none()).await?;
     let measured = run(&env, count).await;
@@ -52,74 +59,57 @@ pub async fn measure(count: usize) -> anyhow::Result<Footprint> {
 
 async fn run(env: &Environment, count: usize) -> anyhow::Result<Footprint> {
     let tokens = tokens(env, count).await?;
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(env.ca_der())?;
-    let tls = mocks::agent::client_config(Arc::new(roots), env.clock(), &FaultSet::none())?;
-    let url = env.cloud_url(Endpoint::Tunnel);
-    let addr = env.cloud().addr(Endpoint::Tunnel);
-
-    let rss_before_kib = resident_kib()?;
-    let mut agents = JoinSet::new();
-    for batch in tokens.chunks(AT_ONCE) {
-        let mut connecting = JoinSet::new();
-        for (_, token) in batch {
-            connecting.spawn(light_agent(addr, url.clone(), token.clone(), tls.clone()));
-        }
-        while let Some(connected) = connecting.join_next().await {
-            agents.spawn(connected??);
-        }
-    }
-    // One exchange on each proves every tunnel carries streams end to end; then all are idle.
+    let job = Job {
+        addr: env.cloud().addr(Endpoint::Tunnel),
+        url: env.cloud_url(Endpoint::Tunnel),
+        ca_der: env.ca_der().to_vec(),
+        clock_unix: env.clock().unix_seconds(),
+        tokens: tokens.iter().map(|(_, token)| token.clone()).collect(),
+    };
+    let cloud_before_kib = resident_kib()?;
+    let mut agents = Command::new(std::env::current_exe()?)
+        .args(["bench", "light-agents"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let (Some(mut to_agents), Some(from_agents)) = (agents.stdin.take(), agents.stdout.take())
+    else {
+        anyhow::bail!("the light agents' process has no pipes");
+    };
+    let mut from_agents = BufReader::new(from_agents).lines();
+    let mut tell = serde_json::to_vec(&job)?;
+    tell.push(b'\n');
+    to_agents.write_all(&tell).await?;
+    let mut hear = async || -> anyhow::Result<String> {
+        from_agents
+            .next_line()
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the light agents' process ended early"))
+    };
+    let connected: Connected = serde_json::from_str(&hear().await?)?;
     let cloud = env.cloud();
+    let live = cloud.tunnels().live().len();
+    anyhow::ensure!(
+        connected.tunnels == count && live == count,
+        "{live} of {count} light agents' tunnels are up"
+    );
+    // One exchange on each proves every tunnel carries streams end to end; then all are idle.
     for (dms_id, _) in &tokens {
         let answer = cloud.send_through_tunnel(dms_id, cloud::get("/")?).await?;
         let mut body = answer.into_body();
         while cloud::next_chunk(&mut body).await?.is_some() {}
     }
-    let rss_after_kib = resident_kib()?;
-    let live = cloud.tunnels().live().len();
-    agents.abort_all();
-    anyhow::ensure!(
-        live == count,
-        "{live} of {count} light agents' tunnels are up"
-    );
+    let cloud_after_kib = resident_kib()?;
+    to_agents.write_all(b"measure\n").await?;
+    let held: Held = serde_json::from_str(&hear().await?)?;
+    drop(to_agents);
+    agents.wait().await?;
     Ok(Footprint {
         tunnels: count,
-        rss_before_kib,
-        rss_after_kib,
-    })
-}
-
-/// Opens one light agent's tunnel; the future that serves it until it closes.
-async fn light_agent(
-    addr: std::net::SocketAddr,
-    url: String,
-    token: String,
-    tls: Arc<rustls::ClientConfig>,
-) -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
-    let mut request = url.as_str().into_client_request()?;
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    let socket = tokio::net::TcpStream::connect(addr).await?;
-    socket.set_nodelay(true)?;
-    let (ws, _) = tokio_tungstenite::client_async_tls_with_config(
-        request,
-        socket,
-        None,
-        Some(Connector::Rustls(tls)),
-    )
-    .await?;
-    let (io, _control) = WsIo::new(ws);
-    Ok(async move {
-        let service = service_fn(|_| async {
-            let mut answer = http::Response::new(Empty::<Bytes>::new());
-            *answer.status_mut() = http::StatusCode::NO_CONTENT;
-            Ok::<_, Infallible>(answer)
-        });
-        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-            .serve_connection(TokioIo::new(io), service)
-            .await;
+        cloud_before_kib,
+        cloud_after_kib,
+        agents: held,
     })
 }
 
@@ -192,7 +182,7 @@ async fn connect_flow(
 }
 
 /// This process's resident set, from `/proc/self/status`.
-fn resident_kib() -> anyhow::Result<u64> {
+pub fn resident_kib() -> anyhow::Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     status
         .lines()
