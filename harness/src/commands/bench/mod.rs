@@ -1,11 +1,8 @@
 //! `conform bench tunnel`: how fast the tunnel is on loopback, against one plain TLS 1.2
 //! stream as the baseline. Figures, not verdicts: targets are printed beside them.
 
-#[path = "bench/footprint.rs"]
 mod footprint;
-#[path = "bench/fullpath.rs"]
 pub(crate) mod fullpath;
-#[path = "bench/light_agents.rs"]
 pub mod light_agents;
 
 use std::process::ExitCode;
