@@ -8,10 +8,10 @@ use mocks::{Environment, Options};
 use scenarios::steps::{self, LARGE, Sink};
 
 #[allow(dead_code)]
-#[path = "../src/commands/bench.rs"]
+#[path = "../src/commands/bench/mod.rs"]
 mod bench;
 
-/// What `bench.rs` asks of its parent module.
+/// What `bench/mod.rs` asks of its parent module.
 #[allow(dead_code)]
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
