@@ -64,12 +64,14 @@ pub async fn connect_dms_with(
     }
 
     env.advance(POLL_INTERVAL).await;
-    if !env
-        .cloud()
-        .tunnels()
+    let tunnels = env.cloud().tunnels();
+    let up = tunnels
         .wait_live(&accounts.dms_id, mocks::agent::TUNNELS, PROMPTLY)
         .await
-    {
+        && tunnels
+            .wait_ready(&accounts.dms_id, mocks::agent::TUNNELS, PROMPTLY)
+            .await;
+    if !up {
         return Err(Failure::expectation(
             "tunnels the cloud holds for the DMS after approval",
             format!("{}", mocks::agent::TUNNELS),

@@ -42,7 +42,6 @@ enum Control {
 pub struct WsControl {
     orders: mpsc::UnboundedSender<Control>,
     kill: CancellationToken,
-    stall: CancellationToken,
     /// How many pongs the stream has read.
     pongs: watch::Receiver<u64>,
 }
@@ -93,12 +92,6 @@ impl WsControl {
         self.kill.cancel();
     }
 
-    /// Makes the stream go silent: from now on it neither reads nor writes, as a peer that
-    /// crashed or a middlebox that drops everything would look from the other side.
-    pub fn stall(&self) {
-        self.stall.cancel();
-    }
-
     /// Sends a close frame; returns once it is written, or at once when the stream is gone.
     /// Nothing more is written after it; reading goes on until the peer's close.
     pub async fn close(&self, frame: Option<CloseFrame>) {
@@ -136,10 +129,9 @@ where
         let (control, orders) = mpsc::unbounded_channel();
         let kill = CancellationToken::new();
         let (pongs, heard) = watch::channel(0);
-        let stall = CancellationToken::new();
         let io = Self {
             pongs,
-            stalled: stall.clone(),
+            stalled: CancellationToken::new(),
             killed: Box::pin(kill.clone().cancelled_owned()),
             dead: false,
             ws,
@@ -152,10 +144,17 @@ where
         let control = WsControl {
             orders: control,
             kill,
-            stall,
             pongs: heard,
         };
         (io, control)
+    }
+
+    /// Makes the stream go silent once `silence` is cancelled: from then on it neither reads
+    /// nor writes, as a peer that crashed or a middlebox that drops everything would look from
+    /// the other side. Only a kill ends it.
+    pub fn silenced_by(mut self, silence: CancellationToken) -> Self {
+        self.stalled = silence;
+        self
     }
 
     /// Whether the control handle killed the stream; registers for the kill otherwise.

@@ -64,6 +64,29 @@ impl Streams {
         self.1.notify_waiters();
     }
 
+    /// Waits until `dms_id` has `want` tunnels that take streams; false when `bound` passed
+    /// first.
+    pub async fn wait_ready(&self, dms_id: &str, want: usize, bound: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let added = self.1.notified();
+            tokio::pin!(added);
+            added.as_mut().enable();
+            let ready = self
+                .lock()
+                .live
+                .values()
+                .filter(|e| e.dms_id == dms_id && !e.sender.is_closed())
+                .count();
+            if ready >= want {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, added).await.is_err() {
+                return false;
+            }
+        }
+    }
+
     /// How many streams each tunnel carried, by tunnel ID.
     pub fn carried(&self) -> BTreeMap<u64, u64> {
         self.lock().carried.clone()

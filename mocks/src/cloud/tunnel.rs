@@ -116,6 +116,13 @@ impl Tunnels {
         });
     }
 
+    /// Waits until `dms_id` has `want` tunnels whose HTTP/2 connection is up and takes streams
+    /// (a tunnel is on the record from its 101 on; its HTTP/2 handshake follows); false when
+    /// `bound` passed first.
+    pub async fn wait_ready(&self, dms_id: &str, want: usize, bound: Duration) -> bool {
+        self.1.wait_ready(dms_id, want, bound).await
+    }
+
     /// How many streams each tunnel carried, by tunnel ID (closed tunnels included).
     pub fn streams_carried(&self) -> BTreeMap<u64, u64> {
         self.1.carried()
@@ -268,6 +275,9 @@ where
 {
     let mut ticks = state.clock.watch();
     let (io, control) = WsIo::new(ws);
+    // A freeze silences the socket at once, not when this task next looks: a ping sent after
+    // `Tunnels::freeze` returns is never answered.
+    let io = io.silenced_by(record.freeze.clone());
     let Ok((sender, connection)) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
         // Large frames: one WebSocket message and one TLS write carry more of a body.
         .max_frame_size(FRAME_SIZE)
@@ -282,7 +292,7 @@ where
         .insert(record.id, &record.dms_id, claims.iat, sender);
     tokio::pin!(connection);
     let expires = claims.exp + CLOCK_SKEW.as_secs();
-    let mut frozen = false;
+
     let reason = loop {
         tokio::select! {
             () = record.close.cancelled() => break "token revoked",
@@ -291,11 +301,7 @@ where
                     break "token expired";
                 }
             }
-                        () = record.freeze.cancelled(), if !frozen => {
-                // Silent from now on: nothing is read, so nothing is answered.
-                frozen = true;
-                control.stall();
-            }
+
             // The agent sent GOAWAY (it is draining the tunnel), closed it, or the socket broke.
             _ = connection.as_mut() => break "",
         }
