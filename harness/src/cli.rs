@@ -73,7 +73,7 @@ pub struct RunArgs {
     /// Exit by the release gate (uncovered requirements included), not only by the scenarios.
     #[arg(long)]
     pub gate: bool,
-    /// Scenarios run at once (default: one per core).
+    /// Scenarios run at once (default: four per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
 }
@@ -83,7 +83,7 @@ pub struct MutantsArgs {
     /// Where the reports go.
     #[arg(long, value_name = "DIR", default_value = "target/conform")]
     pub report_dir: PathBuf,
-    /// Scenario runs at once (default: one per core).
+    /// Scenario runs at once (default: four per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
 }

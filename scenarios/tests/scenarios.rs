@@ -7,8 +7,14 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use scenarios::{Fault, FaultSet, Outcome, Run, Scenario};
 
+/// Scenarios run at once when `--test-threads` is not given.
+const IO_BOUND_THREADS: usize = 8;
+
 fn main() {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // Scenarios wait on sockets far more than they compute: more of them at once than there
+    // are cores keeps a 2-core machine busy. `--test-threads` still decides when given.
+    args.test_threads.get_or_insert(IO_BOUND_THREADS);
     let mut trials = Vec::new();
     for scenario in scenarios::all() {
         trials.push(Trial::test(scenario.id, move || passes_clean(scenario)).with_kind("scenario"));

@@ -44,9 +44,15 @@ pub async fn run_jobs(
     runs.into_iter().map(|(_, run)| run).collect()
 }
 
+/// Scenario runs at once per core when `--jobs` is not given: a scenario waits on sockets far
+/// more than it computes.
+const JOBS_PER_CORE: usize = 4;
+
 pub fn default_jobs(asked: Option<usize>) -> usize {
     asked
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .unwrap_or_else(|| {
+            JOBS_PER_CORE * std::thread::available_parallelism().map_or(2, |n| n.get())
+        })
         .max(1)
 }
 

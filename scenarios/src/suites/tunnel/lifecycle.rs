@@ -134,8 +134,9 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
 
 pub(super) async fn silent_tunnel_dropped_and_redialled(ctx: Ctx) -> Result<(), Failure> {
     let mut options = ctx.options();
-    // An unanswered ping costs the agent its network timeout in real time: keep it short.
-    options.agent_network_timeout = Some(Duration::from_millis(250));
+    // An unanswered ping costs the agent its network timeout in real time: short, yet long
+    // enough for the redials that follow on a loaded machine.
+    options.agent_network_timeout = Some(Duration::from_secs(1));
     let (env, _sink) = connected_with_sink_and(&ctx, options).await?;
     let ev = ctx.evidence();
     let tunnels = env.cloud().tunnels();
