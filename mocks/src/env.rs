@@ -57,6 +57,9 @@ pub struct Options {
     /// Where the agent sends the streams that arrive through its tunnel, if not the WAF: a
     /// scenario or a benchmark about the tunnel itself puts its own loopback server there.
     pub tunnel_target: Option<SocketAddr>,
+    /// How long the cloud waits for the pong of a tunnel keepalive, if not
+    /// `cloud::PING_TIMEOUT`: a scenario about a dead agent shortens it.
+    pub cloud_ping_timeout: Option<std::time::Duration>,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -103,6 +106,7 @@ impl Environment {
             agent_urls,
             agent_network_timeout,
             tunnel_target,
+            cloud_ping_timeout,
         } = options;
         let clock = Clock::from_wall_clock();
         let pki = Pki::generate()?;
@@ -115,6 +119,7 @@ impl Environment {
             accounts: vec![accounts.cloud_admin.clone()],
             tls: cloud_tls,
             lifetime: &lifetime,
+            ping_timeout: cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT),
         })
         .await?;
         let mut resolver = Resolver::new(clock.clone());

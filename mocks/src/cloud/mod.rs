@@ -38,7 +38,7 @@ pub use requests::{CloudRequest, RequestLog};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{CLOCK_SKEW, Claims, Issued, TOKEN_LIFETIME, TokenError};
-pub use tunnel::{TunnelEvent, TunnelRecord, Tunnels};
+pub use tunnel::{PING_TIMEOUT, TunnelEvent, TunnelRecord, Tunnels};
 pub use vault::{Identity, KeyVault, SIGNING_KEY, VaultAccess, VaultError};
 
 /// Everything the cloud keeps, shared by its three listeners.
@@ -56,6 +56,8 @@ pub(crate) struct CloudState {
     pub outage: OutageSwitch,
     pub faults: FaultSet,
     pub lifetime: Lifetime,
+    /// How long a tunnel's keepalive waits for the agent's pong.
+    pub ping_timeout: std::time::Duration,
 }
 
 /// A running mock of dataminer.services.
@@ -75,6 +77,7 @@ pub struct CloudSetup<'a> {
     pub accounts: Vec<Account>,
     pub tls: CloudTls,
     pub lifetime: &'a Lifetime,
+    pub ping_timeout: std::time::Duration,
 }
 
 impl Cloud {
@@ -98,6 +101,7 @@ impl Cloud {
             tunnels: Tunnels::default(),
             requests: RequestLog::default(),
             lifetime: setup.lifetime.clone(),
+            ping_timeout: setup.ping_timeout,
             clock: setup.clock,
         });
         let ingress = Traffic::new();

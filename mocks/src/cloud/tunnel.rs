@@ -3,6 +3,8 @@
 //! family is revoked. Anything else gets an HTTP answer that says why.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +30,11 @@ use crate::world::{Fault, Observed};
 const FRAME_SIZE: u32 = 256 * 1024;
 /// How long a closing tunnel waits for its close frame to go out before the socket goes.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How often the cloud pings each tunnel, in simulated time.
+const KEEPALIVE: Duration = Duration::from_secs(30);
+/// How long the cloud waits for a keepalive's pong by default, in real time (it is network
+/// time): an agent that does not answer in time is taken for dead and its tunnel closed.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a tunnel the agent is draining (HTTP/2 GOAWAY) may take to finish its streams.
 const DRAIN_GRACE: Duration = Duration::from_secs(30);
 
@@ -292,15 +299,35 @@ where
         .insert(record.id, &record.dms_id, claims.iat, sender);
     tokio::pin!(connection);
     let expires = claims.exp + CLOCK_SKEW.as_secs();
+    let mut next_ping = state.clock.unix_seconds() + KEEPALIVE.as_secs();
+    let mut pinging: Option<Pin<Box<dyn Future<Output = bool> + Send>>> = None;
 
     let reason = loop {
         tokio::select! {
             () = record.close.cancelled() => break "token revoked",
             changed = ticks.changed() => {
-                if changed.is_err() || state.clock.unix_seconds() > expires {
+                let now = state.clock.unix_seconds();
+                if changed.is_err() || now > expires {
                     break "token expired";
                 }
+                if pinging.is_none() && now >= next_ping {
+                    next_ping = now + KEEPALIVE.as_secs();
+                    let (control, bound) = (control.clone(), state.ping_timeout);
+                    pinging = Some(Box::pin(async move { control.ping_answered(bound).await }));
+                }
             }
+            answered = async {
+                match pinging.as_mut() {
+                    Some(ping) => ping.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                pinging = None;
+                if !answered && !state.faults.is_on(Fault::CloudNoDeadAgentDetection) {
+                    break "no answer to keepalive";
+                }
+            }
+
 
             // The agent sent GOAWAY (it is draining the tunnel), closed it, or the socket broke.
             _ = connection.as_mut() => break "",

@@ -49,6 +49,8 @@ faults! {
         "the agent's redial backoff has no jitter: every DMS cut off at once retries in lockstep",
     AgentHandoverCutsStreams = "agent.handover-cuts-streams":
         "after a renewal the agent drops its old tunnels at once instead of draining them: streams under way fail",
+        CloudNoDeadAgentDetection = "cloud.no-dead-agent-detection":
+        "the cloud pings its tunnels but ignores a missing pong: a tunnel to a DMS that went silent stays on the record and takes streams",
     CloudTunnelAcceptsNoToken = "cloud.tunnel-accepts-no-token":
         "the tunnel endpoint admits a WebSocket upgrade without a valid token",
     CloudSharingBuffersWholeAnswer = "cloud.sharing-buffers-whole-answer":

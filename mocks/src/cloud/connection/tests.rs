@@ -46,6 +46,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         outage: OutageSwitch::default(),
         faults,
         lifetime: Lifetime::new(),
+        ping_timeout: super::super::PING_TIMEOUT,
         clock,
     })
 }

@@ -3,12 +3,14 @@
 
 mod dial;
 mod listener;
+mod partition;
 mod resolver;
 mod rewind;
 mod traffic;
 
 pub use dial::{NetError, Network};
 pub use listener::{serve_connection, serve_http};
+pub use partition::Partition;
 pub use resolver::{Lookup, Resolver};
 pub use rewind::Rewind;
 pub use traffic::{Counters, Metered, Traffic};

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::Partition;
 use crate::world::Observed;
 
 /// Totals for one destination, as counted on the socket (TLS records and all).
@@ -43,6 +44,7 @@ struct Meter {
 #[derive(Debug, Clone, Default)]
 pub struct Traffic {
     meters: Observed<Vec<Arc<Meter>>>,
+    partition: Partition,
 }
 
 impl Traffic {
@@ -51,7 +53,12 @@ impl Traffic {
     }
 
     /// Wraps a freshly opened socket so that everything it carries is counted.
-    pub fn meter<S>(&self, destination: &str, local: Option<SocketAddr>, socket: S) -> Metered<S> {
+    pub fn meter<S: Send + 'static>(
+        &self,
+        destination: &str,
+        local: Option<SocketAddr>,
+        socket: S,
+    ) -> Metered<S> {
         let meter = Arc::new(Meter {
             destination: destination.to_ascii_lowercase(),
             local,
@@ -61,7 +68,7 @@ impl Traffic {
         });
         self.meters.update(|all| all.push(meter.clone()));
         Metered {
-            inner: socket,
+            inner: Some(socket),
             meter,
             traffic: self.clone(),
         }
@@ -106,6 +113,11 @@ impl Traffic {
             .unwrap_or_default()
     }
 
+    /// The switch that cuts every socket counted here off the network, and heals it.
+    pub fn partition(&self) -> &Partition {
+        &self.partition
+    }
+
     /// Waits until no connection to `destination` is open; false when `bound` passed first.
     pub async fn wait_all_closed(&self, destination: &str, bound: Duration) -> bool {
         let destination = destination.to_ascii_lowercase();
@@ -129,45 +141,69 @@ impl Traffic {
 /// A socket whose bytes are counted into a `Traffic` record, and whose end is recorded when
 /// it is dropped.
 #[derive(Debug)]
-pub struct Metered<S> {
-    inner: S,
+pub struct Metered<S: Send + 'static> {
+    /// Taken only when the socket is dropped.
+    inner: Option<S>,
     meter: Arc<Meter>,
     traffic: Traffic,
 }
 
-impl<S> Metered<S> {
+impl<S: Send + 'static> Metered<S> {
     pub fn get_ref(&self) -> &S {
-        &self.inner
+        self.inner
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+
+    fn socket(&mut self) -> Pin<&mut S>
+    where
+        S: Unpin,
+    {
+        Pin::new(
+            self.inner
+                .as_mut()
+                .unwrap_or_else(|| unreachable!("taken only on drop")),
+        )
     }
 }
 
-impl<S> Drop for Metered<S> {
+impl<S: Send + 'static> Drop for Metered<S> {
     fn drop(&mut self) {
         self.traffic.closed(&self.meter);
+        if let Some(socket) = self.inner.take() {
+            // This side is done with it; across a partition not even its end gets through.
+            self.traffic.partition.release(socket);
+        }
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Metered<S> {
+impl<S: AsyncRead + Unpin + Send + 'static> AsyncRead for Metered<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if !self.traffic.partition.poll_pass(cx) {
+            return Poll::Pending;
+        }
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let polled = self.socket().poll_read(cx, buf);
         let read = (buf.filled().len() - before) as u64;
         self.meter.received.fetch_add(read, Ordering::SeqCst);
         polled
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
+impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Metered<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if !self.traffic.partition.poll_pass(cx) {
+            return Poll::Pending;
+        }
+        let polled = self.socket().poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = &polled {
             self.meter.sent.fetch_add(*n as u64, Ordering::SeqCst);
         }
@@ -175,11 +211,17 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        if !self.traffic.partition.poll_pass(cx) {
+            return Poll::Pending;
+        }
+        self.socket().poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        if !self.traffic.partition.poll_pass(cx) {
+            return Poll::Pending;
+        }
+        self.socket().poll_shutdown(cx)
     }
 }
 
@@ -187,6 +229,29 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Paused time: a timeout ends as soon as nothing else can happen, so "nothing arrived" is
+    // decided without waiting.
+    #[tokio::test(start_paused = true)]
+    async fn a_partition_holds_bytes_and_the_close_until_it_heals() {
+        let traffic = Traffic::new();
+        let (a, mut b) = tokio::io::duplex(64);
+        let mut a = traffic.meter("tunnel.example", None, a);
+        traffic.partition().set(true);
+        let wrote = tokio::time::timeout(Duration::from_secs(1), a.write_all(b"hi")).await;
+        assert!(wrote.is_err(), "a write went through a cut link");
+        drop(a);
+        let mut buf = [0u8; 4];
+        let read = tokio::time::timeout(Duration::from_secs(1), b.read(&mut buf)).await;
+        assert!(read.is_err(), "the close went through a cut link");
+        traffic.partition().set(false);
+        assert_eq!(
+            b.read(&mut buf).await.unwrap(),
+            0,
+            "the close arrives once healed"
+        );
+        assert_eq!(traffic.total().open, 0);
+    }
 
     #[tokio::test]
     async fn counts_both_directions_and_the_close() {

@@ -232,3 +232,50 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
         fetch_small(&env).await,
     )
 }
+
+pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Failure> {
+    let mut options = ctx.options();
+    // Unanswered pings cost both sides their timeouts in real time: short ones here.
+    options.agent_network_timeout = Some(Duration::from_secs(1));
+    options.cloud_ping_timeout = Some(Duration::from_secs(1));
+    let (env, _sink) = connected_with_sink_and(&ctx, options).await?;
+    let ev = ctx.evidence();
+    let tunnels = env.cloud().tunnels();
+    let dms_id = env.accounts().dms_id.clone();
+    let before = live_ids(&env);
+
+    // The DMS's network drops everything, its sockets' ends included, without a word.
+    env.dms_egress().partition().set(true);
+    env.advance(KEEPALIVE).await;
+    let dropped = tunnels.wait_live(&dms_id, 0, PROMPTLY).await;
+    ev.expect(
+        "the DMS's tunnels on the cloud while the DMS is cut off",
+        dropped,
+        "closed by the cloud: its pings went unanswered",
+        tunnels.events(),
+    )?;
+    let refused = fetch_small(&env).await;
+    ev.expect(
+        "a request to the DMS while it is cut off",
+        matches!(&refused, Err(e) if e.contains("no live tunnel")),
+        "refused at once: no live tunnel",
+        &refused,
+    )?;
+
+    env.dms_egress().partition().set(false);
+    // Healed: within its redial backoff the DMS is back.
+    steps::let_time_pass(&env, Duration::from_secs(60), 60).await;
+    let back = tunnels.wait_live(&dms_id, TUNNELS, PROMPTLY).await;
+    let live = live_ids(&env);
+    ev.expect(
+        "the DMS's tunnels once the partition healed",
+        back && live.iter().all(|id| !before.contains(id)),
+        &format!("{TUNNELS} new ones"),
+        &live,
+    )?;
+    ev.expect_eq(
+        "a small answer through the new tunnels",
+        Ok(sink::SMALL.len()),
+        fetch_small(&env).await,
+    )
+}

@@ -74,6 +74,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             body: |ctx| Box::pin(lifecycle::silent_tunnel_dropped_and_redialled(ctx)),
         },
         Scenario {
+            id: "tunnel.partition-detected-on-both-sides",
+            suite: Suite::Tunnel,
+            title: "When the DMS's network silently drops everything, the cloud's unanswered pings close its tunnels, and the DMS is back once it heals",
+            requirements: &["SHARE-3"],
+            catches: &[Fault::CloudNoDeadAgentDetection],
+            body: |ctx| Box::pin(lifecycle::partition_detected_on_both_sides(ctx)),
+        },
+        Scenario {
             id: "tunnel.renewal-drains-streams-in-flight",
             suite: Suite::Tunnel,
             title: "At the daily renewal the agent's old tunnels finish their streams under way before they close",
