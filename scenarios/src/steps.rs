@@ -187,7 +187,19 @@ pub async fn register_another_dms(
     env: &Environment,
     dms_id: &str,
 ) -> Result<(String, String), Failure> {
-    let dms = CloudClient::new(env)?;
+    let browser = CloudClient::new(env)?;
+    let cookie = cloud_login(env, &browser).await?;
+    register_dms(&CloudClient::new(env)?, &browser, &cookie, dms_id).await
+}
+
+/// The connect flow of DMS `dms_id`, played over `dms`'s connections and approved in the cloud
+/// Administrator's signed-in `browser` (session `cookie`): its ID and its token.
+pub async fn register_dms(
+    dms: &CloudClient,
+    browser: &CloudClient,
+    cookie: &str,
+    dms_id: &str,
+) -> Result<(String, String), Failure> {
     let started = dms
         .post(
             Endpoint::Connection,
@@ -205,24 +217,22 @@ pub async fn register_another_dms(
     };
     let (Some(device_code), Some(user_code)) = (field("device_code"), field("user_code")) else {
         return Err(Failure::expectation(
-            "device authorization for a second DMS",
+            format!("device authorization for {dms_id}"),
             "codes",
             &started,
         ));
     };
-    let browser = CloudClient::new(env)?;
-    let cookie = cloud_login(env, &browser).await?;
     let approval = browser
         .post(
             Endpoint::Connection,
             "device/approve",
             &json!({ "user_code": user_code }),
-            Some(&cookie),
+            Some(cookie),
         )
         .await?;
     if approval.status != 200 {
         return Err(Failure::expectation(
-            "approving a second DMS",
+            format!("approving {dms_id}"),
             "HTTP 200",
             approval,
         ));
@@ -242,5 +252,5 @@ pub async fn register_another_dms(
         .map(str::to_owned);
     access
         .map(|t| (dms_id.to_owned(), t))
-        .ok_or_else(|| Failure::expectation("the second DMS's token", "delivered", token))
+        .ok_or_else(|| Failure::expectation(format!("{dms_id}'s token"), "delivered", token))
 }

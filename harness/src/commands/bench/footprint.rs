@@ -10,7 +10,6 @@ use mocks::cloud::{self, Endpoint};
 use mocks::world::FaultSet;
 use scenarios::clients::CloudClient;
 use scenarios::steps;
-use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinSet;
@@ -127,58 +126,13 @@ async fn tokens(env: &Environment, count: usize) -> anyhow::Result<Vec<(String, 
         for id in batch {
             let (dms, browser, cookie, id) =
                 (dms.clone(), browser.clone(), cookie.clone(), id.clone());
-            flows.spawn(async move { connect_flow(&dms, &browser, &cookie, &id).await });
+            flows.spawn(async move { steps::register_dms(&dms, &browser, &cookie, &id).await });
         }
         while let Some(flow) = flows.join_next().await {
             tokens.push(flow?.map_err(failed)?);
         }
     }
     Ok(tokens)
-}
-
-async fn connect_flow(
-    dms: &CloudClient,
-    browser: &CloudClient,
-    cookie: &str,
-    dms_id: &str,
-) -> Result<(String, String), scenarios::Failure> {
-    let field = |reply: &scenarios::clients::Reply, name: &str| {
-        reply
-            .body
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| scenarios::Failure::expectation(name, "in the answer", reply))
-    };
-    let started = dms
-        .post(
-            Endpoint::Connection,
-            "oauth/device_authorization",
-            &json!({ "client_id": "dataminer-cloud-gateway", "dms_id": dms_id }),
-            None,
-        )
-        .await?;
-    let (device_code, user_code) = (
-        field(&started, "device_code")?,
-        field(&started, "user_code")?,
-    );
-    browser
-        .post(
-            Endpoint::Connection,
-            "device/approve",
-            &json!({ "user_code": user_code }),
-            Some(cookie),
-        )
-        .await?;
-    let token = dms
-        .post(
-            Endpoint::Connection,
-            "oauth/token",
-            &json!({ "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code }),
-            None,
-        )
-        .await?;
-    Ok((dms_id.to_owned(), field(&token, "access_token")?))
 }
 
 /// This process's resident set, from `/proc/self/status`.

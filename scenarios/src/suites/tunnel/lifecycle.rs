@@ -9,7 +9,7 @@ use mocks::cloud::{Endpoint, next_chunk};
 
 use super::{connected_with_sink, connected_with_sink_and, drain, fetch_small, open, sink};
 use crate::steps::{self, PROMPTLY};
-use crate::{Ctx, Failure};
+use crate::{Ctx, Evidence, Failure};
 
 /// The agent's retry interval after a lost tunnel.
 const RETRY: Duration = Duration::from_secs(10);
@@ -29,6 +29,33 @@ fn live_ids(env: &Environment) -> Vec<u64> {
         .filter(|t| &t.dms_id == dms_id)
         .map(|t| t.id)
         .collect()
+}
+
+/// The DMS holds `TUNNELS` tunnels, none of them one of `old`, and a small answer comes
+/// through them.
+async fn expect_replaced(
+    env: &Environment,
+    ev: &Evidence,
+    old: &[u64],
+    what: &str,
+) -> Result<(), Failure> {
+    let settled = env
+        .cloud()
+        .tunnels()
+        .wait_live(&env.accounts().dms_id, TUNNELS, PROMPTLY)
+        .await;
+    let live = live_ids(env);
+    ev.expect(
+        what,
+        settled && live.iter().all(|id| !old.contains(id)),
+        &format!("{TUNNELS} new ones"),
+        &live,
+    )?;
+    ev.expect_eq(
+        "a small answer through the new tunnels",
+        Ok(sink::SMALL.len()),
+        fetch_small(env).await,
+    )
 }
 
 pub(super) async fn killed_tunnel_fails_streams_and_agent_reconnects(
@@ -66,19 +93,13 @@ pub(super) async fn killed_tunnel_fails_streams_and_agent_reconnects(
     )?;
     // Once the retry interval has passed, the agent dials again.
     env.advance(RETRY).await;
-    let reconnected = tunnels.wait_live(&dms_id, TUNNELS, PROMPTLY).await;
-    let live = live_ids(&env);
-    ev.expect(
+    expect_replaced(
+        &env,
+        &ev,
+        &first,
         "tunnels the DMS holds after the retry interval",
-        reconnected && live.iter().all(|id| !first.contains(id)),
-        &format!("{TUNNELS} new ones"),
-        &live,
-    )?;
-    ev.expect_eq(
-        "a small answer through the new tunnels",
-        Ok(sink::SMALL.len()),
-        fetch_small(&env).await,
     )
+    .await
 }
 
 pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), Failure> {
@@ -180,7 +201,6 @@ pub(super) async fn silent_tunnel_dropped_and_redialled(ctx: Ctx) -> Result<(), 
 pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Failure> {
     let (env, _sink) = connected_with_sink(&ctx).await?;
     let ev = ctx.evidence();
-    let tunnels = env.cloud().tunnels();
     let old = live_ids(&env);
     let Some(large) = open(&env, "/large").await? else {
         return Err(Failure::expectation(
@@ -217,20 +237,13 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
         &format!("all {} bytes, without an error", sink::LARGE),
         format!("{read} bytes, then {rest:?}"),
     )?;
-    let dms_id = &env.accounts().dms_id;
-    let settled = tunnels.wait_live(dms_id, TUNNELS, PROMPTLY).await;
-    let live = live_ids(&env);
-    ev.expect(
+    expect_replaced(
+        &env,
+        &ev,
+        &old,
         "the DMS's tunnels once the old ones drained",
-        settled && live.iter().all(|id| !old.contains(id)),
-        &format!("{TUNNELS} new ones, the old ones closed"),
-        &live,
-    )?;
-    ev.expect_eq(
-        "a small answer through the new tunnels",
-        Ok(sink::SMALL.len()),
-        fetch_small(&env).await,
     )
+    .await
 }
 
 pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Failure> {
@@ -265,17 +278,11 @@ pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Fai
     env.dms_egress().partition().set(false);
     // Healed: within its redial backoff the DMS is back.
     steps::let_time_pass(&env, Duration::from_secs(60), 60).await;
-    let back = tunnels.wait_live(&dms_id, TUNNELS, PROMPTLY).await;
-    let live = live_ids(&env);
-    ev.expect(
+    expect_replaced(
+        &env,
+        &ev,
+        &before,
         "the DMS's tunnels once the partition healed",
-        back && live.iter().all(|id| !before.contains(id)),
-        &format!("{TUNNELS} new ones"),
-        &live,
-    )?;
-    ev.expect_eq(
-        "a small answer through the new tunnels",
-        Ok(sink::SMALL.len()),
-        fetch_small(&env).await,
     )
+    .await
 }
