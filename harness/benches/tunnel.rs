@@ -4,8 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mocks::{Environment, Options};
-use scenarios::steps::{self, LARGE, Sink};
+
+use scenarios::steps::LARGE;
 
 #[allow(dead_code)]
 #[path = "../src/commands/bench/mod.rs"]
@@ -34,18 +34,7 @@ fn tunnel(c: &mut Criterion) {
         b.iter(|| black_box(rt.block_on(bench::baseline_tls12(BASELINE_BYTES)).ok()))
     });
 
-    let Ok((env, _sink)) = rt.block_on(async {
-        let sink = Sink::start().await?;
-        let env = Environment::start_with(Options {
-            tunnel_target: Some(sink.addr),
-            ..Options::default()
-        })
-        .await?;
-        steps::connect_dms(&env)
-            .await
-            .map_err(|e| anyhow::anyhow!("connecting the DMS: {e}"))?;
-        anyhow::Ok((env, sink))
-    }) else {
+    let Ok((env, _sink)) = rt.block_on(bench::connected_to_sink()) else {
         return;
     };
     let dms = env.accounts().dms_id.clone();

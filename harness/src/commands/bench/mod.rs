@@ -119,11 +119,8 @@ fn print_table(f: &Figures) {
     }
 }
 
-/// Runs every measurement once, in order.
-pub async fn measure() -> anyhow::Result<Figures> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let baseline = baseline_tls12(BASELINE_BYTES).await?;
-
+/// A connected DMS whose tunnel streams go to a loopback sink, not the WAF: the tunnel alone.
+pub async fn connected_to_sink() -> anyhow::Result<(Environment, Sink)> {
     let sink = Sink::start().await?;
     let env = Environment::start_with(Options {
         tunnel_target: Some(sink.addr),
@@ -133,6 +130,15 @@ pub async fn measure() -> anyhow::Result<Figures> {
     steps::connect_dms(&env)
         .await
         .map_err(|e| anyhow::anyhow!("connecting the DMS: {e}"))?;
+    Ok((env, sink))
+}
+
+/// Runs every measurement once, in order.
+pub async fn measure() -> anyhow::Result<Figures> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let baseline = baseline_tls12(BASELINE_BYTES).await?;
+
+    let (env, _sink) = connected_to_sink().await?;
     let dms = env.accounts().dms_id.clone();
     let cloud = env.cloud().clone();
 
