@@ -67,23 +67,33 @@ impl Streams {
     /// Waits until `dms_id` has `want` tunnels that take streams; false when `bound` passed
     /// first.
     pub async fn wait_ready(&self, dms_id: &str, want: usize, bound: std::time::Duration) -> bool {
+        let ready = || {
+            let senders = self.lock();
+            let open = senders
+                .live
+                .values()
+                .filter(|e| e.dms_id == dms_id && !e.sender.is_closed());
+            (open.count() >= want).then_some(())
+        };
+        self.wait_for(bound, ready).await.is_some()
+    }
+
+    /// Waits until `found` finds something, looking again whenever a tunnel's HTTP/2
+    /// connection comes up; `None` when `bound` passed first.
+    async fn wait_for<R>(
+        &self,
+        bound: std::time::Duration,
+        found: impl Fn() -> Option<R>,
+    ) -> Option<R> {
         let deadline = tokio::time::Instant::now() + bound;
         loop {
             let added = self.1.notified();
             tokio::pin!(added);
             added.as_mut().enable();
-            let ready = self
-                .lock()
-                .live
-                .values()
-                .filter(|e| e.dms_id == dms_id && !e.sender.is_closed())
-                .count();
-            if ready >= want {
-                return true;
+            if let Some(found) = found() {
+                return Some(found);
             }
-            if tokio::time::timeout_at(deadline, added).await.is_err() {
-                return false;
-            }
+            tokio::time::timeout_at(deadline, added).await.ok()?;
         }
     }
 
@@ -94,16 +104,7 @@ impl Streams {
 
     /// A sender for `dms_id`, waiting briefly for a tunnel whose HTTP/2 handshake is under way.
     async fn wait_pick(&self, dms_id: &str) -> Option<(u64, SendRequest<Body>)> {
-        let deadline = tokio::time::Instant::now() + SETUP_WAIT;
-        loop {
-            let added = self.1.notified();
-            tokio::pin!(added);
-            added.as_mut().enable();
-            if let Some(sender) = self.pick(dms_id) {
-                return Some(sender);
-            }
-            tokio::time::timeout_at(deadline, added).await.ok()?;
-        }
+        self.wait_for(SETUP_WAIT, || self.pick(dms_id)).await
     }
 
     /// Takes tunnel `id` off the record: no new stream goes to it. The sender is handed back:

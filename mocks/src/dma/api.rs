@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::canonical::{INSPECTION_LIMIT, read_request};
+use super::canonical::{Received, read_request, receive};
 use super::data::{self, Scope};
 use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
@@ -71,19 +71,12 @@ pub(crate) fn router(state: Arc<DmaState>, channel: Channel) -> axum::Router {
 }
 
 async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
-    let (head, body) = request.into_parts();
-    let path = head
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
+    let Received { head, path, body } = receive(request).await;
     let content_type = head
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let body = axum::body::to_bytes(body, INSPECTION_LIMIT + 1)
-        .await
-        .unwrap_or_default();
+    let body = body.unwrap_or_default();
     let answer = match read_request(head.method.as_str(), &path, content_type, &body) {
         Ok((method, body)) => dispatch(&endpoint.state, endpoint.channel, method, &body).await,
         Err(refused) => Err(DmaError::BadRequest(refused.to_string())),

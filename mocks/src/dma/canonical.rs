@@ -24,6 +24,29 @@ pub const API_PREFIX: &str = "/API/v1/Json.asmx/";
 /// half-read.
 pub const INSPECTION_LIMIT: usize = 64 * 1024;
 
+/// A request as both readers take it in, before either reads the call in it.
+#[derive(Debug)]
+pub struct Received {
+    pub head: http::request::Parts,
+    /// The path with its query, as sent.
+    pub path: String,
+    /// The body, read to one byte past [`INSPECTION_LIMIT`]; `None` when it is longer or broke
+    /// off.
+    pub body: Option<bytes::Bytes>,
+}
+
+/// Takes in `request` the one way the WAF and the DMA both do.
+pub async fn receive(request: axum::extract::Request) -> Received {
+    let (head, body) = request.into_parts();
+    let path = head
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(body, INSPECTION_LIMIT + 1).await.ok();
+    Received { head, path, body }
+}
+
 /// The parameters that hold IDs: read as numbers whether sent as `100` or `"100"`.
 pub const ID_PARAMETERS: &[&str] = &["dmaID", "elementID", "parameterID", "viewID", "alarmID"];
 

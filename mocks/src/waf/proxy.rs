@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use super::decisions::{Decision, Decisions, Verdict};
 use super::loose::read_request_first_wins;
 use super::registry::{Owner, Registry};
-use crate::dma::canonical::{INSPECTION_LIMIT, read_request};
+use crate::dma::canonical::{INSPECTION_LIMIT, Received, read_request, receive};
 use crate::world::{Clock, Fault, FaultSet};
 
 #[derive(Debug)]
@@ -77,15 +77,13 @@ impl Judgement {
 }
 
 async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Response {
-    let (head, body) = request.into_parts();
-    let path = head
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(body, INSPECTION_LIMIT + 1).await;
+    let Received {
+        head,
+        path,
+        body: bytes,
+    } = receive(request).await;
     let judgement = match &bytes {
-        Err(_) if !state.faults.is_on(Fault::WafAllowEverything) => Judgement::blocked(
+        None if !state.faults.is_on(Fault::WafAllowEverything) => Judgement::blocked(
             format!("the body is larger than the {INSPECTION_LIMIT}-byte inspection limit"),
             None,
         ),
@@ -101,7 +99,7 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
     if judgement.verdict == Verdict::Blocked {
         return Blocked(judgement.reason).into_response();
     }
-    let Ok(bytes) = bytes else {
+    let Some(bytes) = bytes else {
         return Blocked("the body could not be read".into()).into_response();
     };
     let response = match forward(state.dma, head, bytes).await {
