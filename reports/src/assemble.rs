@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::gate::{gate, weak_spots};
 use crate::inputs::GateInputs;
 use crate::model::{
-    FaultResult, Finding, Observation, Outcome, Report, RequirementResult, RunInfo, SCHEMA,
+    FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report, RequirementResult, RunInfo, SCHEMA,
     ScenarioResult, Severity, Status, Summary,
 };
 use crate::redact::Redactor;
@@ -28,19 +28,27 @@ pub struct ScenarioInput {
     pub title: String,
     pub requirements: Vec<String>,
     pub catches: Vec<String>,
+    /// Per declared fault (same order as `catches`), the check named for it.
+    pub named_checks: Vec<NamedCheck>,
     pub outcome: Outcome,
     pub harness_error: bool,
+    pub failure_kind: Option<String>,
+    pub failed_check: Option<String>,
     pub duration_ms: u64,
     pub detail: String,
     pub evidence: Vec<Observation>,
 }
 
-/// A fault that was switched on, and the scenarios that failed under it.
-#[derive(Debug, Clone)]
+/// A fault that was switched on, and what each scenario's run under it said of it.
+#[derive(Debug, Clone, Default)]
 pub struct FaultInput {
     pub name: String,
     pub breaks: String,
     pub killed_by: Vec<String>,
+    pub failed_elsewhere: Vec<FaultRun>,
+    pub broke_setup: Vec<FaultRun>,
+    pub timed_out: Vec<FaultRun>,
+    pub harness_errors: Vec<FaultRun>,
 }
 
 /// Everything a report is made from.
@@ -95,6 +103,10 @@ impl Assembly {
                 name: f.name.clone(),
                 breaks: f.breaks.clone(),
                 killed_by: f.killed_by.clone(),
+                failed_elsewhere: f.failed_elsewhere.clone(),
+                broke_setup: f.broke_setup.clone(),
+                timed_out: f.timed_out.clone(),
+                harness_errors: f.harness_errors.clone(),
             })
             .collect();
         let weak_spots = self.mutants.then(|| weak_spots(&self.scenarios, &faults));
@@ -114,8 +126,11 @@ impl Assembly {
                 duration_ms: s.duration_ms,
                 detail: s.detail,
                 harness_error: s.harness_error,
+                failure_kind: s.failure_kind,
+                failed_check: s.failed_check,
                 evidence: s.evidence,
                 catches: s.catches,
+                named_checks: s.named_checks,
             })
             .collect();
         let gate = gate(

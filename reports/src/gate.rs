@@ -41,7 +41,10 @@ pub(crate) fn gate(
     for f in faults.iter().filter(|f| f.killed_by.is_empty()) {
         reasons.push((
             Some(&f.name),
-            format!("fault {} survived: no scenario failed under it", f.name),
+            format!(
+                "fault {} survived: no scenario's named check caught it",
+                f.name
+            ),
         ));
     }
     let allowed = inputs.policy.max_severity;
@@ -90,6 +93,26 @@ pub(crate) fn weak_spots(scenarios: &[crate::ScenarioInput], faults: &[FaultResu
             .iter()
             .filter(|s| !faults.iter().any(|f| f.killed_by.contains(&s.id)))
             .map(|s| s.id.clone())
+            .collect(),
+        named_check_missed: faults
+            .iter()
+            .flat_map(|f| {
+                let missed = f
+                    .failed_elsewhere
+                    .iter()
+                    .map(|r| (r, "failed check"))
+                    .chain(f.broke_setup.iter().map(|r| (r, "broke setup at")))
+                    .chain(f.timed_out.iter().map(|r| (r, "timed out waiting for")))
+                    .chain(f.harness_errors.iter().map(|r| (r, "harness error:")));
+                missed
+                    .filter(|(r, _)| {
+                        scenarios
+                            .iter()
+                            .any(|s| s.id == r.scenario && s.catches.contains(&f.name))
+                    })
+                    .map(|(r, how)| format!("{} under {}: {how} {}", r.scenario, f.name, r.by))
+                    .collect::<Vec<_>>()
+            })
             .collect(),
     }
 }

@@ -293,14 +293,28 @@ fn kill_matrix(h: &mut String, report: &Report) {
             esc(&f.name)
         );
         for s in &report.scenarios {
-            let cell = if f.killed_by.contains(&s.id) {
-                "<td class=\"hit\">✔</td>"
-            } else if s.catches.contains(&f.name) {
-                "<td class=\"declared\"></td>"
-            } else {
-                "<td></td>"
+            let other = |runs: &[crate::FaultRun], mark: &str, how: &str| {
+                runs.iter().find(|r| r.scenario == s.id).map(|r| {
+                    format!(
+                        "<td class=\"other\" title=\"{how} {}\">{mark}</td>",
+                        esc(&r.by)
+                    )
+                })
             };
-            h.push_str(cell);
+            let cell = if f.killed_by.contains(&s.id) {
+                "<td class=\"hit\" title=\"caught by its named check\">✔</td>".to_owned()
+            } else if let Some(cell) = other(&f.failed_elsewhere, "≠", "failed another check:")
+                .or_else(|| other(&f.broke_setup, "S", "broke setup:"))
+                .or_else(|| other(&f.timed_out, "T", "timed out:"))
+                .or_else(|| other(&f.harness_errors, "E", "harness error:"))
+            {
+                cell
+            } else if s.catches.contains(&f.name) {
+                "<td class=\"declared\"></td>".to_owned()
+            } else {
+                "<td></td>".to_owned()
+            };
+            h.push_str(&cell);
         }
         let _ = writeln!(h, "</tr>");
     }
@@ -308,9 +322,10 @@ fn kill_matrix(h: &mut String, report: &Report) {
     if let Some(weak) = &report.weak_spots {
         let _ = writeln!(
             h,
-            "<h3>Weak spots</h3>\n<p>Faults killed by one scenario only: {}</p>\n<p>Scenarios that kill no fault: {}</p>",
+            "<h3>Weak spots</h3>\n<p>Faults killed by one scenario only: {}</p>\n<p>Scenarios that kill no fault: {}</p>\n<p>Named checks that did not fire: {}</p>",
             or_none(&codes(&weak.killed_once)),
             or_none(&codes(&weak.kill_nothing)),
+            or_none(&codes(&weak.named_check_missed)),
         );
     }
 }

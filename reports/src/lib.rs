@@ -16,7 +16,8 @@ pub mod sarif;
 pub use assemble::{Assembly, CatalogEntry, FaultInput, ScenarioInput};
 pub use inputs::{DEVIATIONS_FILE, ERRATA_FILE, GateInputs, POLICY_FILE};
 pub use model::{
-    Deviation, FaultResult, Finding, Gate, Observation, Outcome, Policy, Report, RequirementResult,
+    Deviation, FaultResult, FaultRun, Finding, Gate, NamedCheck, Observation, Outcome, Policy,
+    Report, RequirementResult,
     RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary, WeakSpots,
 };
 

@@ -71,14 +71,33 @@ pub fn render(report: &Report) -> String {
         );
     }
     if !report.faults.is_empty() {
-        let _ = writeln!(md, "\n## Faults\n\n| fault | killed by |\n|---|---|");
+        let _ = writeln!(
+            md,
+            "\n## Faults\n\nA kill is a failure of the check the scenario names for the fault; \
+             anything else is listed beside it and is not a detection.\n\n\
+             | fault | killed by (named check) | failed elsewhere | broke setup | timed out |\n\
+             |---|---|---|---|---|"
+        );
+        let runs = |runs: &[crate::FaultRun]| {
+            runs.iter()
+                .map(|r| format!("{} ({})", r.scenario, r.by))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         for f in &report.faults {
             let killed = if f.killed_by.is_empty() {
                 "**survived**".to_owned()
             } else {
                 f.killed_by.join(", ")
             };
-            let _ = writeln!(md, "| `{}` | {killed} |", f.name);
+            let _ = writeln!(
+                md,
+                "| `{}` | {killed} | {} | {} | {} |",
+                f.name,
+                runs(&f.failed_elsewhere),
+                runs(&f.broke_setup),
+                runs(&f.timed_out)
+            );
         }
     }
     if let Some(weak) = &report.weak_spots {
@@ -91,9 +110,10 @@ pub fn render(report: &Report) -> String {
         };
         let _ = writeln!(
             md,
-            "\n## Weak spots\n\n- faults killed by one scenario only: {}\n- scenarios that kill no fault: {}",
+            "\n## Weak spots\n\n- faults killed by one scenario only: {}\n- scenarios that kill no fault: {}\n- named checks that did not fire: {}",
             list(&weak.killed_once),
-            list(&weak.kill_nothing)
+            list(&weak.kill_nothing),
+            list(&weak.named_check_missed)
         );
     }
     if !report.findings.is_empty() {

@@ -72,9 +72,34 @@ pub struct ScenarioResult {
     pub detail: String,
     /// The failure is the harness's, not the system's: no verdict on the system.
     pub harness_error: bool,
+    /// How it failed: `violation` (a check about the system), `precondition` (a setup step),
+    /// `timeout` (a real-time bound) or `harness`; absent when it passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_kind: Option<String>,
+    /// The label of the check that failed, for a violation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_check: Option<String>,
     pub evidence: Vec<Observation>,
     /// The faults this scenario declares it catches.
     pub catches: Vec<String>,
+    /// Per declared fault, the check that must be the one to fail under it.
+    #[serde(default)]
+    pub named_checks: Vec<NamedCheck>,
+}
+
+/// A fault a scenario catches, and the check that must fire for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedCheck {
+    pub fault: String,
+    pub check: String,
+}
+
+/// One scenario's run under a fault that did not end in a kill by the named check: the
+/// scenario, and what failed instead (a check, a setup step, what was waited for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRun {
+    pub scenario: String,
+    pub by: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,8 +131,20 @@ pub struct RequirementResult {
 pub struct FaultResult {
     pub name: String,
     pub breaks: String,
-    /// Scenarios that failed with this fault switched on.
+    /// Scenarios whose named check for this fault is the one that failed under it: kills.
     pub killed_by: Vec<String>,
+    /// Scenarios where a check about the system failed, but not the one named for this fault.
+    #[serde(default)]
+    pub failed_elsewhere: Vec<FaultRun>,
+    /// Scenarios where a setup step failed under this fault: not a detection.
+    #[serde(default)]
+    pub broke_setup: Vec<FaultRun>,
+    /// Scenarios where a real-time bound ran out under this fault: not a detection.
+    #[serde(default)]
+    pub timed_out: Vec<FaultRun>,
+    /// Scenarios where the harness broke under this fault.
+    #[serde(default)]
+    pub harness_errors: Vec<FaultRun>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -179,6 +216,10 @@ pub struct WeakSpots {
     pub killed_once: Vec<String>,
     /// Scenarios that kill no fault at all.
     pub kill_nothing: Vec<String>,
+    /// A scenario that names a fault failed under it by another check, a setup step or a
+    /// timeout: `scenario under fault: what failed instead`.
+    #[serde(default)]
+    pub named_check_missed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -48,8 +48,19 @@ fn scenario(
         title: format!("title of {id}"),
         requirements: reqs.iter().map(|r| (*r).to_owned()).collect(),
         catches: vec!["agent.connect-before-optin".to_owned()],
+        named_checks: vec![reports::NamedCheck {
+            fault: "agent.connect-before-optin".to_owned(),
+            check: "connections-dms-opened".to_owned(),
+        }],
         outcome,
         harness_error: harness,
+        failure_kind: match (outcome, harness) {
+            (Outcome::Passed, _) => None,
+            (_, true) => Some("harness".to_owned()),
+            _ => Some("violation".to_owned()),
+        },
+        failed_check: (outcome == Outcome::Failed && !harness)
+            .then(|| "connections-dms-opened".to_owned()),
         duration_ms: 1234,
         detail: detail.to_owned(),
         evidence: Vec::new(),
@@ -115,11 +126,21 @@ fn fixed_model() -> Report {
                 name: "agent.connect-before-optin".to_owned(),
                 breaks: "the agent connects on its own".to_owned(),
                 killed_by: vec!["optin.new-dms-sends-nothing".to_owned()],
+                ..FaultInput::default()
             },
             FaultInput {
                 name: "cloud.refresh-reusable".to_owned(),
                 breaks: "a used refresh key keeps working".to_owned(),
                 killed_by: Vec::new(),
+                failed_elsewhere: vec![reports::FaultRun {
+                    scenario: "optin.new-dms-sends-nothing".to_owned(),
+                    by: "bytes-dms-sent-received".to_owned(),
+                }],
+                broke_setup: vec![reports::FaultRun {
+                    scenario: "optin.admin-enable-brings-the-tunnel-up".to_owned(),
+                    by: "approving the DMS".to_owned(),
+                }],
+                ..FaultInput::default()
             },
         ],
         mutants: true,

@@ -1,5 +1,6 @@
 use std::fmt::{self, Debug};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -15,40 +16,124 @@ pub struct Observation {
 #[derive(Debug, Clone, Default)]
 pub struct Evidence(Arc<Mutex<Vec<Observation>>>);
 
-/// Why a scenario did not pass.
+/// The stable label of one expectation a scenario checks (`token-revoked-on-the-api`): what a
+/// scenario's `catches` names, so a fault counts as caught only when that check fired.
+pub type Check = &'static str;
+
+/// Why a scenario did not pass. Only a `Violation` is a verdict on the system; the other kinds
+/// say the scenario never got as far as its check.
 #[derive(Debug, Clone, Serialize)]
 pub enum Failure {
-    /// The system under test did something the specification forbids.
-    Expectation {
+    /// The system under test did something the specification forbids: the expectation
+    /// labelled `check` failed on what the scenario observed.
+    Violation {
+        check: Check,
         what: String,
         expected: String,
         observed: String,
     },
-    /// The harness itself broke (an environment did not start, a body panicked or hung):
-    /// no verdict on the system.
+    /// A setup step did not reach the state the scenario's checks need (a login refused, a
+    /// tunnel that never came up, a peer that did not answer): no verdict on the checks.
+    Precondition {
+        step: String,
+        expected: String,
+        observed: String,
+    },
+    /// A real-time bound ran out while waiting for the environment: a hang, not a detection.
+    Timeout { what: String, bound: Duration },
+    /// The harness itself broke (an environment did not start, a body or a task panicked, the
+    /// watchdog fired): no verdict on the system.
     Harness(String),
 }
 
+/// The kind of a failure, as reports and the kill matrix name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    Violation,
+    Precondition,
+    Timeout,
+    Harness,
+}
+
+impl FailureKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Violation => "violation",
+            FailureKind::Precondition => "precondition",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Harness => "harness",
+        }
+    }
+}
+
 impl Failure {
-    pub fn expectation(
+    /// The expectation `check` failed: `what` was expected to be `expected`, and was not.
+    pub fn violation(
+        check: Check,
         what: impl Into<String>,
         expected: impl Into<String>,
         observed: impl Debug,
     ) -> Self {
-        Failure::Expectation {
+        Failure::Violation {
+            check,
             what: what.into(),
             expected: expected.into(),
             observed: format!("{observed:?}"),
         }
     }
 
-    /// Like `expectation`, with the observed value shown as JSON, as evidence shows it.
-    fn observed_as_json(what: &str, expected: String, observed: &impl Serialize) -> Self {
-        Failure::Expectation {
+    /// A setup step (`step`) did not reach `expected`.
+    pub fn precondition(
+        step: impl Into<String>,
+        expected: impl Into<String>,
+        observed: impl Debug,
+    ) -> Self {
+        Failure::Precondition {
+            step: step.into(),
+            expected: expected.into(),
+            observed: format!("{observed:?}"),
+        }
+    }
+
+    /// Waiting for `what` ran past `bound` of real time.
+    pub fn timeout(what: impl Into<String>, bound: Duration) -> Self {
+        Failure::Timeout {
+            what: what.into(),
+            bound,
+        }
+    }
+
+    /// Like `violation`, with the observed value shown as JSON, as evidence shows it.
+    fn observed_as_json(
+        check: Check,
+        what: &str,
+        expected: String,
+        observed: &impl Serialize,
+    ) -> Self {
+        Failure::Violation {
+            check,
             what: what.to_owned(),
             expected,
             observed: serde_json::to_string(observed)
                 .unwrap_or_else(|e| format!("<unprintable: {e}>")),
+        }
+    }
+
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Failure::Violation { .. } => FailureKind::Violation,
+            Failure::Precondition { .. } => FailureKind::Precondition,
+            Failure::Timeout { .. } => FailureKind::Timeout,
+            Failure::Harness(_) => FailureKind::Harness,
+        }
+    }
+
+    /// The check that fired, when this is a violation.
+    pub fn check(&self) -> Option<Check> {
+        match self {
+            Failure::Violation { check, .. } => Some(check),
+            _ => None,
         }
     }
 
@@ -60,11 +145,26 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Expectation {
+            Failure::Violation {
+                check,
                 what,
                 expected,
                 observed,
-            } => write!(f, "{what}: expected {expected}, observed {observed}"),
+            } => write!(
+                f,
+                "[{check}] {what}: expected {expected}, observed {observed}"
+            ),
+            Failure::Precondition {
+                step,
+                expected,
+                observed,
+            } => write!(
+                f,
+                "precondition failed: {step}: expected {expected}, observed {observed}"
+            ),
+            Failure::Timeout { what, bound } => {
+                write!(f, "timed out after {} ms: {what}", bound.as_millis())
+            }
             Failure::Harness(reason) => write!(f, "harness error: {reason}"),
         }
     }
@@ -92,8 +192,14 @@ impl Evidence {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Records `observed` and fails unless it equals `expected`.
-    pub fn expect_eq<T>(&self, what: &str, expected: T, observed: T) -> Result<(), Failure>
+    /// Check `check`: records `observed` and fails unless it equals `expected`.
+    pub fn expect_eq<T>(
+        &self,
+        check: Check,
+        what: &str,
+        expected: T,
+        observed: T,
+    ) -> Result<(), Failure>
     where
         T: PartialEq + Debug + Serialize,
     {
@@ -102,6 +208,7 @@ impl Evidence {
             Ok(())
         } else {
             Err(Failure::observed_as_json(
+                check,
                 what,
                 format!("{expected:?}"),
                 &observed,
@@ -109,9 +216,11 @@ impl Evidence {
         }
     }
 
-    /// Records `observed` and fails unless `holds`; `expected` says in words what should hold.
+    /// Check `check`: records `observed` and fails unless `holds`; `expected` says in words
+    /// what should hold.
     pub fn expect<T>(
         &self,
+        check: Check,
         what: &str,
         holds: bool,
         expected: &str,
@@ -125,6 +234,7 @@ impl Evidence {
             Ok(())
         } else {
             Err(Failure::observed_as_json(
+                check,
                 what,
                 expected.to_owned(),
                 &observed,

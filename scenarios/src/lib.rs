@@ -7,15 +7,17 @@
 
 pub mod clients;
 mod evidence;
+mod panics;
 mod registry;
 mod runner;
 mod scenario;
 pub mod steps;
 mod suites;
 
-pub use evidence::{Evidence, Failure, Observation, summary};
+pub use evidence::{Check, Evidence, Failure, FailureKind, Observation, summary};
+pub use panics::contain as contain_panics;
 pub use registry::{all, by_id, covering};
-pub use runner::{Outcome, Run, WATCHDOG, run};
-pub use scenario::{Ctx, Scenario, Suite, UnknownSuite};
+pub use runner::{FaultVerdict, Outcome, Run, WATCHDOG, run};
+pub use scenario::{Catch, Ctx, Scenario, Suite, UnknownSuite};
 
 pub use mocks::world::{Fault, FaultSet};

@@ -1,12 +1,16 @@
 use std::time::{Duration, Instant};
 
-use mocks::world::FaultSet;
+use mocks::world::{Fault, FaultSet};
+use serde::Serialize;
 
-use crate::{Ctx, Evidence, Failure, Observation, Scenario, summary};
+use crate::{Ctx, Evidence, Failure, FailureKind, Observation, Scenario, panics, summary};
 
-/// The longest a scenario may run before it is stopped and reported as a harness error.
+/// The longest a scenario may run before it is stopped and reported as timed out.
 /// Scenarios never wait on real time; this only turns a hang into a clear failure.
 pub const WATCHDOG: Duration = Duration::from_secs(120);
+
+/// Worker threads of the runtime each run gets.
+const WORKERS: usize = 2;
 
 /// How a scenario ended.
 #[derive(Debug, Clone)]
@@ -26,15 +30,75 @@ pub struct Run {
     pub duration: Duration,
 }
 
+/// What a run under one fault says of that fault: the rows of the kill matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "verdict", content = "by")]
+pub enum FaultVerdict {
+    /// The check the scenario names for this fault is the one that failed: a kill.
+    Caught,
+    /// A check about the system failed, but not the one named for this fault (or the scenario
+    /// names none for it): which check.
+    FailedElsewhere(String),
+    /// A setup step did not reach the state the checks need: which step.
+    BrokeSetup(String),
+    /// A real-time bound ran out.
+    TimedOut(String),
+    /// The harness broke: no verdict.
+    HarnessError(String),
+    /// The scenario passed with the fault on.
+    Survived,
+}
+
+impl FaultVerdict {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultVerdict::Caught => "caught",
+            FaultVerdict::FailedElsewhere(_) => "failed elsewhere",
+            FaultVerdict::BrokeSetup(_) => "broke setup",
+            FaultVerdict::TimedOut(_) => "timed out",
+            FaultVerdict::HarnessError(_) => "harness error",
+            FaultVerdict::Survived => "survived",
+        }
+    }
+}
+
 impl Run {
     pub fn passed(&self) -> bool {
         matches!(self.outcome, Outcome::Passed)
     }
 
-    /// The scenario failed on what it observed (not on a harness error): under a fault, that
-    /// is the fault caught.
-    pub fn caught_a_violation(&self) -> bool {
-        matches!(&self.outcome, Outcome::Failed(f) if !f.is_harness())
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.outcome {
+            Outcome::Passed => None,
+            Outcome::Failed(failure) => Some(failure),
+        }
+    }
+
+    pub fn kind(&self) -> Option<FailureKind> {
+        self.failure().map(Failure::kind)
+    }
+
+    /// What this run says of `fault`: caught only when the check the scenario names for it
+    /// is the expectation that failed.
+    pub fn verdict_on(&self, fault: Fault) -> FaultVerdict {
+        let named = self
+            .scenario
+            .catches
+            .iter()
+            .find(|c| c.fault == fault)
+            .map(|c| c.check);
+        match self.failure() {
+            None => FaultVerdict::Survived,
+            Some(Failure::Violation { check, .. }) if Some(*check) == named => {
+                FaultVerdict::Caught
+            }
+            Some(Failure::Violation { check, .. }) => {
+                FaultVerdict::FailedElsewhere((*check).to_owned())
+            }
+            Some(Failure::Precondition { step, .. }) => FaultVerdict::BrokeSetup(step.clone()),
+            Some(Failure::Timeout { what, .. }) => FaultVerdict::TimedOut(what.clone()),
+            Some(Failure::Harness(reason)) => FaultVerdict::HarnessError(reason.clone()),
+        }
     }
 
     /// One line: the evidence summary when passed, the failure when not.
@@ -46,20 +110,36 @@ impl Run {
     }
 }
 
-/// Runs `scenario` in a fresh task under `faults`; a panic or a hang becomes a harness error.
-pub async fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
+/// Runs `scenario` under `faults` on a runtime of its own, on the calling thread: a panic in
+/// the body or in any task of the environment, or a hang, fails this run and no other.
+/// Blocks until the run is over; call it from a thread that is not running async code.
+pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
+    panics::contain();
     let started = Instant::now();
     let evidence = Evidence::new();
-    let body = tokio::spawn((scenario.body)(Ctx::new(faults.clone(), evidence.clone())));
-    let outcome = match tokio::time::timeout(WATCHDOG, body).await {
-        Ok(Ok(Ok(()))) => Outcome::Passed,
-        Ok(Ok(Err(failure))) => Outcome::Failed(failure),
-        Ok(Err(joined)) => Outcome::Failed(Failure::Harness(format!(
-            "scenario body panicked: {joined}"
-        ))),
-        Err(_) => Outcome::Failed(Failure::Harness(format!(
-            "scenario did not finish within {} s",
-            WATCHDOG.as_secs()
+    let (number, thread_name) = panics::next_run();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .thread_name(thread_name)
+        .enable_all()
+        .build();
+    let outcome = match runtime {
+        Ok(runtime) => {
+            let body = (scenario.body)(Ctx::new(faults.clone(), evidence.clone()));
+            let outcome = runtime.block_on(watch(body));
+            // Whatever the environment left running ends here, before its panics are read.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            outcome
+        }
+        Err(e) => Outcome::Failed(Failure::Harness(format!("cannot start a runtime: {e}"))),
+    };
+    let outcome = match (panics::take(number), outcome) {
+        (panicked, outcome) if panicked.is_empty() => outcome,
+        // A panic left behind by the body's own failure is already its verdict.
+        (_, failed @ Outcome::Failed(Failure::Harness(_))) => failed,
+        (panicked, _) => Outcome::Failed(Failure::Harness(format!(
+            "a task of the environment panicked: {}",
+            panicked.join("; ")
         ))),
     };
     Run {
@@ -68,5 +148,29 @@ pub async fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
         outcome,
         evidence: evidence.observations(),
         duration: started.elapsed(),
+    }
+}
+
+/// The body in a task of its own, so its panic is a value, under the watchdog.
+async fn watch(body: futures_util::future::BoxFuture<'static, Result<(), Failure>>) -> Outcome {
+    match tokio::time::timeout(WATCHDOG, tokio::spawn(body)).await {
+        Ok(Ok(Ok(()))) => Outcome::Passed,
+        Ok(Ok(Err(failure))) => Outcome::Failed(failure),
+        Ok(Err(joined)) => Outcome::Failed(Failure::Harness(format!(
+            "scenario body panicked: {}",
+            panic_message(joined)
+        ))),
+        Err(_) => Outcome::Failed(Failure::timeout("the scenario to finish", WATCHDOG)),
+    }
+}
+
+fn panic_message(joined: tokio::task::JoinError) -> String {
+    match joined.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned()),
+        Err(e) => e.to_string(),
     }
 }

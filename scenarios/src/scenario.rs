@@ -5,7 +5,7 @@ use futures_util::future::BoxFuture;
 use mocks::world::{Fault, FaultSet};
 use mocks::{Environment, Options};
 
-use crate::{Evidence, Failure};
+use crate::{Check, Evidence, Failure};
 
 /// A group of scenarios about one part of the specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,6 +125,21 @@ impl Ctx {
     }
 }
 
+/// An expected failure, as data: under `fault`, the expectation labelled `check` must be the
+/// one that fails (BoGo's `expectedError`, tlsfuzzer's expected alert). Any other failure —
+/// another check, a setup step, a timeout — is not a catch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Catch {
+    pub fault: Fault,
+    pub check: Check,
+}
+
+impl Catch {
+    pub const fn by(fault: Fault, check: Check) -> Self {
+        Self { fault, check }
+    }
+}
+
 /// The async body of a scenario: records what it observes in `ctx.evidence()`, and returns
 /// the first violation it finds.
 pub type Body = fn(Ctx) -> BoxFuture<'static, Result<(), Failure>>;
@@ -137,8 +152,9 @@ pub struct Scenario {
     pub suite: Suite,
     pub title: &'static str,
     pub requirements: &'static [&'static str],
-    /// Each of these faults must make the scenario fail; a test checks that it does.
-    pub catches: &'static [Fault],
+    /// Each of these faults must make the scenario fail by the check named with it; a test
+    /// checks that it does, and that no other check or step failed instead.
+    pub catches: &'static [Catch],
     pub body: Body,
 }
 

@@ -43,7 +43,7 @@ pub async fn connect_dms_with(
         .get("UserCode")
         .and_then(Value::as_str)
         .ok_or_else(|| {
-            Failure::expectation("ConnectToCloud", "a user code to approve", &pairing)
+            Failure::precondition("ConnectToCloud", "a user code to approve", &pairing)
         })?;
 
     let cookie = cloud_login(env, browser).await?;
@@ -56,7 +56,7 @@ pub async fn connect_dms_with(
         )
         .await?;
     if approval.status != 200 {
-        return Err(Failure::expectation(
+        return Err(Failure::precondition(
             "approving the DMS",
             "HTTP 200",
             approval,
@@ -72,7 +72,7 @@ pub async fn connect_dms_with(
             .wait_ready(&accounts.dms_id, mocks::agent::TUNNELS, PROMPTLY)
             .await;
     if !up {
-        return Err(Failure::expectation(
+        return Err(Failure::precondition(
             "tunnels the cloud holds for the DMS after approval",
             format!("{}", mocks::agent::TUNNELS),
             env.cloud().tunnels().events(),
@@ -178,7 +178,7 @@ pub async fn cloud_login(env: &Environment, browser: &CloudClient) -> Result<Str
     login
         .set_cookie
         .clone()
-        .ok_or_else(|| Failure::expectation("cloud login", "a session cookie", &login))
+        .ok_or_else(|| Failure::precondition("cloud login", "a session cookie", &login))
 }
 
 /// Another DMS goes through the whole connect flow, played by the scenario itself over its own
@@ -216,7 +216,7 @@ pub async fn register_dms(
             .map(str::to_owned)
     };
     let (Some(device_code), Some(user_code)) = (field("device_code"), field("user_code")) else {
-        return Err(Failure::expectation(
+        return Err(Failure::precondition(
             format!("device authorization for {dms_id}"),
             "codes",
             &started,
@@ -231,7 +231,7 @@ pub async fn register_dms(
         )
         .await?;
     if approval.status != 200 {
-        return Err(Failure::expectation(
+        return Err(Failure::precondition(
             format!("approving {dms_id}"),
             "HTTP 200",
             approval,
@@ -252,5 +252,5 @@ pub async fn register_dms(
         .map(str::to_owned);
     access
         .map(|t| (dms_id.to_owned(), t))
-        .ok_or_else(|| Failure::expectation(format!("{dms_id}'s token"), "delivered", token))
+        .ok_or_else(|| Failure::precondition(format!("{dms_id}'s token"), "delivered", token))
 }

@@ -1,47 +1,71 @@
 //! Runs scenario jobs in parallel (a fresh environment each, as `scenarios::run` makes one)
 //! and turns what ran into the report's inputs.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use fixtures::Catalog;
 use reports::{
-    Assembly, CatalogEntry, FaultInput, GateInputs, Observation, Outcome as ReportOutcome,
-    ScenarioInput,
+    Assembly, CatalogEntry, FaultInput, FaultRun, GateInputs, NamedCheck, Observation,
+    Outcome as ReportOutcome, ScenarioInput,
 };
-use scenarios::{FaultSet, Outcome, Run, Scenario};
-use tokio::sync::Semaphore;
+use scenarios::{Failure, Fault, FaultSet, FaultVerdict, Outcome, Run, Scenario};
 
 /// One scenario under one set of faults.
 pub type Job = (&'static Scenario, FaultSet);
 
 /// Runs every job, at most `slots` at once, calling `done` as each finishes; never stops
-/// early. Runs come back in job order.
-pub async fn run_jobs(
-    jobs: Vec<Job>,
-    slots: usize,
-    done: Arc<dyn Fn(&Run) + Send + Sync>,
-) -> Vec<Run> {
-    let slots = Arc::new(Semaphore::new(slots.max(1)));
-    let mut running = tokio::task::JoinSet::new();
+/// early. Each run gets an OS thread and a runtime of its own (`scenarios::run`), so a panic
+/// or a hang stays in its run. Runs come back in job order.
+pub fn run_jobs(jobs: Vec<Job>, slots: usize, done: Arc<dyn Fn(&Run) + Send + Sync>) -> Vec<Run> {
     let total = jobs.len();
-    for (order, (scenario, faults)) in jobs.into_iter().enumerate() {
-        let slots = slots.clone();
-        let done = done.clone();
-        running.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            let run = scenarios::run(scenario, faults).await;
-            done(&run);
-            (order, run)
-        });
-    }
-    let mut runs = Vec::with_capacity(total);
-    while let Some(finished) = running.join_next().await {
-        if let Ok(finished) = finished {
-            runs.push(finished);
+    let queue = Mutex::new(jobs.into_iter().enumerate());
+    let finished = Mutex::new(Vec::with_capacity(total));
+    std::thread::scope(|scope| {
+        for _ in 0..slots.clamp(1, total.max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let Some((order, (scenario, faults))) = next else {
+                        break;
+                    };
+                    let run = scenarios::run(scenario, faults);
+                    done(&run);
+                    finished
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((order, run));
+                }
+            });
         }
-    }
+    });
+    let mut runs = finished.into_inner().unwrap_or_else(|p| p.into_inner());
     runs.sort_by_key(|(order, _)| *order);
     runs.into_iter().map(|(_, run)| run).collect()
+}
+
+/// What every run under `fault` said of it: the kill matrix's row.
+pub fn fault_input(fault: Fault, runs: &[Run]) -> FaultInput {
+    let mut input = FaultInput {
+        name: fault.name().to_owned(),
+        breaks: fault.breaks().to_owned(),
+        ..FaultInput::default()
+    };
+    for run in runs.iter().filter(|r| r.faults.is_on(fault)) {
+        let scenario = run.scenario.id.to_owned();
+        let row = |by: String| FaultRun {
+            scenario: scenario.clone(),
+            by,
+        };
+        match run.verdict_on(fault) {
+            FaultVerdict::Caught => input.killed_by.push(scenario.clone()),
+            FaultVerdict::FailedElsewhere(check) => input.failed_elsewhere.push(row(check)),
+            FaultVerdict::BrokeSetup(step) => input.broke_setup.push(row(step)),
+            FaultVerdict::TimedOut(what) => input.timed_out.push(row(what)),
+            FaultVerdict::HarnessError(why) => input.harness_errors.push(row(why)),
+            FaultVerdict::Survived => {}
+        }
+    }
+    input
 }
 
 /// Scenario runs at once per core when `--jobs` is not given: a scenario waits on sockets far
@@ -62,10 +86,11 @@ pub fn line(run: &Run) -> String {
     match &run.outcome {
         Outcome::Passed => format!("PASS  {}  ({ms} ms)", run.scenario.id),
         Outcome::Failed(failure) => {
-            let tag = if failure.is_harness() {
-                "ERROR"
-            } else {
-                "FAIL "
+            let tag = match failure {
+                Failure::Violation { .. } => "FAIL ",
+                Failure::Precondition { .. } => "SETUP",
+                Failure::Timeout { .. } => "HUNG ",
+                Failure::Harness(_) => "ERROR",
             };
             format!("{tag} {}  ({ms} ms)\n      {failure}", run.scenario.id)
         }
@@ -113,9 +138,22 @@ fn scenario_input(run: &Run) -> ScenarioInput {
         suite: s.suite.name().to_owned(),
         title: s.title.to_owned(),
         requirements: s.requirements.iter().map(|r| (*r).to_owned()).collect(),
-        catches: s.catches.iter().map(|f| f.name().to_owned()).collect(),
+        catches: s.catches.iter().map(|c| c.fault.name().to_owned()).collect(),
+        named_checks: s
+            .catches
+            .iter()
+            .map(|c| NamedCheck {
+                fault: c.fault.name().to_owned(),
+                check: c.check.to_owned(),
+            })
+            .collect(),
         outcome,
         harness_error,
+        failure_kind: run.kind().map(|k| k.name().to_owned()),
+        failed_check: run
+            .failure()
+            .and_then(Failure::check)
+            .map(str::to_owned),
         duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
         detail: run.detail(),
         evidence: run

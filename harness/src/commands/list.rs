@@ -8,10 +8,14 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load()?;
     let all = scenarios::all();
     let covering = |id: &str| -> Vec<&str> { scenarios::covering(id).map(|s| s.id).collect() };
-    let caught_by = |f: Fault| -> Vec<&str> {
+    let caught_by = |f: Fault| -> Vec<serde_json::Value> {
         all.iter()
-            .filter(|s| s.catches.contains(&f))
-            .map(|s| s.id)
+            .flat_map(|s| {
+                s.catches
+                    .iter()
+                    .filter(move |c| c.fault == f)
+                    .map(move |c| json!({ "scenario": s.id, "check": c.check }))
+            })
             .collect()
     };
 
@@ -27,7 +31,7 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
                 "suite": s.suite.name(),
                 "title": s.title,
                 "requirements": s.requirements,
-                "catches": s.catches.iter().map(|f| f.name()).collect::<Vec<_>>(),
+                "catches": s.catches.iter().map(|c| json!({ "fault": c.fault.name(), "check": c.check })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "requirements": catalog.requirements.iter().map(|r| json!({
                 "id": r.id,
@@ -36,7 +40,7 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
                 "text": r.text,
                 "scenarios": covering(&r.id),
             })).collect::<Vec<_>>(),
-            "faults": Fault::ALL.iter().map(|f| json!({
+            "faults": Fault::catalog().iter().map(|f| json!({
                 "name": f.name(),
                 "component": f.component(),
                 "breaks": f.breaks(),
@@ -66,7 +70,7 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
         say!("  {:<8} {:<8} {by}", r.id, r.kind.as_str());
     }
     say!("\nFAULTS");
-    for f in Fault::ALL {
+    for f in Fault::catalog() {
         say!("  {:<34} {}", f.name(), f.breaks());
     }
     Ok(ExitCode::SUCCESS)

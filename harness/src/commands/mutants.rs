@@ -1,4 +1,5 @@
-//! `conform mutants`: the kill matrix. A clean run first (a failing suite would "kill" every
+//! `conform mutants`: the kill matrix. A kill is the scenario's named check failing under the
+//! fault; another check, a setup step or a timeout is shown beside it and is not a kill. A clean run first (a failing suite would "kill" every
 //! fault and the matrix would mean nothing), then every fault against every scenario, each in
 //! a fresh environment, in parallel, never stopping at the first failure.
 
@@ -8,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use fixtures::Catalog;
 use reports::FaultInput;
-use scenarios::{Fault, FaultSet};
+use scenarios::{Fault, FaultSet, FaultVerdict};
 
 use super::execute::{self, Job};
 use super::run::{prepare_report_dir, write_reports};
@@ -23,17 +24,16 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
     prepare_report_dir(&args.report_dir)?;
     let slots = execute::default_jobs(args.jobs);
     let all = scenarios::all();
-    let runtime = super::runtime()?;
 
     say!("clean run: {} scenarios, no fault", all.len());
     let clean_jobs: Vec<Job> = all.iter().map(|s| (s, FaultSet::none())).collect();
     let progress = Arc::new(Progress::new(clean_jobs.len(), ("passed", "failed")));
     let shown = progress.clone();
-    let clean = runtime.block_on(execute::run_jobs(
+    let clean = execute::run_jobs(
         clean_jobs,
         slots,
         Arc::new(move |run| shown.step(run.passed(), Some(execute::line(run)), !run.passed())),
-    ));
+    );
     progress.finish();
     let broken: Vec<&str> = clean
         .iter()
@@ -48,7 +48,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
 
-    let faults = Fault::ALL;
+    let faults = Fault::catalog();
     say!(
         "kill matrix: {} faults x {} scenarios, {slots} at once",
         faults.len(),
@@ -66,11 +66,11 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
             .collect(),
     ));
     let shown = progress.clone();
-    let runs = runtime.block_on(execute::run_jobs(
+    let runs = execute::run_jobs(
         work,
         slots,
         Arc::new(move |run| {
-            let killed = run.caught_a_violation();
+            let killed = run.faults.iter().any(|f| run.verdict_on(f) == FaultVerdict::Caught);
             shown.step(killed, None, false);
             let mut left = remaining.lock().unwrap_or_else(|p| p.into_inner());
             for fault in run.faults.iter() {
@@ -81,27 +81,19 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
                     }
                     if *count == 0 {
                         shown.note(match by.len() {
-                            0 => format!("SURVIVED {fault}"),
+                            0 => format!("SURVIVED {fault}  (no named check fired)"),
                             n => format!("KILLED   {fault}  by {n}: {}", by.join(", ")),
                         });
                     }
                 }
             }
         }),
-    ));
+    );
     progress.finish();
 
     let kills: Vec<FaultInput> = faults
         .iter()
-        .map(|&f| FaultInput {
-            name: f.name().to_owned(),
-            breaks: f.breaks().to_owned(),
-            killed_by: runs
-                .iter()
-                .filter(|r| r.faults.is_on(f) && r.caught_a_violation())
-                .map(|r| r.scenario.id.to_owned())
-                .collect(),
-        })
+        .map(|&f| execute::fault_input(f, &runs))
         .collect();
     let report = execute::assembly(
         &catalog,
@@ -131,6 +123,9 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
                 "weak spot: killed by one scenario only: {}",
                 weak.killed_once.join(", ")
             );
+        }
+        for missed in &weak.named_check_missed {
+            say!("weak spot: named check did not fire: {missed}");
         }
         if !weak.kill_nothing.is_empty() {
             say!(

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use fixtures::Catalog;
-use reports::{FaultInput, Report};
+use reports::Report;
 
 use super::execute::{self, Job};
 use crate::UsageError;
@@ -27,24 +27,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let progress = Arc::new(Progress::new(work.len(), ("passed", "failed")));
     let shown = progress.clone();
-    let runs = super::runtime()?.block_on(execute::run_jobs(
+    let runs = execute::run_jobs(
         work,
         jobs,
         Arc::new(move |run| shown.step(run.passed(), Some(execute::line(run)), !run.passed())),
-    ));
+    );
     progress.finish();
 
     let kills = faults
         .iter()
-        .map(|f| FaultInput {
-            name: f.name().to_owned(),
-            breaks: f.breaks().to_owned(),
-            killed_by: runs
-                .iter()
-                .filter(|r| r.caught_a_violation())
-                .map(|r| r.scenario.id.to_owned())
-                .collect(),
-        })
+        .map(|f| execute::fault_input(f, &runs))
         .collect();
     let report =
         execute::assembly(&catalog, &picked.described, &faults, &runs, kills, false)?.into_report();
@@ -58,8 +50,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     );
     for fault in &report.faults {
         match fault.killed_by.as_slice() {
-            [] => say!("fault {} survived: no scenario failed under it", fault.name),
+            [] => say!(
+                "fault {} not caught: no scenario's named check fired",
+                fault.name
+            ),
             by => say!("fault {} caught by: {}", fault.name, by.join(", ")),
+        }
+        for (how, runs) in [
+            ("failed another check", &fault.failed_elsewhere),
+            ("broke setup", &fault.broke_setup),
+            ("timed out", &fault.timed_out),
+            ("harness error", &fault.harness_errors),
+        ] {
+            for r in runs {
+                say!("  {how}, not a catch: {} ({})", r.scenario, r.by);
+            }
         }
     }
     if args.gate {

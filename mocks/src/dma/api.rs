@@ -71,6 +71,11 @@ pub(crate) fn router(state: Arc<DmaState>, channel: Channel) -> axum::Router {
 }
 
 async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+    // Test-only: a bug that crashes the connection's task, to show the harness contains it.
+    #[allow(clippy::panic)]
+    if endpoint.state.faults.is_on(Fault::TestPanicInDmaTask) {
+        panic!("the DMA's request task crashed (test.panic-in-dma-task)");
+    }
     let Received { head, path, body } = receive(request).await;
     let content_type = head
         .headers

@@ -119,9 +119,21 @@ faults! {
         "share-user passwords are 12 characters long instead of 17",
     DmaPasswordWeakRng = "dma.password-weak-rng":
         "share-user passwords come from a generator seeded with the clock's second, not from the CSPRNG",
+    TestPanicInDmaTask = "test.panic-in-dma-task":
+        "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }
 
 impl Fault {
+    /// The faults a real implementation could have: every fault but the test-only ones, which
+    /// exist to test the harness itself and are kept out of `list` and `mutants`.
+    pub fn catalog() -> Vec<Fault> {
+        Fault::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.component() != "test")
+            .collect()
+    }
+
     /// The component the switch lives in: the part of its name before the dot.
     pub fn component(self) -> &'static str {
         self.name().split('.').next().unwrap_or_default()
@@ -193,7 +205,7 @@ mod tests {
     fn every_fault_name_parses_back_and_names_its_component() {
         for &fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>().unwrap(), fault);
-            assert!(["agent", "cloud", "dma", "waf"].contains(&fault.component()));
+            assert!(["agent", "cloud", "dma", "waf", "test"].contains(&fault.component()));
         }
         assert!("agent.nope".parse::<Fault>().is_err());
     }

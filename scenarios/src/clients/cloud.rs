@@ -136,7 +136,7 @@ impl CloudClient {
     ) -> Result<(String, String), Failure> {
         let host = endpoint.host();
         let refused = |e: String| {
-            Failure::expectation(format!("a TLS 1.2 handshake with {host}"), "completed", e)
+            Failure::precondition(format!("a TLS 1.2 handshake with {host}"), "completed", e)
         };
         let config =
             rustls::ClientConfig::builder_with_protocol_versions(&[&rustls::version::TLS12])

@@ -77,7 +77,7 @@ impl DmaClient {
                 user: user.login.clone(),
                 connection,
             }),
-            other => Err(Failure::expectation(
+            other => Err(Failure::precondition(
                 format!("ConnectApp as {}", user.login),
                 "a connection string",
                 other,
@@ -101,7 +101,7 @@ impl DmaSession {
     pub async fn expect_data(&self, method: &str, fields: Value) -> Result<Value, Failure> {
         match self.call(method, fields).await? {
             DmaReply::Data(d) => Ok(d),
-            other => Err(Failure::expectation(
+            other => Err(Failure::precondition(
                 format!("{method} as {}", self.user),
                 "a {\"d\": ...} answer",
                 other,

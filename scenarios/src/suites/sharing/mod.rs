@@ -14,7 +14,7 @@ mod waf;
 
 use mocks::world::Fault;
 
-use crate::{Scenario, Suite};
+use crate::{Catch, Scenario, Suite};
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
@@ -23,7 +23,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "Each share creates exactly one cloud user, removed with the share; its password is 17 characters from the CSPRNG",
             requirements: &["USER-1", "USER-2"],
-            catches: &[Fault::DmaPasswordShort, Fault::DmaPasswordWeakRng],
+            catches: const { &[Catch::by(Fault::DmaPasswordShort, "?"), Catch::by(Fault::DmaPasswordWeakRng, "?")] },
             body: |ctx| Box::pin(users::one_user_per_share(ctx)),
         },
         Scenario {
@@ -31,7 +31,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "The user table holds share passwords only as Blowfish-ECB ciphertext under a key kept apart",
             requirements: &["USER-3"],
-            catches: &[Fault::DmaPasswordPlaintext],
+            catches: const { &[Catch::by(Fault::DmaPasswordPlaintext, "?")] },
             body: |ctx| Box::pin(users::passwords_sealed(ctx)),
         },
         Scenario {
@@ -39,7 +39,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "A share user's login and its connections are refused on the DMA's public API and work through the gateway",
             requirements: &["USER-4"],
-            catches: &[Fault::DmaShareUserDirectLogin],
+            catches: const { &[Catch::by(Fault::DmaShareUserDirectLogin, "?")] },
             body: |ctx| Box::pin(users::gateway_only(ctx)),
         },
         Scenario {
@@ -47,7 +47,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "On the DMA itself, a share user reads its dashboard's elements and nothing else, and writes nothing",
             requirements: &["USER-5"],
-            catches: &[Fault::DmaShareUserCanWrite, Fault::DmaShareUserAllElements],
+            catches: const { &[Catch::by(Fault::DmaShareUserCanWrite, "?"), Catch::by(Fault::DmaShareUserAllElements, "?")] },
             body: |ctx| Box::pin(users::items_only(ctx)),
         },
         Scenario {
@@ -55,7 +55,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Waf,
             title: "The WAF's whitelist for a share is exactly the dashboard's canonical calls, and each of them passes",
             requirements: &["WAF-1", "WAF-3"],
-            catches: &[Fault::WafRawValues],
+            catches: const { &[Catch::by(Fault::WafRawValues, "?")] },
             body: |ctx| Box::pin(waf::whitelist_is_the_dashboard(ctx)),
         },
         Scenario {
@@ -63,15 +63,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Waf,
             title: "Every attack of the corpus, on every whitelisted call of every dashboard, is blocked by the WAF; the legitimate variants pass",
             requirements: &["WAF-2", "WAF-3"],
-            catches: &[
-                Fault::WafAllowEverything,
-                Fault::WafIgnoreParams,
-                Fault::WafMethodOnly,
-                Fault::WafFirstDuplicateKeyWins,
-                Fault::WafCaseInsensitiveMethod,
-                Fault::WafMatchIdsIndependently,
-                Fault::WafRawValues,
-            ],
+            catches: const { &[Catch::by(Fault::WafAllowEverything, "?"), Catch::by(Fault::WafIgnoreParams, "?"), Catch::by(Fault::WafMethodOnly, "?"), Catch::by(Fault::WafFirstDuplicateKeyWins, "?"), Catch::by(Fault::WafCaseInsensitiveMethod, "?"), Catch::by(Fault::WafMatchIdsIndependently, "?"), Catch::by(Fault::WafRawValues, "?")] },
             body: |ctx| Box::pin(waf::corpus_blocked_by_waf(ctx)),
         },
         Scenario {
@@ -79,7 +71,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "With the WAF letting everything through, the DMA still gives a share user nothing outside its items and no write",
             requirements: &["USER-5"],
-            catches: &[Fault::DmaShareUserCanWrite, Fault::DmaShareUserAllElements],
+            catches: const { &[Catch::by(Fault::DmaShareUserCanWrite, "?"), Catch::by(Fault::DmaShareUserAllElements, "?")] },
             body: |ctx| Box::pin(waf::dma_alone(ctx)),
         },
     ]

@@ -55,7 +55,7 @@ pub(crate) async fn share(admin: &DmaSession, dashboard: &str) -> Result<String,
         .get("ShareID")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| Failure::expectation("ShareDashboard", "a share ID", reply))
+        .ok_or_else(|| Failure::precondition("ShareDashboard", "a share ID", reply))
 }
 
 /// `ConnectApp` with `login`/`password` at `addr`; the connection string, or the raw answer.
@@ -97,7 +97,7 @@ pub(crate) async fn go_live(
     let connection = connect_app(env.waf().addr(), &login, &password)
         .await?
         .map_err(|answer| {
-            Failure::expectation(
+            Failure::precondition(
                 "the share user's ConnectApp through the WAF",
                 "a connection string",
                 answer,

@@ -24,6 +24,7 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
     for (n, dashboard) in setup::dashboards()?.iter().enumerate() {
         let share_id = setup::share(&admin, &dashboard.id).await?;
         ev.expect_eq(
+            "share-users-after-sharing",
             &format!("share users after sharing {}", dashboard.id),
             n + 1,
             env.dma().share_users().len(),
@@ -36,7 +37,12 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
         .into_iter()
         .map(|u| u.login)
         .collect();
-    ev.expect_eq("distinct share-user logins", ids.len(), logins.len())?;
+    ev.expect_eq(
+        "distinct-share-user-logins",
+        "distinct share-user logins",
+        ids.len(),
+        logins.len(),
+    )?;
     for share_id in &ids {
         let (login, password) = env
             .dma()
@@ -45,6 +51,7 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
         let well_formed = password.chars().count() == PASSWORD_LENGTH
             && password.chars().all(|c| PASSWORD_ALPHABET.contains(c));
         ev.expect(
+            "password-length-alphabet",
             &format!("password of {login}: length and alphabet"),
             well_formed,
             "17 characters from the documented alphabet",
@@ -61,12 +68,14 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
         .expect_data("DeleteShare", json!({ "shareID": gone }))
         .await?;
     ev.expect_eq(
+        "share-users-after-deleting-one-share",
         "share users after deleting one share",
         ids.len() - 1,
         env.dma().share_users().len(),
     )?;
     let after = connect_app(env.waf().addr(), &login, &password).await?;
     ev.expect(
+        "deleted-share-user-logs",
         "the deleted share's user logs in",
         after.is_err(),
         "refused",
@@ -76,20 +85,32 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
     let sample = env.dma().sample_share_passwords(SAMPLE);
     let lengths: BTreeSet<usize> = sample.iter().map(|p| p.chars().count()).collect();
     ev.expect_eq(
+        "lengths-10-000-generated-passwords",
         "lengths of 10 000 generated passwords",
         BTreeSet::from([PASSWORD_LENGTH]),
         lengths,
     )?;
     let distinct: HashSet<&String> = sample.iter().collect();
-    ev.expect_eq("distinct among 10 000 passwords", SAMPLE, distinct.len())?;
+    ev.expect_eq(
+        "distinct-among-10-000-passwords",
+        "distinct among 10 000 passwords",
+        SAMPLE,
+        distinct.len(),
+    )?;
     let outside: Vec<char> = sample
         .iter()
         .flat_map(|p| p.chars())
         .filter(|c| !PASSWORD_ALPHABET.contains(*c))
         .collect();
-    ev.expect_eq("characters outside the alphabet", 0, outside.len())?;
+    ev.expect_eq(
+        "characters-outside-alphabet",
+        "characters outside the alphabet",
+        0,
+        outside.len(),
+    )?;
     let used: HashSet<char> = sample.iter().flat_map(|p| p.chars()).collect();
     ev.expect_eq(
+        "alphabet-characters-seen-sample",
         "alphabet characters seen in the sample",
         PASSWORD_ALPHABET.chars().count(),
         used.len(),
@@ -137,6 +158,7 @@ pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
         }),
     );
     ev.expect_eq(
+        "blowfish-key-length-bytes",
         "Blowfish key length in bytes",
         SHARE_KEY_BYTES,
         key.bytes().len(),
@@ -159,6 +181,7 @@ pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
             .windows(4)
             .any(|w| password.as_bytes().windows(4).any(|p| p == w));
         ev.expect(
+            "any-4-password-bytes-stored-record",
             &format!("{login}: any 4 password bytes in the stored record"),
             !leaks,
             "none",
@@ -178,6 +201,7 @@ pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
         let pad = 8 - expected.len() % 8;
         expected.extend(std::iter::repeat_n(pad as u8, pad));
         ev.expect(
+            "stored-record-decrypted-independently-blowfish-ecb",
             &format!("{login}: stored record decrypted independently with Blowfish-ECB"),
             whole_blocks && opened == expected,
             "the password, PKCS#5-padded",
@@ -198,6 +222,7 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
         .ok_or_else(|| Failure::Harness("no credentials".into()))?;
     let public = connect_app(env.dma().addr(), &login, &password).await?;
     ev.expect(
+        "share-user-connectapp-dma-public-api",
         "the share user's ConnectApp on the DMA's public API",
         public.is_err(),
         "refused",
@@ -205,7 +230,8 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     )?;
     let gateway = connect_app(env.waf().addr(), &login, &password).await?;
     let Ok(connection) = gateway else {
-        return Err(Failure::expectation(
+        return Err(Failure::violation(
+            "share-user-connectapp-through-gateway-waf",
             "the share user's ConnectApp through the gateway (WAF)",
             "a connection string",
             gateway,
@@ -225,6 +251,7 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     )
     .await?;
     ev.expect(
+        "gateway-connection-share-user-used-public",
         "a gateway connection of the share user used on the public API",
         on_public.status != 200,
         "refused",
@@ -238,7 +265,12 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
         body.as_bytes(),
     )
     .await?;
-    ev.expect_eq("the same call through the gateway", 200, through_waf.status)?;
+    ev.expect_eq(
+        "same-call-through-gateway",
+        "the same call through the gateway",
+        200,
+        through_waf.status,
+    )?;
     Ok(())
 }
 
@@ -258,7 +290,12 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
         let connection = connect_app(gateway, &login, &password)
             .await?
             .map_err(|a| {
-                Failure::expectation("ConnectApp on the gateway channel", "connected", a)
+                Failure::violation(
+                    "connectapp-gateway-channel",
+                    "ConnectApp on the gateway channel",
+                    "connected",
+                    a,
+                )
             })?;
         let items: BTreeSet<(u32, u32)> = env
             .dma()
@@ -305,6 +342,7 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
         readable.sort_unstable();
         let expected: Vec<(u32, u32)> = items.iter().copied().collect();
         ev.expect_eq(
+            "elements-share-user-can-read-dma",
             &format!(
                 "{}: elements its share user can read on the DMA",
                 dashboard.id
@@ -313,6 +351,7 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
             readable,
         )?;
         ev.expect_eq(
+            "elements-share-user-could-write",
             &format!("{}: elements its share user could write", dashboard.id),
             Vec::<(u32, u32)>::new(),
             written,
@@ -326,6 +365,7 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
         ev.expect(
+            "disconnectfromcloud-share-user",
             &format!("{}: DisconnectFromCloud as its share user", dashboard.id),
             reply.status != 200,
             "refused",

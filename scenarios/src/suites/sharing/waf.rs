@@ -35,6 +35,7 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
             .map(ToString::to_string)
             .collect();
         ev.expect_eq(
+            "waf-whitelist",
             &format!("{}: the WAF's whitelist", dashboard.id),
             expected,
             held,
@@ -52,6 +53,7 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
             )
             .await?;
             ev.expect_eq(
+                "dashboard-sends",
                 &format!(
                     "{}: {} as the dashboard sends it",
                     dashboard.id, call.method
@@ -117,11 +119,13 @@ pub(crate) async fn corpus_blocked_by_waf(ctx: Ctx) -> Result<(), Failure> {
         .filter(|d| d.reason.is_empty())
         .count();
     ev.expect_eq(
+        "waf-decisions-logged-without-reason",
         "WAF decisions logged without a reason",
         0,
         blocked_without_reason,
     )?;
     ev.expect(
+        "attempts-not-stopped-waf-bypasses-dma",
         "attempts not stopped by the WAF (bypasses, DMA-only blocks) or false positives",
         wrong.is_empty(),
         "none",
@@ -196,6 +200,7 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
         }
     }
     ev.expect(
+        "answers-data-outside-share-items-or",
         "answers with data outside the share's items, or writes, without the WAF",
         leaks.is_empty(),
         "none: the DMA alone refuses them",
@@ -234,6 +239,7 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
         }
     }
     ev.expect_eq(
+        "writes-share-user-made-own-items",
         "writes a share user made on its own items without the WAF",
         Vec::<String>::new(),
         writes,

@@ -19,6 +19,7 @@ fn offers_from_dms(
 ) -> Result<Vec<(String, Vec<Version>)>, Failure> {
     let flights = first_flights_from_dms(env);
     ev.expect(
+        "clienthellos-cloud-recorded-from-dms",
         "ClientHellos the cloud recorded from the DMS",
         !flights.is_empty(),
         "at least one",
@@ -27,7 +28,8 @@ fn offers_from_dms(
     let mut offers = Vec::new();
     for flight in flights {
         let hello = parse_client_hello(&flight.bytes).map_err(|e| {
-            Failure::expectation(
+            Failure::violation(
+                "dms-first-flight",
                 format!("the DMS's first flight to {}", flight.endpoint),
                 "a ClientHello",
                 e.to_string(),
@@ -57,6 +59,7 @@ fn expect_only_tls12(ev: &Evidence, offers: &[(String, Vec<Version>)]) -> Result
         })
         .collect();
     ev.expect_eq(
+        "versions-other-than-tls-1-2",
         "versions other than TLS 1.2 the DMS offered",
         Vec::<String>::new(),
         others,
@@ -72,6 +75,7 @@ pub(super) async fn offers_only_tls12(ctx: Ctx) -> Result<(), Failure> {
     reached.sort_unstable();
     reached.dedup();
     ev.expect_eq(
+        "endpoints-dms-clienthellos-went",
         "endpoints the DMS's ClientHellos went to",
         vec![Endpoint::Connection.host(), Endpoint::Tunnel.host()],
         reached,
@@ -122,6 +126,7 @@ async fn refuses_certificate(ctx: Ctx, problem: CertificateProblem) -> Result<()
     expect_nothing_reached_the_cloud(&env, &ev)?;
     let tried = first_flights_from_dms(&env).len();
     ev.expect(
+        "clienthellos-dms-sent-before-giving-up",
         "ClientHellos the DMS sent before giving up",
         tried > 0,
         "at least one",
@@ -160,6 +165,7 @@ pub(super) async fn refuses_plaintext_urls(ctx: Ctx) -> Result<(), Failure> {
             Err(e) => e.to_string(),
         };
         ev.expect(
+            "starting-agent",
             &format!("starting the agent with {plaintext}"),
             refusal.as_deref() == Some(plaintext.as_str()),
             "refused, naming the URL",
@@ -171,6 +177,7 @@ pub(super) async fn refuses_plaintext_urls(ctx: Ctx) -> Result<(), Failure> {
 
 fn expect_refused(ev: &Evidence, reply: &DmaReply) -> Result<(), Failure> {
     ev.expect(
+        "connecttocloud-administrator",
         "ConnectToCloud as Administrator",
         matches!(reply, DmaReply::Error { .. }),
         "an error: the agent could not reach the cloud safely",
@@ -180,6 +187,7 @@ fn expect_refused(ev: &Evidence, reply: &DmaReply) -> Result<(), Failure> {
 
 fn expect_nothing_reached_the_cloud(env: &Environment, ev: &Evidence) -> Result<(), Failure> {
     ev.expect_eq(
+        "requests-cloud-received",
         "requests the cloud received",
         0,
         env.cloud().requests().count(),

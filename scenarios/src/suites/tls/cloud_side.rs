@@ -39,6 +39,7 @@ pub(super) async fn only_tls12(ctx: Ctx) -> Result<(), Failure> {
             .map(|v| v.name())
             .collect();
         ev.expect_eq(
+            "versions-accepted",
             &format!("{host}: versions accepted"),
             vec!["TLS 1.2"],
             accepted,
@@ -61,6 +62,7 @@ pub(super) async fn forward_secret_aead_only(ctx: Ctx) -> Result<(), Failure> {
         let accepted = report.accepted_suites();
         let names: Vec<&str> = accepted.iter().map(|s| s.name.as_str()).collect();
         ev.expect(
+            "tls-1-2-suites-accepted",
             &format!("{host}: TLS 1.2 suites accepted"),
             !names.is_empty(),
             "at least one",
@@ -72,6 +74,7 @@ pub(super) async fn forward_secret_aead_only(ctx: Ctx) -> Result<(), Failure> {
             .map(|s| s.name.as_str())
             .collect();
         ev.expect_eq(
+            "accepted-suites-without-ecdhe-aead",
             &format!("{host}: accepted suites without ECDHE and AEAD"),
             Vec::<&str>::new(),
             weak,
@@ -102,6 +105,7 @@ pub(super) async fn no_plaintext(ctx: Ctx) -> Result<(), Failure> {
             "http://"
         };
         ev.expect(
+            "what-came-back",
             &format!("{scheme}{host}: what came back"),
             !answer.starts_with(b"HTTP/"),
             "no HTTP answer (a TLS alert or a closed connection)",

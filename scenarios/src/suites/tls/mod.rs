@@ -7,7 +7,7 @@ mod cloud_side;
 
 use mocks::world::Fault;
 
-use crate::{Scenario, Suite};
+use crate::{Catch, Scenario, Suite};
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
@@ -16,7 +16,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Every cloud endpoint completes TLS 1.2 and refuses TLS 1.3, 1.1, 1.0 and SSL 3.0",
             requirements: &["TLS-1"],
-            catches: &[Fault::CloudAcceptTls13, Fault::CloudLegacyTls],
+            catches: const { &[Catch::by(Fault::CloudAcceptTls13, "?"), Catch::by(Fault::CloudLegacyTls, "?")] },
             body: |ctx| Box::pin(cloud_side::only_tls12(ctx)),
         },
         Scenario {
@@ -24,7 +24,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Every TLS 1.2 suite a cloud endpoint will choose is ECDHE with AES-GCM or ChaCha20-Poly1305",
             requirements: &["TLS-4"],
-            catches: &[Fault::CloudLegacyTls],
+            catches: const { &[Catch::by(Fault::CloudLegacyTls, "?")] },
             body: |ctx| Box::pin(cloud_side::forward_secret_aead_only(ctx)),
         },
         Scenario {
@@ -32,7 +32,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Plaintext HTTP and ws:// to the cloud's ports get no HTTP answer",
             requirements: &["NET-1"],
-            catches: &[Fault::CloudPlaintextListener],
+            catches: const { &[Catch::by(Fault::CloudPlaintextListener, "?")] },
             body: |ctx| Box::pin(cloud_side::no_plaintext(ctx)),
         },
         Scenario {
@@ -40,7 +40,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Every ClientHello the agent sends through a whole connect flow offers TLS 1.2 alone",
             requirements: &["TLS-2"],
-            catches: &[Fault::AgentOfferTls13],
+            catches: const { &[Catch::by(Fault::AgentOfferTls13, "?")] },
             body: |ctx| Box::pin(agent_side::offers_only_tls12(ctx)),
         },
         Scenario {
@@ -48,7 +48,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Against a cloud that speaks only TLS 1.3 the agent gives up, without falling back, and sends nothing more",
             requirements: &["TLS-2"],
-            catches: &[Fault::AgentOfferTls13],
+            catches: const { &[Catch::by(Fault::AgentOfferTls13, "?")] },
             body: |ctx| Box::pin(agent_side::gives_up_on_tls13_only(ctx)),
         },
         Scenario {
@@ -56,7 +56,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a cloud certificate from a CA it does not trust, before any application byte",
             requirements: &["TLS-3"],
-            catches: &[Fault::AgentAcceptAnyCert],
+            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?")] },
             body: |ctx| Box::pin(agent_side::refuses_untrusted_issuer(ctx)),
         },
         Scenario {
@@ -64,7 +64,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a trusted certificate that names another host",
             requirements: &["TLS-3"],
-            catches: &[Fault::AgentAcceptAnyCert, Fault::AgentSkipHostnameCheck],
+            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?"), Catch::by(Fault::AgentSkipHostnameCheck, "?")] },
             body: |ctx| Box::pin(agent_side::refuses_wrong_host(ctx)),
         },
         Scenario {
@@ -72,7 +72,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a trusted certificate that has expired",
             requirements: &["TLS-3"],
-            catches: &[Fault::AgentAcceptAnyCert],
+            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?")] },
             body: |ctx| Box::pin(agent_side::refuses_expired(ctx)),
         },
         Scenario {
@@ -80,7 +80,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a trusted certificate that is not valid yet",
             requirements: &["TLS-3"],
-            catches: &[Fault::AgentAcceptAnyCert],
+            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?")] },
             body: |ctx| Box::pin(agent_side::refuses_not_yet_valid(ctx)),
         },
         Scenario {
@@ -88,7 +88,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "An agent configured with an http:// or ws:// cloud URL refuses to start, with a clear error",
             requirements: &["NET-1"],
-            catches: &[Fault::AgentAllowPlaintextUrls],
+            catches: const { &[Catch::by(Fault::AgentAllowPlaintextUrls, "?")] },
             body: |ctx| Box::pin(agent_side::refuses_plaintext_urls(ctx)),
         },
     ]

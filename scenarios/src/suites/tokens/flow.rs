@@ -15,11 +15,13 @@ const SEVERAL_POLLS: Duration = Duration::from_secs(30);
 
 fn expect_no_token(env: &Environment, ev: &Evidence, when: &str) -> Result<(), Failure> {
     ev.expect_eq(
+        "tokens-cloud-issued",
         &format!("{when}: tokens the cloud issued"),
         0,
         env.cloud().issued().len(),
     )?;
     ev.expect_eq(
+        "credentials-dms-stores",
         &format!("{when}: credentials the DMS stores"),
         false,
         env.dms_credentials().stored().is_some(),
@@ -36,7 +38,9 @@ async fn user_code(env: &Environment) -> Result<String, Failure> {
         .get("UserCode")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| Failure::expectation("ConnectToCloud", "a user code", &pairing))
+        .ok_or_else(|| {
+            Failure::violation("connecttocloud", "ConnectToCloud", "a user code", &pairing)
+        })
 }
 
 pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
@@ -48,6 +52,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         .call("ConnectToCloud", json!({ "connection": "not-a-session" }))
         .await?;
     ev.expect(
+        "connecttocloud-without-dms-login",
         "ConnectToCloud without a DMS login",
         matches!(reply, DmaReply::Error { .. }),
         "refused",
@@ -69,6 +74,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
     ev.expect_eq(
+        "approving-without-cloud-login-http-status",
         "approving without a cloud login: HTTP status",
         401,
         anonymous.status,
@@ -83,6 +89,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
     ev.expect_eq(
+        "cloud-login-wrong-password-http-status",
         "cloud login with a wrong password: HTTP status",
         401,
         wrong.status,
@@ -96,6 +103,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
     ev.expect_eq(
+        "approving-made-up-session-http-status",
         "approving with a made-up session: HTTP status",
         401,
         forged.status,
@@ -114,12 +122,14 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
     ev.expect_eq(
+        "approving-after-both-logins-http-status",
         "approving after both logins: HTTP status",
         200,
         approved.status,
     )?;
     steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
     ev.expect_eq(
+        "both-logins-tokens-cloud-issued",
         "with both logins: tokens the cloud issued",
         1,
         env.cloud().issued().len(),
@@ -131,10 +141,9 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
     let ev = ctx.evidence();
     let browser = CloudClient::new(&env)?;
     steps::connect_dms_with(&env, &browser).await?;
-    let stored = env
-        .dms_credentials()
-        .stored()
-        .ok_or_else(|| Failure::expectation("the DMS's credentials", "stored", "none"))?;
+    let stored = env.dms_credentials().stored().ok_or_else(|| {
+        Failure::violation("dms-credentials", "the DMS's credentials", "stored", "none")
+    })?;
 
     let shown = browser.seen();
     ev.saw("answers the browser received", shown.len());
@@ -147,6 +156,7 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
     .map(|(what, _)| what)
     .collect();
     ev.expect_eq(
+        "credentials-browser-was-shown",
         "credentials the browser was shown",
         Vec::<&str>::new(),
         leaked,
@@ -161,6 +171,7 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
         .filter(|r| r.path.starts_with("/oauth/token") && r.response.contains(&stored.access_token))
         .count();
     ev.expect_eq(
+        "answers-dms-token-poll-carried-token",
         "answers to the DMS's token poll that carried its token",
         1,
         delivered,

@@ -10,7 +10,7 @@ mod validation;
 
 use mocks::world::Fault;
 
-use crate::{Scenario, Suite};
+use crate::{Catch, Scenario, Suite};
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
@@ -19,7 +19,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "No token without the Administrator's DMS login and a dataminer.services login: each alone, or failed, gives none",
             requirements: &["FLOW-1"],
-            catches: &[Fault::CloudApproveWithoutLogin],
+            catches: const { &[Catch::by(Fault::CloudApproveWithoutLogin, "?")] },
             body: |ctx| Box::pin(flow::needs_both_logins(ctx)),
         },
         Scenario {
@@ -27,7 +27,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "The token and refresh key travel only on the agent's own connection; the browser sees neither",
             requirements: &["FLOW-2"],
-            catches: &[Fault::CloudTokenViaBrowser],
+            catches: const { &[Catch::by(Fault::CloudTokenViaBrowser, "?")] },
             body: |ctx| Box::pin(flow::token_never_reaches_the_browser(ctx)),
         },
         Scenario {
@@ -35,7 +35,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "The DMS's token is HS256 with the vault key, names its DMS, and lives exactly one week",
             requirements: &["TOK-1", "TOK-3"],
-            catches: &[Fault::CloudTokenLifetime30d],
+            catches: const { &[Catch::by(Fault::CloudTokenLifetime30d, "?")] },
             body: |ctx| Box::pin(validation::claims_and_lifetime(ctx)),
         },
         Scenario {
@@ -43,7 +43,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "alg none, other algorithms, key confusion, header injection, tampered or mistyped claims: all refused on API and tunnel",
             requirements: &["TOK-1"],
-            catches: &[Fault::CloudAcceptAlgNone, Fault::CloudAcceptAnyHmac],
+            catches: const { &[Catch::by(Fault::CloudAcceptAlgNone, "?"), Catch::by(Fault::CloudAcceptAnyHmac, "?")] },
             body: |ctx| Box::pin(validation::forged_and_tampered_refused(ctx)),
         },
         Scenario {
@@ -51,7 +51,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "A token is accepted up to one week plus the stated skew, and refused a second later",
             requirements: &["TOK-3"],
-            catches: &[Fault::CloudSkipExp, Fault::CloudTokenLifetime30d],
+            catches: const { &[Catch::by(Fault::CloudSkipExp, "?"), Catch::by(Fault::CloudTokenLifetime30d, "?")] },
             body: |ctx| Box::pin(validation::expired_token_refused(ctx)),
         },
         Scenario {
@@ -59,7 +59,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "DMS A's token opens nothing of DMS B, and the other way round",
             requirements: &["TOK-5"],
-            catches: &[Fault::CloudIgnoreSub],
+            catches: const { &[Catch::by(Fault::CloudIgnoreSub, "?")] },
             body: |ctx| Box::pin(validation::token_opens_only_its_own_dms(ctx)),
         },
         Scenario {
@@ -67,7 +67,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "Four simulated weeks connected: the DMS renews daily and its tunnel is never down",
             requirements: &["TOK-4"],
-            catches: &[Fault::AgentNoAutoRefresh],
+            catches: const { &[Catch::by(Fault::AgentNoAutoRefresh, "?")] },
             body: |ctx| Box::pin(renewal::four_weeks_without_a_gap(ctx)),
         },
         Scenario {
@@ -75,7 +75,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "A replayed refresh key is refused and revokes the whole family: token, refresh key, tunnel",
             requirements: &["TOK-4"],
-            catches: &[Fault::CloudRefreshReusable, Fault::CloudNoFamilyRevocation],
+            catches: const { &[Catch::by(Fault::CloudRefreshReusable, "?"), Catch::by(Fault::CloudNoFamilyRevocation, "?")] },
             body: |ctx| Box::pin(renewal::refresh_key_works_once(ctx)),
         },
         Scenario {
@@ -83,7 +83,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "While the cloud fails or is down, the DMS retries with backoff and keeps its valid token and tunnel",
             requirements: &["TOK-4"],
-            catches: &[Fault::AgentNoAutoRefresh],
+            catches: const { &[Catch::by(Fault::AgentNoAutoRefresh, "?")] },
             body: |ctx| Box::pin(renewal::rides_out_outages(ctx)),
         },
         Scenario {
@@ -91,7 +91,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "The signing secret is in no message, answer, log or DMS file, in any encoding; the vault serves only the cloud",
             requirements: &["TOK-2"],
-            catches: &[Fault::CloudSecretInLogs],
+            catches: const { &[Catch::by(Fault::CloudSecretInLogs, "?")] },
             body: |ctx| Box::pin(secret::never_leaves_the_cloud(ctx)),
         },
     ]

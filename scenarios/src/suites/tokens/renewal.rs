@@ -60,6 +60,7 @@ pub(super) async fn four_weeks_without_a_gap(ctx: Ctx) -> Result<(), Failure> {
         }
     }
     ev.expect_eq(
+        "hours-dms-held-no-credentials",
         "hours the DMS held no credentials",
         0,
         hours_without_credentials,
@@ -71,6 +72,7 @@ pub(super) async fn four_weeks_without_a_gap(ctx: Ctx) -> Result<(), Failure> {
         .filter(|i| i.grant == "refresh_token")
         .count();
     ev.expect(
+        "renewals-cloud-granted-four-weeks",
         "renewals the cloud granted in four weeks",
         renewals >= 27,
         "about one a day",
@@ -78,7 +80,12 @@ pub(super) async fn four_weeks_without_a_gap(ctx: Ctx) -> Result<(), Failure> {
     )?;
     let (gap, opened) = longest_gap(&env, &env.accounts().dms_id, env.clock().unix_seconds());
     ev.saw("tunnels the DMS opened in four weeks", opened);
-    ev.expect_eq("longest time without a tunnel (s)", 0, gap)?;
+    ev.expect_eq(
+        "longest-time-without-tunnel",
+        "longest time without a tunnel (s)",
+        0,
+        gap,
+    )?;
     // The replaced tunnels close on their own task; wait for the cloud to see them go.
     let settled = env
         .cloud()
@@ -86,6 +93,7 @@ pub(super) async fn four_weeks_without_a_gap(ctx: Ctx) -> Result<(), Failure> {
         .wait_live(&env.accounts().dms_id, mocks::agent::TUNNELS, PROMPTLY)
         .await;
     ev.expect(
+        "tunnels-up-end",
         "tunnels up at the end",
         settled,
         &format!("exactly {}", mocks::agent::TUNNELS),
@@ -98,15 +106,20 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
     steps::connect_dms(&env).await?;
     // A thief copies the DMS's credential file; the DMS then renews as usual.
-    let stolen = env
-        .dms_credentials()
-        .stored()
-        .ok_or_else(|| Failure::expectation("the DMS's credentials", "stored", "none"))?;
+    let stolen = env.dms_credentials().stored().ok_or_else(|| {
+        Failure::violation("dms-credentials", "the DMS's credentials", "stored", "none")
+    })?;
     steps::let_time_pass(&env, DAY + HOUR, 25).await;
     let renewed = env.dms_credentials().stored().ok_or_else(|| {
-        Failure::expectation("the DMS's credentials after a day", "stored", "none")
+        Failure::violation(
+            "dms-credentials-after-day",
+            "the DMS's credentials after a day",
+            "stored",
+            "none",
+        )
     })?;
     ev.expect_eq(
+        "dms-renewed-refresh-key-changed",
         "the DMS renewed (its refresh key changed)",
         true,
         renewed.refresh_key != stolen.refresh_key,
@@ -122,11 +135,13 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
     ev.expect_eq(
+        "replaying-used-refresh-key-http-status",
         "replaying the used refresh key: HTTP status",
         400,
         replay.status,
     )?;
     ev.expect_eq(
+        "replaying-used-refresh-key-error",
         "replaying the used refresh key: error",
         json!("invalid_grant"),
         replay.body["error"].clone(),
@@ -136,6 +151,7 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
         .get_with_token(Endpoint::Connection, "api/dms/self", &renewed.access_token)
         .await?;
     ev.expect_eq(
+        "family-current-token-after-replay-http",
         "the family's current token after the replay: HTTP status",
         401,
         current.status,
@@ -143,6 +159,7 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
     let dms_id = &env.accounts().dms_id;
     let dropped = env.cloud().tunnels().wait_live(dms_id, 0, PROMPTLY).await;
     ev.expect(
+        "dms-tunnel-after-replay",
         "the DMS's tunnel after the replay",
         dropped,
         "closed by the cloud",
@@ -150,6 +167,7 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
     )?;
     let let_go = steps::dms_let_go_of_tunnels(&env).await;
     ev.expect(
+        "dms-end-closed-tunnel",
         "the DMS's end of the closed tunnel",
         let_go,
         "closed",
@@ -157,6 +175,7 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
     )?;
     steps::let_time_pass(&env, 2 * HOUR, 4).await;
     ev.expect_eq(
+        "credentials-dms-still-holds-must-run",
         "credentials the DMS still holds (it must run the connect flow again)",
         false,
         env.dms_credentials().stored().is_some(),
@@ -170,6 +189,7 @@ pub(super) async fn refresh_key_works_once(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
     ev.expect_eq(
+        "family-current-refresh-key-after-replay",
         "the family's current refresh key after the replay: HTTP status",
         400,
         next.status,
@@ -183,10 +203,14 @@ pub(super) async fn rides_out_outages(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment_with(options).await?;
     let ev = ctx.evidence();
     steps::connect_dms(&env).await?;
-    let first = env
-        .dms_credentials()
-        .stored()
-        .ok_or_else(|| Failure::expectation("the DMS's credentials", "stored", "none"))?;
+    let first = env.dms_credentials().stored().ok_or_else(|| {
+        Failure::violation(
+            "dms-credentials-2",
+            "the DMS's credentials",
+            "stored",
+            "none",
+        )
+    })?;
     let refresh_attempts = |env: &Environment| {
         env.cloud()
             .requests()
@@ -208,12 +232,14 @@ pub(super) async fn rides_out_outages(ctx: Ctx) -> Result<(), Failure> {
         &gaps,
     );
     ev.expect(
+        "refresh-attempts-during-500s",
         "refresh attempts during the 500s",
         attempts.len() >= 3,
         "retries",
         attempts.len(),
     )?;
     ev.expect(
+        "retries-back-off",
         "the retries back off",
         gaps.windows(2).all(|w| w[1] >= w[0]) && gaps.first().is_some_and(|g| *g >= 10),
         "growing gaps from 10 s",
@@ -225,6 +251,7 @@ pub(super) async fn rides_out_outages(ctx: Ctx) -> Result<(), Failure> {
     // Compared, never recorded: a report is shared widely and must not carry a live token.
     let kept = env.dms_credentials().stored().map(|c| c.access_token);
     ev.expect_eq(
+        "dms-still-holds-first-still-valid",
         "the DMS still holds its first, still valid token during the outage",
         true,
         kept.as_deref() == Some(first.access_token.as_str()),
@@ -235,6 +262,7 @@ pub(super) async fn rides_out_outages(ctx: Ctx) -> Result<(), Failure> {
     steps::let_time_pass(&env, Duration::from_secs(600), 60).await;
     let tries = env.dms_egress().total().connections - dialled;
     ev.expect(
+        "connections-dms-tried-while-cloud-hung",
         "connections the DMS tried while the cloud hung",
         tries > 0,
         "retries that time out",
@@ -242,6 +270,7 @@ pub(super) async fn rides_out_outages(ctx: Ctx) -> Result<(), Failure> {
     )?;
     let kept = env.dms_credentials().stored().map(|c| c.access_token);
     ev.expect_eq(
+        "dms-still-holds-first-token-while",
         "the DMS still holds its first token while the cloud hangs",
         true,
         kept.as_deref() == Some(first.access_token.as_str()),
@@ -251,11 +280,17 @@ pub(super) async fn rides_out_outages(ctx: Ctx) -> Result<(), Failure> {
     steps::let_time_pass(&env, Duration::from_secs(600), 60).await;
     let after = env.dms_credentials().stored().map(|c| c.access_token);
     ev.expect(
+        "after-cloud-recovers-dms-holds",
         "after the cloud recovers, the DMS holds",
         after.as_ref().is_some_and(|t| *t != first.access_token),
         "a renewed token",
         after.is_some(),
     )?;
     let (gap, _) = longest_gap(&env, &env.accounts().dms_id, env.clock().unix_seconds());
-    ev.expect_eq("longest time without a tunnel (s)", 0, gap)
+    ev.expect_eq(
+        "longest-time-without-tunnel-2",
+        "longest time without a tunnel (s)",
+        0,
+        gap,
+    )
 }

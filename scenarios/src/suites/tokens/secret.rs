@@ -33,6 +33,7 @@ pub(super) async fn never_leaves_the_cloud(ctx: Ctx) -> Result<(), Failure> {
     let dms = Identity::Other(format!("{} (the DMS)", env.accounts().dms_id));
     let refused = env.cloud().vault().read(&dms, SIGNING_KEY).is_err();
     ev.expect_eq(
+        "vault-asked-anyone-but-cloud-managed",
         "the vault, asked by anyone but the cloud's managed identity",
         true,
         refused,
@@ -76,6 +77,7 @@ pub(super) async fn never_leaves_the_cloud(ctx: Ctx) -> Result<(), Failure> {
         })
         .collect();
     ev.expect_eq(
+        "where-signing-secret-appears",
         "where the signing secret appears",
         Vec::<String>::new(),
         found,

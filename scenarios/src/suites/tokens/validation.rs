@@ -19,7 +19,9 @@ fn stored_token(env: &Environment) -> Result<String, Failure> {
     env.dms_credentials()
         .stored()
         .map(|c| c.access_token)
-        .ok_or_else(|| Failure::expectation("the DMS's credentials", "stored", "none"))
+        .ok_or_else(|| {
+            Failure::violation("dms-credentials", "the DMS's credentials", "stored", "none")
+        })
 }
 
 /// The signing key, read the way only the cloud may read it: an auditor's privilege.
@@ -50,24 +52,37 @@ pub(super) async fn claims_and_lifetime(ctx: Ctx) -> Result<(), Failure> {
     steps::connect_dms(&env).await?;
     let token = stored_token(&env)?;
     let (header, claims) = probes::jwt::decode_unverified(&token).ok_or_else(|| {
-        Failure::expectation("the DMS's token", "a JWS compact token", token.len())
+        Failure::violation(
+            "dms-token",
+            "the DMS's token",
+            "a JWS compact token",
+            token.len(),
+        )
     })?;
-    ev.expect_eq("header", json!({ "alg": "HS256", "typ": "JWT" }), header)?;
+    ev.expect_eq(
+        "header",
+        "header",
+        json!({ "alg": "HS256", "typ": "JWT" }),
+        header,
+    )?;
     let key = signing_key(&env)?;
     ev.expect_eq(
+        "hmac-sha256-vault-key-matches-signature",
         "HMAC-SHA256 with the vault's key matches the signature",
         true,
         hs256_signature_matches(&token, &key),
     )?;
     let field = |name: &str| claims.get(name).cloned().unwrap_or(Value::Null);
-    ev.expect_eq("sub", json!(env.accounts().dms_id), field("sub"))?;
-    ev.expect_eq("aud", json!("dataminer.services"), field("aud"))?;
+    ev.expect_eq("sub", "sub", json!(env.accounts().dms_id), field("sub"))?;
+    ev.expect_eq("aud", "aud", json!("dataminer.services"), field("aud"))?;
     ev.expect_eq(
+        "iss",
         "iss",
         json!("https://connection.dataminer.services/"),
         field("iss"),
     )?;
     ev.expect(
+        "jti",
         "jti",
         field("jti").as_str().is_some_and(|j| j.len() >= 16),
         "a unique ID",
@@ -76,11 +91,13 @@ pub(super) async fn claims_and_lifetime(ctx: Ctx) -> Result<(), Failure> {
     let (iat, exp) = (field("iat").as_u64(), field("exp").as_u64());
     ev.expect(
         "iat",
+        "iat",
         iat.is_some_and(|iat| iat >= issued_at && iat <= env.clock().unix_seconds()),
         "the moment of issue, as an integer",
         field("iat"),
     )?;
     ev.expect_eq(
+        "exp-iat-seconds",
         "exp - iat (seconds)",
         Some(604_800),
         exp.zip(iat).map(|(e, i)| e.saturating_sub(i)),
@@ -99,6 +116,7 @@ pub(super) async fn forged_and_tampered_refused(ctx: Ctx) -> Result<(), Failure>
         .get_with_token(Endpoint::Connection, "api/dms/self", &token)
         .await?;
     ev.expect_eq(
+        "genuine-token-api-http-status",
         "the genuine token on the API: HTTP status",
         200,
         control.status,
@@ -123,12 +141,14 @@ pub(super) async fn forged_and_tampered_refused(ctx: Ctx) -> Result<(), Failure>
         attacks.len(),
     );
     ev.expect(
+        "forged-tokens-tried",
         "forged tokens tried",
         !attacks.is_empty(),
         "a battery",
         attacks.len(),
     )?;
     ev.expect_eq(
+        "forged-tokens-not-refused-401",
         "forged tokens not refused with 401",
         Vec::<String>::new(),
         accepted,
@@ -142,7 +162,9 @@ pub(super) async fn expired_token_refused(ctx: Ctx) -> Result<(), Failure> {
     let (_, token) = steps::register_another_dms(&env, "dms-offline").await?;
     let iat = probes::jwt::decode_unverified(&token)
         .and_then(|(_, claims)| claims.get("iat").and_then(Value::as_u64))
-        .ok_or_else(|| Failure::expectation("the token's iat", "an integer", token.len()))?;
+        .ok_or_else(|| {
+            Failure::violation("token-iat", "the token's iat", "an integer", token.len())
+        })?;
     ev.saw(
         "clock-skew allowance past exp (seconds)",
         CLOCK_SKEW.as_secs(),
@@ -160,19 +182,30 @@ pub(super) async fn expired_token_refused(ctx: Ctx) -> Result<(), Failure> {
     let at_edge = outsider
         .get_with_token(Endpoint::Connection, "api/dms/self", &token)
         .await?;
-    ev.expect_eq("at iat + 7 days + skew: HTTP status", 200, at_edge.status)?;
+    ev.expect_eq(
+        "iat-7-days-skew-http-status",
+        "at iat + 7 days + skew: HTTP status",
+        200,
+        at_edge.status,
+    )?;
 
     env.advance(Duration::from_secs(1)).await;
     let after = outsider
         .get_with_token(Endpoint::Connection, "api/dms/self", &token)
         .await?;
     ev.expect_eq(
+        "one-second-later-api-http-status",
         "one second later, on the API: HTTP status",
         401,
         after.status,
     )?;
     let tunnel = outsider.try_tunnel(&token).await?;
-    ev.expect_eq("one second later, on the tunnel: HTTP status", 401, tunnel)
+    ev.expect_eq(
+        "one-second-later-tunnel-http-status",
+        "one second later, on the tunnel: HTTP status",
+        401,
+        tunnel,
+    )
 }
 
 pub(super) async fn token_opens_only_its_own_dms(ctx: Ctx) -> Result<(), Failure> {
@@ -194,21 +227,25 @@ pub(super) async fn token_opens_only_its_own_dms(ctx: Ctx) -> Result<(), Failure
         }
     };
     ev.expect_eq(
+        "token-http-status",
         "A's token on A: HTTP status",
         200,
         status(&token_a, &dms_a).await?,
     )?;
     ev.expect_eq(
+        "b-token-b-http-status",
         "B's token on B: HTTP status",
         200,
         status(&token_b, &dms_b).await?,
     )?;
     ev.expect_eq(
+        "token-b-http-status",
         "A's token on B: HTTP status",
         403,
         status(&token_a, &dms_b).await?,
     )?;
     ev.expect_eq(
+        "b-token-http-status",
         "B's token on A: HTTP status",
         403,
         status(&token_b, &dms_a).await?,

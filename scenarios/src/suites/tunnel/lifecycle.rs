@@ -46,12 +46,14 @@ async fn expect_replaced(
         .await;
     let live = live_ids(env);
     ev.expect(
+        "check",
         what,
         settled && live.iter().all(|id| !old.contains(id)),
         &format!("{TUNNELS} new ones"),
         &live,
     )?;
     ev.expect_eq(
+        "small-answer-through-new-tunnels",
         "a small answer through the new tunnels",
         Ok(sink::SMALL.len()),
         fetch_small(env).await,
@@ -67,7 +69,8 @@ pub(super) async fn killed_tunnel_fails_streams_and_agent_reconnects(
     let tunnels = env.cloud().tunnels();
     let first = live_ids(&env);
     let Some(answer) = open(&env, "/endless").await? else {
-        return Err(Failure::expectation(
+        return Err(Failure::violation(
+            "head-endless-answer",
             "the head of an endless answer",
             "within a few seconds",
             "nothing",
@@ -77,15 +80,23 @@ pub(super) async fn killed_tunnel_fails_streams_and_agent_reconnects(
     first.iter().for_each(|id| tunnels.close(*id));
     let outcome = tokio::time::timeout(PROMPTLY, drain(&mut body)).await;
     ev.expect(
+        "stream-flight-when-cloud-killed-dms",
         "the stream in flight when the cloud killed the DMS's tunnels",
         matches!(outcome, Ok(Err(_))),
         "failed with an error, promptly",
         format!("{outcome:?}"),
     )?;
     let closed = tunnels.wait_live(&dms_id, 0, PROMPTLY).await;
-    ev.expect("the killed tunnels", closed, "closed", tunnels.events())?;
+    ev.expect(
+        "killed-tunnels",
+        "the killed tunnels",
+        closed,
+        "closed",
+        tunnels.events(),
+    )?;
     let let_go = steps::dms_let_go_of_tunnels(&env).await;
     ev.expect(
+        "dms-ends-killed-tunnels",
         "the DMS's ends of the killed tunnels",
         let_go,
         "closed",
@@ -108,18 +119,21 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
     let tunnels = env.cloud().tunnels();
     let live = live_ids(&env);
     ev.expect(
+        "tunnels-cloud-holds-dms",
         "tunnels the cloud holds for the DMS",
         live.len() >= 2,
         "several, in parallel",
         &live,
     )?;
     ev.expect_eq(
+        "connections-dms-holds-open-tunnel-endpoint",
         "connections the DMS holds open to the tunnel endpoint",
         live.len() as u64,
         env.dms_egress().to(Endpoint::Tunnel.host()).open,
     )?;
     for _ in 0..SPREAD_REQUESTS {
         ev.expect_eq(
+            "small-answer",
             "a small answer",
             Ok(sink::SMALL.len()),
             fetch_small(&env).await,
@@ -127,6 +141,7 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
     }
     let carried = tunnels.streams_carried();
     ev.expect(
+        "streams-each-tunnel-carried",
         "streams each tunnel carried",
         live.iter()
             .all(|id| carried.get(id).is_some_and(|n| *n > 0)),
@@ -139,7 +154,13 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
     tunnels.close(lost[0]);
     let dms_id = &env.accounts().dms_id;
     let dropped = tunnels.wait_live(dms_id, kept.len(), PROMPTLY).await;
-    ev.expect("the lost tunnel", dropped, "closed", tunnels.events())?;
+    ev.expect(
+        "lost-tunnel",
+        "the lost tunnel",
+        dropped,
+        "closed",
+        tunnels.events(),
+    )?;
     let mut answered = 0;
     for _ in 0..SPREAD_REQUESTS {
         if fetch_small(&env).await == Ok(sink::SMALL.len()) {
@@ -147,6 +168,7 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
         }
     }
     ev.expect_eq(
+        "small-answers-while-one-tunnel-lost",
         "small answers while one tunnel is lost",
         SPREAD_REQUESTS,
         answered,
@@ -171,12 +193,14 @@ pub(super) async fn silent_tunnel_dropped_and_redialled(ctx: Ctx) -> Result<(), 
         .await;
     ev.saw("tunnels the cloud saw after the pings", tunnels.events());
     ev.expect(
+        "tunnels-dms-dialled-after-pings-went",
         "tunnels the DMS dialled after its pings went unanswered",
         replaced,
         &format!("{TUNNELS} new ones"),
         tunnels.events().len() - opened_before,
     )?;
     ev.expect_eq(
+        "connections-dms-holds-open-tunnel-endpoint-2",
         "connections the DMS holds open to the tunnel endpoint",
         TUNNELS as u64,
         env.dms_egress().to(Endpoint::Tunnel.host()).open,
@@ -186,12 +210,14 @@ pub(super) async fn silent_tunnel_dropped_and_redialled(ctx: Ctx) -> Result<(), 
         .wait_live(&env.accounts().dms_id, TUNNELS, PROMPTLY)
         .await;
     ev.expect(
+        "silent-tunnels-closed-cloud",
         "the silent tunnels, closed by the cloud",
         gone,
         "gone",
         tunnels.events(),
     )?;
     ev.expect_eq(
+        "small-answer-through-new-tunnels-2",
         "a small answer through the new tunnels",
         Ok(sink::SMALL.len()),
         fetch_small(&env).await,
@@ -203,7 +229,8 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
     let ev = ctx.evidence();
     let old = live_ids(&env);
     let Some(large) = open(&env, "/large").await? else {
-        return Err(Failure::expectation(
+        return Err(Failure::violation(
+            "head-large-answer",
             "the head of the large answer",
             "within a few seconds",
             "nothing",
@@ -213,7 +240,8 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
     let mut read = match next_chunk(&mut large).await {
         Ok(Some(chunk)) => chunk.len(),
         other => {
-            return Err(Failure::expectation(
+            return Err(Failure::violation(
+                "first-bytes-large-answer",
                 "the first bytes of the large answer",
                 "a chunk",
                 format!("{other:?}"),
@@ -227,11 +255,17 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
         .issued()
         .iter()
         .any(|i| i.grant == "refresh_token");
-    ev.expect_eq("the DMS renewed its token", true, renewed)?;
+    ev.expect_eq(
+        "dms-renewed-token",
+        "the DMS renewed its token",
+        true,
+        renewed,
+    )?;
     let rest = tokio::time::timeout(PROMPTLY, drain(&mut large)).await;
     let rest = rest.unwrap_or_else(|_| Err("stalled".into()));
     read += rest.as_ref().copied().unwrap_or(0);
     ev.expect(
+        "large-answer-under-way-during-renewal",
         "the large answer under way during the renewal",
         rest.is_ok() && read == sink::LARGE,
         &format!("all {} bytes, without an error", sink::LARGE),
@@ -262,6 +296,7 @@ pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Fai
     env.advance(KEEPALIVE).await;
     let dropped = tunnels.wait_live(&dms_id, 0, PROMPTLY).await;
     ev.expect(
+        "dms-tunnels-cloud-while-dms-cut",
         "the DMS's tunnels on the cloud while the DMS is cut off",
         dropped,
         "closed by the cloud: its pings went unanswered",
@@ -269,6 +304,7 @@ pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Fai
     )?;
     let refused = fetch_small(&env).await;
     ev.expect(
+        "request-dms-while-cut-off",
         "a request to the DMS while it is cut off",
         matches!(&refused, Err(e) if e.contains("no live tunnel")),
         "refused at once: no live tunnel",

@@ -16,7 +16,7 @@ use mocks::cloud::{self, TunnelBody, TunnelResponse, next_chunk};
 use mocks::world::Fault;
 
 use crate::steps::{self, PROMPTLY};
-use crate::{Ctx, Failure, Scenario, Suite};
+use crate::{Catch, Ctx, Failure, Scenario, Suite};
 use sink::Sink;
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
@@ -26,7 +26,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "A small answer completes while a large one on the same tunnel is still unread",
             requirements: &["SHARE-3"],
-            catches: &[Fault::AgentNoFlowControl],
+            catches: const { &[Catch::by(Fault::AgentNoFlowControl, "?")] },
             body: |ctx| Box::pin(streams::small_answer_not_held_behind_large(ctx)),
         },
         Scenario {
@@ -34,7 +34,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "A stream the cloud resets mid-answer is let go on the DMS side",
             requirements: &["SHARE-3"],
-            catches: &[Fault::AgentNoFlowControl],
+            catches: const { &[Catch::by(Fault::AgentNoFlowControl, "?")] },
             body: |ctx| Box::pin(streams::reset_stream_frees_the_dms_side(ctx)),
         },
         Scenario {
@@ -42,7 +42,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "A tunnel upgrade without a valid token is refused with 401",
             requirements: &["SHARE-3"],
-            catches: &[Fault::CloudTunnelAcceptsNoToken],
+            catches: const { &[Catch::by(Fault::CloudTunnelAcceptsNoToken, "?")] },
             body: |ctx| Box::pin(streams::upgrade_without_valid_token_refused(ctx)),
         },
         Scenario {
@@ -50,7 +50,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "Tunnels the cloud kills fail their streams in flight with an error, and the agent dials new ones",
             requirements: &["SHARE-3"],
-            catches: &[Fault::AgentNoReconnect],
+            catches: const { &[Catch::by(Fault::AgentNoReconnect, "?")] },
             body: |ctx| {
                 Box::pin(lifecycle::killed_tunnel_fails_streams_and_agent_reconnects(
                     ctx,
@@ -62,7 +62,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "The agent keeps several tunnels, streams spread over them, and losing one leaves the rest carrying",
             requirements: &["SHARE-3"],
-            catches: &[Fault::AgentSingleTunnel],
+            catches: const { &[Catch::by(Fault::AgentSingleTunnel, "?")] },
             body: |ctx| Box::pin(lifecycle::parallel_tunnels_share_the_streams(ctx)),
         },
         Scenario {
@@ -70,7 +70,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "A tunnel that stops answering pings is dropped by the agent and replaced",
             requirements: &["SHARE-3"],
-            catches: &[Fault::AgentNoDeadPeerDetection],
+            catches: const { &[Catch::by(Fault::AgentNoDeadPeerDetection, "?")] },
             body: |ctx| Box::pin(lifecycle::silent_tunnel_dropped_and_redialled(ctx)),
         },
         Scenario {
@@ -78,7 +78,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "When the DMS's network silently drops everything, the cloud's unanswered pings close its tunnels, and the DMS is back once it heals",
             requirements: &["SHARE-3"],
-            catches: &[Fault::CloudNoDeadAgentDetection],
+            catches: const { &[Catch::by(Fault::CloudNoDeadAgentDetection, "?")] },
             body: |ctx| Box::pin(lifecycle::partition_detected_on_both_sides(ctx)),
         },
         Scenario {
@@ -86,7 +86,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "At the daily renewal the agent's old tunnels finish their streams under way before they close",
             requirements: &["SHARE-3"],
-            catches: &[Fault::AgentHandoverCutsStreams],
+            catches: const { &[Catch::by(Fault::AgentHandoverCutsStreams, "?")] },
             body: |ctx| Box::pin(lifecycle::renewal_drains_streams_in_flight(ctx)),
         },
         Scenario {
@@ -94,10 +94,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "While the tunnel endpoint fails, the agent redials with a growing, capped and jittered backoff",
             requirements: &["SHARE-3"],
-            catches: &[
-                Fault::AgentReconnectWithoutBackoff,
-                Fault::AgentReconnectWithoutJitter,
-            ],
+            catches: const { &[Catch::by(Fault::AgentReconnectWithoutBackoff, "?"), Catch::by(Fault::AgentReconnectWithoutJitter, "?")] },
             body: |ctx| Box::pin(redial::backs_off_with_jitter(ctx)),
         },
         Scenario {
@@ -105,7 +102,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "A signed-in recipient's large download through the sharing front end arrives byte-exact, logged on every hop, its first bytes before the DMA finished writing",
             requirements: &["SHARE-3"],
-            catches: &[Fault::CloudSharingBuffersWholeAnswer],
+            catches: const { &[Catch::by(Fault::CloudSharingBuffersWholeAnswer, "?")] },
             body: |ctx| {
                 Box::pin(recipient::recipient_download_streams_through_the_tunnel(
                     ctx,
@@ -147,7 +144,8 @@ async fn open(env: &Environment, path: &str) -> Result<Option<TunnelResponse>, F
     match tokio::time::timeout(PROMPTLY, sending).await {
         Err(_) => Ok(None),
         Ok(Ok(response)) => Ok(Some(response)),
-        Ok(Err(e)) => Err(Failure::expectation(
+        Ok(Err(e)) => Err(Failure::violation(
+            "get-through-tunnel",
             format!("GET {path} through the tunnel"),
             "an answer",
             e.to_string(),

@@ -56,7 +56,12 @@ pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> R
     let (status, _) = recipient
         .call_json(&dms_id, "GetElement", &json!({}))
         .await?;
-    ev.expect_eq("a call to a DMS nobody approved: HTTP status", 404, status)?;
+    ev.expect_eq(
+        "call-dms-nobody-approved-http-status",
+        "a call to a DMS nobody approved: HTTP status",
+        404,
+        status,
+    )?;
     steps::connect_dms(&env).await?;
     let trend = |connection: &str| {
         json!({
@@ -70,8 +75,14 @@ pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> R
     let (status, _) = outsider
         .call_json(&dms_id, TREND_METHOD, &trend("none"))
         .await?;
-    ev.expect_eq("a call without a session cookie: HTTP status", 401, status)?;
     ev.expect_eq(
+        "call-without-session-cookie-http-status",
+        "a call without a session cookie: HTTP status",
+        401,
+        status,
+    )?;
+    ev.expect_eq(
+        "waf-decisions-after-refused-call",
         "WAF decisions after the refused call",
         0,
         env.waf().decisions().all().len(),
@@ -89,10 +100,16 @@ pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> R
         .await?;
     let digest = hash.finalize().to_vec();
     ev.saw("the download", &received);
-    ev.expect_eq("the download: HTTP status", 200, received.status)?;
+    ev.expect_eq(
+        "download-http-status",
+        "the download: HTTP status",
+        200,
+        received.status,
+    )?;
     let (length, expected) = expected_trend(PARAMETER, POINTS);
-    ev.expect_eq("bytes received", length, received.bytes)?;
+    ev.expect_eq("bytes-received", "bytes received", length, received.bytes)?;
     ev.expect(
+        "sha-256-what-was-received",
         "SHA-256 of what was received",
         digest == expected,
         "the expected series, byte for byte",
@@ -112,6 +129,7 @@ fn logged_on_every_hop(env: &Environment, ctx: &Ctx, dms_id: &str) -> Result<(),
         .iter()
         .any(|d| d.path.ends_with(TREND_METHOD) && d.verdict == Verdict::Allowed);
     ev.expect(
+        "waf-decision-log",
         "the WAF's decision log",
         passed,
         &format!("{TREND_METHOD} allowed"),
@@ -123,6 +141,7 @@ fn logged_on_every_hop(env: &Environment, ctx: &Ctx, dms_id: &str) -> Result<(),
         .iter()
         .find(|r| r.endpoint == Endpoint::Sharing.host() && r.path == path && r.status == 200);
     ev.expect(
+        "cloud-request-log",
         "the cloud's request log",
         recorded.is_some(),
         &format!("POST {path} answered 200 on the sharing endpoint"),
@@ -139,16 +158,23 @@ async fn streamed(env: &Environment, ctx: &Ctx, received: &Received) -> Result<(
     let ev = ctx.evidence();
     let answers = env.dma().trend_answers();
     let Some(answer) = answers.wait_ended(0, PROMPTLY).await else {
-        return Err(Failure::expectation(
+        return Err(Failure::violation(
+            "dma-trend-answer",
             "the DMA's trend answer",
             "written to its end",
             answers.all(),
         ));
     };
     ev.saw("the DMA's record of its answer", &answer);
-    ev.expect_eq("bytes the DMA wrote", received.bytes, answer.written)?;
+    ev.expect_eq(
+        "bytes-dma-wrote",
+        "bytes the DMA wrote",
+        received.bytes,
+        answer.written,
+    )?;
     let (Some(first), Some(finished)) = (received.first_byte, answer.finished) else {
-        return Err(Failure::expectation(
+        return Err(Failure::violation(
+            "first-byte-recipient-dma-last",
             "the first byte at the recipient and the DMA's last",
             "both seen",
             &answer,
@@ -160,6 +186,7 @@ async fn streamed(env: &Environment, ctx: &Ctx, received: &Received) -> Result<(
         format!("{} us after", (first - finished).as_micros())
     };
     ev.expect(
+        "first-byte-recipient-against-dma-last",
         "the first byte at the recipient, against the DMA's last",
         first < finished,
         "earlier: the answer streams through every hop",
@@ -180,6 +207,7 @@ async fn unreachable_is_a_clear_error(
     let (silent, _token) = steps::register_another_dms(env, "dms-without-tunnel").await?;
     let (status, answer) = recipient.call_json(&silent, TREND_METHOD, call).await?;
     ev.expect(
+        "call-approved-dms-without-tunnel",
         "a call to an approved DMS without a tunnel",
         status == 502 && answer.get("error").is_some_and(|e| e == "dms_unreachable"),
         "HTTP 502 with error dms_unreachable",

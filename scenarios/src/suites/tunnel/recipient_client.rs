@@ -78,7 +78,7 @@ impl Recipient {
             request = request.header(reqwest::header::COOKIE, cookie);
         }
         let broken = |e: reqwest::Error| {
-            Failure::expectation(
+            Failure::precondition(
                 format!("{method} through the sharing front end"),
                 "an answer read to its end",
                 e.to_string(),
@@ -136,7 +136,7 @@ impl Recipient {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| {
-                Failure::expectation(
+                Failure::precondition(
                     "ConnectApp through the sharing front end",
                     "a connection string",
                     (status, answer),

@@ -33,6 +33,7 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
     }
     let let_go = steps::dms_let_go_of_tunnels(&env).await;
     ev.expect(
+        "dms-ends-closed-tunnels",
         "the DMS's ends of the closed tunnels",
         let_go,
         "closed",
@@ -51,6 +52,7 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
     let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1] - w[0]).collect();
     ev.saw("seconds between the DMS's tunnel dials", &gaps);
     ev.expect(
+        "tunnel-dials-while-endpoint-fails",
         "tunnel dials while the endpoint fails",
         gaps.len() >= 6,
         "a handful, backing off",
@@ -63,6 +65,7 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
         .map(|(i, gap)| (nominal(i + 1) / 2..=nominal(i + 1)).contains(gap))
         .collect();
     ev.expect(
+        "each-wait-within-backoff-band",
         "each wait within its backoff band",
         in_band.iter().all(|ok| *ok),
         "10 s doubling up to 300 s, less at most half",
@@ -73,6 +76,7 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
         .enumerate()
         .all(|(i, gap)| *gap == nominal(i + 1));
     ev.expect(
+        "waits-carry-jitter",
         "the waits carry jitter",
         !lockstep,
         "some shorter than the nominal backoff",
@@ -83,6 +87,7 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
     steps::let_time_pass(&env, Duration::from_secs(RETRY_CAP), RETRY_CAP as u32).await;
     let back = tunnels.wait_live(&dms_id, TUNNELS, PROMPTLY).await;
     ev.expect(
+        "dms-tunnels-once-endpoint-recovers",
         "the DMS's tunnels once the endpoint recovers",
         back,
         &format!("{TUNNELS} within the backoff cap"),

@@ -17,7 +17,8 @@ pub(super) async fn small_answer_not_held_behind_large(ctx: Ctx) -> Result<(), F
     let mut larges = Vec::new();
     for _ in 0..TUNNELS {
         let Some(large) = open(&env, "/large").await? else {
-            return Err(Failure::expectation(
+            return Err(Failure::violation(
+                "head-large-answer",
                 "the head of a large answer",
                 "within a few seconds",
                 "nothing",
@@ -27,7 +28,8 @@ pub(super) async fn small_answer_not_held_behind_large(ctx: Ctx) -> Result<(), F
         match next_chunk(&mut large).await {
             Ok(Some(chunk)) => larges.push((large, chunk.len())),
             other => {
-                return Err(Failure::expectation(
+                return Err(Failure::violation(
+                    "first-bytes-large-answer",
                     "the first bytes of a large answer",
                     "a chunk",
                     format!("{other:?}"),
@@ -52,22 +54,29 @@ pub(super) async fn small_answer_not_held_behind_large(ctx: Ctx) -> Result<(), F
         &read,
     );
     ev.expect(
+        "small-answer-asked-while-large-ones",
         "the small answer, asked for while the large ones are unread",
         matches!(small, Some(Ok(n)) if n == sink::SMALL.len()),
         "complete, before the large answers are read any further",
         format!("{small:?}"),
     )?;
     ev.expect(
+        "large-answers-when-small-one-was",
         "the large answers when the small one was complete",
         read.iter().all(|n| *n < sink::LARGE),
         "still being read",
         &read,
     )?;
     for (mut large, mut large_read) in larges {
-        large_read += drain(&mut large)
-            .await
-            .map_err(|e| Failure::expectation("the rest of a large answer", "read", e))?;
-        ev.expect_eq("bytes of a large answer", sink::LARGE, large_read)?;
+        large_read += drain(&mut large).await.map_err(|e| {
+            Failure::violation("rest-large-answer", "the rest of a large answer", "read", e)
+        })?;
+        ev.expect_eq(
+            "bytes-large-answer",
+            "bytes of a large answer",
+            sink::LARGE,
+            large_read,
+        )?;
     }
     Ok(())
 }
@@ -88,6 +97,7 @@ pub(super) async fn reset_stream_frees_the_dms_side(ctx: Ctx) -> Result<(), Fail
         None => false,
     };
     ev.expect(
+        "first-bytes-endless-answer",
         "the first bytes of an endless answer",
         first,
         "streamed through the tunnel as they come",
@@ -95,6 +105,7 @@ pub(super) async fn reset_stream_frees_the_dms_side(ctx: Ctx) -> Result<(), Fail
     )?;
     let ended = sink.wait_ended("/endless", PROMPTLY).await;
     ev.expect(
+        "dms-side-answer-after-cloud-reset",
         "the DMS-side answer after the cloud reset its stream",
         ended.as_ref().is_some_and(|e| !e.complete),
         "abandoned: the agent let go of the stream",
@@ -112,11 +123,12 @@ pub(super) async fn upgrade_without_valid_token_refused(ctx: Ctx) -> Result<(), 
     ] {
         let status = outsider.try_tunnel(token).await?;
         ev.expect_eq(
+            "tunnel-upgrade-http-status",
             &format!("a tunnel upgrade with {what}: HTTP status"),
             401,
             status,
         )?;
     }
     let live = env.cloud().tunnels().live().len();
-    ev.expect_eq("tunnels the cloud holds", 0, live)
+    ev.expect_eq("tunnels-cloud-holds", "tunnels the cloud holds", 0, live)
 }
