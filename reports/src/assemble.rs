@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::gate::{gate, weak_spots};
 use crate::inputs::GateInputs;
 use crate::model::{
-    FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report, RequirementResult, RunInfo, SCHEMA,
-    ScenarioResult, Severity, Status, Summary,
+    FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report, RequirementResult,
+    RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
 };
 use crate::redact::Redactor;
 

@@ -7,6 +7,7 @@
 
 pub mod clients;
 mod evidence;
+pub mod oracle;
 mod panics;
 mod registry;
 mod runner;

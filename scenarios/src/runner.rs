@@ -89,9 +89,7 @@ impl Run {
             .map(|c| c.check);
         match self.failure() {
             None => FaultVerdict::Survived,
-            Some(Failure::Violation { check, .. }) if Some(*check) == named => {
-                FaultVerdict::Caught
-            }
+            Some(Failure::Violation { check, .. }) if Some(*check) == named => FaultVerdict::Caught,
             Some(Failure::Violation { check, .. }) => {
                 FaultVerdict::FailedElsewhere((*check).to_owned())
             }

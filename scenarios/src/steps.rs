@@ -64,21 +64,34 @@ pub async fn connect_dms_with(
     }
 
     env.advance(POLL_INTERVAL).await;
-    let tunnels = env.cloud().tunnels();
-    let up = tunnels
-        .wait_live(&accounts.dms_id, mocks::agent::TUNNELS, PROMPTLY)
-        .await
-        && tunnels
-            .wait_ready(&accounts.dms_id, mocks::agent::TUNNELS, PROMPTLY)
-            .await;
-    if !up {
+    tunnels_up(env).await?;
+    Ok(admin)
+}
+
+/// After the agent acted on the clock: the tunnels the DMS dialled (counted on its own
+/// sockets) are live and take streams on the cloud. A precondition of every scenario that
+/// sends streams; how many tunnels there should be is for the scenarios that judge it.
+pub async fn tunnels_up(env: &Environment) -> Result<usize, Failure> {
+    let spec = crate::oracle::spec()?;
+    let dms_id = &env.accounts().dms_id;
+    let dialled = usize::try_from(env.dms_egress().to(&spec.hosts.tunnel).open).unwrap_or(0);
+    if dialled == 0 {
         return Err(Failure::precondition(
-            "tunnels the cloud holds for the DMS after approval",
-            format!("{}", mocks::agent::TUNNELS),
+            "the DMS's tunnels after the approval",
+            "at least one connection open to the tunnel endpoint",
             env.cloud().tunnels().events(),
         ));
     }
-    Ok(admin)
+    let tunnels = env.cloud().tunnels();
+    let up = tunnels.wait_live(dms_id, dialled, PROMPTLY).await
+        && tunnels.wait_ready(dms_id, dialled, PROMPTLY).await;
+    if !up {
+        return Err(Failure::timeout(
+            format!("the cloud to hold the {dialled} tunnels the DMS dialled, ready for streams"),
+            PROMPTLY,
+        ));
+    }
+    Ok(dialled)
 }
 
 /// Ordinary activity on the DMA that has nothing to do with the cloud: users log in, read

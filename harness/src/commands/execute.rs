@@ -138,7 +138,11 @@ fn scenario_input(run: &Run) -> ScenarioInput {
         suite: s.suite.name().to_owned(),
         title: s.title.to_owned(),
         requirements: s.requirements.iter().map(|r| (*r).to_owned()).collect(),
-        catches: s.catches.iter().map(|c| c.fault.name().to_owned()).collect(),
+        catches: s
+            .catches
+            .iter()
+            .map(|c| c.fault.name().to_owned())
+            .collect(),
         named_checks: s
             .catches
             .iter()
@@ -150,10 +154,7 @@ fn scenario_input(run: &Run) -> ScenarioInput {
         outcome,
         harness_error,
         failure_kind: run.kind().map(|k| k.name().to_owned()),
-        failed_check: run
-            .failure()
-            .and_then(Failure::check)
-            .map(str::to_owned),
+        failed_check: run.failure().and_then(Failure::check).map(str::to_owned),
         duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
         detail: run.detail(),
         evidence: run

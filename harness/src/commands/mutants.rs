@@ -70,7 +70,10 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
         work,
         slots,
         Arc::new(move |run| {
-            let killed = run.faults.iter().any(|f| run.verdict_on(f) == FaultVerdict::Caught);
+            let killed = run
+                .faults
+                .iter()
+                .any(|f| run.verdict_on(f) == FaultVerdict::Caught);
             shown.step(killed, None, false);
             let mut left = remaining.lock().unwrap_or_else(|p| p.into_inner());
             for fault in run.faults.iter() {

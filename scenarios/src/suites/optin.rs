@@ -44,7 +44,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Optin,
             title: "A disconnect closes the tunnel, forgets the token on the DMS, revokes it in the cloud, and silences the DMS",
             requirements: &["OPT-3"],
-            catches: const { &[Catch::by(Fault::AgentDisconnectKeepsTunnel, "?"), Catch::by(Fault::CloudNoRevokeOnDisconnect, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::AgentDisconnectKeepsTunnel, "?"),
+                    Catch::by(Fault::CloudNoRevokeOnDisconnect, "?"),
+                ]
+            },
             body: |ctx| Box::pin(disconnect_ends_everything(ctx)),
         },
     ]

@@ -23,7 +23,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "Each share creates exactly one cloud user, removed with the share; its password is 17 characters from the CSPRNG",
             requirements: &["USER-1", "USER-2"],
-            catches: const { &[Catch::by(Fault::DmaPasswordShort, "?"), Catch::by(Fault::DmaPasswordWeakRng, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::DmaPasswordShort, "?"),
+                    Catch::by(Fault::DmaPasswordWeakRng, "?"),
+                ]
+            },
             body: |ctx| Box::pin(users::one_user_per_share(ctx)),
         },
         Scenario {
@@ -47,7 +52,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "On the DMA itself, a share user reads its dashboard's elements and nothing else, and writes nothing",
             requirements: &["USER-5"],
-            catches: const { &[Catch::by(Fault::DmaShareUserCanWrite, "?"), Catch::by(Fault::DmaShareUserAllElements, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::DmaShareUserCanWrite, "?"),
+                    Catch::by(Fault::DmaShareUserAllElements, "?"),
+                ]
+            },
             body: |ctx| Box::pin(users::items_only(ctx)),
         },
         Scenario {
@@ -63,7 +73,17 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Waf,
             title: "Every attack of the corpus, on every whitelisted call of every dashboard, is blocked by the WAF; the legitimate variants pass",
             requirements: &["WAF-2", "WAF-3"],
-            catches: const { &[Catch::by(Fault::WafAllowEverything, "?"), Catch::by(Fault::WafIgnoreParams, "?"), Catch::by(Fault::WafMethodOnly, "?"), Catch::by(Fault::WafFirstDuplicateKeyWins, "?"), Catch::by(Fault::WafCaseInsensitiveMethod, "?"), Catch::by(Fault::WafMatchIdsIndependently, "?"), Catch::by(Fault::WafRawValues, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::WafAllowEverything, "?"),
+                    Catch::by(Fault::WafIgnoreParams, "?"),
+                    Catch::by(Fault::WafMethodOnly, "?"),
+                    Catch::by(Fault::WafFirstDuplicateKeyWins, "?"),
+                    Catch::by(Fault::WafCaseInsensitiveMethod, "?"),
+                    Catch::by(Fault::WafMatchIdsIndependently, "?"),
+                    Catch::by(Fault::WafRawValues, "?"),
+                ]
+            },
             body: |ctx| Box::pin(waf::corpus_blocked_by_waf(ctx)),
         },
         Scenario {
@@ -71,7 +91,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "With the WAF letting everything through, the DMA still gives a share user nothing outside its items and no write",
             requirements: &["USER-5"],
-            catches: const { &[Catch::by(Fault::DmaShareUserCanWrite, "?"), Catch::by(Fault::DmaShareUserAllElements, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::DmaShareUserCanWrite, "?"),
+                    Catch::by(Fault::DmaShareUserAllElements, "?"),
+                ]
+            },
             body: |ctx| Box::pin(waf::dma_alone(ctx)),
         },
     ]

@@ -16,7 +16,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Every cloud endpoint completes TLS 1.2 and refuses TLS 1.3, 1.1, 1.0 and SSL 3.0",
             requirements: &["TLS-1"],
-            catches: const { &[Catch::by(Fault::CloudAcceptTls13, "?"), Catch::by(Fault::CloudLegacyTls, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudAcceptTls13, "?"),
+                    Catch::by(Fault::CloudLegacyTls, "?"),
+                ]
+            },
             body: |ctx| Box::pin(cloud_side::only_tls12(ctx)),
         },
         Scenario {
@@ -64,7 +69,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a trusted certificate that names another host",
             requirements: &["TLS-3"],
-            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?"), Catch::by(Fault::AgentSkipHostnameCheck, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::AgentAcceptAnyCert, "?"),
+                    Catch::by(Fault::AgentSkipHostnameCheck, "?"),
+                ]
+            },
             body: |ctx| Box::pin(agent_side::refuses_wrong_host(ctx)),
         },
         Scenario {

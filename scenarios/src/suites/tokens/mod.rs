@@ -43,7 +43,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "alg none, other algorithms, key confusion, header injection, tampered or mistyped claims: all refused on API and tunnel",
             requirements: &["TOK-1"],
-            catches: const { &[Catch::by(Fault::CloudAcceptAlgNone, "?"), Catch::by(Fault::CloudAcceptAnyHmac, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudAcceptAlgNone, "?"),
+                    Catch::by(Fault::CloudAcceptAnyHmac, "?"),
+                ]
+            },
             body: |ctx| Box::pin(validation::forged_and_tampered_refused(ctx)),
         },
         Scenario {
@@ -51,7 +56,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "A token is accepted up to one week plus the stated skew, and refused a second later",
             requirements: &["TOK-3"],
-            catches: const { &[Catch::by(Fault::CloudSkipExp, "?"), Catch::by(Fault::CloudTokenLifetime30d, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudSkipExp, "?"),
+                    Catch::by(Fault::CloudTokenLifetime30d, "?"),
+                ]
+            },
             body: |ctx| Box::pin(validation::expired_token_refused(ctx)),
         },
         Scenario {
@@ -75,7 +85,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "A replayed refresh key is refused and revokes the whole family: token, refresh key, tunnel",
             requirements: &["TOK-4"],
-            catches: const { &[Catch::by(Fault::CloudRefreshReusable, "?"), Catch::by(Fault::CloudNoFamilyRevocation, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudRefreshReusable, "?"),
+                    Catch::by(Fault::CloudNoFamilyRevocation, "?"),
+                ]
+            },
             body: |ctx| Box::pin(renewal::refresh_key_works_once(ctx)),
         },
         Scenario {

@@ -94,7 +94,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tunnel,
             title: "While the tunnel endpoint fails, the agent redials with a growing, capped and jittered backoff",
             requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::AgentReconnectWithoutBackoff, "?"), Catch::by(Fault::AgentReconnectWithoutJitter, "?")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::AgentReconnectWithoutBackoff, "?"),
+                    Catch::by(Fault::AgentReconnectWithoutJitter, "?"),
+                ]
+            },
             body: |ctx| Box::pin(redial::backs_off_with_jitter(ctx)),
         },
         Scenario {
