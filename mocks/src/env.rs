@@ -76,6 +76,8 @@ pub struct Environment {
     waf: Waf,
     store: CredentialStore,
     accounts: Accounts,
+    /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
+    cloud_settle_bound: Duration,
 }
 
 impl Environment {
@@ -109,6 +111,7 @@ impl Environment {
             cloud_ping_timeout,
         } = options;
         let clock = Clock::from_wall_clock();
+        let ping_timeout = cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT);
         let pki = Pki::generate()?;
         let accounts = Accounts::generate();
 
@@ -119,7 +122,7 @@ impl Environment {
             accounts: vec![accounts.cloud_admin.clone()],
             tls: cloud_tls,
             lifetime: &lifetime,
-            ping_timeout: cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT),
+            ping_timeout,
         })
         .await?;
         let mut resolver = Resolver::new(clock.clone());
@@ -186,6 +189,7 @@ impl Environment {
             waf,
             store,
             accounts,
+            cloud_settle_bound: ping_timeout + Duration::from_secs(5),
         };
         environment.settle().await;
         Ok(environment)
@@ -196,10 +200,15 @@ impl Environment {
         self.lifetime.stop().await;
     }
 
-    /// Moves the shared clock forward and waits until the agent has acted on it.
+    /// Moves the clock on and waits until the clock-driven parts have acted on it: the agent
+    /// (renewal, keepalive, redials) and the cloud's keepalive on every tunnel.
     pub async fn advance(&self, by: Duration) {
         self.clock.advance(by);
         self.settle().await;
+        self.cloud
+            .tunnels()
+            .settle(self.clock.unix_seconds(), self.cloud_settle_bound)
+            .await;
     }
 
     /// Waits until the agent has handled everything sent to it so far.

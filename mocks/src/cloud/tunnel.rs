@@ -72,6 +72,9 @@ struct Book {
     next_id: u64,
     live: BTreeMap<u64, TunnelRecord>,
     events: Vec<TunnelEvent>,
+    /// Per live tunnel, the simulated second up to which its keepalive has acted (a ping it
+    /// sent answered or given up on): what `settle` waits for.
+    acted: BTreeMap<u64, u64>,
 }
 
 /// The cloud's record of tunnels: the ones up now, and everything that happened; and the
@@ -100,6 +103,29 @@ impl Tunnels {
             })
             .await
             .is_some()
+    }
+
+    /// Waits until every live tunnel's keepalive has acted on the clock up to `now` (its pings
+    /// answered, or given up on and the tunnel closed), so a scenario that advanced the clock
+    /// observes the cloud's verdict, not a race with it. Gives up after `bound`.
+    pub async fn settle(&self, now: u64, bound: Duration) {
+        let _ = self
+            .0
+            .wait_for(bound, |b| {
+                b.live
+                    .keys()
+                    .all(|id| b.acted.get(id).is_none_or(|t| *t >= now))
+                    .then_some(())
+            })
+            .await;
+    }
+
+    fn acted(&self, id: u64, up_to: u64) {
+        self.0.update(|b| {
+            if b.live.contains_key(&id) {
+                b.acted.insert(id, up_to);
+            }
+        });
     }
 
     /// Closes tunnel `id` from the cloud's side, as an operator or a failing node would: its
@@ -155,6 +181,7 @@ impl Tunnels {
                 freeze: CancellationToken::new(),
             };
             b.live.insert(record.id, record.clone());
+            b.acted.insert(record.id, at_unix);
             b.events.push(TunnelEvent::Opened {
                 id: record.id,
                 dms_id: record.dms_id.clone(),
@@ -171,6 +198,7 @@ impl Tunnels {
 
     fn closed(&self, id: u64, at_unix: u64) {
         self.0.update(|b| {
+            b.acted.remove(&id);
             if let Some(t) = b.live.remove(&id) {
                 b.events.push(TunnelEvent::Closed {
                     id,
@@ -291,6 +319,7 @@ where
         .handshake::<_, axum::body::Body>(TokioIo::new(io))
         .await
     else {
+        state.tunnels.acted(record.id, u64::MAX);
         return;
     };
     state
@@ -315,6 +344,9 @@ where
                     let (control, bound) = (control.clone(), state.ping_timeout);
                     pinging = Some(Box::pin(async move { control.ping_answered(bound).await }));
                 }
+                if pinging.is_none() {
+                    state.tunnels.acted(record.id, now);
+                }
             }
             answered = async {
                 match pinging.as_mut() {
@@ -326,6 +358,7 @@ where
                 if !answered && !state.faults.is_on(Fault::CloudNoDeadAgentDetection) {
                     break "no answer to keepalive";
                 }
+                state.tunnels.acted(record.id, state.clock.unix_seconds());
             }
 
 
@@ -333,6 +366,8 @@ where
             _ = connection.as_mut() => break "",
         }
     };
+    // Its keepalive is over: nothing more to wait for on this tunnel.
+    state.tunnels.acted(record.id, u64::MAX);
     // Held until the close frame is out: a connection whose last sender is gone ends by itself.
     let sender = state.tunnels.streams().remove(record.id);
     if reason.is_empty() {

@@ -4,12 +4,11 @@
 use std::time::Duration;
 
 use mocks::Environment;
-use mocks::agent::TUNNELS;
-use mocks::cloud::{Endpoint, next_chunk};
+use mocks::cloud::next_chunk;
 
 use super::{connected_with_sink, connected_with_sink_and, drain, fetch_small, open, sink};
 use crate::steps::{self, PROMPTLY};
-use crate::{Ctx, Evidence, Failure};
+use crate::{Check, Ctx, Evidence, Failure, oracle};
 
 /// The agent's retry interval after a lost tunnel.
 const RETRY: Duration = Duration::from_secs(10);
@@ -31,25 +30,47 @@ fn live_ids(env: &Environment) -> Vec<u64> {
         .collect()
 }
 
-/// The DMS holds `TUNNELS` tunnels, none of them one of `old`, and a small answer comes
-/// through them.
-async fn expect_replaced(
+/// What the DMS's sockets to the tunnel endpoint show: connections ever opened, open now.
+fn dms_tunnel_sockets(env: &Environment) -> Result<(u64, u64), Failure> {
+    let counters = env.dms_egress().to(&oracle::spec()?.hosts.tunnel);
+    Ok((counters.connections, counters.open))
+}
+
+/// Check `check`, judged on the DMS's own sockets right after the agent acted on the clock:
+/// it dialled `wanted` new tunnels since `opened_before` and holds `wanted` open. Then, once
+/// the cloud holds them in place of `old`, a small answer comes through them.
+async fn expect_redialled(
     env: &Environment,
     ev: &Evidence,
-    old: &[u64],
+    check: Check,
     what: &str,
+    (opened_before, wanted): (u64, u64),
+    old: &[u64],
 ) -> Result<(), Failure> {
-    let settled = env
+    let (opened, open) = dms_tunnel_sockets(env)?;
+    ev.expect_eq(
+        check,
+        what,
+        (wanted, wanted),
+        (opened - opened_before, open),
+    )?;
+    let registered = env
         .cloud()
         .tunnels()
-        .wait_live(&env.accounts().dms_id, TUNNELS, PROMPTLY)
+        .wait_live(&env.accounts().dms_id, wanted as usize, PROMPTLY)
         .await;
+    if !registered {
+        return Err(Failure::timeout(
+            format!("the cloud to hold the {wanted} redialled tunnels"),
+            PROMPTLY,
+        ));
+    }
     let live = live_ids(env);
     ev.expect(
-        "check",
-        what,
-        settled && live.iter().all(|id| !old.contains(id)),
-        &format!("{TUNNELS} new ones"),
+        "old-tunnels-replaced",
+        "the tunnels the cloud holds for the DMS",
+        live.iter().all(|id| !old.contains(id)),
+        "none of the old ones",
         &live,
     )?;
     ev.expect_eq(
@@ -68,47 +89,39 @@ pub(super) async fn killed_tunnel_fails_streams_and_agent_reconnects(
     let dms_id = env.accounts().dms_id.clone();
     let tunnels = env.cloud().tunnels();
     let first = live_ids(&env);
-    let Some(answer) = open(&env, "/endless").await? else {
-        return Err(Failure::violation(
-            "head-endless-answer",
-            "the head of an endless answer",
-            "within a few seconds",
-            "nothing",
-        ));
-    };
+    let answer = open(&env, "/endless").await?;
     let mut body = answer.into_body();
     first.iter().for_each(|id| tunnels.close(*id));
-    let outcome = tokio::time::timeout(PROMPTLY, drain(&mut body)).await;
+    let Ok(outcome) = tokio::time::timeout(PROMPTLY, drain(&mut body)).await else {
+        return Err(Failure::timeout(
+            "the stream in flight to end once its tunnel was killed",
+            PROMPTLY,
+        ));
+    };
     ev.expect(
-        "stream-flight-when-cloud-killed-dms",
+        "stream-on-a-killed-tunnel-fails",
         "the stream in flight when the cloud killed the DMS's tunnels",
-        matches!(outcome, Ok(Err(_))),
-        "failed with an error, promptly",
+        outcome.is_err(),
+        "failed with an error",
         format!("{outcome:?}"),
     )?;
-    let closed = tunnels.wait_live(&dms_id, 0, PROMPTLY).await;
-    ev.expect(
-        "killed-tunnels",
-        "the killed tunnels",
-        closed,
-        "closed",
-        tunnels.events(),
-    )?;
-    let let_go = steps::dms_let_go_of_tunnels(&env).await;
-    ev.expect(
-        "dms-ends-killed-tunnels",
-        "the DMS's ends of the killed tunnels",
-        let_go,
-        "closed",
-        env.dms_egress().to(Endpoint::Tunnel.host()),
-    )?;
+    if !(tunnels.wait_live(&dms_id, 0, PROMPTLY).await && steps::dms_let_go_of_tunnels(&env).await)
+    {
+        return Err(Failure::timeout(
+            "both ends of the killed tunnels to close",
+            PROMPTLY,
+        ));
+    }
+    let (opened_before, _) = dms_tunnel_sockets(&env)?;
     // Once the retry interval has passed, the agent dials again.
     env.advance(RETRY).await;
-    expect_replaced(
+    expect_redialled(
         &env,
         &ev,
+        "agent-redials-killed-tunnels",
+        "tunnels the DMS dialled and holds after the retry interval",
+        (opened_before, first.len() as u64),
         &first,
-        "tunnels the DMS holds after the retry interval",
     )
     .await
 }
@@ -117,19 +130,20 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
     let (env, _sink) = connected_with_sink(&ctx).await?;
     let ev = ctx.evidence();
     let tunnels = env.cloud().tunnels();
-    let live = live_ids(&env);
+    let (_, open) = dms_tunnel_sockets(&env)?;
     ev.expect(
-        "tunnels-cloud-holds-dms",
-        "tunnels the cloud holds for the DMS",
-        live.len() >= 2,
-        "several, in parallel",
-        &live,
-    )?;
-    ev.expect_eq(
-        "connections-dms-holds-open-tunnel-endpoint",
+        "dms-holds-several-tunnels",
         "connections the DMS holds open to the tunnel endpoint",
-        live.len() as u64,
-        env.dms_egress().to(Endpoint::Tunnel.host()).open,
+        open >= 2,
+        "several, in parallel",
+        open,
+    )?;
+    let live = live_ids(&env);
+    ev.expect_eq(
+        "cloud-holds-every-tunnel-the-dms-opened",
+        "tunnels the cloud holds for the DMS",
+        open as usize,
+        live.len(),
     )?;
     for _ in 0..SPREAD_REQUESTS {
         ev.expect_eq(
@@ -153,14 +167,9 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
     let (lost, kept) = live.split_at(1);
     tunnels.close(lost[0]);
     let dms_id = &env.accounts().dms_id;
-    let dropped = tunnels.wait_live(dms_id, kept.len(), PROMPTLY).await;
-    ev.expect(
-        "lost-tunnel",
-        "the lost tunnel",
-        dropped,
-        "closed",
-        tunnels.events(),
-    )?;
+    if !tunnels.wait_live(dms_id, kept.len(), PROMPTLY).await {
+        return Err(Failure::timeout("the lost tunnel to close", PROMPTLY));
+    }
     let mut answered = 0;
     for _ in 0..SPREAD_REQUESTS {
         if fetch_small(&env).await == Ok(sink::SMALL.len()) {
@@ -184,40 +193,32 @@ pub(super) async fn silent_tunnel_dropped_and_redialled(ctx: Ctx) -> Result<(), 
     let ev = ctx.evidence();
     let tunnels = env.cloud().tunnels();
     let silent = live_ids(&env);
-    let opened_before = tunnels.events().len();
+    let (opened_before, _) = dms_tunnel_sockets(&env)?;
     silent.iter().for_each(|id| tunnels.freeze(*id));
+    // The agent pings on this tick and waits for the pongs before it settles: what its sockets
+    // show after the advance is what it did about the silence.
     env.advance(KEEPALIVE).await;
-    // The silent tunnels stay on the cloud's record: the cloud stopped reading them.
-    let replaced = tunnels
-        .wait_live(&env.accounts().dms_id, silent.len() + TUNNELS, PROMPTLY)
-        .await;
     ev.saw("tunnels the cloud saw after the pings", tunnels.events());
-    ev.expect(
-        "tunnels-dms-dialled-after-pings-went",
-        "tunnels the DMS dialled after its pings went unanswered",
-        replaced,
-        &format!("{TUNNELS} new ones"),
-        tunnels.events().len() - opened_before,
-    )?;
+    let (opened, open) = dms_tunnel_sockets(&env)?;
     ev.expect_eq(
-        "connections-dms-holds-open-tunnel-endpoint-2",
-        "connections the DMS holds open to the tunnel endpoint",
-        TUNNELS as u64,
-        env.dms_egress().to(Endpoint::Tunnel.host()).open,
+        "agent-replaces-silent-tunnels",
+        "tunnels the DMS dialled, and holds open, after its pings went unanswered",
+        (silent.len() as u64, silent.len() as u64),
+        (opened - opened_before, open),
     )?;
+    // The silent tunnels stay on the cloud's record (it stopped reading them) until closed.
     silent.iter().for_each(|id| tunnels.close(*id));
-    let gone = tunnels
-        .wait_live(&env.accounts().dms_id, TUNNELS, PROMPTLY)
-        .await;
-    ev.expect(
-        "silent-tunnels-closed-cloud",
-        "the silent tunnels, closed by the cloud",
-        gone,
-        "gone",
-        tunnels.events(),
-    )?;
+    if !tunnels
+        .wait_live(&env.accounts().dms_id, silent.len(), PROMPTLY)
+        .await
+    {
+        return Err(Failure::timeout(
+            "the cloud to hold the redialled tunnels in place of the silent ones",
+            PROMPTLY,
+        ));
+    }
     ev.expect_eq(
-        "small-answer-through-new-tunnels-2",
+        "small-answer-through-new-tunnels",
         "a small answer through the new tunnels",
         Ok(sink::SMALL.len()),
         fetch_small(&env).await,
@@ -228,14 +229,7 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
     let (env, _sink) = connected_with_sink(&ctx).await?;
     let ev = ctx.evidence();
     let old = live_ids(&env);
-    let Some(large) = open(&env, "/large").await? else {
-        return Err(Failure::violation(
-            "head-large-answer",
-            "the head of the large answer",
-            "within a few seconds",
-            "nothing",
-        ));
-    };
+    let large = open(&env, "/large").await?;
     let mut large = large.into_body();
     let mut read = match next_chunk(&mut large).await {
         Ok(Some(chunk)) => chunk.len(),
@@ -261,23 +255,45 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
         true,
         renewed,
     )?;
-    let rest = tokio::time::timeout(PROMPTLY, drain(&mut large)).await;
-    let rest = rest.unwrap_or_else(|_| Err("stalled".into()));
+    let Ok(rest) = tokio::time::timeout(PROMPTLY, drain(&mut large)).await else {
+        return Err(Failure::timeout(
+            "the rest of the large answer under way during the renewal",
+            PROMPTLY,
+        ));
+    };
     read += rest.as_ref().copied().unwrap_or(0);
     ev.expect(
-        "large-answer-under-way-during-renewal",
+        "streams-in-flight-survive-the-renewal",
         "the large answer under way during the renewal",
         rest.is_ok() && read == sink::LARGE,
         &format!("all {} bytes, without an error", sink::LARGE),
         format!("{read} bytes, then {rest:?}"),
     )?;
-    expect_replaced(
-        &env,
-        &ev,
-        &old,
-        "the DMS's tunnels once the old ones drained",
+    let registered = env
+        .cloud()
+        .tunnels()
+        .wait_live(&env.accounts().dms_id, old.len(), PROMPTLY)
+        .await;
+    if !registered {
+        return Err(Failure::timeout(
+            "the cloud to hold the renewed tunnels alone",
+            PROMPTLY,
+        ));
+    }
+    let live = live_ids(&env);
+    ev.expect(
+        "old-tunnels-replaced",
+        "the tunnels the cloud holds for the DMS after the renewal",
+        live.iter().all(|id| !old.contains(id)),
+        "none of the old ones",
+        &live,
+    )?;
+    ev.expect_eq(
+        "small-answer-through-new-tunnels",
+        "a small answer through the new tunnels",
+        Ok(sink::SMALL.len()),
+        fetch_small(&env).await,
     )
-    .await
 }
 
 pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Failure> {
@@ -288,17 +304,18 @@ pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Fai
     let (env, _sink) = connected_with_sink_and(&ctx, options).await?;
     let ev = ctx.evidence();
     let tunnels = env.cloud().tunnels();
-    let dms_id = env.accounts().dms_id.clone();
     let before = live_ids(&env);
 
     // The DMS's network drops everything, its sockets' ends included, without a word.
     env.dms_egress().partition().set(true);
+    // Both ends ping on this tick; the advance returns once the agent and the cloud have each
+    // waited for their pongs and acted on the silence.
     env.advance(KEEPALIVE).await;
-    let dropped = tunnels.wait_live(&dms_id, 0, PROMPTLY).await;
+    let left = live_ids(&env);
     ev.expect(
-        "dms-tunnels-cloud-while-dms-cut",
+        "cloud-closes-tunnels-of-a-silent-dms",
         "the DMS's tunnels on the cloud while the DMS is cut off",
-        dropped,
+        left.is_empty(),
         "closed by the cloud: its pings went unanswered",
         tunnels.events(),
     )?;
@@ -311,14 +328,17 @@ pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Fai
         &refused,
     )?;
 
+    let (opened_before, _) = dms_tunnel_sockets(&env)?;
     env.dms_egress().partition().set(false);
     // Healed: within its redial backoff the DMS is back.
     steps::let_time_pass(&env, Duration::from_secs(60), 60).await;
-    expect_replaced(
+    expect_redialled(
         &env,
         &ev,
+        "dms-back-once-the-partition-heals",
+        "tunnels the DMS dialled and holds once the partition healed",
+        (opened_before, before.len() as u64),
         &before,
-        "the DMS's tunnels once the partition healed",
     )
     .await
 }

@@ -25,32 +25,52 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             id: "tunnel.small-answer-not-held-behind-large",
             suite: Suite::Tunnel,
             title: "A small answer completes while a large one on the same tunnel is still unread",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::AgentNoFlowControl, "?")] },
+            requirements: &["TUN-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoFlowControl,
+                    "agent-takes-in-no-more-than-flow-control-allows",
+                )]
+            },
             body: |ctx| Box::pin(streams::small_answer_not_held_behind_large(ctx)),
         },
         Scenario {
             id: "tunnel.reset-stream-frees-the-dms-side",
             suite: Suite::Tunnel,
             title: "A stream the cloud resets mid-answer is let go on the DMS side",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::AgentNoFlowControl, "?")] },
+            requirements: &["TUN-1", "TUN-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoFlowControl,
+                    "agent-takes-in-no-more-than-flow-control-allows",
+                )]
+            },
             body: |ctx| Box::pin(streams::reset_stream_frees_the_dms_side(ctx)),
         },
         Scenario {
             id: "tunnel.upgrade-without-valid-token-refused",
             suite: Suite::Tunnel,
             title: "A tunnel upgrade without a valid token is refused with 401",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::CloudTunnelAcceptsNoToken, "?")] },
+            requirements: &["SHARE-3", "TOK-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudTunnelAcceptsNoToken,
+                    "upgrade-without-a-valid-token-refused",
+                )]
+            },
             body: |ctx| Box::pin(streams::upgrade_without_valid_token_refused(ctx)),
         },
         Scenario {
             id: "tunnel.killed-tunnel-fails-streams-and-agent-reconnects",
             suite: Suite::Tunnel,
             title: "Tunnels the cloud kills fail their streams in flight with an error, and the agent dials new ones",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::AgentNoReconnect, "?")] },
+            requirements: &["TUN-2", "TUN-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoReconnect,
+                    "agent-redials-killed-tunnels",
+                )]
+            },
             body: |ctx| {
                 Box::pin(lifecycle::killed_tunnel_fails_streams_and_agent_reconnects(
                     ctx,
@@ -61,43 +81,66 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             id: "tunnel.parallel-tunnels-share-the-streams",
             suite: Suite::Tunnel,
             title: "The agent keeps several tunnels, streams spread over them, and losing one leaves the rest carrying",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::AgentSingleTunnel, "?")] },
+            requirements: &["TUN-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentSingleTunnel,
+                    "dms-holds-several-tunnels",
+                )]
+            },
             body: |ctx| Box::pin(lifecycle::parallel_tunnels_share_the_streams(ctx)),
         },
         Scenario {
             id: "tunnel.silent-tunnel-dropped-and-redialled",
             suite: Suite::Tunnel,
             title: "A tunnel that stops answering pings is dropped by the agent and replaced",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::AgentNoDeadPeerDetection, "?")] },
+            requirements: &["TUN-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoDeadPeerDetection,
+                    "agent-replaces-silent-tunnels",
+                )]
+            },
             body: |ctx| Box::pin(lifecycle::silent_tunnel_dropped_and_redialled(ctx)),
         },
         Scenario {
             id: "tunnel.partition-detected-on-both-sides",
             suite: Suite::Tunnel,
             title: "When the DMS's network silently drops everything, the cloud's unanswered pings close its tunnels, and the DMS is back once it heals",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::CloudNoDeadAgentDetection, "?")] },
+            requirements: &["TUN-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudNoDeadAgentDetection,
+                    "cloud-closes-tunnels-of-a-silent-dms",
+                )]
+            },
             body: |ctx| Box::pin(lifecycle::partition_detected_on_both_sides(ctx)),
         },
         Scenario {
             id: "tunnel.renewal-drains-streams-in-flight",
             suite: Suite::Tunnel,
             title: "At the daily renewal the agent's old tunnels finish their streams under way before they close",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::AgentHandoverCutsStreams, "?")] },
+            requirements: &["TUN-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentHandoverCutsStreams,
+                    "streams-in-flight-survive-the-renewal",
+                )]
+            },
             body: |ctx| Box::pin(lifecycle::renewal_drains_streams_in_flight(ctx)),
         },
         Scenario {
             id: "tunnel.redial-backs-off-with-jitter",
             suite: Suite::Tunnel,
             title: "While the tunnel endpoint fails, the agent redials with a growing, capped and jittered backoff",
-            requirements: &["SHARE-3"],
+            requirements: &["TUN-2"],
             catches: const {
                 &[
-                    Catch::by(Fault::AgentReconnectWithoutBackoff, "?"),
-                    Catch::by(Fault::AgentReconnectWithoutJitter, "?"),
+                    Catch::by(
+                        Fault::AgentReconnectWithoutBackoff,
+                        "each-wait-within-backoff-band",
+                    ),
+                    Catch::by(Fault::AgentReconnectWithoutJitter, "waits-carry-jitter"),
                 ]
             },
             body: |ctx| Box::pin(redial::backs_off_with_jitter(ctx)),
@@ -106,8 +149,13 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             id: "tunnel.recipient-download-streams-through-the-tunnel",
             suite: Suite::Tunnel,
             title: "A signed-in recipient's large download through the sharing front end arrives byte-exact, logged on every hop, its first bytes before the DMA finished writing",
-            requirements: &["SHARE-3"],
-            catches: const { &[Catch::by(Fault::CloudSharingBuffersWholeAnswer, "?")] },
+            requirements: &["SHARE-3", "TUN-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSharingBuffersWholeAnswer,
+                    "answer-streams-through-every-hop",
+                )]
+            },
             body: |ctx| {
                 Box::pin(recipient::recipient_download_streams_through_the_tunnel(
                     ctx,
@@ -140,17 +188,25 @@ async fn connected_with_sink_and(
     Ok((env, sink))
 }
 
-/// Opens a stream for `path`; the answer's head, or `None` when it did not come promptly.
-async fn open(env: &Environment, path: &str) -> Result<Option<TunnelResponse>, Failure> {
+/// What an agent that honours HTTP/2 flow control may take in from the DMS side ahead of the
+/// cloud's reader, per path: stream windows and loopback socket buffers come to about 10 MiB
+/// per stream; this is room to spare, and well under `sink::HUGE`.
+pub(super) const AHEAD_BOUND: usize = 40 * 1024 * 1024;
+
+/// Opens a stream for `path`: the answer's head.
+async fn open(env: &Environment, path: &str) -> Result<TunnelResponse, Failure> {
     let request = cloud::get(path).map_err(|e| Failure::Harness(e.to_string()))?;
     let sending = env
         .cloud()
         .send_through_tunnel(&env.accounts().dms_id, request);
     match tokio::time::timeout(PROMPTLY, sending).await {
-        Err(_) => Ok(None),
-        Ok(Ok(response)) => Ok(Some(response)),
+        Err(_) => Err(Failure::timeout(
+            format!("the head of GET {path} through the tunnel"),
+            PROMPTLY,
+        )),
+        Ok(Ok(response)) => Ok(response),
         Ok(Err(e)) => Err(Failure::violation(
-            "get-through-tunnel",
+            "answer-through-the-tunnel",
             format!("GET {path} through the tunnel"),
             "an answer",
             e.to_string(),

@@ -3,15 +3,16 @@
 //! first bytes came while the DMA was still writing.
 
 use mocks::Environment;
-use mocks::cloud::Endpoint;
-use mocks::dma::TREND_METHOD;
 use mocks::waf::Verdict;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::recipient_client::{Received, Recipient};
 use crate::steps::{self, PROMPTLY};
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, oracle};
+
+/// The DataMiner API method that streams a trend: the API's name, as the DMA documents it.
+const TREND_METHOD: &str = "GetTrendDataForParameter";
 
 /// Points in the downloaded trend: about 31 MB, more than every buffer between the DMA and the
 /// recipient holds, so the DMA cannot finish before the recipient has read most of it.
@@ -136,10 +137,11 @@ fn logged_on_every_hop(env: &Environment, ctx: &Ctx, dms_id: &str) -> Result<(),
         &decisions,
     )?;
     let path = format!("/dms/{dms_id}/API/v1/Json.asmx/{TREND_METHOD}");
+    let sharing = oracle::spec()?.hosts.sharing.as_str();
     let requests = env.cloud().requests().all();
     let recorded = requests
         .iter()
-        .find(|r| r.endpoint == Endpoint::Sharing.host() && r.path == path && r.status == 200);
+        .find(|r| r.endpoint == sharing && r.path == path && r.status == 200);
     ev.expect(
         "cloud-request-log",
         "the cloud's request log",
@@ -186,7 +188,7 @@ async fn streamed(env: &Environment, ctx: &Ctx, received: &Received) -> Result<(
         format!("{} us after", (first - finished).as_micros())
     };
     ev.expect(
-        "first-byte-recipient-against-dma-last",
+        "answer-streams-through-every-hop",
         "the first byte at the recipient, against the DMA's last",
         first < finished,
         "earlier: the answer streams through every hop",

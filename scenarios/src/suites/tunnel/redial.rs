@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use mocks::agent::TUNNELS;
-use mocks::cloud::{Endpoint, Outage};
+use mocks::cloud::Outage;
 
 use super::connected_with_sink;
 use crate::steps::{self, PROMPTLY};
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, oracle};
 
 /// The agent's first retry interval and the cap of its backoff.
 const RETRY: u64 = 10;
@@ -26,19 +25,19 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
     let tunnels = env.cloud().tunnels();
     let dms_id = env.accounts().dms_id.clone();
+    let tunnel_host = &oracle::spec()?.hosts.tunnel;
+    let held = env.dms_egress().to(tunnel_host).open;
     env.cloud().outage().set(Outage::ServerErrors);
     let cut_at = env.clock().unix_seconds();
     for t in tunnels.live() {
         tunnels.close(t.id);
     }
-    let let_go = steps::dms_let_go_of_tunnels(&env).await;
-    ev.expect(
-        "dms-ends-closed-tunnels",
-        "the DMS's ends of the closed tunnels",
-        let_go,
-        "closed",
-        env.dms_egress().to(Endpoint::Tunnel.host()),
-    )?;
+    if !steps::dms_let_go_of_tunnels(&env).await {
+        return Err(Failure::timeout(
+            "the DMS to close its ends of the closed tunnels",
+            PROMPTLY,
+        ));
+    }
     // Second by second, so every attempt is seen at the second it was made.
     steps::let_time_pass(&env, OUTAGE, OUTAGE.as_secs() as u32).await;
     let attempts: Vec<u64> = env
@@ -46,7 +45,7 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
         .requests()
         .all()
         .iter()
-        .filter(|r| r.endpoint == Endpoint::Tunnel.host() && r.at_unix > cut_at)
+        .filter(|r| &r.endpoint == tunnel_host && r.at_unix > cut_at)
         .map(|r| r.at_unix)
         .collect();
     let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1] - w[0]).collect();
@@ -85,12 +84,19 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
 
     env.cloud().outage().set(Outage::None);
     steps::let_time_pass(&env, Duration::from_secs(RETRY_CAP), RETRY_CAP as u32).await;
-    let back = tunnels.wait_live(&dms_id, TUNNELS, PROMPTLY).await;
-    ev.expect(
-        "dms-tunnels-once-endpoint-recovers",
-        "the DMS's tunnels once the endpoint recovers",
-        back,
-        &format!("{TUNNELS} within the backoff cap"),
-        tunnels.live().len(),
-    )
+    // The agent dials on the clock's ticks and settles before each advance returns: what its
+    // sockets hold now is what it dialled.
+    ev.expect_eq(
+        "dms-redials-within-the-backoff-cap",
+        "connections the DMS holds to the tunnel endpoint once it recovers",
+        held,
+        env.dms_egress().to(tunnel_host).open,
+    )?;
+    if !tunnels.wait_live(&dms_id, held as usize, PROMPTLY).await {
+        return Err(Failure::timeout(
+            "the cloud to register the redialled tunnels",
+            PROMPTLY,
+        ));
+    }
+    Ok(())
 }

@@ -1,113 +1,120 @@
 //! Streams inside one tunnel: independence under flow control, resets, and the token check at
 //! the upgrade.
 
-use mocks::agent::TUNNELS;
 use mocks::cloud::next_chunk;
 
-use super::{drain, open, sink};
+use super::{AHEAD_BOUND, drain, fetch_small, open, sink};
 use crate::clients::CloudClient;
 use crate::steps::PROMPTLY;
-use crate::{Ctx, Failure};
+use crate::{Ctx, Evidence, Failure, oracle};
 
 pub(super) async fn small_answer_not_held_behind_large(ctx: Ctx) -> Result<(), Failure> {
-    let (env, _sink) = super::connected_with_sink(&ctx).await?;
+    let (env, sink) = super::connected_with_sink(&ctx).await?;
     let ev = ctx.evidence();
-    // One large answer per tunnel (streams take turns over them), each read by one chunk and
-    // the rest left waiting: whichever tunnel the small answer takes, it shares it.
-    let mut larges = Vec::new();
-    for _ in 0..TUNNELS {
-        let Some(large) = open(&env, "/large").await? else {
-            return Err(Failure::violation(
-                "head-large-answer",
-                "the head of a large answer",
-                "within a few seconds",
-                "nothing",
-            ));
-        };
-        let mut large = large.into_body();
-        match next_chunk(&mut large).await {
-            Ok(Some(chunk)) => larges.push((large, chunk.len())),
-            other => {
-                return Err(Failure::violation(
-                    "first-bytes-large-answer",
-                    "the first bytes of a large answer",
-                    "a chunk",
-                    format!("{other:?}"),
-                ));
-            }
-        }
+    // One huge answer per tunnel the DMS holds (streams take turns over them), each read by
+    // one chunk and the rest left waiting: whichever tunnel the small answer takes, it shares.
+    let tunnels = env.dms_egress().to(&oracle::spec()?.hosts.tunnel).open;
+    let mut huges = Vec::new();
+    for _ in 0..tunnels {
+        let huge = open(&env, "/huge").await?.into_body();
+        huges.push(first_chunk(huge, "/huge").await?);
     }
+    let read: usize = huges.iter().map(|(_, read)| *read).sum();
+    expect_within_flow_control(&ev, &sink, "/huge", read)?;
     ev.saw(
         "streams each tunnel carried before the small answer",
         env.cloud().tunnels().streams_carried(),
     );
-    let small = match open(&env, "/small").await? {
-        Some(small) => {
-            let mut body = small.into_body();
-            tokio::time::timeout(PROMPTLY, drain(&mut body)).await.ok()
-        }
-        None => None,
-    };
-    let read: Vec<usize> = larges.iter().map(|(_, read)| *read).collect();
+    let small = fetch_small(&env).await;
+    let read: Vec<usize> = huges.iter().map(|(_, read)| *read).collect();
     ev.saw(
-        "bytes of each large answer read when the small one ended",
+        "bytes of each huge answer read when the small one ended",
         &read,
     );
-    ev.expect(
-        "small-answer-asked-while-large-ones",
-        "the small answer, asked for while the large ones are unread",
-        matches!(small, Some(Ok(n)) if n == sink::SMALL.len()),
-        "complete, before the large answers are read any further",
-        format!("{small:?}"),
+    ev.expect_eq(
+        "small-answer-not-held-back",
+        "the small answer, asked for while the huge ones are unread",
+        Ok(sink::SMALL.len()),
+        small,
     )?;
-    ev.expect(
-        "large-answers-when-small-one-was",
-        "the large answers when the small one was complete",
-        read.iter().all(|n| *n < sink::LARGE),
-        "still being read",
-        &read,
-    )?;
-    for (mut large, mut large_read) in larges {
-        large_read += drain(&mut large).await.map_err(|e| {
-            Failure::violation("rest-large-answer", "the rest of a large answer", "read", e)
+    for (mut huge, mut huge_read) in huges {
+        huge_read += drain(&mut huge).await.map_err(|e| {
+            Failure::violation(
+                "huge-answer-completes",
+                "the rest of a huge answer",
+                "read",
+                e,
+            )
         })?;
         ev.expect_eq(
-            "bytes-large-answer",
-            "bytes of a large answer",
-            sink::LARGE,
-            large_read,
+            "huge-answer-completes",
+            "bytes of a huge answer",
+            sink::HUGE,
+            huge_read,
         )?;
     }
     Ok(())
 }
 
+/// The first chunk of an answer whose head came: the body and the bytes read.
+async fn first_chunk(
+    mut body: mocks::cloud::TunnelBody,
+    path: &str,
+) -> Result<(mocks::cloud::TunnelBody, usize), Failure> {
+    match tokio::time::timeout(PROMPTLY, next_chunk(&mut body)).await {
+        Ok(Ok(Some(chunk))) => Ok((body, chunk.len())),
+        Ok(other) => Err(Failure::violation(
+            "answer-streams-through-the-tunnel",
+            &format!("the first bytes of {path}"),
+            "a chunk",
+            format!("{other:?}"),
+        )),
+        Err(_) => Err(Failure::timeout(
+            format!("the first bytes of {path} through the tunnel"),
+            PROMPTLY,
+        )),
+    }
+}
+
+/// TUN-1's memory bound, judged at the DMS end of the hop: an agent that honours flow control
+/// has taken in from the DMS side at most its HTTP/2 windows and the socket buffers between
+/// ahead of what the cloud's reader consumed. One that reads answers whole has taken in all.
+fn expect_within_flow_control(
+    ev: &Evidence,
+    sink: &sink::Sink,
+    path: &str,
+    read_by_cloud: usize,
+) -> Result<(), Failure> {
+    let taken = sink.written(path);
+    ev.expect(
+        "agent-takes-in-no-more-than-flow-control-allows",
+        &format!("bytes of {path} the agent took from the DMS side beyond what the cloud read"),
+        taken.saturating_sub(read_by_cloud) <= AHEAD_BOUND,
+        &format!("at most {AHEAD_BOUND} (windows and socket buffers)"),
+        taken.saturating_sub(read_by_cloud),
+    )
+}
+
 pub(super) async fn reset_stream_frees_the_dms_side(ctx: Ctx) -> Result<(), Failure> {
     let (env, sink) = super::connected_with_sink(&ctx).await?;
     let ev = ctx.evidence();
-    let answer = open(&env, "/endless").await?;
-    let first = match answer {
-        Some(answer) => {
-            let mut body = answer.into_body();
-            let first = tokio::time::timeout(PROMPTLY, next_chunk(&mut body)).await;
-            let first = matches!(first, Ok(Ok(Some(_))));
-            // Dropping the body resets the stream.
-            drop(body);
-            first
-        }
-        None => false,
+    // A huge answer, not an endless one: an agent that reads answers whole shows it by taking
+    // in all of it, and its memory stays finite while it does.
+    let answer = open(&env, "/huge").await?;
+    let (body, read) = first_chunk(answer.into_body(), "/huge").await?;
+    expect_within_flow_control(&ev, &sink, "/huge", read)?;
+    // Dropping the body resets the stream.
+    drop(body);
+    let Some(ended) = sink.wait_ended("/huge", PROMPTLY).await else {
+        return Err(Failure::timeout(
+            "the DMS side to let go of the reset stream",
+            PROMPTLY,
+        ));
     };
     ev.expect(
-        "first-bytes-endless-answer",
-        "the first bytes of an endless answer",
-        first,
-        "streamed through the tunnel as they come",
-        "nothing within a few seconds",
-    )?;
-    let ended = sink.wait_ended("/endless", PROMPTLY).await;
-    ev.expect(
-        "dms-side-answer-after-cloud-reset",
+        "dms-side-lets-go-of-a-reset-stream",
         "the DMS-side answer after the cloud reset its stream",
-        ended.as_ref().is_some_and(|e| !e.complete),
+        !ended.complete,
         "abandoned: the agent let go of the stream",
         sink.ended(),
     )
@@ -123,7 +130,7 @@ pub(super) async fn upgrade_without_valid_token_refused(ctx: Ctx) -> Result<(), 
     ] {
         let status = outsider.try_tunnel(token).await?;
         ev.expect_eq(
-            "tunnel-upgrade-http-status",
+            "upgrade-without-a-valid-token-refused",
             &format!("a tunnel upgrade with {what}: HTTP status"),
             401,
             status,
