@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use mocks::agent::{AgentError, CloudUrls};
-use mocks::cloud::{CertificateProblem, CloudVersions, Endpoint};
+use mocks::cloud::{CertificateProblem, CloudVersions};
 use mocks::{EnvError, Environment};
 use wire::tls::{Version, parse_client_hello};
 
 use crate::clients::DmaReply;
 use crate::steps::{self, ask_dms_to_connect, first_flights_from_dms};
-use crate::{Ctx, Evidence, Failure};
+use crate::{Ctx, Evidence, Failure, oracle};
 
 /// The versions offered in each ClientHello the DMS sent, per endpoint.
 fn offers_from_dms(
@@ -59,7 +59,7 @@ fn expect_only_tls12(ev: &Evidence, offers: &[(String, Vec<Version>)]) -> Result
         })
         .collect();
     ev.expect_eq(
-        "versions-other-than-tls-1-2",
+        "agent-offers-only-tls12",
         "versions other than TLS 1.2 the DMS offered",
         Vec::<String>::new(),
         others,
@@ -77,7 +77,10 @@ pub(super) async fn offers_only_tls12(ctx: Ctx) -> Result<(), Failure> {
     ev.expect_eq(
         "endpoints-dms-clienthellos-went",
         "endpoints the DMS's ClientHellos went to",
-        vec![Endpoint::Connection.host(), Endpoint::Tunnel.host()],
+        {
+            let hosts = &oracle::spec()?.hosts;
+            vec![hosts.connection.as_str(), hosts.tunnel.as_str()]
+        },
         reached,
     )?;
     expect_only_tls12(&ev, &offers)
@@ -89,12 +92,12 @@ pub(super) async fn gives_up_on_tls13_only(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment_with(options).await?;
     let ev = ctx.evidence();
     let reply = ask_dms_to_connect(&env).await?;
-    expect_refused(&ev, &reply)?;
     // Time for retries: a fallback would show up as another hello with another version.
     steps::let_time_pass(&env, Duration::from_secs(3600), 12).await;
-    expect_nothing_reached_the_cloud(&env, &ev)?;
     let offers = offers_from_dms(&env, &ev)?;
-    expect_only_tls12(&ev, &offers)
+    expect_only_tls12(&ev, &offers)?;
+    expect_nothing_reached_the_cloud(&env, &ev)?;
+    expect_refused(&ev, &reply)
 }
 
 pub(super) async fn refuses_untrusted_issuer(ctx: Ctx) -> Result<(), Failure> {
@@ -122,29 +125,30 @@ async fn refuses_certificate(ctx: Ctx, problem: CertificateProblem) -> Result<()
     let ev = ctx.evidence();
     ev.saw("certificate the cloud presents", format!("{problem:?}"));
     let reply = ask_dms_to_connect(&env).await?;
-    expect_refused(&ev, &reply)?;
-    expect_nothing_reached_the_cloud(&env, &ev)?;
     let tried = first_flights_from_dms(&env).len();
-    ev.expect(
-        "clienthellos-dms-sent-before-giving-up",
-        "ClientHellos the DMS sent before giving up",
-        tried > 0,
-        "at least one",
-        tried,
-    )
+    if tried == 0 {
+        return Err(Failure::precondition(
+            "the DMS tries the cloud",
+            "at least one ClientHello on the cloud's record",
+            tried,
+        ));
+    }
+    expect_nothing_reached_the_cloud(&env, &ev)?;
+    expect_refused(&ev, &reply)
 }
 
 pub(super) async fn refuses_plaintext_urls(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
-    let published = |e: Endpoint| e.published_url();
+    let hosts = &oracle::spec()?.hosts;
+    let secure = |scheme: &str, host: &str| format!("{scheme}://{host}/");
     let cases = [
         CloudUrls {
-            connection: "http://connection.dataminer.services/".into(),
-            tunnel: published(Endpoint::Tunnel),
+            connection: secure("http", &hosts.connection),
+            tunnel: secure("wss", &hosts.tunnel),
         },
         CloudUrls {
-            connection: published(Endpoint::Connection),
-            tunnel: "ws://tunnel.dataminer.services/".into(),
+            connection: secure("https", &hosts.connection),
+            tunnel: secure("ws", &hosts.tunnel),
         },
     ];
     for urls in cases {
@@ -155,29 +159,60 @@ pub(super) async fn refuses_plaintext_urls(ctx: Ctx) -> Result<(), Failure> {
         };
         let mut options = ctx.options();
         options.agent_urls = Some(urls);
-        let started = Environment::start_with(options).await;
-        let refusal = match &started {
-            Err(EnvError::Agent(AgentError::PlaintextUrl(url))) => Some(url.clone()),
-            _ => None,
-        };
-        let said = match &started {
-            Ok(_) => "the agent started".to_owned(),
-            Err(e) => e.to_string(),
-        };
-        ev.expect(
-            "starting-agent",
-            &format!("starting the agent with {plaintext}"),
-            refusal.as_deref() == Some(plaintext.as_str()),
-            "refused, naming the URL",
-            &said,
-        )?;
+        match Environment::start_with(options).await {
+            Err(EnvError::Agent(AgentError::PlaintextUrl(url))) => ev.expect_eq(
+                "agent-refuses-a-plaintext-url",
+                &format!("the URL the agent refused to start with ({plaintext})"),
+                plaintext.as_str(),
+                url.as_str(),
+            )?,
+            Err(other) => {
+                return Err(Failure::precondition(
+                    format!("starting the agent with {plaintext}"),
+                    "started, or refused for the plaintext URL",
+                    other.to_string(),
+                ));
+            }
+            Ok(env) => {
+                // It started: the far side says whether it then spoke plaintext. The connect
+                // flow is walked as far as it goes; the tunnel is dialled only after approval.
+                let _ = steps::connect_dms(&env).await;
+                let plaintext_flights: Vec<String> = first_flights_from_dms(&env)
+                    .into_iter()
+                    .filter(|f| f.bytes.first() != Some(&TLS_HANDSHAKE))
+                    .map(|f| {
+                        format!(
+                            "{}: {}",
+                            f.endpoint,
+                            String::from_utf8_lossy(&f.bytes[..f.bytes.len().min(40)])
+                        )
+                    })
+                    .collect();
+                ev.expect_eq(
+                    "agent-refuses-a-plaintext-url",
+                    &format!("first flights the cloud saw from an agent started with {plaintext} that did not open a TLS handshake"),
+                    Vec::<String>::new(),
+                    plaintext_flights,
+                )?;
+                ev.expect(
+                    "agent-refuses-a-plaintext-url",
+                    &format!("starting the agent with {plaintext}"),
+                    false,
+                    "refused, naming the URL",
+                    "the agent started",
+                )?;
+            }
+        }
     }
     Ok(())
 }
 
+/// The first byte of a TLS handshake record (RFC 5246 §6.2.1, content type 22).
+const TLS_HANDSHAKE: u8 = 0x16;
+
 fn expect_refused(ev: &Evidence, reply: &DmaReply) -> Result<(), Failure> {
     ev.expect(
-        "connecttocloud-administrator",
+        "dma-reports-the-refusal",
         "ConnectToCloud as Administrator",
         matches!(reply, DmaReply::Error { .. }),
         "an error: the agent could not reach the cloud safely",
@@ -187,7 +222,7 @@ fn expect_refused(ev: &Evidence, reply: &DmaReply) -> Result<(), Failure> {
 
 fn expect_nothing_reached_the_cloud(env: &Environment, ev: &Evidence) -> Result<(), Failure> {
     ev.expect_eq(
-        "requests-cloud-received",
+        "agent-sends-nothing-to-an-unsafe-server",
         "requests the cloud received",
         0,
         env.cloud().requests().count(),

@@ -39,7 +39,7 @@ pub(super) async fn only_tls12(ctx: Ctx) -> Result<(), Failure> {
             .map(|v| v.name())
             .collect();
         ev.expect_eq(
-            "versions-accepted",
+            "cloud-speaks-only-tls12",
             &format!("{host}: versions accepted"),
             vec!["TLS 1.2"],
             accepted,
@@ -74,7 +74,7 @@ pub(super) async fn forward_secret_aead_only(ctx: Ctx) -> Result<(), Failure> {
             .map(|s| s.name.as_str())
             .collect();
         ev.expect_eq(
-            "accepted-suites-without-ecdhe-aead",
+            "cloud-suites-are-forward-secret-aead",
             &format!("{host}: accepted suites without ECDHE and AEAD"),
             Vec::<&str>::new(),
             weak,
@@ -105,7 +105,7 @@ pub(super) async fn no_plaintext(ctx: Ctx) -> Result<(), Failure> {
             "http://"
         };
         ev.expect(
-            "what-came-back",
+            "cloud-answers-no-plaintext",
             &format!("{scheme}{host}: what came back"),
             !answer.starts_with(b"HTTP/"),
             "no HTTP answer (a TLS alert or a closed connection)",

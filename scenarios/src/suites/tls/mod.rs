@@ -18,8 +18,8 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["TLS-1"],
             catches: const {
                 &[
-                    Catch::by(Fault::CloudAcceptTls13, "?"),
-                    Catch::by(Fault::CloudLegacyTls, "?"),
+                    Catch::by(Fault::CloudAcceptTls13, "cloud-speaks-only-tls12"),
+                    Catch::by(Fault::CloudLegacyTls, "cloud-speaks-only-tls12"),
                 ]
             },
             body: |ctx| Box::pin(cloud_side::only_tls12(ctx)),
@@ -29,7 +29,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Every TLS 1.2 suite a cloud endpoint will choose is ECDHE with AES-GCM or ChaCha20-Poly1305",
             requirements: &["TLS-4"],
-            catches: const { &[Catch::by(Fault::CloudLegacyTls, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudLegacyTls,
+                    "cloud-suites-are-forward-secret-aead",
+                )]
+            },
             body: |ctx| Box::pin(cloud_side::forward_secret_aead_only(ctx)),
         },
         Scenario {
@@ -37,7 +42,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Plaintext HTTP and ws:// to the cloud's ports get no HTTP answer",
             requirements: &["NET-1"],
-            catches: const { &[Catch::by(Fault::CloudPlaintextListener, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudPlaintextListener,
+                    "cloud-answers-no-plaintext",
+                )]
+            },
             body: |ctx| Box::pin(cloud_side::no_plaintext(ctx)),
         },
         Scenario {
@@ -45,7 +55,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Every ClientHello the agent sends through a whole connect flow offers TLS 1.2 alone",
             requirements: &["TLS-2"],
-            catches: const { &[Catch::by(Fault::AgentOfferTls13, "?")] },
+            catches: const { &[Catch::by(Fault::AgentOfferTls13, "agent-offers-only-tls12")] },
             body: |ctx| Box::pin(agent_side::offers_only_tls12(ctx)),
         },
         Scenario {
@@ -53,7 +63,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "Against a cloud that speaks only TLS 1.3 the agent gives up, without falling back, and sends nothing more",
             requirements: &["TLS-2"],
-            catches: const { &[Catch::by(Fault::AgentOfferTls13, "?")] },
+            catches: const { &[Catch::by(Fault::AgentOfferTls13, "agent-offers-only-tls12")] },
             body: |ctx| Box::pin(agent_side::gives_up_on_tls13_only(ctx)),
         },
         Scenario {
@@ -61,7 +71,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a cloud certificate from a CA it does not trust, before any application byte",
             requirements: &["TLS-3"],
-            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentAcceptAnyCert,
+                    "agent-sends-nothing-to-an-unsafe-server",
+                )]
+            },
             body: |ctx| Box::pin(agent_side::refuses_untrusted_issuer(ctx)),
         },
         Scenario {
@@ -71,8 +86,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["TLS-3"],
             catches: const {
                 &[
-                    Catch::by(Fault::AgentAcceptAnyCert, "?"),
-                    Catch::by(Fault::AgentSkipHostnameCheck, "?"),
+                    Catch::by(
+                        Fault::AgentAcceptAnyCert,
+                        "agent-sends-nothing-to-an-unsafe-server",
+                    ),
+                    Catch::by(
+                        Fault::AgentSkipHostnameCheck,
+                        "agent-sends-nothing-to-an-unsafe-server",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(agent_side::refuses_wrong_host(ctx)),
@@ -82,7 +103,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a trusted certificate that has expired",
             requirements: &["TLS-3"],
-            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentAcceptAnyCert,
+                    "agent-sends-nothing-to-an-unsafe-server",
+                )]
+            },
             body: |ctx| Box::pin(agent_side::refuses_expired(ctx)),
         },
         Scenario {
@@ -90,7 +116,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "The agent refuses a trusted certificate that is not valid yet",
             requirements: &["TLS-3"],
-            catches: const { &[Catch::by(Fault::AgentAcceptAnyCert, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentAcceptAnyCert,
+                    "agent-sends-nothing-to-an-unsafe-server",
+                )]
+            },
             body: |ctx| Box::pin(agent_side::refuses_not_yet_valid(ctx)),
         },
         Scenario {
@@ -98,7 +129,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tls,
             title: "An agent configured with an http:// or ws:// cloud URL refuses to start, with a clear error",
             requirements: &["NET-1"],
-            catches: const { &[Catch::by(Fault::AgentAllowPlaintextUrls, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentAllowPlaintextUrls,
+                    "agent-refuses-a-plaintext-url",
+                )]
+            },
             body: |ctx| Box::pin(agent_side::refuses_plaintext_urls(ctx)),
         },
     ]
