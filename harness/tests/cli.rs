@@ -165,10 +165,15 @@ fn mutants_kills_every_fault_and_records_who_killed_it() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let faults = report["faults"].as_array().unwrap();
-    assert_eq!(faults.len(), scenarios::Fault::ALL.len());
+    assert_eq!(faults.len(), scenarios::Fault::catalog().len());
     for f in faults {
+        // A kill is the named check firing; everything else is recorded beside it.
         assert!(!f["killed_by"].as_array().unwrap().is_empty(), "{f}");
+        for other in ["failed_elsewhere", "broke_setup", "timed_out"] {
+            assert!(f[other].is_array(), "{other} missing: {f}");
+        }
     }
+    assert!(report["weak_spots"]["named_check_missed"].is_array());
     assert!(report["weak_spots"]["killed_once"].is_array());
     let opt1 = report["requirements"]
         .as_array()
@@ -185,6 +190,85 @@ fn mutants_kills_every_fault_and_records_who_killed_it() {
     for file in reports::FILES {
         assert!(dir.join(file).exists(), "{file} missing");
     }
+}
+
+/// A panic in a mock's task fails the one scenario whose environment it happened in, as a
+/// harness error; the run goes on, every report is written, and the exit code follows the
+/// contract (1: something failed), not the panic.
+#[test]
+fn a_panicking_mock_task_fails_one_scenario_and_every_report_is_still_written() {
+    let dir = scratch("panic");
+    let output = conform(&[
+        "run",
+        "--scenario",
+        "optin.new-dms-sends-nothing",
+        "--scenario",
+        "tls.agent-refuses-plaintext-urls",
+        "--fault",
+        "test.panic-in-dma-task",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("ERROR optin.new-dms-sends-nothing"), "{text}");
+    assert!(
+        text.contains("PASS  tls.agent-refuses-plaintext-urls"),
+        "{text}"
+    );
+    for file in reports::FILES {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let crashed = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "optin.new-dms-sends-nothing")
+        .unwrap();
+    assert_eq!(crashed["failure_kind"], "harness", "{crashed}");
+    assert!(
+        crashed["detail"].as_str().unwrap().contains("panicked"),
+        "{crashed}"
+    );
+}
+
+/// A fault that breaks a scenario's setup is not caught by it: the report files it under
+/// `broke_setup`, not `killed_by`.
+#[test]
+fn a_setup_failure_under_a_fault_is_not_a_kill() {
+    let dir = scratch("setup-not-kill");
+    let output = conform(&[
+        "run",
+        "--scenario",
+        "tunnel.upgrade-without-valid-token-refused",
+        "--scenario",
+        "tunnel.parallel-tunnels-share-the-streams",
+        "--fault",
+        "agent.connect-before-optin",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let fault = &report["faults"][0];
+    assert_eq!(fault["name"], "agent.connect-before-optin");
+    assert!(fault["killed_by"].as_array().unwrap().is_empty(), "{fault}");
+    let broke: Vec<&str> = fault["broke_setup"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        broke,
+        ["tunnel.parallel-tunnels-share-the-streams"],
+        "{fault}"
+    );
+    assert!(text.contains("broke setup, not a catch"), "{text}");
 }
 
 #[test]

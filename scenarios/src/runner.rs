@@ -9,6 +9,8 @@ use crate::{Ctx, Evidence, Failure, FailureKind, Observation, Scenario, panics, 
 /// Scenarios never wait on real time; this only turns a hang into a clear failure.
 pub const WATCHDOG: Duration = Duration::from_secs(120);
 
+const BODY_PANICKED: &str = "scenario body panicked";
+
 /// Worker threads of the runtime each run gets.
 const WORKERS: usize = 2;
 
@@ -133,8 +135,12 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
     };
     let outcome = match (panics::take(number), outcome) {
         (panicked, outcome) if panicked.is_empty() => outcome,
-        // A panic left behind by the body's own failure is already its verdict.
-        (_, failed @ Outcome::Failed(Failure::Harness(_))) => failed,
+        // The body's own panic is already its verdict.
+        (_, Outcome::Failed(Failure::Harness(why))) if why.starts_with(BODY_PANICKED) => {
+            Outcome::Failed(Failure::Harness(why))
+        }
+        // Whatever the scenario saw after a task of its environment crashed says nothing of
+        // the system: the crash is the verdict.
         (panicked, _) => Outcome::Failed(Failure::Harness(format!(
             "a task of the environment panicked: {}",
             panicked.join("; ")
@@ -155,7 +161,7 @@ async fn watch(body: futures_util::future::BoxFuture<'static, Result<(), Failure
         Ok(Ok(Ok(()))) => Outcome::Passed,
         Ok(Ok(Err(failure))) => Outcome::Failed(failure),
         Ok(Err(joined)) => Outcome::Failed(Failure::Harness(format!(
-            "scenario body panicked: {}",
+            "{BODY_PANICKED}: {}",
             panic_message(joined)
         ))),
         Err(_) => Outcome::Failed(Failure::timeout("the scenario to finish", WATCHDOG)),
@@ -170,5 +176,81 @@ fn panic_message(joined: tokio::task::JoinError) -> String {
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic without a message".to_owned()),
         Err(e) => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Catch, Suite};
+
+    fn scenario(body: crate::scenario::Body) -> &'static Scenario {
+        Box::leak(Box::new(Scenario {
+            id: "optin.test-only",
+            suite: Suite::Optin,
+            title: "a scenario made up by this test",
+            requirements: &["OPT-1"],
+            catches: const { &[Catch::by(Fault::AgentConnectBeforeOptin, "the-named-check")] },
+            body,
+        }))
+    }
+
+    fn under_the_fault(body: crate::scenario::Body) -> FaultVerdict {
+        let run = run(
+            scenario(body),
+            FaultSet::from(Fault::AgentConnectBeforeOptin),
+        );
+        run.verdict_on(Fault::AgentConnectBeforeOptin)
+    }
+
+    #[test]
+    fn only_the_named_check_failing_is_a_catch() {
+        let named: crate::scenario::Body =
+            |_| Box::pin(async { Err(Failure::violation("the-named-check", "w", "e", "o")) });
+        assert_eq!(under_the_fault(named), FaultVerdict::Caught);
+        let other: crate::scenario::Body =
+            |_| Box::pin(async { Err(Failure::violation("another-check", "w", "e", "o")) });
+        assert_eq!(
+            under_the_fault(other),
+            FaultVerdict::FailedElsewhere("another-check".into())
+        );
+    }
+
+    #[test]
+    fn a_setup_failure_or_a_timeout_is_not_a_catch() {
+        let setup: crate::scenario::Body =
+            |_| Box::pin(async { Err(Failure::precondition("connecting the DMS", "up", "down")) });
+        assert_eq!(
+            under_the_fault(setup),
+            FaultVerdict::BrokeSetup("connecting the DMS".into())
+        );
+        let hung: crate::scenario::Body =
+            |_| Box::pin(async { Err(Failure::timeout("the tunnel", Duration::from_secs(5))) });
+        assert_eq!(
+            under_the_fault(hung),
+            FaultVerdict::TimedOut("the tunnel".into())
+        );
+        let passed: crate::scenario::Body = |_| Box::pin(async { Ok(()) });
+        assert_eq!(under_the_fault(passed), FaultVerdict::Survived);
+    }
+
+    #[test]
+    #[allow(clippy::panic)]
+    fn a_panic_in_a_task_fails_its_run_as_a_harness_error_and_no_other() {
+        let crashing: crate::scenario::Body = |_| {
+            Box::pin(async {
+                let task = tokio::spawn(async { panic!("a mock's task crashed") });
+                let _ = task.await;
+                Ok(())
+            })
+        };
+        let crashed = run(scenario(crashing), FaultSet::none());
+        assert!(
+            matches!(&crashed.outcome, Outcome::Failed(Failure::Harness(why)) if why.contains("a mock's task crashed")),
+            "{:?}",
+            crashed.outcome
+        );
+        let calm: crate::scenario::Body = |_| Box::pin(async { Ok(()) });
+        assert!(run(scenario(calm), FaultSet::none()).passed());
     }
 }
