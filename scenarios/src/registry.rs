@@ -40,6 +40,46 @@ mod tests {
         }
     }
 
+    /// A named check must be a label some expectation uses (twice: where the check is made and
+    /// where the catch names it), or the catch could never fire.
+    #[test]
+    fn every_named_check_is_a_label_the_suites_use() {
+        let mut sources = String::new();
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/suites")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    sources.push_str(&std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        for s in all() {
+            for c in s.catches {
+                assert!(
+                    !c.check.is_empty()
+                        && c.check
+                            .chars()
+                            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                    "{} names [{}] for {}: a check label is kebab-case",
+                    s.id,
+                    c.check,
+                    c.fault
+                );
+                let quoted = format!("\"{}\"", c.check);
+                assert!(
+                    sources.matches(&quoted).count() >= 2,
+                    "{} names check [{}] for {}, which no expectation uses",
+                    s.id,
+                    c.check,
+                    c.fault
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_scenario_names_known_requirements_and_at_least_one_fault() {
         let catalog = fixtures::Catalog::load().unwrap();

@@ -69,9 +69,14 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
         };
         say!("  {:<8} {:<8} {by}", r.id, r.kind.as_str());
     }
-    say!("\nFAULTS");
+    say!("\nFAULTS (and the check of each scenario that must catch it)");
     for f in Fault::catalog() {
         say!("  {:<34} {}", f.name(), f.breaks());
+        for s in all {
+            for c in s.catches.iter().filter(|c| c.fault == f) {
+                say!("  {:<34}   caught by {} [{}]", "", s.id, c.check);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
