@@ -7,10 +7,11 @@ use tokio::sync::mpsc;
 
 use super::https::Https;
 use super::pairing::PendingApproval;
+use super::policy::AgentPolicy;
 use super::session::Session;
 use super::{AgentError, AgentSetup, Caller, Command, Pairing, Reported};
 use crate::dma::Permission;
-use crate::world::{Fault, Lifetime};
+use crate::world::Lifetime;
 
 pub(super) enum Phase {
     Disabled,
@@ -20,12 +21,18 @@ pub(super) enum Phase {
 
 pub(super) struct Actor {
     pub setup: AgentSetup,
+    pub policy: AgentPolicy,
     pub https: Https,
     pub lifetime: Lifetime,
     pub phase: Phase,
 }
 
-pub(super) async fn run(setup: AgentSetup, mut inbox: mpsc::Receiver<Command>, lifetime: Lifetime) {
+pub(super) async fn run(
+    setup: AgentSetup,
+    policy: AgentPolicy,
+    mut inbox: mpsc::Receiver<Command>,
+    lifetime: Lifetime,
+) {
     let mut ticks = setup.clock.watch();
     let https = Https::new(
         setup.network.clone(),
@@ -34,11 +41,12 @@ pub(super) async fn run(setup: AgentSetup, mut inbox: mpsc::Receiver<Command>, l
     );
     let mut actor = Actor {
         setup,
+        policy,
         https,
         lifetime,
         phase: Phase::Disabled,
     };
-    if actor.setup.faults.is_on(Fault::AgentConnectBeforeOptin) {
+    if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;
     }
     loop {
@@ -101,7 +109,7 @@ impl Actor {
 
     async fn disconnect(&mut self, caller: &Caller) -> Result<(), AgentError> {
         self.authorise(caller, Permission::DisconnectFromCloud)?;
-        if self.setup.faults.is_on(Fault::AgentDisconnectKeepsTunnel) {
+        if !self.policy.disconnect_tears_down {
             return Ok(());
         }
         if matches!(self.phase, Phase::Connected(_))
@@ -120,8 +128,7 @@ impl Actor {
     }
 
     fn authorise(&self, caller: &Caller, permission: Permission) -> Result<(), AgentError> {
-        let bypass = permission == Permission::ConnectToCloud
-            && self.setup.faults.is_on(Fault::AgentNonAdminCanEnable);
+        let bypass = permission == Permission::ConnectToCloud && self.policy.enable_needs.is_none();
         if caller.may(permission) || bypass {
             return Ok(());
         }

@@ -9,6 +9,8 @@ mod credentials;
 mod forward;
 mod https;
 mod pairing;
+mod policy;
+pub use policy::TUNNELS;
 mod session;
 mod tls;
 mod tunnel;
@@ -22,11 +24,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::dma::Permission;
 use crate::world::net::{NetError, Network};
-use crate::world::{Clock, Fault, FaultSet, Lifetime};
+use crate::world::{Clock, FaultSet, Lifetime};
 
 pub use credentials::{CredentialStore, Credentials};
 pub use https::HttpsError;
-pub use session::TUNNELS;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
 /// The WebSocket-as-byte-stream adapter both ends of a tunnel run HTTP/2 on; public so a
@@ -144,17 +145,17 @@ impl std::fmt::Debug for Command {
 impl Agent {
     /// Starts the agent, disabled. Refuses plaintext cloud URLs before anything is sent.
     pub fn start(setup: AgentSetup, lifetime: &Lifetime) -> Result<Self, AgentError> {
-        let tolerate = setup.faults.is_on(Fault::AgentAllowPlaintextUrls);
+        let policy = policy::AgentPolicy::from_faults(&setup.faults);
         for (url, scheme) in [
             (&setup.urls.connection, "https://"),
             (&setup.urls.tunnel, "wss://"),
         ] {
-            if !url.starts_with(scheme) && !tolerate {
+            if !url.starts_with(scheme) && policy.refuse_plaintext_urls {
                 return Err(AgentError::PlaintextUrl(url.clone()));
             }
         }
         let (commands, inbox) = mpsc::channel(16);
-        lifetime.spawn(actor::run(setup, inbox, lifetime.clone()));
+        lifetime.spawn(actor::run(setup, policy, inbox, lifetime.clone()));
         Ok(Self { commands })
     }
 

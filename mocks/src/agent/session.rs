@@ -10,17 +10,9 @@ use super::actor::{Actor, Phase};
 use super::credentials::Credentials;
 use super::forward::Forwarder;
 use super::tunnel::{self, TunnelError, TunnelHandle};
-use crate::world::Fault;
 
-/// Tunnels a connected agent keeps open at once, as the real gateway does: streams spread
-/// over them, and losing one leaves the others carrying.
-pub const TUNNELS: usize = 2;
 /// How often the tunnels are pinged; a tunnel whose ping goes unanswered is dead.
 const KEEPALIVE: Duration = Duration::from_secs(30);
-/// The gateway's retry interval after a failed connection or refresh; retries back off from
-/// it, doubling up to `RETRY_CAP`.
-const RETRY: Duration = Duration::from_secs(10);
-const RETRY_CAP: Duration = Duration::from_secs(300);
 /// The real gateway renews daily: a token lives a week, so a DMS survives six days offline.
 const RENEW_EVERY: Duration = Duration::from_secs(24 * 3600);
 
@@ -82,7 +74,7 @@ impl Actor {
     }
 
     pub(super) async fn tick_session(&mut self, now: u64) {
-        let renew = !self.setup.faults.is_on(Fault::AgentNoAutoRefresh);
+        let renew = self.policy.renew;
         let Phase::Connected(session) = &mut self.phase else {
             return;
         };
@@ -100,7 +92,7 @@ impl Actor {
 
     /// Pings every tunnel when it is time to; the ones that do not answer are dropped.
     async fn keep_alive(&mut self, now: u64) {
-        let detect = !self.setup.faults.is_on(Fault::AgentNoDeadPeerDetection);
+        let detect = self.policy.drop_silent_tunnels;
         let bound = self.setup.network_timeout;
         let Phase::Connected(session) = &mut self.phase else {
             return;
@@ -124,7 +116,7 @@ impl Actor {
 
     /// Dials the tunnels that are missing, when the backoff allows.
     async fn redial(&mut self, now: u64) {
-        let reconnect = !self.setup.faults.is_on(Fault::AgentNoReconnect);
+        let reconnect = self.policy.redial;
         let Phase::Connected(session) = &self.phase else {
             return;
         };
@@ -150,11 +142,7 @@ impl Actor {
     }
 
     fn wanted_tunnels(&self) -> usize {
-        if self.setup.faults.is_on(Fault::AgentSingleTunnel) {
-            1
-        } else {
-            TUNNELS
-        }
+        self.policy.tunnels
     }
 
     /// Opens tunnels with `token` until the session holds as many as it wants.
@@ -214,7 +202,7 @@ impl Actor {
     /// Make before break: the new token gets its own tunnels before the old ones are retired;
     /// a retired tunnel takes no new stream and closes once its streams under way are done.
     async fn hand_over(&mut self, credentials: Credentials, now: u64) {
-        let cut = self.setup.faults.is_on(Fault::AgentHandoverCutsStreams);
+        let cut = !self.policy.drain_on_handover;
         let token = credentials.access_token.clone();
         self.setup.store.save(credentials);
         let Phase::Connected(session) = &mut self.phase else {
@@ -241,29 +229,25 @@ impl Actor {
     }
 
     fn back_off_refresh(&mut self, now: u64) {
+        let backoff = self.policy.backoff;
         if let Phase::Connected(session) = &mut self.phase {
             session.failed_refreshes += 1;
-            session.next_refresh = now + backoff(session.failed_refreshes).as_secs();
+            session.next_refresh = now + backoff.nominal(session.failed_refreshes).as_secs();
         }
     }
 
     /// Schedules the next dial: the backoff, less a share of it that differs from one DMS to
     /// the next ("equal jitter"), so DMSes cut off together do not all come back at once.
     fn back_off_dial(&mut self, now: u64) {
-        let no_backoff = self.setup.faults.is_on(Fault::AgentReconnectWithoutBackoff);
-        let no_jitter = self.setup.faults.is_on(Fault::AgentReconnectWithoutJitter);
+        let backoff = self.policy.backoff;
         let dms_id = self.setup.dms_id.clone();
         if let Phase::Connected(session) = &mut self.phase {
             session.failed_attempts += 1;
-            let delay = if no_backoff {
-                RETRY.as_secs()
-            } else {
-                backoff(session.failed_attempts).as_secs()
-            };
-            let jitter = if no_jitter {
-                0
-            } else {
+            let delay = backoff.nominal(session.failed_attempts).as_secs();
+            let jitter = if backoff.jitter {
                 spread(&dms_id, session.failed_attempts) % (delay / 2 + 1)
+            } else {
+                0
             };
             session.next_attempt = now + delay - jitter;
         }
@@ -278,18 +262,12 @@ impl Actor {
             self.setup.network_timeout,
             Forwarder {
                 target: self.setup.forward_to,
-                buffer_whole: self.setup.faults.is_on(Fault::AgentNoFlowControl),
+                buffer_whole: !self.policy.stream_answers,
             },
             &self.lifetime,
         )
         .await
     }
-}
-
-/// The wait after the `failures`-th failure in a row: `RETRY`, doubling, capped.
-fn backoff(failures: u32) -> Duration {
-    let doubled = RETRY.as_secs() << failures.saturating_sub(1).min(10);
-    Duration::from_secs(doubled.min(RETRY_CAP.as_secs()))
 }
 
 /// A number that differs from one DMS and attempt to the next but is the same on every run,

@@ -1,0 +1,94 @@
+//! How this agent behaves, as settings chosen once from the fault set when it is built. The
+//! rest of the agent is one implementation that reads these settings: a fault is a setting a
+//! real gateway could ship with, not a branch at the place a scenario looks.
+
+use std::time::Duration;
+
+use crate::dma::Permission;
+use crate::world::{Fault, FaultSet};
+
+/// Tunnels a connected agent keeps open at once, as the real gateway does: streams spread
+/// over them, and losing one leaves the others carrying.
+pub const TUNNELS: usize = 2;
+/// The gateway's retry interval after a failed connection or refresh; retries back off from
+/// it, doubling up to the cap.
+const RETRY: Duration = Duration::from_secs(10);
+const RETRY_CAP: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+pub(crate) struct AgentPolicy {
+    /// Starts the connect flow at boot instead of waiting for an Administrator.
+    pub pair_at_boot: bool,
+    /// The DMS permission an enable request needs; `None`: anyone's request is taken.
+    pub enable_needs: Option<Permission>,
+    /// A disconnect closes the tunnels, revokes and forgets the token; otherwise it only
+    /// acknowledges.
+    pub disconnect_tears_down: bool,
+    /// Refuses `http://` and `ws://` cloud URLs at start.
+    pub refuse_plaintext_urls: bool,
+    /// Tunnels kept open at once.
+    pub tunnels: usize,
+    /// Lost tunnels are dialled again.
+    pub redial: bool,
+    pub backoff: Backoff,
+    /// A tunnel whose ping goes unanswered is cut.
+    pub drop_silent_tunnels: bool,
+    /// The token is renewed daily.
+    pub renew: bool,
+    /// At a renewal, the old tunnels finish their streams (GOAWAY) instead of being cut.
+    pub drain_on_handover: bool,
+    /// Stream answers are relayed as they come, within HTTP/2 flow control; otherwise each is
+    /// read whole from the DMS side first.
+    pub stream_answers: bool,
+}
+
+/// The redial schedule after failed attempts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Backoff {
+    pub first: Duration,
+    pub cap: Duration,
+    /// The wait doubles after each failure in a row; otherwise it stays at `first`.
+    pub doubling: bool,
+    /// Each wait is shortened by a share that differs per DMS ("equal jitter").
+    pub jitter: bool,
+}
+
+impl AgentPolicy {
+    pub(crate) fn from_faults(faults: &FaultSet) -> Self {
+        let on = |fault| faults.is_on(fault);
+        Self {
+            pair_at_boot: on(Fault::AgentConnectBeforeOptin),
+            enable_needs: (!on(Fault::AgentNonAdminCanEnable))
+                .then_some(Permission::ConnectToCloud),
+            disconnect_tears_down: !on(Fault::AgentDisconnectKeepsTunnel),
+            refuse_plaintext_urls: !on(Fault::AgentAllowPlaintextUrls),
+            tunnels: if on(Fault::AgentSingleTunnel) {
+                1
+            } else {
+                TUNNELS
+            },
+            redial: !on(Fault::AgentNoReconnect),
+            backoff: Backoff {
+                first: RETRY,
+                cap: RETRY_CAP,
+                doubling: !on(Fault::AgentReconnectWithoutBackoff),
+                jitter: !on(Fault::AgentReconnectWithoutJitter),
+            },
+            drop_silent_tunnels: !on(Fault::AgentNoDeadPeerDetection),
+            renew: !on(Fault::AgentNoAutoRefresh),
+            drain_on_handover: !on(Fault::AgentHandoverCutsStreams),
+            stream_answers: !on(Fault::AgentNoFlowControl),
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait after the `failures`-th failure in a row, before jitter.
+    pub(crate) fn nominal(&self, failures: u32) -> Duration {
+        if !self.doubling {
+            return self.first;
+        }
+        let doubled = self.first.as_secs() << failures.saturating_sub(1).min(10);
+        Duration::from_secs(doubled.min(self.cap.as_secs()))
+    }
+}
