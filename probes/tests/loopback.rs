@@ -216,12 +216,13 @@ async fn a_server_that_accepts_anything_shows_every_version_and_suite_accepted()
 /// A rustls server that speaks TLS 1.2 alone, with a fresh self-signed P-256 certificate for
 /// `probe.test`, completing handshakes until the test's runtime ends.
 async fn rustls_tls12_only() -> SocketAddr {
-    let certified = rcgen::generate_simple_self_signed(vec!["probe.test".to_owned()]).unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["probe.test".to_owned()])
+        .expect("a self-signed certificate");
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_protocol_versions(&[&rustls::version::TLS12])
         .with_no_client_auth()
         .with_single_cert(vec![certified.cert.der().clone()], key)
-        .unwrap();
+        .expect("rustls takes the certificate");
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("bound address");
