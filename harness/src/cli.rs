@@ -101,7 +101,8 @@ pub enum EnvAction {
 #[derive(Debug, Subcommand)]
 pub enum ProbeKind {
     /// Which TLS versions and TLS 1.2 cipher suites HOST:PORT accepts, and its certificate
-    /// chain. Exits 0 whenever it could talk to the endpoint, 2 when it could not.
+    /// chain. Exits 0 when the endpoint speaks TLS (refusals are findings), 1 when it answers
+    /// in something else or not at all, 2 when it cannot be reached.
     Tls {
         /// HOST:PORT; an IPv6 address goes in brackets: [::1]:443.
         target: String,

@@ -456,8 +456,13 @@ fn probe_tls_reports_tls12_only_for_a_cloud_endpoint_and_exits_2_when_nothing_li
         .unwrap()
         .iter()
         .filter(|v| v["accepted"] == false)
-        .all(|v| v["answer"]["kind"] == "alert");
+        .all(|v| {
+            v["answer"]["kind"] == "alert"
+                && v["verdict"] == "refused"
+                && v["form"] == "protocol_version_alert"
+        });
     assert!(refused_with_alerts, "{report}");
+    assert_eq!(report["speaks_tls"], true, "{report}");
     assert!(
         report["certificates"][0]["sans"]
             .to_string()
@@ -476,4 +481,62 @@ fn probe_tls_reports_tls12_only_for_a_cloud_endpoint_and_exits_2_when_nothing_li
             .contains("could not connect")
     );
     assert!(one_line_error(&conform(&["probe", "tls", "no-port-here"])).contains("HOST:PORT"));
+}
+
+/// A plain HTTP/1.1 server on port 0 that answers every connection with a 400, as a web
+/// server does to bytes it cannot read, and serves until `runtime` is dropped.
+fn plain_http_server(runtime: &tokio::runtime::Runtime) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind port 0");
+    let address = listener.local_addr().expect("bound address");
+    runtime.spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                if let Ok(1..) = stream.read(&mut request).await {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                    let _ = stream.shutdown().await;
+                }
+                // Reads on until the probe hangs up, so nothing unread turns the close into
+                // a reset.
+                let _ = stream.read_to_end(&mut Vec::new()).await;
+            });
+        }
+    });
+    address
+}
+
+#[test]
+fn probe_tls_says_a_plain_http_server_does_not_speak_tls_and_exits_1() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let target = plain_http_server(&runtime).to_string();
+
+    let table = conform(&["probe", "tls", &target]);
+    let text = stdout(&table);
+    assert_eq!(table.status.code(), Some(1), "{text}");
+    let first_line = text.lines().next().unwrap_or_default();
+    assert!(
+        first_line.starts_with(&format!(
+            "{target} does not speak TLS: it answered \"HTTP/1.1 400 Bad Request"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("refused"), "{text}");
+
+    let output = conform(&["probe", "tls", &target, "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["speaks_tls"], false, "{report}");
+    assert_eq!(report["premise"], "not_tls", "{report}");
+    let versions = report["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 5, "{report}");
+    for v in versions {
+        assert_eq!(v["verdict"], "not_tls", "{v}");
+        assert_eq!(v["accepted"], false, "{v}");
+        assert_eq!(v["answer"]["kind"], "not_tls", "{v}");
+    }
 }

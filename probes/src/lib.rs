@@ -6,6 +6,6 @@ pub mod jwt;
 pub mod tls;
 
 pub use tls::{
-    Answer, CertificateSummary, ProbeError, ProbeOptions, SuiteResult, TlsReport, VersionResult,
-    probe_tls, render_table,
+    Answer, CertificateSummary, Ending, Judgement, Premise, ProbeError, ProbeOptions, Refusal,
+    SuiteResult, TlsReport, Verdict, VersionResult, classify, probe_tls, render_table,
 };

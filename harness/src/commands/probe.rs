@@ -2,8 +2,9 @@ use std::process::ExitCode;
 
 use probes::{ProbeOptions, probe_tls, render_table};
 
-/// Probes one endpoint and prints what it said. Refusals are findings, so they exit 0; only
-/// an endpoint the probe could not reach at all (or a malformed target) is an error.
+/// Probes one endpoint and prints what it said. Refusals are findings, so they exit 0; an
+/// endpoint that does not speak TLS, or never answered, fails the probe's premise and exits 1;
+/// only an endpoint the probe could not reach at all (or a malformed target) is an error.
 pub fn tls(target: &str, as_json: bool, sni: Option<String>) -> anyhow::Result<ExitCode> {
     let options = ProbeOptions {
         sni,
@@ -15,5 +16,9 @@ pub fn tls(target: &str, as_json: bool, sni: Option<String>) -> anyhow::Result<E
     } else {
         say_raw!("{}", render_table(&report));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if report.speaks_tls {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

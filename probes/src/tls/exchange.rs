@@ -7,54 +7,52 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
-use wire::tls::{ClientHelloSpec, Event, ServerFlight, ServerHello, Version, client_hello};
+use wire::tls::{ClientHelloSpec, Event, ServerFlight, Version, client_hello};
 
+use super::classify::{Classifier, Ending, Judgement};
 use super::target::timed_out;
-use super::{Answer, ProbeError};
+use super::{Answer, ProbeError, Refusal, Verdict};
 
 /// Where every connection of one probe goes, and what each may cost.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
     pub(crate) address: SocketAddr,
     pub(crate) sni: Option<String>,
+    /// The bound on connecting and on writing the hello.
     pub(crate) timeout: Duration,
+    /// The bound on reading the answer, from the hello written to the last byte read.
+    pub(crate) read_timeout: Duration,
 }
 
 /// What one connection established.
 #[derive(Debug)]
 pub(crate) struct Outcome {
+    pub(crate) verdict: Verdict,
     pub(crate) answer: Answer,
-    pub(crate) hello: Option<ServerHello>,
     /// DER, leaf first; only asked for, and only visible, below TLS 1.3.
     pub(crate) chain: Vec<Vec<u8>>,
 }
 
 impl Outcome {
-    fn without_hello(answer: Answer) -> Outcome {
+    fn judged(judgement: Judgement) -> Outcome {
         Outcome {
-            answer,
-            hello: None,
+            verdict: judgement.verdict,
+            answer: judgement.answer,
             chain: Vec::new(),
         }
     }
 }
 
 impl Endpoint {
-    pub(crate) async fn connect(&self) -> Result<Connection, ProbeError> {
-        let deadline = Instant::now() + self.timeout;
+    pub(crate) async fn connect(&self) -> Result<TcpStream, ProbeError> {
         let failed = |source| ProbeError::Connect {
             address: self.address,
             source,
         };
-        let stream = timeout_at(deadline, TcpStream::connect(self.address))
+        tokio::time::timeout(self.timeout, TcpStream::connect(self.address))
             .await
             .map_err(|_| failed(timed_out(self.timeout)))?
-            .map_err(failed)?;
-        Ok(Connection {
-            stream,
-            flight: ServerFlight::new(),
-            deadline,
-        })
+            .map_err(failed)
     }
 
     /// Offers `version` with `suites`; with `want_chain`, keeps reading after a ServerHello
@@ -65,92 +63,101 @@ impl Endpoint {
         suites: Vec<u16>,
         want_chain: bool,
     ) -> Result<Outcome, ProbeError> {
-        let mut connection = self.connect().await?;
+        let mut stream = self.connect().await?;
         let hello = client_hello(&ClientHelloSpec {
             version,
             suites,
             sni: self.sni.clone(),
         });
-        let sent = timeout_at(connection.deadline, connection.stream.write_all(&hello)).await;
-        match sent {
-            Err(_) => return Ok(Outcome::without_hello(Answer::TimedOut)),
+        match tokio::time::timeout(self.timeout, stream.write_all(&hello)).await {
+            Err(_) => {
+                return Ok(Outcome::judged(Judgement {
+                    verdict: Verdict::NoAnswer,
+                    answer: Answer::TimedOut,
+                }));
+            }
             // A server may hang up on a hello it dislikes before reading all of it.
-            Ok(Err(_)) => return Ok(Outcome::without_hello(Answer::Closed)),
+            Ok(Err(_)) => {
+                return Ok(Outcome::judged(Judgement {
+                    verdict: Verdict::Refused(Refusal::ClosedBeforeServerHello),
+                    answer: Answer::Closed,
+                }));
+            }
             Ok(Ok(())) => {}
         }
-        let hello = loop {
-            let answer = match connection.next().await {
-                Heard::Event(Event::ServerHello(hello)) => break hello,
-                // A HelloRequest or similar may precede the answer; it decides nothing.
-                Heard::Event(Event::OtherHandshake(_)) => continue,
-                Heard::Event(Event::Alert { level, description }) => {
-                    Answer::alert(level, description)
-                }
-                Heard::Event(Event::NotTls { first_bytes }) => Answer::not_tls(&first_bytes),
-                Heard::Event(other) => Answer::Unreadable {
-                    reason: format!("{other:?} before any ServerHello"),
-                },
-                Heard::Closed => Answer::Closed,
-                Heard::TimedOut => Answer::TimedOut,
-                Heard::Unreadable(error) => Answer::Unreadable {
-                    reason: error.to_string(),
-                },
-            };
-            return Ok(Outcome::without_hello(answer));
+        let mut reading = Reading {
+            stream,
+            deadline: Instant::now() + self.read_timeout,
         };
-        let chain = if want_chain && hello.selected_version < Version::Tls13.code() {
-            connection.chain().await
-        } else {
-            Vec::new()
+        let (judgement, flight) = reading.judge().await;
+        let chain = match (&judgement.verdict, flight) {
+            (Verdict::Accepted(hello), Some(flight))
+                if want_chain && hello.selected_version < Version::Tls13.code() =>
+            {
+                reading.chain(flight).await
+            }
+            _ => Vec::new(),
         };
         Ok(Outcome {
-            answer: Answer::server_hello(&hello),
-            hello: Some(hello),
             chain,
+            ..Outcome::judged(judgement)
         })
     }
 }
 
 /// An open connection whose every read shares one deadline.
 #[derive(Debug)]
-pub(crate) struct Connection {
+struct Reading {
     stream: TcpStream,
-    flight: ServerFlight,
     deadline: Instant,
 }
 
-enum Heard {
-    Event(Event),
-    Closed,
-    TimedOut,
-    Unreadable(wire::tls::WireError),
+/// What one read brought.
+enum Read {
+    Bytes(usize),
+    Ended(Ending),
 }
 
-impl Connection {
-    async fn next(&mut self) -> Heard {
+impl Reading {
+    async fn read(&mut self, buffer: &mut [u8]) -> Read {
+        match timeout_at(self.deadline, self.stream.read(buffer)).await {
+            Err(_) => Read::Ended(Ending::TimedOut),
+            Ok(Ok(0) | Err(_)) => Read::Ended(Ending::Closed),
+            Ok(Ok(n)) => Read::Bytes(n),
+        }
+    }
+
+    /// Reads until the answer decides a verdict, or the server stops; hands back the flight
+    /// when the verdict came from a record, so the rest of the server's flight can be read.
+    async fn judge(&mut self) -> (Judgement, Option<ServerFlight>) {
+        let mut classifier = Classifier::default();
         let mut buffer = [0u8; 8192];
         loop {
-            match self.flight.next_event() {
-                Ok(Some(event)) => return Heard::Event(event),
-                Ok(None) => {}
-                Err(error) => return Heard::Unreadable(error),
-            }
-            match timeout_at(self.deadline, self.stream.read(&mut buffer)).await {
-                Err(_) => return Heard::TimedOut,
-                Ok(Ok(0) | Err(_)) => return Heard::Closed,
-                Ok(Ok(n)) => self.flight.push(buffer.get(..n).unwrap_or_default()),
+            match self.read(&mut buffer).await {
+                Read::Ended(ending) => return (classifier.end(ending), None),
+                Read::Bytes(n) => {
+                    if let Some(judgement) = classifier.push(buffer.get(..n).unwrap_or_default()) {
+                        return (judgement, Some(classifier.into_flight()));
+                    }
+                }
             }
         }
     }
 
     /// The chain, if a Certificate message comes before the server stops talking in the
     /// clear; servers on anonymous or PSK suites send none.
-    async fn chain(&mut self) -> Vec<Vec<u8>> {
+    async fn chain(&mut self, mut flight: ServerFlight) -> Vec<Vec<u8>> {
+        let mut buffer = [0u8; 8192];
         loop {
-            match self.next().await {
-                Heard::Event(Event::Certificate(chain)) => return chain,
-                Heard::Event(Event::OtherHandshake(_)) => {}
-                _ => return Vec::new(),
+            match flight.next_event() {
+                Ok(Some(Event::Certificate(chain))) => return chain,
+                Ok(Some(Event::OtherHandshake(_))) => continue,
+                Ok(Some(_)) | Err(_) => return Vec::new(),
+                Ok(None) => {}
+            }
+            match self.read(&mut buffer).await {
+                Read::Bytes(n) => flight.push(buffer.get(..n).unwrap_or_default()),
+                Read::Ended(_) => return Vec::new(),
             }
         }
     }

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use serde::Serialize;
 use wire::tls::{ServerHello, Version, alert, alert_name, suite_name, version_name};
 
+use super::Verdict;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TlsReport {
     /// The target as the user wrote it.
@@ -13,6 +15,10 @@ pub struct TlsReport {
     /// The one address every connection went to.
     pub address: SocketAddr,
     pub sni: Option<String>,
+    /// False when the answers show the endpoint does not speak TLS, or it never answered:
+    /// then no verdict below is a finding about TLS. `premise` says which.
+    pub speaks_tls: bool,
+    pub premise: Premise,
     /// One entry per version, oldest first.
     pub versions: Vec<VersionResult>,
     /// One entry per suite tried alone at TLS 1.2; empty when TLS 1.2 was refused.
@@ -34,6 +40,48 @@ impl TlsReport {
     pub fn accepted_suites(&self) -> Vec<&SuiteResult> {
         self.tls12_suites.iter().filter(|s| s.accepted).collect()
     }
+
+    /// The first bytes of the first answer that was not TLS, escaped: the evidence for a
+    /// `Premise::NotTls`.
+    pub fn not_tls_evidence(&self) -> Option<&str> {
+        self.versions.iter().find_map(|v| match &v.answer {
+            Answer::NotTls { first_bytes } => Some(first_bytes.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// What the answers, taken together, say about the probe's premise that the endpoint speaks
+/// TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Premise {
+    /// Some attempt was answered in TLS (a ServerHello, an alert, TLS records), or every
+    /// connection was closed before a ServerHello, which is a TLS server's way to refuse too.
+    Tls,
+    /// No attempt was answered in TLS, and at least one with bytes that are not TLS.
+    NotTls,
+    /// Every attempt ran out its read bound with nothing.
+    NoAnswer,
+}
+
+impl Premise {
+    pub fn of<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Premise {
+        let verdicts: Vec<&Verdict> = verdicts.into_iter().collect();
+        if verdicts.iter().any(|v| v.was_tls()) {
+            Premise::Tls
+        } else if verdicts.iter().any(|v| matches!(v, Verdict::NotTls { .. })) {
+            Premise::NotTls
+        } else if !verdicts.is_empty() && verdicts.iter().all(|v| **v == Verdict::NoAnswer) {
+            Premise::NoAnswer
+        } else {
+            Premise::Tls
+        }
+    }
+
+    pub fn holds(self) -> bool {
+        self == Premise::Tls
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +90,9 @@ pub struct VersionResult {
     /// The server answered with a ServerHello choosing exactly this version.
     pub accepted: bool,
     pub answer: Answer,
+    /// What the answer means; serialized as `"verdict"` and, for a refusal, `"form"`.
+    #[serde(flatten)]
+    pub verdict: Verdict,
 }
 
 /// What the server said to one ClientHello: the evidence behind a verdict.
@@ -117,6 +168,9 @@ pub struct SuiteResult {
     pub accepted: bool,
     /// Ephemeral key exchange and an AEAD cipher: what a modern policy requires.
     pub forward_secret_aead: bool,
+    /// What the answer to this suite alone means, as for a version.
+    #[serde(flatten)]
+    pub verdict: Verdict,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,4 +182,37 @@ pub struct CertificateSummary {
     /// RFC 3339, UTC.
     pub not_before: String,
     pub not_after: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::Refusal;
+
+    fn not_tls() -> Verdict {
+        Verdict::NotTls {
+            first_bytes: b"HTTP/1.1".to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_premise_fails_only_when_no_answer_was_tls() {
+        let closed = Verdict::Refused(Refusal::ClosedBeforeServerHello);
+        let alert = Verdict::Refused(Refusal::ProtocolVersionAlert);
+        assert_eq!(Premise::of(&[not_tls(), not_tls()]), Premise::NotTls);
+        assert_eq!(
+            Premise::of(&[not_tls(), Verdict::NoAnswer, closed.clone()]),
+            Premise::NotTls
+        );
+        assert_eq!(
+            Premise::of(&[Verdict::NoAnswer, Verdict::NoAnswer]),
+            Premise::NoAnswer
+        );
+        assert_eq!(Premise::of(&[not_tls(), alert]), Premise::Tls);
+        assert_eq!(
+            Premise::of(&[closed.clone(), Verdict::NoAnswer]),
+            Premise::Tls
+        );
+        assert_eq!(Premise::of(&[closed]), Premise::Tls);
+    }
 }

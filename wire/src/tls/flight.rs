@@ -56,6 +56,18 @@ impl ServerFlight {
         }
     }
 
+    /// Bytes pushed that do not yet make a complete record. A server that stops talking with
+    /// bytes left here sent a record cut short, which is not TLS a probe may judge.
+    pub fn pending_record(&self) -> &[u8] {
+        &self.received
+    }
+
+    /// Whether a handshake message or an alert has begun in the records read so far but not
+    /// ended: complete records whose content is cut short.
+    pub fn pending_message(&self) -> bool {
+        !self.handshake.is_empty() || !self.alerts.is_empty()
+    }
+
     /// The next event, or `None` until more bytes are pushed. Once it returns an error the
     /// flight is broken and keeps returning it.
     pub fn next_event(&mut self) -> Result<Option<Event>, WireError> {

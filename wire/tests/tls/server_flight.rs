@@ -135,3 +135,29 @@ fn a_record_of_impossible_length_is_not_tls() {
         Ok(Some(Event::NotTls { .. }))
     ));
 }
+
+#[test]
+fn a_record_cut_short_stays_pending_and_yields_nothing() {
+    let mut flight = ServerFlight::new();
+    let whole = alert_record(0x0303, alert::FATAL, alert::HANDSHAKE_FAILURE);
+    let cut = &whole[..whole.len() - 1];
+    flight.push(cut);
+    assert_eq!(flight.next_event(), Ok(None));
+    assert_eq!(flight.pending_record(), cut);
+    assert!(!flight.pending_message());
+}
+
+#[test]
+fn a_handshake_message_cut_short_is_pending_inside_complete_records() {
+    let hello = server_hello_record(Version::Tls12, 0xc02f);
+    // The first half of the ServerHello message, re-framed as one complete record.
+    let half = &hello[5..5 + (hello.len() - 5) / 2];
+    let mut record = vec![22, 3, 3];
+    record.extend_from_slice(&(half.len() as u16).to_be_bytes());
+    record.extend_from_slice(half);
+    let mut flight = ServerFlight::new();
+    flight.push(&record);
+    assert_eq!(flight.next_event(), Ok(None));
+    assert!(flight.pending_record().is_empty());
+    assert!(flight.pending_message());
+}
