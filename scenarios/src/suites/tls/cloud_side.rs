@@ -4,45 +4,86 @@ use std::time::Duration;
 
 use mocks::Environment;
 use mocks::cloud::Endpoint;
-use probes::{ProbeOptions, TlsReport, probe_tls};
+use probes::{ProbeOptions, Refusal, TlsReport, Verdict, probe_tls};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wire::tls::{Event, ServerFlight, alert};
 
 use crate::clients::CloudClient;
 use crate::steps::PROMPTLY;
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, oracle};
 
 async fn probe(env: &Environment, endpoint: Endpoint) -> Result<TlsReport, Failure> {
     let options = ProbeOptions {
         sni: Some(endpoint.host().to_owned()),
         ..ProbeOptions::default()
     };
-    probe_tls(&env.cloud().addr(endpoint).to_string(), &options)
+    let report = probe_tls(&env.cloud().addr(endpoint).to_string(), &options)
         .await
-        .map_err(|e| Failure::Harness(format!("probe of {}: {e}", endpoint.host())))
+        .map_err(|e| Failure::Harness(format!("probe of {}: {e}", endpoint.host())))?;
+    // An endpoint that answers no attempt in TLS leaves nothing to judge about TLS versions.
+    if !report.speaks_tls {
+        return Err(Failure::precondition(
+            format!("probing {}", endpoint.host()),
+            "an endpoint that answers in TLS",
+            format!("{:?}", report.premise),
+        ));
+    }
+    Ok(report)
+}
+
+/// TLS-1's refusal, in one of its forms: a protocol_version or handshake_failure alert, or a
+/// close before any ServerHello. A timeout, a non-TLS answer or another alert is not one.
+fn refused_as_the_spec_says(verdict: &Verdict) -> bool {
+    matches!(
+        verdict.refusal(),
+        Some(
+            Refusal::ProtocolVersionAlert
+                | Refusal::HandshakeFailureAlert
+                | Refusal::ClosedBeforeServerHello
+        )
+    )
 }
 
 pub(super) async fn only_tls12(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
+    let tls = &oracle::spec()?.tls;
     let client = CloudClient::new(&env)?;
     for endpoint in Endpoint::ALL {
         let host = endpoint.host();
         let report = probe(&env, endpoint).await?;
         ev.saw(
-            format!("{host}: the probe's answers per version"),
-            &report.versions,
+            format!("{host}: the probe's verdict per version"),
+            report
+                .versions
+                .iter()
+                .map(|v| format!("{}: {}", v.version.name(), v.verdict.name()))
+                .collect::<Vec<_>>(),
         );
-        let accepted: Vec<&str> = report
-            .accepted_versions()
+        // Each version as the spec wants it: the allowed ones accepted, the others refused in
+        // a refusal's form. Anything else (accepted, no answer, garbage) is listed.
+        let wrong: Vec<String> = report
+            .versions
             .iter()
-            .map(|v| v.name())
+            .filter_map(|v| {
+                let name = v.version.name();
+                let allowed = tls.versions_allowed.iter().any(|a| a == name);
+                let refused = tls.versions_refused.iter().any(|r| r == name);
+                let as_wanted = if allowed {
+                    v.accepted
+                } else if refused {
+                    refused_as_the_spec_says(&v.verdict)
+                } else {
+                    true
+                };
+                (!as_wanted).then(|| format!("{name}: {}", v.verdict.name()))
+            })
             .collect();
         ev.expect_eq(
             "cloud-speaks-only-tls12",
-            &format!("{host}: versions accepted"),
-            vec!["TLS 1.2"],
-            accepted,
+            &format!("{host}: versions not answered as TLS-1 says"),
+            Vec::<String>::new(),
+            wrong,
         )?;
         let (version, suite) = client.complete_tls12_handshake(endpoint).await?;
         ev.saw(
@@ -56,26 +97,27 @@ pub(super) async fn only_tls12(ctx: Ctx) -> Result<(), Failure> {
 pub(super) async fn forward_secret_aead_only(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
+    let allowed = &oracle::spec()?.tls.suites_allowed;
     for endpoint in Endpoint::ALL {
         let host = endpoint.host();
         let report = probe(&env, endpoint).await?;
         let accepted = report.accepted_suites();
         let names: Vec<&str> = accepted.iter().map(|s| s.name.as_str()).collect();
-        ev.expect(
-            "tls-1-2-suites-accepted",
-            &format!("{host}: TLS 1.2 suites accepted"),
-            !names.is_empty(),
-            "at least one",
-            &names,
-        )?;
-        let weak: Vec<&str> = accepted
-            .iter()
-            .filter(|s| !s.forward_secret_aead)
-            .map(|s| s.name.as_str())
+        if names.is_empty() {
+            return Err(Failure::precondition(
+                format!("probing {host}'s TLS 1.2 suites"),
+                "at least one accepted",
+                &report.tls12_suites,
+            ));
+        }
+        ev.saw(format!("{host}: TLS 1.2 suites accepted"), &names);
+        let weak: Vec<&str> = names
+            .into_iter()
+            .filter(|name| !allowed.iter().any(|a| a == name))
             .collect();
         ev.expect_eq(
             "cloud-suites-are-forward-secret-aead",
-            &format!("{host}: accepted suites without ECDHE and AEAD"),
+            &format!("{host}: accepted suites outside TLS-4's ECDHE with AEAD"),
             Vec::<&str>::new(),
             weak,
         )?;
