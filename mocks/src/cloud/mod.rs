@@ -54,6 +54,8 @@ pub(crate) struct CloudState {
     pub identity: Credential,
     /// How the sharing front end passes answers on.
     pub relay: recipient::Relay,
+    /// What answers a connection before TLS does.
+    pub door: listener::FrontDoor,
     pub log: CloudLog,
     pub tunnels: Tunnels,
     pub requests: RequestLog,
@@ -101,6 +103,7 @@ impl Cloud {
             vault,
             identity,
             relay: recipient::Relay::from_faults(&setup.faults),
+            door: listener::FrontDoor::from_faults(&setup.faults),
             log,
             hellos: Hellos::default(),
             outage: OutageSwitch::default(),

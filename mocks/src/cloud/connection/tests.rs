@@ -37,6 +37,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         vault,
         identity,
         relay: recipient::Relay::from_faults(&faults),
+        door: super::super::listener::FrontDoor::from_faults(&faults),
         log,
         accounts: Accounts::new(vec![Account {
             email: EMAIL.into(),
