@@ -12,7 +12,10 @@ use serde::Deserialize;
 
 use super::tokens::{Claims, TokenError};
 use super::{CloudState, accounts, device_flow};
-use crate::world::Fault;
+
+/// The request header in which a tunnel upgrade names the DMS it is for; without it, the
+/// tunnel is for the DMS the token was issued to.
+pub(crate) const DMS_HEADER: &str = "x-dataminer-dms";
 
 #[cfg(test)]
 mod tests;
@@ -22,6 +25,7 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
         .route("/account/login", post(accounts::login))
         .route("/oauth/device_authorization", post(device_flow::authorize))
         .route("/device/approve", post(device_flow::approve))
+        .route("/device/done", get(device_flow::done))
         .route("/oauth/token", post(device_flow::token))
         .route("/oauth/revoke", post(revoke))
         .route("/api/dms/self", get(whoami))
@@ -37,6 +41,20 @@ pub(crate) fn authenticate(state: &CloudState, headers: &HeaderMap) -> Result<Cl
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or(TokenError::Missing)?;
     state.tokens.validate(token)
+}
+
+/// The claims an authenticated request acts with for the DMS its `DMS_HEADER` names, or for
+/// the token's own DMS when it names none.
+pub(crate) fn acting_for(
+    state: &CloudState,
+    claims: Claims,
+    headers: &HeaderMap,
+) -> Result<Claims, TokenError> {
+    match headers.get(DMS_HEADER).map(|v| v.to_str()) {
+        None => Ok(claims),
+        Some(Ok(asked)) => state.tokens.act_for(claims, asked),
+        Some(Err(_)) => Err(TokenError::Invalid("DMS header is not text".into())),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,20 +98,9 @@ async fn dms(
     Path(dms_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let claims = match authenticate(&state, &headers) {
-        Ok(claims) => claims,
-        Err(refused) => return refused.into_response(),
-    };
-    if claims.sub != dms_id && !state.faults.is_on(Fault::CloudIgnoreSub) {
-        state.log.info(format!(
-            "DMS {} asked for DMS {dms_id}: forbidden",
-            claims.sub
-        ));
-        return (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({ "error": "forbidden" })),
-        )
-            .into_response();
+    let bound = authenticate(&state, &headers).and_then(|c| state.tokens.act_for(c, &dms_id));
+    if let Err(refused) = bound {
+        return refused.into_response();
     }
     match state.tokens.registered(&dms_id) {
         Some(organization) => {

@@ -1,23 +1,25 @@
 //! The connect flow, shaped as the OAuth 2.0 Device Authorization Grant (RFC 8628): the agent
 //! asks for a device code over its own outbound connection, the Administrator approves the user
 //! code in the cloud with a browser session, and the agent polls for its token. The token only
-//! ever travels on the agent's connection; the browser sees a user code and nothing else.
+//! ever travels on the agent's connection; the browser sees a user code and nothing else. The
+//! approval answers with a redirect to a confirmation page (POST, redirect, GET), as a browser
+//! form does. How approval and delivery behave is the flow's `DeviceFlowPolicy`, settled once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, StatusCode, header};
 use rand::RngExt;
 use serde::Deserialize;
 
 use super::CloudState;
 use super::refresh;
 use super::tokens::TokenPair;
-use crate::world::{Fault, random_token};
+use crate::world::{Fault, FaultSet, random_token};
 
 /// How long a device code may wait for approval.
 const DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -31,9 +33,43 @@ struct Approval {
     organization: String,
 }
 
-/// Who approved a user code: a signed-in account, or nobody (fault
-/// `cloud.approve-without-login`).
+/// Who approved a user code: a signed-in account, or nobody (when approval does not require a
+/// session).
 const ANONYMOUS: &str = "(no session)";
+
+/// The confirmation page the approval redirects the browser to.
+const DONE_PAGE: &str = "/device/done";
+
+/// How the connect flow approves and delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DeviceFlowPolicy {
+    /// Approving a user code needs a signed-in dataminer.services session.
+    pub approval_requires_session: bool,
+    pub delivery: Delivery,
+}
+
+/// Where the token goes once a user code is approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// Only to the DMS, in the answer to its own poll (FLOW-2).
+    ServerToServer,
+    /// Also to the browser, in the fragment of the approval's redirect (the implicit grant's
+    /// shape), from where a page would hand it on: the DMS then polls the same pair.
+    ThroughTheBrowser,
+}
+
+impl DeviceFlowPolicy {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        Self {
+            approval_requires_session: !faults.is_on(Fault::CloudApproveWithoutLogin),
+            delivery: if faults.is_on(Fault::CloudTokenViaBrowser) {
+                Delivery::ThroughTheBrowser
+            } else {
+                Delivery::ServerToServer
+            },
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 struct Grant {
@@ -42,18 +78,26 @@ struct Grant {
     expires_at: u64,
     approved: Option<Approval>,
     redeemed: bool,
-    /// Minted at approval only under fault `cloud.token-via-browser`, which shows it to the
-    /// browser and hands the same pair to the DMS.
+    /// Minted at approval when the token goes through the browser: the same pair is then
+    /// handed to the DMS.
     prepared: Option<TokenPair>,
 }
 
 /// Device codes waiting for approval or redemption.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct DeviceFlows {
+    policy: DeviceFlowPolicy,
     grants: Mutex<HashMap<String, Grant>>,
 }
 
 impl DeviceFlows {
+    pub fn new(policy: DeviceFlowPolicy) -> Self {
+        Self {
+            policy,
+            grants: Mutex::default(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
         self.grants.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -117,28 +161,24 @@ pub(crate) struct ApproveForm {
     dms_name: Option<String>,
 }
 
-/// `POST /device/approve`, called from the Administrator's signed-in browser. The answer names
-/// the DMS and never carries a token or refresh key.
+/// `POST /device/approve`, called from the Administrator's signed-in browser: approves the
+/// user code and redirects (303) to the confirmation page, which names the DMS and its
+/// organisation. Neither carries a token or refresh key.
 pub(crate) async fn approve(
     State(state): State<Arc<CloudState>>,
     headers: HeaderMap,
     Json(form): Json<ApproveForm>,
 ) -> Response {
+    let policy = state.devices.policy;
     let signed_in = state.accounts.signed_in(&headers);
     let (email, organization) = match signed_in {
         Some(account) => (account.email, account.organization),
-        None if state.faults.is_on(Fault::CloudApproveWithoutLogin) => {
-            (ANONYMOUS.to_owned(), ANONYMOUS.to_owned())
-        }
+        None if !policy.approval_requires_session => (ANONYMOUS.to_owned(), ANONYMOUS.to_owned()),
         None => {
             state
                 .log
                 .info("device approval refused: no signed-in session");
-            return (
-                StatusCode::UNAUTHORIZED,
-                Json(serde_json::json!({ "error": "login_required" })),
-            )
-                .into_response();
+            return login_required();
         }
     };
     let now = state.clock.unix_seconds();
@@ -168,21 +208,81 @@ pub(crate) async fn approve(
     state.log.info(format!(
         "DMS {dms_id} ({name}) approved by {email} for organization {organization}"
     ));
-    let mut answer = serde_json::json!({
-        "approved": true,
-        "dms_id": dms_id,
-        "organization": organization,
-    });
-    if state.faults.is_on(Fault::CloudTokenViaBrowser)
+    let mut location = format!("{DONE_PAGE}?dms_id={}", query_value(&dms_id));
+    if policy.delivery == Delivery::ThroughTheBrowser
         && let Ok(pair) = state.tokens.issue(&dms_id, &organization)
     {
-        answer["access_token"] = pair.access_token.clone().into();
-        answer["refresh_token"] = pair.refresh_key.clone().into();
+        location.push_str(&format!(
+            "#access_token={}&token_type=Bearer&expires_in={}&refresh_token={}",
+            pair.access_token, pair.expires_in, pair.refresh_key
+        ));
         if let Some(grant) = state.devices.lock().get_mut(&device_code) {
             grant.prepared = Some(pair);
         }
     }
-    Json(answer).into_response()
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location)],
+        Json(serde_json::json!({ "approved": true, "dms_id": dms_id })),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DoneQuery {
+    dms_id: String,
+}
+
+/// `GET /device/done?dms_id=…`: the confirmation page, for the signed-in account whose
+/// organisation approved that DMS.
+pub(crate) async fn done(
+    State(state): State<Arc<CloudState>>,
+    headers: HeaderMap,
+    Query(query): Query<DoneQuery>,
+) -> Response {
+    let Some(account) = state.accounts.signed_in(&headers) else {
+        return login_required();
+    };
+    let approved = state.devices.lock().values().any(|g| {
+        g.dms_id == query.dms_id
+            && g.approved
+                .as_ref()
+                .is_some_and(|a| a.organization == account.organization)
+    });
+    if !approved {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "error": "not_approved" })),
+        )
+            .into_response();
+    }
+    Json(serde_json::json!({
+        "approved": true,
+        "dms_id": query.dms_id,
+        "organization": account.organization,
+    }))
+    .into_response()
+}
+
+fn login_required() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({ "error": "login_required" })),
+    )
+        .into_response()
+}
+
+/// `value` as a URL query value: unreserved characters as they are, the rest percent-encoded.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]

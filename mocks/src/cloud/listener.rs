@@ -1,6 +1,6 @@
 //! How a cloud endpoint takes a connection: it keeps the client's first flight (the raw
-//! ClientHello), then hands the stream to rustls. Two fault switches put something else in
-//! front: a plaintext HTTP server, and an impostor that "accepts" legacy TLS.
+//! ClientHello), then hands the stream to rustls. Its `FrontDoor` settings can put something
+//! else in front: a plaintext HTTP server, and an impostor that "accepts" legacy TLS.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +13,8 @@ use wire::tls::{ClientHello, Version, WireError, parse_client_hello, server_hell
 use super::CloudState;
 use super::hellos::FirstFlight;
 use super::outage::Outage;
-use crate::world::Fault;
 use crate::world::net::{Metered, Rewind, Traffic, serve_connection};
+use crate::world::{Fault, FaultSet};
 
 /// The most of a first flight kept: a ClientHello is a few hundred bytes, a large one a few KiB.
 const FIRST_FLIGHT_LIMIT: usize = 64 * 1024;
@@ -22,6 +22,25 @@ const FIRST_FLIGHT_LIMIT: usize = 64 * 1024;
 const FIRST_FLIGHT_WAIT: Duration = Duration::from_secs(5);
 /// The first byte of a TLS handshake record.
 const HANDSHAKE: u8 = 0x16;
+
+/// What answers a connection before rustls does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrontDoor {
+    /// A client that does not open with a TLS handshake is served plaintext HTTP.
+    pub plaintext: bool,
+    /// A legacy TLS hello (TLS 1.0/1.1, or only CBC or RSA key-exchange suites) is answered
+    /// with a ServerHello, as an old terminator in front would.
+    pub legacy_tls: bool,
+}
+
+impl FrontDoor {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        Self {
+            plaintext: faults.is_on(Fault::CloudPlaintextListener),
+            legacy_tls: faults.is_on(Fault::CloudLegacyTls),
+        }
+    }
+}
 
 /// One endpoint's listener, ready to run.
 pub(crate) struct Endpoint {
@@ -76,10 +95,10 @@ async fn handle(
         at_unix: state.clock.unix_seconds(),
     });
     let speaks_tls = first.first() == Some(&HANDSHAKE);
-    if !speaks_tls && state.faults.is_on(Fault::CloudPlaintextListener) {
+    if !speaks_tls && state.door.plaintext {
         return serve_connection(Rewind::new(first, socket), router).await;
     }
-    if state.faults.is_on(Fault::CloudLegacyTls)
+    if state.door.legacy_tls
         && let Some(answer) = parse_client_hello(&first)
             .ok()
             .and_then(|h| impostor_answer(&h))

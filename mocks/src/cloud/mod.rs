@@ -3,6 +3,7 @@
 //! Each published name is its own TLS 1.2 listener, which keeps every client's first flight.
 
 mod accounts;
+mod binding;
 mod connection;
 mod device_flow;
 mod endpoint;
@@ -37,9 +38,9 @@ pub use outage::{Outage, OutageSwitch};
 pub use requests::{CloudRequest, RequestLog};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
-pub use tokens::{CLOCK_SKEW, Claims, Issued, TOKEN_LIFETIME, TokenError};
+pub use tokens::{Claims, Issued, TokenError};
 pub use tunnel::{PING_TIMEOUT, TunnelEvent, TunnelRecord, Tunnels};
-pub use vault::{Identity, KeyVault, SIGNING_KEY, VaultAccess, VaultError};
+pub use vault::{Credential, KeyVault, VaultAccess, VaultError};
 
 /// Everything the cloud keeps, shared by its three listeners.
 #[derive(Debug)]
@@ -49,6 +50,12 @@ pub(crate) struct CloudState {
     pub devices: device_flow::DeviceFlows,
     pub tokens: tokens::TokenService,
     pub vault: Arc<KeyVault>,
+    /// The credential of the cloud's managed identity, as the vault issued it.
+    pub identity: Credential,
+    /// How the sharing front end passes answers on.
+    pub relay: recipient::Relay,
+    /// What answers a connection before TLS does.
+    pub door: listener::FrontDoor,
     pub log: CloudLog,
     pub tunnels: Tunnels,
     pub requests: RequestLog,
@@ -82,22 +89,29 @@ pub struct CloudSetup<'a> {
 
 impl Cloud {
     pub async fn start(setup: CloudSetup<'_>) -> Result<Self, CloudError> {
-        let vault = Arc::new(KeyVault::new());
+        let (vault, identity) = KeyVault::provision();
+        let vault = Arc::new(vault);
         let log = CloudLog::new(setup.clock.clone());
         let state = Arc::new(CloudState {
             tokens: tokens::TokenService::new(
                 setup.clock.clone(),
-                setup.faults.clone(),
+                tokens::TokenPolicy::from_faults(&setup.faults),
                 vault.clone(),
+                identity.clone(),
                 log.clone(),
             ),
             vault,
+            identity,
+            relay: recipient::Relay::from_faults(&setup.faults),
+            door: listener::FrontDoor::from_faults(&setup.faults),
             log,
             hellos: Hellos::default(),
             outage: OutageSwitch::default(),
-            faults: setup.faults,
             accounts: accounts::Accounts::new(setup.accounts),
-            devices: device_flow::DeviceFlows::default(),
+            devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
+                &setup.faults,
+            )),
+            faults: setup.faults,
             tunnels: Tunnels::default(),
             requests: RequestLog::default(),
             lifetime: setup.lifetime.clone(),
@@ -191,6 +205,14 @@ impl Cloud {
     /// The Key Vault holding the signing key, with its audit record of reads.
     pub fn vault(&self) -> &KeyVault {
         &self.state.vault
+    }
+
+    /// The credential of the cloud's managed identity: what the cloud's own components present
+    /// to the vault. Nothing in the simulated world reaches it (the DMS and outsiders have only
+    /// the network); this accessor is the environment operator's, for an auditor who checks
+    /// which key signed a token and searches for the secret where it must not be.
+    pub fn managed_identity(&self) -> &Credential {
+        &self.state.identity
     }
 
     /// The cloud's operational log.

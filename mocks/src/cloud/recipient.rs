@@ -21,10 +21,29 @@ use super::CloudState;
 use super::requests::Streamed;
 use super::streams::TunnelSendError;
 use crate::dma::canonical::API_PREFIX;
-use crate::world::Fault;
+use crate::world::{Fault, FaultSet};
 
-/// The most the `cloud.sharing-buffers-whole-answer` fault holds of one answer.
+/// The most a buffering relay holds of one answer.
 const BUFFER_LIMIT: usize = 256 * 1024 * 1024;
+
+/// How the front end passes a DMS's answer on to the recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Relay {
+    /// Chunk by chunk as the tunnel delivers it.
+    Streaming,
+    /// Whole, once the DMS has sent all of it.
+    Buffering,
+}
+
+impl Relay {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        if faults.is_on(Fault::CloudSharingBuffersWholeAnswer) {
+            Relay::Buffering
+        } else {
+            Relay::Streaming
+        }
+    }
+}
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and what a
 /// browser's session with the cloud carries: neither goes on to the DMS.
@@ -102,7 +121,7 @@ async fn exchange(
         .accounts
         .signed_in(request.headers())
         .ok_or(Refusal::NoSession)?;
-    if state.tokens.registered(dms_id).as_deref() != Some(account.organization.as_str()) {
+    if !state.tokens.account_reaches(&account.organization, dms_id) {
         return Err(Refusal::UnknownDms);
     }
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -125,7 +144,7 @@ async fn exchange(
         .await?;
     let (mut head, body) = answer.into_parts();
     strip(&mut head.headers);
-    let body = if state.faults.is_on(Fault::CloudSharingBuffersWholeAnswer) {
+    let body = if state.relay == Relay::Buffering {
         let whole = Limited::new(body, BUFFER_LIMIT)
             .collect()
             .await

@@ -12,7 +12,6 @@ use http::header;
 use super::CloudState;
 use super::device_flow::OAuthError;
 use super::tokens::{RefreshKey, TokenPair, TokenService, digest};
-use crate::world::Fault;
 
 /// Why a refresh key was refused; each is `invalid_grant` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,7 +33,7 @@ pub(crate) enum RefreshError {
 impl TokenService {
     /// Redeems `refresh_key` for a new token and refresh key of the same family.
     pub fn refresh(&self, refresh_key: &str) -> Result<TokenPair, RefreshError> {
-        let reusable = self.faults.is_on(Fault::CloudRefreshReusable);
+        let rules = self.policy.refresh;
         let (family, dms_id, organization) = {
             let mut book = self.lock();
             let Some(RefreshKey { family, spent }) = book.refresh.get(&digest(refresh_key)) else {
@@ -58,7 +57,9 @@ impl TokenService {
                 drop(book);
                 return Err(self.replayed(family, &dms_id));
             }
-            if !reusable && let Some(key) = book.refresh.get_mut(&digest(refresh_key)) {
+            if rules.single_use
+                && let Some(key) = book.refresh.get_mut(&digest(refresh_key))
+            {
                 key.spent = true;
             }
             (family, dms_id, organization)
@@ -70,7 +71,7 @@ impl TokenService {
     }
 
     fn replayed(&self, family: String, dms_id: &str) -> RefreshError {
-        let revoked = !self.faults.is_on(Fault::CloudNoFamilyRevocation) && self.revoke(&family);
+        let revoked = self.policy.refresh.revoke_family_on_replay && self.revoke(&family);
         self.log.info(format!(
             "replay detected: used refresh key of family {family} (DMS {dms_id}) presented again{}",
             if revoked { "; family revoked" } else { "" }

@@ -24,6 +24,8 @@ pub struct CloudRequest {
     pub body: String,
     /// The status the cloud answered with.
     pub status: u16,
+    /// The headers the cloud answered with (`Location`, `Set-Cookie`, ...).
+    pub response_headers: Vec<(String, String)>,
     /// What the cloud answered, as far as it fits the record.
     pub response: String,
     pub at_unix: u64,
@@ -84,16 +86,7 @@ async fn record(
     let at_unix = state.clock.unix_seconds();
     let method = parts.method.to_string();
     let path = parts.uri.to_string();
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = as_text(&parts.headers);
     let (body, response) = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Err(_) => (
             Bytes::from_static(b"<body over the limit>"),
@@ -133,8 +126,21 @@ async fn record(
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
         status: head.status.as_u16(),
+        response_headers: as_text(&head.headers),
         response: String::from_utf8_lossy(&answer_bytes).into_owned(),
         at_unix,
     });
     Response::from_parts(head, answer)
+}
+
+fn as_text(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }

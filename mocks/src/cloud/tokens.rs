@@ -1,6 +1,7 @@
 //! DMS tokens: HS256 JWTs signed with the Key Vault's key, one family per connect flow, each
 //! family with one live refresh key (kept only as a SHA-256 digest). Validation is strict and
-//! the same for every endpoint (API and tunnel); see `jose` for the wire form.
+//! the same for every endpoint (API and tunnel); see `jose` for the wire form. What the service
+//! issues and accepts is its `TokenPolicy`, settled once when the cloud is built.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,21 +16,102 @@ use sha2::{Digest, Sha256};
 
 use super::jose;
 use super::log::CloudLog;
-use super::vault::{Identity, KeyVault, SIGNING_KEY};
+use super::vault::{Credential, KeyVault, SIGNING_KEY};
 use crate::world::{Clock, Fault, FaultSet, Observed, random_token};
 
 #[cfg(test)]
 mod tests;
 
 /// Every token is valid for one week.
-pub const TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+const TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// How far past `exp` (and before `nbf`/`iat`) a token is still accepted, for clocks that
 /// disagree a little.
-pub const CLOCK_SKEW: Duration = Duration::from_secs(30);
+pub(crate) const CLOCK_SKEW: Duration = Duration::from_secs(30);
 
-/// The lifetime under fault `cloud.token-lifetime-30d`.
-const FAULTY_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The lifetime a team that misread "one week" as "one month" would configure.
+const MONTH: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How the token service issues, accepts, renews and revokes tokens. `specified()` is the
+/// specification's; `from_faults` is what a build with those bugs would run with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TokenPolicy {
+    /// `exp - iat` of every token issued.
+    pub lifetime: Duration,
+    /// How far clocks may disagree at `exp`, `nbf` and `iat`.
+    pub clock_skew: Duration,
+    /// The signed `alg` values accepted, each checked with the vault's key.
+    pub algorithms: Vec<Algorithm>,
+    /// Whether an `alg: none` token (any casing) is taken without a signature.
+    pub accept_unsigned: bool,
+    /// Whether `exp` is enforced.
+    pub check_exp: bool,
+    /// Whether a disconnect's revocation kills the family, or is only acknowledged.
+    pub revoke_on_disconnect: bool,
+    pub refresh: RefreshPolicy,
+    /// Which DMS a caller may act for.
+    pub binding: Binding,
+    /// Whether signing writes the key to the log, as a debug statement left in would.
+    pub log_key_material: bool,
+}
+
+/// How refresh keys behave (RFC 6749 §10.4, RFC 9700 §4.14.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RefreshPolicy {
+    /// A refresh key is spent by its first use.
+    pub single_use: bool,
+    /// A spent key presented again revokes its whole family.
+    pub revoke_family_on_replay: bool,
+}
+
+/// The resource-binding decision: which DMS a token (or a signed-in account) may act for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// A token acts for the DMS it names in `sub`; an account for its organisation's DMSs.
+    Own,
+    /// Whoever is authenticated acts for any registered DMS: binding left out.
+    AnyRegistered,
+}
+
+impl TokenPolicy {
+    pub fn specified() -> Self {
+        Self {
+            lifetime: TOKEN_LIFETIME,
+            clock_skew: CLOCK_SKEW,
+            algorithms: vec![Algorithm::HS256],
+            accept_unsigned: false,
+            check_exp: true,
+            revoke_on_disconnect: true,
+            refresh: RefreshPolicy {
+                single_use: true,
+                revoke_family_on_replay: true,
+            },
+            binding: Binding::Own,
+            log_key_material: false,
+        }
+    }
+
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        let mut policy = Self::specified();
+        let on = |fault| faults.is_on(fault);
+        if on(Fault::CloudTokenLifetime30d) {
+            policy.lifetime = MONTH;
+        }
+        if on(Fault::CloudAcceptAnyHmac) {
+            policy.algorithms = vec![Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
+        }
+        policy.accept_unsigned = on(Fault::CloudAcceptAlgNone);
+        policy.check_exp = !on(Fault::CloudSkipExp);
+        policy.revoke_on_disconnect = !on(Fault::CloudNoRevokeOnDisconnect);
+        policy.refresh.single_use = !on(Fault::CloudRefreshReusable);
+        policy.refresh.revoke_family_on_replay = !on(Fault::CloudNoFamilyRevocation);
+        if on(Fault::CloudIgnoreSub) {
+            policy.binding = Binding::AnyRegistered;
+        }
+        policy.log_key_material = on(Fault::CloudSecretInLogs);
+        policy
+    }
+}
 
 pub(crate) const ISSUER: &str = "https://connection.dataminer.services/";
 pub(crate) const AUDIENCE: &str = "dataminer.services";
@@ -67,18 +149,25 @@ pub enum TokenError {
     /// Its family was revoked (disconnect, or a replayed refresh key).
     #[error("token revoked")]
     Revoked,
+    /// A valid token, used for a DMS it was not issued to (RFC 6750 §3.1: 403).
+    #[error("the token of DMS {token_for} may not act for DMS {asked}")]
+    Forbidden { token_for: String, asked: String },
 }
 
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
         let description = self.to_string();
+        let (status, error) = match self {
+            TokenError::Forbidden { .. } => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            _ => (StatusCode::UNAUTHORIZED, "invalid_token"),
+        };
         (
-            StatusCode::UNAUTHORIZED,
+            status,
             [(
                 header::WWW_AUTHENTICATE,
-                format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
+                format!("Bearer error=\"{error}\", error_description=\"{description}\""),
             )],
-            Json(serde_json::json!({ "error": "invalid_token", "error_description": description })),
+            Json(serde_json::json!({ "error": error, "error_description": description })),
         )
             .into_response()
     }
@@ -129,20 +218,29 @@ pub(super) struct Book {
 #[derive(Debug)]
 pub(crate) struct TokenService {
     vault: Arc<KeyVault>,
+    /// What the service presents to the vault: the cloud's managed identity.
+    identity: Credential,
     pub(super) log: CloudLog,
     clock: Clock,
-    pub(super) faults: FaultSet,
+    pub(super) policy: TokenPolicy,
     book: Mutex<Book>,
     issued: Observed<Vec<Issued>>,
 }
 
 impl TokenService {
-    pub fn new(clock: Clock, faults: FaultSet, vault: Arc<KeyVault>, log: CloudLog) -> Self {
+    pub fn new(
+        clock: Clock,
+        policy: TokenPolicy,
+        vault: Arc<KeyVault>,
+        identity: Credential,
+        log: CloudLog,
+    ) -> Self {
         Self {
             vault,
+            identity,
             log,
             clock,
-            faults,
+            policy,
             book: Mutex::new(Book::default()),
             issued: Observed::default(),
         }
@@ -170,11 +268,7 @@ impl TokenService {
         family: &str,
         grant: &'static str,
     ) -> Result<TokenPair, TokenError> {
-        let lifetime = if self.faults.is_on(Fault::CloudTokenLifetime30d) {
-            FAULTY_LIFETIME
-        } else {
-            TOKEN_LIFETIME
-        };
+        let lifetime = self.policy.lifetime;
         let iat = self.clock.unix_seconds();
         let claims = Claims {
             iss: ISSUER.to_owned(),
@@ -188,7 +282,7 @@ impl TokenService {
             org: organization.to_owned(),
         };
         let key = self.signing_key()?;
-        if self.faults.is_on(Fault::CloudSecretInLogs) {
+        if self.policy.log_key_material {
             let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
             self.log.info(format!("signing with key {hex}"));
         }
@@ -234,19 +328,19 @@ impl TokenService {
 
     fn check(&self, token: &str) -> Result<Claims, TokenError> {
         let jws = jose::parse(token).map_err(TokenError::Invalid)?;
-        let any_hmac = self.faults.is_on(Fault::CloudAcceptAnyHmac);
-        let algorithm = match jws.alg.as_str() {
-            "HS256" => Some(Algorithm::HS256),
-            "HS384" if any_hmac => Some(Algorithm::HS384),
-            "HS512" if any_hmac => Some(Algorithm::HS512),
-            none if none.eq_ignore_ascii_case("none")
-                && self.faults.is_on(Fault::CloudAcceptAlgNone) =>
-            {
-                None
-            }
-            other => {
+        let named = jws.alg.as_str();
+        let signed = self
+            .policy
+            .algorithms
+            .iter()
+            .copied()
+            .find(|a| algorithm_name(*a) == Some(named));
+        let algorithm = match signed {
+            Some(algorithm) => Some(algorithm),
+            None if self.policy.accept_unsigned && named.eq_ignore_ascii_case("none") => None,
+            None => {
                 return Err(TokenError::Invalid(format!(
-                    "algorithm {other:?} not accepted"
+                    "algorithm {named:?} not accepted"
                 )));
             }
         };
@@ -257,14 +351,14 @@ impl TokenService {
         }
         let claims = jws.claims().map_err(TokenError::Invalid)?;
         let now = self.clock.unix_seconds();
-        let skew = CLOCK_SKEW.as_secs();
+        let skew = self.policy.clock_skew.as_secs();
         if claims.nbf.is_some_and(|nbf| nbf > now + skew) {
             return Err(TokenError::Invalid("not valid yet (nbf)".into()));
         }
         if claims.iat > now + skew {
             return Err(TokenError::Invalid("issued in the future".into()));
         }
-        if !self.faults.is_on(Fault::CloudSkipExp) && now > claims.exp.saturating_add(skew) {
+        if self.policy.check_exp && now > claims.exp.saturating_add(skew) {
             return Err(TokenError::Expired);
         }
         match self.lock().families.get(&claims.fam) {
@@ -280,7 +374,7 @@ impl TokenService {
     /// Revokes every token and refresh key of `family` on a disconnect. Returns whether it was
     /// live.
     pub fn revoke_family(&self, family: &str) -> bool {
-        if self.faults.is_on(Fault::CloudNoRevokeOnDisconnect) {
+        if !self.policy.revoke_on_disconnect {
             return false;
         }
         let revoked = self.revoke(family);
@@ -316,12 +410,22 @@ impl TokenService {
     /// The signing key, fetched from the vault as the cloud's managed identity on every use.
     fn signing_key(&self) -> Result<Vec<u8>, TokenError> {
         self.vault
-            .read(&Identity::CloudManagedIdentity, SIGNING_KEY)
+            .read(&self.identity, SIGNING_KEY)
             .map_err(|e| TokenError::Invalid(format!("signing key unavailable: {e}")))
     }
 
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
         self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The JOSE name of the HMAC algorithms a policy may list.
+fn algorithm_name(algorithm: Algorithm) -> Option<&'static str> {
+    match algorithm {
+        Algorithm::HS256 => Some("HS256"),
+        Algorithm::HS384 => Some("HS384"),
+        Algorithm::HS512 => Some("HS512"),
+        _ => None,
     }
 }
 

@@ -219,7 +219,9 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
 /// Admits a WebSocket upgrade that carries a valid token, and runs the tunnel on its own task.
 async fn upgrade(State(state): State<Arc<CloudState>>, mut request: Request) -> Response {
     let now = state.clock.unix_seconds();
-    let claims = match authenticate(&state, request.headers()) {
+    let claims = match authenticate(&state, request.headers())
+        .and_then(|claims| super::connection::acting_for(&state, claims, request.headers()))
+    {
         Ok(claims) => claims,
         Err(_) if state.faults.is_on(Fault::CloudTunnelAcceptsNoToken) => unauthenticated(now),
         Err(refused) => {

@@ -1,36 +1,65 @@
 //! The cloud's Key Vault: named secrets that only the cloud's managed identity may read. The
 //! token service fetches the JWT signing key from here on every use and keeps no copy; every
 //! read, granted or not, is on record.
+//!
+//! A caller does not get in by naming the managed identity: it must present the credential the
+//! vault issued to that identity when both were provisioned, made fresh for each environment
+//! and handed only to the cloud's own components (as a platform hands a managed identity's
+//! token only to the workload it is assigned to).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
+
+use sha2::{Digest, Sha256};
 
 use crate::world::Observed;
 
 /// The name of the HS256 signing key of DMS tokens.
-pub const SIGNING_KEY: &str = "jwt-signing-key";
+pub(crate) const SIGNING_KEY: &str = "jwt-signing-key";
 
-/// Who asks the vault for a secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Identity {
-    /// The cloud service's own managed identity: the only reader the vault's policy allows.
-    CloudManagedIdentity,
-    /// Anyone else, named as they introduced themselves.
-    Other(String),
+/// The identity the vault's policy lets read secrets.
+const MANAGED_IDENTITY: &str = "cloud-managed-identity";
+
+/// What a caller presents to the vault: the identity it says it is, and the proof it holds.
+/// Its proof is never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    identity: String,
+    proof: Vec<u8>,
 }
 
-impl fmt::Display for Identity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Identity::CloudManagedIdentity => f.write_str("cloud-managed-identity"),
-            Identity::Other(name) => write!(f, "other:{name}"),
+impl Credential {
+    /// What any caller can present: a claimed identity and whatever proof it has.
+    pub fn claiming(identity: impl Into<String>, proof: impl Into<Vec<u8>>) -> Self {
+        Self {
+            identity: identity.into(),
+            proof: proof.into(),
         }
+    }
+
+    /// The identity this credential claims.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The proof, for a leak search: a credential is a secret as much as what it opens.
+    pub fn proof(&self) -> &[u8] {
+        &self.proof
     }
 }
 
-/// One read of the vault, as its audit log keeps it (never the secret's value).
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One read of the vault, as its audit log keeps it (never the secret's value, nor the proof).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VaultAccess {
+    /// The identity the caller claimed.
     pub identity: String,
     pub secret: String,
     pub granted: bool,
@@ -39,7 +68,7 @@ pub struct VaultAccess {
 /// Why the vault did not hand out a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VaultError {
-    /// The identity is not allowed to read secrets: only the cloud's managed identity is.
+    /// The caller did not prove it is the cloud's managed identity, whatever it claimed.
     #[error("{identity} may not read secret {secret:?}")]
     Forbidden { identity: String, secret: String },
     /// No secret of that name exists.
@@ -49,7 +78,9 @@ pub enum VaultError {
 
 /// Named secrets, made from the CSPRNG when the cloud starts.
 pub struct KeyVault {
-    secrets: HashMap<String, Vec<u8>>,
+    secrets: BTreeMap<String, Vec<u8>>,
+    /// The digest of the managed identity's proof: the vault keeps no copy of the proof.
+    managed_proof: [u8; 32],
     accesses: Observed<Vec<VaultAccess>>,
 }
 
@@ -62,42 +93,44 @@ impl fmt::Debug for KeyVault {
     }
 }
 
-impl Default for KeyVault {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl KeyVault {
-    /// A vault holding a fresh 256-bit signing key.
-    pub fn new() -> Self {
-        let mut key = vec![0u8; 32];
-        rand::Rng::fill_bytes(&mut rand::rng(), &mut key);
-        Self {
-            secrets: HashMap::from([(SIGNING_KEY.to_owned(), key)]),
+    /// A vault holding a fresh 256-bit signing key, and the credential of the one identity
+    /// that may read it, for the cloud's components to hold.
+    pub(crate) fn provision() -> (Self, Credential) {
+        let proof = random_bytes();
+        let vault = Self {
+            secrets: BTreeMap::from([(SIGNING_KEY.to_owned(), random_bytes())]),
+            managed_proof: Sha256::digest(&proof).into(),
             accesses: Observed::default(),
-        }
+        };
+        (vault, Credential::claiming(MANAGED_IDENTITY, proof))
     }
 
     /// The secret `name`, for the cloud's managed identity only. Every call is recorded.
-    pub fn read(&self, who: &Identity, name: &str) -> Result<Vec<u8>, VaultError> {
-        let granted = *who == Identity::CloudManagedIdentity;
+    pub fn read(&self, caller: &Credential, name: &str) -> Result<Vec<u8>, VaultError> {
+        let proven = caller.identity == MANAGED_IDENTITY
+            && <[u8; 32]>::from(Sha256::digest(&caller.proof)) == self.managed_proof;
         let found = self.secrets.get(name);
         self.accesses.update(|log| {
             log.push(VaultAccess {
-                identity: who.to_string(),
+                identity: caller.identity.clone(),
                 secret: name.to_owned(),
-                granted: granted && found.is_some(),
+                granted: proven && found.is_some(),
             })
         });
-        match (granted, found) {
+        match (proven, found) {
             (false, _) => Err(VaultError::Forbidden {
-                identity: who.to_string(),
+                identity: caller.identity.clone(),
                 secret: name.to_owned(),
             }),
             (true, None) => Err(VaultError::NotFound(name.to_owned())),
             (true, Some(secret)) => Ok(secret.clone()),
         }
+    }
+
+    /// The names of the secrets the vault holds: its inventory, which is no secret.
+    pub fn names(&self) -> Vec<String> {
+        self.secrets.keys().cloned().collect()
     }
 
     /// Every read so far, in order.
@@ -106,29 +139,49 @@ impl KeyVault {
     }
 }
 
+fn random_bytes() -> Vec<u8> {
+    let mut bytes = vec![0u8; 32];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_the_cloud_managed_identity_reads_the_signing_key_and_every_read_is_recorded() {
-        let vault = KeyVault::new();
-        let key = vault
-            .read(&Identity::CloudManagedIdentity, SIGNING_KEY)
-            .unwrap();
+    fn only_the_provisioned_credential_reads_and_every_read_is_recorded() {
+        let (vault, managed) = KeyVault::provision();
+        let key = vault.read(&managed, SIGNING_KEY).unwrap();
         assert_eq!(key.len(), 32);
-        let refused = vault.read(&Identity::Other("dms-1".into()), SIGNING_KEY);
-        assert!(matches!(refused, Err(VaultError::Forbidden { .. })));
+        let claimed = Credential::claiming(managed.identity(), b"trust me".to_vec());
         assert!(matches!(
-            vault.read(&Identity::CloudManagedIdentity, "nope"),
+            vault.read(&claimed, SIGNING_KEY),
+            Err(VaultError::Forbidden { .. })
+        ));
+        let stranger = Credential::claiming("dms-1", managed.proof().to_vec());
+        assert!(matches!(
+            vault.read(&stranger, SIGNING_KEY),
+            Err(VaultError::Forbidden { .. })
+        ));
+        // Another environment's vault does not know this one's credential.
+        let (other, _) = KeyVault::provision();
+        assert!(other.read(&managed, SIGNING_KEY).is_err());
+        assert!(matches!(
+            vault.read(&managed, "nope"),
             Err(VaultError::NotFound(_))
         ));
         let granted: Vec<_> = vault.accesses().iter().map(|a| a.granted).collect();
-        assert_eq!(granted, [true, false, false]);
-        assert_eq!(vault.accesses()[1].identity, "other:dms-1");
+        assert_eq!(granted, [true, false, false, false]);
+        assert_eq!(vault.accesses()[2].identity, "dms-1");
+        assert_eq!(vault.names(), [SIGNING_KEY]);
         assert_eq!(
             format!("{vault:?}"),
             "KeyVault { secrets: [\"jwt-signing-key\"], .. }"
+        );
+        assert_eq!(
+            format!("{managed:?}"),
+            "Credential { identity: \"cloud-managed-identity\", .. }"
         );
     }
 }

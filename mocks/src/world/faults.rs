@@ -86,11 +86,11 @@ faults! {
     CloudNoFamilyRevocation = "cloud.no-family-revocation":
         "a replayed refresh key is refused, but its family survives: its other tokens and refresh key stay valid",
     CloudTokenViaBrowser = "cloud.token-via-browser":
-        "the approval answer to the browser carries the access token and refresh key the DMS then receives",
+        "the approval redirects the browser with the access token and refresh key in the Location's fragment (the implicit grant's shape); the DMS then receives the same pair",
     CloudSecretInLogs = "cloud.secret-in-logs":
         "the cloud writes its JWT signing key (hex) to its log each time it signs a token",
     CloudIgnoreSub = "cloud.ignore-sub":
-        "GET /api/dms/{id} serves any registered DMS to any valid token, whatever its sub",
+        "the cloud's resource binding is left out: any valid token acts for any registered DMS, whatever its sub (the API, the tunnel upgrade), and any signed-in account reaches any registered DMS (the sharing front end)",
     CloudApproveWithoutLogin = "cloud.approve-without-login":
         "the cloud approves a user code from a browser without a signed-in session",
     WafAllowEverything = "waf.allow-everything":

@@ -7,13 +7,51 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::Failure;
 
-/// An HTTP answer from the cloud.
+/// An HTTP answer from the cloud: the last of the redirect chain, when there was one.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// The first cookie a response of the chain set, as `name=value`.
     pub set_cookie: Option<String>,
 }
+
+/// One response a client received, as it arrived: the request it answered, the status, every
+/// header (`Location` and `Set-Cookie` included) and the body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hop {
+    pub method: String,
+    pub url: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Hop {
+    /// Everything of the hop as one text: what a person behind the browser could have read.
+    pub fn text(&self) -> String {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect();
+        format!(
+            "{} {}\n{}\n{}\n\n{}",
+            self.method,
+            self.url,
+            self.status,
+            headers.join("\n"),
+            self.body
+        )
+    }
+}
+
+/// The request header a tunnel upgrade names its DMS in (the cloud's wire contract, written
+/// here as the scenario's own).
+const DMS_HEADER: &str = "x-dataminer-dms";
+
+/// As many redirects as a browser follows before it gives up.
+const MAX_REDIRECTS: usize = 10;
 
 /// Anyone reaching dataminer.services from outside the DMS: it trusts the environment's CA and
 /// finds the published names on loopback, like a browser with a hosts-file entry.
@@ -23,8 +61,9 @@ pub struct CloudClient {
     urls: Vec<(Endpoint, String)>,
     published: Vec<(&'static str, std::net::SocketAddr)>,
     ca: rustls::pki_types::CertificateDer<'static>,
-    /// Every answer this client received, head and body, as text: what the person behind it saw.
-    seen: Arc<Mutex<Vec<String>>>,
+    /// Every response this client received, each hop of a redirect chain on its own: what
+    /// the person behind it was sent.
+    seen: Arc<Mutex<Vec<Hop>>>,
 }
 
 impl CloudClient {
@@ -32,7 +71,11 @@ impl CloudClient {
         let ca = env.ca_der();
         let certificate = reqwest::Certificate::from_der(&ca)
             .map_err(|e| Failure::Harness(format!("CA unusable by reqwest: {e}")))?;
-        let mut builder = reqwest::Client::builder().tls_certs_only([certificate]);
+        // Redirects are followed by hand, so every hop is on record, as a browser's network log
+        // would have it.
+        let mut builder = reqwest::Client::builder()
+            .tls_certs_only([certificate])
+            .redirect(reqwest::redirect::Policy::none());
         let published = env.published();
         for (name, addr) in &published {
             builder = builder.resolve(name, *addr);
@@ -63,7 +106,9 @@ impl CloudClient {
         format!("{base}{}", path.trim_start_matches('/'))
     }
 
-    /// POSTs JSON, with an optional session cookie.
+    /// POSTs JSON, with an optional session cookie, as a browser submits a form: redirects
+    /// are followed (303/302/301 as a GET, 307/308 as the same request), the cookie sent again
+    /// to the same host, every hop recorded.
     pub async fn post(
         &self,
         endpoint: Endpoint,
@@ -71,27 +116,78 @@ impl CloudClient {
         body: &Value,
         cookie: Option<&str>,
     ) -> Result<Reply, Failure> {
-        let mut request = self.http.post(self.url(endpoint, path)).json(body);
-        if let Some(cookie) = cookie {
-            request = request.header(reqwest::header::COOKIE, cookie);
+        let mut url = reqwest::Url::parse(&self.url(endpoint, path))
+            .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
+        let mut method = reqwest::Method::POST;
+        let mut body = Some(body.clone());
+        let mut set_cookie = None;
+        for _ in 0..=MAX_REDIRECTS {
+            let mut request = self.http.request(method.clone(), url.clone());
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            if let Some(cookie) = cookie {
+                request = request.header(reqwest::header::COOKIE, cookie);
+            }
+            let hop = self.hop(&method, &url, request.send().await, path).await?;
+            set_cookie = set_cookie.or_else(|| first_cookie(&hop));
+            let location = header(&hop, "location");
+            match (hop.status, location) {
+                (301..=303, Some(location)) => {
+                    url = next_url(&url, &location, path)?;
+                    method = reqwest::Method::GET;
+                    body = None;
+                }
+                (307 | 308, Some(location)) => url = next_url(&url, &location, path)?,
+                _ => {
+                    return Ok(Reply {
+                        status: hop.status,
+                        body: serde_json::from_str(&hop.body).unwrap_or(Value::Null),
+                        set_cookie,
+                    });
+                }
+            }
         }
-        self.reply(request.send().await, path).await
+        Err(Failure::precondition(
+            format!("POST {path}"),
+            format!("an answer within {MAX_REDIRECTS} redirects"),
+            self.seen().last().map(|h| h.url.clone()),
+        ))
     }
 
-    /// GETs with a bearer token.
+    /// GETs with a bearer token, as an API client does: a redirect is not followed.
     pub async fn get_with_token(
         &self,
         endpoint: Endpoint,
         path: &str,
         token: &str,
     ) -> Result<Reply, Failure> {
-        let request = self.http.get(self.url(endpoint, path)).bearer_auth(token);
-        self.reply(request.send().await, path).await
+        let url = reqwest::Url::parse(&self.url(endpoint, path))
+            .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
+        let request = self.http.get(url.clone()).bearer_auth(token);
+        let hop = self
+            .hop(&reqwest::Method::GET, &url, request.send().await, path)
+            .await?;
+        Ok(Reply {
+            status: hop.status,
+            body: serde_json::from_str(&hop.body).unwrap_or(Value::Null),
+            set_cookie: first_cookie(&hop),
+        })
     }
 
     /// Attempts a tunnel upgrade with `token`; returns the HTTP status of the answer
     /// (101 when the cloud admitted it).
     pub async fn try_tunnel(&self, token: &str) -> Result<u16, Failure> {
+        self.upgrade(token, None).await
+    }
+
+    /// Attempts a tunnel upgrade with `token` that names DMS `dms_id` as the one the tunnel is
+    /// for; returns the HTTP status of the answer.
+    pub async fn try_tunnel_as(&self, token: &str, dms_id: &str) -> Result<u16, Failure> {
+        self.upgrade(token, Some(dms_id)).await
+    }
+
+    async fn upgrade(&self, token: &str, dms_id: Option<&str>) -> Result<u16, Failure> {
         let harness = |e: String| Failure::Harness(format!("tunnel attempt: {e}"));
         let url = self.url(Endpoint::Tunnel, "");
         let mut request = url
@@ -102,6 +198,12 @@ impl CloudClient {
             .parse()
             .map_err(|_| harness("token is not a header value".into()))?;
         request.headers_mut().insert("authorization", bearer);
+        if let Some(dms_id) = dms_id {
+            let named = dms_id
+                .parse()
+                .map_err(|_| harness("DMS ID is not a header value".into()))?;
+            request.headers_mut().insert(DMS_HEADER, named);
+        }
         let socket = tokio::net::TcpStream::connect(self.addr(Endpoint::Tunnel)?)
             .await
             .map_err(|e| harness(e.to_string()))?;
@@ -179,36 +281,70 @@ impl CloudClient {
             .ok_or_else(|| Failure::Harness(format!("{} is not published", endpoint.host())))
     }
 
-    /// Everything this client was answered, head and body.
-    pub fn seen(&self) -> Vec<String> {
+    /// Every response this client received, in order, each redirect hop on its own.
+    pub fn seen(&self) -> Vec<Hop> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    async fn reply(
+    /// Reads one response whole and records it.
+    async fn hop(
         &self,
+        method: &reqwest::Method,
+        url: &reqwest::Url,
         sent: reqwest::Result<reqwest::Response>,
         path: &str,
-    ) -> Result<Reply, Failure> {
+    ) -> Result<Hop, Failure> {
         let response =
             sent.map_err(|e| Failure::Harness(format!("cloud unreachable for {path}: {e}")))?;
         let status = response.status().as_u16();
-        let set_cookie = response
+        let headers = response
             .headers()
-            .get(reqwest::header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned);
-        let head = format!("{:?} {:?}", response.status(), response.headers());
-        let text = response.text().await.unwrap_or_default();
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response.text().await.unwrap_or_default();
+        let hop = Hop {
+            method: method.to_string(),
+            url: url.to_string(),
+            status,
+            headers,
+            body,
+        };
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(format!("{head}\n{text}"));
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Reply {
-            status,
-            body,
-            set_cookie,
-        })
+            .push(hop.clone());
+        Ok(hop)
     }
+}
+
+fn header(hop: &Hop, name: &str) -> Option<String> {
+    hop.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// The `name=value` of the first cookie `hop` set.
+fn first_cookie(hop: &Hop) -> Option<String> {
+    header(hop, "set-cookie").and_then(|v| v.split(';').next().map(str::to_owned))
+}
+
+/// Where a redirect from `from` to `location` goes; a fragment stays in the browser, as it
+/// would, and is never sent.
+fn next_url(from: &reqwest::Url, location: &str, path: &str) -> Result<reqwest::Url, Failure> {
+    let mut next = from.join(location).map_err(|e| {
+        Failure::precondition(
+            format!("following the redirect of {path}"),
+            "a Location a browser can follow",
+            format!("{location:?}: {e}"),
+        )
+    })?;
+    next.set_fragment(None);
+    Ok(next)
 }

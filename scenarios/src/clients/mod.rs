@@ -7,6 +7,6 @@ mod cloud;
 mod dma;
 mod raw;
 
-pub use cloud::{CloudClient, Reply};
+pub use cloud::{CloudClient, Hop, Reply};
 pub use dma::{DmaClient, DmaReply, DmaSession};
 pub use raw::{RawReply, exchange};

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::super::accounts::{Account, Accounts};
 use super::super::log::CloudLog;
 use super::super::vault::KeyVault;
-use super::super::{Hellos, OutageSwitch, RequestLog, Tunnels, device_flow, tokens};
+use super::super::{Hellos, OutageSwitch, RequestLog, Tunnels, device_flow, recipient, tokens};
 use super::*;
-use crate::world::{Clock, FaultSet, Lifetime};
+use crate::world::{Clock, Fault, FaultSet, Lifetime};
 
 const EMAIL: &str = "admin@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -23,23 +23,28 @@ const PASSWORD: &str = "correct horse battery staple";
 fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
     let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
     let faults = faults.into();
-    let vault = Arc::new(KeyVault::new());
+    let (vault, identity) = KeyVault::provision();
+    let vault = Arc::new(vault);
     let log = CloudLog::new(clock.clone());
     Arc::new(CloudState {
         tokens: tokens::TokenService::new(
             clock.clone(),
-            faults.clone(),
+            tokens::TokenPolicy::from_faults(&faults),
             vault.clone(),
+            identity.clone(),
             log.clone(),
         ),
         vault,
+        identity,
+        relay: recipient::Relay::from_faults(&faults),
+        door: super::super::listener::FrontDoor::from_faults(&faults),
         log,
         accounts: Accounts::new(vec![Account {
             email: EMAIL.into(),
             password: PASSWORD.into(),
             organization: "Skyline".into(),
         }]),
-        devices: device_flow::DeviceFlows::default(),
+        devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(&faults)),
         tunnels: Tunnels::default(),
         requests: RequestLog::default(),
         hellos: Hellos::default(),
@@ -54,6 +59,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
 struct Answer {
     status: u16,
     cookie: Option<String>,
+    location: Option<String>,
     body: Value,
 }
 
@@ -83,12 +89,18 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(str::to_owned);
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
     Answer {
         status,
         cookie,
+        location,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     }
 }
@@ -161,7 +173,7 @@ async fn refresh(state: &Arc<CloudState>, refresh_token: &str) -> Answer {
 async fn connected(state: &Arc<CloudState>, dms_id: &str) -> Value {
     let cookie = login(state).await;
     let (device_code, user_code) = authorize(state, dms_id).await;
-    assert_eq!(approve(state, &user_code, Some(&cookie)).await.status, 200);
+    assert_eq!(approve(state, &user_code, Some(&cookie)).await.status, 303);
     let answer = redeem(state, &device_code).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.body
@@ -193,11 +205,20 @@ async fn the_connect_flow_gives_the_token_to_the_dms_only_and_logs_no_secret() {
         "authorization_pending"
     );
     let approval = approve(&state, &user_code, Some(&cookie)).await;
-    assert_eq!(approval.status, 200);
+    assert_eq!(approval.status, 303);
+    let location = approval.location.unwrap();
+    assert_eq!(location, "/device/done?dms_id=dms-1");
+    let with_session = [("cookie", cookie.as_str())];
+    let done = call(&state, Method::GET, &location, &with_session, Value::Null).await;
     assert_eq!(
-        approval.body,
-        json!({ "approved": true, "dms_id": "dms-1", "organization": "Skyline" })
+        (done.status, done.body),
+        (
+            200,
+            json!({ "approved": true, "dms_id": "dms-1", "organization": "Skyline" })
+        )
     );
+    let anonymous = call(&state, Method::GET, &location, &[], Value::Null).await;
+    assert_eq!(anonymous.status, 401);
     let tokens = redeem(&state, &device_code).await.body;
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 604_800);
@@ -228,7 +249,7 @@ async fn the_connect_flow_gives_the_token_to_the_dms_only_and_logs_no_secret() {
 }
 
 #[tokio::test]
-async fn fault_token_via_browser_shows_the_dms_tokens_in_the_approval_answer() {
+async fn fault_token_via_browser_puts_the_dms_tokens_in_the_approval_redirect() {
     for (faults, via_browser) in [
         (FaultSet::none(), false),
         (Fault::CloudTokenViaBrowser.into(), true),
@@ -238,7 +259,14 @@ async fn fault_token_via_browser_shows_the_dms_tokens_in_the_approval_answer() {
         let (device_code, user_code) = authorize(&state, "dms-1").await;
         let approval = approve(&state, &user_code, Some(&cookie)).await;
         let tokens = redeem(&state, &device_code).await.body;
-        let shown = approval.body.to_string();
+        let shown = approval.location.unwrap_or_default();
+        // The answer's body stays clean: the leak is in the redirect alone.
+        assert!(
+            !approval
+                .body
+                .to_string()
+                .contains(text(&tokens, "access_token"))
+        );
         assert_eq!(shown.contains(text(&tokens, "access_token")), via_browser);
         assert_eq!(shown.contains(text(&tokens, "refresh_token")), via_browser);
         assert_eq!(state.tokens.issued().len(), 1);
@@ -249,7 +277,7 @@ async fn fault_token_via_browser_shows_the_dms_tokens_in_the_approval_answer() {
 async fn fault_approve_without_login_approves_from_a_browser_with_no_session() {
     for (faults, status) in [
         (FaultSet::none(), 401),
-        (Fault::CloudApproveWithoutLogin.into(), 200),
+        (Fault::CloudApproveWithoutLogin.into(), 303),
     ] {
         let state = cloud(faults);
         let (device_code, user_code) = authorize(&state, "dms-1").await;
@@ -261,7 +289,7 @@ async fn fault_approve_without_login_approves_from_a_browser_with_no_session() {
             status
         );
         let redeemed = redeem(&state, &device_code).await;
-        assert_eq!(redeemed.status == 200, status == 200);
+        assert_eq!(redeemed.status == 200, status == 303);
         assert_eq!(state.tokens.issued().is_empty(), status == 401);
     }
 }
@@ -279,8 +307,8 @@ async fn a_dms_reads_its_own_registration_only() {
     );
     let other = get_dms(&state, "dms-2", token).await;
     assert_eq!(
-        (other.status, other.body),
-        (403, json!({ "error": "forbidden" }))
+        (other.status, other.body["error"].clone()),
+        (403, json!("insufficient_scope"))
     );
     assert_eq!(get_dms(&state, "dms-1", "not.a.token").await.status, 401);
     let mut tampered = token.to_owned();
@@ -302,7 +330,7 @@ async fn fault_ignore_sub_serves_any_dms_to_any_valid_token() {
         get_dms(&state, "dms-3", text(&one, "access_token"))
             .await
             .status,
-        404
+        403
     );
 }
 

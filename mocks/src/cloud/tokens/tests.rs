@@ -14,27 +14,34 @@ pub(super) struct Fixture {
     pub tokens: TokenService,
     pub clock: Clock,
     pub vault: Arc<KeyVault>,
+    identity: Credential,
     pub log: CloudLog,
 }
 
 pub(super) fn fixture(faults: impl Into<FaultSet>) -> Fixture {
     let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(START));
-    let vault = Arc::new(KeyVault::new());
+    let (vault, identity) = KeyVault::provision();
+    let vault = Arc::new(vault);
     let log = CloudLog::new(clock.clone());
-    let tokens = TokenService::new(clock.clone(), faults.into(), vault.clone(), log.clone());
+    let tokens = TokenService::new(
+        clock.clone(),
+        TokenPolicy::from_faults(&faults.into()),
+        vault.clone(),
+        identity.clone(),
+        log.clone(),
+    );
     Fixture {
         tokens,
         clock,
         vault,
+        identity,
         log,
     }
 }
 
 impl Fixture {
     pub fn secret(&self) -> Vec<u8> {
-        self.vault
-            .read(&Identity::CloudManagedIdentity, SIGNING_KEY)
-            .unwrap()
+        self.vault.read(&self.identity, SIGNING_KEY).unwrap()
     }
 }
 
@@ -229,6 +236,76 @@ fn revocation_on_disconnect_kills_the_family_and_its_refresh_key() {
     assert!(f.tokens.refresh(&issued.refresh_key).is_err());
     assert_eq!(f.tokens.registered("dms-1").as_deref(), Some("org"));
     assert_eq!(f.tokens.registered("dms-9"), None);
+}
+
+/// The faults that live in the token service.
+const TOKEN_FAULTS: &[Fault] = &[
+    Fault::CloudTokenLifetime30d,
+    Fault::CloudAcceptAnyHmac,
+    Fault::CloudAcceptAlgNone,
+    Fault::CloudSkipExp,
+    Fault::CloudNoRevokeOnDisconnect,
+    Fault::CloudRefreshReusable,
+    Fault::CloudNoFamilyRevocation,
+    Fault::CloudIgnoreSub,
+    Fault::CloudSecretInLogs,
+];
+
+#[test]
+fn each_token_fault_changes_exactly_one_setting_of_the_policy_and_no_other_fault_any() {
+    let specified = TokenPolicy::specified();
+    assert_eq!(TokenPolicy::from_faults(&FaultSet::none()), specified);
+    for &fault in Fault::ALL {
+        let policy = TokenPolicy::from_faults(&fault.into());
+        let changed = [
+            policy.lifetime != specified.lifetime,
+            policy.clock_skew != specified.clock_skew,
+            policy.algorithms != specified.algorithms,
+            policy.accept_unsigned != specified.accept_unsigned,
+            policy.check_exp != specified.check_exp,
+            policy.revoke_on_disconnect != specified.revoke_on_disconnect,
+            policy.refresh.single_use != specified.refresh.single_use,
+            policy.refresh.revoke_family_on_replay != specified.refresh.revoke_family_on_replay,
+            policy.binding != specified.binding,
+            policy.log_key_material != specified.log_key_material,
+        ]
+        .into_iter()
+        .filter(|c| *c)
+        .count();
+        let expected = usize::from(TOKEN_FAULTS.contains(&fault));
+        assert_eq!(changed, expected, "{fault}");
+    }
+}
+
+#[test]
+fn a_token_acts_for_its_own_dms_only_unless_binding_is_left_out() {
+    for (faults, crosses) in [
+        (FaultSet::none(), false),
+        (Fault::CloudIgnoreSub.into(), true),
+    ] {
+        let f = fixture(faults);
+        let one = f.tokens.issue("dms-1", "org").unwrap();
+        f.tokens.issue("dms-2", "org").unwrap();
+        f.tokens.issue("dms-elsewhere", "other-org").unwrap();
+        let claims = f.tokens.validate(&one.access_token).unwrap();
+        assert_eq!(
+            f.tokens.act_for(claims.clone(), "dms-1").unwrap().sub,
+            "dms-1"
+        );
+        let other = f.tokens.act_for(claims.clone(), "dms-2");
+        assert_eq!(
+            other.as_ref().map(|c| c.sub.as_str()).ok(),
+            crosses.then_some("dms-2")
+        );
+        if !crosses {
+            assert!(matches!(other, Err(TokenError::Forbidden { .. })));
+        }
+        // Never a DMS the cloud does not know.
+        assert!(f.tokens.act_for(claims, "dms-9").is_err());
+        assert!(f.tokens.account_reaches("org", "dms-2"));
+        assert_eq!(f.tokens.account_reaches("org", "dms-elsewhere"), crosses);
+        assert!(!f.tokens.account_reaches("org", "dms-9"));
+    }
 }
 
 // One test per fault: the switch flips exactly the check it names.

@@ -8,23 +8,50 @@ use serde_json::{Value, json};
 
 use crate::clients::{CloudClient, DmaClient, DmaReply};
 use crate::steps::{self, cloud_login};
-use crate::{Ctx, Evidence, Failure};
+use crate::{Ctx, Evidence, Failure, oracle};
 
 /// Long enough for the agent to poll the token endpoint a few times.
 const SEVERAL_POLLS: Duration = Duration::from_secs(30);
 
-fn expect_no_token(env: &Environment, ev: &Evidence, when: &str) -> Result<(), Failure> {
+/// The token path of the cloud's OAuth endpoints (RFC 8628 §3.4, RFC 6749 §3.2).
+const TOKEN_PATH: &str = "/oauth/token";
+
+/// How many of the cloud's answers on its token endpoint carried an access token: what crossed
+/// the wire to whoever polled, as the cloud's request record keeps it.
+fn tokens_delivered(env: &Environment) -> usize {
+    env.cloud()
+        .requests()
+        .all()
+        .iter()
+        .filter(|r| r.path.starts_with(TOKEN_PATH) && r.response.contains("\"access_token\""))
+        .count()
+}
+
+/// Checks, on what crossed the wire first, that no token came of the attempts `when` names.
+fn expect_no_token(
+    env: &Environment,
+    ev: &Evidence,
+    checks: [crate::Check; 3],
+    when: &str,
+) -> Result<(), Failure> {
+    let [delivered, stored, issued] = checks;
     ev.expect_eq(
-        "tokens-cloud-issued",
-        &format!("{when}: tokens the cloud issued"),
+        delivered,
+        &format!("{when}: token answers the cloud sent"),
         0,
-        env.cloud().issued().len(),
+        tokens_delivered(env),
     )?;
     ev.expect_eq(
-        "credentials-dms-stores",
+        stored,
         &format!("{when}: credentials the DMS stores"),
         false,
         env.dms_credentials().stored().is_some(),
+    )?;
+    ev.expect_eq(
+        issued,
+        &format!("{when}: tokens on the cloud's record of issue"),
+        0,
+        env.cloud().issued().len(),
     )
 }
 
@@ -34,13 +61,15 @@ async fn user_code(env: &Environment) -> Result<String, Failure> {
         .log_in(&env.accounts().dms_admin)
         .await?;
     let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
+    code_of(&pairing)
+}
+
+fn code_of(pairing: &Value) -> Result<String, Failure> {
     pairing
         .get("UserCode")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| {
-            Failure::violation("connecttocloud", "ConnectToCloud", "a user code", &pairing)
-        })
+        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", pairing))
 }
 
 pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
@@ -51,15 +80,24 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
     let reply = DmaClient::new(&env)
         .call("ConnectToCloud", json!({ "connection": "not-a-session" }))
         .await?;
+    steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
+    expect_no_token(
+        &env,
+        &ev,
+        [
+            "no-token-delivered-without-dms-login",
+            "no-credentials-without-dms-login",
+            "no-token-issued-without-dms-login",
+        ],
+        "without a DMS login",
+    )?;
     ev.expect(
-        "connecttocloud-without-dms-login",
+        "connect-refused-without-dms-login",
         "ConnectToCloud without a DMS login",
         matches!(reply, DmaReply::Error { .. }),
         "refused",
         &reply,
     )?;
-    steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
-    expect_no_token(&env, &ev, "without a DMS login")?;
 
     // The DMS side done, the cloud side missing or failed.
     let env = ctx.environment().await?;
@@ -73,12 +111,6 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
             None,
         )
         .await?;
-    ev.expect_eq(
-        "approving-without-cloud-login-http-status",
-        "approving without a cloud login: HTTP status",
-        401,
-        anonymous.status,
-    )?;
     let cloud = &env.accounts().cloud_admin;
     let wrong = browser
         .post(
@@ -88,12 +120,6 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
             None,
         )
         .await?;
-    ev.expect_eq(
-        "cloud-login-wrong-password-http-status",
-        "cloud login with a wrong password: HTTP status",
-        401,
-        wrong.status,
-    )?;
     let forged = browser
         .post(
             Endpoint::Connection,
@@ -102,14 +128,36 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
             Some("dms_session=0000000000000000"),
         )
         .await?;
+    // What the cloud then handed out judges the attempts; their answers come after.
+    steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
+    expect_no_token(
+        &env,
+        &ev,
+        [
+            "no-token-delivered-without-cloud-login",
+            "no-credentials-without-cloud-login",
+            "no-token-issued-without-cloud-login",
+        ],
+        "without a cloud login",
+    )?;
     ev.expect_eq(
-        "approving-made-up-session-http-status",
+        "approval-refused-without-cloud-login",
+        "approving without a cloud login: HTTP status",
+        401,
+        anonymous.status,
+    )?;
+    ev.expect_eq(
+        "cloud-login-refused-wrong-password",
+        "cloud login with a wrong password: HTTP status",
+        401,
+        wrong.status,
+    )?;
+    ev.expect_eq(
+        "approval-refused-made-up-session",
         "approving with a made-up session: HTTP status",
         401,
         forged.status,
     )?;
-    steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
-    expect_no_token(&env, &ev, "without a cloud login")?;
 
     // Both: the token arrives (the control that shows the checks above could have failed).
     let cookie = cloud_login(&env, &browser).await?;
@@ -122,58 +170,168 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         )
         .await?;
     ev.expect_eq(
-        "approving-after-both-logins-http-status",
-        "approving after both logins: HTTP status",
+        "approval-after-both-logins",
+        "approving after both logins: HTTP status at the end of the redirects",
         200,
         approved.status,
     )?;
     steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
     ev.expect_eq(
-        "both-logins-tokens-cloud-issued",
-        "with both logins: tokens the cloud issued",
+        "token-delivered-after-both-logins",
+        "with both logins: token answers the cloud sent",
         1,
-        env.cloud().issued().len(),
+        tokens_delivered(&env),
     )
+}
+
+/// Where `secrets` occur in `places`: raw, or percent-decoded as a URL would carry them.
+fn leaks(places: &[(String, String)], secrets: &[(&str, &str)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (place, text) in places {
+        let decoded = percent_decoded(text);
+        for (what, secret) in secrets {
+            if !secret.is_empty() && (text.contains(secret) || decoded.contains(secret)) {
+                found.push(format!("{what} in {place}"));
+            }
+        }
+    }
+    found
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (other, _) => {
+                out.push(other);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
+    let spec = oracle::spec()?;
     let browser = CloudClient::new(&env)?;
-    steps::connect_dms_with(&env, &browser).await?;
-    let stored = env.dms_credentials().stored().ok_or_else(|| {
-        Failure::violation("dms-credentials", "the DMS's credentials", "stored", "none")
-    })?;
 
-    let shown = browser.seen();
-    ev.saw("answers the browser received", shown.len());
-    let leaked: Vec<&str> = [
-        ("the token", &stored.access_token),
-        ("the refresh key", &stored.refresh_key),
-    ]
-    .into_iter()
-    .filter(|(_, secret)| shown.iter().any(|answer| answer.contains(secret.as_str())))
-    .map(|(what, _)| what)
-    .collect();
+    // The connect flow, played here so every answer the Administrator got is at hand: the
+    // DMS's (ConnectToCloud, its state) and the cloud's to the browser, each redirect hop
+    // on its own.
+    let admin = DmaClient::new(&env)
+        .log_in(&env.accounts().dms_admin)
+        .await?;
+    let pairing = admin.call("ConnectToCloud", json!({})).await?;
+    let DmaReply::Data(pairing_data) = &pairing else {
+        return Err(Failure::precondition(
+            "ConnectToCloud",
+            "a user code",
+            pairing,
+        ));
+    };
+    let code = code_of(pairing_data)?;
+    let cookie = cloud_login(&env, &browser).await?;
+    let approval = browser
+        .post(
+            Endpoint::Connection,
+            "device/approve",
+            &json!({ "user_code": code, "dms_name": env.accounts().dms_name }),
+            Some(&cookie),
+        )
+        .await?;
+    if approval.status != 200 {
+        return Err(Failure::precondition(
+            "approving the DMS",
+            "HTTP 200 at the end of the redirects",
+            approval,
+        ));
+    }
+    steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
+    steps::tunnels_up(&env).await?;
+    let state = admin.call("GetCloudConnectionState", json!({})).await?;
+    let stored = env
+        .dms_credentials()
+        .stored()
+        .ok_or_else(|| Failure::precondition("the connect flow", "credentials stored", "none"))?;
+
+    let hops = browser.seen();
+    let mut places: Vec<(String, String)> = hops
+        .iter()
+        .enumerate()
+        .map(|(n, hop)| {
+            (
+                format!(
+                    "browser hop {} ({} {} -> {})",
+                    n + 1,
+                    hop.method,
+                    hop.url,
+                    hop.status
+                ),
+                hop.text(),
+            )
+        })
+        .collect();
+    for (what, reply) in [
+        ("ConnectToCloud", &pairing),
+        ("GetCloudConnectionState", &state),
+    ] {
+        let text = serde_json::to_string(reply).unwrap_or_default();
+        places.push((format!("the DMS's answer to {what}"), text));
+    }
+    ev.saw(
+        "answers the Administrator received (browser hops, DMS answers)",
+        places.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+    );
+    let leaked = leaks(
+        &places,
+        &[
+            ("the token", &stored.access_token),
+            ("the refresh key", &stored.refresh_key),
+        ],
+    );
     ev.expect_eq(
-        "credentials-browser-was-shown",
-        "credentials the browser was shown",
-        Vec::<&str>::new(),
+        "credentials-never-shown-to-administrator",
+        "where the Administrator was shown the DMS's credentials",
+        Vec::<String>::new(),
         leaked,
     )?;
 
-    // Where it did travel: in the cloud's answer to the DMS's own poll of the token endpoint.
+    // Where it did travel: in the cloud's answer to the DMS's own poll, on the DMS's own
+    // connection (the connection endpoint, from one of the DMS's sockets).
     let delivered = env
         .cloud()
         .requests()
         .all()
         .into_iter()
-        .filter(|r| r.path.starts_with("/oauth/token") && r.response.contains(&stored.access_token))
+        .filter(|r| r.path.starts_with(TOKEN_PATH) && r.response.contains(&stored.access_token))
         .count();
     ev.expect_eq(
-        "answers-dms-token-poll-carried-token",
+        "token-delivered-on-dms-poll",
         "answers to the DMS's token poll that carried its token",
         1,
         delivered,
+    )?;
+    ev.expect(
+        "dms-polled-the-connection-endpoint",
+        "connections the DMS opened to the connection endpoint",
+        env.dms_egress().to(&spec.hosts.connection).connections > 0,
+        "at least one",
+        env.dms_egress().to(&spec.hosts.connection),
     )
 }

@@ -19,15 +19,25 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "No token without the Administrator's DMS login and a dataminer.services login: each alone, or failed, gives none",
             requirements: &["FLOW-1"],
-            catches: const { &[Catch::by(Fault::CloudApproveWithoutLogin, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudApproveWithoutLogin,
+                    "no-token-delivered-without-cloud-login",
+                )]
+            },
             body: |ctx| Box::pin(flow::needs_both_logins(ctx)),
         },
         Scenario {
             id: "tokens.token-never-reaches-the-browser",
             suite: Suite::Tokens,
-            title: "The token and refresh key travel only on the agent's own connection; the browser sees neither",
+            title: "The token and refresh key travel only on the agent's own connection; the Administrator sees neither, in any hop of the browser's redirects or any answer of the DMS",
             requirements: &["FLOW-2"],
-            catches: const { &[Catch::by(Fault::CloudTokenViaBrowser, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudTokenViaBrowser,
+                    "credentials-never-shown-to-administrator",
+                )]
+            },
             body: |ctx| Box::pin(flow::token_never_reaches_the_browser(ctx)),
         },
         Scenario {
@@ -35,7 +45,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "The DMS's token is HS256 with the vault key, names its DMS, and lives exactly one week",
             requirements: &["TOK-1", "TOK-3"],
-            catches: const { &[Catch::by(Fault::CloudTokenLifetime30d, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudTokenLifetime30d,
+                    "token-lives-one-week",
+                )]
+            },
             body: |ctx| Box::pin(validation::claims_and_lifetime(ctx)),
         },
         Scenario {
@@ -45,8 +60,8 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["TOK-1"],
             catches: const {
                 &[
-                    Catch::by(Fault::CloudAcceptAlgNone, "?"),
-                    Catch::by(Fault::CloudAcceptAnyHmac, "?"),
+                    Catch::by(Fault::CloudAcceptAlgNone, "forged-tokens-refused"),
+                    Catch::by(Fault::CloudAcceptAnyHmac, "forged-tokens-refused"),
                 ]
             },
             body: |ctx| Box::pin(validation::forged_and_tampered_refused(ctx)),
@@ -58,8 +73,8 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["TOK-3"],
             catches: const {
                 &[
-                    Catch::by(Fault::CloudSkipExp, "?"),
-                    Catch::by(Fault::CloudTokenLifetime30d, "?"),
+                    Catch::by(Fault::CloudSkipExp, "refused-past-lifetime-on-api"),
+                    Catch::by(Fault::CloudTokenLifetime30d, "refused-past-lifetime-on-api"),
                 ]
             },
             body: |ctx| Box::pin(validation::expired_token_refused(ctx)),
@@ -67,9 +82,9 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "tokens.a-token-opens-only-its-own-dms",
             suite: Suite::Tokens,
-            title: "DMS A's token opens nothing of DMS B, and the other way round",
+            title: "DMS A's token opens nothing of DMS B, and the other way round: not its registration on the API, not a tunnel registered as B",
             requirements: &["TOK-5"],
-            catches: const { &[Catch::by(Fault::CloudIgnoreSub, "?")] },
+            catches: const { &[Catch::by(Fault::CloudIgnoreSub, "token-opens-another-dms")] },
             body: |ctx| Box::pin(validation::token_opens_only_its_own_dms(ctx)),
         },
         Scenario {
@@ -77,7 +92,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "Four simulated weeks connected: the DMS renews daily and its tunnel is never down",
             requirements: &["TOK-4"],
-            catches: const { &[Catch::by(Fault::AgentNoAutoRefresh, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoAutoRefresh,
+                    "renewed-daily-at-the-cloud",
+                )]
+            },
             body: |ctx| Box::pin(renewal::four_weeks_without_a_gap(ctx)),
         },
         Scenario {
@@ -87,8 +107,11 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["TOK-4"],
             catches: const {
                 &[
-                    Catch::by(Fault::CloudRefreshReusable, "?"),
-                    Catch::by(Fault::CloudNoFamilyRevocation, "?"),
+                    Catch::by(Fault::CloudRefreshReusable, "replayed-refresh-key-refused"),
+                    Catch::by(
+                        Fault::CloudNoFamilyRevocation,
+                        "family-token-revoked-after-replay",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(renewal::refresh_key_works_once(ctx)),
@@ -98,15 +121,25 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Tokens,
             title: "While the cloud fails or is down, the DMS retries with backoff and keeps its valid token and tunnel",
             requirements: &["TOK-4"],
-            catches: const { &[Catch::by(Fault::AgentNoAutoRefresh, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoAutoRefresh,
+                    "refresh-retried-during-500s",
+                )]
+            },
             body: |ctx| Box::pin(renewal::rides_out_outages(ctx)),
         },
         Scenario {
             id: "tokens.secret-never-leaves-the-cloud",
             suite: Suite::Tokens,
-            title: "The signing secret is in no message, answer, log or DMS file, in any encoding; the vault serves only the cloud",
+            title: "The signing secret is in no message, answer, log, record or DMS file, in any encoding; the vault serves only the credential of the cloud's managed identity, not a caller that claims it",
             requirements: &["TOK-2"],
-            catches: const { &[Catch::by(Fault::CloudSecretInLogs, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSecretInLogs,
+                    "signing-secret-appears-nowhere",
+                )]
+            },
             body: |ctx| Box::pin(secret::never_leaves_the_cloud(ctx)),
         },
     ]

@@ -6,30 +6,46 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use mocks::Environment;
-use mocks::cloud::{CLOCK_SKEW, Endpoint, Identity, SIGNING_KEY, TOKEN_LIFETIME};
+use mocks::cloud::{Endpoint, TunnelEvent};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::clients::CloudClient;
 use crate::steps;
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, oracle};
 
 /// The DMS's current token, from its credential file.
 fn stored_token(env: &Environment) -> Result<String, Failure> {
     env.dms_credentials()
         .stored()
         .map(|c| c.access_token)
-        .ok_or_else(|| {
-            Failure::violation("dms-credentials", "the DMS's credentials", "stored", "none")
-        })
+        .ok_or_else(|| Failure::precondition("the connect flow", "credentials stored", "none"))
 }
 
-/// The signing key, read the way only the cloud may read it: an auditor's privilege.
-fn signing_key(env: &Environment) -> Result<Vec<u8>, Failure> {
-    env.cloud()
+/// Every secret the vault holds, read as the cloud's managed identity: an auditor's
+/// privilege, through the environment operator's accessor.
+pub(super) fn vault_secrets(env: &Environment) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let cloud = env.cloud();
+    cloud
         .vault()
-        .read(&Identity::CloudManagedIdentity, SIGNING_KEY)
-        .map_err(|e| Failure::Harness(format!("the vault refused the cloud itself: {e}")))
+        .names()
+        .into_iter()
+        .map(|name| {
+            cloud
+                .vault()
+                .read(cloud.managed_identity(), &name)
+                .map(|secret| (name.clone(), secret))
+                .map_err(|e| Failure::Harness(format!("the vault refused the cloud itself: {e}")))
+        })
+        .collect()
+}
+
+/// The vault's secret that `token`'s HS256 signature verifies with, if one does.
+fn signing_key(env: &Environment, token: &str) -> Result<Option<Vec<u8>>, Failure> {
+    Ok(vault_secrets(env)?
+        .into_iter()
+        .map(|(_, secret)| secret)
+        .find(|secret| hs256_signature_matches(token, secret)))
 }
 
 fn hs256_signature_matches(token: &str, key: &[u8]) -> bool {
@@ -48,59 +64,69 @@ fn hs256_signature_matches(token: &str, key: &[u8]) -> bool {
 pub(super) async fn claims_and_lifetime(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
+    let spec = oracle::spec()?;
     let issued_at = env.clock().unix_seconds();
     steps::connect_dms(&env).await?;
     let token = stored_token(&env)?;
     let (header, claims) = probes::jwt::decode_unverified(&token).ok_or_else(|| {
         Failure::violation(
-            "dms-token",
+            "token-is-a-jws",
             "the DMS's token",
             "a JWS compact token",
             token.len(),
         )
     })?;
-    ev.expect_eq(
-        "header",
-        "header",
-        json!({ "alg": "HS256", "typ": "JWT" }),
-        header,
-    )?;
-    let key = signing_key(&env)?;
-    ev.expect_eq(
-        "hmac-sha256-vault-key-matches-signature",
-        "HMAC-SHA256 with the vault's key matches the signature",
-        true,
-        hs256_signature_matches(&token, &key),
-    )?;
     let field = |name: &str| claims.get(name).cloned().unwrap_or(Value::Null);
-    ev.expect_eq("sub", "sub", json!(env.accounts().dms_id), field("sub"))?;
-    ev.expect_eq("aud", "aud", json!("dataminer.services"), field("aud"))?;
-    ev.expect_eq(
-        "iss",
-        "iss",
-        json!("https://connection.dataminer.services/"),
-        field("iss"),
-    )?;
-    ev.expect(
-        "jti",
-        "jti",
-        field("jti").as_str().is_some_and(|j| j.len() >= 16),
-        "a unique ID",
-        field("jti"),
-    )?;
     let (iat, exp) = (field("iat").as_u64(), field("exp").as_u64());
+    ev.expect_eq(
+        "token-lives-one-week",
+        "exp - iat (seconds)",
+        Some(spec.token.lifetime_seconds),
+        exp.zip(iat).map(|(e, i)| e.saturating_sub(i)),
+    )?;
     ev.expect(
-        "iat",
+        "iat-is-the-moment-of-issue",
         "iat",
         iat.is_some_and(|iat| iat >= issued_at && iat <= env.clock().unix_seconds()),
         "the moment of issue, as an integer",
         field("iat"),
     )?;
     ev.expect_eq(
-        "exp-iat-seconds",
-        "exp - iat (seconds)",
-        Some(604_800),
-        exp.zip(iat).map(|(e, i)| e.saturating_sub(i)),
+        "header-names-hs256",
+        "header",
+        json!({ "alg": spec.token.algorithm, "typ": "JWT" }),
+        header,
+    )?;
+    ev.expect_eq(
+        "signed-with-the-vault-key",
+        "a key of the vault verifies the HMAC-SHA256 signature",
+        true,
+        signing_key(&env, &token)?.is_some(),
+    )?;
+    ev.expect_eq(
+        "sub-names-the-dms",
+        "sub",
+        json!(env.accounts().dms_id),
+        field("sub"),
+    )?;
+    ev.expect_eq(
+        "aud-is-the-cloud",
+        "aud",
+        json!(spec.hosts.domain),
+        field("aud"),
+    )?;
+    ev.expect_eq(
+        "iss-is-the-connection-endpoint",
+        "iss",
+        json!(format!("https://{}/", spec.hosts.connection)),
+        field("iss"),
+    )?;
+    ev.expect(
+        "jti-is-unique",
+        "jti",
+        field("jti").as_str().is_some_and(|j| j.len() >= 16),
+        "a unique ID",
+        field("jti"),
     )
 }
 
@@ -109,20 +135,30 @@ pub(super) async fn forged_and_tampered_refused(ctx: Ctx) -> Result<(), Failure>
     let ev = ctx.evidence();
     steps::connect_dms(&env).await?;
     let token = stored_token(&env)?;
-    let key = signing_key(&env)?;
+    let key = signing_key(&env, &token)?.ok_or_else(|| {
+        Failure::precondition(
+            "the signing key",
+            "a key of the vault that verifies the DMS's token",
+            "none does",
+        )
+    })?;
     let outsider = CloudClient::new(&env)?;
 
     let control = outsider
         .get_with_token(Endpoint::Connection, "api/dms/self", &token)
         .await?;
-    ev.expect_eq(
-        "genuine-token-api-http-status",
-        "the genuine token on the API: HTTP status",
-        200,
-        control.status,
-    )?;
+    if control.status != 200 {
+        return Err(Failure::precondition(
+            "the genuine token on the API",
+            "HTTP 200",
+            control.status,
+        ));
+    }
 
     let attacks = probes::jwt::attacks(&token, &key, env.ca_der().as_ref());
+    if attacks.is_empty() {
+        return Err(Failure::Harness("the forged-token battery is empty".into()));
+    }
     let mut accepted = Vec::new();
     for attack in &attacks {
         let api = outsider
@@ -140,16 +176,9 @@ pub(super) async fn forged_and_tampered_refused(ctx: Ctx) -> Result<(), Failure>
         "forged and tampered tokens tried on the API and the tunnel",
         attacks.len(),
     );
-    ev.expect(
-        "forged-tokens-tried",
-        "forged tokens tried",
-        !attacks.is_empty(),
-        "a battery",
-        attacks.len(),
-    )?;
     ev.expect_eq(
-        "forged-tokens-not-refused-401",
-        "forged tokens not refused with 401",
+        "forged-tokens-refused",
+        "forged tokens the cloud did not refuse with 401",
         Vec::<String>::new(),
         accepted,
     )
@@ -158,20 +187,17 @@ pub(super) async fn forged_and_tampered_refused(ctx: Ctx) -> Result<(), Failure>
 pub(super) async fn expired_token_refused(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
+    let spec = oracle::spec()?;
     // A DMS that never renews: its first token is the one that must die on time.
     let (_, token) = steps::register_another_dms(&env, "dms-offline").await?;
     let iat = probes::jwt::decode_unverified(&token)
         .and_then(|(_, claims)| claims.get("iat").and_then(Value::as_u64))
-        .ok_or_else(|| {
-            Failure::violation("token-iat", "the token's iat", "an integer", token.len())
-        })?;
-    ev.saw(
-        "clock-skew allowance past exp (seconds)",
-        CLOCK_SKEW.as_secs(),
-    );
+        .ok_or_else(|| Failure::precondition("the token's iat", "an integer", token.len()))?;
+    let skew = spec.token.clock_skew_allowance_seconds;
+    ev.saw("clock-skew allowance past exp (seconds)", skew);
     let outsider = CloudClient::new(&env)?;
 
-    let last_good = iat + TOKEN_LIFETIME.as_secs() + CLOCK_SKEW.as_secs();
+    let last_good = iat + spec.token.lifetime_seconds + skew;
     let now = env.clock().unix_seconds();
     steps::let_time_pass(
         &env,
@@ -183,7 +209,7 @@ pub(super) async fn expired_token_refused(ctx: Ctx) -> Result<(), Failure> {
         .get_with_token(Endpoint::Connection, "api/dms/self", &token)
         .await?;
     ev.expect_eq(
-        "iat-7-days-skew-http-status",
+        "accepted-up-to-lifetime-and-skew",
         "at iat + 7 days + skew: HTTP status",
         200,
         at_edge.status,
@@ -194,18 +220,33 @@ pub(super) async fn expired_token_refused(ctx: Ctx) -> Result<(), Failure> {
         .get_with_token(Endpoint::Connection, "api/dms/self", &token)
         .await?;
     ev.expect_eq(
-        "one-second-later-api-http-status",
+        "refused-past-lifetime-on-api",
         "one second later, on the API: HTTP status",
         401,
         after.status,
     )?;
     let tunnel = outsider.try_tunnel(&token).await?;
     ev.expect_eq(
-        "one-second-later-tunnel-http-status",
+        "refused-past-lifetime-on-tunnel",
         "one second later, on the tunnel: HTTP status",
         401,
         tunnel,
     )
+}
+
+/// How many tunnels the cloud's record says it opened for `dms_id`.
+fn tunnels_opened_for(env: &Environment, dms_id: &str) -> usize {
+    env.cloud()
+        .tunnels()
+        .events()
+        .iter()
+        .filter(|e| matches!(e, TunnelEvent::Opened { dms_id: d, .. } if d == dms_id))
+        .count()
+}
+
+/// Whether the cloud's answer names `dms_id`'s registration.
+fn serves(reply: &crate::clients::Reply, dms_id: &str) -> bool {
+    reply.body.get("dms_id").and_then(Value::as_str) == Some(dms_id)
 }
 
 pub(super) async fn token_opens_only_its_own_dms(ctx: Ctx) -> Result<(), Failure> {
@@ -216,38 +257,68 @@ pub(super) async fn token_opens_only_its_own_dms(ctx: Ctx) -> Result<(), Failure
     let token_a = stored_token(&env)?;
     let (dms_b, token_b) = steps::register_another_dms(&env, "dms-second").await?;
     let outsider = CloudClient::new(&env)?;
-    let status = |token: &str, dms: &str| {
+    let api = |token: &str, dms: &str| {
         let (outsider, token, path) =
             (outsider.clone(), token.to_owned(), format!("api/dms/{dms}"));
         async move {
             outsider
                 .get_with_token(Endpoint::Connection, &path, &token)
                 .await
-                .map(|r| r.status)
         }
     };
+
+    // The controls: each token opens its own DMS, so a refusal below is about binding.
+    for (who, token, dms) in [("A", &token_a, &dms_a), ("B", &token_b, &dms_b)] {
+        let own = api(token, dms).await?;
+        if own.status != 200 || !serves(&own, dms) {
+            return Err(Failure::precondition(
+                format!("{who}'s token on {who}'s registration"),
+                "HTTP 200 naming it",
+                (own.status, own.body),
+            ));
+        }
+    }
+
+    // Every route that serves a DMS by ID, with each token on the other DMS: the API, and a
+    // tunnel upgrade that names the other DMS, judged by the cloud's record of tunnels.
+    let mut opened = Vec::new();
+    let mut statuses = Vec::new();
+    for (who, token, other, other_name) in
+        [("A", &token_a, &dms_b, "B"), ("B", &token_b, &dms_a, "A")]
+    {
+        let reply = api(token, other).await?;
+        if serves(&reply, other) {
+            opened.push(format!(
+                "{who}'s token read {other_name}'s registration on the API (HTTP {})",
+                reply.status
+            ));
+        }
+        statuses.push((format!("{who}'s token on {other_name}'s API"), reply.status));
+        let before = tunnels_opened_for(&env, other);
+        let upgrade = outsider.try_tunnel_as(token, other).await?;
+        let registered = tunnels_opened_for(&env, other) - before;
+        if registered > 0 {
+            opened.push(format!(
+                "{who}'s token opened {registered} tunnel(s) the cloud registered as {other_name} (HTTP {upgrade})"
+            ));
+        }
+        statuses.push((
+            format!("{who}'s token on a tunnel as {other_name}"),
+            upgrade,
+        ));
+    }
     ev.expect_eq(
-        "token-http-status",
-        "A's token on A: HTTP status",
-        200,
-        status(&token_a, &dms_a).await?,
+        "token-opens-another-dms",
+        "what each DMS's token opened of the other DMS (API reads, tunnels on the cloud's record)",
+        Vec::<String>::new(),
+        opened,
     )?;
-    ev.expect_eq(
-        "b-token-b-http-status",
-        "B's token on B: HTTP status",
-        200,
-        status(&token_b, &dms_b).await?,
-    )?;
-    ev.expect_eq(
-        "token-b-http-status",
-        "A's token on B: HTTP status",
-        403,
-        status(&token_a, &dms_b).await?,
-    )?;
-    ev.expect_eq(
-        "b-token-http-status",
-        "B's token on A: HTTP status",
-        403,
-        status(&token_b, &dms_a).await?,
+    // The refusals say why: forbidden, not unauthenticated, so the cloud read the DMS named.
+    ev.expect(
+        "another-dms-is-forbidden",
+        "HTTP status of each token on the other DMS",
+        statuses.iter().all(|(_, status)| *status == 403),
+        "403 on every route",
+        &statuses,
     )
 }
