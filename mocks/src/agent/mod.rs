@@ -10,7 +10,6 @@ mod forward;
 mod https;
 mod pairing;
 mod policy;
-pub use policy::TUNNELS;
 mod session;
 mod tls;
 mod tunnel;

@@ -9,7 +9,7 @@ use crate::world::{Fault, FaultSet};
 
 /// Tunnels a connected agent keeps open at once, as the real gateway does: streams spread
 /// over them, and losing one leaves the others carrying.
-pub const TUNNELS: usize = 2;
+const TUNNELS: usize = 2;
 /// The gateway's retry interval after a failed connection or refresh; retries back off from
 /// it, doubling up to the cap.
 const RETRY: Duration = Duration::from_secs(10);
