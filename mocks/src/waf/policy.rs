@@ -5,9 +5,9 @@ use crate::world::{Fault, FaultSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MatchPolicy {
-    /// Whether a blocking verdict stops the request, or (`waf.allow-everything`, a WAF left in
-    /// detection-only mode) is only logged while the request goes through.
-    pub enforce: bool,
+    /// Whether requests are inspected at all: `waf.allow-everything` is a WAF whose rule engine
+    /// was left off, forwarding everything it can read.
+    pub inspect: bool,
     pub reader: Reader,
     pub method: MethodMatch,
     pub parameters: ParameterMatch,
@@ -62,7 +62,7 @@ impl MatchPolicy {
             ParameterMatch::Canonical
         };
         Self {
-            enforce: !faults.is_on(Fault::WafAllowEverything),
+            inspect: !faults.is_on(Fault::WafAllowEverything),
             reader: if faults.is_on(Fault::WafFirstDuplicateKeyWins) {
                 Reader::FirstDuplicateWins
             } else {

@@ -84,18 +84,17 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         path,
         body: bytes,
     } = receive(request).await;
-    let mut judgement = match &bytes {
+    // A body the WAF did not read whole cannot be forwarded, inspected or not.
+    let judgement = match &bytes {
         None => Judgement::blocked(
             format!("the body is larger than the {INSPECTION_LIMIT}-byte inspection limit"),
             None,
         ),
+        Some(_) if !state.policy.inspect => {
+            Judgement::allowed("inspection is off: forwarded uninspected", None)
+        }
         Some(bytes) => judge(&state, &head, &path, bytes),
     };
-    // A body the WAF did not read whole cannot be forwarded, whatever the mode.
-    if !state.policy.enforce && judgement.verdict == Verdict::Blocked && bytes.is_some() {
-        judgement.verdict = Verdict::Allowed;
-        judgement.reason = format!("detection only, would have blocked: {}", judgement.reason);
-    }
     state.decisions.record(Decision {
         path: path.clone(),
         verdict: judgement.verdict,
