@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::canonical::{Received, read_request, receive};
 use super::data::{self, Scope};
+use super::records::{Arrival, ExecutedCall, Session};
 use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
 use super::users::{Role, User};
@@ -77,6 +78,12 @@ async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Respon
         panic!("the DMA's request task crashed (test.panic-in-dma-task)");
     }
     let Received { head, path, body } = receive(request).await;
+    endpoint.state.arrivals.record(Arrival {
+        channel: endpoint.channel,
+        verb: head.method.as_str().to_owned(),
+        path: path.clone(),
+        at_unix: endpoint.state.clock.unix_seconds(),
+    });
     let content_type = head
         .headers
         .get(http::header::CONTENT_TYPE)
@@ -106,41 +113,94 @@ async fn dispatch(
     method: &str,
     body: &Map<String, Value>,
 ) -> Result<Answer, DmaError> {
-    let share_users_here =
-        channel == Channel::Gateway || state.faults.is_on(Fault::DmaShareUserDirectLogin);
     if method == "ConnectApp" {
-        let login = text(body, "login")?;
-        let password = text(body, "password")?;
-        if let Some(connection) = state.users.connect(login, password) {
-            return Ok(Answer::Value(Value::String(connection)));
-        }
-        if share_users_here {
-            return state
-                .shares
-                .connect(login, password)
-                .map(|connection| Answer::Value(Value::String(connection)))
-                .ok_or(DmaError::InvalidLogin);
-        }
-        return Err(DmaError::InvalidLogin);
+        return connect_app(state, channel, body);
     }
     let connection = text(body, "connection")?;
     if let Some(user) = state.users.user_of(connection) {
-        if method == TREND_METHOD {
-            return trend::plan(state, Scope::Everything, body).map(Answer::Trend);
-        }
-        return dispatch_user(state, &user, connection, method, body)
-            .await
-            .map(Answer::Value);
+        let answer = if method == TREND_METHOD {
+            trend::plan(state, Scope::Everything, body).map(Answer::Trend)
+        } else {
+            dispatch_user(state, &user, connection, method, body)
+                .await
+                .map(Answer::Value)
+        };
+        let session = Session {
+            channel,
+            connection,
+            login: &user.login,
+            share: None,
+        };
+        return executed(state, &session, method, body, answer);
     }
-    match state.shares.user_of(connection) {
-        Some(share) if share_users_here && method == TREND_METHOD => {
-            trend::plan(state, share_scope(state, &share), body).map(Answer::Trend)
-        }
-        Some(share) if share_users_here => {
-            dispatch_share(state, &share, connection, method, body).map(Answer::Value)
-        }
-        _ => Err(DmaError::NoSession),
+    let share = state
+        .shares
+        .user_of(connection)
+        .filter(|share| share.served_on(channel))
+        .ok_or(DmaError::NoSession)?;
+    let answer = if method == TREND_METHOD {
+        trend::plan(state, share_scope(&share), body).map(Answer::Trend)
+    } else {
+        dispatch_share(state, &share, connection, method, body).map(Answer::Value)
+    };
+    let session = Session {
+        channel,
+        connection,
+        login: &share.login,
+        share: Some(&share.share_id),
+    };
+    executed(state, &session, method, body, answer)
+}
+
+/// `ConnectApp{login, password, ...}`: a DMS user's session, or a share user's where it is
+/// served.
+fn connect_app(
+    state: &DmaState,
+    channel: Channel,
+    body: &Map<String, Value>,
+) -> Result<Answer, DmaError> {
+    let login = text(body, "login")?;
+    let password = text(body, "password")?;
+    let (connection, user, share) = if let Some(connection) = state.users.connect(login, password) {
+        let user = state
+            .users
+            .user_of(&connection)
+            .map_or_else(|| login.to_owned(), |u| u.login);
+        (connection, user, None)
+    } else {
+        let (connection, share) = state
+            .shares
+            .connect(login, password, channel)
+            .ok_or(DmaError::InvalidLogin)?;
+        (connection, share.login, Some(share.share_id))
+    };
+    let session = Session {
+        channel,
+        connection: &connection,
+        login: &user,
+        share: share.as_deref(),
+    };
+    let answer = Ok(Answer::Value(Value::String(connection.clone())));
+    executed(state, &session, "ConnectApp", body, answer)
+}
+
+/// Puts a call that was carried out on the record; a refused one is not.
+fn executed(
+    state: &DmaState,
+    session: &Session<'_>,
+    method: &str,
+    body: &Map<String, Value>,
+    answer: Result<Answer, DmaError>,
+) -> Result<Answer, DmaError> {
+    if answer.is_ok() {
+        state.executed.record(ExecutedCall::new(
+            session,
+            method,
+            body,
+            state.clock.unix_seconds(),
+        ));
     }
+    answer
 }
 
 async fn dispatch_user(
@@ -170,7 +230,7 @@ async fn dispatch_user(
     }
 }
 
-/// A share user: the element reads within its items, `LogOut`, and nothing else.
+/// A share user: the element methods within what it was granted, `LogOut`, and nothing else.
 fn dispatch_share(
     state: &DmaState,
     share: &StoredShareUser,
@@ -181,14 +241,7 @@ fn dispatch_share(
     if method == "LogOut" {
         return Ok(json!(state.shares.log_out(connection)));
     }
-    let everything = state.faults.is_on(Fault::DmaShareUserAllElements);
-    let scope = share_scope(state, share);
-    if method == "SetParameter" && !everything && !state.faults.is_on(Fault::DmaShareUserCanWrite) {
-        return Err(DmaError::Forbidden(
-            "share users are read-only: SetParameter is refused".into(),
-        ));
-    }
-    match data::call(state, scope, method, body) {
+    match data::call(state, share_scope(share), method, body) {
         Some(answer) => answer,
         None if [
             "ConnectToCloud",
@@ -206,16 +259,12 @@ fn dispatch_share(
     }
 }
 
-/// What a share user may reach: its dashboard's items (all under `dma.share-user-all-elements`).
-fn share_scope<'a>(state: &DmaState, share: &'a StoredShareUser) -> Scope<'a> {
-    if state.faults.is_on(Fault::DmaShareUserAllElements) {
-        Scope::Everything
-    } else {
-        Scope::Share {
-            items: &share.items,
-            views: &share.views,
-            can_write: state.faults.is_on(Fault::DmaShareUserCanWrite),
-        }
+/// What a share user may reach: the items and views it was created with.
+fn share_scope(share: &StoredShareUser) -> Scope<'_> {
+    Scope::Share {
+        items: &share.items,
+        views: &share.views,
+        can_write: share.may_write,
     }
 }
 

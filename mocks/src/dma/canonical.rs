@@ -1,6 +1,7 @@
 //! How a DataMiner Web Services call is read: path, content type, body, parameters. The WAF and
-//! the DMA both read requests through this module and nothing else, so they cannot disagree on
-//! what a request says (a parser differential between them would be a bypass).
+//! the DMA both read requests through this module, so they cannot disagree on what a request
+//! says (a parser differential between them would be a bypass; `waf.first-duplicate-key-wins`
+//! is one, the WAF reading bodies its own way).
 //!
 //! The rules, strict on purpose: only `POST /API/v1/Json.asmx/<Method>` with a method of ASCII
 //! letters and no query; `Content-Type: application/json`, optionally `; charset=utf-8`; a body
@@ -18,11 +19,11 @@ use serde_json::{Map, Value};
 use super::ids::read_id;
 
 /// The path every call starts with.
-pub const API_PREFIX: &str = "/API/v1/Json.asmx/";
+pub(crate) const API_PREFIX: &str = "/API/v1/Json.asmx/";
 
 /// The largest body either reader inspects; a larger one is refused whole, never forwarded
 /// half-read.
-pub const INSPECTION_LIMIT: usize = 64 * 1024;
+pub(crate) const INSPECTION_LIMIT: usize = 64 * 1024;
 
 /// A request as both readers take it in, before either reads the call in it.
 #[derive(Debug)]
@@ -48,7 +49,8 @@ pub async fn receive(request: axum::extract::Request) -> Received {
 }
 
 /// The parameters that hold IDs: read as numbers whether sent as `100` or `"100"`.
-pub const ID_PARAMETERS: &[&str] = &["dmaID", "elementID", "parameterID", "viewID", "alarmID"];
+pub(crate) const ID_PARAMETERS: &[&str] =
+    &["dmaID", "elementID", "parameterID", "viewID", "alarmID"];
 
 /// A parameter value in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -8,10 +8,11 @@
 //! and work only on the gateway one.
 
 mod api;
-pub mod canonical;
+pub(crate) mod canonical;
 mod data;
 mod ids;
 mod passwords;
+mod records;
 mod shares;
 mod trend;
 mod users;
@@ -26,8 +27,9 @@ use crate::agent::Agent;
 use crate::waf::Waf;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
-pub use ids::read_id;
-pub use passwords::{PASSWORD_ALPHABET, PASSWORD_LENGTH, SHARE_KEY_BYTES, ShareKey};
+pub use canonical::{CanonicalCall, CanonicalValue};
+pub use passwords::ShareKey;
+pub use records::{Arrival, Arrivals, Executed, ExecutedCall};
 pub use shares::StoredShareUser;
 pub use trend::{MAX_TREND_POINTS, TREND_METHOD, TrendAnswer, TrendLog};
 pub use users::{Permission, Role, User};
@@ -45,9 +47,12 @@ pub struct DmaSetup {
 }
 
 /// Which listener a call came in on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Channel {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Where DMS users and their applications call.
     Public,
+    /// Where only the WAF forwards to, for the Cloud Gateway.
     Gateway,
 }
 
@@ -59,7 +64,10 @@ pub(crate) struct DmaState {
     pub agent: Agent,
     pub waf: Waf,
     pub faults: FaultSet,
+    pub clock: Clock,
     pub trends: TrendLog,
+    pub arrivals: Arrivals,
+    pub executed: Executed,
 }
 
 /// A running mock DataMiner Agent.
@@ -83,11 +91,17 @@ impl Dma {
         let state = Arc::new(DmaState {
             data: Mutex::new(setup.data),
             users: users::Directory::new(setup.users, setup.clock.clone()),
-            shares: shares::Shares::new(setup.faults.clone(), setup.clock),
+            shares: shares::Shares::new(
+                shares::SharePolicy::from_faults(&setup.faults),
+                passwords::PasswordPolicy::from_faults(&setup.faults, &setup.clock),
+            ),
             agent: setup.agent,
             waf: setup.waf,
             faults: setup.faults,
+            clock: setup.clock,
             trends: TrendLog::default(),
+            arrivals: Arrivals::default(),
+            executed: Executed::default(),
         });
         net::serve_http(
             public,
@@ -142,6 +156,16 @@ impl Dma {
         (0..count)
             .map(|_| self.state.shares.generate_password())
             .collect()
+    }
+
+    /// Every request that reached either listener, in order.
+    pub fn arrivals(&self) -> &Arrivals {
+        &self.state.arrivals
+    }
+
+    /// Every call the DMA carried out, per session and channel; refused calls are not on it.
+    pub fn executed(&self) -> &Executed {
+        &self.state.executed
     }
 
     /// Every trend answer the DMA started, with how far it got.

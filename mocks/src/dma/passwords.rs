@@ -15,64 +15,114 @@ use blowfish::Blowfish;
 use blowfish::cipher::{Block, BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 use rand::{Rng, RngExt};
 
+use crate::world::{Clock, Fault, FaultSet};
+
 /// Characters a share-user password is drawn from: 72 of them, so a 17-character password
 /// carries 17 · log2(72) ≈ 104.9 bits.
-pub const PASSWORD_ALPHABET: &str =
+pub(crate) const PASSWORD_ALPHABET: &str =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%*+-=?@^_";
 
 /// Characters in a share-user password.
-pub const PASSWORD_LENGTH: usize = 17;
+pub(crate) const PASSWORD_LENGTH: usize = 17;
 
 /// Bytes in the Blowfish key: 39 bytes = 312 bits, our reading of the spec's "308-bit key".
-pub const SHARE_KEY_BYTES: usize = 39;
+pub(crate) const SHARE_KEY_BYTES: usize = 39;
 
-/// How a password generator is (mis)built: the faults swap the good one out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Generator {
-    /// 17 characters from the CSPRNG.
-    Sound,
-    /// 12 characters (fault `dma.password-short`).
-    Short,
-    /// A linear congruential generator seeded with the clock's second
-    /// (fault `dma.password-weak-rng`).
-    ClockSeeded(u64),
+/// How share-user passwords are made and kept, settled once when the DMA starts.
+#[derive(Debug, Clone)]
+pub(crate) struct PasswordPolicy {
+    /// Characters per password: 12 under `dma.password-short`, a length set too low.
+    pub length: usize,
+    pub source: Source,
+    pub storage: Storage,
 }
 
-/// One password from `generator`.
-pub(crate) fn generate(generator: Generator) -> String {
-    let alphabet = PASSWORD_ALPHABET.as_bytes();
-    let n = alphabet.len();
-    match generator {
-        Generator::Sound | Generator::Short => {
-            let length = if generator == Generator::Short {
+/// Where a password's randomness comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// The thread-local CSPRNG.
+    Csprng,
+    /// A linear congruential generator seeded with the clock's second for every password
+    /// (`dma.password-weak-rng`): every password made in the same second is the same.
+    ClockSeeded(Clock),
+}
+
+/// How a password is kept in the user table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Storage {
+    /// Blowfish-ECB under the share key.
+    Sealed,
+    /// As typed (`dma.password-plaintext`): the sealing step left out.
+    Plaintext,
+}
+
+impl PasswordPolicy {
+    pub fn from_faults(faults: &FaultSet, clock: &Clock) -> Self {
+        Self {
+            length: if faults.is_on(Fault::DmaPasswordShort) {
                 12
             } else {
                 PASSWORD_LENGTH
-            };
-            let mut rng = rand::rng();
-            // Rejection sampling keeps the draw uniform: 216 = 3 · 72.
-            let limit = 256 - 256 % n;
-            let mut out = String::with_capacity(length);
-            while out.len() < length {
-                let byte = usize::from(rng.random::<u8>());
-                if byte < limit {
-                    out.push(char::from(alphabet[byte % n]));
-                }
-            }
-            out
+            },
+            source: if faults.is_on(Fault::DmaPasswordWeakRng) {
+                Source::ClockSeeded(clock.clone())
+            } else {
+                Source::Csprng
+            },
+            storage: if faults.is_on(Fault::DmaPasswordPlaintext) {
+                Storage::Plaintext
+            } else {
+                Storage::Sealed
+            },
         }
-        Generator::ClockSeeded(second) => {
-            // Reseeded from the clock for every password: the weakness is the seed.
-            let mut state = second;
-            (0..PASSWORD_LENGTH)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407);
-                    let index = usize::try_from(state >> 33).unwrap_or_default() % n;
-                    char::from(alphabet[index])
-                })
-                .collect()
+    }
+
+    /// One new password.
+    pub fn generate(&self) -> String {
+        let alphabet = PASSWORD_ALPHABET.as_bytes();
+        let n = alphabet.len();
+        match &self.source {
+            Source::Csprng => {
+                let mut rng = rand::rng();
+                // Rejection sampling keeps the draw uniform: 216 = 3 · 72.
+                let limit = 256 - 256 % n;
+                let mut out = String::with_capacity(self.length);
+                while out.len() < self.length {
+                    let byte = usize::from(rng.random::<u8>());
+                    if byte < limit {
+                        out.push(char::from(alphabet[byte % n]));
+                    }
+                }
+                out
+            }
+            Source::ClockSeeded(clock) => {
+                let mut state = clock.unix_seconds();
+                (0..self.length)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        let index = usize::try_from(state >> 33).unwrap_or_default() % n;
+                        char::from(alphabet[index])
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The password as the user table stores it.
+    pub fn store(&self, key: &ShareKey, password: &str) -> Vec<u8> {
+        match self.storage {
+            Storage::Sealed => key.seal(password),
+            Storage::Plaintext => password.as_bytes().to_vec(),
+        }
+    }
+
+    /// The password a stored record holds.
+    pub fn recover(&self, key: &ShareKey, stored: &[u8]) -> Option<String> {
+        match self.storage {
+            Storage::Sealed => key.open(stored),
+            Storage::Plaintext => String::from_utf8(stored.to_vec()).ok(),
         }
     }
 }
@@ -150,10 +200,12 @@ mod tests {
 
     #[test]
     fn sealed_passwords_open_to_themselves_and_hide_them() {
+        let clock = Clock::from_wall_clock();
+        let policy = PasswordPolicy::from_faults(&FaultSet::none(), &clock);
         let key = ShareKey::generate();
-        let password = generate(Generator::Sound);
+        let password = policy.generate();
         assert_eq!(password.len(), PASSWORD_LENGTH);
-        let sealed = key.seal(&password);
+        let sealed = policy.store(&key, &password);
         assert_eq!(sealed.len(), 24);
         assert!(
             !sealed
@@ -162,5 +214,13 @@ mod tests {
         );
         assert_eq!(key.open(&sealed).as_deref(), Some(password.as_str()));
         assert_eq!(key.bytes().len() * 8, 312);
+    }
+
+    #[test]
+    fn a_clock_seeded_generator_repeats_itself_within_a_second() {
+        let clock = Clock::from_wall_clock();
+        let faults: FaultSet = [Fault::DmaPasswordWeakRng].into_iter().collect();
+        let policy = PasswordPolicy::from_faults(&faults, &clock);
+        assert_eq!(policy.generate(), policy.generate());
     }
 }

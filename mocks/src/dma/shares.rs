@@ -7,9 +7,44 @@ use std::sync::{Mutex, MutexGuard};
 
 use fixtures::{Dashboard, DmaData};
 
+use super::Channel;
 use super::canonical::{CanonicalCall, CanonicalValue, canonical_call, login_key};
-use super::passwords::{self, Generator, ShareKey};
-use crate::world::{Clock, Fault, FaultSet, random_token};
+use super::passwords::{PasswordPolicy, ShareKey};
+use crate::world::{Fault, FaultSet, random_token};
+
+/// The rights a new share user is created with, settled once when the DMA starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SharePolicy {
+    /// What the user may read: the dashboard's items, or (`dma.share-user-all-elements`) every
+    /// element and view of the DMS, as if it had the sharing user's reach.
+    pub reach: Reach,
+    /// Whether the user may write (`dma.share-user-can-write`: a read-write role instead of a
+    /// read-only one).
+    pub may_write: bool,
+    /// Whether the account is flagged as usable only through the Cloud Gateway
+    /// (`dma.share-user-direct-login` leaves the flag off).
+    pub gateway_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    DashboardItems,
+    Everything,
+}
+
+impl SharePolicy {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        Self {
+            reach: if faults.is_on(Fault::DmaShareUserAllElements) {
+                Reach::Everything
+            } else {
+                Reach::DashboardItems
+            },
+            may_write: faults.is_on(Fault::DmaShareUserCanWrite),
+            gateway_only: !faults.is_on(Fault::DmaShareUserDirectLogin),
+        }
+    }
+}
 
 /// A share user as the user table stores it: the password only as it is at rest.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -26,6 +61,17 @@ pub struct StoredShareUser {
     pub items: BTreeSet<(u32, u32)>,
     /// The views the user may list.
     pub views: BTreeSet<u32>,
+    /// Whether the user may call `SetParameter` on its items.
+    pub may_write: bool,
+    /// Whether the user logs in and works only on the gateway channel.
+    pub gateway_only: bool,
+}
+
+impl StoredShareUser {
+    /// Whether the user is served on `channel`.
+    pub(crate) fn served_on(&self, channel: Channel) -> bool {
+        channel == Channel::Gateway || !self.gateway_only
+    }
 }
 
 /// A new share: its user, and the whitelist of the dashboard's calls.
@@ -38,21 +84,21 @@ pub(crate) struct NewShare {
 #[derive(Debug)]
 pub(crate) struct Shares {
     users: Mutex<Vec<StoredShareUser>>,
-    /// Connection string → share ID. Only `ConnectApp` on the gateway channel adds to it.
+    /// Connection string → share ID. Only a `ConnectApp` the user is served on adds to it.
     sessions: Mutex<HashMap<String, String>>,
     key: ShareKey,
-    faults: FaultSet,
-    clock: Clock,
+    policy: SharePolicy,
+    passwords: PasswordPolicy,
 }
 
 impl Shares {
-    pub fn new(faults: FaultSet, clock: Clock) -> Self {
+    pub fn new(policy: SharePolicy, passwords: PasswordPolicy) -> Self {
         Self {
             users: Mutex::default(),
             sessions: Mutex::default(),
             key: ShareKey::generate(),
-            faults,
-            clock,
+            policy,
+            passwords,
         }
     }
 
@@ -60,35 +106,9 @@ impl Shares {
         &self.key
     }
 
-    fn generator(&self) -> Generator {
-        if self.faults.is_on(Fault::DmaPasswordShort) {
-            Generator::Short
-        } else if self.faults.is_on(Fault::DmaPasswordWeakRng) {
-            Generator::ClockSeeded(self.clock.unix_seconds())
-        } else {
-            Generator::Sound
-        }
-    }
-
     /// A password from the generator share users get theirs from.
     pub fn generate_password(&self) -> String {
-        passwords::generate(self.generator())
-    }
-
-    fn seal(&self, password: &str) -> Vec<u8> {
-        if self.faults.is_on(Fault::DmaPasswordPlaintext) {
-            password.as_bytes().to_vec()
-        } else {
-            self.key.seal(password)
-        }
-    }
-
-    fn unseal(&self, stored: &[u8]) -> Option<String> {
-        if self.faults.is_on(Fault::DmaPasswordPlaintext) {
-            String::from_utf8(stored.to_vec()).ok()
-        } else {
-            self.key.open(stored)
-        }
+        self.passwords.generate()
     }
 
     /// Creates the share of `dashboard`: one new user, one whitelist. The user's items are the
@@ -125,6 +145,14 @@ impl Shares {
                 whitelist.push(canonical);
             }
         }
+        if self.policy.reach == Reach::Everything {
+            items = data
+                .elements
+                .iter()
+                .map(|e| (e.dma_id, e.element_id))
+                .collect();
+            views = data.views.iter().map(|v| v.view_id).collect();
+        }
         let share_id = format!("share-{}", random_token(6));
         let password = self.generate_password();
         let user = StoredShareUser {
@@ -133,9 +161,11 @@ impl Shares {
             dashboard: dashboard.id.clone(),
             shared_by: shared_by.to_owned(),
             emails,
-            password_at_rest: self.seal(&password),
+            password_at_rest: self.passwords.store(&self.key, &password),
             items,
             views,
+            may_write: self.policy.may_write,
+            gateway_only: self.policy.gateway_only,
         };
         self.lock_users().push(user.clone());
         Ok(NewShare { user, whitelist })
@@ -150,18 +180,25 @@ impl Shares {
         Some(removed)
     }
 
-    /// A connection for the right share login and password.
-    pub fn connect(&self, login: &str, password: &str) -> Option<String> {
+    /// A connection for the right share login and password, on a channel the user is served
+    /// on; the user it is for.
+    pub fn connect(
+        &self,
+        login: &str,
+        password: &str,
+        channel: Channel,
+    ) -> Option<(String, StoredShareUser)> {
         let key = login_key(login);
-        let share_id = {
+        let user = {
             let users = self.lock_users();
             let user = users.iter().find(|u| login_key(&u.login) == key)?;
-            let stored = self.unseal(&user.password_at_rest)?;
-            (stored == password).then(|| user.share_id.clone())?
+            let stored = self.passwords.recover(&self.key, &user.password_at_rest)?;
+            (stored == password && user.served_on(channel)).then(|| user.clone())?
         };
         let connection = random_token(16);
-        self.lock_sessions().insert(connection.clone(), share_id);
-        Some(connection)
+        self.lock_sessions()
+            .insert(connection.clone(), user.share_id.clone());
+        Some((connection, user))
     }
 
     /// Whether `login` names a share user.
@@ -190,7 +227,10 @@ impl Shares {
     pub fn credentials(&self, share_id: &str) -> Option<(String, String)> {
         let users = self.lock_users();
         let user = users.iter().find(|u| u.share_id == share_id)?;
-        Some((user.login.clone(), self.unseal(&user.password_at_rest)?))
+        Some((
+            user.login.clone(),
+            self.passwords.recover(&self.key, &user.password_at_rest)?,
+        ))
     }
 
     fn lock_users(&self) -> MutexGuard<'_, Vec<StoredShareUser>> {

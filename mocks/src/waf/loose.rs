@@ -1,5 +1,6 @@
-//! The WAF's own body reader, used only under fault `waf.first-duplicate-key-wins`: it keeps the
-//! first of duplicated keys where the shared reader refuses the body. A differential on purpose.
+//! The WAF's own request reader, used when its policy says so (fault
+//! `waf.first-duplicate-key-wins`): it keeps the first of duplicated keys where the DMA's reader
+//! refuses the body. A parser differential, as a WAF with its own JSON parser would have.
 
 use std::fmt;
 

@@ -5,6 +5,7 @@
 
 mod decisions;
 mod loose;
+mod policy;
 mod proxy;
 mod registry;
 mod whitelist;
@@ -29,7 +30,8 @@ pub struct Waf {
 }
 
 impl Waf {
-    /// Listens on `listener` and forwards what it allows to `dma` (the DMA's gateway channel).
+    /// Listens on `listener` and forwards what it allows to `dma` (the DMA's gateway channel);
+    /// `faults` settle how it reads and matches calls, once.
     pub fn start(
         listener: TcpListener,
         dma: SocketAddr,
@@ -45,7 +47,7 @@ impl Waf {
             clock,
             decisions: decisions.clone(),
             registry: registry.clone(),
-            faults,
+            policy: policy::MatchPolicy::from_faults(&faults),
         });
         net::serve_http(listener, lifetime, proxy::router(state));
         Ok(Self {

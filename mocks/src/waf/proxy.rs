@@ -1,5 +1,6 @@
-//! The WAF's request path: read the call the way the DMA will (the shared reader), decide, log
-//! the decision with its reason, and forward the original bytes to the DMA's gateway channel.
+//! The WAF's request path: read the call (the way the DMA will, unless its policy gives it a
+//! reader of its own), decide, log the decision with its reason, and forward the original bytes
+//! to the DMA's gateway channel.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,9 +17,10 @@ use tokio::net::TcpStream;
 
 use super::decisions::{Decision, Decisions, Verdict};
 use super::loose::read_request_first_wins;
+use super::policy::{MatchPolicy, Reader};
 use super::registry::{Owner, Registry};
 use crate::dma::canonical::{INSPECTION_LIMIT, Received, read_request, receive};
-use crate::world::{Clock, Fault, FaultSet};
+use crate::world::Clock;
 
 #[derive(Debug)]
 pub(crate) struct ProxyState {
@@ -26,7 +28,7 @@ pub(crate) struct ProxyState {
     pub clock: Clock,
     pub decisions: Decisions,
     pub registry: Arc<Registry>,
-    pub faults: FaultSet,
+    pub policy: MatchPolicy,
 }
 
 /// A blocked request, in its wire form: 403 with the reason.
@@ -82,12 +84,16 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         path,
         body: bytes,
     } = receive(request).await;
+    // A body the WAF did not read whole cannot be forwarded, inspected or not.
     let judgement = match &bytes {
-        None if !state.faults.is_on(Fault::WafAllowEverything) => Judgement::blocked(
+        None => Judgement::blocked(
             format!("the body is larger than the {INSPECTION_LIMIT}-byte inspection limit"),
             None,
         ),
-        _ => judge(&state, &head, &path, bytes.as_deref().unwrap_or_default()),
+        Some(_) if !state.policy.inspect => {
+            Judgement::allowed("inspection is off: forwarded uninspected", None)
+        }
+        Some(bytes) => judge(&state, &head, &path, bytes),
     };
     state.decisions.record(Decision {
         path: path.clone(),
@@ -115,18 +121,14 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
 }
 
 fn judge(state: &ProxyState, head: &http::request::Parts, path: &str, body: &[u8]) -> Judgement {
-    if state.faults.is_on(Fault::WafAllowEverything) {
-        return Judgement::allowed("forwarded uninspected", None);
-    }
     let content_type = head
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let verb = head.method.as_str();
-    let read = if state.faults.is_on(Fault::WafFirstDuplicateKeyWins) {
-        read_request_first_wins(verb, path, content_type, body)
-    } else {
-        read_request(verb, path, content_type, body)
+    let read = match state.policy.reader {
+        Reader::Shared => read_request(verb, path, content_type, body),
+        Reader::FirstDuplicateWins => read_request_first_wins(verb, path, content_type, body),
     };
     let (method, body) = match read {
         Ok(read) => read,
@@ -145,7 +147,7 @@ fn judge(state: &ProxyState, head: &http::request::Parts, path: &str, body: &[u8
     match state.registry.owner(connection) {
         Owner::Nobody => Judgement::allowed("no shared-dashboard whitelist applies", None),
         Owner::Retired => Judgement::blocked("the connection belongs to a deleted share", None),
-        Owner::Share(share_id, whitelist) => match whitelist.check(method, &body, &state.faults) {
+        Owner::Share(share_id, whitelist) => match whitelist.check(method, &body, &state.policy) {
             Ok(()) => Judgement::allowed(
                 format!("{method} is on share {share_id}'s whitelist"),
                 Some(share_id),

@@ -1,26 +1,29 @@
 //! The attack corpus applied to shared calls: each case of `fixtures/waf-attacks/` turned into a
-//! request from one whitelisted call, sent through the WAF on the connection the case names, and
-//! judged by who answered: the WAF (403), the DMA (500 `{"Message"}`), or nobody (data).
+//! request from one whitelisted call and sent through the WAF on the connection the case names.
+//! Every case is sent; what it must get is what the corpus file says. Each attempt records what
+//! the far side saw: whether the request reached the DMA's gateway channel at all, and which
+//! calls the DMA carried out while it was in flight.
 
-use std::net::SocketAddr;
+use std::collections::BTreeSet;
 
 use fixtures::{AttackCase, AttackCorpus, BodyOp, DashboardCall, Expected, On};
-use mocks::dma::canonical::{CanonicalCall, ID_PARAMETERS, canonical_call, read_request};
-use mocks::dma::read_id;
+use mocks::Environment;
+use mocks::dma::Channel;
 use serde::Serialize;
 
+use super::calls::Call;
 use super::setup::LiveShare;
 use crate::Failure;
 use crate::clients::exchange;
 
-/// Which layer stopped a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Layer {
-    Waf,
-    Dma,
-    /// Nobody: the request was answered with data.
-    Passed,
+/// A call the DMA carried out during an attempt.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Ran {
+    /// On the gateway channel, where the WAF forwards to.
+    pub gateway: bool,
+    /// On the connection the attempt was sent on.
+    pub on_its_connection: bool,
+    pub call: Call,
 }
 
 /// One case against one call.
@@ -29,23 +32,40 @@ pub(crate) struct Attempt {
     pub case: String,
     pub class: String,
     pub expect: Expected,
+    /// The share whose dashboard the call is from.
     pub share: String,
     pub dashboard: String,
-    pub call: String,
+    /// The whitelisted call the attempt was made from.
+    pub call: Call,
     pub target: String,
     pub status: u16,
-    pub layer: Layer,
+    /// Whether the request reached the DMA's gateway channel.
+    pub forwarded: bool,
+    pub executed: Vec<Ran>,
     /// The answer's body: data when it passed, the refusal's message otherwise.
     pub answer: String,
+    /// What the DMA may carry out on the connection the attempt was sent on: the whitelist of
+    /// that connection's share, nothing for a deleted share's.
+    #[serde(skip)]
+    pub allowed_there: BTreeSet<Call>,
+    /// The connection it was sent on (a session secret: never reported).
+    #[serde(skip)]
+    pub connection: String,
 }
 
 impl Attempt {
-    /// Blocked as expected by the WAF, or passed as expected.
-    pub fn as_expected_at_the_waf(&self) -> bool {
-        match self.expect {
-            Expected::Blocked => self.layer == Layer::Waf,
-            Expected::Allowed => self.layer == Layer::Passed,
-        }
+    /// The calls the DMA carried out that the attempt's connection may not make.
+    pub fn off_the_whitelist(&self) -> Vec<&Call> {
+        self.executed
+            .iter()
+            .filter(|r| !(r.gateway && r.on_its_connection && self.allowed_there.contains(&r.call)))
+            .map(|r| &r.call)
+            .collect()
+    }
+
+    /// Whether the DMA carried out exactly the whitelisted call, once, on its connection.
+    pub fn executed_as_the_call(&self) -> bool {
+        matches!(self.executed.as_slice(), [r] if r.gateway && r.on_its_connection && r.call == self.call)
     }
 }
 
@@ -62,9 +82,10 @@ struct Request {
     body: Vec<u8>,
 }
 
-/// Runs every case against every whitelisted call of every live share, through `waf`.
+/// Runs every case against every whitelisted call of every live share, through the WAF, one at
+/// a time, so what the DMA saw while a request was in flight is that request's doing.
 pub(crate) async fn run_all(
-    waf: SocketAddr,
+    env: &Environment,
     corpus: &AttackCorpus,
     live: &[LiveShare],
     deleted: &[LiveShare],
@@ -72,72 +93,65 @@ pub(crate) async fn run_all(
     let mut attempts = Vec::new();
     for (i, share) in live.iter().enumerate() {
         let other = &live[(i + 1) % live.len()];
-        let whitelist = share.canonical_calls()?;
-        let other_whitelist = other.canonical_calls()?;
+        let gone = deleted.get(i).ok_or_else(|| {
+            Failure::Harness(format!("no deleted share beside {}", share.share_id))
+        })?;
         let calls: Vec<&DashboardCall> = share.dashboard.calls().collect();
-        let mut seen: Vec<CanonicalCall> = Vec::new();
+        let mut seen: BTreeSet<Call> = BTreeSet::new();
         for call in &calls {
-            let canonical = canonical_call(&call.method, &call.parameters)
-                .map_err(|e| Failure::Harness(e.to_string()))?;
-            if seen.contains(&canonical) {
+            let whitelisted = Call::read(&call.method, &call.parameters);
+            if !seen.insert(whitelisted.clone()) {
                 continue;
             }
-            seen.push(canonical.clone());
             for case in &corpus.cases {
                 let (connection, allowed_there) = match case.request.on {
-                    On::OwnShare => (&share.connection, &whitelist),
-                    On::OtherShare => (&other.connection, &other_whitelist),
-                    On::DeletedShare => (&deleted[i].connection, &Vec::new()),
+                    On::OwnShare => (&share.connection, share.whitelist.clone()),
+                    On::OtherShare => (&other.connection, other.whitelist.clone()),
+                    On::DeletedShare => (&gone.connection, BTreeSet::new()),
                 };
                 let Some(request) = build(case, call, &calls, connection) else {
                     continue;
                 };
-                if case.expect == Expected::Blocked && lands_on(&request, allowed_there) {
-                    continue;
-                }
+                let arrived = env.dma().arrivals().count(Channel::Gateway);
+                let from = env.dma().executed().len();
                 let reply = exchange(
-                    waf,
+                    env.waf().addr(),
                     &request.verb,
                     &request.target,
                     request.content_type.as_deref(),
                     &request.body,
                 )
                 .await?;
-                let layer = match reply.status {
-                    200 => Layer::Passed,
-                    500 => Layer::Dma,
-                    _ => Layer::Waf,
-                };
+                let executed = env
+                    .dma()
+                    .executed()
+                    .since(from)
+                    .into_iter()
+                    .map(|e| Ran {
+                        gateway: e.channel == Channel::Gateway,
+                        on_its_connection: e.connection == *connection,
+                        call: Call::read(&e.method, &e.parameters),
+                    })
+                    .collect();
                 attempts.push(Attempt {
                     case: case.id.clone(),
                     class: case.class.clone(),
                     expect: case.expect,
                     share: share.share_id.clone(),
                     dashboard: share.dashboard.id.clone(),
-                    call: canonical.to_string(),
+                    call: whitelisted.clone(),
                     target: request.target.clone(),
                     status: reply.status,
-                    layer,
+                    forwarded: env.dma().arrivals().count(Channel::Gateway) > arrived,
+                    executed,
                     answer: reply.body.chars().take(400).collect(),
+                    allowed_there,
+                    connection: connection.clone(),
                 });
             }
         }
     }
     Ok(attempts)
-}
-
-/// Whether the shared reader reads `request` as a call on `whitelist`: such a mutation is no
-/// attack (another element ID that happens to be the dashboard's own, say).
-fn lands_on(request: &Request, whitelist: &[CanonicalCall]) -> bool {
-    read_request(
-        &request.verb,
-        &request.target,
-        request.content_type.as_deref(),
-        &request.body,
-    )
-    .ok()
-    .and_then(|(method, body)| canonical_call(method, &body).ok())
-    .is_some_and(|call| whitelist.contains(&call))
 }
 
 struct Param {
@@ -193,11 +207,8 @@ fn build(
             return None;
         }
     }
-    let value_of = |name: &str| {
-        read_id(&call.parameters, name)
-            .map(|v| v.to_string())
-            .unwrap_or_default()
-    };
+    let original = Call::read(&call.method, &call.parameters);
+    let value_of = |name: &str| original.id(name).map(|v| v.to_string()).unwrap_or_default();
     let mut params = vec![Param {
         name: "connection".into(),
         raw: serde_json::Value::String(connection.to_owned()).to_string(),
@@ -238,7 +249,7 @@ fn build(
             BodyOp::Reverse => params.reverse(),
             BodyOp::StringifyIds | BodyOp::NumberifyIds => {
                 for param in params.iter_mut() {
-                    if ID_PARAMETERS.contains(&param.name.as_str()) {
+                    if original.id(&param.name).is_some() {
                         let value = value_of(&param.name);
                         param.raw = if matches!(op, BodyOp::StringifyIds) {
                             format!("\"{value}\"")
@@ -249,10 +260,10 @@ fn build(
                 }
             }
             BodyOp::CrossCombine => {
-                let own = read_id(&call.parameters, "dmaID").ok()?;
+                let own = original.id("dmaID")?;
                 let other = dashboard
                     .iter()
-                    .filter_map(|c| read_id(&c.parameters, "dmaID").ok())
+                    .filter_map(|c| Call::read(&c.method, &c.parameters).id("dmaID"))
                     .find(|d| *d != own)?;
                 let param = params.iter_mut().find(|p| p.name == "dmaID")?;
                 param.raw = other.to_string();

@@ -1,12 +1,17 @@
 //! Live sharing's defences (USER-1..5, WAF-1..3): the share user a share creates, how its
 //! password is made and kept, where it can log in and what it can read; the WAF's whitelist and
 //! the attack corpus (`fixtures/waf-attacks/`) against every whitelisted call of every fixture
-//! dashboard, with the layer (WAF or DMA) that stopped each attack.
+//! dashboard.
 //!
-//! The tunnel's stream protocol is not built yet, so a "shared-dashboard connection" is what the
-//! agent would forward: the scenarios call the WAF's listener directly, as the agent would, with
-//! the credentials the DMS hands its Cloud Gateway.
+//! Expected values come from the spec's figures (`fixtures/spec.json`), the dashboards and the
+//! corpus, read by the scenarios' own code ([`calls`]); verdicts come from what the far side
+//! kept: the DMA's user table, the requests that reached its gateway channel and the calls it
+//! carried out, per session and channel.
+//!
+//! The scenarios call the WAF's listener directly, as the agent forwards a recipient's request,
+//! with the credentials the DMS hands its Cloud Gateway.
 
+mod calls;
 mod corpus;
 mod setup;
 mod users;
@@ -25,8 +30,8 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["USER-1", "USER-2"],
             catches: const {
                 &[
-                    Catch::by(Fault::DmaPasswordShort, "?"),
-                    Catch::by(Fault::DmaPasswordWeakRng, "?"),
+                    Catch::by(Fault::DmaPasswordShort, "share-password-length"),
+                    Catch::by(Fault::DmaPasswordWeakRng, "share-passwords-distinct"),
                 ]
             },
             body: |ctx| Box::pin(users::one_user_per_share(ctx)),
@@ -36,7 +41,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "The user table holds share passwords only as Blowfish-ECB ciphertext under a key kept apart",
             requirements: &["USER-3"],
-            catches: const { &[Catch::by(Fault::DmaPasswordPlaintext, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::DmaPasswordPlaintext,
+                    "stored-record-holds-no-password-bytes",
+                )]
+            },
             body: |ctx| Box::pin(users::passwords_sealed(ctx)),
         },
         Scenario {
@@ -44,7 +54,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Users,
             title: "A share user's login and its connections are refused on the DMA's public API and work through the gateway",
             requirements: &["USER-4"],
-            catches: const { &[Catch::by(Fault::DmaShareUserDirectLogin, "?")] },
+            catches: const {
+                &[Catch::by(
+                    Fault::DmaShareUserDirectLogin,
+                    "share-user-served-only-through-the-gateway",
+                )]
+            },
             body: |ctx| Box::pin(users::gateway_only(ctx)),
         },
         Scenario {
@@ -54,8 +69,11 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["USER-5"],
             catches: const {
                 &[
-                    Catch::by(Fault::DmaShareUserCanWrite, "?"),
-                    Catch::by(Fault::DmaShareUserAllElements, "?"),
+                    Catch::by(Fault::DmaShareUserCanWrite, "share-user-writes-nothing"),
+                    Catch::by(
+                        Fault::DmaShareUserAllElements,
+                        "share-user-reads-only-its-items",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(users::items_only(ctx)),
@@ -65,7 +83,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Waf,
             title: "The WAF's whitelist for a share is exactly the dashboard's canonical calls, and each of them passes",
             requirements: &["WAF-1", "WAF-3"],
-            catches: const { &[Catch::by(Fault::WafRawValues, "?")] },
+            catches: const { &[Catch::by(Fault::WafRawValues, "dashboard-calls-executed")] },
             body: |ctx| Box::pin(waf::whitelist_is_the_dashboard(ctx)),
         },
         Scenario {
@@ -75,13 +93,22 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["WAF-2", "WAF-3"],
             catches: const {
                 &[
-                    Catch::by(Fault::WafAllowEverything, "?"),
-                    Catch::by(Fault::WafIgnoreParams, "?"),
-                    Catch::by(Fault::WafMethodOnly, "?"),
-                    Catch::by(Fault::WafFirstDuplicateKeyWins, "?"),
-                    Catch::by(Fault::WafCaseInsensitiveMethod, "?"),
-                    Catch::by(Fault::WafMatchIdsIndependently, "?"),
-                    Catch::by(Fault::WafRawValues, "?"),
+                    Catch::by(Fault::WafAllowEverything, "executed-calls-on-the-whitelist"),
+                    Catch::by(Fault::WafIgnoreParams, "executed-calls-on-the-whitelist"),
+                    Catch::by(Fault::WafMethodOnly, "executed-calls-on-the-whitelist"),
+                    Catch::by(
+                        Fault::WafFirstDuplicateKeyWins,
+                        "attacks-stopped-at-the-waf",
+                    ),
+                    Catch::by(
+                        Fault::WafCaseInsensitiveMethod,
+                        "attacks-stopped-at-the-waf",
+                    ),
+                    Catch::by(
+                        Fault::WafMatchIdsIndependently,
+                        "attacks-stopped-at-the-waf",
+                    ),
+                    Catch::by(Fault::WafRawValues, "legitimate-variants-executed"),
                 ]
             },
             body: |ctx| Box::pin(waf::corpus_blocked_by_waf(ctx)),
@@ -93,8 +120,11 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             requirements: &["USER-5"],
             catches: const {
                 &[
-                    Catch::by(Fault::DmaShareUserCanWrite, "?"),
-                    Catch::by(Fault::DmaShareUserAllElements, "?"),
+                    Catch::by(Fault::DmaShareUserCanWrite, "share-user-writes-nothing"),
+                    Catch::by(
+                        Fault::DmaShareUserAllElements,
+                        "share-user-reads-only-its-items",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(waf::dma_alone(ctx)),

@@ -1,13 +1,14 @@
 //! Sharing every fixture dashboard and logging in as each share user through the WAF, as the
 //! Cloud Gateway would.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-use fixtures::Dashboard;
+use fixtures::{Dashboard, DmaData};
 use mocks::Environment;
-use mocks::dma::canonical::{CanonicalCall, canonical_call};
 use serde_json::{Value, json};
 
+use super::calls::{self, Call};
 use crate::Failure;
 use crate::clients::{DmaClient, DmaSession, exchange};
 
@@ -17,26 +18,12 @@ pub(crate) struct LiveShare {
     pub share_id: String,
     pub dashboard: Dashboard,
     pub connection: String,
+    /// The whitelist the share must get, by the scenario's own reading of the dashboard.
+    pub whitelist: BTreeSet<Call>,
 }
 
-impl LiveShare {
-    /// The dashboard's calls in canonical form, without repeats.
-    pub fn canonical_calls(&self) -> Result<Vec<CanonicalCall>, Failure> {
-        canonical_calls(&self.dashboard)
-    }
-}
-
-pub(crate) fn canonical_calls(dashboard: &Dashboard) -> Result<Vec<CanonicalCall>, Failure> {
-    let mut calls = Vec::new();
-    for call in dashboard.calls() {
-        let canonical = canonical_call(&call.method, &call.parameters)
-            .map_err(|e| Failure::Harness(format!("fixture call unreadable: {e}")))?;
-        if !calls.contains(&canonical) {
-            calls.push(canonical);
-        }
-    }
-    calls.sort();
-    Ok(calls)
+pub(crate) fn dma_data() -> Result<DmaData, Failure> {
+    DmaData::load().map_err(|e| Failure::Harness(e.to_string()))
 }
 
 pub(crate) fn dashboards() -> Result<Vec<Dashboard>, Failure> {
@@ -90,10 +77,7 @@ pub(crate) async fn go_live(
     dashboard: &Dashboard,
 ) -> Result<LiveShare, Failure> {
     let share_id = share(admin, &dashboard.id).await?;
-    let (login, password) = env
-        .dma()
-        .gateway_credentials(&share_id)
-        .ok_or_else(|| Failure::Harness(format!("no gateway credentials for {share_id}")))?;
+    let (login, password) = credentials(env, &share_id)?;
     let connection = connect_app(env.waf().addr(), &login, &password)
         .await?
         .map_err(|answer| {
@@ -107,6 +91,18 @@ pub(crate) async fn go_live(
         share_id,
         dashboard: dashboard.clone(),
         connection,
+        whitelist: calls::whitelist(dashboard),
+    })
+}
+
+/// The login and password the DMS hands its Cloud Gateway for `share_id`.
+pub(crate) fn credentials(env: &Environment, share_id: &str) -> Result<(String, String), Failure> {
+    env.dma().gateway_credentials(share_id).ok_or_else(|| {
+        Failure::precondition(
+            format!("the gateway credentials of {share_id}"),
+            "a login and a password",
+            "none",
+        )
     })
 }
 

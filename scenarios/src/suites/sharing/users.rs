@@ -1,35 +1,56 @@
 //! The share user (USER-1..5): one per share, a 17-character random password sealed with
-//! Blowfish-ECB, usable only through the gateway, reading only its dashboard's items.
+//! Blowfish-ECB, usable only through the gateway, reading only its dashboard's items. The
+//! figures come from the spec (`fixtures/spec.json`), the items from the dashboards, and the
+//! verdicts from the user table and the calls the DMA carried out.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use blowfish::Blowfish;
 use blowfish::cipher::{Block, BlockCipherDecrypt, KeyInit};
-use fixtures::DmaData;
-use mocks::dma::{PASSWORD_ALPHABET, PASSWORD_LENGTH, SHARE_KEY_BYTES};
-use serde_json::{Value, json};
+use mocks::dma::Channel;
+use serde_json::{Map, Value, json};
 
+use super::calls::{self, Call};
 use super::setup::{self, connect_app};
+use super::waf::judge_share_calls;
 use crate::clients::exchange;
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, oracle};
 
 /// How many passwords the statistical check draws.
 const SAMPLE: usize = 10_000;
 
+/// How many times each dashboard is shared: each share must get a user and a password of its
+/// own.
+const ROUNDS: usize = 2;
+
+/// A `ConnectApp` outcome for the evidence: a connection string is a session secret.
+fn redacted(outcome: &Result<String, String>) -> String {
+    match outcome {
+        Ok(_) => "connected (connection string redacted)".to_owned(),
+        Err(answer) => format!("refused: {answer}"),
+    }
+}
+
 pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
+    let spec = &oracle::spec()?.share_user;
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     let admin = setup::admin(&env).await?;
     let mut ids = Vec::new();
-    for (n, dashboard) in setup::dashboards()?.iter().enumerate() {
-        let share_id = setup::share(&admin, &dashboard.id).await?;
-        ev.expect_eq(
-            "share-users-after-sharing",
-            &format!("share users after sharing {}", dashboard.id),
-            n + 1,
-            env.dma().share_users().len(),
-        )?;
-        ids.push(share_id);
+    for _ in 0..ROUNDS {
+        for dashboard in setup::dashboards()? {
+            let share_id = setup::share(&admin, &dashboard.id).await?;
+            ids.push(share_id);
+            ev.expect_eq(
+                "one-share-user-per-share",
+                &format!(
+                    "share users in the user table after sharing {}",
+                    dashboard.id
+                ),
+                ids.len(),
+                env.dma().share_users().len(),
+            )?;
+        }
     }
     let logins: HashSet<String> = env
         .dma()
@@ -38,96 +59,117 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
         .map(|u| u.login)
         .collect();
     ev.expect_eq(
-        "distinct-share-user-logins",
+        "share-user-logins-distinct",
         "distinct share-user logins",
         ids.len(),
         logins.len(),
     )?;
+    let mut passwords = Vec::new();
     for share_id in &ids {
-        let (login, password) = env
-            .dma()
-            .gateway_credentials(share_id)
-            .ok_or_else(|| Failure::Harness(format!("no credentials for {share_id}")))?;
-        let well_formed = password.chars().count() == PASSWORD_LENGTH
-            && password.chars().all(|c| PASSWORD_ALPHABET.contains(c));
-        ev.expect(
-            "password-length-alphabet",
-            &format!("password of {login}: length and alphabet"),
-            well_formed,
-            "17 characters from the documented alphabet",
+        let (login, password) = setup::credentials(&env, share_id)?;
+        ev.expect_eq(
+            "share-password-length",
+            &format!("characters in the password of {login}"),
+            spec.password_length,
             password.chars().count(),
         )?;
+        let outside: Vec<char> = password
+            .chars()
+            .filter(|c| !spec.password_alphabet.contains(*c))
+            .collect();
+        ev.expect_eq(
+            "share-password-alphabet",
+            &format!("characters of {login}'s password outside the alphabet"),
+            Vec::<char>::new(),
+            outside,
+        )?;
+        passwords.push(password);
     }
+    let distinct: HashSet<&String> = passwords.iter().collect();
+    ev.expect_eq(
+        "share-passwords-distinct",
+        "distinct passwords among the shares' users",
+        passwords.len(),
+        distinct.len(),
+    )?;
+
     // Deleting a share removes its user, and its login stops working.
     let gone = ids[0].clone();
-    let (login, password) = env
-        .dma()
-        .gateway_credentials(&gone)
-        .ok_or_else(|| Failure::Harness("no credentials".into()))?;
+    let (login, password) = setup::credentials(&env, &gone)?;
     admin
         .expect_data("DeleteShare", json!({ "shareID": gone }))
         .await?;
     ev.expect_eq(
-        "share-users-after-deleting-one-share",
-        "share users after deleting one share",
+        "share-user-removed-with-its-share",
+        "share users in the user table after deleting one share",
         ids.len() - 1,
         env.dma().share_users().len(),
     )?;
+    let from = env.dma().executed().len();
     let after = connect_app(env.waf().addr(), &login, &password).await?;
+    let logged_in: Vec<String> = env
+        .dma()
+        .executed()
+        .since(from)
+        .into_iter()
+        .filter(|e| e.method == "ConnectApp" && e.login.eq_ignore_ascii_case(&login))
+        .map(|e| format!("{:?} {}", e.channel, e.method))
+        .collect();
+    ev.saw("the deleted share's user logs in: answer", redacted(&after));
     ev.expect(
-        "deleted-share-user-logs",
-        "the deleted share's user logs in",
-        after.is_err(),
-        "refused",
-        &after,
+        "deleted-share-user-cannot-log-in",
+        "log-ins the DMA carried out for the deleted share's user",
+        logged_in.is_empty(),
+        "none",
+        logged_in,
     )?;
 
     let sample = env.dma().sample_share_passwords(SAMPLE);
     let lengths: BTreeSet<usize> = sample.iter().map(|p| p.chars().count()).collect();
     ev.expect_eq(
-        "lengths-10-000-generated-passwords",
+        "sampled-password-lengths",
         "lengths of 10 000 generated passwords",
-        BTreeSet::from([PASSWORD_LENGTH]),
+        BTreeSet::from([spec.password_length]),
         lengths,
     )?;
     let distinct: HashSet<&String> = sample.iter().collect();
     ev.expect_eq(
-        "distinct-among-10-000-passwords",
+        "sampled-passwords-distinct",
         "distinct among 10 000 passwords",
         SAMPLE,
         distinct.len(),
     )?;
-    let outside: Vec<char> = sample
+    let outside = sample
         .iter()
         .flat_map(|p| p.chars())
-        .filter(|c| !PASSWORD_ALPHABET.contains(*c))
-        .collect();
+        .filter(|c| !spec.password_alphabet.contains(*c))
+        .count();
     ev.expect_eq(
-        "characters-outside-alphabet",
-        "characters outside the alphabet",
+        "sampled-passwords-in-the-alphabet",
+        "characters outside the alphabet in 10 000 passwords",
         0,
-        outside.len(),
+        outside,
     )?;
     let used: HashSet<char> = sample.iter().flat_map(|p| p.chars()).collect();
+    let alphabet = spec.password_alphabet.chars().count();
     ev.expect_eq(
-        "alphabet-characters-seen-sample",
+        "sampled-passwords-use-the-whole-alphabet",
         "alphabet characters seen in the sample",
-        PASSWORD_ALPHABET.chars().count(),
+        alphabet,
         used.len(),
     )?;
-    let alphabet = PASSWORD_ALPHABET.chars().count();
     ev.saw(
         "password entropy",
         json!({
-            "alphabet": alphabet, "length": PASSWORD_LENGTH,
-            "bits": format!("{:.1}", PASSWORD_LENGTH as f64 * (alphabet as f64).log2()),
-            "source": "thread-local CSPRNG (ChaCha12) seeded from the OS, rejection-sampled",
+            "alphabet": alphabet, "length": spec.password_length,
+            "bits": format!("{:.1}", spec.password_length as f64 * (alphabet as f64).log2()),
         }),
     );
     Ok(())
 }
 
 pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
+    let spec = &oracle::spec()?.share_user;
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     let admin = setup::admin(&env).await?;
@@ -158,30 +200,34 @@ pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
         }),
     );
     ev.expect_eq(
-        "blowfish-key-length-bytes",
+        "blowfish-key-length",
         "Blowfish key length in bytes",
-        SHARE_KEY_BYTES,
+        spec.blowfish_key_bytes,
         key.bytes().len(),
     )?;
     let cipher: Blowfish = KeyInit::new_from_slice(key.bytes())
         .map_err(|_| Failure::Harness("the share key is no Blowfish key".into()))?;
     for share_id in &shares {
-        let (login, password) = env
-            .dma()
-            .gateway_credentials(share_id)
-            .ok_or_else(|| Failure::Harness(format!("no credentials for {share_id}")))?;
+        let (login, password) = setup::credentials(&env, share_id)?;
         let stored = env
             .dma()
             .share_users()
             .into_iter()
             .find(|u| u.share_id == *share_id)
             .map(|u| u.password_at_rest)
-            .ok_or_else(|| Failure::Harness(format!("no stored user for {share_id}")))?;
+            .ok_or_else(|| {
+                Failure::violation(
+                    "share-user-stored",
+                    format!("{share_id}: its row in the user table"),
+                    "a stored share user",
+                    "none",
+                )
+            })?;
         let leaks = stored
             .windows(4)
             .any(|w| password.as_bytes().windows(4).any(|p| p == w));
         ev.expect(
-            "any-4-password-bytes-stored-record",
+            "stored-record-holds-no-password-bytes",
             &format!("{login}: any 4 password bytes in the stored record"),
             !leaks,
             "none",
@@ -201,7 +247,7 @@ pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
         let pad = 8 - expected.len() % 8;
         expected.extend(std::iter::repeat_n(pad as u8, pad));
         ev.expect(
-            "stored-record-decrypted-independently-blowfish-ecb",
+            "stored-record-is-blowfish-ecb-of-the-password",
             &format!("{login}: stored record decrypted independently with Blowfish-ECB"),
             whole_blocks && opened == expected,
             "the password, PKCS#5-padded",
@@ -216,96 +262,116 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
     let admin = setup::admin(&env).await?;
     let share_id = setup::share(&admin, "soc-overview").await?;
-    let (login, password) = env
-        .dma()
-        .gateway_credentials(&share_id)
-        .ok_or_else(|| Failure::Harness("no credentials".into()))?;
+    let (login, password) = setup::credentials(&env, &share_id)?;
+    let element = Map::from_iter([
+        ("dmaID".to_owned(), json!(2000)),
+        ("elementID".to_owned(), json!(100)),
+    ]);
+    let get = |connection: &str| {
+        let mut body = element.clone();
+        body.insert("connection".into(), json!(connection));
+        Value::Object(body).to_string()
+    };
+    let from = env.dma().executed().len();
+
+    // Straight at the public API: the log-in, and whatever session it might have given.
     let public = connect_app(env.dma().addr(), &login, &password).await?;
-    ev.expect(
-        "share-user-connectapp-dma-public-api",
+    ev.saw(
         "the share user's ConnectApp on the DMA's public API",
-        public.is_err(),
-        "refused",
-        &public,
-    )?;
+        redacted(&public),
+    );
+    if let Ok(connection) = &public {
+        exchange(
+            env.dma().addr(),
+            "POST",
+            "/API/v1/Json.asmx/GetElement",
+            Some("application/json"),
+            get(connection).as_bytes(),
+        )
+        .await?;
+    }
+    // Through the gateway, and that gateway session replayed on the public API.
     let gateway = connect_app(env.waf().addr(), &login, &password).await?;
     let Ok(connection) = gateway else {
         return Err(Failure::violation(
-            "share-user-connectapp-through-gateway-waf",
+            "share-user-logs-in-through-the-gateway",
             "the share user's ConnectApp through the gateway (WAF)",
             "a connection string",
             gateway,
         ));
     };
-    ev.saw(
-        "the share user's ConnectApp through the gateway",
-        "connected",
-    );
-    let body = json!({ "connection": connection, "dmaID": 2000, "elementID": 100 }).to_string();
     let on_public = exchange(
         env.dma().addr(),
         "POST",
         "/API/v1/Json.asmx/GetElement",
         Some("application/json"),
-        body.as_bytes(),
+        get(&connection).as_bytes(),
     )
     .await?;
-    ev.expect(
-        "gateway-connection-share-user-used-public",
-        "a gateway connection of the share user used on the public API",
-        on_public.status != 200,
-        "refused",
-        &on_public,
-    )?;
+    ev.saw("its gateway connection used on the public API", &on_public);
     let through_waf = exchange(
         env.waf().addr(),
         "POST",
         "/API/v1/Json.asmx/GetElement",
         Some("application/json"),
-        body.as_bytes(),
+        get(&connection).as_bytes(),
     )
     .await?;
-    ev.expect_eq(
-        "same-call-through-gateway",
-        "the same call through the gateway",
-        200,
-        through_waf.status,
+    ev.saw("the same call through the gateway", &through_waf);
+
+    let executed = env.dma().executed().since(from);
+    let theirs: Vec<_> = executed
+        .iter()
+        .filter(|e| e.login.eq_ignore_ascii_case(&login))
+        .collect();
+    let on_public: Vec<String> = theirs
+        .iter()
+        .filter(|e| e.channel == Channel::Public)
+        .map(|e| Call::read(&e.method, &e.parameters).to_string())
+        .collect();
+    ev.expect(
+        "share-user-served-only-through-the-gateway",
+        "calls the DMA carried out for the share user on its public API",
+        on_public.is_empty(),
+        "none: its log-in and its sessions are refused there",
+        on_public,
     )?;
-    Ok(())
+    let expected = Call::read("GetElement", &element);
+    let on_gateway: Vec<Call> = theirs
+        .iter()
+        .filter(|e| e.channel == Channel::Gateway && e.connection == connection)
+        .filter(|e| e.method != "ConnectApp")
+        .map(|e| Call::read(&e.method, &e.parameters))
+        .collect();
+    ev.expect_eq(
+        "share-user-works-through-the-gateway",
+        "calls the DMA carried out on the share user's gateway session",
+        vec![expected],
+        on_gateway,
+    )
 }
 
 pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    let data = DmaData::load().map_err(|e| Failure::Harness(e.to_string()))?;
+    let data = setup::dma_data()?;
     let admin = setup::admin(&env).await?;
     for dashboard in setup::dashboards()? {
         let share_id = setup::share(&admin, &dashboard.id).await?;
-        let (login, password) = env
-            .dma()
-            .gateway_credentials(&share_id)
-            .ok_or_else(|| Failure::Harness("no credentials".into()))?;
+        let (login, password) = setup::credentials(&env, &share_id)?;
         // Straight to the DMA's gateway channel: the WAF is not there to help.
         let gateway = env.dma().gateway_addr();
         let connection = connect_app(gateway, &login, &password)
             .await?
             .map_err(|a| {
-                Failure::violation(
-                    "connectapp-gateway-channel",
-                    "ConnectApp on the gateway channel",
-                    "connected",
+                Failure::precondition(
+                    format!("{}: ConnectApp on the gateway channel", dashboard.id),
+                    "a connection string",
                     a,
                 )
             })?;
-        let items: BTreeSet<(u32, u32)> = env
-            .dma()
-            .share_users()
-            .into_iter()
-            .find(|u| u.share_id == share_id)
-            .map(|u| u.items)
-            .unwrap_or_default();
-        let mut readable = Vec::new();
-        let mut written = Vec::new();
+        let reach = calls::reach(&dashboard, &data);
+        let from = env.dma().executed().len();
         for element in &data.elements {
             let key = (element.dma_id, element.element_id);
             let call = |method: &str, extra: Value| {
@@ -326,37 +392,15 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
                     .await
                 }
             };
-            if call("GetElement", json!({})).await?.status == 200 {
-                readable.push(key);
-            }
+            call("GetElement", json!({})).await?;
             let parameter = element.parameters.first().map(|p| p.id).unwrap_or(1);
-            let write = call(
+            call(
                 "SetParameter",
                 json!({ "parameterID": parameter, "value": "CANARY-written" }),
             )
             .await?;
-            if write.status == 200 {
-                written.push(key);
-            }
         }
-        readable.sort_unstable();
-        let expected: Vec<(u32, u32)> = items.iter().copied().collect();
-        ev.expect_eq(
-            "elements-share-user-can-read-dma",
-            &format!(
-                "{}: elements its share user can read on the DMA",
-                dashboard.id
-            ),
-            expected,
-            readable,
-        )?;
-        ev.expect_eq(
-            "elements-share-user-could-write",
-            &format!("{}: elements its share user could write", dashboard.id),
-            Vec::<(u32, u32)>::new(),
-            written,
-        )?;
-        let reply = exchange(
+        exchange(
             gateway,
             "POST",
             "/API/v1/Json.asmx/DisconnectFromCloud",
@@ -364,12 +408,21 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
             json!({ "connection": connection }).to_string().as_bytes(),
         )
         .await?;
-        ev.expect(
-            "disconnectfromcloud-share-user",
-            &format!("{}: DisconnectFromCloud as its share user", dashboard.id),
-            reply.status != 200,
-            "refused",
-            reply,
+        let executed = env.dma().executed().since(from);
+        let sessions = HashMap::from([(connection.clone(), reach.clone())]);
+        judge_share_calls(&ev, &dashboard.id, &executed, &sessions)?;
+        let read: BTreeSet<calls::Item> = executed
+            .iter()
+            .filter(|e| e.connection == connection)
+            .map(|e| Call::read(&e.method, &e.parameters))
+            .filter(Call::reads)
+            .filter_map(|c| c.element())
+            .collect();
+        ev.expect_eq(
+            "share-user-reads-its-items",
+            &format!("{}: elements the DMA let its share user read", dashboard.id),
+            reach.items,
+            read,
         )?;
     }
     Ok(())

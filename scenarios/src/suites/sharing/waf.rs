@@ -1,18 +1,25 @@
-//! The WAF (WAF-1..3) and the DMA behind it: the whitelist is the dashboard, the dashboard's own
-//! calls pass, every attack of the corpus is stopped by the WAF, and with the WAF switched off the
-//! DMA alone still keeps a share user to its items.
+//! The WAF (WAF-1..4) and the DMA behind it: the whitelist is the dashboard, the dashboard's own
+//! calls are carried out, every attack of the corpus is stopped at the WAF and nothing off the
+//! whitelist is carried out; with the WAF switched off the DMA alone still keeps a share user
+//! to its items. Judged on what the DMA saw (the requests that reached its gateway channel and
+//! the calls it carried out), against the scenario's own reading of the dashboards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use fixtures::{DmaData, Expected};
 use mocks::Options;
+use mocks::dma::{Channel, ExecutedCall};
 use mocks::world::{Fault, FaultSet};
 use serde_json::{Map, Value, json};
 
-use super::corpus::{self, Attempt, Layer};
-use super::setup::{self, canonical_calls};
+use super::calls::{self, Call, Reach};
+use super::corpus::{self, Attempt};
+use super::setup::{self, LiveShare};
 use crate::clients::exchange;
 use crate::{Ctx, Evidence, Failure};
+
+/// How many offending attempts a failure shows.
+const SHOWN: usize = 10;
 
 pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
@@ -23,27 +30,21 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
         let held = env
             .waf()
             .whitelist(&share.share_id)
-            .map(|w| {
-                w.calls()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-            })
+            .and_then(|w| serde_json::to_value(w.calls()).ok())
+            .and_then(|recorded| calls::read_list(&recorded))
             .unwrap_or_default();
-        let expected: Vec<String> = canonical_calls(&dashboard)?
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         ev.expect_eq(
-            "waf-whitelist",
+            "waf-whitelist-is-the-dashboard",
             &format!("{}: the WAF's whitelist", dashboard.id),
-            expected,
+            share.whitelist.clone(),
             held,
         )?;
+        let mut missed = Vec::new();
         for call in dashboard.calls() {
             let mut body = Map::new();
             body.insert("connection".into(), Value::String(share.connection.clone()));
             body.extend(call.parameters.clone());
+            let from = env.dma().executed().len();
             let reply = exchange(
                 env.waf().addr(),
                 "POST",
@@ -52,52 +53,72 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
                 Value::Object(body).to_string().as_bytes(),
             )
             .await?;
-            ev.expect_eq(
-                "dashboard-sends",
-                &format!(
-                    "{}: {} as the dashboard sends it",
-                    dashboard.id, call.method
-                ),
-                200,
-                reply.status,
-            )?;
+            let expected = Call::read(&call.method, &call.parameters);
+            let executed = on_session(&env.dma().executed().since(from), &share.connection);
+            if executed != [expected.clone()] {
+                missed.push(json!({
+                    "call": expected, "status": reply.status, "executed": executed,
+                }));
+            }
         }
+        ev.expect(
+            "dashboard-calls-executed",
+            &format!(
+                "{}: its calls as the dashboard sends them, as the DMA carried them out",
+                dashboard.id
+            ),
+            missed.is_empty(),
+            "each carried out once, on the share's connection",
+            missed,
+        )?;
     }
     Ok(())
 }
 
-/// Per case: how many calls it was tried on and where it ended.
-fn tally(attempts: &[Attempt]) -> BTreeMap<String, BTreeMap<&'static str, usize>> {
-    let mut table: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
-    for a in attempts {
-        let outcome = match (a.expect, a.layer) {
-            (Expected::Blocked, Layer::Waf) => "blocked-by-waf",
-            (Expected::Blocked, Layer::Dma) => "blocked-by-dma",
-            (Expected::Blocked, Layer::Passed) => "bypassed",
-            (Expected::Allowed, Layer::Passed) => "passed",
-            (Expected::Allowed, _) => "false-positive",
-        };
-        *table
-            .entry(format!("{} ({})", a.case, a.class))
-            .or_default()
-            .entry(outcome)
-            .or_default() += 1;
+/// The calls in `log` made on the gateway channel on `connection`, as the scenario reads them.
+fn on_session(log: &[ExecutedCall], connection: &str) -> Vec<Call> {
+    log.iter()
+        .filter(|e| e.channel == Channel::Gateway && e.connection == connection)
+        .map(|e| Call::read(&e.method, &e.parameters))
+        .collect()
+}
+
+/// Where an attempt ended, for the report.
+fn outcome(a: &Attempt) -> &'static str {
+    match a.expect {
+        Expected::Blocked if !a.forwarded => "stopped-by-the-waf",
+        Expected::Blocked if a.off_the_whitelist().is_empty() => "refused-by-the-dma",
+        Expected::Blocked => "carried-out-by-the-dma",
+        Expected::Allowed if a.executed_as_the_call() => "passed",
+        Expected::Allowed => "false-positive",
     }
-    table
 }
 
 fn record(ev: &Evidence, attempts: &[Attempt]) {
+    let mut table: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for a in attempts {
+        *table
+            .entry(format!("{} ({})", a.case, a.class))
+            .or_default()
+            .entry(outcome(a))
+            .or_default() += 1;
+    }
     ev.saw("corpus attempts", attempts.len());
-    ev.saw("corpus verdicts per case", tally(attempts));
-    let decisions = ev.clone();
-    decisions.saw(
-        "corpus cases tried",
-        attempts
-            .iter()
-            .map(|a| a.case.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len(),
-    );
+    ev.saw("corpus cases tried", table.len());
+    ev.saw("corpus verdicts per case", table);
+}
+
+/// Up to [`SHOWN`] attempts, as a failure shows them.
+fn shown<'a>(attempts: impl Iterator<Item = &'a Attempt>) -> Vec<Value> {
+    attempts
+        .take(SHOWN)
+        .map(|a| {
+            json!({
+                "case": a.case, "dashboard": a.dashboard, "call": a.call, "target": a.target,
+                "status": a.status, "forwarded": a.forwarded, "executed": a.executed,
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn corpus_blocked_by_waf(ctx: Ctx) -> Result<(), Failure> {
@@ -105,13 +126,9 @@ pub(crate) async fn corpus_blocked_by_waf(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
     let corpus = corpus::load()?;
     let (live, deleted) = setup::share_everything(&env).await?;
-    let attempts = corpus::run_all(env.waf().addr(), &corpus, &live, &deleted).await?;
+    let attempts = corpus::run_all(&env, &corpus, &live, &deleted).await?;
     record(&ev, &attempts);
-    let wrong: Vec<&Attempt> = attempts
-        .iter()
-        .filter(|a| !a.as_expected_at_the_waf())
-        .collect();
-    let blocked_without_reason = env
+    let without_reason = env
         .waf()
         .decisions()
         .all()
@@ -119,28 +136,54 @@ pub(crate) async fn corpus_blocked_by_waf(ctx: Ctx) -> Result<(), Failure> {
         .filter(|d| d.reason.is_empty())
         .count();
     ev.expect_eq(
-        "waf-decisions-logged-without-reason",
+        "waf-decisions-have-reasons",
         "WAF decisions logged without a reason",
         0,
-        blocked_without_reason,
+        without_reason,
     )?;
+    let carried_out: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| !a.off_the_whitelist().is_empty())
+        .collect();
     ev.expect(
-        "attempts-not-stopped-waf-bypasses-dma",
-        "attempts not stopped by the WAF (bypasses, DMA-only blocks) or false positives",
-        wrong.is_empty(),
+        "executed-calls-on-the-whitelist",
+        "attempts during which the DMA carried out a call off the whitelist of the connection's share",
+        carried_out.is_empty(),
         "none",
-        wrong.iter().take(10).collect::<Vec<_>>(),
+        shown(carried_out.into_iter()),
+    )?;
+    let forwarded: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| a.expect == Expected::Blocked && a.forwarded)
+        .collect();
+    ev.expect(
+        "attacks-stopped-at-the-waf",
+        "attacks that reached the DMA's gateway channel",
+        forwarded.is_empty(),
+        "none: the WAF stops every one",
+        shown(forwarded.into_iter()),
+    )?;
+    let refused: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| a.expect == Expected::Allowed && !a.executed_as_the_call())
+        .collect();
+    ev.expect(
+        "legitimate-variants-executed",
+        "legitimate variants of whitelisted calls the DMA did not carry out as that call",
+        refused.is_empty(),
+        "none",
+        shown(refused.into_iter()),
     )
 }
 
-/// Every canary string of the elements outside `items`.
-fn foreign_canaries(data: &DmaData, items: &std::collections::BTreeSet<(u32, u32)>) -> Vec<String> {
+/// Every canary string of the elements outside `reach`.
+fn foreign_canaries(data: &DmaData, reach: &Reach) -> Vec<String> {
     let mut canaries = Vec::new();
-    for e in data
-        .elements
-        .iter()
-        .filter(|e| !items.contains(&(e.dma_id, e.element_id)))
-    {
+    for e in data.elements.iter().filter(|e| {
+        !reach
+            .items
+            .contains(&(u64::from(e.dma_id), u64::from(e.element_id)))
+    }) {
         let texts = std::iter::once(e.name.as_str())
             .chain(e.alarms.iter().map(|a| a.value.as_str()))
             .chain(e.parameters.iter().map(|p| p.value.as_str()));
@@ -153,6 +196,55 @@ fn foreign_canaries(data: &DmaData, items: &std::collections::BTreeSet<(u32, u32
     canaries
 }
 
+/// Methods a share user may have carried out that are no read: ending its own session.
+const HOUSEKEEPING: &[&str] = &["LogOut"];
+
+/// Judges what the DMA carried out for share users: no write at all, and no read outside the
+/// reach of the share whose connection it ran on (a deleted share's reaches nothing). A call
+/// on a connection the scenario does not know reaches nothing either.
+pub(crate) fn judge_share_calls(
+    ev: &Evidence,
+    what: &str,
+    executed: &[ExecutedCall],
+    reach_of: &HashMap<String, Reach>,
+) -> Result<(), Failure> {
+    let nowhere = Reach::default();
+    let calls: Vec<(Call, &Reach)> = executed
+        .iter()
+        .filter(|e| e.channel == Channel::Gateway && e.method != "ConnectApp")
+        .map(|e| {
+            let reach = reach_of.get(&e.connection).unwrap_or(&nowhere);
+            (Call::read(&e.method, &e.parameters), reach)
+        })
+        .collect();
+    let writes: BTreeSet<&Call> = calls
+        .iter()
+        .filter(|(c, _)| !c.reads() && !HOUSEKEEPING.contains(&c.method.as_str()))
+        .map(|(c, _)| c)
+        .collect();
+    ev.expect(
+        "share-user-writes-nothing",
+        &format!("{what}: calls other than reads the DMA carried out for share users"),
+        writes.is_empty(),
+        "none",
+        writes,
+    )?;
+    let outside: BTreeSet<&Call> = calls
+        .iter()
+        .filter(|(c, reach)| c.reads() && (reach.items.is_empty() || !c.within(reach)))
+        .map(|(c, _)| c)
+        .collect();
+    ev.expect(
+        "share-user-reads-only-its-items",
+        &format!(
+            "{what}: reads the DMA carried out for share users outside their dashboard's items"
+        ),
+        outside.is_empty(),
+        "none",
+        outside,
+    )
+}
+
 pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
     let options = ctx.options();
     let faults: FaultSet = options
@@ -163,60 +255,67 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment_with(Options { faults, ..options }).await?;
     let ev = ctx.evidence();
     ev.saw("WAF", "switched off by waf.allow-everything");
-    let data = DmaData::load().map_err(|e| Failure::Harness(e.to_string()))?;
+    let data = setup::dma_data()?;
     let corpus = corpus::load()?;
     let (live, deleted) = setup::share_everything(&env).await?;
-    let attempts = corpus::run_all(env.waf().addr(), &corpus, &live, &deleted).await?;
+    let reach_of: HashMap<String, Reach> = live
+        .iter()
+        .map(|s| (s.connection.clone(), calls::reach(&s.dashboard, &data)))
+        .chain(
+            deleted
+                .iter()
+                .map(|s| (s.connection.clone(), Reach::default())),
+        )
+        .collect();
+    let from = env.dma().executed().len();
+    let attempts = corpus::run_all(&env, &corpus, &live, &deleted).await?;
     record(&ev, &attempts);
-    let users = env.dma().share_users();
-    let mut leaks = Vec::new();
-    for a in attempts.iter().filter(|a| a.layer == Layer::Passed) {
-        // The connection the attempt was sent on decides whose items count.
-        let connection_share = match corpus
-            .cases
-            .iter()
-            .find(|c| c.id == a.case)
-            .map(|c| c.request.on)
-        {
-            Some(fixtures::On::OtherShare) => {
-                let at = live.iter().position(|s| s.share_id == a.share).unwrap_or(0);
-                live[(at + 1) % live.len()].share_id.clone()
-            }
-            _ => a.share.clone(),
-        };
-        let items = users
-            .iter()
-            .find(|u| u.share_id == connection_share)
-            .map(|u| u.items.clone())
-            .unwrap_or_default();
-        let leaked: Vec<String> = foreign_canaries(&data, &items)
-            .into_iter()
-            .filter(|c| a.answer.contains(c.as_str()))
-            .collect();
-        if !leaked.is_empty() || a.target.contains("SetParameter") {
-            leaks.push(
-                json!({ "case": a.case, "call": a.call, "leaked": leaked, "target": a.target }),
-            );
-        }
-    }
+    write_own_items(&env, &live, &reach_of, &data).await?;
+    judge_share_calls(
+        &ev,
+        "without the WAF",
+        &env.dma().executed().since(from),
+        &reach_of,
+    )?;
+    let nowhere = Reach::default();
+    let leaks: Vec<Value> = attempts
+        .iter()
+        .filter_map(|a| {
+            let reach = reach_of.get(&a.connection).unwrap_or(&nowhere);
+            let leaked: Vec<String> = foreign_canaries(&data, reach)
+                .into_iter()
+                .filter(|c| a.answer.contains(c.as_str()))
+                .collect();
+            (!leaked.is_empty())
+                .then(|| json!({ "case": a.case, "call": a.call, "leaked": leaked }))
+        })
+        .collect();
     ev.expect(
-        "answers-data-outside-share-items-or",
-        "answers with data outside the share's items, or writes, without the WAF",
+        "answers-hold-no-foreign-data",
+        "answers holding data of elements outside the connection's share, without the WAF",
         leaks.is_empty(),
         "none: the DMA alone refuses them",
-        leaks.iter().take(10).collect::<Vec<_>>(),
-    )?;
-    // Writes on the dashboard's own items, straight at the DMA.
-    let mut writes = Vec::new();
-    for share in &live {
-        for (dma, element) in users
-            .iter()
-            .find(|u| u.share_id == share.share_id)
-            .map(|u| u.items.clone())
-            .unwrap_or_default()
-        {
+        leaks.iter().take(SHOWN).collect::<Vec<_>>(),
+    )
+}
+
+/// A `SetParameter` on the first parameter of every item of every live share, straight through
+/// the switched-off WAF.
+async fn write_own_items(
+    env: &mocks::Environment,
+    live: &[LiveShare],
+    reach_of: &HashMap<String, Reach>,
+    data: &DmaData,
+) -> Result<(), Failure> {
+    for share in live {
+        let Some(reach) = reach_of.get(&share.connection) else {
+            continue;
+        };
+        for &(dma, element) in &reach.items {
             let Some(parameter) = data
-                .element(dma, element)
+                .elements
+                .iter()
+                .find(|e| (u64::from(e.dma_id), u64::from(e.element_id)) == (dma, element))
                 .and_then(|e| e.parameters.first())
             else {
                 continue;
@@ -225,7 +324,7 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
                 "connection": share.connection, "dmaID": dma, "elementID": element,
                 "parameterID": parameter.id, "value": "CANARY-written",
             });
-            let reply = exchange(
+            exchange(
                 env.waf().addr(),
                 "POST",
                 "/API/v1/Json.asmx/SetParameter",
@@ -233,15 +332,7 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
                 body.to_string().as_bytes(),
             )
             .await?;
-            if reply.status == 200 {
-                writes.push(format!("{}: {dma}/{element}", share.dashboard.id));
-            }
         }
     }
-    ev.expect_eq(
-        "writes-share-user-made-own-items",
-        "writes a share user made on its own items without the WAF",
-        Vec::<String>::new(),
-        writes,
-    )
+    Ok(())
 }
