@@ -40,7 +40,10 @@ pub struct Accounts {
     pub dms_name: String,
     pub dms_admin: User,
     pub dms_operator: User,
+    /// The DMS's organisation's cloud account: the one that approves the DMS.
     pub cloud_admin: Account,
+    /// An account of another organisation.
+    pub cloud_outsider: Account,
 }
 
 /// How to set an environment up. The default is the deployment the specification describes.
@@ -119,7 +122,7 @@ impl Environment {
             clock: clock.clone(),
             faults: faults.clone(),
             pki: &pki,
-            accounts: vec![accounts.cloud_admin.clone()],
+            accounts: vec![accounts.cloud_admin.clone(), accounts.cloud_outsider.clone()],
             tls: cloud_tls,
             lifetime: &lifetime,
             ping_timeout,
@@ -138,6 +141,8 @@ impl Environment {
         let agent = Agent::start(
             AgentSetup {
                 dms_id: accounts.dms_id.clone(),
+                dms_name: accounts.dms_name.clone(),
+                organization: accounts.cloud_admin.organization.clone(),
                 urls: agent_urls.unwrap_or_else(|| CloudUrls {
                     connection: Endpoint::Connection.published_url(),
                     tunnel: Endpoint::Tunnel.published_url(),
@@ -306,6 +311,11 @@ impl Accounts {
                 email: "admin@customer.example".to_owned(),
                 password: random_token(12),
                 organization: "Customer Org".to_owned(),
+            },
+            cloud_outsider: Account {
+                email: "someone@other.example".to_owned(),
+                password: random_token(12),
+                organization: "Other Org".to_owned(),
             },
             dms_id,
         }

@@ -42,6 +42,10 @@ impl FrontDoor {
     }
 }
 
+/// The address a request's connection came from, as the listener accepted it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub std::net::SocketAddr);
+
 /// One endpoint's listener, ready to run.
 pub(crate) struct Endpoint {
     pub listener: TcpListener,
@@ -87,6 +91,7 @@ async fn handle(
         Outage::Silent => return std::future::pending().await,
         Outage::None | Outage::ServerErrors => {}
     }
+    let router = router.layer(axum::Extension(Peer(peer)));
     let first = read_first_flight(&mut socket).await;
     state.hellos.record(FirstFlight {
         endpoint: host,
