@@ -122,7 +122,10 @@ impl Environment {
             clock: clock.clone(),
             faults: faults.clone(),
             pki: &pki,
-            accounts: vec![accounts.cloud_admin.clone(), accounts.cloud_outsider.clone()],
+            accounts: vec![
+                accounts.cloud_admin.clone(),
+                accounts.cloud_outsider.clone(),
+            ],
             tls: cloud_tls,
             lifetime: &lifetime,
             ping_timeout,

@@ -77,7 +77,12 @@ impl DmsKey {
     }
 
     /// A client assertion (RFC 7523 §3) for `client_id` towards the cloud `issuer`, at `now`.
-    pub(crate) fn assertion(&self, client_id: &str, issuer: &str, now: u64) -> Result<String, KeyError> {
+    pub(crate) fn assertion(
+        &self,
+        client_id: &str,
+        issuer: &str,
+        now: u64,
+    ) -> Result<String, KeyError> {
         let claims = serde_json::json!({
             "iss": client_id,
             "sub": client_id,

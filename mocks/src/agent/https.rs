@@ -83,7 +83,11 @@ impl Https {
     /// POSTs `params` form-encoded (as OAuth clients send them) to `url` and reads the JSON
     /// answer (`null` when it is not JSON), giving up after the network timeout: a cloud that
     /// accepts and never answers must not freeze the gateway.
-    pub async fn post_form(&self, url: &str, params: &[(&str, &str)]) -> Result<Answer, HttpsError> {
+    pub async fn post_form(
+        &self,
+        url: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, HttpsError> {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();

@@ -23,10 +23,7 @@ pub(super) struct PendingApproval {
 impl Actor {
     pub(super) async fn begin_pairing(&mut self) -> Result<Pairing, AgentError> {
         let key = self.dms_key()?;
-        let (name, organization) = (
-            self.setup.dms_name.clone(),
-            self.setup.organization.clone(),
-        );
+        let (name, organization) = (self.setup.dms_name.clone(), self.setup.organization.clone());
         let answer = self
             .oauth_post(
                 "oauth/device_authorization",

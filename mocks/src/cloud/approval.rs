@@ -69,7 +69,8 @@ impl ApprovalPolicy {
             } else {
                 Approvers::OwnOrganization
             },
-            guesses: (!on(Fault::CloudUserCodeGuessingUnlimited)).then_some((GUESSES, GUESS_WINDOW)),
+            guesses: (!on(Fault::CloudUserCodeGuessingUnlimited))
+                .then_some((GUESSES, GUESS_WINDOW)),
         }
     }
 }
@@ -124,7 +125,11 @@ pub(crate) async fn approve(
             "/device",
         );
     };
-    let grant = match find(&state, &approver, params.get("user_code").unwrap_or_default()) {
+    let grant = match find(
+        &state,
+        &approver,
+        params.get("user_code").unwrap_or_default(),
+    ) {
         Ok(grant) => grant,
         Err(refused) => return refused,
     };
@@ -175,10 +180,9 @@ pub(crate) async fn approve(
         );
     }
     if deny {
-        state.log.info(format!(
-            "DMS {} denied by {}",
-            grant.dms_id, approver.email
-        ));
+        state
+            .log
+            .info(format!("DMS {} denied by {}", grant.dms_id, approver.email));
         return page(
             StatusCode::OK,
             "Request denied",
@@ -252,10 +256,16 @@ pub(crate) async fn done(
     Query(query): Query<DoneQuery>,
 ) -> Response {
     let Some(account) = state.accounts.signed_in(&headers) else {
-        return sign_in(StatusCode::UNAUTHORIZED, "Sign in to see this page.", "/device");
+        return sign_in(
+            StatusCode::UNAUTHORIZED,
+            "Sign in to see this page.",
+            "/device",
+        );
     };
     let approved = state.devices.lock().values().find_map(|g| match &g.state {
-        GrantState::Approved(a) if g.dms_id == query.dms_id && a.organization == account.organization => {
+        GrantState::Approved(a)
+            if g.dms_id == query.dms_id && a.organization == account.organization =>
+        {
             Some(g.dms_name.clone())
         }
         _ => None,
@@ -305,7 +315,11 @@ fn find(state: &CloudState, approver: &SignedIn, typed: &str) -> Result<Grant, R
     let limit = state.devices.policy.approval.guesses;
     let now = state.clock.unix_seconds();
     if let Some((allowed, window)) = limit {
-        let mut guesses = state.devices.guesses.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guesses = state
+            .devices
+            .guesses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let failed = guesses.entry(approver.email.clone()).or_default();
         failed.retain(|at| *at + window.as_secs() > now);
         if failed.len() >= allowed {

@@ -13,7 +13,7 @@ use http::{HeaderMap, StatusCode};
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::tokens::{Claims, TokenError};
 use super::vault::{SIGNING_KEY, Workloads};
-use super::{Credential, CloudState, accounts, approval, device_flow};
+use super::{CloudState, Credential, accounts, approval, device_flow};
 
 /// The request header in which a tunnel upgrade names the DMS it is for; without it, the
 /// tunnel is for the DMS the token was issued to.

@@ -317,17 +317,14 @@ pub(super) fn authenticate(
 }
 
 fn client_refused(state: &CloudState, dms_id: &str, why: &ClientError) -> OAuthError {
-    state
-        .log
-        .info(format!("client authentication for DMS {dms_id} refused: {why}"));
+    state.log.info(format!(
+        "client authentication for DMS {dms_id} refused: {why}"
+    ));
     OAuthError::new(ErrorCode::InvalidClient, why.to_string())
 }
 
 /// `POST /oauth/token`: the device-code grant polled by the agent, or its refresh grant.
-pub(crate) async fn token(
-    State(state): State<Arc<CloudState>>,
-    params: Params,
-) -> Response {
+pub(crate) async fn token(State(state): State<Arc<CloudState>>, params: Params) -> Response {
     let answered = match params.get("grant_type") {
         Some(DEVICE_GRANT) => redeem(&state, &params),
         Some("refresh_token") => refresh::grant(&state, &params),
@@ -358,6 +355,12 @@ fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthErr
         if policy.codes.expire && now >= grant.expires_at {
             return Err(OAuthError::code(ErrorCode::ExpiredToken));
         }
+        // A spent or denied code is over, however fast it is polled.
+        match grant.state {
+            GrantState::Redeemed => return Err(OAuthError::code(ErrorCode::InvalidGrant)),
+            GrantState::Denied => return Err(OAuthError::code(ErrorCode::AccessDenied)),
+            GrantState::Pending | GrantState::Approved(_) => {}
+        }
         let too_soon = grant.last_poll.is_some_and(|at| now < at + grant.interval);
         grant.last_poll = Some(now);
         if too_soon && policy.codes.slow_down {
@@ -368,10 +371,8 @@ fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthErr
             ));
         }
         let approval = match &grant.state {
-            GrantState::Pending => return Err(OAuthError::code(ErrorCode::AuthorizationPending)),
-            GrantState::Denied => return Err(OAuthError::code(ErrorCode::AccessDenied)),
-            GrantState::Redeemed => return Err(OAuthError::code(ErrorCode::InvalidGrant)),
             GrantState::Approved(approval) => approval.clone(),
+            _ => return Err(OAuthError::code(ErrorCode::AuthorizationPending)),
         };
         if policy.codes.single_use {
             grant.state = GrantState::Redeemed;

@@ -112,7 +112,8 @@ impl Cloud {
             .iter()
             .find(|(e, _)| *e == Endpoint::Connection)
             .map_or(443, |(_, a)| a.port());
-        let (vault, workloads) = KeyVault::provision(&vault::VaultPolicy::from_faults(&setup.faults));
+        let (vault, workloads) =
+            KeyVault::provision(&vault::VaultPolicy::from_faults(&setup.faults));
         let vault = Arc::new(vault);
         let log = CloudLog::new(setup.clock.clone());
         let state = Arc::new(CloudState {
@@ -126,10 +127,7 @@ impl Cloud {
             vault,
             identity: workloads.token_service.clone(),
             front_end: connection::FrontEnd::from_faults(&setup.faults, &workloads),
-            connection_url: format!(
-                "https://{}:{connection_port}/",
-                Endpoint::Connection.host()
-            ),
+            connection_url: format!("https://{}:{connection_port}/", Endpoint::Connection.host()),
             relay: recipient::Relay::from_faults(&setup.faults),
             door: listener::FrontDoor::from_faults(&setup.faults),
             log,

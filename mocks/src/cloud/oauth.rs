@@ -22,7 +22,10 @@ pub(crate) struct Params(BTreeMap<String, String>);
 
 impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// `name`, or an `invalid_request` naming it.
@@ -38,7 +41,10 @@ impl Params {
     fn form(body: &[u8]) -> Result<Self, OAuthError> {
         let mut params = BTreeMap::new();
         for (name, value) in form_urlencoded::parse(body) {
-            if params.insert(name.clone().into_owned(), value.into_owned()).is_some() {
+            if params
+                .insert(name.clone().into_owned(), value.into_owned())
+                .is_some()
+            {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidRequest,
                     format!("parameter {name} named more than once"),
@@ -56,8 +62,7 @@ impl Params {
                 "a JSON body must be an object of string parameters",
             )
         };
-        let Value::Object(members) = serde_json::from_slice(body).map_err(|_| not_params())?
-        else {
+        let Value::Object(members) = serde_json::from_slice(body).map_err(|_| not_params())? else {
             return Err(not_params());
         };
         members
@@ -195,7 +200,8 @@ mod tests {
 
     #[test]
     fn form_parameters_are_decoded_once_each_and_empty_ones_are_omitted() {
-        let params = Params::form(b"grant_type=refresh_token&refresh_token=a%2Bb+c&scope=").unwrap();
+        let params =
+            Params::form(b"grant_type=refresh_token&refresh_token=a%2Bb+c&scope=").unwrap();
         assert_eq!(params.get("refresh_token"), Some("a+b c"));
         assert_eq!(params.get("scope"), None);
         assert!(params.require("scope").is_err());

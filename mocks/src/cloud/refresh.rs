@@ -35,7 +35,8 @@ pub(crate) enum RefreshError {
 impl TokenService {
     /// The DMS whose live refresh key `refresh_key` is. A spent key is a replay, handled here.
     pub fn refresh_owner(&self, refresh_key: &str) -> Result<String, RefreshError> {
-        self.live_refresh_key(refresh_key).map(|(_, dms_id, _)| dms_id)
+        self.live_refresh_key(refresh_key)
+            .map(|(_, dms_id, _)| dms_id)
     }
 
     /// Redeems `refresh_key` for a new token and refresh key of the same family: for the
@@ -62,7 +63,10 @@ impl TokenService {
     }
 
     /// The family, DMS and organisation of a live refresh key.
-    fn live_refresh_key(&self, refresh_key: &str) -> Result<(String, String, String), RefreshError> {
+    fn live_refresh_key(
+        &self,
+        refresh_key: &str,
+    ) -> Result<(String, String, String), RefreshError> {
         let book = self.lock();
         let Some(RefreshKey { family, spent }) = book.refresh.get(&digest(refresh_key)) else {
             drop(book);

@@ -404,8 +404,9 @@ impl TokenService {
         };
         let revoked: Vec<String> = reached.into_iter().filter(|f| self.revoke(f)).collect();
         for family in &revoked {
-            self.log
-                .info(format!("family {family} of DMS {dms_id} revoked on disconnect"));
+            self.log.info(format!(
+                "family {family} of DMS {dms_id} revoked on disconnect"
+            ));
         }
         revoked
     }
@@ -413,17 +414,19 @@ impl TokenService {
     /// The family and DMS of `token`, an access token signed with our key (expired or revoked
     /// alike) or a refresh key: what a revocation request names.
     pub fn family_of(&self, token: &str) -> Option<(String, String)> {
-        let by_refresh = self.lock().refresh.get(&digest(token)).map(|k| k.family.clone());
+        let by_refresh = self
+            .lock()
+            .refresh
+            .get(&digest(token))
+            .map(|k| k.family.clone());
         let family = match by_refresh {
             Some(family) => family,
             None => {
                 let jws = jose::parse(token).ok()?;
                 let key = self.signing_key().ok()?;
-                let signed = self
-                    .policy
-                    .algorithms
-                    .iter()
-                    .any(|a| algorithm_name(*a) == Some(jws.alg.as_str()) && jws.signature_matches(&key, *a));
+                let signed = self.policy.algorithms.iter().any(|a| {
+                    algorithm_name(*a) == Some(jws.alg.as_str()) && jws.signature_matches(&key, *a)
+                });
                 if !signed {
                     return None;
                 }

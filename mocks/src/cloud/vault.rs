@@ -136,10 +136,7 @@ impl KeyVault {
         let front_end = random_bytes();
         let vault = Self {
             secrets: BTreeMap::from([(SIGNING_KEY.to_owned(), random_bytes())]),
-            readers: BTreeMap::from([(
-                SIGNING_KEY.to_owned(),
-                policy.signing_key_readers.clone(),
-            )]),
+            readers: BTreeMap::from([(SIGNING_KEY.to_owned(), policy.signing_key_readers.clone())]),
             proofs: vec![
                 (MANAGED_IDENTITY, Sha256::digest(&token_service).into()),
                 (FRONT_END_IDENTITY, Sha256::digest(&front_end).into()),
@@ -162,12 +159,15 @@ impl KeyVault {
             .iter()
             .find(|(identity, proof)| *proof == presented && *identity == caller.identity)
             .map(|(identity, _)| *identity);
-        let allowed = verified.is_some_and(|identity| {
-            self.readers
-                .get(name)
-                .is_some_and(|readers| readers.contains(&identity))
-        });
         let found = self.secrets.get(name);
+        // A proven identity learns that a secret does not exist; only a reader gets one.
+        let allowed = verified.is_some_and(|identity| {
+            found.is_none()
+                || self
+                    .readers
+                    .get(name)
+                    .is_some_and(|readers| readers.contains(&identity))
+        });
         self.accesses.update(|log| {
             log.push(VaultAccess {
                 identity: verified.unwrap_or(UNVERIFIED).to_owned(),

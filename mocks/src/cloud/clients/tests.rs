@@ -81,10 +81,9 @@ fn check(clients: &Clients, key: &TestKey, assertion: &str, now: u64) -> Result<
 
 #[test]
 fn an_assertion_of_the_registered_key_works_once_within_its_lifetime() {
-    for key in [TestKey::p256(), TestKey::ed25519()] {
-        let clients = Clients::new(ClientPolicy {
-            remember_jti: true,
-        });
+    for make in [TestKey::p256, TestKey::ed25519] {
+        let key = make();
+        let clients = Clients::new(ClientPolicy { remember_jti: true });
         let assertion = key.assertion("dms-1", NOW);
         assert_eq!(check(&clients, &key, &assertion, NOW), Ok(()));
         assert_eq!(
@@ -97,7 +96,7 @@ fn an_assertion_of_the_registered_key_works_once_within_its_lifetime() {
             Err(ClientError::Expired)
         );
         // Another key's assertion for the same DMS: the name proves nothing.
-        let other = TestKey::p256();
+        let other = make();
         assert_eq!(
             check(&clients, &key, &other.assertion("dms-1", NOW), NOW),
             Err(ClientError::BadSignature)
@@ -111,9 +110,7 @@ fn an_assertion_of_the_registered_key_works_once_within_its_lifetime() {
 
 #[test]
 fn claims_audience_lifetime_and_header_are_held_to_the_letter() {
-    let clients = Clients::new(ClientPolicy {
-        remember_jti: true,
-    });
+    let clients = Clients::new(ClientPolicy { remember_jti: true });
     let key = TestKey::p256();
     let claims = |change: &dyn Fn(&mut Value)| {
         let mut c = json!({
@@ -132,9 +129,15 @@ fn claims_audience_lifetime_and_header_are_held_to_the_letter() {
             &|c| c["aud"] = json!("https://elsewhere.example/"),
             ClientError::WrongClaim("aud"),
         ),
-        (&|c| c["sub"] = json!("dms-2"), ClientError::WrongClaim("sub")),
+        (
+            &|c| c["sub"] = json!("dms-2"),
+            ClientError::WrongClaim("sub"),
+        ),
         (&|c| c["exp"] = json!(NOW + 3600), ClientError::TooLong),
-        (&|c| c["iat"] = json!("1800000000"), ClientError::WrongClaim("iat")),
+        (
+            &|c| c["iat"] = json!("1800000000"),
+            ClientError::WrongClaim("iat"),
+        ),
     ];
     for (change, refused) in cases {
         assert_eq!(check(&clients, &key, &claims(change), NOW), Err(refused));
@@ -146,14 +149,22 @@ fn claims_audience_lifetime_and_header_are_held_to_the_letter() {
     );
     assert!(check(&clients, &key, &unsigned, NOW).is_err());
     assert_eq!(
-        clients.authenticate("dms-1", None, Some(&key.assertion("dms-1", NOW)), &key.public(), NOW),
+        clients.authenticate(
+            "dms-1",
+            None,
+            Some(&key.assertion("dms-1", NOW)),
+            &key.public(),
+            NOW
+        ),
         Err(ClientError::WrongType)
     );
 }
 
 #[test]
 fn the_replay_fault_forgets_jti() {
-    let clients = Clients::new(ClientPolicy::from_faults(&Fault::CloudAssertionReplayable.into()));
+    let clients = Clients::new(ClientPolicy::from_faults(
+        &Fault::CloudAssertionReplayable.into(),
+    ));
     let key = TestKey::p256();
     let assertion = key.assertion("dms-1", NOW);
     assert_eq!(check(&clients, &key, &assertion, NOW), Ok(()));
@@ -168,7 +179,9 @@ fn a_jwk_is_read_strictly_and_named_by_its_rfc7638_thumbprint() {
     let mut with_extra = shuffled.clone();
     with_extra["use"] = json!("sig");
     assert_eq!(
-        PublicKey::from_jwk(&with_extra.to_string()).unwrap().thumbprint,
+        PublicKey::from_jwk(&with_extra.to_string())
+            .unwrap()
+            .thumbprint,
         key.public().thumbprint
     );
     let mut private = shuffled.clone();
