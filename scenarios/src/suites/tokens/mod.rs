@@ -4,6 +4,7 @@
 //! cloud.
 
 mod flow;
+mod leaks;
 mod renewal;
 mod secret;
 mod validation;
@@ -33,10 +34,16 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             title: "The token and refresh key travel only on the agent's own connection; the Administrator sees neither, in any hop of the browser's redirects or any answer of the DMS",
             requirements: &["FLOW-2"],
             catches: const {
-                &[Catch::by(
-                    Fault::CloudTokenViaBrowser,
-                    "credentials-never-shown-to-administrator",
-                )]
+                &[
+                    Catch::by(
+                        Fault::CloudTokenViaBrowser,
+                        "credentials-never-shown-to-administrator",
+                    ),
+                    Catch::by(
+                        Fault::CloudTokenInBrowserCookie,
+                        "credentials-never-shown-to-administrator",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(flow::token_never_reaches_the_browser(ctx)),
         },
