@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use mocks::Environment;
-use mocks::cloud::{Endpoint, FirstFlight};
+use mocks::cloud::{Account, Endpoint, FirstFlight};
 use serde_json::{Value, json};
 
 use crate::Failure;
@@ -172,19 +172,26 @@ pub fn first_flights_from_dms(env: &Environment) -> Vec<FirstFlight> {
 
 /// The Administrator signs in to dataminer.services; returns the session cookie.
 pub async fn cloud_login(env: &Environment, browser: &CloudClient) -> Result<String, Failure> {
-    let cloud = &env.accounts().cloud_admin;
+    sign_in(browser, &env.accounts().cloud_admin).await
+}
+
+/// `account`'s owner signs in to dataminer.services in `browser`; returns the session cookie.
+pub async fn sign_in(browser: &CloudClient, account: &Account) -> Result<String, Failure> {
     let login = browser
         .post(
             Endpoint::Connection,
             "account/login",
-            &json!({ "email": cloud.email, "password": cloud.password }),
+            &json!({ "email": account.email, "password": account.password }),
             None,
         )
         .await?;
-    login
-        .set_cookie
-        .clone()
-        .ok_or_else(|| Failure::precondition("cloud login", "a session cookie", &login))
+    login.set_cookie.clone().ok_or_else(|| {
+        Failure::precondition(
+            format!("cloud login of {}", account.email),
+            "a session cookie",
+            &login,
+        )
+    })
 }
 
 /// What a person saw and got on the verification page: the page of the user code, and the
