@@ -63,6 +63,9 @@ pub struct Options {
     /// How long the cloud waits for the pong of a tunnel keepalive, if not
     /// `cloud::PING_TIMEOUT`: a scenario about a dead agent shortens it.
     pub cloud_ping_timeout: Option<std::time::Duration>,
+    /// Whether the decrypted contents of every connection are kept, on the cloud's side and
+    /// on the DMS's: for a scenario that searches them.
+    pub record_contents: bool,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -112,6 +115,7 @@ impl Environment {
             agent_network_timeout,
             tunnel_target,
             cloud_ping_timeout,
+            record_contents,
         } = options;
         let clock = Clock::from_wall_clock();
         let ping_timeout = cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT);
@@ -136,6 +140,10 @@ impl Environment {
             resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
         }
         let network = Network::new(resolver, Traffic::new());
+        if record_contents {
+            cloud.ingress().record_contents();
+            network.egress().record_contents();
+        }
 
         let dma_listener = TcpListener::bind("127.0.0.1:0").await?;
         let dma_gateway_listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -119,6 +119,7 @@ impl Https {
         let name = ServerName::try_from(host.clone())
             .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
         let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
+        let stream = self.network.egress().plaintext(&host, stream);
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| http_error(e.to_string()))?;

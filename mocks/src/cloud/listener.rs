@@ -71,6 +71,7 @@ pub(crate) fn serve(endpoint: Endpoint, state: Arc<CloudState>, ingress: Traffic
                 acceptor.clone(),
                 endpoint.router.clone(),
                 state.clone(),
+                ingress.clone(),
             );
             state.lifetime.spawn(connection);
         }
@@ -84,6 +85,7 @@ async fn handle(
     acceptor: TlsAcceptor,
     router: axum::Router,
     state: Arc<CloudState>,
+    ingress: Traffic,
 ) {
     match state.outage.get() {
         Outage::Down => return,
@@ -114,7 +116,7 @@ async fn handle(
     // A failed handshake is the client's business (and a TLS scanner's whole point): the
     // first flight above already records what it offered.
     if let Ok(stream) = acceptor.accept(Rewind::new(first, socket)).await {
-        serve_connection(stream, router).await;
+        serve_connection(ingress.plaintext(host, stream), router).await;
     }
 }
 

@@ -285,13 +285,16 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "tokens.secret-never-leaves-the-cloud",
             suite: Suite::Tokens,
-            title: "The signing secret is in no message, answer, log, record or DMS file, in any encoding; the vault serves only the credential of the cloud's managed identity, not a caller that claims it",
+            title: "The signing secret is in no request or answer (heads included), no decrypted connection of either side (tunnels unmasked), no log or record of any component and nothing the DMS stores, in any encoding; the vault serves only the token service's credential, not a caller that claims it, and names one reader",
             requirements: &["TOK-2"],
             catches: const {
-                &[Catch::by(
-                    Fault::CloudSecretInLogs,
-                    "signing-secret-appears-nowhere",
-                )]
+                &[
+                    Catch::by(Fault::CloudSecretInLogs, "signing-secret-appears-nowhere"),
+                    Catch::by(
+                        Fault::CloudFrontEndReadsSigningKey,
+                        "signing-key-read-by-one-identity",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(secret::never_leaves_the_cloud(ctx)),
         },
