@@ -63,6 +63,7 @@ fn readable(html: &str) -> String {
 pub(super) async fn the_page_shows_what_is_approved(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
+    let spec = oracle::spec()?;
     let accounts = env.accounts();
     let admin = DmaClient::new(&env).log_in(&accounts.dms_admin).await?;
     let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;

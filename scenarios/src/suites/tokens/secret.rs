@@ -16,7 +16,7 @@ use super::leaks::{self, Secret};
 use super::validation::vault_secrets;
 use crate::clients::{CloudClient, Hop};
 use crate::steps;
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, oracle};
 
 /// The WebSocket payloads of a recorded tunnel direction (RFC 6455 §5.2), unmasked: what the
 /// two HTTP/2 ends exchanged. The HTTP head of the upgrade comes first and is skipped; a frame
@@ -100,6 +100,7 @@ fn captured(side: &str, n: usize, capture: &Capture, tunnel_host: &str) -> Vec<(
 /// file, the WAF's decisions and the DMS's name lookups.
 fn places(
     env: &Environment,
+    spec: &fixtures::Spec,
     browser: &[Hop],
     dms_answers: &[(String, String)],
 ) -> Vec<(String, Vec<u8>)> {
@@ -197,7 +198,7 @@ fn places(
         places.push(("the DMS's private key".into(), key.pkcs8().to_vec()));
         places.push(("the DMS's public key".into(), key.jwk().as_bytes().to_vec()));
     }
-    let tunnel_host = mocks::cloud::Endpoint::Tunnel.host();
+    let tunnel_host = spec.hosts.tunnel.as_str();
     for (n, capture) in env.cloud().ingress().contents().iter().enumerate() {
         places.extend(captured("the cloud", n, capture, tunnel_host));
     }
@@ -296,7 +297,7 @@ pub(super) async fn never_leaves_the_cloud(ctx: Ctx) -> Result<(), Failure> {
         "the managed identity's credential",
         managed.proof().to_vec(),
     ));
-    let places = places(&env, &browser.seen(), &dms_answers);
+    let places = places(&env, oracle::spec()?, &browser.seen(), &dms_answers);
     ev.saw(
         "places searched (exchanges with the cloud, log lines, first flights, records, decrypted connections, browser hops, DMS answers, DMS files)",
         places.len(),
