@@ -77,11 +77,16 @@ pub(super) async fn the_page_shows_what_is_approved(ctx: Ctx) -> Result<(), Fail
             &pairing,
         ));
     };
-    // The URI the DMS shows is the connection host's page, reachable as given (port and all).
-    let page_url = format!(
-        "{}device",
-        env.cloud_url(mocks::cloud::Endpoint::Connection)
-    );
+    // The URI the DMS shows is the connection host's page, reachable as given: its published
+    // name, on the port the environment put it on.
+    let host = spec.hosts.connection.as_str();
+    let port = env
+        .published()
+        .into_iter()
+        .find(|(name, _)| *name == host)
+        .map(|(_, addr)| addr.port())
+        .ok_or_else(|| Failure::Harness(format!("{host} is not published")))?;
+    let page_url = format!("https://{host}:{port}/device");
     ev.expect_eq(
         "verification-uri-is-the-connection-page",
         "the verification URI the DMS shows the Administrator",
