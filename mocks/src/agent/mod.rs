@@ -25,7 +25,7 @@ use crate::dma::Permission;
 use crate::world::net::{NetError, Network};
 use crate::world::{Clock, FaultSet, Lifetime};
 
-pub use credentials::{CredentialStore, Credentials, DmsKey};
+pub use credentials::{CredentialStore, Credentials, DmsKey, KeyError};
 pub use https::HttpsError;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
@@ -85,6 +85,9 @@ pub enum AgentError {
     /// An HTTPS exchange with the cloud failed.
     #[error(transparent)]
     Https(#[from] HttpsError),
+    /// The DMS's key pair could not be made, or an assertion signed with it.
+    #[error(transparent)]
+    Key(#[from] credentials::KeyError),
     /// The cloud answered, but not with what the flow expects.
     #[error("dataminer.services refused: {0}")]
     Cloud(String),

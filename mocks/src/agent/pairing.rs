@@ -119,7 +119,7 @@ impl Actor {
         if let Some(key) = self.setup.store.key() {
             return Ok(key);
         }
-        let key = DmsKey::generate().map_err(|e| AgentError::Cloud(e.to_string()))?;
+        let key = DmsKey::generate()?;
         self.setup.store.save_key(key.clone());
         Ok(key)
     }
@@ -134,9 +134,7 @@ impl Actor {
         let key = self.dms_key()?;
         let now = self.setup.clock.unix_seconds();
         let issuer = &self.setup.urls.connection;
-        let assertion = key
-            .assertion(&self.setup.dms_id, issuer, now)
-            .map_err(|e| AgentError::Cloud(e.to_string()))?;
+        let assertion = key.assertion(&self.setup.dms_id, issuer, now)?;
         let mut form: Vec<(&str, &str)> = vec![
             ("client_id", &self.setup.dms_id),
             (
