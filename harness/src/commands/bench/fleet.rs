@@ -148,6 +148,11 @@ pub fn resident_kib() -> anyhow::Result<u64> {
     status_kib("VmRSS:")
 }
 
+/// The most this process's resident set has been since it started.
+pub fn peak_resident_kib() -> anyhow::Result<u64> {
+    status_kib("VmHWM:")
+}
+
 fn status_kib(field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     status
