@@ -38,6 +38,31 @@ pub enum Command {
         #[command(subcommand)]
         kind: BenchKind,
     },
+    /// Many agents on one cloud and viewers calling shared DMSs through the sharing front end
+    /// for a while; exits 0 when every request came back right, 1 when not.
+    Soak(SoakArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SoakArgs {
+    /// Idle agents holding one tunnel each (light agents, in a child process).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub agents: usize,
+    /// Viewers making requests through the sharing front end, spread over the shares.
+    #[arg(long, value_name = "M", default_value_t = 200)]
+    pub viewers: usize,
+    /// Shares, each on a DMS of its own with a real agent, WAF and DMA.
+    #[arg(long, value_name = "S", default_value_t = 50)]
+    pub shares: usize,
+    /// How long the viewers make requests: 30s, 2m, 1500ms.
+    #[arg(long, value_name = "T", default_value = "60s")]
+    pub duration: String,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the figures go (soak.json).
+    #[arg(long, value_name = "DIR", default_value = "target/conform")]
+    pub report_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

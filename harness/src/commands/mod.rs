@@ -7,6 +7,7 @@ mod list;
 mod mutants;
 mod probe;
 mod run;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             kind: BenchKind::LightAgents,
         } => bench::light_agents::serve(),
+        Command::Soak(args) => soak::soak(args),
     }
 }
 
