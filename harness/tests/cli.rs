@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "cli/standalone.rs"]
+mod standalone;
+
 fn conform(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_conform"))
         .args(args)
