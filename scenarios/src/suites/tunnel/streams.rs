@@ -65,7 +65,7 @@ async fn first_chunk(
         Ok(Ok(Some(chunk))) => Ok((body, chunk.len())),
         Ok(other) => Err(Failure::violation(
             "answer-streams-through-the-tunnel",
-            &format!("the first bytes of {path}"),
+            format!("the first bytes of {path}"),
             "a chunk",
             format!("{other:?}"),
         )),
