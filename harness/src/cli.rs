@@ -8,6 +8,10 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read every fixture from DIR (laid out like the source tree's `fixtures/`) instead of
+    /// the copies built into the binary.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod common;
+#[path = "cli/standalone.rs"]
+mod standalone;
+
 fn conform(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_conform"))
         .args(args)
@@ -383,7 +387,7 @@ fn env_up_prints_its_endpoints_and_curl_reaches_them_over_tls12() {
             .as_str()
             .unwrap()
             .replace("wss://", "https://");
-        let mut curl = Command::new("curl");
+        let mut curl = common::tool("curl", "curl");
         curl.args([
             "-sS",
             "-v",
@@ -400,7 +404,7 @@ fn env_up_prints_its_endpoints_and_curl_reaches_them_over_tls12() {
         let answer = curl
             .arg(format!("{url}{path}"))
             .output()
-            .expect("curl is installed");
+            .expect("curl runs");
         let trace = String::from_utf8_lossy(&answer.stderr);
         assert!(answer.status.success(), "{endpoint}: {trace}");
         assert!(

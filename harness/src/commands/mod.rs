@@ -14,6 +14,11 @@ use std::process::ExitCode;
 use crate::cli::{BenchKind, Cli, Command, EnvAction, ProbeKind};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // A reviewer's copy is checked whole before anything runs: a broken one costs a second.
+    if let Some(dir) = &cli.fixtures {
+        fixtures::use_folder(dir)?;
+        reports::GateInputs::load(fixtures::Source::current())?;
+    }
     match cli.command {
         Command::List { json } => list::list(json),
         Command::Run(args) => run::run(args),
