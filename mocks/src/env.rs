@@ -40,7 +40,10 @@ pub struct Accounts {
     pub dms_name: String,
     pub dms_admin: User,
     pub dms_operator: User,
+    /// The DMS's organisation's cloud account: the one that approves the DMS.
     pub cloud_admin: Account,
+    /// An account of another organisation.
+    pub cloud_outsider: Account,
 }
 
 /// How to set an environment up. The default is the deployment the specification describes.
@@ -60,6 +63,9 @@ pub struct Options {
     /// How long the cloud waits for the pong of a tunnel keepalive, if not
     /// `cloud::PING_TIMEOUT`: a scenario about a dead agent shortens it.
     pub cloud_ping_timeout: Option<std::time::Duration>,
+    /// Whether the decrypted contents of every connection are kept, on the cloud's side and
+    /// on the DMS's: for a scenario that searches them.
+    pub record_contents: bool,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -109,6 +115,7 @@ impl Environment {
             agent_network_timeout,
             tunnel_target,
             cloud_ping_timeout,
+            record_contents,
         } = options;
         let clock = Clock::from_wall_clock();
         let ping_timeout = cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT);
@@ -119,7 +126,10 @@ impl Environment {
             clock: clock.clone(),
             faults: faults.clone(),
             pki: &pki,
-            accounts: vec![accounts.cloud_admin.clone()],
+            accounts: vec![
+                accounts.cloud_admin.clone(),
+                accounts.cloud_outsider.clone(),
+            ],
             tls: cloud_tls,
             lifetime: &lifetime,
             ping_timeout,
@@ -130,6 +140,10 @@ impl Environment {
             resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
         }
         let network = Network::new(resolver, Traffic::new());
+        if record_contents {
+            cloud.ingress().record_contents();
+            network.egress().record_contents();
+        }
 
         let dma_listener = TcpListener::bind("127.0.0.1:0").await?;
         let dma_gateway_listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -138,6 +152,8 @@ impl Environment {
         let agent = Agent::start(
             AgentSetup {
                 dms_id: accounts.dms_id.clone(),
+                dms_name: accounts.dms_name.clone(),
+                organization: accounts.cloud_admin.organization.clone(),
                 urls: agent_urls.unwrap_or_else(|| CloudUrls {
                     connection: Endpoint::Connection.published_url(),
                     tunnel: Endpoint::Tunnel.published_url(),
@@ -306,6 +322,11 @@ impl Accounts {
                 email: "admin@customer.example".to_owned(),
                 password: random_token(12),
                 organization: "Customer Org".to_owned(),
+            },
+            cloud_outsider: Account {
+                email: "someone@other.example".to_owned(),
+                password: random_token(12),
+                organization: "Other Org".to_owned(),
             },
             dms_id,
         }

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use mocks::Environment;
-use mocks::cloud::{Endpoint, FirstFlight};
+use mocks::cloud::{Account, Endpoint, FirstFlight};
 use serde_json::{Value, json};
 
 use crate::Failure;
-use crate::clients::{CloudClient, DmaClient, DmaReply, DmaSession};
+use crate::clients::{CloudClient, DmaClient, DmaReply, DmaSession, Reply, ScriptedDms};
 
 /// A recipient reaching a DMS's API through the sharing front end: scenarios and benchmarks
 /// download through it.
@@ -47,19 +47,12 @@ pub async fn connect_dms_with(
         })?;
 
     let cookie = cloud_login(env, browser).await?;
-    let approval = browser
-        .post(
-            Endpoint::Connection,
-            "device/approve",
-            &json!({ "user_code": user_code, "dms_name": accounts.dms_name }),
-            Some(&cookie),
-        )
-        .await?;
-    if approval.status != 200 {
+    let approval = approve_on_page(browser, Some(&cookie), user_code, &accounts.dms_id).await?;
+    if approval.answer.status != 200 {
         return Err(Failure::precondition(
-            "approving the DMS",
-            "HTTP 200",
-            approval,
+            "approving the DMS on the verification page",
+            "HTTP 200 at the end of the redirects",
+            approval.answer,
         ));
     }
 
@@ -179,19 +172,87 @@ pub fn first_flights_from_dms(env: &Environment) -> Vec<FirstFlight> {
 
 /// The Administrator signs in to dataminer.services; returns the session cookie.
 pub async fn cloud_login(env: &Environment, browser: &CloudClient) -> Result<String, Failure> {
-    let cloud = &env.accounts().cloud_admin;
+    sign_in(browser, &env.accounts().cloud_admin).await
+}
+
+/// `account`'s owner signs in to dataminer.services in `browser`; returns the session cookie.
+pub async fn sign_in(browser: &CloudClient, account: &Account) -> Result<String, Failure> {
     let login = browser
         .post(
             Endpoint::Connection,
             "account/login",
-            &json!({ "email": cloud.email, "password": cloud.password }),
+            &json!({ "email": account.email, "password": account.password }),
             None,
         )
         .await?;
-    login
-        .set_cookie
-        .clone()
-        .ok_or_else(|| Failure::precondition("cloud login", "a session cookie", &login))
+    login.set_cookie.clone().ok_or_else(|| {
+        Failure::precondition(
+            format!("cloud login of {}", account.email),
+            "a session cookie",
+            &login,
+        )
+    })
+}
+
+/// What a person saw and got on the verification page: the page of the user code, and the
+/// answer to the approval form (after its redirects).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PageApproval {
+    pub page: Reply,
+    pub answer: Reply,
+}
+
+/// A person in `browser` (signed in with `cookie`, or not) opens the verification page of
+/// `user_code`, types `confirm` as the DMS ID and presses Approve: the form is sent with
+/// whatever the page gave (its ticket), as a browser sends it.
+pub async fn approve_on_page(
+    browser: &CloudClient,
+    cookie: Option<&str>,
+    user_code: &str,
+    confirm: &str,
+) -> Result<PageApproval, Failure> {
+    let code: String = form_urlencoded::byte_serialize(user_code.as_bytes()).collect();
+    let path = format!("device?user_code={code}");
+    let page = browser.open(Endpoint::Connection, &path, cookie).await?;
+    let ticket = hidden_input(&page.text, "ticket").unwrap_or_default();
+    let answer = browser
+        .post_form(
+            Endpoint::Connection,
+            "device/approve",
+            &[
+                ("user_code", user_code),
+                ("ticket", &ticket),
+                ("confirm_dms_id", confirm),
+                ("action", "approve"),
+            ],
+            cookie,
+        )
+        .await?;
+    Ok(PageApproval { page, answer })
+}
+
+/// The value of the hidden input `name` of an HTML form, as a browser would send it: read
+/// here, by the scenario, from the page as it came.
+pub fn hidden_input(html: &str, name: &str) -> Option<String> {
+    html.split("<input").skip(1).find_map(|tag| {
+        let tag = tag.split('>').next()?;
+        let attribute = |attr: &str| {
+            let at = tag.find(&format!("{attr}=\""))? + attr.len() + 2;
+            tag[at..].split('"').next().map(unescape)
+        };
+        (attribute("type").as_deref() == Some("hidden")
+            && attribute("name").as_deref() == Some(name))
+        .then(|| attribute("value"))
+        .flatten()
+    })
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// Another DMS goes through the whole connect flow, played by the scenario itself over its own
@@ -205,65 +266,28 @@ pub async fn register_another_dms(
     register_dms(&CloudClient::new(env)?, &browser, &cookie, dms_id).await
 }
 
-/// The connect flow of DMS `dms_id`, played over `dms`'s connections and approved in the cloud
-/// Administrator's signed-in `browser` (session `cookie`): its ID and its token.
+/// The connect flow of DMS `dms_id` (a key pair of its own), played over `dms`'s connections
+/// and approved on the verification page in the cloud Administrator's signed-in `browser`
+/// (session `cookie`): its ID and its token.
 pub async fn register_dms(
     dms: &CloudClient,
     browser: &CloudClient,
     cookie: &str,
     dms_id: &str,
 ) -> Result<(String, String), Failure> {
-    let started = dms
-        .post(
-            Endpoint::Connection,
-            "oauth/device_authorization",
-            &json!({ "client_id": "dataminer-cloud-gateway", "dms_id": dms_id }),
-            None,
-        )
-        .await?;
-    let field = |name: &str| {
-        started
-            .body
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let (Some(device_code), Some(user_code)) = (field("device_code"), field("user_code")) else {
-        return Err(Failure::precondition(
-            format!("device authorization for {dms_id}"),
-            "codes",
-            &started,
-        ));
-    };
-    let approval = browser
-        .post(
-            Endpoint::Connection,
-            "device/approve",
-            &json!({ "user_code": user_code }),
-            Some(cookie),
-        )
-        .await?;
-    if approval.status != 200 {
+    let scripted = ScriptedDms::new(dms, dms_id)?;
+    let started = scripted.started().await?;
+    let approval = approve_on_page(browser, Some(cookie), &started.user_code, dms_id).await?;
+    if approval.answer.status != 200 {
         return Err(Failure::precondition(
             format!("approving {dms_id}"),
             "HTTP 200",
-            approval,
+            approval.answer,
         ));
     }
-    let token = dms
-        .post(
-            Endpoint::Connection,
-            "oauth/token",
-            &json!({ "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code }),
-            None,
-        )
-        .await?;
-    let access = token
-        .body
-        .get("access_token")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    access
+    let token = scripted.redeem(&started.device_code).await?;
+    token
+        .field("access_token")
         .map(|t| (dms_id.to_owned(), t))
         .ok_or_else(|| Failure::precondition(format!("{dms_id}'s token"), "delivered", token))
 }

@@ -23,6 +23,10 @@ pub fn up(fault_names: &[String]) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|u| json!({ "login": u.login, "password": u.password, "role": u.role }))
             .collect();
+        let cloud_users: Vec<_> = [&accounts.cloud_admin, &accounts.cloud_outsider]
+            .iter()
+            .map(|a| json!({ "email": a.email, "password": a.password, "organization": a.organization }))
+            .collect();
         let line = json!({
             "endpoints": {
                 "connection": env.cloud_url(Endpoint::Connection),
@@ -38,11 +42,7 @@ pub fn up(fault_names: &[String]) -> anyhow::Result<ExitCode> {
             "dms_id": accounts.dms_id,
             "accounts": {
                 "dms": dms_users,
-                "cloud": [json!({
-                    "email": accounts.cloud_admin.email,
-                    "password": accounts.cloud_admin.password,
-                    "organization": accounts.cloud_admin.organization,
-                })],
+                "cloud": cloud_users,
             },
             "faults": faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
         });
@@ -55,7 +55,19 @@ pub fn up(fault_names: &[String]) -> anyhow::Result<ExitCode> {
             ip = addr.ip(),
         );
 
-        wait_for_stop().await?;
+        // The clock follows real time, so the agent polls, renews and redials as it would.
+        let ticking = async {
+            let mut second = tokio::time::interval(std::time::Duration::from_secs(1));
+            second.tick().await;
+            loop {
+                second.tick().await;
+                env.advance(std::time::Duration::from_secs(1)).await;
+            }
+        };
+        tokio::select! {
+            stopped = wait_for_stop() => stopped?,
+            () = ticking => {}
+        }
         env.stop().await;
         let _ = std::fs::remove_dir_all(&dir);
         eprintln!("environment stopped");

@@ -2,7 +2,6 @@
 //! one at a time, in order. Pairing (the connect flow) and the session (tunnel, keepalive,
 //! renewal) are the two halves of its life, each in its own module.
 
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::https::Https;
@@ -117,11 +116,8 @@ impl Actor {
         {
             // Best effort: a cloud that cannot be reached still loses the tunnel, and the DMS
             // forgets the token either way.
-            let revoke = json!({ "token": credentials.access_token });
-            let _ = self
-                .https
-                .post_json(&self.url("oauth/revoke"), &revoke)
-                .await;
+            let revoke = [("token", credentials.access_token.as_str())];
+            let _ = self.oauth_post("oauth/revoke", &revoke).await;
         }
         self.end_session().await;
         Ok(())

@@ -1,5 +1,5 @@
 //! The agent's HTTPS client: one TLS connection per request, dialled through the environment's
-//! network so that every byte is on the record.
+//! network so that every byte is on the record; requests are forms, as OAuth's are.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,21 +80,24 @@ impl Https {
         }
     }
 
-    /// POSTs `body` as JSON to `url` and reads the JSON answer (`null` when it is not JSON),
-    /// giving up after the network timeout: a cloud that accepts and never answers must not
-    /// freeze the gateway.
-    pub async fn post_json(
+    /// POSTs `params` form-encoded (as OAuth clients send them) to `url` and reads the JSON
+    /// answer (`null` when it is not JSON), giving up after the network timeout: a cloud that
+    /// accepts and never answers must not freeze the gateway.
+    pub async fn post_form(
         &self,
         url: &str,
-        body: &serde_json::Value,
+        params: &[(&str, &str)],
     ) -> Result<Answer, HttpsError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
         tokio::time::timeout(self.timeout, self.exchange(url, body))
             .await
             .map_err(|_| HttpsError::TimedOut(url.to_owned()))?
     }
 
-    /// POSTs `body` as JSON to `url` and reads the JSON answer (`null` when it is not JSON).
-    async fn exchange(&self, url: &str, body: &serde_json::Value) -> Result<Answer, HttpsError> {
+    /// POSTs the form `body` to `url` and reads the JSON answer (`null` when it is not JSON).
+    async fn exchange(&self, url: &str, body: String) -> Result<Answer, HttpsError> {
         let uri: Uri = url
             .parse()
             .map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
@@ -116,6 +119,7 @@ impl Https {
         let name = ServerName::try_from(host.clone())
             .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
         let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
+        let stream = self.network.egress().plaintext(&host, stream);
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| http_error(e.to_string()))?;
@@ -124,9 +128,9 @@ impl Https {
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let request = Request::post(path)
             .header(header::HOST, host.as_str())
-            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::USER_AGENT, "DataMiner-CloudGateway/conform")
-            .body(Full::new(Bytes::from(body.to_string())))
+            .body(Full::new(Bytes::from(body)))
             .map_err(|e| http_error(e.to_string()))?;
         let response = sender
             .send_request(request)

@@ -25,7 +25,7 @@ use crate::dma::Permission;
 use crate::world::net::{NetError, Network};
 use crate::world::{Clock, FaultSet, Lifetime};
 
-pub use credentials::{CredentialStore, Credentials};
+pub use credentials::{CredentialStore, Credentials, DmsKey};
 pub use https::HttpsError;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
@@ -104,6 +104,10 @@ pub struct CloudUrls {
 #[derive(Debug)]
 pub struct AgentSetup {
     pub dms_id: String,
+    /// The DMS's name, as the approval page shows it.
+    pub dms_name: String,
+    /// The dataminer.services organisation the DMS is set up to join.
+    pub organization: String,
     pub urls: CloudUrls,
     pub clock: Clock,
     pub faults: FaultSet,

@@ -1,11 +1,16 @@
-//! The agent's half of the connect flow (RFC 8628): ask for a device code, hand the user code
-//! to the Administrator, poll until the cloud delivers the token on this connection.
-
-use serde_json::json;
+//! The agent's half of the connect flow (RFC 8628, with the DMS authenticating by its key as
+//! RFC 7523 says): make the DMS's key pair if it has none, ask for a device code naming the
+//! DMS, the organisation it is set up to join and its public key, hand the user code to the
+//! Administrator, and poll until the cloud delivers the token on this connection. Every
+//! request to the cloud's OAuth endpoints carries a fresh assertion signed with the key.
 
 use super::actor::{Actor, Phase};
-use super::credentials::Credentials;
+use super::credentials::{Credentials, DmsKey};
+use super::https::Answer;
 use super::{AgentError, Pairing};
+
+/// RFC 8628 §3.5: after a `slow_down`, the interval grows by five seconds.
+const SLOW_DOWN_STEP: u64 = 5;
 
 /// A device code waiting for the Administrator's approval in the cloud.
 pub(super) struct PendingApproval {
@@ -17,11 +22,17 @@ pub(super) struct PendingApproval {
 
 impl Actor {
     pub(super) async fn begin_pairing(&mut self) -> Result<Pairing, AgentError> {
-        let request =
-            json!({ "client_id": "dataminer-cloud-gateway", "dms_id": self.setup.dms_id });
+        let key = self.dms_key()?;
+        let (name, organization) = (self.setup.dms_name.clone(), self.setup.organization.clone());
         let answer = self
-            .https
-            .post_json(&self.url("oauth/device_authorization"), &request)
+            .oauth_post(
+                "oauth/device_authorization",
+                &[
+                    ("dms_name", &name),
+                    ("organization", &organization),
+                    ("jwk", key.jwk()),
+                ],
+            )
             .await?;
         let (Some(device_code), Some(user_code), Some(verification_uri)) = (
             answer.text("device_code"),
@@ -29,8 +40,9 @@ impl Actor {
             answer.text("verification_uri"),
         ) else {
             return Err(AgentError::Cloud(format!(
-                "device authorization answered HTTP {}",
-                answer.status
+                "device authorization answered HTTP {} {}",
+                answer.status,
+                answer.text("error").unwrap_or_default()
             )));
         };
         let now = self.setup.clock.unix_seconds();
@@ -65,13 +77,14 @@ impl Actor {
 
     /// One poll of the token endpoint.
     async fn poll(&mut self, device_code: &str) {
-        let request = json!({
-            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-            "device_code": device_code,
-        });
         let Ok(answer) = self
-            .https
-            .post_json(&self.url("oauth/token"), &request)
+            .oauth_post(
+                "oauth/token",
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                    ("device_code", device_code),
+                ],
+            )
             .await
         else {
             return;
@@ -90,8 +103,49 @@ impl Actor {
                 })
                 .await;
             }
-            (_, _, Some("authorization_pending" | "slow_down")) => {}
+            (_, _, Some("authorization_pending")) => {}
+            (_, _, Some("slow_down")) => {
+                if let Phase::Pairing(pending) = &mut self.phase {
+                    pending.interval += SLOW_DOWN_STEP;
+                    pending.next_poll += SLOW_DOWN_STEP;
+                }
+            }
             _ => self.phase = Phase::Disabled,
         }
+    }
+
+    /// The DMS's key pair: the stored one, or a new one stored now.
+    fn dms_key(&self) -> Result<DmsKey, AgentError> {
+        if let Some(key) = self.setup.store.key() {
+            return Ok(key);
+        }
+        let key = DmsKey::generate().map_err(|e| AgentError::Cloud(e.to_string()))?;
+        self.setup.store.save_key(key.clone());
+        Ok(key)
+    }
+
+    /// POSTs `params` form-encoded to the cloud's connection endpoint at `path`, as this DMS:
+    /// its ID as `client_id` and a fresh assertion signed with its key.
+    pub(super) async fn oauth_post(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, AgentError> {
+        let key = self.dms_key()?;
+        let now = self.setup.clock.unix_seconds();
+        let issuer = &self.setup.urls.connection;
+        let assertion = key
+            .assertion(&self.setup.dms_id, issuer, now)
+            .map_err(|e| AgentError::Cloud(e.to_string()))?;
+        let mut form: Vec<(&str, &str)> = vec![
+            ("client_id", &self.setup.dms_id),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &assertion),
+        ];
+        form.extend_from_slice(params);
+        Ok(self.https.post_form(&self.url(path), &form).await?)
     }
 }

@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::actor::{Actor, Phase};
 use super::credentials::Credentials;
 use super::forward::Forwarder;
@@ -175,13 +173,11 @@ impl Actor {
         let Some(current) = self.setup.store.stored() else {
             return Renewal::Refused;
         };
-        let request =
-            json!({ "grant_type": "refresh_token", "refresh_token": current.refresh_key });
-        let Ok(answer) = self
-            .https
-            .post_json(&self.url("oauth/token"), &request)
-            .await
-        else {
+        let grant = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", current.refresh_key.as_str()),
+        ];
+        let Ok(answer) = self.oauth_post("oauth/token", &grant).await else {
             return Renewal::Unavailable;
         };
         match (

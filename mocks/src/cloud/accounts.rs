@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::CloudState;
+use super::oauth::Params;
+use super::pages::sign_in;
 use crate::world::random_token;
 
 /// A dataminer.services account: a person with an email address in an organisation.
@@ -96,36 +97,64 @@ impl Accounts {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct LoginForm {
-    email: String,
-    password: String,
-}
-
-/// `POST /account/login`: a session cookie for the right password, 401 otherwise.
+/// `POST /account/login` with `email` and `password`: a session cookie for the right
+/// password, 401 otherwise. A browser's form (with `next`, a path on this host) is sent on
+/// there; a JSON client gets JSON.
 pub(crate) async fn login(
     State(state): State<std::sync::Arc<CloudState>>,
-    Json(form): Json<LoginForm>,
+    headers: HeaderMap,
+    params: Params,
 ) -> Response {
-    let email = form.email.to_ascii_lowercase();
-    let session = state.accounts.login(&form.email, &form.password);
+    let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
+    let session = state
+        .accounts
+        .login(&email, params.get("password").unwrap_or_default());
     state.log.info(match session {
         Some(_) => format!("login ok for {email}"),
         None => format!("login failed for {email}"),
     });
-    match session {
-        Some(session) => (
-            [(
-                header::SET_COOKIE,
-                format!("{SESSION_COOKIE}={session}; Secure; HttpOnly; SameSite=Strict; Path=/"),
-            )],
-            Json(serde_json::json!({ "email": email })),
-        )
-            .into_response(),
-        None => (
+    let from_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let next = params.get("next").filter(|n| is_local_path(n));
+    let Some(session) = session else {
+        if from_form {
+            return sign_in(
+                StatusCode::UNAUTHORIZED,
+                "Wrong email or password.",
+                next.unwrap_or("/device"),
+            );
+        }
+        return (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({ "error": "invalid_credentials" })),
         )
+            .into_response();
+    };
+    let cookie = format!("{SESSION_COOKIE}={session}; Secure; HttpOnly; SameSite=Strict; Path=/");
+    match next {
+        Some(next) if from_form => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::SET_COOKIE, cookie),
+                (header::LOCATION, next.to_owned()),
+            ],
+        )
+            .into_response(),
+        _ => (
+            [(header::SET_COOKIE, cookie)],
+            Json(serde_json::json!({ "email": email })),
+        )
             .into_response(),
     }
+}
+
+/// A path on this host: `/x`, never `//elsewhere` or `/\elsewhere`, which browsers take
+/// for another host (an open redirect).
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control())
 }

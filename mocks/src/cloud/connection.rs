@@ -1,5 +1,6 @@
-//! The router of `connection.dataminer.services`: login, the connect flow, token renewal and
-//! revocation, and each DMS's view of its own registration.
+//! The router of `connection.dataminer.services`: login, the connect flow and its verification
+//! page, token renewal and revocation, and each DMS's view of its own registration. How the
+//! front ends check a bearer token is their `FrontEnd` setting, settled once.
 
 use std::sync::Arc;
 
@@ -8,10 +9,11 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::{HeaderMap, StatusCode};
-use serde::Deserialize;
 
+use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::tokens::{Claims, TokenError};
-use super::{CloudState, accounts, device_flow};
+use super::vault::{SIGNING_KEY, Workloads};
+use super::{CloudState, Credential, accounts, approval, device_flow};
 
 /// The request header in which a tunnel upgrade names the DMS it is for; without it, the
 /// tunnel is for the DMS the token was issued to.
@@ -24,8 +26,9 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
     axum::Router::new()
         .route("/account/login", post(accounts::login))
         .route("/oauth/device_authorization", post(device_flow::authorize))
-        .route("/device/approve", post(device_flow::approve))
-        .route("/device/done", get(device_flow::done))
+        .route("/device", get(approval::page_for))
+        .route("/device/approve", post(approval::approve))
+        .route("/device/done", get(approval::done))
         .route("/oauth/token", post(device_flow::token))
         .route("/oauth/revoke", post(revoke))
         .route("/api/dms/self", get(whoami))
@@ -33,13 +36,41 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
         .with_state(state)
 }
 
-/// The claims of the request's bearer token, validated.
+/// How the API, tunnel and sharing front ends check a bearer token.
+#[derive(Debug, Clone)]
+pub(crate) struct FrontEnd {
+    /// The front end reads the signing key from the vault itself, with this workload
+    /// credential, to check a token's signature before the token service does.
+    pub own_key_check: Option<Credential>,
+}
+
+impl FrontEnd {
+    pub fn from_faults(faults: &crate::world::FaultSet, workloads: &Workloads) -> Self {
+        let on = faults.is_on(crate::world::Fault::CloudFrontEndReadsSigningKey);
+        Self {
+            own_key_check: on.then(|| workloads.front_end.clone()),
+        }
+    }
+}
+
+/// The claims of the request's bearer token, validated by the token service.
 pub(crate) fn authenticate(state: &CloudState, headers: &HeaderMap) -> Result<Claims, TokenError> {
     let token = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or(TokenError::Missing)?;
+    if let Some(credential) = &state.front_end.own_key_check {
+        let key = state
+            .vault
+            .read(credential, SIGNING_KEY)
+            .map_err(|e| TokenError::Invalid(format!("signing key unavailable: {e}")))?;
+        if !super::jose::parse(token)
+            .is_ok_and(|jws| jws.signature_matches(&key, jsonwebtoken::Algorithm::HS256))
+        {
+            return Err(TokenError::Invalid("bad signature".into()));
+        }
+    }
     state.tokens.validate(token)
 }
 
@@ -57,25 +88,45 @@ pub(crate) fn acting_for(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct RevokeForm {
-    token: String,
+/// `POST /oauth/revoke` (RFC 7009) with `token` (an access token or refresh key), the DMS's
+/// ID as `client_id` and its client assertion: the DMS disconnects. Revokes every token and
+/// refresh key of that DMS, whoever holds them, and closes their tunnels. Answers 200 whatever
+/// the token, as RFC 7009 §2.2 asks, once the DMS proved its key.
+async fn revoke(State(state): State<Arc<CloudState>>, params: Params) -> Response {
+    revocation(&state, &params).unwrap_or_else(IntoResponse::into_response)
 }
 
-/// `POST /oauth/revoke` (RFC 7009): the DMS disconnects. Revokes the whole token family and
-/// closes its tunnels. Answers 200 whatever the token, as RFC 7009 §2.2 asks.
-async fn revoke(State(state): State<Arc<CloudState>>, Json(form): Json<RevokeForm>) -> Response {
-    if let Ok(claims) = state.tokens.validate(&form.token) {
-        if state.tokens.revoke_family(&claims.fam) {
-            state.tunnels.close_family(&claims.fam);
-        } else {
-            state.log.info(format!(
-                "revocation of family {} for DMS {} acknowledged",
-                claims.fam, claims.sub
-            ));
+fn revocation(state: &CloudState, params: &Params) -> Result<Response, OAuthError> {
+    let token = params.require("token")?;
+    let dms_id = params.require("client_id")?;
+    let Some(registration) = state.clients.registration(dms_id) else {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidClient,
+            "unknown client_id",
+        ));
+    };
+    let now = state.clock.unix_seconds();
+    device_flow::authenticate(state, params, dms_id, &registration.key, now)?;
+    match state.tokens.family_of(token) {
+        Some((family, owner)) if owner == dms_id => {
+            let revoked = state.tokens.disconnect(dms_id, &family);
+            if revoked.is_empty() {
+                state.log.info(format!(
+                    "revocation of family {family} for DMS {dms_id} acknowledged"
+                ));
+            }
+            for family in &revoked {
+                state.tunnels.close_family(family);
+            }
         }
+        Some((_, owner)) => state.log.info(format!(
+            "DMS {dms_id} asked to revoke a token of DMS {owner}: nothing revoked"
+        )),
+        None => state
+            .log
+            .info(format!("DMS {dms_id} asked to revoke an unknown token")),
     }
-    Json(serde_json::json!({})).into_response()
+    Ok(no_store(StatusCode::OK, serde_json::json!({})))
 }
 
 /// `GET /api/dms/self`: what the cloud knows of the DMS holding the token.

@@ -1,22 +1,28 @@
-//! The connect flow, shaped as the OAuth 2.0 Device Authorization Grant (RFC 8628): the agent
-//! asks for a device code over its own outbound connection, the Administrator approves the user
-//! code in the cloud with a browser session, and the agent polls for its token. The token only
-//! ever travels on the agent's connection; the browser sees a user code and nothing else. The
-//! approval answers with a redirect to a confirmation page (POST, redirect, GET), as a browser
-//! form does. How approval and delivery behave is the flow's `DeviceFlowPolicy`, settled once.
+//! The connect flow, shaped as the OAuth 2.0 Device Authorization Grant (RFC 8628) with the
+//! DMS as a confidential client that proves its key (RFC 7523): the agent asks for a device
+//! code over its own outbound connection, naming itself, the organisation it is set up to join
+//! and its public key, and signs the request with that key; an account of that organisation
+//! approves the user code on the approval page (`approval`); the agent polls, signing each
+//! poll, and gets its token on its own connection. The first redeemed grant registers the DMS
+//! with its key; every later one must be signed by it. How codes live and how grants bind is
+//! the flow's `DeviceFlowPolicy`, settled once.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::{Query, State};
+use axum::Extension;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode, header};
+use http::StatusCode;
 use rand::RngExt;
-use serde::Deserialize;
 
 use super::CloudState;
+use super::approval::ApprovalPolicy;
+use super::clients::{ClientError, PublicKey, Registration};
+use super::listener::Peer;
+use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::refresh;
 use super::tokens::TokenPair;
 use crate::world::{Fault, FaultSet, random_token};
@@ -24,28 +30,44 @@ use crate::world::{Fault, FaultSet, random_token};
 /// How long a device code may wait for approval.
 const DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// The polling interval the agent is told to respect.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(5);
-/// RFC 8628 §6.1: consonants only, so a user code spells no word and survives dictation.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// RFC 8628 §3.5: each `slow_down` adds five seconds to the interval.
+const SLOW_DOWN_STEP: u64 = 5;
+/// RFC 8628 §6.1: consonants only, so a user code spells no word and survives dictation;
+/// 20^8 codes, about 34.6 bits, against a rate-limited guesser.
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 
-#[derive(Debug, Clone)]
-struct Approval {
-    organization: String,
-}
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
-/// Who approved a user code: a signed-in account, or nobody (when approval does not require a
-/// session).
-const ANONYMOUS: &str = "(no session)";
-
-/// The confirmation page the approval redirects the browser to.
-const DONE_PAGE: &str = "/device/done";
-
-/// How the connect flow approves and delivers.
+/// How the connect flow issues, binds and delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DeviceFlowPolicy {
-    /// Approving a user code needs a signed-in dataminer.services session.
-    pub approval_requires_session: bool,
+    pub codes: CodePolicy,
+    pub binding: GrantBinding,
+    pub approval: ApprovalPolicy,
     pub delivery: Delivery,
+}
+
+/// How device codes live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CodePolicy {
+    pub lifetime: Duration,
+    /// Codes past their lifetime are refused.
+    pub expire: bool,
+    /// A redeemed device code is spent.
+    pub single_use: bool,
+    /// A poll sooner than the interval after the last one gets `slow_down`.
+    pub slow_down: bool,
+}
+
+/// How a grant is tied to the DMS that asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GrantBinding {
+    /// A registered DMS's grant is bound to its registered key, whatever key the request
+    /// presents; otherwise to the presented one, which its redemption then registers.
+    pub registered_key: bool,
+    /// Redeeming a device code needs an assertion by the grant's key.
+    pub redeem_needs_key: bool,
 }
 
 /// Where the token goes once a user code is approved.
@@ -56,14 +78,30 @@ pub(crate) enum Delivery {
     /// Also to the browser, in the fragment of the approval's redirect (the implicit grant's
     /// shape), from where a page would hand it on: the DMS then polls the same pair.
     ThroughTheBrowser,
+    /// Also to the browser, base64-encoded in a cookie the approval sets for the confirmation
+    /// page: the DMS then polls the same pair.
+    BrowserCookie,
 }
 
 impl DeviceFlowPolicy {
     pub fn from_faults(faults: &FaultSet) -> Self {
+        let on = |fault| faults.is_on(fault);
         Self {
-            approval_requires_session: !faults.is_on(Fault::CloudApproveWithoutLogin),
-            delivery: if faults.is_on(Fault::CloudTokenViaBrowser) {
+            codes: CodePolicy {
+                lifetime: DEVICE_CODE_LIFETIME,
+                expire: !on(Fault::CloudDeviceCodeNeverExpires),
+                single_use: !on(Fault::CloudDeviceCodeReusable),
+                slow_down: !on(Fault::CloudNoSlowDown),
+            },
+            binding: GrantBinding {
+                registered_key: !on(Fault::CloudDeviceFlowTrustsDmsId),
+                redeem_needs_key: !on(Fault::CloudDeviceCodeIsBearer),
+            },
+            approval: ApprovalPolicy::from_faults(faults),
+            delivery: if on(Fault::CloudTokenViaBrowser) {
                 Delivery::ThroughTheBrowser
+            } else if on(Fault::CloudTokenInBrowserCookie) {
+                Delivery::BrowserCookie
             } else {
                 Delivery::ServerToServer
             },
@@ -71,23 +109,59 @@ impl DeviceFlowPolicy {
     }
 }
 
+/// Who approved a grant, and for which organisation.
 #[derive(Debug, Clone)]
-struct Grant {
-    user_code: String,
-    dms_id: String,
-    expires_at: u64,
-    approved: Option<Approval>,
-    redeemed: bool,
-    /// Minted at approval when the token goes through the browser: the same pair is then
-    /// handed to the DMS.
-    prepared: Option<TokenPair>,
+pub(super) struct Approval {
+    pub email: String,
+    pub organization: String,
 }
 
-/// Device codes waiting for approval or redemption.
+#[derive(Debug, Clone)]
+pub(super) enum GrantState {
+    Pending,
+    Approved(Approval),
+    Denied,
+    Redeemed,
+}
+
+/// One device authorization: what the DMS asked for, with which key, from where.
+#[derive(Debug, Clone)]
+pub(super) struct Grant {
+    pub user_code: String,
+    pub dms_id: String,
+    pub dms_name: String,
+    /// The organisation the DMS joins: its registered one, or the one it asked for.
+    pub organization: String,
+    pub key: PublicKey,
+    /// The address the device authorization came from, for the approver to judge.
+    pub origin: Option<IpAddr>,
+    pub requested_at: u64,
+    pub expires_at: u64,
+    pub interval: u64,
+    pub last_poll: Option<u64>,
+    pub state: GrantState,
+    /// One-use approval tickets the approval page handed out, each to one account.
+    pub tickets: Vec<(String, String)>,
+    /// Minted at approval when the token goes through the browser: the same pair is then
+    /// handed to the DMS.
+    pub prepared: Option<TokenPair>,
+}
+
+impl Grant {
+    /// Whether the grant can still be approved or redeemed at `now`.
+    pub fn open(&self, now: u64, codes: &CodePolicy) -> bool {
+        let live = !codes.expire || now < self.expires_at;
+        live && matches!(self.state, GrantState::Pending | GrantState::Approved(_))
+    }
+}
+
+/// Device codes waiting for approval or redemption, and the approvers' failed guesses.
 #[derive(Debug)]
 pub(crate) struct DeviceFlows {
-    policy: DeviceFlowPolicy,
+    pub(super) policy: DeviceFlowPolicy,
     grants: Mutex<HashMap<String, Grant>>,
+    /// Per account, the simulated seconds of its wrong user codes.
+    pub(super) guesses: Mutex<HashMap<String, Vec<u64>>>,
 }
 
 impl DeviceFlows {
@@ -95,247 +169,264 @@ impl DeviceFlows {
         Self {
             policy,
             grants: Mutex::default(),
+            guesses: Mutex::default(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
         self.grants.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
 
-/// An OAuth error response (RFC 6749 §5.2): HTTP 400 with `{"error": ...}`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct OAuthError(pub &'static str);
-
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({ "error": self.0 })),
-        )
-            .into_response()
+    /// The device code and grant of `user_code` if it is open at `now`.
+    pub(super) fn by_user_code(&self, user_code: &str, now: u64) -> Option<(String, Grant)> {
+        let wanted = normalise_user_code(user_code);
+        self.lock()
+            .iter()
+            .find(|(_, g)| g.user_code == wanted && g.open(now, &self.policy.codes))
+            .map(|(code, g)| (code.clone(), g.clone()))
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct DeviceRequest {
-    client_id: String,
-    dms_id: String,
-}
-
-/// `POST /oauth/device_authorization`, called by the agent.
+/// `POST /oauth/device_authorization` (RFC 8628 §3.1), called by the agent with its DMS ID as
+/// `client_id`, `dms_name`, `organization`, its public key as `jwk` (needed until the DMS is
+/// registered), and a client assertion signed by that key.
 pub(crate) async fn authorize(
     State(state): State<Arc<CloudState>>,
-    Json(request): Json<DeviceRequest>,
+    peer: Option<Extension<Peer>>,
+    params: Params,
 ) -> Response {
-    if request.client_id != "dataminer-cloud-gateway" || request.dms_id.is_empty() {
-        return OAuthError("invalid_client").into_response();
+    start(&state, &params, peer.map(|p| p.0.0.ip())).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn start(
+    state: &Arc<CloudState>,
+    params: &Params,
+    origin: Option<IpAddr>,
+) -> Result<Response, OAuthError> {
+    let policy = state.devices.policy;
+    let dms_id = params.require("client_id")?;
+    if !valid_dms_id(dms_id) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "client_id must be a DMS ID of letters, digits, '.', '_' or '-'",
+        ));
+    }
+    let organization = params.require("organization")?;
+    let dms_name = params.get("dms_name").unwrap_or(dms_id);
+    let presented = params
+        .get("jwk")
+        .map(PublicKey::from_jwk)
+        .transpose()
+        .map_err(|e| client_refused(state, dms_id, &e))?;
+    let registered = state.clients.registration(dms_id);
+    let (key, joins) = match (&registered, presented) {
+        (Some(known), presented) if policy.binding.registered_key => {
+            if presented.is_some_and(|p| p != known.key) {
+                let wrong = ClientError::BadKey("not the key this DMS registered".into());
+                return Err(client_refused(state, dms_id, &wrong));
+            }
+            (known.key.clone(), known.organization.clone())
+        }
+        (_, Some(presented)) => (presented, organization.to_owned()),
+        (_, None) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "a DMS that is not registered yet must present its jwk",
+            ));
+        }
+    };
+    let now = state.clock.unix_seconds();
+    authenticate(state, params, dms_id, &key, now)?;
+    if joins != organization {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "this DMS is registered to another organization",
+        ));
     }
     let device_code = random_token(32);
-    let user_code = user_code();
-    state.devices.lock().insert(
-        device_code.clone(),
-        Grant {
-            user_code: user_code.clone(),
-            dms_id: request.dms_id,
-            expires_at: state.clock.unix_seconds() + DEVICE_CODE_LIFETIME.as_secs(),
-            approved: None,
-            redeemed: false,
-            prepared: None,
-        },
-    );
-    Json(serde_json::json!({
-        "device_code": device_code,
-        "user_code": user_code,
-        "verification_uri": "https://connection.dataminer.services/device",
-        "expires_in": DEVICE_CODE_LIFETIME.as_secs(),
-        "interval": POLL_INTERVAL.as_secs(),
-    }))
-    .into_response()
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ApproveForm {
-    user_code: String,
-    /// The name the Administrator gives the DMS in the cloud, for the logs.
-    dms_name: Option<String>,
-}
-
-/// `POST /device/approve`, called from the Administrator's signed-in browser: approves the
-/// user code and redirects (303) to the confirmation page, which names the DMS and its
-/// organisation. Neither carries a token or refresh key.
-pub(crate) async fn approve(
-    State(state): State<Arc<CloudState>>,
-    headers: HeaderMap,
-    Json(form): Json<ApproveForm>,
-) -> Response {
-    let policy = state.devices.policy;
-    let signed_in = state.accounts.signed_in(&headers);
-    let (email, organization) = match signed_in {
-        Some(account) => (account.email, account.organization),
-        None if !policy.approval_requires_session => (ANONYMOUS.to_owned(), ANONYMOUS.to_owned()),
-        None => {
-            state
-                .log
-                .info("device approval refused: no signed-in session");
-            return login_required();
-        }
-    };
-    let now = state.clock.unix_seconds();
-    let wanted = normalise_user_code(&form.user_code);
-    let (device_code, dms_id) = {
+    let interval = POLL_INTERVAL.as_secs();
+    let user_code = {
         let mut grants = state.devices.lock();
-        let Some((device_code, grant)) = grants
-            .iter_mut()
-            .find(|(_, g)| g.user_code == wanted && g.expires_at > now && !g.redeemed)
-        else {
-            drop(grants);
-            state.log.info(format!(
-                "device approval by {email} refused: unknown user code"
-            ));
-            return (
-                StatusCode::NOT_FOUND,
-                Json(serde_json::json!({ "error": "unknown_user_code" })),
-            )
-                .into_response();
-        };
-        grant.approved = Some(Approval {
-            organization: organization.clone(),
-        });
-        (device_code.clone(), grant.dms_id.clone())
-    };
-    let name = form.dms_name.as_deref().unwrap_or("unnamed");
-    state.log.info(format!(
-        "DMS {dms_id} ({name}) approved by {email} for organization {organization}"
-    ));
-    let mut location = format!("{DONE_PAGE}?dms_id={}", query_value(&dms_id));
-    if policy.delivery == Delivery::ThroughTheBrowser
-        && let Ok(pair) = state.tokens.issue(&dms_id, &organization)
-    {
-        location.push_str(&format!(
-            "#access_token={}&token_type=Bearer&expires_in={}&refresh_token={}",
-            pair.access_token, pair.expires_in, pair.refresh_key
-        ));
-        if let Some(grant) = state.devices.lock().get_mut(&device_code) {
-            grant.prepared = Some(pair);
-        }
-    }
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, location)],
-        Json(serde_json::json!({ "approved": true, "dms_id": dms_id })),
-    )
-        .into_response()
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct DoneQuery {
-    dms_id: String,
-}
-
-/// `GET /device/done?dms_id=…`: the confirmation page, for the signed-in account whose
-/// organisation approved that DMS.
-pub(crate) async fn done(
-    State(state): State<Arc<CloudState>>,
-    headers: HeaderMap,
-    Query(query): Query<DoneQuery>,
-) -> Response {
-    let Some(account) = state.accounts.signed_in(&headers) else {
-        return login_required();
-    };
-    let approved = state.devices.lock().values().any(|g| {
-        g.dms_id == query.dms_id
-            && g.approved
-                .as_ref()
-                .is_some_and(|a| a.organization == account.organization)
-    });
-    if !approved {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({ "error": "not_approved" })),
-        )
-            .into_response();
-    }
-    Json(serde_json::json!({
-        "approved": true,
-        "dms_id": query.dms_id,
-        "organization": account.organization,
-    }))
-    .into_response()
-}
-
-fn login_required() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(serde_json::json!({ "error": "login_required" })),
-    )
-        .into_response()
-}
-
-/// `value` as a URL query value: unreserved characters as they are, the rest percent-encoded.
-fn query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
+        let user_code = loop {
+            let code = user_code();
+            if !grants.values().any(|g| g.user_code == code) {
+                break code;
             }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+        };
+        grants.insert(
+            device_code.clone(),
+            Grant {
+                user_code: user_code.clone(),
+                dms_id: dms_id.to_owned(),
+                dms_name: dms_name.to_owned(),
+                organization: joins,
+                key: key.clone(),
+                origin,
+                requested_at: now,
+                expires_at: now + policy.codes.lifetime.as_secs(),
+                interval,
+                last_poll: None,
+                state: GrantState::Pending,
+                tickets: Vec::new(),
+                prepared: None,
+            },
+        );
+        user_code
+    };
+    state.log.info(format!(
+        "device authorization for DMS {dms_id} ({dms_name}) with key {} from {}",
+        key.thumbprint,
+        origin.map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string()),
+    ));
+    let page = format!("{}device", state.connection_url);
+    Ok(no_store(
+        StatusCode::OK,
+        serde_json::json!({
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": page,
+            "verification_uri_complete": format!("{page}?user_code={user_code}"),
+            "expires_in": policy.codes.lifetime.as_secs(),
+            "interval": interval,
+        }),
+    ))
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenRequest {
-    grant_type: String,
-    device_code: Option<String>,
-    refresh_token: Option<String>,
+/// Checks the request's client assertion for `dms_id` with `key`.
+pub(super) fn authenticate(
+    state: &CloudState,
+    params: &Params,
+    dms_id: &str,
+    key: &PublicKey,
+    now: u64,
+) -> Result<(), OAuthError> {
+    if params.get("client_id").is_some_and(|c| c != dms_id) {
+        let wrong = ClientError::WrongClaim("client_id");
+        return Err(client_refused(state, dms_id, &wrong));
+    }
+    state
+        .clients
+        .authenticate(
+            dms_id,
+            params.get("client_assertion_type"),
+            params.get("client_assertion"),
+            key,
+            now,
+        )
+        .map_err(|e| client_refused(state, dms_id, &e))
 }
 
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+fn client_refused(state: &CloudState, dms_id: &str, why: &ClientError) -> OAuthError {
+    state.log.info(format!(
+        "client authentication for DMS {dms_id} refused: {why}"
+    ));
+    OAuthError::new(ErrorCode::InvalidClient, why.to_string())
+}
 
 /// `POST /oauth/token`: the device-code grant polled by the agent, or its refresh grant.
-pub(crate) async fn token(
-    State(state): State<Arc<CloudState>>,
-    Json(request): Json<TokenRequest>,
-) -> Response {
-    match request.grant_type.as_str() {
-        DEVICE_GRANT => redeem(&state, request.device_code),
-        "refresh_token" => refresh::grant(&state, request.refresh_token.as_deref()),
-        _ => OAuthError("unsupported_grant_type").into_response(),
+pub(crate) async fn token(State(state): State<Arc<CloudState>>, params: Params) -> Response {
+    let answered = match params.get("grant_type") {
+        Some(DEVICE_GRANT) => redeem(&state, &params),
+        Some("refresh_token") => refresh::grant(&state, &params),
+        Some(_) => Err(OAuthError::code(ErrorCode::UnsupportedGrantType)),
+        None => Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "missing parameter grant_type",
+        )),
+    };
+    answered.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthError> {
+    let policy = state.devices.policy;
+    let device_code = params.require("device_code")?;
+    let now = state.clock.unix_seconds();
+    let Some(grant) = state.devices.lock().get(device_code).cloned() else {
+        return Err(OAuthError::code(ErrorCode::InvalidGrant));
+    };
+    if policy.binding.redeem_needs_key {
+        authenticate(state, params, &grant.dms_id, &grant.key, now)?;
+    }
+    let (dms_id, approval, prepared) = {
+        let mut grants = state.devices.lock();
+        let grant = grants
+            .get_mut(device_code)
+            .ok_or_else(|| OAuthError::code(ErrorCode::InvalidGrant))?;
+        if policy.codes.expire && now >= grant.expires_at {
+            return Err(OAuthError::code(ErrorCode::ExpiredToken));
+        }
+        // A spent or denied code is over, however fast it is polled.
+        match grant.state {
+            GrantState::Redeemed => return Err(OAuthError::code(ErrorCode::InvalidGrant)),
+            GrantState::Denied => return Err(OAuthError::code(ErrorCode::AccessDenied)),
+            GrantState::Pending | GrantState::Approved(_) => {}
+        }
+        let too_soon = grant.last_poll.is_some_and(|at| now < at + grant.interval);
+        grant.last_poll = Some(now);
+        if too_soon && policy.codes.slow_down {
+            grant.interval += SLOW_DOWN_STEP;
+            return Err(OAuthError::new(
+                ErrorCode::SlowDown,
+                format!("poll every {} s", grant.interval),
+            ));
+        }
+        let approval = match &grant.state {
+            GrantState::Approved(approval) => approval.clone(),
+            _ => return Err(OAuthError::code(ErrorCode::AuthorizationPending)),
+        };
+        if policy.codes.single_use {
+            grant.state = GrantState::Redeemed;
+        }
+        (grant.dms_id.clone(), approval, grant.prepared.take())
+    };
+    register(state, &grant, &approval)?;
+    state.log.info(format!(
+        "device code of DMS {dms_id} redeemed; approved by {}",
+        approval.email
+    ));
+    match prepared.map_or_else(|| state.tokens.issue(&dms_id, &approval.organization), Ok) {
+        Ok(pair) => Ok(refresh::token_response(&pair)),
+        Err(_) => Err(OAuthError::code(ErrorCode::ServerError)),
     }
 }
 
-fn redeem(state: &Arc<CloudState>, device_code: Option<String>) -> Response {
-    let Some(device_code) = device_code else {
-        return OAuthError("invalid_request").into_response();
-    };
-    let now = state.clock.unix_seconds();
-    let (dms_id, organization, prepared) = {
-        let mut grants = state.devices.lock();
-        let Some(grant) = grants.get_mut(&device_code) else {
-            return OAuthError("invalid_grant").into_response();
-        };
-        if grant.redeemed {
-            return OAuthError("invalid_grant").into_response();
+/// The first grant registers the DMS with the grant's key; a later one must be of that key
+/// (a grant of another key, started before the DMS registered, redeems nothing).
+fn register(state: &CloudState, grant: &Grant, approval: &Approval) -> Result<(), OAuthError> {
+    let binding = state.devices.policy.binding;
+    match state.clients.registration(&grant.dms_id) {
+        Some(known) if known.key == grant.key => Ok(()),
+        Some(_) if binding.registered_key => {
+            state.log.info(format!(
+                "grant of DMS {} refused: it is registered with another key",
+                grant.dms_id
+            ));
+            Err(OAuthError::code(ErrorCode::InvalidGrant))
         }
-        if grant.expires_at <= now {
-            return OAuthError("expired_token").into_response();
+        _ => {
+            state.clients.register(
+                &grant.dms_id,
+                Registration {
+                    name: grant.dms_name.clone(),
+                    organization: approval.organization.clone(),
+                    key: grant.key.clone(),
+                },
+            );
+            state.log.info(format!(
+                "DMS {} registered to {} with key {}",
+                grant.dms_id, approval.organization, grant.key.thumbprint
+            ));
+            Ok(())
         }
-        let Some(approval) = grant.approved.clone() else {
-            return OAuthError("authorization_pending").into_response();
-        };
-        grant.redeemed = true;
-        (
-            grant.dms_id.clone(),
-            approval.organization,
-            grant.prepared.take(),
-        )
-    };
-    match prepared.map_or_else(|| state.tokens.issue(&dms_id, &organization), Ok) {
-        Ok(pair) => refresh::token_response(&pair),
-        Err(_) => OAuthError("server_error").into_response(),
     }
+}
+
+/// DMS IDs are names in URLs, logs and host names: a plain alphabet, and short.
+fn valid_dms_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn user_code() -> String {
@@ -352,7 +443,7 @@ fn user_code() -> String {
 }
 
 /// People type user codes in any case, with or without the dash.
-fn normalise_user_code(typed: &str) -> String {
+pub(super) fn normalise_user_code(typed: &str) -> String {
     let letters: String = typed
         .chars()
         .filter(char::is_ascii_alphanumeric)

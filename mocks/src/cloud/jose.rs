@@ -134,7 +134,7 @@ pub(crate) fn sign(claims: &Claims, key: &[u8]) -> Result<String, String> {
 
 /// Base64url without padding, and only the canonical spelling: the decoded bytes must encode
 /// back to exactly the segment, so no two strings pass for one signature.
-fn decode(segment: &str) -> Result<Vec<u8>, String> {
+pub(super) fn decode(segment: &str) -> Result<Vec<u8>, String> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| "segment is not base64url".to_owned())?;
@@ -144,7 +144,7 @@ fn decode(segment: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn object(segment: &str, what: &str) -> Result<Map<String, Value>, String> {
+pub(super) fn object(segment: &str, what: &str) -> Result<Map<String, Value>, String> {
     serde_json::from_slice::<UniqueObject>(&decode(segment)?)
         .map(|o| o.0)
         .map_err(|e| format!("{what} is not a JSON object with unique members: {e}"))

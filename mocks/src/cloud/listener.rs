@@ -42,6 +42,10 @@ impl FrontDoor {
     }
 }
 
+/// The address a request's connection came from, as the listener accepted it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub std::net::SocketAddr);
+
 /// One endpoint's listener, ready to run.
 pub(crate) struct Endpoint {
     pub listener: TcpListener,
@@ -67,6 +71,7 @@ pub(crate) fn serve(endpoint: Endpoint, state: Arc<CloudState>, ingress: Traffic
                 acceptor.clone(),
                 endpoint.router.clone(),
                 state.clone(),
+                ingress.clone(),
             );
             state.lifetime.spawn(connection);
         }
@@ -80,6 +85,7 @@ async fn handle(
     acceptor: TlsAcceptor,
     router: axum::Router,
     state: Arc<CloudState>,
+    ingress: Traffic,
 ) {
     match state.outage.get() {
         Outage::Down => return,
@@ -87,6 +93,7 @@ async fn handle(
         Outage::Silent => return std::future::pending().await,
         Outage::None | Outage::ServerErrors => {}
     }
+    let router = router.layer(axum::Extension(Peer(peer)));
     let first = read_first_flight(&mut socket).await;
     state.hellos.record(FirstFlight {
         endpoint: host,
@@ -109,7 +116,7 @@ async fn handle(
     // A failed handshake is the client's business (and a TLS scanner's whole point): the
     // first flight above already records what it offered.
     if let Ok(stream) = acceptor.accept(Rewind::new(first, socket)).await {
-        serve_connection(stream, router).await;
+        serve_connection(ingress.plaintext(host, stream), router).await;
     }
 }
 

@@ -1,9 +1,12 @@
-//! dataminer.services: account login, the connect flow (RFC 8628 device authorization), the
-//! tokens it issues and revokes, the WSS tunnel endpoint the agent dials, and share management.
-//! Each published name is its own TLS 1.2 listener, which keeps every client's first flight.
+//! dataminer.services: account login, the connect flow (RFC 8628 device authorization, the
+//! DMS proving its key as RFC 7523 says, approved on a page a person opens), the tokens it
+//! issues and revokes, the WSS tunnel endpoint the agent dials, and share management. Each
+//! published name is its own TLS 1.2 listener, which keeps every client's first flight.
 
 mod accounts;
+mod approval;
 mod binding;
+mod clients;
 mod connection;
 mod device_flow;
 mod endpoint;
@@ -11,7 +14,9 @@ mod hellos;
 mod jose;
 mod listener;
 mod log;
+mod oauth;
 mod outage;
+mod pages;
 mod recipient;
 mod refresh;
 mod requests;
@@ -47,11 +52,18 @@ pub use vault::{Credential, KeyVault, VaultAccess, VaultError};
 pub(crate) struct CloudState {
     pub clock: Clock,
     pub accounts: accounts::Accounts,
+    /// The DMSs registered with their keys, and the client assertions seen.
+    pub clients: clients::Clients,
     pub devices: device_flow::DeviceFlows,
     pub tokens: tokens::TokenService,
     pub vault: Arc<KeyVault>,
     /// The credential of the cloud's managed identity, as the vault issued it.
     pub identity: Credential,
+    /// How the front ends check a bearer token.
+    pub front_end: connection::FrontEnd,
+    /// Where a person reaches the connection endpoint, port included: the verification page's
+    /// base.
+    pub connection_url: String,
     /// How the sharing front end passes answers on.
     pub relay: recipient::Relay,
     /// What answers a connection before TLS does.
@@ -89,7 +101,19 @@ pub struct CloudSetup<'a> {
 
 impl Cloud {
     pub async fn start(setup: CloudSetup<'_>) -> Result<Self, CloudError> {
-        let (vault, identity) = KeyVault::provision();
+        let mut listeners = Vec::new();
+        for endpoint in Endpoint::ALL {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            listeners.push((endpoint, listener.local_addr()?, listener));
+        }
+        let addrs: Vec<(Endpoint, SocketAddr)> =
+            listeners.iter().map(|(e, a, _)| (*e, *a)).collect();
+        let connection_port = addrs
+            .iter()
+            .find(|(e, _)| *e == Endpoint::Connection)
+            .map_or(443, |(_, a)| a.port());
+        let (vault, workloads) =
+            KeyVault::provision(&vault::VaultPolicy::from_faults(&setup.faults));
         let vault = Arc::new(vault);
         let log = CloudLog::new(setup.clock.clone());
         let state = Arc::new(CloudState {
@@ -97,17 +121,20 @@ impl Cloud {
                 setup.clock.clone(),
                 tokens::TokenPolicy::from_faults(&setup.faults),
                 vault.clone(),
-                identity.clone(),
+                workloads.token_service.clone(),
                 log.clone(),
             ),
             vault,
-            identity,
+            identity: workloads.token_service.clone(),
+            front_end: connection::FrontEnd::from_faults(&setup.faults, &workloads),
+            connection_url: format!("https://{}:{connection_port}/", Endpoint::Connection.host()),
             relay: recipient::Relay::from_faults(&setup.faults),
             door: listener::FrontDoor::from_faults(&setup.faults),
             log,
             hellos: Hellos::default(),
             outage: OutageSwitch::default(),
             accounts: accounts::Accounts::new(setup.accounts),
+            clients: clients::Clients::new(clients::ClientPolicy::from_faults(&setup.faults)),
             devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
                 &setup.faults,
             )),
@@ -119,11 +146,8 @@ impl Cloud {
             clock: setup.clock,
         });
         let ingress = Traffic::new();
-        let mut addrs = Vec::new();
         let versions = setup.tls.versions(&state.faults);
-        for endpoint in Endpoint::ALL {
-            let listener = TcpListener::bind("127.0.0.1:0").await?;
-            addrs.push((endpoint, listener.local_addr()?));
+        for (endpoint, _, listener) in listeners {
             let leaf = setup
                 .tls
                 .leaf(setup.pki, endpoint.host(), state.clock.unix_seconds())?;

@@ -46,8 +46,10 @@ pub(crate) struct TokenPolicy {
     pub accept_unsigned: bool,
     /// Whether `exp` is enforced.
     pub check_exp: bool,
-    /// Whether a disconnect's revocation kills the family, or is only acknowledged.
+    /// Whether a disconnect's revocation kills anything, or is only acknowledged.
     pub revoke_on_disconnect: bool,
+    /// What a DMS's disconnect revokes.
+    pub disconnect: DisconnectScope,
     pub refresh: RefreshPolicy,
     /// Which DMS a caller may act for.
     pub binding: Binding,
@@ -62,6 +64,15 @@ pub(crate) struct RefreshPolicy {
     pub single_use: bool,
     /// A spent key presented again revokes its whole family.
     pub revoke_family_on_replay: bool,
+}
+
+/// What a DMS's disconnect (its revocation request) revokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DisconnectScope {
+    /// Every family of the DMS, whoever holds its tokens and refresh keys.
+    Dms,
+    /// The family of the token the DMS presented, and no other.
+    PresentedFamily,
 }
 
 /// The resource-binding decision: which DMS a token (or a signed-in account) may act for.
@@ -82,6 +93,7 @@ impl TokenPolicy {
             accept_unsigned: false,
             check_exp: true,
             revoke_on_disconnect: true,
+            disconnect: DisconnectScope::Dms,
             refresh: RefreshPolicy {
                 single_use: true,
                 revoke_family_on_replay: true,
@@ -103,6 +115,9 @@ impl TokenPolicy {
         policy.accept_unsigned = on(Fault::CloudAcceptAlgNone);
         policy.check_exp = !on(Fault::CloudSkipExp);
         policy.revoke_on_disconnect = !on(Fault::CloudNoRevokeOnDisconnect);
+        if on(Fault::CloudDisconnectRevokesOneFamily) {
+            policy.disconnect = DisconnectScope::PresentedFamily;
+        }
         policy.refresh.single_use = !on(Fault::CloudRefreshReusable);
         policy.refresh.revoke_family_on_replay = !on(Fault::CloudNoFamilyRevocation);
         if on(Fault::CloudIgnoreSub) {
@@ -371,18 +386,55 @@ impl TokenService {
         }
     }
 
-    /// Revokes every token and refresh key of `family` on a disconnect. Returns whether it was
-    /// live.
-    pub fn revoke_family(&self, family: &str) -> bool {
+    /// A DMS disconnects, presenting a token or refresh key of its `family`: revokes every
+    /// token and refresh key the disconnect reaches. Returns the families it revoked.
+    pub fn disconnect(&self, dms_id: &str, family: &str) -> Vec<String> {
         if !self.policy.revoke_on_disconnect {
-            return false;
+            return Vec::new();
         }
-        let revoked = self.revoke(family);
-        if revoked {
-            self.log
-                .info(format!("family {family} revoked on disconnect"));
+        let reached: Vec<String> = match self.policy.disconnect {
+            DisconnectScope::Dms => self
+                .lock()
+                .families
+                .iter()
+                .filter(|(_, f)| f.dms_id == dms_id && !f.revoked)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            DisconnectScope::PresentedFamily => vec![family.to_owned()],
+        };
+        let revoked: Vec<String> = reached.into_iter().filter(|f| self.revoke(f)).collect();
+        for family in &revoked {
+            self.log.info(format!(
+                "family {family} of DMS {dms_id} revoked on disconnect"
+            ));
         }
         revoked
+    }
+
+    /// The family and DMS of `token`, an access token signed with our key (expired or revoked
+    /// alike) or a refresh key: what a revocation request names.
+    pub fn family_of(&self, token: &str) -> Option<(String, String)> {
+        let by_refresh = self
+            .lock()
+            .refresh
+            .get(&digest(token))
+            .map(|k| k.family.clone());
+        let family = match by_refresh {
+            Some(family) => family,
+            None => {
+                let jws = jose::parse(token).ok()?;
+                let key = self.signing_key().ok()?;
+                let signed = self.policy.algorithms.iter().any(|a| {
+                    algorithm_name(*a) == Some(jws.alg.as_str()) && jws.signature_matches(&key, *a)
+                });
+                if !signed {
+                    return None;
+                }
+                jws.claims().ok()?.fam
+            }
+        };
+        let dms_id = self.lock().families.get(&family)?.dms_id.clone();
+        Some((family, dms_id))
     }
 
     /// Marks `family` revoked. Returns whether it was live.

@@ -1,24 +1,55 @@
-//! The cloud's Key Vault: named secrets that only the cloud's managed identity may read. The
-//! token service fetches the JWT signing key from here on every use and keeps no copy; every
-//! read, granted or not, is on record.
+//! The cloud's Key Vault: named secrets, each readable by the workloads its access policy
+//! names. The token service fetches the JWT signing key from here on every use and keeps no
+//! copy; every read, granted or not, is on record under the identity the vault verified.
 //!
-//! A caller does not get in by naming the managed identity: it must present the credential the
-//! vault issued to that identity when both were provisioned, made fresh for each environment
-//! and handed only to the cloud's own components (as a platform hands a managed identity's
-//! token only to the workload it is assigned to).
+//! A caller does not get in by naming an identity: the vault knows each workload by the
+//! credential it issued to it when both were provisioned, made fresh for each environment
+//! and handed only to that workload (as a platform hands a managed identity's token only to
+//! the workload it is assigned to). Who read is what the presented proof shows, never what
+//! the caller says.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::world::Observed;
+use crate::world::{Fault, FaultSet, Observed};
 
 /// The name of the HS256 signing key of DMS tokens.
 pub(crate) const SIGNING_KEY: &str = "jwt-signing-key";
 
-/// The identity the vault's policy lets read secrets.
+/// The token service's identity: the cloud's managed identity, the signing key's one reader.
 const MANAGED_IDENTITY: &str = "cloud-managed-identity";
+/// The identity of the cloud's front ends (API, tunnel endpoint, sharing).
+const FRONT_END_IDENTITY: &str = "cloud-front-end";
+/// What the record says of a caller whose proof matches no identity.
+const UNVERIFIED: &str = "(unverified)";
+
+/// Who may read the signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VaultPolicy {
+    pub signing_key_readers: Vec<&'static str>,
+}
+
+impl VaultPolicy {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        let mut readers = vec![MANAGED_IDENTITY];
+        if faults.is_on(Fault::CloudFrontEndReadsSigningKey) {
+            // A role assigned to every workload of the cloud instead of the token service.
+            readers.push(FRONT_END_IDENTITY);
+        }
+        Self {
+            signing_key_readers: readers,
+        }
+    }
+}
+
+/// The credentials the vault issued, one per workload of the cloud.
+#[derive(Debug, Clone)]
+pub(crate) struct Workloads {
+    pub token_service: Credential,
+    pub front_end: Credential,
+}
 
 /// What a caller presents to the vault: the identity it says it is, and the proof it holds.
 /// Its proof is never printed.
@@ -59,8 +90,10 @@ impl fmt::Debug for Credential {
 /// One read of the vault, as its audit log keeps it (never the secret's value, nor the proof).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VaultAccess {
-    /// The identity the caller claimed.
+    /// The identity the caller's proof showed, as the vault verified it.
     pub identity: String,
+    /// The identity the caller claimed.
+    pub claimed: String,
     pub secret: String,
     pub granted: bool,
 }
@@ -68,7 +101,7 @@ pub struct VaultAccess {
 /// Why the vault did not hand out a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VaultError {
-    /// The caller did not prove it is the cloud's managed identity, whatever it claimed.
+    /// The caller did not prove an identity the secret's policy lets read, whatever it claimed.
     #[error("{identity} may not read secret {secret:?}")]
     Forbidden { identity: String, secret: String },
     /// No secret of that name exists.
@@ -79,8 +112,10 @@ pub enum VaultError {
 /// Named secrets, made from the CSPRNG when the cloud starts.
 pub struct KeyVault {
     secrets: BTreeMap<String, Vec<u8>>,
-    /// The digest of the managed identity's proof: the vault keeps no copy of the proof.
-    managed_proof: [u8; 32],
+    /// Per secret, the identities that may read it.
+    readers: BTreeMap<String, Vec<&'static str>>,
+    /// The digest of each identity's proof: the vault keeps no copy of a proof.
+    proofs: Vec<(&'static str, [u8; 32])>,
     accesses: Observed<Vec<VaultAccess>>,
 }
 
@@ -94,31 +129,54 @@ impl fmt::Debug for KeyVault {
 }
 
 impl KeyVault {
-    /// A vault holding a fresh 256-bit signing key, and the credential of the one identity
-    /// that may read it, for the cloud's components to hold.
-    pub(crate) fn provision() -> (Self, Credential) {
-        let proof = random_bytes();
+    /// A vault holding a fresh 256-bit signing key readable as `policy` says, and the
+    /// credentials of the cloud's workloads, for each to hold its own.
+    pub(crate) fn provision(policy: &VaultPolicy) -> (Self, Workloads) {
+        let token_service = random_bytes();
+        let front_end = random_bytes();
         let vault = Self {
             secrets: BTreeMap::from([(SIGNING_KEY.to_owned(), random_bytes())]),
-            managed_proof: Sha256::digest(&proof).into(),
+            readers: BTreeMap::from([(SIGNING_KEY.to_owned(), policy.signing_key_readers.clone())]),
+            proofs: vec![
+                (MANAGED_IDENTITY, Sha256::digest(&token_service).into()),
+                (FRONT_END_IDENTITY, Sha256::digest(&front_end).into()),
+            ],
             accesses: Observed::default(),
         };
-        (vault, Credential::claiming(MANAGED_IDENTITY, proof))
+        let workloads = Workloads {
+            token_service: Credential::claiming(MANAGED_IDENTITY, token_service),
+            front_end: Credential::claiming(FRONT_END_IDENTITY, front_end),
+        };
+        (vault, workloads)
     }
 
-    /// The secret `name`, for the cloud's managed identity only. Every call is recorded.
+    /// The secret `name`, for a caller whose proof shows an identity its policy names. Every
+    /// call is recorded under the identity the proof showed.
     pub fn read(&self, caller: &Credential, name: &str) -> Result<Vec<u8>, VaultError> {
-        let proven = caller.identity == MANAGED_IDENTITY
-            && <[u8; 32]>::from(Sha256::digest(&caller.proof)) == self.managed_proof;
+        let presented: [u8; 32] = Sha256::digest(&caller.proof).into();
+        let verified = self
+            .proofs
+            .iter()
+            .find(|(identity, proof)| *proof == presented && *identity == caller.identity)
+            .map(|(identity, _)| *identity);
         let found = self.secrets.get(name);
+        // A proven identity learns that a secret does not exist; only a reader gets one.
+        let allowed = verified.is_some_and(|identity| {
+            found.is_none()
+                || self
+                    .readers
+                    .get(name)
+                    .is_some_and(|readers| readers.contains(&identity))
+        });
         self.accesses.update(|log| {
             log.push(VaultAccess {
-                identity: caller.identity.clone(),
+                identity: verified.unwrap_or(UNVERIFIED).to_owned(),
+                claimed: caller.identity.clone(),
                 secret: name.to_owned(),
-                granted: proven && found.is_some(),
+                granted: allowed && found.is_some(),
             })
         });
-        match (proven, found) {
+        match (allowed, found) {
             (false, _) => Err(VaultError::Forbidden {
                 identity: caller.identity.clone(),
                 secret: name.to_owned(),
@@ -151,7 +209,8 @@ mod tests {
 
     #[test]
     fn only_the_provisioned_credential_reads_and_every_read_is_recorded() {
-        let (vault, managed) = KeyVault::provision();
+        let (vault, workloads) = KeyVault::provision(&VaultPolicy::from_faults(&FaultSet::none()));
+        let managed = workloads.token_service;
         let key = vault.read(&managed, SIGNING_KEY).unwrap();
         assert_eq!(key.len(), 32);
         let claimed = Credential::claiming(managed.identity(), b"trust me".to_vec());
@@ -164,16 +223,31 @@ mod tests {
             vault.read(&stranger, SIGNING_KEY),
             Err(VaultError::Forbidden { .. })
         ));
+        // The front end is a workload the vault knows, but not a reader of the key.
+        assert!(vault.read(&workloads.front_end, SIGNING_KEY).is_err());
         // Another environment's vault does not know this one's credential.
-        let (other, _) = KeyVault::provision();
+        let (other, _) = KeyVault::provision(&VaultPolicy::from_faults(&FaultSet::none()));
         assert!(other.read(&managed, SIGNING_KEY).is_err());
         assert!(matches!(
             vault.read(&managed, "nope"),
             Err(VaultError::NotFound(_))
         ));
-        let granted: Vec<_> = vault.accesses().iter().map(|a| a.granted).collect();
-        assert_eq!(granted, [true, false, false, false]);
-        assert_eq!(vault.accesses()[2].identity, "dms-1");
+        let record: Vec<_> = vault
+            .accesses()
+            .iter()
+            .map(|a| (a.identity.clone(), a.granted))
+            .collect();
+        assert_eq!(
+            record,
+            [
+                (MANAGED_IDENTITY.to_owned(), true),
+                (UNVERIFIED.to_owned(), false),
+                (UNVERIFIED.to_owned(), false),
+                (FRONT_END_IDENTITY.to_owned(), false),
+                (MANAGED_IDENTITY.to_owned(), false),
+            ]
+        );
+        assert_eq!(vault.accesses()[2].claimed, "dms-1");
         assert_eq!(vault.names(), [SIGNING_KEY]);
         assert_eq!(
             format!("{vault:?}"),
@@ -183,5 +257,13 @@ mod tests {
             format!("{managed:?}"),
             "Credential { identity: \"cloud-managed-identity\", .. }"
         );
+    }
+
+    #[test]
+    fn the_front_end_fault_lets_the_front_end_read_the_key() {
+        let faults = FaultSet::from(Fault::CloudFrontEndReadsSigningKey);
+        let (vault, workloads) = KeyVault::provision(&VaultPolicy::from_faults(&faults));
+        assert!(vault.read(&workloads.front_end, SIGNING_KEY).is_ok());
+        assert_eq!(vault.accesses()[0].identity, FRONT_END_IDENTITY);
     }
 }

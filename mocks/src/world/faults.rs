@@ -93,6 +93,32 @@ faults! {
         "the cloud's resource binding is left out: any valid token acts for any registered DMS, whatever its sub (the API, the tunnel upgrade), and any signed-in account reaches any registered DMS (the sharing front end)",
     CloudApproveWithoutLogin = "cloud.approve-without-login":
         "the cloud approves a user code from a browser without a signed-in session",
+    CloudDeviceFlowTrustsDmsId = "cloud.device-flow-trusts-dms-id":
+        "the connect flow takes the DMS ID the caller names: a device authorization for a registered DMS is bound to whatever key it presents, and its redemption registers the DMS again with that key",
+    CloudAssertionReplayable = "cloud.assertion-replayable":
+        "the cloud checks a client assertion's signature, audience and expiry but keeps no record of its jti: a captured assertion (or registration) works again until it expires",
+    CloudDeviceCodeIsBearer = "cloud.device-code-is-bearer":
+        "the token endpoint hands the token to whoever presents an approved device code, without authenticating the client the grant is bound to",
+    CloudApprovalPageHidesDms = "cloud.approval-page-hides-dms":
+        "the approval page asks only \"approve this device?\": it names neither the DMS, nor the organisation it joins, nor where the request came from",
+    CloudApproveWithoutConfirmation = "cloud.approve-without-confirmation":
+        "the approval is taken on one click: the approver need not confirm the DMS ID the page shows",
+    CloudApprovalAnyOrganization = "cloud.approval-any-organization":
+        "any signed-in account approves any user code, and the grant joins the approver's organisation instead of the one the DMS belongs to",
+    CloudDeviceCodeReusable = "cloud.device-code-reusable":
+        "a redeemed device code is not spent: presenting it again yields another token family",
+    CloudNoSlowDown = "cloud.no-slow-down":
+        "the token endpoint answers polls that come faster than the announced interval with authorization_pending instead of slow_down",
+    CloudDeviceCodeNeverExpires = "cloud.device-code-never-expires":
+        "device and user codes stay valid past the expires_in the cloud announced",
+    CloudUserCodeGuessingUnlimited = "cloud.user-code-guessing-unlimited":
+        "the approval page evaluates every user code an account types: guessing is not rate-limited",
+    CloudDisconnectRevokesOneFamily = "cloud.disconnect-revokes-one-family":
+        "a DMS's disconnect revokes only the token family of the token it presents: the DMS's other families (another holder's connect flow) stay valid",
+    CloudTokenInBrowserCookie = "cloud.token-in-browser-cookie":
+        "the approval's answer sets a cookie carrying the DMS's token pair, base64-encoded, for the confirmation page to show; the DMS then receives the same pair",
+    CloudFrontEndReadsSigningKey = "cloud.front-end-reads-signing-key":
+        "the cloud's front ends check bearer tokens' signatures themselves, with the signing key they read from the vault under their own workload identity (the vault's policy grants every cloud workload)",
     WafAllowEverything = "waf.allow-everything":
         "the WAF forwards every request uninspected, whatever connection it carries",
     WafIgnoreParams = "waf.ignore-params":

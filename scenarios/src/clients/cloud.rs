@@ -8,12 +8,62 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::Failure;
 
 /// An HTTP answer from the cloud: the last of the redirect chain, when there was one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Reply {
     pub status: u16,
+    /// The body as JSON (`null` when it is not JSON).
     pub body: Value,
+    /// The body as it came (a page's HTML, say).
+    pub text: String,
+    /// Every header of the last answer.
+    pub headers: Vec<(String, String)>,
     /// The first cookie a response of the chain set, as `name=value`.
     pub set_cookie: Option<String>,
+}
+
+impl Reply {
+    /// A header of the last answer.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A string member of a JSON answer.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.body.get(name)?.as_str().map(str::to_owned)
+    }
+
+    /// The OAuth `error` of the answer, if it is one.
+    pub fn error(&self) -> Option<String> {
+        self.field("error")
+    }
+
+    fn of(hop: &Hop, set_cookie: Option<String>) -> Self {
+        Self {
+            status: hop.status,
+            body: serde_json::from_str(&hop.body).unwrap_or(Value::Null),
+            text: hop.body.clone(),
+            headers: hop.headers.clone(),
+            set_cookie,
+        }
+    }
+}
+
+/// What a request carries.
+#[derive(Debug, Clone)]
+enum Payload {
+    Json(Value),
+    /// `application/x-www-form-urlencoded`, already encoded.
+    Form(String),
+}
+
+/// `params` as an `application/x-www-form-urlencoded` body.
+pub fn form_body(params: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish()
 }
 
 /// One response a client received, as it arrived: the request it answered, the status, every
@@ -61,6 +111,12 @@ pub struct CloudClient {
     urls: Vec<(Endpoint, String)>,
     published: Vec<(&'static str, std::net::SocketAddr)>,
     ca: rustls::pki_types::CertificateDer<'static>,
+    /// The world's clock, as the client's own watch reads it: what a DMS played by a scenario
+    /// dates its assertions with.
+    clock: mocks::world::Clock,
+    /// The organisation the environment's DMSs join: where a DMS played by a scenario asks to
+    /// be connected unless it says otherwise.
+    home_organization: String,
     /// Every response this client received, each hop of a redirect chain on its own: what
     /// the person behind it was sent.
     seen: Arc<Mutex<Vec<Hop>>>,
@@ -92,8 +148,19 @@ impl CloudClient {
             urls,
             published,
             ca,
+            clock: env.clock().clone(),
+            home_organization: env.accounts().cloud_admin.organization.clone(),
             seen: Arc::default(),
         })
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> u64 {
+        self.clock.unix_seconds()
+    }
+
+    pub fn home_organization(&self) -> &str {
+        &self.home_organization
     }
 
     fn url(&self, endpoint: Endpoint, path: &str) -> String {
@@ -106,9 +173,7 @@ impl CloudClient {
         format!("{base}{}", path.trim_start_matches('/'))
     }
 
-    /// POSTs JSON, with an optional session cookie, as a browser submits a form: redirects
-    /// are followed (303/302/301 as a GET, 307/308 as the same request), the cookie sent again
-    /// to the same host, every hop recorded.
+    /// POSTs JSON, with an optional session cookie: redirects are followed as `send` says.
     pub async fn post(
         &self,
         endpoint: Endpoint,
@@ -116,15 +181,77 @@ impl CloudClient {
         body: &Value,
         cookie: Option<&str>,
     ) -> Result<Reply, Failure> {
+        let payload = Payload::Json(body.clone());
+        self.send(reqwest::Method::POST, endpoint, path, Some(payload), cookie)
+            .await
+    }
+
+    /// POSTs `params` form-encoded, as a browser submits a form and an OAuth client sends its
+    /// requests.
+    pub async fn post_form(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        params: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        self.post_encoded(endpoint, path, form_body(params), cookie)
+            .await
+    }
+
+    /// POSTs a form body exactly as given: a request recorded elsewhere, replayed.
+    pub async fn post_encoded(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        body: String,
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        let payload = Payload::Form(body);
+        self.send(reqwest::Method::POST, endpoint, path, Some(payload), cookie)
+            .await
+    }
+
+    /// GETs a page as a browser opens it, with an optional session cookie.
+    pub async fn open(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        self.send(reqwest::Method::GET, endpoint, path, None, cookie)
+            .await
+    }
+
+    /// Sends a request as a browser does: redirects are followed (303/302/301 as a GET,
+    /// 307/308 as the same request), the cookie sent again to the same host, every hop
+    /// recorded.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        endpoint: Endpoint,
+        path: &str,
+        payload: Option<Payload>,
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
         let mut url = reqwest::Url::parse(&self.url(endpoint, path))
             .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
-        let mut method = reqwest::Method::POST;
-        let mut body = Some(body.clone());
+        let mut method = method;
+        let mut payload = payload;
         let mut set_cookie = None;
         for _ in 0..=MAX_REDIRECTS {
             let mut request = self.http.request(method.clone(), url.clone());
-            if let Some(body) = &body {
-                request = request.json(body);
+            match &payload {
+                Some(Payload::Json(body)) => request = request.json(body),
+                Some(Payload::Form(body)) => {
+                    request = request
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/x-www-form-urlencoded",
+                        )
+                        .body(body.clone());
+                }
+                None => {}
             }
             if let Some(cookie) = cookie {
                 request = request.header(reqwest::header::COOKIE, cookie);
@@ -136,20 +263,14 @@ impl CloudClient {
                 (301..=303, Some(location)) => {
                     url = next_url(&url, &location, path)?;
                     method = reqwest::Method::GET;
-                    body = None;
+                    payload = None;
                 }
                 (307 | 308, Some(location)) => url = next_url(&url, &location, path)?,
-                _ => {
-                    return Ok(Reply {
-                        status: hop.status,
-                        body: serde_json::from_str(&hop.body).unwrap_or(Value::Null),
-                        set_cookie,
-                    });
-                }
+                _ => return Ok(Reply::of(&hop, set_cookie)),
             }
         }
         Err(Failure::precondition(
-            format!("POST {path}"),
+            format!("{method} {path}"),
             format!("an answer within {MAX_REDIRECTS} redirects"),
             self.seen().last().map(|h| h.url.clone()),
         ))
@@ -168,11 +289,7 @@ impl CloudClient {
         let hop = self
             .hop(&reqwest::Method::GET, &url, request.send().await, path)
             .await?;
-        Ok(Reply {
-            status: hop.status,
-            body: serde_json::from_str(&hop.body).unwrap_or(Value::Null),
-            set_cookie: first_cookie(&hop),
-        })
+        Ok(Reply::of(&hop, first_cookie(&hop)))
     }
 
     /// Attempts a tunnel upgrade with `token`; returns the HTTP status of the answer

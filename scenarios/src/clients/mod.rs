@@ -5,8 +5,10 @@
 
 mod cloud;
 mod dma;
+mod gateway;
 mod raw;
 
-pub use cloud::{CloudClient, Hop, Reply};
+pub use cloud::{CloudClient, Hop, Reply, form_body};
 pub use dma::{DmaClient, DmaReply, DmaSession};
+pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
 pub use raw::{RawReply, exchange};

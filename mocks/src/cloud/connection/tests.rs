@@ -1,6 +1,6 @@
 //! The connection endpoint's handlers, driven through its router in memory (no TLS): the
-//! connect flow, the refresh grant on the wire, approval and the per-DMS resource, with the
-//! faults that break them.
+//! connect flow with the DMS's key, the verification page, the refresh grant and revocation on
+//! the wire, and the faults that break them.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -11,19 +11,24 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
 
 use super::super::accounts::{Account, Accounts};
+use super::super::clients::tests::TestKey;
+use super::super::clients::{ASSERTION_TYPE, ClientPolicy, Clients};
 use super::super::log::CloudLog;
-use super::super::vault::KeyVault;
+use super::super::vault::{KeyVault, VaultPolicy};
 use super::super::{Hellos, OutageSwitch, RequestLog, Tunnels, device_flow, recipient, tokens};
 use super::*;
 use crate::world::{Clock, Fault, FaultSet, Lifetime};
 
 const EMAIL: &str = "admin@example.com";
+const OUTSIDER: &str = "someone@elsewhere.example";
 const PASSWORD: &str = "correct horse battery staple";
+const ORG: &str = "Skyline";
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
     let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
     let faults = faults.into();
-    let (vault, identity) = KeyVault::provision();
+    let (vault, workloads) = KeyVault::provision(&VaultPolicy::from_faults(&faults));
     let vault = Arc::new(vault);
     let log = CloudLog::new(clock.clone());
     Arc::new(CloudState {
@@ -31,19 +36,29 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
             clock.clone(),
             tokens::TokenPolicy::from_faults(&faults),
             vault.clone(),
-            identity.clone(),
+            workloads.token_service.clone(),
             log.clone(),
         ),
         vault,
-        identity,
+        identity: workloads.token_service.clone(),
+        front_end: FrontEnd::from_faults(&faults, &workloads),
+        connection_url: "https://connection.dataminer.services:8443/".into(),
         relay: recipient::Relay::from_faults(&faults),
         door: super::super::listener::FrontDoor::from_faults(&faults),
         log,
-        accounts: Accounts::new(vec![Account {
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-            organization: "Skyline".into(),
-        }]),
+        accounts: Accounts::new(vec![
+            Account {
+                email: EMAIL.into(),
+                password: PASSWORD.into(),
+                organization: ORG.into(),
+            },
+            Account {
+                email: OUTSIDER.into(),
+                password: PASSWORD.into(),
+                organization: "Elsewhere".into(),
+            },
+        ]),
+        clients: Clients::new(ClientPolicy::from_faults(&faults)),
         devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(&faults)),
         tunnels: Tunnels::default(),
         requests: RequestLog::default(),
@@ -58,9 +73,19 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
 
 struct Answer {
     status: u16,
-    cookie: Option<String>,
-    location: Option<String>,
+    headers: http::HeaderMap,
+    text: String,
     body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or_default()
+    }
 }
 
 async fn call(
@@ -68,114 +93,190 @@ async fn call(
     method: Method,
     path: &str,
     headers: &[(&str, &str)],
-    body: Value,
+    body: Option<(&str, String)>,
 ) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json");
+    let mut request = Request::builder().method(method).uri(path);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request.body(Body::from(body.to_string())).unwrap();
+    let request = match body {
+        Some((media, body)) => request
+            .header("content-type", media)
+            .body(Body::from(body))
+            .unwrap(),
+        None => request.body(Body::empty()).unwrap(),
+    };
     let response = TowerToHyperService::new(router(state.clone()))
         .call(request)
         .await
         .unwrap();
     let status = response.status().as_u16();
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned);
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
     Answer {
         status,
-        cookie,
-        location,
+        headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     }
 }
 
-async fn post(
+fn encoded(params: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish()
+}
+
+async fn form(
     state: &Arc<CloudState>,
     path: &str,
     headers: &[(&str, &str)],
-    body: Value,
+    params: &[(&str, &str)],
 ) -> Answer {
-    call(state, Method::POST, path, headers, body).await
+    let body = ("application/x-www-form-urlencoded", encoded(params));
+    call(state, Method::POST, path, headers, Some(body)).await
 }
 
-async fn login(state: &Arc<CloudState>) -> String {
-    let answer = post(
+async fn get(state: &Arc<CloudState>, path: &str, cookie: Option<&str>) -> Answer {
+    let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+    call(state, Method::GET, path, &headers, None).await
+}
+
+async fn login_as(state: &Arc<CloudState>, email: &str) -> String {
+    let answer = form(
         state,
         "/account/login",
         &[],
-        json!({ "email": EMAIL, "password": PASSWORD }),
+        &[("email", email), ("password", PASSWORD)],
     )
     .await;
-    answer.cookie.unwrap()
+    let cookie = answer.header("set-cookie").unwrap();
+    cookie.split(';').next().unwrap().to_owned()
 }
 
-/// Starts a device flow for `dms_id`; returns (device code, user code).
-async fn authorize(state: &Arc<CloudState>, dms_id: &str) -> (String, String) {
-    let answer = post(
+async fn login(state: &Arc<CloudState>) -> String {
+    login_as(state, EMAIL).await
+}
+
+fn now(state: &CloudState) -> u64 {
+    state.clock.unix_seconds()
+}
+
+/// A DMS as a test plays it: its ID and key pair.
+struct Dms {
+    id: String,
+    key: TestKey,
+}
+
+impl Dms {
+    fn new(id: &str) -> Self {
+        Self {
+            id: id.into(),
+            key: TestKey::p256(),
+        }
+    }
+
+    /// `params` with this DMS's client authentication added.
+    async fn post(&self, state: &Arc<CloudState>, path: &str, params: &[(&str, &str)]) -> Answer {
+        let assertion = self.key.assertion(&self.id, now(state));
+        let mut all = vec![
+            ("client_id", self.id.as_str()),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion.as_str()),
+        ];
+        all.extend_from_slice(params);
+        form(state, path, &[], &all).await
+    }
+
+    /// Starts a device flow; returns (device code, user code).
+    async fn authorize(&self, state: &Arc<CloudState>) -> (String, String) {
+        let answer = self.start(state).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let text = |name: &str| answer.body[name].as_str().unwrap().to_owned();
+        (text("device_code"), text("user_code"))
+    }
+
+    async fn start(&self, state: &Arc<CloudState>) -> Answer {
+        let jwk = self.key.jwk.clone();
+        self.post(
+            state,
+            "/oauth/device_authorization",
+            &[
+                ("organization", ORG),
+                ("dms_name", "Main DMS"),
+                ("jwk", &jwk),
+            ],
+        )
+        .await
+    }
+
+    async fn redeem(&self, state: &Arc<CloudState>, device_code: &str) -> Answer {
+        self.post(
+            state,
+            "/oauth/token",
+            &[("grant_type", DEVICE_GRANT), ("device_code", device_code)],
+        )
+        .await
+    }
+
+    async fn refresh(&self, state: &Arc<CloudState>, refresh_token: &str) -> Answer {
+        self.post(
+            state,
+            "/oauth/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+        )
+        .await
+    }
+}
+
+/// The ticket the approval page's form carries, if it has one.
+fn ticket(page: &str) -> Option<String> {
+    let at = page.find("name=\"ticket\" value=\"")? + "name=\"ticket\" value=\"".len();
+    page[at..].split('"').next().map(str::to_owned)
+}
+
+/// Opens the page of `user_code` and approves it, typing `confirm` as the DMS ID.
+async fn approve(
+    state: &Arc<CloudState>,
+    user_code: &str,
+    cookie: Option<&str>,
+    confirm: &str,
+) -> Answer {
+    let page = get(
         state,
-        "/oauth/device_authorization",
-        &[],
-        json!({ "client_id": "dataminer-cloud-gateway", "dms_id": dms_id }),
+        &format!("/device?user_code={}", user_code.to_lowercase()),
+        cookie,
     )
     .await;
-    let text = |name: &str| answer.body[name].as_str().unwrap().to_owned();
-    (text("device_code"), text("user_code"))
-}
-
-async fn approve(state: &Arc<CloudState>, user_code: &str, cookie: Option<&str>) -> Answer {
+    let ticket = ticket(&page.text).unwrap_or_default();
     let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
-    post(
+    form(
         state,
         "/device/approve",
         &headers,
-        json!({ "user_code": user_code.to_lowercase(), "dms_name": "Main DMS" }),
-    )
-    .await
-}
-
-async fn redeem(state: &Arc<CloudState>, device_code: &str) -> Answer {
-    post(
-        state,
-        "/oauth/token",
-        &[],
-        json!({ "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code }),
-    )
-    .await
-}
-
-async fn refresh(state: &Arc<CloudState>, refresh_token: &str) -> Answer {
-    post(
-        state,
-        "/oauth/token",
-        &[],
-        json!({ "grant_type": "refresh_token", "refresh_token": refresh_token }),
+        &[
+            ("user_code", user_code),
+            ("ticket", &ticket),
+            ("confirm_dms_id", confirm),
+            ("action", "approve"),
+        ],
     )
     .await
 }
 
 /// A DMS connected through the whole flow: its token response.
-async fn connected(state: &Arc<CloudState>, dms_id: &str) -> Value {
+async fn connected(state: &Arc<CloudState>, dms: &Dms) -> Value {
     let cookie = login(state).await;
-    let (device_code, user_code) = authorize(state, dms_id).await;
-    assert_eq!(approve(state, &user_code, Some(&cookie)).await.status, 303);
-    let answer = redeem(state, &device_code).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
+    let (device_code, user_code) = dms.authorize(state).await;
+    let approval = approve(state, &user_code, Some(&cookie), &dms.id).await;
+    assert_eq!(approval.status, 303, "{}", approval.text);
+    let answer = dms.redeem(state, &device_code).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
     answer.body
 }
 
@@ -186,7 +287,7 @@ async fn get_dms(state: &Arc<CloudState>, dms_id: &str, token: &str) -> Answer {
         Method::GET,
         &format!("/api/dms/{dms_id}"),
         &[("authorization", &bearer)],
-        Value::Null,
+        None,
     )
     .await
 }
@@ -198,32 +299,49 @@ fn text<'a>(body: &'a Value, name: &str) -> &'a str {
 #[tokio::test]
 async fn the_connect_flow_gives_the_token_to_the_dms_only_and_logs_no_secret() {
     let state = cloud(FaultSet::none());
+    let dms = Dms::new("dms-1");
     let cookie = login(&state).await;
-    let (device_code, user_code) = authorize(&state, "dms-1").await;
+    let started = dms.start(&state).await;
+    assert_eq!(started.header("cache-control"), Some("no-store"));
     assert_eq!(
-        redeem(&state, &device_code).await.body["error"],
+        started.body["verification_uri"],
+        "https://connection.dataminer.services:8443/device"
+    );
+    let device_code = text(&started.body, "device_code").to_owned();
+    let user_code = text(&started.body, "user_code").to_owned();
+    assert_eq!(
+        dms.redeem(&state, &device_code).await.error(),
         "authorization_pending"
     );
-    let approval = approve(&state, &user_code, Some(&cookie)).await;
-    assert_eq!(approval.status, 303);
-    let location = approval.location.unwrap();
+
+    let page = get(
+        &state,
+        &format!("/device?user_code={user_code}"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    for shown in ["Main DMS", "dms-1", ORG, &dms.key.public().thumbprint] {
+        assert!(page.text.contains(shown), "{shown} not on\n{}", page.text);
+    }
+    let approval = approve(&state, &user_code, Some(&cookie), "dms-1").await;
+    assert_eq!(approval.status, 303, "{}", approval.text);
+    let location = approval.header("location").unwrap().to_owned();
     assert_eq!(location, "/device/done?dms_id=dms-1");
-    let with_session = [("cookie", cookie.as_str())];
-    let done = call(&state, Method::GET, &location, &with_session, Value::Null).await;
-    assert_eq!(
-        (done.status, done.body),
-        (
-            200,
-            json!({ "approved": true, "dms_id": "dms-1", "organization": "Skyline" })
-        )
-    );
-    let anonymous = call(&state, Method::GET, &location, &[], Value::Null).await;
-    assert_eq!(anonymous.status, 401);
-    let tokens = redeem(&state, &device_code).await.body;
+    let done = get(&state, &location, Some(&cookie)).await;
+    assert_eq!(done.status, 200);
+    assert!(done.text.contains("Main DMS"));
+    assert_eq!(get(&state, &location, None).await.status, 401);
+
+    state.clock.advance(Duration::from_secs(5));
+    let answer = dms.redeem(&state, &device_code).await;
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    let tokens = answer.body;
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 604_800);
     assert_eq!(
-        redeem(&state, &device_code).await.body["error"],
+        dms.redeem(&state, &device_code).await.error(),
         "invalid_grant"
     );
     let issued = state.tokens.issued();
@@ -238,9 +356,11 @@ async fn the_connect_flow_gives_the_token_to_the_dms_only_and_logs_no_secret() {
         lines.contains("DMS dms-1 (Main DMS) approved by admin@example.com"),
         "{lines}"
     );
+    assert!(lines.contains("DMS dms-1 registered to Skyline"), "{lines}");
     for secret in [
         text(&tokens, "access_token"),
         text(&tokens, "refresh_token"),
+        &device_code,
         PASSWORD,
         &cookie[12..],
     ] {
@@ -249,61 +369,378 @@ async fn the_connect_flow_gives_the_token_to_the_dms_only_and_logs_no_secret() {
 }
 
 #[tokio::test]
-async fn fault_token_via_browser_puts_the_dms_tokens_in_the_approval_redirect() {
+async fn a_registered_dms_is_its_key_and_naming_its_id_proves_nothing() {
+    for (faults, taken) in [
+        (FaultSet::none(), false),
+        (Fault::CloudDeviceFlowTrustsDmsId.into(), true),
+    ] {
+        let state = cloud(faults);
+        let dms = Dms::new("dms-1");
+        connected(&state, &dms).await;
+        let impostor = Dms::new("dms-1");
+        let started = impostor.start(&state).await;
+        if !taken {
+            assert_eq!(started.error(), "invalid_client", "{}", started.text);
+            continue;
+        }
+        let (device_code, user_code) = impostor.authorize(&state).await;
+        let cookie = login(&state).await;
+        assert_eq!(
+            approve(&state, &user_code, Some(&cookie), "dms-1")
+                .await
+                .status,
+            303
+        );
+        let answer = impostor.redeem(&state, &device_code).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    // Without its key, a registered DMS still starts a flow; a key-less start of a new one
+    // is refused.
+    let state = cloud(FaultSet::none());
+    let dms = Dms::new("dms-1");
+    connected(&state, &dms).await;
+    let again = dms
+        .post(
+            &state,
+            "/oauth/device_authorization",
+            &[("organization", ORG)],
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let fresh = Dms::new("dms-2")
+        .post(
+            &state,
+            "/oauth/device_authorization",
+            &[("organization", ORG)],
+        )
+        .await;
+    assert_eq!(fresh.error(), "invalid_request");
+    let bare = form(
+        &state,
+        "/oauth/device_authorization",
+        &[],
+        &[("client_id", "dms-1"), ("organization", ORG)],
+    )
+    .await;
+    assert_eq!(bare.error(), "invalid_client");
+}
+
+#[tokio::test]
+async fn a_device_code_redeems_only_for_the_key_that_asked() {
+    for (faults, stolen) in [
+        (FaultSet::none(), false),
+        (Fault::CloudDeviceCodeIsBearer.into(), true),
+    ] {
+        let state = cloud(faults);
+        let dms = Dms::new("dms-1");
+        let cookie = login(&state).await;
+        let (device_code, user_code) = dms.authorize(&state).await;
+        approve(&state, &user_code, Some(&cookie), "dms-1").await;
+        let thief = Dms::new("dms-1");
+        let answer = thief.redeem(&state, &device_code).await;
+        assert_eq!(answer.status == 200, stolen, "{}", answer.text);
+        let bare = form(
+            &state,
+            "/oauth/token",
+            &[],
+            &[("grant_type", DEVICE_GRANT), ("device_code", &device_code)],
+        )
+        .await;
+        if !stolen {
+            assert_eq!(answer.error(), "invalid_client");
+            assert_eq!(bare.error(), "invalid_client");
+            assert_eq!(dms.redeem(&state, &device_code).await.status, 200);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_assertion_is_refused_unless_the_jti_is_forgotten() {
+    for (faults, replayable) in [
+        (FaultSet::none(), false),
+        (Fault::CloudAssertionReplayable.into(), true),
+    ] {
+        let state = cloud(faults);
+        let dms = Dms::new("dms-1");
+        let assertion = dms.key.assertion("dms-1", now(&state));
+        let params = |a: &str| {
+            encoded(&[
+                ("client_id", "dms-1"),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", a),
+                ("organization", ORG),
+                ("jwk", &dms.key.jwk),
+            ])
+        };
+        let body = || Some(("application/x-www-form-urlencoded", params(&assertion)));
+        let path = "/oauth/device_authorization";
+        assert_eq!(
+            call(&state, Method::POST, path, &[], body()).await.status,
+            200
+        );
+        let replay = call(&state, Method::POST, path, &[], body()).await;
+        assert_eq!(replay.status == 200, replayable, "{}", replay.text);
+        if !replayable {
+            assert_eq!(replay.error(), "invalid_client");
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_an_account_of_the_dms_organization_approves_it() {
+    for (faults, foreign_taken) in [
+        (FaultSet::none(), false),
+        (Fault::CloudApprovalAnyOrganization.into(), true),
+    ] {
+        let state = cloud(faults);
+        let dms = Dms::new("dms-1");
+        let (device_code, user_code) = dms.authorize(&state).await;
+        let outsider = login_as(&state, OUTSIDER).await;
+        let approval = approve(&state, &user_code, Some(&outsider), "dms-1").await;
+        assert_eq!(approval.status == 303, foreign_taken, "{}", approval.text);
+        let answer = dms.redeem(&state, &device_code).await;
+        if foreign_taken {
+            let claims = state
+                .tokens
+                .validate(text(&answer.body, "access_token"))
+                .unwrap();
+            assert_eq!(claims.org, "Elsewhere");
+        } else {
+            assert_eq!(approval.status, 403);
+            assert_eq!(answer.error(), "authorization_pending");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_approver_must_type_the_dms_id_with_the_pages_ticket() {
+    for (faults, one_click) in [
+        (FaultSet::none(), false),
+        (Fault::CloudApproveWithoutConfirmation.into(), true),
+    ] {
+        let state = cloud(faults);
+        let dms = Dms::new("dms-1");
+        let (_, user_code) = dms.authorize(&state).await;
+        let cookie = login(&state).await;
+        let mistyped = approve(&state, &user_code, Some(&cookie), "dms-2").await;
+        assert_eq!(mistyped.status == 303, one_click, "{}", mistyped.text);
+        let no_ticket = form(
+            &state,
+            "/device/approve",
+            &[("cookie", &cookie)],
+            &[("user_code", &user_code), ("confirm_dms_id", "dms-1")],
+        )
+        .await;
+        assert_eq!(no_ticket.status == 303, one_click);
+        if !one_click {
+            assert_eq!(mistyped.status, 400);
+            assert_eq!(
+                approve(&state, &user_code, Some(&cookie), "dms-1")
+                    .await
+                    .status,
+                303
+            );
+        }
+    }
+    let hidden = cloud(Fault::CloudApprovalPageHidesDms);
+    let dms = Dms::new("dms-1");
+    let (_, user_code) = dms.authorize(&hidden).await;
+    let cookie = login(&hidden).await;
+    let page = get(
+        &hidden,
+        &format!("/device?user_code={user_code}"),
+        Some(&cookie),
+    )
+    .await;
+    assert!(page.text.contains(&user_code));
+    assert!(!page.text.contains("Main DMS") && !page.text.contains(ORG));
+}
+
+#[tokio::test]
+async fn device_codes_expire_slow_fast_pollers_and_work_once() {
+    let state = cloud(FaultSet::none());
+    let dms = Dms::new("dms-1");
+    let (device_code, _) = dms.authorize(&state).await;
+    assert_eq!(
+        dms.redeem(&state, &device_code).await.error(),
+        "authorization_pending"
+    );
+    let fast = dms.redeem(&state, &device_code).await;
+    assert_eq!(fast.error(), "slow_down");
+    state.clock.advance(Duration::from_secs(10));
+    assert_eq!(
+        dms.redeem(&state, &device_code).await.error(),
+        "authorization_pending"
+    );
+    state.clock.advance(Duration::from_secs(15 * 60));
+    assert_eq!(
+        dms.redeem(&state, &device_code).await.error(),
+        "expired_token"
+    );
+
+    for (fault, error) in [
+        (Fault::CloudNoSlowDown, "authorization_pending"),
+        (Fault::CloudDeviceCodeNeverExpires, "slow_down"),
+    ] {
+        let state = cloud(fault);
+        let (device_code, _) = dms.authorize(&state).await;
+        dms.redeem(&state, &device_code).await;
+        assert_eq!(dms.redeem(&state, &device_code).await.error(), error);
+    }
+    let lasting = cloud(Fault::CloudDeviceCodeNeverExpires);
+    let (device_code, _) = dms.authorize(&lasting).await;
+    lasting.clock.advance(Duration::from_secs(24 * 3600));
+    assert_eq!(
+        dms.redeem(&lasting, &device_code).await.error(),
+        "authorization_pending"
+    );
+
+    let reusable = cloud(Fault::CloudDeviceCodeReusable);
+    let cookie = login(&reusable).await;
+    let (device_code, user_code) = dms.authorize(&reusable).await;
+    approve(&reusable, &user_code, Some(&cookie), "dms-1").await;
+    assert_eq!(dms.redeem(&reusable, &device_code).await.status, 200);
+    reusable.clock.advance(Duration::from_secs(10));
+    assert_eq!(dms.redeem(&reusable, &device_code).await.status, 200);
+}
+
+#[tokio::test]
+async fn wrong_user_codes_lock_the_account_out_for_a_while() {
+    for (faults, limited) in [
+        (FaultSet::none(), true),
+        (Fault::CloudUserCodeGuessingUnlimited.into(), false),
+    ] {
+        let state = cloud(faults);
+        let dms = Dms::new("dms-1");
+        let (_, user_code) = dms.authorize(&state).await;
+        let cookie = login(&state).await;
+        let statuses: Vec<u16> = futures_util::future::join_all(
+            (0..8).map(|_| get(&state, "/device?user_code=BBBB-BBBB", Some(&cookie))),
+        )
+        .await
+        .iter()
+        .map(|a| a.status)
+        .collect();
+        let evaluated = statuses.iter().filter(|s| **s == 404).count();
+        assert_eq!(evaluated, if limited { 5 } else { 8 }, "{statuses:?}");
+        let right = get(
+            &state,
+            &format!("/device?user_code={user_code}"),
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(right.status == 429, limited);
+        if limited {
+            assert!(right.header("retry-after").is_some());
+            state.clock.advance(Duration::from_secs(15 * 60));
+            let later = get(
+                &state,
+                &format!("/device?user_code={user_code}"),
+                Some(&cookie),
+            )
+            .await;
+            // The window has passed, and so has the code's lifetime.
+            assert_eq!(later.status, 404);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_disconnect_revokes_every_family_of_the_dms_for_its_key_only() {
+    let state = cloud(FaultSet::none());
+    let dms = Dms::new("dms-1");
+    let first = connected(&state, &dms).await;
+    let second = connected(&state, &dms).await;
+    let outsider = Dms::new("dms-1");
+    let token = text(&first, "access_token");
+    let refused = outsider
+        .post(&state, "/oauth/revoke", &[("token", token)])
+        .await;
+    assert_eq!(refused.error(), "invalid_client");
+    assert_eq!(get_dms(&state, "dms-1", token).await.status, 200);
+    let revoked = dms.post(&state, "/oauth/revoke", &[("token", token)]).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
+    for pair in [&first, &second] {
+        assert_eq!(
+            get_dms(&state, "dms-1", text(pair, "access_token"))
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            dms.refresh(&state, text(pair, "refresh_token"))
+                .await
+                .error(),
+            "invalid_grant"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fault_token_via_browser_or_cookie_hands_the_dms_tokens_to_the_browser() {
     for (faults, via_browser) in [
         (FaultSet::none(), false),
         (Fault::CloudTokenViaBrowser.into(), true),
+        (Fault::CloudTokenInBrowserCookie.into(), true),
     ] {
         let state = cloud(faults);
+        let dms = Dms::new("dms-1");
         let cookie = login(&state).await;
-        let (device_code, user_code) = authorize(&state, "dms-1").await;
-        let approval = approve(&state, &user_code, Some(&cookie)).await;
-        let tokens = redeem(&state, &device_code).await.body;
-        let shown = approval.location.unwrap_or_default();
-        // The answer's body stays clean: the leak is in the redirect alone.
-        assert!(
-            !approval
-                .body
-                .to_string()
-                .contains(text(&tokens, "access_token"))
+        let (device_code, user_code) = dms.authorize(&state).await;
+        let approval = approve(&state, &user_code, Some(&cookie), "dms-1").await;
+        let tokens = dms.redeem(&state, &device_code).await.body;
+        let shown = format!(
+            "{} {}",
+            approval.header("location").unwrap_or_default(),
+            approval.header("set-cookie").unwrap_or_default()
         );
-        assert_eq!(shown.contains(text(&tokens, "access_token")), via_browser);
-        assert_eq!(shown.contains(text(&tokens, "refresh_token")), via_browser);
+        let decoded = shown
+            .split(['=', ';', ' '])
+            .filter_map(|part| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.decode(part).ok()
+            })
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .collect::<String>();
+        let seen = format!("{shown} {decoded}");
+        assert!(!approval.text.contains(text(&tokens, "access_token")));
+        assert_eq!(seen.contains(text(&tokens, "access_token")), via_browser);
+        assert_eq!(seen.contains(text(&tokens, "refresh_token")), via_browser);
         assert_eq!(state.tokens.issued().len(), 1);
     }
 }
 
 #[tokio::test]
 async fn fault_approve_without_login_approves_from_a_browser_with_no_session() {
-    for (faults, status) in [
-        (FaultSet::none(), 401),
-        (Fault::CloudApproveWithoutLogin.into(), 303),
+    for (faults, approved) in [
+        (FaultSet::none(), false),
+        (Fault::CloudApproveWithoutLogin.into(), true),
     ] {
         let state = cloud(faults);
-        let (device_code, user_code) = authorize(&state, "dms-1").await;
-        assert_eq!(approve(&state, &user_code, None).await.status, status);
-        assert_eq!(
-            approve(&state, &user_code, Some("dms_session=forged"))
-                .await
-                .status,
-            status
-        );
-        let redeemed = redeem(&state, &device_code).await;
-        assert_eq!(redeemed.status == 200, status == 303);
-        assert_eq!(state.tokens.issued().is_empty(), status == 401);
+        let dms = Dms::new("dms-1");
+        let (device_code, user_code) = dms.authorize(&state).await;
+        let anonymous = approve(&state, &user_code, None, "dms-1").await;
+        assert_eq!(anonymous.status == 303, approved, "{}", anonymous.text);
+        let forged = approve(&state, &user_code, Some("dms_session=forged"), "dms-1").await;
+        if !approved {
+            assert_eq!((anonymous.status, forged.status), (401, 401));
+        }
+        let redeemed = dms.redeem(&state, &device_code).await;
+        assert_eq!(redeemed.status == 200, approved);
+        assert_eq!(state.tokens.issued().is_empty(), !approved);
     }
 }
 
 #[tokio::test]
 async fn a_dms_reads_its_own_registration_only() {
     let state = cloud(FaultSet::none());
-    let one = connected(&state, "dms-1").await;
-    connected(&state, "dms-2").await;
+    let one = connected(&state, &Dms::new("dms-1")).await;
+    connected(&state, &Dms::new("dms-2")).await;
     let token = text(&one, "access_token");
     let own = get_dms(&state, "dms-1", token).await;
     assert_eq!(
         (own.status, own.body.clone()),
-        (200, json!({ "dms_id": "dms-1", "organization": "Skyline" }))
+        (200, json!({ "dms_id": "dms-1", "organization": ORG }))
     );
     let other = get_dms(&state, "dms-2", token).await;
     assert_eq!(
@@ -319,12 +756,12 @@ async fn a_dms_reads_its_own_registration_only() {
 #[tokio::test]
 async fn fault_ignore_sub_serves_any_dms_to_any_valid_token() {
     let state = cloud(Fault::CloudIgnoreSub);
-    let one = connected(&state, "dms-1").await;
-    connected(&state, "dms-2").await;
+    let one = connected(&state, &Dms::new("dms-1")).await;
+    connected(&state, &Dms::new("dms-2")).await;
     let other = get_dms(&state, "dms-2", text(&one, "access_token")).await;
     assert_eq!(
         (other.status, other.body),
-        (200, json!({ "dms_id": "dms-2", "organization": "Skyline" }))
+        (200, json!({ "dms_id": "dms-2", "organization": ORG }))
     );
     assert_eq!(
         get_dms(&state, "dms-3", text(&one, "access_token"))
@@ -335,12 +772,25 @@ async fn fault_ignore_sub_serves_any_dms_to_any_valid_token() {
 }
 
 #[tokio::test]
-async fn the_refresh_grant_rotates_once_and_a_replay_kills_the_family_on_the_wire() {
+async fn the_refresh_grant_needs_the_key_rotates_once_and_a_replay_kills_the_family() {
     let state = cloud(FaultSet::none());
-    let first = connected(&state, "dms-1").await;
-    let second = refresh(&state, text(&first, "refresh_token")).await;
-    assert_eq!(second.status, 200);
-    assert_eq!(second.body["token_type"], "Bearer");
+    let dms = Dms::new("dms-1");
+    let first = connected(&state, &dms).await;
+    // The refresh key alone, without the DMS's proof: refused, and still live.
+    let bare = form(
+        &state,
+        "/oauth/token",
+        &[],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", text(&first, "refresh_token")),
+        ],
+    )
+    .await;
+    assert_eq!(bare.error(), "invalid_client");
+    let second = dms.refresh(&state, text(&first, "refresh_token")).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(second.header("cache-control"), Some("no-store"));
     assert_ne!(second.body["refresh_token"], first["refresh_token"]);
     assert_eq!(
         get_dms(&state, "dms-1", text(&second.body, "access_token"))
@@ -349,11 +799,8 @@ async fn the_refresh_grant_rotates_once_and_a_replay_kills_the_family_on_the_wir
         200
     );
 
-    let replay = refresh(&state, text(&first, "refresh_token")).await;
-    assert_eq!(
-        (replay.status, replay.body),
-        (400, json!({ "error": "invalid_grant" }))
-    );
+    let replay = dms.refresh(&state, text(&first, "refresh_token")).await;
+    assert_eq!((replay.status, replay.error()), (400, "invalid_grant"));
     for token in [&first, &second.body] {
         assert_eq!(
             get_dms(&state, "dms-1", text(token, "access_token"))
@@ -362,11 +809,10 @@ async fn the_refresh_grant_rotates_once_and_a_replay_kills_the_family_on_the_wir
             401
         );
     }
-    let current = refresh(&state, text(&second.body, "refresh_token")).await;
-    assert_eq!(
-        (current.status, current.body),
-        (400, json!({ "error": "invalid_grant" }))
-    );
+    let current = dms
+        .refresh(&state, text(&second.body, "refresh_token"))
+        .await;
+    assert_eq!((current.status, current.error()), (400, "invalid_grant"));
     assert!(
         state
             .log
@@ -374,24 +820,86 @@ async fn the_refresh_grant_rotates_once_and_a_replay_kills_the_family_on_the_wir
             .iter()
             .any(|l| l.contains("replay detected"))
     );
+}
 
-    let missing = post(
+#[tokio::test]
+async fn requests_speak_rfc_6749_forms_and_errors() {
+    let state = cloud(FaultSet::none());
+    let missing = form(
         &state,
         "/oauth/token",
         &[],
-        json!({ "grant_type": "refresh_token" }),
+        &[("grant_type", "refresh_token")],
+    )
+    .await;
+    assert_eq!((missing.status, missing.error()), (400, "invalid_request"));
+    assert_eq!(missing.header("cache-control"), Some("no-store"));
+    let unknown = form(&state, "/oauth/token", &[], &[("grant_type", "password")]).await;
+    assert_eq!(unknown.error(), "unsupported_grant_type");
+    let twice = call(
+        &state,
+        Method::POST,
+        "/oauth/token",
+        &[],
+        Some((
+            "application/x-www-form-urlencoded",
+            "grant_type=refresh_token&grant_type=password".into(),
+        )),
+    )
+    .await;
+    assert_eq!(twice.error(), "invalid_request");
+    let untyped = call(
+        &state,
+        Method::POST,
+        "/oauth/token",
+        &[],
+        Some(("text/plain", "grant_type=refresh_token".into())),
+    )
+    .await;
+    assert_eq!(untyped.error(), "invalid_request");
+    let json = call(
+        &state,
+        Method::POST,
+        "/oauth/token",
+        &[],
+        Some(("application/json", r#"{"grant_type":"password"}"#.into())),
+    )
+    .await;
+    assert_eq!(json.error(), "unsupported_grant_type");
+    // The page a person opens, then the sign-in form that comes back to it.
+    let page = get(&state, "/device", None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("action=\"/account/login\""));
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let signed_in = form(
+        &state,
+        "/account/login",
+        &[],
+        &[
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("next", "/device"),
+        ],
     )
     .await;
     assert_eq!(
-        (missing.status, missing.body),
-        (400, json!({ "error": "invalid_request" }))
+        (signed_in.status, signed_in.header("location")),
+        (303, Some("/device"))
     );
-    let unknown = post(
+    let elsewhere = form(
         &state,
-        "/oauth/token",
+        "/account/login",
         &[],
-        json!({ "grant_type": "password" }),
+        &[
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ],
     )
     .await;
-    assert_eq!(unknown.body, json!({ "error": "unsupported_grant_type" }));
+    assert_eq!(elsewhere.status, 200);
 }

@@ -20,7 +20,10 @@ pub(super) struct Fixture {
 
 pub(super) fn fixture(faults: impl Into<FaultSet>) -> Fixture {
     let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(START));
-    let (vault, identity) = KeyVault::provision();
+    let (vault, workloads) = KeyVault::provision(&super::super::vault::VaultPolicy::from_faults(
+        &FaultSet::none(),
+    ));
+    let identity = workloads.token_service;
     let vault = Arc::new(vault);
     let log = CloudLog::new(clock.clone());
     let tokens = TokenService::new(
@@ -223,19 +226,41 @@ fn the_log_tells_what_happened_and_holds_no_token_refresh_key_or_secret() {
 }
 
 #[test]
-fn revocation_on_disconnect_kills_the_family_and_its_refresh_key() {
-    let f = fixture(FaultSet::none());
-    let issued = f.tokens.issue("dms-1", "org").unwrap();
-    let claims = f.tokens.validate(&issued.access_token).unwrap();
-    assert!(f.tokens.revoke_family(&claims.fam));
-    assert!(!f.tokens.revoke_family(&claims.fam));
-    assert!(matches!(
-        f.tokens.validate(&issued.access_token),
-        Err(TokenError::Revoked)
-    ));
-    assert!(f.tokens.refresh(&issued.refresh_key).is_err());
-    assert_eq!(f.tokens.registered("dms-1").as_deref(), Some("org"));
-    assert_eq!(f.tokens.registered("dms-9"), None);
+fn a_disconnect_kills_every_family_of_the_dms_and_no_other() {
+    for (faults, second_survives) in [
+        (FaultSet::none(), false),
+        (Fault::CloudDisconnectRevokesOneFamily.into(), true),
+    ] {
+        let f = fixture(faults);
+        let issued = f.tokens.issue("dms-1", "org").unwrap();
+        let another = f.tokens.issue("dms-1", "org").unwrap();
+        let neighbour = f.tokens.issue("dms-2", "org").unwrap();
+        let claims = f.tokens.validate(&issued.access_token).unwrap();
+        assert_eq!(
+            f.tokens.family_of(&issued.refresh_key),
+            Some((claims.fam.clone(), "dms-1".to_owned()))
+        );
+        assert_eq!(
+            f.tokens.family_of(&issued.access_token),
+            Some((claims.fam.clone(), "dms-1".to_owned()))
+        );
+        assert_eq!(f.tokens.family_of("not-a-token"), None);
+        let revoked = f.tokens.disconnect("dms-1", &claims.fam);
+        assert_eq!(revoked.len(), if second_survives { 1 } else { 2 });
+        assert!(f.tokens.disconnect("dms-1", &claims.fam).is_empty());
+        assert!(matches!(
+            f.tokens.validate(&issued.access_token),
+            Err(TokenError::Revoked)
+        ));
+        assert!(f.tokens.refresh(&issued.refresh_key).is_err());
+        assert_eq!(
+            f.tokens.validate(&another.access_token).is_ok(),
+            second_survives
+        );
+        assert!(f.tokens.validate(&neighbour.access_token).is_ok());
+        assert_eq!(f.tokens.registered("dms-1").as_deref(), Some("org"));
+        assert_eq!(f.tokens.registered("dms-9"), None);
+    }
 }
 
 /// The faults that live in the token service.
@@ -245,6 +270,7 @@ const TOKEN_FAULTS: &[Fault] = &[
     Fault::CloudAcceptAlgNone,
     Fault::CloudSkipExp,
     Fault::CloudNoRevokeOnDisconnect,
+    Fault::CloudDisconnectRevokesOneFamily,
     Fault::CloudRefreshReusable,
     Fault::CloudNoFamilyRevocation,
     Fault::CloudIgnoreSub,
@@ -264,6 +290,7 @@ fn each_token_fault_changes_exactly_one_setting_of_the_policy_and_no_other_fault
             policy.accept_unsigned != specified.accept_unsigned,
             policy.check_exp != specified.check_exp,
             policy.revoke_on_disconnect != specified.revoke_on_disconnect,
+            policy.disconnect != specified.disconnect,
             policy.refresh.single_use != specified.refresh.single_use,
             policy.refresh.revoke_family_on_replay != specified.refresh.revoke_family_on_replay,
             policy.binding != specified.binding,

@@ -13,4 +13,4 @@ pub use listener::{serve_connection, serve_http};
 pub use partition::Partition;
 pub use resolver::{Lookup, Resolver};
 pub use rewind::Rewind;
-pub use traffic::{Counters, Metered, Traffic};
+pub use traffic::{Capture, Counters, Metered, Recorded, Traffic};

@@ -2,8 +2,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -45,6 +45,23 @@ struct Meter {
 pub struct Traffic {
     meters: Observed<Vec<Arc<Meter>>>,
     partition: Partition,
+    contents: Contents,
+}
+
+/// What the connections of one boundary carried once decrypted: kept only in an environment
+/// that asks for it (a bulk transfer would fill memory otherwise).
+#[derive(Debug, Clone, Default)]
+struct Contents {
+    on: Arc<AtomicBool>,
+    captures: Arc<Mutex<Vec<Arc<Mutex<Capture>>>>>,
+}
+
+/// The decrypted bytes of one connection, each direction whole, as this side saw them.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Capture {
+    pub destination: String,
+    pub sent: Vec<u8>,
+    pub received: Vec<u8>,
 }
 
 impl Traffic {
@@ -111,6 +128,36 @@ impl Traffic {
         self.by_destination()
             .remove(&destination.to_ascii_lowercase())
             .unwrap_or_default()
+    }
+
+    /// From now on, every stream handed to `plaintext` is recorded whole.
+    pub fn record_contents(&self) {
+        self.contents.on.store(true, Ordering::SeqCst);
+    }
+
+    /// Wraps the decrypted side of a connection to `destination` (above TLS) so that, when
+    /// contents are recorded, everything it carries is kept.
+    pub fn plaintext<S>(&self, destination: &str, stream: S) -> Recorded<S> {
+        let capture = self.contents.on.load(Ordering::SeqCst).then(|| {
+            let capture = Arc::new(Mutex::new(Capture {
+                destination: destination.to_ascii_lowercase(),
+                ..Capture::default()
+            }));
+            lock(&self.contents.captures).push(capture.clone());
+            capture
+        });
+        Recorded {
+            inner: stream,
+            capture,
+        }
+    }
+
+    /// Every connection's decrypted contents, when they are recorded.
+    pub fn contents(&self) -> Vec<Capture> {
+        lock(&self.contents.captures)
+            .iter()
+            .map(|c| lock(c).clone())
+            .collect()
     }
 
     /// The switch that cuts every socket counted here off the network, and heals it.
@@ -225,6 +272,56 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Metered<S> {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A decrypted stream whose bytes are kept in a `Capture` when contents are recorded.
+#[derive(Debug)]
+pub struct Recorded<S> {
+    inner: S,
+    capture: Option<Arc<Mutex<Capture>>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Recorded<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Some(capture) = &self.capture {
+            lock(capture)
+                .received
+                .extend_from_slice(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Recorded<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let (Some(capture), Poll::Ready(Ok(n))) = (&self.capture, &polled) {
+            lock(capture).sent.extend_from_slice(&buf[..*n]);
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +348,34 @@ mod tests {
             "the close arrives once healed"
         );
         assert_eq!(traffic.total().open, 0);
+    }
+
+    #[tokio::test]
+    async fn contents_are_kept_only_once_switched_on() {
+        let traffic = Traffic::new();
+        let (a, mut b) = tokio::io::duplex(64);
+        let mut quiet = traffic.plaintext("x.example", a);
+        quiet.write_all(b"unseen").await.unwrap();
+        traffic.record_contents();
+        let (c, mut d) = tokio::io::duplex(64);
+        let mut loud = traffic.plaintext("X.example", c);
+        loud.write_all(b"seen").await.unwrap();
+        d.write_all(b"back").await.unwrap();
+        let mut buf = [0u8; 4];
+        loud.read_exact(&mut buf).await.unwrap();
+        let mut sink = [0u8; 6];
+        b.read_exact(&mut sink).await.unwrap();
+        d.read_exact(&mut buf).await.unwrap();
+        let contents = traffic.contents();
+        assert_eq!(contents.len(), 1);
+        assert_eq!(
+            (
+                contents[0].destination.as_str(),
+                &contents[0].sent[..],
+                &contents[0].received[..]
+            ),
+            ("x.example", &b"seen"[..], &b"back"[..])
+        );
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ use mocks::Environment;
 use mocks::cloud::Endpoint;
 use serde_json::{Value, json};
 
+use super::leaks::{self, Secret};
 use crate::clients::{CloudClient, DmaClient, DmaReply};
 use crate::steps::{self, cloud_login};
 use crate::{Ctx, Evidence, Failure, oracle};
@@ -102,15 +103,9 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
     // The DMS side done, the cloud side missing or failed.
     let env = ctx.environment().await?;
     let code = user_code(&env).await?;
+    let dms_id = env.accounts().dms_id.clone();
     let browser = CloudClient::new(&env)?;
-    let anonymous = browser
-        .post(
-            Endpoint::Connection,
-            "device/approve",
-            &json!({ "user_code": code }),
-            None,
-        )
-        .await?;
+    let anonymous = steps::approve_on_page(&browser, None, &code, &dms_id).await?;
     let cloud = &env.accounts().cloud_admin;
     let wrong = browser
         .post(
@@ -120,14 +115,13 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
             None,
         )
         .await?;
-    let forged = browser
-        .post(
-            Endpoint::Connection,
-            "device/approve",
-            &json!({ "user_code": code }),
-            Some("dms_session=0000000000000000"),
-        )
-        .await?;
+    let forged = steps::approve_on_page(
+        &browser,
+        Some("dms_session=0000000000000000"),
+        &code,
+        &dms_id,
+    )
+    .await?;
     // What the cloud then handed out judges the attempts; their answers come after.
     steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
     expect_no_token(
@@ -144,7 +138,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         "approval-refused-without-cloud-login",
         "approving without a cloud login: HTTP status",
         401,
-        anonymous.status,
+        anonymous.answer.status,
     )?;
     ev.expect_eq(
         "cloud-login-refused-wrong-password",
@@ -156,24 +150,17 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         "approval-refused-made-up-session",
         "approving with a made-up session: HTTP status",
         401,
-        forged.status,
+        forged.answer.status,
     )?;
 
     // Both: the token arrives (the control that shows the checks above could have failed).
     let cookie = cloud_login(&env, &browser).await?;
-    let approved = browser
-        .post(
-            Endpoint::Connection,
-            "device/approve",
-            &json!({ "user_code": code }),
-            Some(&cookie),
-        )
-        .await?;
+    let approved = steps::approve_on_page(&browser, Some(&cookie), &code, &dms_id).await?;
     ev.expect_eq(
         "approval-after-both-logins",
         "approving after both logins: HTTP status at the end of the redirects",
         200,
-        approved.status,
+        approved.answer.status,
     )?;
     steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
     ev.expect_eq(
@@ -182,47 +169,6 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         1,
         tokens_delivered(&env),
     )
-}
-
-/// Where `secrets` occur in `places`: raw, or percent-decoded as a URL would carry them.
-fn leaks(places: &[(String, String)], secrets: &[(&str, &str)]) -> Vec<String> {
-    let mut found = Vec::new();
-    for (place, text) in places {
-        let decoded = percent_decoded(text);
-        for (what, secret) in secrets {
-            if !secret.is_empty() && (text.contains(secret) || decoded.contains(secret)) {
-                found.push(format!("{what} in {place}"));
-            }
-        }
-    }
-    found
-}
-
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (other, _) => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Failure> {
@@ -247,19 +193,13 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
     };
     let code = code_of(pairing_data)?;
     let cookie = cloud_login(&env, &browser).await?;
-    let approval = browser
-        .post(
-            Endpoint::Connection,
-            "device/approve",
-            &json!({ "user_code": code, "dms_name": env.accounts().dms_name }),
-            Some(&cookie),
-        )
-        .await?;
-    if approval.status != 200 {
+    let dms_id = &env.accounts().dms_id;
+    let approval = steps::approve_on_page(&browser, Some(&cookie), &code, dms_id).await?;
+    if approval.answer.status != 200 {
         return Err(Failure::precondition(
             "approving the DMS",
             "HTTP 200 at the end of the redirects",
-            approval,
+            approval.answer,
         ));
     }
     steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
@@ -271,7 +211,7 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
         .ok_or_else(|| Failure::precondition("the connect flow", "credentials stored", "none"))?;
 
     let hops = browser.seen();
-    let mut places: Vec<(String, String)> = hops
+    let mut places: Vec<(String, Vec<u8>)> = hops
         .iter()
         .enumerate()
         .map(|(n, hop)| {
@@ -283,7 +223,7 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
                     hop.url,
                     hop.status
                 ),
-                hop.text(),
+                hop.text().into_bytes(),
             )
         })
         .collect();
@@ -292,17 +232,17 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
         ("GetCloudConnectionState", &state),
     ] {
         let text = serde_json::to_string(reply).unwrap_or_default();
-        places.push((format!("the DMS's answer to {what}"), text));
+        places.push((format!("the DMS's answer to {what}"), text.into_bytes()));
     }
     ev.saw(
         "answers the Administrator received (browser hops, DMS answers)",
         places.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
     );
-    let leaked = leaks(
+    let leaked = leaks::findings(
         &places,
         &[
-            ("the token", &stored.access_token),
-            ("the refresh key", &stored.refresh_key),
+            Secret::new("the token", stored.access_token.clone()),
+            Secret::new("the refresh key", stored.refresh_key.clone()),
         ],
     );
     ev.expect_eq(

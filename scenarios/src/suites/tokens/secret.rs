@@ -1,38 +1,96 @@
-//! TOK-2: the signing secret stays in the vault and in the cloud.
+//! TOK-2: the signing secret stays in the vault and in the cloud. It is searched, in every
+//! spelling (see `leaks`), in everything that crossed a boundary or was written down: every
+//! exchange with the cloud (heads and bodies both ways), the decrypted contents of every
+//! connection on the cloud's side and the DMS's (tunnels unmasked), every log and record of
+//! every component, the Administrator's browser and everything the DMS stores. And the vault
+//! names who read it, by the credential each workload proved.
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use std::collections::BTreeSet;
+
 use mocks::Environment;
 use mocks::cloud::Credential;
+use mocks::world::net::Capture;
 use serde_json::json;
 
+use super::leaks::{self, Secret};
 use super::validation::vault_secrets;
 use crate::clients::{CloudClient, Hop};
 use crate::steps;
 use crate::{Ctx, Failure};
 
-/// Every way a secret could be written down: raw, hex, base64 and base64url.
-fn forms(secret: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
-    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    vec![
-        ("raw", secret.to_vec()),
-        ("hex", hex.clone().into_bytes()),
-        ("HEX", hex.to_ascii_uppercase().into_bytes()),
-        ("base64", STANDARD.encode(secret).into_bytes()),
-        (
-            "base64 unpadded",
-            STANDARD_NO_PAD.encode(secret).into_bytes(),
-        ),
-        ("base64url", URL_SAFE.encode(secret).into_bytes()),
-        (
-            "base64url unpadded",
-            URL_SAFE_NO_PAD.encode(secret).into_bytes(),
-        ),
-    ]
+/// The WebSocket payloads of a recorded tunnel direction (RFC 6455 §5.2), unmasked: what the
+/// two HTTP/2 ends exchanged. The HTTP head of the upgrade comes first and is skipped; a frame
+/// cut short ends the reading.
+fn websocket_payloads(bytes: &[u8]) -> Vec<u8> {
+    let Some(head) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Vec::new();
+    };
+    let mut at = head + 4;
+    let mut payloads = Vec::new();
+    while let Some(&second) = bytes.get(at + 1) {
+        let masked = second & 0x80 != 0;
+        let (length, mut next) = match second & 0x7f {
+            126 => (
+                bytes
+                    .get(at + 2..at + 4)
+                    .map_or(0, |b| u64::from(u16::from_be_bytes([b[0], b[1]]))),
+                at + 4,
+            ),
+            127 => (
+                bytes
+                    .get(at + 2..at + 10)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map_or(0, u64::from_be_bytes),
+                at + 10,
+            ),
+            short => (u64::from(short), at + 2),
+        };
+        let mask = if masked {
+            let key = bytes.get(next..next + 4).map(|k| [k[0], k[1], k[2], k[3]]);
+            next += 4;
+            key
+        } else {
+            None
+        };
+        let Ok(length) = usize::try_from(length) else {
+            break;
+        };
+        let Some(payload) = bytes.get(next..next.saturating_add(length)) else {
+            break;
+        };
+        payloads.extend(
+            payload
+                .iter()
+                .enumerate()
+                .map(|(i, b)| mask.map_or(*b, |m| b ^ m[i % 4])),
+        );
+        at = next + length;
+    }
+    payloads
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+/// A recorded connection's two directions as places to search: the bytes as they went, and
+/// for a tunnel, the WebSocket payloads unmasked.
+fn captured(side: &str, n: usize, capture: &Capture, tunnel_host: &str) -> Vec<(String, Vec<u8>)> {
+    let name = |direction: &str| {
+        format!(
+            "{side}'s connection {} to {}, {direction}",
+            n + 1,
+            capture.destination
+        )
+    };
+    let mut places = vec![
+        (name("sent"), capture.sent.clone()),
+        (name("received"), capture.received.clone()),
+    ];
+    if capture.destination == tunnel_host {
+        places.push((name("sent, unmasked"), websocket_payloads(&capture.sent)));
+        places.push((
+            name("received, unmasked"),
+            websocket_payloads(&capture.received),
+        ));
+    }
+    places
 }
 
 /// Everything the environment recorded that a secret could have leaked into, by place: each
@@ -115,6 +173,19 @@ fn places(
             answer.clone().into_bytes(),
         ));
     }
+    let dma_records = [
+        (
+            "the DMA's record of arrivals",
+            format!("{:?}", env.dma().arrivals().all()),
+        ),
+        (
+            "the DMA's record of executed calls",
+            format!("{:?}", env.dma().executed().all()),
+        ),
+    ];
+    for (place, text) in dma_records {
+        places.push((place.to_owned(), text.into_bytes()));
+    }
     if let Some(file) = env.dms_credentials().stored() {
         let text = format!(
             "{}\n{}\n{}",
@@ -122,11 +193,24 @@ fn places(
         );
         places.push(("the DMS's credential file".into(), text.into_bytes()));
     }
+    if let Some(key) = env.dms_credentials().key() {
+        places.push(("the DMS's private key".into(), key.pkcs8().to_vec()));
+        places.push(("the DMS's public key".into(), key.jwk().as_bytes().to_vec()));
+    }
+    let tunnel_host = mocks::cloud::Endpoint::Tunnel.host();
+    for (n, capture) in env.cloud().ingress().contents().iter().enumerate() {
+        places.extend(captured("the cloud", n, capture, tunnel_host));
+    }
+    for (n, capture) in env.dms_egress().contents().iter().enumerate() {
+        places.extend(captured("the DMS", n, capture, tunnel_host));
+    }
     places
 }
 
 pub(super) async fn never_leaves_the_cloud(ctx: Ctx) -> Result<(), Failure> {
-    let env = ctx.environment().await?;
+    let mut options = ctx.options();
+    options.record_contents = true;
+    let env = ctx.environment_with(options).await?;
     let ev = ctx.evidence();
     let browser = CloudClient::new(&env)?;
     let admin = steps::connect_dms_with(&env, &browser).await?;
@@ -187,33 +271,67 @@ pub(super) async fn never_leaves_the_cloud(ctx: Ctx) -> Result<(), Failure> {
         granted,
     )?;
 
-    let mut secrets: Vec<(String, Vec<u8>)> = vault_secrets(&env)?
+    // Who read: the identities the vault verified for every read it granted.
+    let readers: BTreeSet<String> = env
+        .cloud()
+        .vault()
+        .accesses()
         .into_iter()
-        .map(|(name, secret)| (format!("vault secret {name}"), secret))
+        .filter(|a| a.granted)
+        .map(|a| a.identity)
         .collect();
-    secrets.push((
-        "the managed identity's credential".into(),
+    ev.expect(
+        "signing-key-read-by-one-identity",
+        "identities the vault let read its secrets, as it verified them",
+        readers.len() == 1,
+        "one: the workload that signs",
+        &readers,
+    )?;
+
+    let mut secrets: Vec<Secret> = vault_secrets(&env)?
+        .into_iter()
+        .map(|(name, secret)| Secret::new(format!("vault secret {name}"), secret))
+        .collect();
+    secrets.push(Secret::new(
+        "the managed identity's credential",
         managed.proof().to_vec(),
     ));
     let places = places(&env, &browser.seen(), &dms_answers);
     ev.saw(
-        "places searched (exchanges with the cloud, log lines, first flights, records, browser hops, DMS answers, DMS files)",
+        "places searched (exchanges with the cloud, log lines, first flights, records, decrypted connections, browser hops, DMS answers, DMS files)",
         places.len(),
     );
-    let mut found = Vec::new();
-    for (secret_name, secret) in &secrets {
-        for (form, text) in forms(secret) {
-            for (place, content) in &places {
-                if contains(content, &text) {
-                    found.push(format!("{secret_name} ({form}) in {place}"));
-                }
-            }
-        }
-    }
+    let decrypted: usize = places
+        .iter()
+        .filter(|(p, _)| p.contains("'s connection "))
+        .map(|(_, bytes)| bytes.len())
+        .sum();
+    ev.saw("decrypted bytes of connections searched", decrypted);
     ev.expect_eq(
         "signing-secret-appears-nowhere",
         "where the vault's secrets appear",
         Vec::<String>::new(),
-        found,
+        leaks::findings(&places, &secrets),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_payloads_are_read_past_the_head_and_unmasked() {
+        let mut bytes = b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n".to_vec();
+        let mask = [1u8, 2, 3, 4];
+        bytes.extend([0x82, 0x80 | 5]);
+        bytes.extend(mask);
+        bytes.extend(b"hello".iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        let long = vec![b'x'; 300];
+        bytes.extend([0x82, 126, 1, 44]);
+        bytes.extend(&long);
+        bytes.extend([0x82, 10, b'c', b'u', b't']);
+        let read = websocket_payloads(&bytes);
+        assert_eq!(&read[..5], b"hello");
+        assert_eq!(read.len(), 5 + 300);
+    }
 }
