@@ -172,7 +172,9 @@ impl Environment {
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
                 network_timeout: agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
-                forward_to: agent_to_waf.as_ref().map_or(tunnel_target, ToxicProxy::addr),
+                forward_to: agent_to_waf
+                    .as_ref()
+                    .map_or(tunnel_target, ToxicProxy::addr),
             },
             &lifetime,
         )?;

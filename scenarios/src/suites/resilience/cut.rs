@@ -52,19 +52,21 @@ pub(super) async fn cut_mid_transfer(ctx: Ctx) -> Result<(), Failure> {
         "host": "", "login": admin.login, "password": admin.password,
         "clientAppName": "viewer", "clientAppVersion": "1", "clientComputerName": "viewer",
     });
-    let connection = match tokio::time::timeout(PROMPTLY, call(&env, "ConnectApp", &login)).await
-    {
+    let connection = match tokio::time::timeout(PROMPTLY, call(&env, "ConnectApp", &login)).await {
         Ok(Ok((200, body))) => serde_json::from_str::<Value>(&body)
             .ok()
             .and_then(|v| v["d"].as_str().map(str::to_owned)),
         _ => None,
     }
-    .ok_or_else(|| Failure::precondition("ConnectApp through the tunnel", "a connection", "none"))?;
+    .ok_or_else(|| {
+        Failure::precondition("ConnectApp through the tunnel", "a connection", "none")
+    })?;
 
     // A read under way: its answer is held on the DMS side when the tunnel is reset.
     let to_waf = hop(&env, Hop::AgentToWaf)?;
     to_waf.add(Direction::Downstream, Toxic::Timeout { close_after: None });
-    let read = json!({ "connection": connection, "dmaID": 2000, "elementID": 100, "parameterID": 1001 });
+    let read =
+        json!({ "connection": connection, "dmaID": 2000, "elementID": 100, "parameterID": 1001 });
     let in_flight = call(&env, "GetParameter", &read);
     let to_cloud = hop(&env, Hop::DmsToCloud(Endpoint::Tunnel))?;
     let cutting = async {
