@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::steps::{self, PROMPTLY};
 use crate::{Ctx, Failure, oracle};
 
-/// Whose calls go through the tunnel: the DMS's Administrator, on a session of their own.
+/// Where DataMiner Web Services v1 takes its calls; the viewer calls as the DMS Administrator.
 const API: &str = "/API/v1/Json.asmx/";
 
 /// Sends one DataMiner API call through the tunnel and reads the answer to its end: status
