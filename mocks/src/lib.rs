@@ -11,4 +11,4 @@ mod env;
 pub mod waf;
 pub mod world;
 
-pub use env::{Accounts, EnvError, Environment, Options};
+pub use env::{Accounts, EnvError, Environment, Hop, Options};

@@ -25,6 +25,8 @@ pub(crate) struct Forwarder {
     pub target: SocketAddr,
     /// The `agent.no-flow-control` fault: whole answers are read before any byte goes back.
     pub buffer_whole: bool,
+    /// The `agent.retry-writes` fault: a request the DMS side failed is sent once more.
+    pub retry: bool,
 }
 
 impl Forwarder {
@@ -34,7 +36,12 @@ impl Forwarder {
         self,
         request: Request<Incoming>,
     ) -> Result<Response<StreamBody>, std::convert::Infallible> {
-        Ok(match self.exchange(request).await {
+        let answered = if self.retry {
+            self.exchange_twice(request).await
+        } else {
+            self.exchange(request).await
+        };
+        Ok(match answered {
             Ok(response) => response,
             Err(reason) => Response::builder()
                 .status(StatusCode::BAD_GATEWAY)
@@ -43,7 +50,35 @@ impl Forwarder {
         })
     }
 
-    async fn exchange(self, request: Request<Incoming>) -> Result<Response<StreamBody>, String> {
+    /// Sends `request`, and once more if the first exchange failed.
+    async fn exchange_twice(
+        self,
+        request: Request<Incoming>,
+    ) -> Result<Response<StreamBody>, String> {
+        let (head, body) = request.into_parts();
+        let body = Limited::new(body, BUFFER_LIMIT)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let copy = || {
+            let mut again = Request::new(Full::new(body.clone()));
+            *again.method_mut() = head.method.clone();
+            *again.uri_mut() = head.uri.clone();
+            *again.headers_mut() = head.headers.clone();
+            again
+        };
+        match self.exchange(copy()).await {
+            Ok(response) => Ok(response),
+            Err(_) => self.exchange(copy()).await,
+        }
+    }
+
+    async fn exchange<B>(self, request: Request<B>) -> Result<Response<StreamBody>, String>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let (mut head, body) = request.into_parts();
         let path = head
             .uri

@@ -77,11 +77,13 @@ impl Actor {
             return;
         };
         session.tunnels.retain(|t| !t.is_down());
+        let keep_token = self.policy.keep_token_on_refresh_error;
         if renew && now >= session.next_refresh {
             match self.renew().await {
                 Renewal::Renewed(credentials) => self.hand_over(credentials, now).await,
                 Renewal::Refused => return self.end_session().await,
-                Renewal::Unavailable => self.back_off_refresh(now),
+                Renewal::Unavailable if keep_token => self.back_off_refresh(now),
+                Renewal::Unavailable => return self.end_session().await,
             }
         }
         self.keep_alive(now).await;
@@ -259,6 +261,7 @@ impl Actor {
             Forwarder {
                 target: self.setup.forward_to,
                 buffer_whole: !self.policy.stream_answers,
+                retry: self.policy.retry_forwarded,
             },
             &self.lifetime,
         )

@@ -79,6 +79,8 @@ impl ShareDms {
         let agent = Agent::start(
             AgentSetup {
                 dms_id: dms_id.clone(),
+                dms_name: format!("soak DMS {index}"),
+                organization: env.accounts().cloud_admin.organization.clone(),
                 urls: CloudUrls {
                     connection: Endpoint::Connection.published_url(),
                     tunnel: Endpoint::Tunnel.published_url(),

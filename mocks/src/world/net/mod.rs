@@ -1,11 +1,13 @@
 //! The simulated network: a resolver for the published names, a dialer every DMS-side component
-//! must use to go out, the plumbing servers share, and the recorders that count what crossed.
+//! must use to go out, the plumbing servers share, the recorders that count what crossed, and
+//! the conditions (toxics) a scenario puts on a hop.
 
 mod dial;
 mod listener;
 mod partition;
 mod resolver;
 mod rewind;
+mod toxics;
 mod traffic;
 
 pub use dial::{NetError, Network};
@@ -13,4 +15,5 @@ pub use listener::{serve_connection, serve_http};
 pub use partition::Partition;
 pub use resolver::{Lookup, Resolver};
 pub use rewind::Rewind;
+pub use toxics::{Direction, Toxic, ToxicId, ToxicProxy, Toxicated, Toxics};
 pub use traffic::{Capture, Counters, Metered, Recorded, Traffic};

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::Partition;
+use super::toxics::{ToxicLink, Toxics, ToxicsByName, linger};
 use crate::world::Observed;
 
 /// Totals for one destination, as counted on the socket (TLS records and all).
@@ -46,6 +47,7 @@ pub struct Traffic {
     meters: Observed<Vec<Arc<Meter>>>,
     partition: Partition,
     contents: Contents,
+    toxics: ToxicsByName,
 }
 
 /// What the connections of one boundary carried once decrypted: kept only in an environment
@@ -86,6 +88,7 @@ impl Traffic {
         self.meters.update(|all| all.push(meter.clone()));
         Metered {
             inner: Some(socket),
+            link: ToxicLink::new(self.toxics.get(destination)),
             meter,
             traffic: self.clone(),
         }
@@ -165,6 +168,12 @@ impl Traffic {
         &self.partition
     }
 
+    /// The toxics on every socket to `destination`, open or yet to open. Directions are seen
+    /// from the side that opened the sockets: upstream is what it writes.
+    pub fn toxics(&self, destination: &str) -> Toxics {
+        self.toxics.get(destination)
+    }
+
     /// Waits until no connection to `destination` is open; false when `bound` passed first.
     pub async fn wait_all_closed(&self, destination: &str, bound: Duration) -> bool {
         let destination = destination.to_ascii_lowercase();
@@ -191,6 +200,7 @@ impl Traffic {
 pub struct Metered<S: Send + 'static> {
     /// Taken only when the socket is dropped.
     inner: Option<S>,
+    link: ToxicLink,
     meter: Arc<Meter>,
     traffic: Traffic,
 }
@@ -202,15 +212,12 @@ impl<S: Send + 'static> Metered<S> {
             .unwrap_or_else(|| unreachable!("taken only on drop"))
     }
 
-    fn socket(&mut self) -> Pin<&mut S>
-    where
-        S: Unpin,
-    {
-        Pin::new(
-            self.inner
-                .as_mut()
-                .unwrap_or_else(|| unreachable!("taken only on drop")),
-        )
+    fn parts(&mut self) -> (&mut ToxicLink, &mut S) {
+        let socket = self
+            .inner
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"));
+        (&mut self.link, socket)
     }
 }
 
@@ -218,8 +225,12 @@ impl<S: Send + 'static> Drop for Metered<S> {
     fn drop(&mut self) {
         self.traffic.closed(&self.meter);
         if let Some(socket) = self.inner.take() {
-            // This side is done with it; across a partition not even its end gets through.
-            self.traffic.partition.release(socket);
+            match self.link.lingers() {
+                // A slow close: the end goes out late.
+                Some(delay) => linger(socket, delay),
+                // This side is done with it; across a partition not even its end gets through.
+                None => self.traffic.partition.release(socket),
+            }
         }
     }
 }
@@ -234,7 +245,8 @@ impl<S: AsyncRead + Unpin + Send + 'static> AsyncRead for Metered<S> {
             return Poll::Pending;
         }
         let before = buf.filled().len();
-        let polled = self.socket().poll_read(cx, buf);
+        let (link, socket) = self.parts();
+        let polled = link.poll_read(cx, socket, buf);
         let read = (buf.filled().len() - before) as u64;
         self.meter.received.fetch_add(read, Ordering::SeqCst);
         polled
@@ -250,7 +262,8 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Metered<S> {
         if !self.traffic.partition.poll_pass(cx) {
             return Poll::Pending;
         }
-        let polled = self.socket().poll_write(cx, buf);
+        let (link, socket) = self.parts();
+        let polled = link.poll_write(cx, socket, buf);
         if let Poll::Ready(Ok(n)) = &polled {
             self.meter.sent.fetch_add(*n as u64, Ordering::SeqCst);
         }
@@ -261,14 +274,16 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Metered<S> {
         if !self.traffic.partition.poll_pass(cx) {
             return Poll::Pending;
         }
-        self.socket().poll_flush(cx)
+        let (link, socket) = self.parts();
+        link.poll_flush(cx, socket)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if !self.traffic.partition.poll_pass(cx) {
             return Poll::Pending;
         }
-        self.socket().poll_shutdown(cx)
+        let (link, socket) = self.parts();
+        link.poll_shutdown(cx, socket)
     }
 }
 
