@@ -8,6 +8,8 @@ pub mod agent;
 pub mod cloud;
 pub mod dma;
 mod env;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod waf;
 pub mod world;
 

@@ -7,6 +7,7 @@ mod binding;
 mod connection;
 mod device_flow;
 mod endpoint;
+pub(crate) mod fuzzing;
 mod hellos;
 mod jose;
 mod listener;
