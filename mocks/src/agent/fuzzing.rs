@@ -24,6 +24,7 @@ pub async fn tunnel_survives(bytes: &[u8], bound: Duration) -> bool {
         // Port 1 on loopback: nothing listens, so any request that forms is a 502.
         target: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
         buffer_whole: false,
+        answer_within: bound,
     };
     let serving = server_for(forwarder)
         .serve_connection(TokioIo::new(io), service_fn(move |r| forwarder.forward(r)));

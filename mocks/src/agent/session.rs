@@ -263,6 +263,7 @@ impl Actor {
             Forwarder {
                 target: self.setup.forward_to,
                 buffer_whole: !self.policy.stream_answers,
+                answer_within: self.setup.network_timeout,
             },
             &self.lifetime,
         )
