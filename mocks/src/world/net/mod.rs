@@ -7,6 +7,8 @@ mod listener;
 mod partition;
 mod resolver;
 mod rewind;
+#[cfg(test)]
+mod slowloris;
 mod traffic;
 
 pub use bounds::{BodyTimedOut, ReadBounds};
