@@ -10,6 +10,8 @@ pub mod dma;
 mod env;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(test)]
+mod hostile_props;
 pub mod waf;
 pub mod world;
 
