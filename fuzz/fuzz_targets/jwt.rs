@@ -21,6 +21,9 @@ fn endpoint() -> &'static (tokio::runtime::Runtime, ConnectionEndpoint) {
 fuzz_target!(|data: &[u8]| {
     let (runtime, endpoint) = endpoint();
     if let Some(status) = runtime.block_on(endpoint.bearer(data)) {
-        assert_eq!(status, 401, "a token of arbitrary bytes must be refused as invalid");
+        assert_eq!(
+            status, 401,
+            "a token of arbitrary bytes must be refused as invalid"
+        );
     }
 });

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         let mut events = 0;
         while let Ok(Some(_)) = flight.next_event() {
             events += 1;
-            assert!(events <= answer.len() + 1, "the flight never runs out of events");
+            assert!(
+                events <= answer.len() + 1,
+                "the flight never runs out of events"
+            );
         }
     }
     let _ = classify(answer, Ending::Closed);

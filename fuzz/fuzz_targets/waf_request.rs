@@ -10,6 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let path = "/API/v1/Json.asmx/GetParameter";
     let waf = waf_request("POST", path, Some("application/json"), data);
     if let Ok(dma) = dma_request("POST", path, Some("application/json"), data) {
-        assert_eq!(waf.ok(), Some(dma), "the WAF reads a call the DMA accepts differently");
+        assert_eq!(
+            waf.ok(),
+            Some(dma),
+            "the WAF reads a call the DMA accepts differently"
+        );
     }
 });
