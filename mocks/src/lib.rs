@@ -8,6 +8,10 @@ pub mod agent;
 pub mod cloud;
 pub mod dma;
 mod env;
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(test)]
+mod hostile_props;
 pub mod waf;
 pub mod world;
 

@@ -27,6 +27,9 @@ pub(crate) struct Forwarder {
     pub buffer_whole: bool,
     /// The `agent.retry-writes` fault: a request the DMS side failed is sent once more.
     pub retry: bool,
+    /// How long the DMS side may take to answer a request's head: a WAF that accepts and then
+    /// stalls must not hold the stream, and its slot in the tunnel, for ever.
+    pub answer_within: std::time::Duration,
 }
 
 impl Forwarder {
@@ -92,18 +95,29 @@ impl Forwarder {
             header::HOST,
             host.parse().map_err(|_| "bad host".to_owned())?,
         );
-        let socket = TcpStream::connect(self.target)
+        let asking = async {
+            let socket = TcpStream::connect(self.target)
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = socket.set_nodelay(true);
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(socket))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            sender
+                .send_request(Request::from_parts(head, body))
+                .await
+                .map_err(|e| e.to_string())
+        };
+        let response = tokio::time::timeout(self.answer_within, asking)
             .await
-            .map_err(|e| e.to_string())?;
-        let _ = socket.set_nodelay(true);
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(connection);
-        let response = sender
-            .send_request(Request::from_parts(head, body))
-            .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| {
+                format!(
+                    "the DMS side did not answer within {:?}",
+                    self.answer_within
+                )
+            })??;
         let (parts, body) = response.into_parts();
         let body = if self.buffer_whole {
             let whole = Limited::new(body, BUFFER_LIMIT)

@@ -7,6 +7,7 @@
 mod actor;
 mod credentials;
 mod forward;
+pub(crate) mod fuzzing;
 mod https;
 mod pairing;
 mod policy;

@@ -262,6 +262,7 @@ impl Actor {
                 target: self.setup.forward_to,
                 buffer_whole: !self.policy.stream_answers,
                 retry: self.policy.retry_forwarded,
+                answer_within: self.setup.network_timeout,
             },
             &self.lifetime,
         )

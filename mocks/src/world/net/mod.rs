@@ -2,16 +2,20 @@
 //! must use to go out, the plumbing servers share, the recorders that count what crossed, and
 //! the conditions (toxics) a scenario puts on a hop.
 
+mod bounds;
 mod dial;
 mod listener;
 mod partition;
 mod resolver;
 mod rewind;
+#[cfg(test)]
+mod slowloris;
 mod toxics;
 mod traffic;
 
+pub use bounds::{BodyTimedOut, ReadBounds};
 pub use dial::{NetError, Network};
-pub use listener::{serve_connection, serve_http};
+pub use listener::{serve_connection, serve_connection_with, serve_http, serve_http_with};
 pub use partition::Partition;
 pub use resolver::{Lookup, Resolver};
 pub use rewind::Rewind;
