@@ -27,11 +27,13 @@ pub(crate) struct Forwarder {
     pub buffer_whole: bool,
     /// The `agent.retry-writes` fault: a request the DMS side failed is sent once more.
     pub retry: bool,
+    /// The status of a stream whose DMS side cannot be reached (502).
+    pub unreachable: StatusCode,
 }
 
 impl Forwarder {
-    /// Forwards `request`; a DMS side that cannot be reached is a 502, never an error on the
-    /// tunnel.
+    /// Forwards `request`; a DMS side that cannot be reached is a 502 (`unreachable`), never
+    /// an error on the tunnel.
     pub async fn forward(
         self,
         request: Request<Incoming>,
@@ -43,10 +45,17 @@ impl Forwarder {
         };
         Ok(match answered {
             Ok(response) => response,
-            Err(reason) => Response::builder()
-                .status(StatusCode::BAD_GATEWAY)
-                .body(boxed(Full::new(Bytes::from(reason))))
-                .unwrap_or_default(),
+            Err(reason) => {
+                let body = if self.unreachable.is_success() {
+                    Bytes::new()
+                } else {
+                    Bytes::from(reason)
+                };
+                Response::builder()
+                    .status(self.unreachable)
+                    .body(boxed(Full::new(body)))
+                    .unwrap_or_default()
+            }
         })
     }
 

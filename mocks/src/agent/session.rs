@@ -266,6 +266,7 @@ impl Actor {
                 target: self.setup.forward_to,
                 buffer_whole: !self.policy.stream_answers,
                 retry: self.policy.retry_forwarded,
+                unreachable: self.policy.unreachable_status,
             },
             &self.lifetime,
         )

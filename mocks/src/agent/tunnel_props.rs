@@ -91,6 +91,7 @@ async fn server_survives(messages: Vec<Vec<u8>>) -> bool {
         // Port 1 on loopback: nothing listens, so any request that forms is a 502.
         target: "127.0.0.1:1".parse().expect("an address"),
         retry: false,
+        unreachable: http::StatusCode::BAD_GATEWAY,
         buffer_whole: false,
     };
     let serving = server_for(forwarder)

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use mocks::Hop;
-use mocks::cloud::{Endpoint, Outage, TunnelEvent};
+use mocks::cloud::{CloudRequest, Endpoint, Outage, TunnelEvent};
 use mocks::world::net::{Direction, Toxic};
+use mocks::{Environment, Hop};
 use serde_json::Value;
 
-use super::refresh_grants;
 use crate::steps;
 use crate::{Ctx, Failure, oracle};
 
@@ -122,4 +121,14 @@ pub(super) async fn outage_keeps_the_valid_token(ctx: Ctx) -> Result<(), Failure
         0,
         upgrades_with_other_tokens,
     )
+}
+
+/// The refresh grants the cloud received, in order: from its request record.
+fn refresh_grants(env: &Environment) -> Vec<CloudRequest> {
+    env.cloud()
+        .requests()
+        .all()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/oauth/token") && r.body.contains("refresh_token"))
+        .collect()
 }
