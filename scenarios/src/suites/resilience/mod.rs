@@ -33,7 +33,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Resilience,
             title: "A tunnel reset mid-transfer fails the viewer's read cleanly and is dialled again; a write whose answer is lost on the DMS side is executed once and answered 502",
             requirements: &["TUN-2", "TUN-4"],
-            catches: const { &[Catch::by(Fault::AgentRetryWrites, "write-executed-once")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::AgentRetryWrites, "write-executed-once"),
+                    Catch::by(Fault::AgentMaskDmsErrors, "lost-answer-is-a-bad-gateway"),
+                ]
+            },
             body: |ctx| Box::pin(cut::cut_mid_transfer(ctx)),
         },
         Scenario {
