@@ -30,11 +30,25 @@ pub(crate) struct Forwarder {
     /// How long the DMS side may take to answer a request's head: a WAF that accepts and then
     /// stalls must not hold the stream, and its slot in the tunnel, for ever.
     pub answer_within: std::time::Duration,
+    /// The status of a stream whose DMS side cannot be reached (502).
+    pub unreachable: StatusCode,
 }
 
 impl Forwarder {
-    /// Forwards `request`; a DMS side that cannot be reached is a 502, never an error on the
-    /// tunnel.
+    /// A careful gateway's forwarder to `target`: answers streamed, nothing retried, a DMS side
+    /// that cannot be reached a 502, a head that does not come within `answer_within` given up.
+    pub(crate) fn careful(target: SocketAddr, answer_within: std::time::Duration) -> Self {
+        Self {
+            target,
+            buffer_whole: false,
+            retry: false,
+            answer_within,
+            unreachable: StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// Forwards `request`; a DMS side that cannot be reached is a 502 (`unreachable`), never
+    /// an error on the tunnel.
     pub async fn forward(
         self,
         request: Request<Incoming>,
@@ -46,10 +60,17 @@ impl Forwarder {
         };
         Ok(match answered {
             Ok(response) => response,
-            Err(reason) => Response::builder()
-                .status(StatusCode::BAD_GATEWAY)
-                .body(boxed(Full::new(Bytes::from(reason))))
-                .unwrap_or_default(),
+            Err(reason) => {
+                let body = if self.unreachable.is_success() {
+                    Bytes::new()
+                } else {
+                    Bytes::from(reason)
+                };
+                Response::builder()
+                    .status(self.unreachable)
+                    .body(boxed(Full::new(body)))
+                    .unwrap_or_default()
+            }
         })
     }
 

@@ -20,13 +20,8 @@ pub async fn tunnel_survives(bytes: &[u8], bound: Duration) -> bool {
     let (mut cloud, agent) = tokio::io::duplex(64 * 1024);
     let socket = WebSocketStream::from_raw_socket(agent, Role::Client, Some(tunnel_config())).await;
     let (io, _control) = WsIo::new(socket);
-    let forwarder = Forwarder {
-        // Port 1 on loopback: nothing listens, so any request that forms is a 502.
-        target: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
-        buffer_whole: false,
-        retry: false,
-        answer_within: bound,
-    };
+    // Port 1 on loopback: nothing listens, so any request that forms is a 502.
+    let forwarder = Forwarder::careful(std::net::SocketAddr::from(([127, 0, 0, 1], 1)), bound);
     let serving = server_for(forwarder)
         .serve_connection(TokioIo::new(io), service_fn(move |r| forwarder.forward(r)));
     let hostile = async {

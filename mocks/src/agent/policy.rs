@@ -45,6 +45,8 @@ pub(crate) struct AgentPolicy {
     pub keep_token_on_refresh_error: bool,
     /// A request the DMS side failed before it answered is sent there once more.
     pub retry_forwarded: bool,
+    /// What a tunnel stream is answered with when the DMS side cannot be reached.
+    pub unreachable_status: http::StatusCode,
 }
 
 /// The redial schedule after failed attempts.
@@ -85,6 +87,11 @@ impl AgentPolicy {
             stream_answers: !on(Fault::AgentNoFlowControl),
             keep_token_on_refresh_error: !on(Fault::AgentDropTokenOnRefreshError),
             retry_forwarded: on(Fault::AgentRetryWrites),
+            unreachable_status: if on(Fault::AgentMaskDmsErrors) {
+                http::StatusCode::OK
+            } else {
+                http::StatusCode::BAD_GATEWAY
+            },
         }
     }
 }

@@ -263,6 +263,7 @@ impl Actor {
                 buffer_whole: !self.policy.stream_answers,
                 retry: self.policy.retry_forwarded,
                 answer_within: self.setup.network_timeout,
+                unreachable: self.policy.unreachable_status,
             },
             &self.lifetime,
         )

@@ -87,13 +87,8 @@ async fn carry(chunks: &[(usize, bool)]) -> (Vec<u8>, Vec<u8>) {
 async fn server_survives(messages: Vec<Vec<u8>>) -> bool {
     let (peer, agent) = websocket_pair().await;
     let (io, _control) = WsIo::new(agent);
-    let forwarder = Forwarder {
-        // Port 1 on loopback: nothing listens, so any request that forms is a 502.
-        target: "127.0.0.1:1".parse().expect("an address"),
-        retry: false,
-        buffer_whole: false,
-        answer_within: BOUND,
-    };
+    // Port 1 on loopback: nothing listens, so any request that forms is a 502.
+    let forwarder = Forwarder::careful("127.0.0.1:1".parse().expect("an address"), BOUND);
     let serving = server_for(forwarder)
         .serve_connection(TokioIo::new(io), service_fn(move |r| forwarder.forward(r)));
     let (mut to_agent, mut from_agent) = peer.split();

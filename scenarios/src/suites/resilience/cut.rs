@@ -4,34 +4,15 @@
 
 use std::time::Duration;
 
-use mocks::cloud::{self, Endpoint, TunnelBody, next_chunk};
+use mocks::cloud::Endpoint;
 use mocks::world::net::{Direction, Toxic};
 use mocks::{Environment, Hop};
-use serde_json::{Value, json};
+use serde_json::json;
+
+use super::viewer::{call, connect_app};
 
 use crate::steps::{self, PROMPTLY};
 use crate::{Ctx, Failure, oracle};
-
-/// Where DataMiner Web Services v1 takes its calls; the viewer calls as the DMS Administrator.
-const API: &str = "/API/v1/Json.asmx/";
-
-/// Sends one DataMiner API call through the tunnel and reads the answer to its end: status
-/// and body, or the error the stream ended with.
-async fn call(env: &Environment, method: &str, body: &Value) -> Result<(u16, String), String> {
-    let request = cloud::post_json(&format!("{API}{method}"), body).map_err(|e| e.to_string())?;
-    let answer = env
-        .cloud()
-        .send_through_tunnel(&env.accounts().dms_id, request)
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = answer.status().as_u16();
-    let mut body: TunnelBody = answer.into_body();
-    let mut read = Vec::new();
-    while let Some(chunk) = next_chunk(&mut body).await.map_err(|e| e.to_string())? {
-        read.extend_from_slice(&chunk);
-    }
-    Ok((status, String::from_utf8_lossy(&read).into_owned()))
-}
 
 fn hop(env: &Environment, hop: Hop) -> Result<mocks::world::net::Toxics, Failure> {
     env.hop(hop)
@@ -47,20 +28,7 @@ pub(super) async fn cut_mid_transfer(ctx: Ctx) -> Result<(), Failure> {
     steps::connect_dms(&env).await?;
     let tunnel_host = &spec.hosts.tunnel;
     let held = env.dms_egress().to(tunnel_host).open;
-    let admin = &env.accounts().dms_admin;
-    let login = json!({
-        "host": "", "login": admin.login, "password": admin.password,
-        "clientAppName": "viewer", "clientAppVersion": "1", "clientComputerName": "viewer",
-    });
-    let connection = match tokio::time::timeout(PROMPTLY, call(&env, "ConnectApp", &login)).await {
-        Ok(Ok((200, body))) => serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|v| v["d"].as_str().map(str::to_owned)),
-        _ => None,
-    }
-    .ok_or_else(|| {
-        Failure::precondition("ConnectApp through the tunnel", "a connection", "none")
-    })?;
+    let connection = connect_app(&env).await?;
 
     // A read under way: its answer is held on the DMS side when the tunnel is reset.
     let to_waf = hop(&env, Hop::AgentToWaf)?;

@@ -5,10 +5,10 @@
 //! write whose answer was lost is not sent twice (`cut`).
 
 mod cut;
+mod dms_side;
 mod refresh;
+mod viewer;
 
-use mocks::Environment;
-use mocks::cloud::CloudRequest;
 use mocks::world::Fault;
 
 use crate::{Catch, Scenario, Suite};
@@ -33,18 +33,26 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             suite: Suite::Resilience,
             title: "A tunnel reset mid-transfer fails the viewer's read cleanly and is dialled again; a write whose answer is lost on the DMS side is executed once and answered 502",
             requirements: &["TUN-2", "TUN-4"],
-            catches: const { &[Catch::by(Fault::AgentRetryWrites, "write-executed-once")] },
+            catches: const {
+                &[
+                    Catch::by(Fault::AgentRetryWrites, "write-executed-once"),
+                    Catch::by(Fault::AgentMaskDmsErrors, "lost-answer-is-a-bad-gateway"),
+                ]
+            },
             body: |ctx| Box::pin(cut::cut_mid_transfer(ctx)),
         },
+        Scenario {
+            id: "resilience.dms-side-down-is-a-clear-bad-gateway",
+            suite: Suite::Resilience,
+            title: "Behind a healthy tunnel, a slow DMA still answers, an unreachable WAF or DMA is a 502 to the caller, and the tunnel stays up",
+            requirements: &["TUN-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentMaskDmsErrors,
+                    "dms-side-down-is-a-bad-gateway",
+                )]
+            },
+            body: |ctx| Box::pin(dms_side::down_is_a_clear_bad_gateway(ctx)),
+        },
     ]
-}
-
-/// The refresh grants the cloud received, in order: from its request record.
-fn refresh_grants(env: &Environment) -> Vec<CloudRequest> {
-    env.cloud()
-        .requests()
-        .all()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/oauth/token") && r.body.contains("refresh_token"))
-        .collect()
 }

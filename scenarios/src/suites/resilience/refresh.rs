@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use mocks::Hop;
-use mocks::cloud::{Endpoint, Outage, TunnelEvent};
+use mocks::cloud::{CloudRequest, Endpoint, Outage, TunnelEvent};
 use mocks::world::net::{Direction, Toxic};
+use mocks::{Environment, Hop};
 use serde_json::Value;
 
-use super::refresh_grants;
 use crate::steps;
 use crate::{Ctx, Failure, oracle};
 
@@ -35,11 +34,19 @@ pub(super) async fn outage_keeps_the_valid_token(ctx: Ctx) -> Result<(), Failure
     let renewal = Duration::from_secs(spec.token.renew_every_seconds);
     steps::let_time_pass(&env, renewal - Duration::from_secs(60), 24).await;
     let outage_from = env.clock().unix_seconds();
+    let connection_host = &spec.hosts.connection;
+    let dialled = || env.dms_egress().to(connection_host).connections;
+    let before = dialled();
     toxics.add_both(Toxic::ResetPeer {
         after: Duration::ZERO,
     });
     steps::let_time_pass(&env, HOUR, 60).await;
     toxics.clear();
+    ev.saw(
+        "connections the DMS tried to the refresh endpoint while they were reset",
+        dialled() - before,
+    );
+    let before = dialled();
     toxics.add(
         Direction::Upstream,
         Toxic::Timeout {
@@ -48,6 +55,10 @@ pub(super) async fn outage_keeps_the_valid_token(ctx: Ctx) -> Result<(), Failure
     );
     steps::let_time_pass(&env, HOUR, 60).await;
     toxics.clear();
+    ev.saw(
+        "connections the DMS tried to the refresh endpoint while they hung",
+        dialled() - before,
+    );
     env.cloud().outage().set(Outage::ServerErrors);
     steps::let_time_pass(&env, HOUR, 60).await;
     env.cloud().outage().set(Outage::None);
@@ -122,4 +133,14 @@ pub(super) async fn outage_keeps_the_valid_token(ctx: Ctx) -> Result<(), Failure
         0,
         upgrades_with_other_tokens,
     )
+}
+
+/// The refresh grants the cloud received, in order: from its request record.
+fn refresh_grants(env: &Environment) -> Vec<CloudRequest> {
+    env.cloud()
+        .requests()
+        .all()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/oauth/token") && r.body.contains("refresh_token"))
+        .collect()
 }
