@@ -103,7 +103,7 @@ pub(crate) async fn page_for(
     };
     match find(&state, &approver, &typed) {
         Ok(grant) => details(&state, &approver, &grant),
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -131,7 +131,7 @@ pub(crate) async fn approve(
         params.get("user_code").unwrap_or_default(),
     ) {
         Ok(grant) => grant,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let Some(organization) = joins(&policy, &approver, &grant) else {
         state.log.info(format!(
@@ -309,9 +309,43 @@ fn approver(state: &CloudState, headers: &HeaderMap) -> Option<SignedIn> {
     }
 }
 
+/// Why a typed user code shows no request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeRefused {
+    /// The account typed too many wrong codes; it may try again after this many seconds.
+    TooManyGuesses { retry_after: u64 },
+    /// No open request has that code.
+    Unknown,
+}
+
+impl IntoResponse for CodeRefused {
+    fn into_response(self) -> Response {
+        match self {
+            CodeRefused::TooManyGuesses { retry_after } => {
+                let mut response = page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    "<p>Too many wrong codes. Wait a while, then type the code your DMS shows.</p>",
+                );
+                if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
+            CodeRefused::Unknown => page(
+                StatusCode::NOT_FOUND,
+                "Unknown code",
+                "<p>No open request has this code: it may have expired. Check the code your \
+                 DMS shows, or ask it for a new one.</p>\
+                 <p><a href=\"/device\">Type another code</a></p>",
+            ),
+        }
+    }
+}
+
 /// The open grant of `typed`, counting a wrong code against the approver; a locked-out
 /// approver is told to wait, whatever it typed.
-fn find(state: &CloudState, approver: &SignedIn, typed: &str) -> Result<Grant, Response> {
+fn find(state: &CloudState, approver: &SignedIn, typed: &str) -> Result<Grant, CodeRefused> {
     let limit = state.devices.policy.approval.guesses;
     let now = state.clock.unix_seconds();
     if let Some((allowed, window)) = limit {
@@ -323,21 +357,13 @@ fn find(state: &CloudState, approver: &SignedIn, typed: &str) -> Result<Grant, R
         let failed = guesses.entry(approver.email.clone()).or_default();
         failed.retain(|at| *at + window.as_secs() > now);
         if failed.len() >= allowed {
-            let wait = failed.first().map_or(0, |at| at + window.as_secs() - now);
+            let retry_after = failed.first().map_or(0, |at| at + window.as_secs() - now);
             drop(guesses);
             state.log.info(format!(
                 "user code attempt by {} refused: too many wrong codes",
                 approver.email
             ));
-            let mut response = page(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                "<p>Too many wrong codes. Wait a while, then type the code your DMS shows.</p>",
-            );
-            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return Err(response);
+            return Err(CodeRefused::TooManyGuesses { retry_after });
         }
     }
     if let Some((_, grant)) = state.devices.by_user_code(typed, now) {
@@ -357,12 +383,7 @@ fn find(state: &CloudState, approver: &SignedIn, typed: &str) -> Result<Grant, R
         "user code attempt by {} refused: no open request has that code",
         approver.email
     ));
-    Err(page(
-        StatusCode::NOT_FOUND,
-        "Unknown code",
-        "<p>No open request has this code: it may have expired. Check the code your DMS \
-         shows, or ask it for a new one.</p><p><a href=\"/device\">Type another code</a></p>",
-    ))
+    Err(CodeRefused::Unknown)
 }
 
 /// The organisation the grant joins if `approver` may approve it.

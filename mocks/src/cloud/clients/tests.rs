@@ -69,6 +69,9 @@ impl TestKey {
 
 const NOW: u64 = 1_800_000_000;
 
+/// One change to an assertion's claims.
+type Change = fn(&mut Value);
+
 fn check(clients: &Clients, key: &TestKey, assertion: &str, now: u64) -> Result<(), ClientError> {
     clients.authenticate(
         "dms-1",
@@ -112,7 +115,7 @@ fn an_assertion_of_the_registered_key_works_once_within_its_lifetime() {
 fn claims_audience_lifetime_and_header_are_held_to_the_letter() {
     let clients = Clients::new(ClientPolicy { remember_jti: true });
     let key = TestKey::p256();
-    let claims = |change: &dyn Fn(&mut Value)| {
+    let claims = |change: fn(&mut Value)| {
         let mut c = json!({
             "iss": "dms-1", "sub": "dms-1", "aud": ISSUER,
             "jti": random_token(16), "iat": NOW, "exp": NOW + 60,
@@ -120,22 +123,22 @@ fn claims_audience_lifetime_and_header_are_held_to_the_letter() {
         change(&mut c);
         key.sign(&c)
     };
-    let cases: [(&dyn Fn(&mut Value), ClientError); 5] = [
+    let cases: [(Change, ClientError); 5] = [
         (
-            &|c| c["aud"] = json!([ISSUER]),
+            |c| c["aud"] = json!([ISSUER]),
             ClientError::WrongClaim("aud"),
         ),
         (
-            &|c| c["aud"] = json!("https://elsewhere.example/"),
+            |c| c["aud"] = json!("https://elsewhere.example/"),
             ClientError::WrongClaim("aud"),
         ),
         (
-            &|c| c["sub"] = json!("dms-2"),
+            |c| c["sub"] = json!("dms-2"),
             ClientError::WrongClaim("sub"),
         ),
-        (&|c| c["exp"] = json!(NOW + 3600), ClientError::TooLong),
+        (|c| c["exp"] = json!(NOW + 3600), ClientError::TooLong),
         (
-            &|c| c["iat"] = json!("1800000000"),
+            |c| c["iat"] = json!("1800000000"),
             ClientError::WrongClaim("iat"),
         ),
     ];
