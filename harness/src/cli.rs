@@ -124,6 +124,13 @@ pub enum EnvAction {
         /// Switch this fault on (repeatable), to explore a broken system by hand.
         #[arg(long = "fault", value_name = "FAULT")]
         faults: Vec<String>,
+        /// Simulated seconds per real second (3600: an hour a second; 0: still, moved only
+        /// by POST /control/advance).
+        #[arg(long, value_name = "N", default_value_t = 1.0)]
+        speed: f64,
+        /// Connect the DMS to the cloud through the real connect flow before printing.
+        #[arg(long)]
+        connected: bool,
     },
 }
 

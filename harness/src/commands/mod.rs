@@ -24,8 +24,17 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Mutants(args) => mutants::mutants(args),
         Command::Env {
-            action: EnvAction::Up { faults },
-        } => env_up::up(&faults),
+            action:
+                EnvAction::Up {
+                    faults,
+                    speed,
+                    connected,
+                },
+        } => env_up::up(&env_up::UpOptions {
+            faults,
+            speed,
+            connected,
+        }),
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },
         } => probe::tls(&target, json, sni),
