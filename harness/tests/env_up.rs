@@ -78,7 +78,8 @@ fn without_ports(text: &str) -> String {
         out.push_str(&rest[..=at]);
         rest = &rest[at + 1..];
         let digits = rest.chars().take_while(char::is_ascii_digit).count();
-        if digits > 0 {
+        // An address after the colon (`:127.0.0.1`) is kept; only a port is volatile.
+        if digits > 0 && !rest[digits..].starts_with('.') {
             out.push_str("[port]");
             rest = &rest[digits..];
         }
