@@ -149,4 +149,26 @@ pub enum ProbeKind {
         #[arg(long, value_name = "NAME")]
         sni: Option<String>,
     },
+    /// Sends forgeries of one valid token (those that need no server secret) to URL as
+    /// `Authorization: Bearer`. Exits 0 when every forgery was refused, 1 when one was
+    /// accepted, 2 when the probe could not run (the valid token itself refused, say).
+    Jwt {
+        /// The endpoint, e.g. https://connection.dataminer.services/api/dms/self.
+        url: String,
+        /// A token the endpoint accepts.
+        #[arg(long, value_name = "T")]
+        token: String,
+        /// A status meaning "refused" (repeatable; default 401 and 403). 2xx is accepted.
+        #[arg(long = "refused", value_name = "STATUS")]
+        refused: Vec<u16>,
+        /// Trust these PEM roots instead of the system's.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// NAME:PORT:ADDR, as curl's --resolve (repeatable).
+        #[arg(long, value_name = "NAME:PORT:ADDR")]
+        resolve: Vec<String>,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }

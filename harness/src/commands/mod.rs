@@ -38,6 +38,26 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },
         } => probe::tls(&target, json, sni),
+        Command::Probe {
+            kind:
+                ProbeKind::Jwt {
+                    url,
+                    token,
+                    refused,
+                    cacert,
+                    resolve,
+                    json,
+                },
+        } => probe::jwt(
+            &url,
+            &token,
+            &probe::JwtArgs {
+                refused,
+                cacert,
+                resolve,
+                json,
+            },
+        ),
         Command::Bench {
             kind: BenchKind::Tunnel { json },
         } => bench::tunnel(json),
