@@ -159,3 +159,64 @@ async fn a_clock_at_an_hour_a_second_moves_without_being_asked() {
     // About an hour; a loaded machine steps late, never short.
     assert!(moved >= 1_800, "moved {moved} s in one real second");
 }
+
+/// `conform probe jwt` against an environment's connection host, with a token the test got
+/// through the connect flow itself: its exit code and the cases it reported accepted.
+async fn probe_jwt_against(faults: mocks::world::FaultSet) -> (Option<i32>, Vec<String>) {
+    let env = mocks::Environment::start(faults)
+        .await
+        .expect("environment starts");
+    let (_, token) = scenarios::steps::register_another_dms(&env, "dms-probed")
+        .await
+        .expect("the connect flow gives a token");
+    let dir = std::env::temp_dir().join(format!("conform-probe-jwt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ca = dir.join(format!("ca-{}.pem", env.faults().iter().count()));
+    std::fs::write(&ca, env.ca_pem()).expect("CA written");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_conform"));
+    command
+        .args(["probe", "jwt", "--json", "--token", &token, "--cacert"])
+        .arg(&ca)
+        .arg(format!(
+            "{}api/dms/self",
+            env.cloud_url(mocks::cloud::Endpoint::Connection)
+        ));
+    for (name, addr) in env.published() {
+        command.args([
+            "--resolve",
+            &format!("{name}:{}:{}", addr.port(), addr.ip()),
+        ]);
+    }
+    let output = command.output().await.expect("conform runs");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "a JSON report, not: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let accepted = report["cases"]
+        .as_array()
+        .expect("cases listed")
+        .iter()
+        .filter(|case| case["verdict"] == "accepted")
+        .map(|case| case["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (output.status.code(), accepted)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_jwt_finds_nothing_accepted_on_a_clean_connection_host() {
+    let (code, accepted) = probe_jwt_against(mocks::world::FaultSet::none()).await;
+    assert_eq!(accepted, Vec::<String>::new());
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_jwt_reports_alg_none_accepted_when_the_cloud_accepts_it() {
+    let (code, accepted) = probe_jwt_against(mocks::world::Fault::CloudAcceptAlgNone.into()).await;
+    assert!(
+        accepted.iter().any(|name| name.starts_with("alg none")),
+        "accepted: {accepted:?}"
+    );
+    assert_eq!(code, Some(1));
+}
