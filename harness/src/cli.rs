@@ -124,6 +124,13 @@ pub enum EnvAction {
         /// Switch this fault on (repeatable), to explore a broken system by hand.
         #[arg(long = "fault", value_name = "FAULT")]
         faults: Vec<String>,
+        /// Simulated seconds per real second (3600: an hour a second; 0: still, moved only
+        /// by POST /control/advance).
+        #[arg(long, value_name = "N", default_value_t = 1.0)]
+        speed: f64,
+        /// Connect the DMS to the cloud through the real connect flow before printing.
+        #[arg(long)]
+        connected: bool,
     },
 }
 
@@ -141,5 +148,27 @@ pub enum ProbeKind {
         /// The server name to send (default: HOST when it is a name, none for an address).
         #[arg(long, value_name = "NAME")]
         sni: Option<String>,
+    },
+    /// Sends forgeries of one valid token (those that need no server secret) to URL as
+    /// `Authorization: Bearer`. Exits 0 when every forgery was refused, 1 when one was
+    /// accepted, 2 when the probe could not run (the valid token itself refused, say).
+    Jwt {
+        /// The endpoint, e.g. https://connection.dataminer.services/api/dms/self.
+        url: String,
+        /// A token the endpoint accepts.
+        #[arg(long, value_name = "T")]
+        token: String,
+        /// A status meaning "refused" (repeatable; default 401 and 403). 2xx is accepted.
+        #[arg(long = "refused", value_name = "STATUS")]
+        refused: Vec<u16>,
+        /// Trust these PEM roots instead of the system's.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// NAME:PORT:ADDR, as curl's --resolve (repeatable).
+        #[arg(long, value_name = "NAME:PORT:ADDR")]
+        resolve: Vec<String>,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }

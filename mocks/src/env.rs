@@ -279,6 +279,11 @@ impl Environment {
         &self.waf
     }
 
+    /// The DMS's agent, for what it reports of itself (a live environment's state page).
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+
     pub fn dma(&self) -> &Dma {
         &self.dma
     }

@@ -24,11 +24,40 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Mutants(args) => mutants::mutants(args),
         Command::Env {
-            action: EnvAction::Up { faults },
-        } => env_up::up(&faults),
+            action:
+                EnvAction::Up {
+                    faults,
+                    speed,
+                    connected,
+                },
+        } => env_up::up(&env_up::UpOptions {
+            faults,
+            speed,
+            connected,
+        }),
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },
         } => probe::tls(&target, json, sni),
+        Command::Probe {
+            kind:
+                ProbeKind::Jwt {
+                    url,
+                    token,
+                    refused,
+                    cacert,
+                    resolve,
+                    json,
+                },
+        } => probe::jwt(
+            &url,
+            &token,
+            &probe::JwtArgs {
+                refused,
+                cacert,
+                resolve,
+                json,
+            },
+        ),
         Command::Bench {
             kind: BenchKind::Tunnel { json },
         } => bench::tunnel(json),
