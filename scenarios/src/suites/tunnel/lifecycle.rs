@@ -7,7 +7,9 @@ use mocks::Environment;
 use mocks::agent::TUNNELS;
 use mocks::cloud::{Endpoint, next_chunk};
 
-use super::{connected_with_sink, connected_with_sink_and, drain, fetch_small, open, sink};
+use super::{
+    connected_with_sink, connected_with_sink_and, drain, drain_counting, fetch_small, open, sink,
+};
 use crate::steps::{self, PROMPTLY};
 use crate::{Ctx, Evidence, Failure};
 
@@ -228,9 +230,8 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
         .iter()
         .any(|i| i.grant == "refresh_token");
     ev.expect_eq("the DMS renewed its token", true, renewed)?;
-    let rest = tokio::time::timeout(PROMPTLY, drain(&mut large)).await;
+    let rest = tokio::time::timeout(PROMPTLY, drain_counting(&mut large, &mut read)).await;
     let rest = rest.unwrap_or_else(|_| Err("stalled".into()));
-    read += rest.as_ref().copied().unwrap_or(0);
     ev.expect(
         "the large answer under way during the renewal",
         rest.is_ok() && read == sink::LARGE,
