@@ -112,14 +112,16 @@ impl Actor {
         let tunnels = std::mem::take(&mut session.tunnels);
         let answers =
             futures_util::future::join_all(tunnels.iter().map(|t| t.is_answering(bound))).await;
+        let mut dead = Vec::new();
         for (tunnel, answered) in tunnels.into_iter().zip(answers) {
             if answered || !detect {
                 session.tunnels.push(tunnel);
             } else {
-                // A peer that does not answer cannot be closed politely either.
-                tunnel.cut();
+                dead.push(tunnel);
             }
         }
+        // A peer that does not answer cannot be closed politely either.
+        futures_util::future::join_all(dead.into_iter().map(TunnelHandle::cut)).await;
     }
 
     /// Dials the tunnels that are missing, when the backoff allows.
@@ -230,10 +232,10 @@ impl Actor {
         if session.tunnels.is_empty() {
             // No new tunnel yet: the old ones live on their own token until a retry opens one.
             session.tunnels = old;
+        } else if cut {
+            futures_util::future::join_all(old.into_iter().map(TunnelHandle::cut)).await;
         } else {
-            for tunnel in old {
-                if cut { tunnel.cut() } else { tunnel.retire() }
-            }
+            old.into_iter().for_each(TunnelHandle::retire);
         }
         if !matches!(dialled, Dialled::Complete) {
             self.back_off_dial(now);

@@ -128,6 +128,14 @@ pub struct WsIo<S> {
     pongs: watch::Sender<u64>,
 }
 
+/// The control handle hears that the stream is gone before its socket is let go: whoever saw
+/// the socket closed (on the DMS's egress record, say) and asks next finds the stream closed.
+impl<S> Drop for WsIo<S> {
+    fn drop(&mut self) {
+        self.orders.close();
+    }
+}
+
 impl<S> WsIo<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -304,6 +312,9 @@ where
         if this.closed || this.is_dead(cx) {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
+        if this.stalled.is_cancelled() {
+            return Poll::Pending;
+        }
         ready!(Pin::new(&mut this.ws).poll_ready(cx)).map_err(broken)?;
         let total = bufs.iter().map(|b| b.len()).sum();
         let mut message = Vec::with_capacity(total);
@@ -322,6 +333,10 @@ where
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        // Killed, nothing more goes out: not even what waits in the buffer.
+        if this.is_dead(cx) {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         this.poll_orders(cx);
         Pin::new(&mut this.ws).poll_flush(cx).map_err(broken)
     }
