@@ -74,6 +74,7 @@ async fn handle(
         peer,
         bytes: first.clone(),
         at_unix: state.clock.unix_seconds(),
+        received: std::time::Instant::now(),
     });
     let speaks_tls = first.first() == Some(&HANDSHAKE);
     if !speaks_tls && state.faults.is_on(Fault::CloudPlaintextListener) {
