@@ -7,7 +7,9 @@ use std::time::Duration;
 use fixtures::{DmaData, FixtureError};
 use tokio::net::TcpListener;
 
-use crate::agent::{self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore};
+use crate::agent::{
+    self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout,
+};
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, Role, User};
 use crate::waf::Waf;
@@ -51,9 +53,13 @@ pub struct Options {
     pub cloud_tls: CloudTls,
     /// The cloud URLs the agent is configured with, if not the published ones.
     pub agent_urls: Option<CloudUrls>,
-    /// How long the agent waits on the network before giving up on an exchange, if not
-    /// `agent::NETWORK_TIMEOUT`: a scenario about a hanging cloud shortens it.
+    /// How long the agent waits on the network before giving up on an exchange, at the start,
+    /// if not `agent::NETWORK_TIMEOUT`. A scenario about a hanging cloud rather shortens it
+    /// while the cloud hangs, with [`Environment::agent_network_timeout`].
     pub agent_network_timeout: Option<std::time::Duration>,
+    /// How long the agent waits for the pong of a tunnel keepalive, if not
+    /// `agent::NETWORK_TIMEOUT`: a scenario about a tunnel that stops answering shortens it.
+    pub agent_ping_timeout: Option<std::time::Duration>,
     /// Where the agent sends the streams that arrive through its tunnel, if not the WAF: a
     /// scenario or a benchmark about the tunnel itself puts its own loopback server there.
     pub tunnel_target: Option<SocketAddr>,
@@ -76,6 +82,7 @@ pub struct Environment {
     waf: Waf,
     store: CredentialStore,
     accounts: Accounts,
+    agent_network_timeout: NetworkTimeout,
 }
 
 impl Environment {
@@ -105,9 +112,12 @@ impl Environment {
             cloud_tls,
             agent_urls,
             agent_network_timeout,
+            agent_ping_timeout,
             tunnel_target,
             cloud_ping_timeout,
         } = options;
+        let agent_network_timeout =
+            NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
         let clock = Clock::from_wall_clock();
         let pki = Pki::generate()?;
         let accounts = Accounts::generate();
@@ -145,7 +155,8 @@ impl Environment {
                 tls: agent::client_config(pki.roots()?, &clock, &faults)
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
-                network_timeout: agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
+                network_timeout: agent_network_timeout.clone(),
+                ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
                 forward_to: match tunnel_target {
                     Some(target) => target,
                     None => waf_listener.local_addr()?,
@@ -186,6 +197,7 @@ impl Environment {
             waf,
             store,
             accounts,
+            agent_network_timeout,
         };
         environment.settle().await;
         Ok(environment)
@@ -229,6 +241,12 @@ impl Environment {
 
     pub fn dma(&self) -> &Dma {
         &self.dma
+    }
+
+    /// How long the agent waits on the network before giving up on an exchange: a scenario
+    /// about a hanging cloud shortens it while the cloud hangs, and sets it back after.
+    pub fn agent_network_timeout(&self) -> &NetworkTimeout {
+        &self.agent_network_timeout
     }
 
     /// Everything the DMS side sent out, per destination name, counted on its sockets.

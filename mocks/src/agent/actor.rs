@@ -30,7 +30,7 @@ pub(super) async fn run(setup: AgentSetup, mut inbox: mpsc::Receiver<Command>, l
     let https = Https::new(
         setup.network.clone(),
         setup.tls.clone(),
-        setup.network_timeout,
+        setup.network_timeout.clone(),
     );
     let mut actor = Actor {
         setup,

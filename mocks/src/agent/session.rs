@@ -101,7 +101,7 @@ impl Actor {
     /// Pings every tunnel when it is time to; the ones that do not answer are dropped.
     async fn keep_alive(&mut self, now: u64) {
         let detect = !self.setup.faults.is_on(Fault::AgentNoDeadPeerDetection);
-        let bound = self.setup.network_timeout;
+        let bound = self.setup.ping_timeout;
         let Phase::Connected(session) = &mut self.phase else {
             return;
         };
@@ -277,7 +277,7 @@ impl Actor {
             self.setup.tls.clone(),
             &self.setup.urls.tunnel,
             token,
-            self.setup.network_timeout,
+            self.setup.network_timeout.get(),
             Forwarder {
                 target: self.setup.forward_to,
                 buffer_whole: self.setup.faults.is_on(Fault::AgentNoFlowControl),
