@@ -105,6 +105,12 @@ pub struct RunArgs {
     /// Scenarios run at once (default: four per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Run the selection N times, a fresh environment per scenario each time, and print how
+    /// often each scenario failed; the reports show each scenario's last failed run (its last
+    /// run when it never failed), and the exit code is 1 when any run failed.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
 }
 
 #[derive(Debug, clap::Args)]

@@ -320,6 +320,49 @@ fn a_fault_makes_the_run_exit_1_and_names_the_scenario_that_caught_it() {
 }
 
 #[test]
+fn a_repeated_run_counts_the_failures_of_every_round_and_exits_1() {
+    let dir = scratch("repeat");
+    let output = conform(&[
+        "run",
+        "--suite",
+        "optin",
+        "--fault",
+        "agent.non-admin-can-enable",
+        "--repeat",
+        "2",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("round 2/2"), "{text}");
+    let tally = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(id) && l.ends_with(" failed"))
+            .map(|l| l[id.len()..].trim().to_owned())
+    };
+    assert_eq!(
+        tally("optin.non-admin-cannot-enable").as_deref(),
+        Some("2/2 failed"),
+        "{text}"
+    );
+    assert_eq!(
+        tally("optin.new-dms-sends-nothing").as_deref(),
+        Some("0/2 failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 runs: failed: optin.non-admin-cannot-enable (2/2)"),
+        "{text}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "conform-report/1");
+    assert_eq!(report["scenarios"].as_array().unwrap().len(), 4);
+    assert_eq!(report["summary"]["failed"], 1);
+}
+
+#[test]
 fn unknown_names_and_bad_paths_are_one_line_and_exit_2() {
     assert!(
         one_line_error(&conform(&["run", "--suite", "nope"])).contains("unknown suite \"nope\"")

@@ -7,7 +7,9 @@ use std::time::Duration;
 use fixtures::{DmaData, FixtureError};
 use tokio::net::TcpListener;
 
-use crate::agent::{self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore};
+use crate::agent::{
+    self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout,
+};
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, Role, User};
 use crate::waf::Waf;
@@ -54,9 +56,13 @@ pub struct Options {
     pub cloud_tls: CloudTls,
     /// The cloud URLs the agent is configured with, if not the published ones.
     pub agent_urls: Option<CloudUrls>,
-    /// How long the agent waits on the network before giving up on an exchange, if not
-    /// `agent::NETWORK_TIMEOUT`: a scenario about a hanging cloud shortens it.
+    /// How long the agent waits on the network before giving up on an exchange, at the start,
+    /// if not `agent::NETWORK_TIMEOUT`. A scenario about a hanging cloud rather shortens it
+    /// while the cloud hangs, with [`Environment::agent_network_timeout`].
     pub agent_network_timeout: Option<std::time::Duration>,
+    /// How long the agent waits for the pong of a tunnel keepalive, if not
+    /// `agent::NETWORK_TIMEOUT`: a scenario about a tunnel that stops answering shortens it.
+    pub agent_ping_timeout: Option<std::time::Duration>,
     /// Where the agent sends the streams that arrive through its tunnel, if not the WAF: a
     /// scenario or a benchmark about the tunnel itself puts its own loopback server there.
     pub tunnel_target: Option<SocketAddr>,
@@ -100,6 +106,7 @@ pub struct Environment {
     waf_to_dma: Option<ToxicProxy>,
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
+    agent_network_timeout: NetworkTimeout,
 }
 
 impl Environment {
@@ -129,11 +136,14 @@ impl Environment {
             cloud_tls,
             agent_urls,
             agent_network_timeout,
+            agent_ping_timeout,
             tunnel_target,
             cloud_ping_timeout,
             record_contents,
             proxied_hops,
         } = options;
+        let agent_network_timeout =
+            NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
         let clock = Clock::from_wall_clock();
         let ping_timeout = cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT);
         let pki = Pki::generate()?;
@@ -187,7 +197,8 @@ impl Environment {
                 tls: agent::client_config(pki.roots()?, &clock, &faults)
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
-                network_timeout: agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
+                network_timeout: agent_network_timeout.clone(),
+                ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
                 forward_to: agent_to_waf
                     .as_ref()
                     .map_or(tunnel_target, ToxicProxy::addr),
@@ -233,6 +244,7 @@ impl Environment {
             agent_to_waf,
             waf_to_dma,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
+            agent_network_timeout,
         };
         environment.settle().await;
         Ok(environment)
@@ -286,6 +298,12 @@ impl Environment {
 
     pub fn dma(&self) -> &Dma {
         &self.dma
+    }
+
+    /// How long the agent waits on the network before giving up on an exchange: a scenario
+    /// about a hanging cloud shortens it while the cloud hangs, and sets it back after.
+    pub fn agent_network_timeout(&self) -> &NetworkTimeout {
+        &self.agent_network_timeout
     }
 
     /// Everything the DMS side sent out, per destination name, counted on its sockets.

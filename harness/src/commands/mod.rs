@@ -6,6 +6,7 @@ mod execute;
 mod list;
 mod mutants;
 mod probe;
+mod repeat;
 mod run;
 mod soak;
 

@@ -100,6 +100,7 @@ async fn handle(
         peer,
         bytes: first.clone(),
         at_unix: state.clock.unix_seconds(),
+        received: std::time::Instant::now(),
     });
     let speaks_tls = first.first() == Some(&HANDSHAKE);
     if !speaks_tls && state.door.plaintext {

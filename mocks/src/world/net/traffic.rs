@@ -3,9 +3,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -36,6 +36,11 @@ struct Meter {
     sent: AtomicU64,
     received: AtomicU64,
     closed: AtomicBool,
+    /// When the socket was put on record (before it carried a byte), and when it was let go
+    /// (before its port was free again), in real time: the same local address is another
+    /// connection once the port is reused.
+    opened: Instant,
+    closed_at: OnceLock<Instant>,
 }
 
 /// Every connection that crossed one boundary, with its bytes, keyed by destination name.
@@ -84,6 +89,8 @@ impl Traffic {
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             closed: AtomicBool::new(false),
+            opened: Instant::now(),
+            closed_at: OnceLock::new(),
         });
         self.meters.update(|all| all.push(meter.clone()));
         Metered {
@@ -109,7 +116,22 @@ impl Traffic {
         })
     }
 
-    /// The local addresses of every connection on record: how the far end knew them.
+    /// Whether a connection on record had `local` as its address at `at` (real time): how
+    /// what the far end saw of a peer address is matched to this side's sockets. The address
+    /// alone is not enough: once a socket is closed its port may be reused at once (on
+    /// loopback even out of TIME_WAIT), by a client that is not on this record.
+    pub fn had_address_at(&self, local: SocketAddr, at: Instant) -> bool {
+        self.meters.read(|all| {
+            all.iter().any(|m| {
+                m.local == Some(local)
+                    && m.opened <= at
+                    && m.closed_at.get().is_none_or(|closed| at <= *closed)
+            })
+        })
+    }
+
+    /// The local addresses of every connection on record, for showing where the DMS's
+    /// requests came from; to match one far-side record to a socket, use `had_address_at`.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.meters
             .read(|all| all.iter().filter_map(|m| m.local).collect())
@@ -189,8 +211,10 @@ impl Traffic {
     }
 
     fn closed(&self, meter: &Meter) {
-        self.meters
-            .update(|_| meter.closed.store(true, Ordering::SeqCst));
+        self.meters.update(|_| {
+            let _ = meter.closed_at.set(Instant::now());
+            meter.closed.store(true, Ordering::SeqCst);
+        });
     }
 }
 
@@ -419,5 +443,22 @@ mod tests {
                 .await
         );
         assert_eq!(traffic.total().open, 0);
+    }
+
+    #[test]
+    fn an_address_is_this_sides_only_while_its_socket_is_open() {
+        let traffic = Traffic::new();
+        let port: SocketAddr = ([127, 0, 0, 1], 40_000).into();
+        let millisecond = Duration::from_millis(1);
+        let before = Instant::now().checked_sub(millisecond).unwrap();
+        let socket = traffic.meter("connection.example", Some(port), ());
+        let during = Instant::now();
+        drop(socket);
+        // Another client's connection from the same port, once it was free again.
+        let reused = Instant::now() + millisecond;
+        assert!(!traffic.had_address_at(port, before));
+        assert!(traffic.had_address_at(port, during));
+        assert!(!traffic.had_address_at(port, reused));
+        assert!(!traffic.had_address_at(([127, 0, 0, 1], 40_001).into(), during));
     }
 }
