@@ -8,6 +8,10 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read every fixture from DIR (laid out like the source tree's `fixtures/`) instead of
+    /// the copies built into the binary.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +42,31 @@ pub enum Command {
         #[command(subcommand)]
         kind: BenchKind,
     },
+    /// Many agents on one cloud and viewers calling shared DMSs through the sharing front end
+    /// for a while; exits 0 when every request came back right, 1 when not.
+    Soak(SoakArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SoakArgs {
+    /// Idle agents holding one tunnel each (light agents, in a child process).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub agents: usize,
+    /// Viewers making requests through the sharing front end, spread over the shares.
+    #[arg(long, value_name = "M", default_value_t = 200)]
+    pub viewers: usize,
+    /// Shares, each on a DMS of its own with a real agent, WAF and DMA.
+    #[arg(long, value_name = "S", default_value_t = 50)]
+    pub shares: usize,
+    /// How long the viewers make requests: 30s, 2m, 1500ms.
+    #[arg(long, value_name = "T", default_value = "60s")]
+    pub duration: String,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the figures go (soak.json).
+    #[arg(long, value_name = "DIR", default_value = "target/conform")]
+    pub report_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +105,12 @@ pub struct RunArgs {
     /// Scenarios run at once (default: four per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Run the selection N times, a fresh environment per scenario each time, and print how
+    /// often each scenario failed; the reports show each scenario's last failed run (its last
+    /// run when it never failed), and the exit code is 1 when any run failed.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,6 +130,13 @@ pub enum EnvAction {
         /// Switch this fault on (repeatable), to explore a broken system by hand.
         #[arg(long = "fault", value_name = "FAULT")]
         faults: Vec<String>,
+        /// Simulated seconds per real second (3600: an hour a second; 0: still, moved only
+        /// by POST /control/advance).
+        #[arg(long, value_name = "N", default_value_t = 1.0)]
+        speed: f64,
+        /// Connect the DMS to the cloud through the real connect flow before printing.
+        #[arg(long)]
+        connected: bool,
     },
 }
 
@@ -112,5 +154,27 @@ pub enum ProbeKind {
         /// The server name to send (default: HOST when it is a name, none for an address).
         #[arg(long, value_name = "NAME")]
         sni: Option<String>,
+    },
+    /// Sends forgeries of one valid token (those that need no server secret) to URL as
+    /// `Authorization: Bearer`. Exits 0 when every forgery was refused, 1 when one was
+    /// accepted, 2 when the probe could not run (the valid token itself refused, say).
+    Jwt {
+        /// The endpoint, e.g. https://connection.dataminer.services/api/dms/self.
+        url: String,
+        /// A token the endpoint accepts.
+        #[arg(long, value_name = "T")]
+        token: String,
+        /// A status meaning "refused" (repeatable; default 401 and 403). 2xx is accepted.
+        #[arg(long = "refused", value_name = "STATUS")]
+        refused: Vec<u16>,
+        /// Trust these PEM roots instead of the system's.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// NAME:PORT:ADDR, as curl's --resolve (repeatable).
+        #[arg(long, value_name = "NAME:PORT:ADDR")]
+        resolve: Vec<String>,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }

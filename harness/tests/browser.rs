@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 /// `conform run` writes the report; headless Chromium (Debian's package, installed by
-/// `.ci/run`) renders it offline and leaves a screenshot beside it.
+/// `./test.sh`) renders it offline and leaves a screenshot beside it.
 #[test]
 fn chromium_renders_the_html_report_and_a_screenshot_lands_beside_it() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conform-browser");
@@ -37,7 +39,7 @@ fn chromium_renders_the_html_report_and_a_screenshot_lands_beside_it() {
         .arg("--window-size=1400,1000")
         .arg(format!("file://{}", html.display()))
         .output()
-        .expect("chromium is installed (.ci/run installs it)");
+        .expect("chromium runs");
     assert!(
         shot.status.success(),
         "{}",
@@ -70,7 +72,7 @@ fn chromium_renders_the_html_report_and_a_screenshot_lands_beside_it() {
 /// Headless Chromium with a fresh profile and nothing that reaches for the network: this
 /// machine's only network is loopback.
 fn chromium(profile: &Path) -> Command {
-    let mut command = Command::new("chromium");
+    let mut command = common::tool("chromium", "chromium");
     command
         .args([
             "--headless",

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod common;
+#[path = "cli/standalone.rs"]
+mod standalone;
+
 fn conform(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_conform"))
         .args(args)
@@ -316,6 +320,49 @@ fn a_fault_makes_the_run_exit_1_and_names_the_scenario_that_caught_it() {
 }
 
 #[test]
+fn a_repeated_run_counts_the_failures_of_every_round_and_exits_1() {
+    let dir = scratch("repeat");
+    let output = conform(&[
+        "run",
+        "--suite",
+        "optin",
+        "--fault",
+        "agent.non-admin-can-enable",
+        "--repeat",
+        "2",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("round 2/2"), "{text}");
+    let tally = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(id) && l.ends_with(" failed"))
+            .map(|l| l[id.len()..].trim().to_owned())
+    };
+    assert_eq!(
+        tally("optin.non-admin-cannot-enable").as_deref(),
+        Some("2/2 failed"),
+        "{text}"
+    );
+    assert_eq!(
+        tally("optin.new-dms-sends-nothing").as_deref(),
+        Some("0/2 failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 runs: failed: optin.non-admin-cannot-enable (2/2)"),
+        "{text}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "conform-report/1");
+    assert_eq!(report["scenarios"].as_array().unwrap().len(), 4);
+    assert_eq!(report["summary"]["failed"], 1);
+}
+
+#[test]
 fn unknown_names_and_bad_paths_are_one_line_and_exit_2() {
     assert!(
         one_line_error(&conform(&["run", "--suite", "nope"])).contains("unknown suite \"nope\"")
@@ -383,7 +430,7 @@ fn env_up_prints_its_endpoints_and_curl_reaches_them_over_tls12() {
             .as_str()
             .unwrap()
             .replace("wss://", "https://");
-        let mut curl = Command::new("curl");
+        let mut curl = common::tool("curl", "curl");
         curl.args([
             "-sS",
             "-v",
@@ -400,7 +447,7 @@ fn env_up_prints_its_endpoints_and_curl_reaches_them_over_tls12() {
         let answer = curl
             .arg(format!("{url}{path}"))
             .output()
-            .expect("curl is installed");
+            .expect("curl runs");
         let trace = String::from_utf8_lossy(&answer.stderr);
         assert!(answer.status.success(), "{endpoint}: {trace}");
         assert!(

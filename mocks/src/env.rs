@@ -7,11 +7,13 @@ use std::time::Duration;
 use fixtures::{DmaData, FixtureError};
 use tokio::net::TcpListener;
 
-use crate::agent::{self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore};
+use crate::agent::{
+    self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout,
+};
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, Role, User};
 use crate::waf::Waf;
-use crate::world::net::{Network, Resolver, Traffic};
+use crate::world::net::{Network, Resolver, ToxicProxy, Toxics, Traffic};
 use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, random_token};
 
 /// The environment could not start.
@@ -54,9 +56,13 @@ pub struct Options {
     pub cloud_tls: CloudTls,
     /// The cloud URLs the agent is configured with, if not the published ones.
     pub agent_urls: Option<CloudUrls>,
-    /// How long the agent waits on the network before giving up on an exchange, if not
-    /// `agent::NETWORK_TIMEOUT`: a scenario about a hanging cloud shortens it.
+    /// How long the agent waits on the network before giving up on an exchange, at the start,
+    /// if not `agent::NETWORK_TIMEOUT`. A scenario about a hanging cloud rather shortens it
+    /// while the cloud hangs, with [`Environment::agent_network_timeout`].
     pub agent_network_timeout: Option<std::time::Duration>,
+    /// How long the agent waits for the pong of a tunnel keepalive, if not
+    /// `agent::NETWORK_TIMEOUT`: a scenario about a tunnel that stops answering shortens it.
+    pub agent_ping_timeout: Option<std::time::Duration>,
     /// Where the agent sends the streams that arrive through its tunnel, if not the WAF: a
     /// scenario or a benchmark about the tunnel itself puts its own loopback server there.
     pub tunnel_target: Option<SocketAddr>,
@@ -66,6 +72,20 @@ pub struct Options {
     /// Whether the decrypted contents of every connection are kept, on the cloud's side and
     /// on the DMS's: for a scenario that searches them.
     pub record_contents: bool,
+    /// Puts a loopback proxy on the DMS's inner hops (agent → WAF, WAF → DMA), so a scenario
+    /// can put toxics on them; off by default, as every proxy costs a hop.
+    pub proxied_hops: bool,
+}
+
+/// A stretch of the network a scenario can put toxics on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hop {
+    /// The DMS's sockets to one cloud endpoint: upstream is what the DMS sends.
+    DmsToCloud(Endpoint),
+    /// The agent's connections to the WAF (or the tunnel target in its place).
+    AgentToWaf,
+    /// The WAF's connections to the DMA's gateway channel.
+    WafToDma,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -82,8 +102,11 @@ pub struct Environment {
     waf: Waf,
     store: CredentialStore,
     accounts: Accounts,
+    agent_to_waf: Option<ToxicProxy>,
+    waf_to_dma: Option<ToxicProxy>,
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
+    agent_network_timeout: NetworkTimeout,
 }
 
 impl Environment {
@@ -113,10 +136,14 @@ impl Environment {
             cloud_tls,
             agent_urls,
             agent_network_timeout,
+            agent_ping_timeout,
             tunnel_target,
             cloud_ping_timeout,
             record_contents,
+            proxied_hops,
         } = options;
+        let agent_network_timeout =
+            NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
         let clock = Clock::from_wall_clock();
         let ping_timeout = cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT);
         let pki = Pki::generate()?;
@@ -149,6 +176,12 @@ impl Environment {
         let dma_gateway_listener = TcpListener::bind("127.0.0.1:0").await?;
         let waf_listener = TcpListener::bind("127.0.0.1:0").await?;
         let store = CredentialStore::default();
+        let tunnel_target = match tunnel_target {
+            Some(target) => target,
+            None => waf_listener.local_addr()?,
+        };
+        let agent_to_waf = proxy(proxied_hops, tunnel_target, &lifetime).await?;
+        let waf_to_dma = proxy(proxied_hops, dma_gateway_listener.local_addr()?, &lifetime).await?;
         let agent = Agent::start(
             AgentSetup {
                 dms_id: accounts.dms_id.clone(),
@@ -164,18 +197,21 @@ impl Environment {
                 tls: agent::client_config(pki.roots()?, &clock, &faults)
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
-                network_timeout: agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
-                forward_to: match tunnel_target {
-                    Some(target) => target,
-                    None => waf_listener.local_addr()?,
-                },
+                network_timeout: agent_network_timeout.clone(),
+                ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
+                forward_to: agent_to_waf
+                    .as_ref()
+                    .map_or(tunnel_target, ToxicProxy::addr),
             },
             &lifetime,
         )?;
         // The WAF forwards to the DMA's gateway channel; the DMA registers shares with the WAF.
         let waf = Waf::start(
             waf_listener,
-            dma_gateway_listener.local_addr()?,
+            match &waf_to_dma {
+                Some(proxy) => proxy.addr(),
+                None => dma_gateway_listener.local_addr()?,
+            },
             clock.clone(),
             faults.clone(),
             &lifetime,
@@ -205,7 +241,10 @@ impl Environment {
             waf,
             store,
             accounts,
+            agent_to_waf,
+            waf_to_dma,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
+            agent_network_timeout,
         };
         environment.settle().await;
         Ok(environment)
@@ -252,13 +291,34 @@ impl Environment {
         &self.waf
     }
 
+    /// The DMS's agent, for what it reports of itself (a live environment's state page).
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+
     pub fn dma(&self) -> &Dma {
         &self.dma
+    }
+
+    /// How long the agent waits on the network before giving up on an exchange: a scenario
+    /// about a hanging cloud shortens it while the cloud hangs, and sets it back after.
+    pub fn agent_network_timeout(&self) -> &NetworkTimeout {
+        &self.agent_network_timeout
     }
 
     /// Everything the DMS side sent out, per destination name, counted on its sockets.
     pub fn dms_egress(&self) -> &Traffic {
         self.network.egress()
+    }
+
+    /// The toxics of `hop`; `None` for an inner hop when the environment was not started with
+    /// `Options::proxied_hops`.
+    pub fn hop(&self, hop: Hop) -> Option<Toxics> {
+        match hop {
+            Hop::DmsToCloud(endpoint) => Some(self.network.egress().toxics(endpoint.host())),
+            Hop::AgentToWaf => self.agent_to_waf.as_ref().map(|p| p.toxics().clone()),
+            Hop::WafToDma => self.waf_to_dma.as_ref().map(|p| p.toxics().clone()),
+        }
     }
 
     pub fn resolver(&self) -> &Resolver {
@@ -301,6 +361,18 @@ impl Drop for Environment {
     fn drop(&mut self) {
         self.lifetime.cancel();
     }
+}
+
+/// A proxy in front of `target` when hops are proxied.
+async fn proxy(
+    proxied: bool,
+    target: SocketAddr,
+    lifetime: &Lifetime,
+) -> Result<Option<ToxicProxy>, EnvError> {
+    if !proxied {
+        return Ok(None);
+    }
+    Ok(Some(ToxicProxy::start(target, lifetime).await?))
 }
 
 impl Accounts {

@@ -8,7 +8,11 @@ pub mod agent;
 pub mod cloud;
 pub mod dma;
 mod env;
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(test)]
+mod hostile_props;
 pub mod waf;
 pub mod world;
 
-pub use env::{Accounts, EnvError, Environment, Options};
+pub use env::{Accounts, EnvError, Environment, Hop, Options};

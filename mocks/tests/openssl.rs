@@ -2,11 +2,13 @@
 //! TLS 1.2 with every cloud endpoint and fails with TLS 1.3, 1.1 and 1.0.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use mocks::Environment;
 use mocks::cloud::Endpoint;
 use mocks::world::FaultSet;
+
+mod common;
 
 /// Runs `openssl s_client` with `version_flag` against `endpoint`; true when the handshake
 /// completed and the certificate verified against the environment's CA.
@@ -17,7 +19,7 @@ fn s_client(
     version_flag: &str,
 ) -> (bool, String) {
     let addr = env.cloud().addr(endpoint);
-    let mut child = Command::new("openssl")
+    let mut child = common::tool("openssl", "openssl")
         .args([
             "s_client",
             "-connect",

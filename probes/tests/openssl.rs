@@ -1,5 +1,6 @@
 //! Interoperability with a TLS implementation no one here wrote: `openssl s_server`.
-//! CI installs openssl; without it this suite fails rather than pass by skipping.
+//! `./test.sh` installs openssl; without it this suite fails, saying so, rather than pass by
+//! skipping.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -8,6 +9,8 @@ use std::time::Duration;
 
 use probes::{ProbeOptions, TlsReport, probe_tls, render_table};
 use wire::tls::Version;
+
+mod common;
 
 /// A running `openssl s_server` and the scratch directory holding its throwaway key; both
 /// go away when the guard drops, a failed assertion included.
@@ -112,10 +115,7 @@ impl Drop for OpenSslServer {
 }
 
 fn openssl() -> Command {
-    match Command::new("openssl").arg("version").output() {
-        Ok(output) if output.status.success() => Command::new("openssl"),
-        _ => panic!("`openssl` is not on PATH: this suite needs it (CI installs it)"),
-    }
+    common::tool("openssl", "openssl")
 }
 
 /// A port nothing listens on right now; the window until s_server binds it is tiny.

@@ -1,9 +1,8 @@
-//! The data a report is judged by, read from the fixtures folder: the gate policy, the errata
-//! of the specification (raised as findings) and the known deviations.
+//! The data a report is judged by, read from the fixtures (built in, or `--fixtures DIR`): the
+//! gate policy, the errata of the specification (raised as findings) and the known deviations.
 //! A missing file means "none" (a strict policy); a malformed one is an error.
 
-use std::path::Path;
-
+use fixtures::Source;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -44,9 +43,10 @@ struct DeviationsFile {
 }
 
 impl GateInputs {
-    pub fn load(dir: &Path) -> Result<Self, ReportError> {
-        let policy = read::<Policy>(dir, POLICY_FILE)?.unwrap_or_default();
-        let errata = read::<ErrataFile>(dir, ERRATA_FILE)?
+    /// The gate's inputs as `source` has them (`Source::current()` for a run).
+    pub fn load(source: &Source) -> Result<Self, ReportError> {
+        let policy = read::<Policy>(source, POLICY_FILE)?.unwrap_or_default();
+        let errata = read::<ErrataFile>(source, ERRATA_FILE)?
             .map(|f| f.errata)
             .unwrap_or_default()
             .into_iter()
@@ -59,12 +59,12 @@ impl GateInputs {
                 requirements: e.requirements,
             })
             .collect();
-        let deviations = read::<DeviationsFile>(dir, DEVIATIONS_FILE)?
+        let deviations = read::<DeviationsFile>(source, DEVIATIONS_FILE)?
             .map(|f| f.deviations)
             .unwrap_or_default();
         if let Some(bad) = deviations.iter().find(|d| d.reason.trim().is_empty()) {
             return Err(ReportError::Input {
-                path: dir.join(DEVIATIONS_FILE),
+                at: source.locate(DEVIATIONS_FILE),
                 reason: format!("deviation {} has no written reason", bad.id),
             });
         }
@@ -76,22 +76,39 @@ impl GateInputs {
     }
 }
 
-fn read<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<Option<T>, ReportError> {
-    let path = dir.join(name);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(ReportError::Input {
-                path,
-                reason: e.to_string(),
-            });
-        }
+fn read<T: DeserializeOwned>(source: &Source, name: &str) -> Result<Option<T>, ReportError> {
+    let Some(bytes) = source.read_if_present(name)? else {
+        return Ok(None);
     };
-    serde_json::from_str(&text)
+    serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| ReportError::Input {
-            path,
+            at: source.locate(name),
             reason: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_inputs_raise_the_errata_and_give_every_deviation_a_reason() {
+        let inputs = GateInputs::load(&Source::BuiltIn).expect("built-in inputs load");
+        assert!(inputs.errata.iter().all(|e| e.source == "errata"));
+        assert!(!inputs.errata.is_empty());
+    }
+
+    #[test]
+    fn a_folder_without_the_files_means_a_strict_policy_and_nothing_waived() {
+        let dir = std::env::temp_dir().join(format!("reports-inputs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        let inputs = GateInputs::load(&Source::Folder(dir.clone())).expect("nothing is fine");
+        assert!(inputs.errata.is_empty() && inputs.deviations.is_empty());
+
+        std::fs::write(dir.join(DEVIATIONS_FILE), "{\"deviations\": 3}").expect("write");
+        let error = GateInputs::load(&Source::Folder(dir.clone())).expect_err("malformed");
+        assert!(error.to_string().contains(DEVIATIONS_FILE), "{error}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

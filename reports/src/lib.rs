@@ -45,12 +45,15 @@ pub enum ReportError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
-    /// A policy, errata or deviations file is unreadable or malformed.
-    #[error("cannot use {path}: {reason}")]
+    /// A policy, errata or deviations file is malformed.
+    #[error("cannot use {at}: {reason}")]
     Input {
-        path: std::path::PathBuf,
+        at: fixtures::Location,
         reason: String,
     },
+    /// A policy, errata or deviations file is there but unreadable.
+    #[error(transparent)]
+    Fixture(#[from] fixtures::FixtureError),
 }
 
 /// Writes every format into `dir` (created if missing); returns the paths written.

@@ -2,13 +2,14 @@
 //! evidence that must reach no file, and each format read back by a tool no one here wrote.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use reports::{
     Assembly, CatalogEntry, Deviation, FaultInput, GateInputs, Observation, Outcome, Policy,
     Report, ScenarioInput, Severity,
 };
 use serde_json::json;
+
+mod common;
 
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkbXMtNDIiLCJleHAiOjE3MDAwMDAwMDB9.5mhBHqs5_DTLdINd9p5m7ZJ6XD0Xc55kIaCRY5r6HRA";
 const REFRESH_KEY: &str = "4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa11";
@@ -254,13 +255,14 @@ fn the_gate_weighs_findings_against_the_policy_and_waives_known_deviations() {
     assert_eq!(opt1.faults_killed, ["agent.connect-before-optin"]);
 }
 
-fn python(script: &str, args: &[&Path]) -> String {
-    let output = Command::new("python3")
+/// Runs `script` with `args` in a python3 that has `modules` (`./test.sh` installs them).
+fn python(modules: &[&str], script: &str, args: &[&Path]) -> String {
+    let output = common::python_with(modules)
         .arg("-c")
         .arg(script)
         .args(args)
         .output()
-        .expect("python3 runs (.ci/run installs it with jsonschema and junitparser)");
+        .expect("python3 runs");
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -278,6 +280,7 @@ fn sarif_validates_against_the_oasis_schema() {
     reports::write_all(&fixed_model(), &dir).unwrap();
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sarif-schema-2.1.0.json");
     let said = python(
+        &["jsonschema"],
         "import json, sys, jsonschema\n\
          schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))\n\
          jsonschema.Draft4Validator.check_schema(schema)\n\
@@ -296,6 +299,7 @@ fn junit_is_read_back_by_junitparser() {
     let dir = out_dir("junit");
     reports::write_all(&fixed_model(), &dir).unwrap();
     let said = python(
+        &["junitparser"],
         "import sys\nfrom junitparser import JUnitXml, Failure, Error\n\
          xml = JUnitXml.fromfile(sys.argv[1])\n\
          cases = [c for s in xml for c in s]\n\

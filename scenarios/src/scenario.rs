@@ -11,6 +11,7 @@ use crate::{Check, Evidence, Failure};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Suite {
     Optin,
+    Resilience,
     Tls,
     Tokens,
     Tunnel,
@@ -26,6 +27,7 @@ impl Suite {
         Suite::Tunnel,
         Suite::Users,
         Suite::Waf,
+        Suite::Resilience,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Suite {
             Suite::Tunnel => "tunnel",
             Suite::Users => "users",
             Suite::Waf => "waf",
+            Suite::Resilience => "resilience",
         }
     }
 
@@ -56,6 +59,9 @@ impl Suite {
             }
             Suite::Waf => {
                 "the WAF: a whitelist of the dashboard's calls, every whitelisted call passes in any equivalent form, every corpus attack is blocked"
+            }
+            Suite::Resilience => {
+                "faults of the world: a refresh endpoint failing for hours, a tunnel cut mid-transfer, an answer lost on the DMS side; the DMS keeps its token, redials, and never applies a write twice"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

@@ -158,15 +158,16 @@ pub async fn ask_dms_to_connect(env: &Environment) -> Result<DmaReply, Failure> 
     admin.call("ConnectToCloud", json!({})).await
 }
 
-/// The first flights the cloud recorded from the DMS: matched by address, as two ends of one
-/// capture are, not by what the DMS says it sent.
+/// The first flights the cloud recorded from the DMS: matched by address and time, as two ends
+/// of one capture are, not by what the DMS says it sent. (By address alone, a browser whose
+/// connection reused the port of a DMS socket closed just before passed for the DMS.)
 pub fn first_flights_from_dms(env: &Environment) -> Vec<FirstFlight> {
-    let dms_sockets = env.dms_egress().local_addrs();
+    let dms = env.dms_egress();
     env.cloud()
         .hellos()
         .all()
         .into_iter()
-        .filter(|f| dms_sockets.contains(&f.peer))
+        .filter(|f| dms.had_address_at(f.peer, f.received))
         .collect()
 }
 

@@ -122,7 +122,7 @@ pub fn assembly(
         scenarios: runs.iter().map(scenario_input).collect(),
         faults,
         mutants,
-        inputs: GateInputs::load(&fixtures::fixtures_dir())?,
+        inputs: GateInputs::load(fixtures::Source::current())?,
         secrets: Vec::new(),
     })
 }

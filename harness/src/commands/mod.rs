@@ -6,29 +6,66 @@ mod execute;
 mod list;
 mod mutants;
 mod probe;
+mod repeat;
 mod run;
+mod soak;
 
 use std::process::ExitCode;
 
 use crate::cli::{BenchKind, Cli, Command, EnvAction, ProbeKind};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // A reviewer's copy is checked whole before anything runs: a broken one costs a second.
+    if let Some(dir) = &cli.fixtures {
+        fixtures::use_folder(dir)?;
+        reports::GateInputs::load(fixtures::Source::current())?;
+    }
     match cli.command {
         Command::List { json } => list::list(json),
         Command::Run(args) => run::run(args),
         Command::Mutants(args) => mutants::mutants(args),
         Command::Env {
-            action: EnvAction::Up { faults },
-        } => env_up::up(&faults),
+            action:
+                EnvAction::Up {
+                    faults,
+                    speed,
+                    connected,
+                },
+        } => env_up::up(&env_up::UpOptions {
+            faults,
+            speed,
+            connected,
+        }),
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },
         } => probe::tls(&target, json, sni),
+        Command::Probe {
+            kind:
+                ProbeKind::Jwt {
+                    url,
+                    token,
+                    refused,
+                    cacert,
+                    resolve,
+                    json,
+                },
+        } => probe::jwt(
+            &url,
+            &token,
+            &probe::JwtArgs {
+                refused,
+                cacert,
+                resolve,
+                json,
+            },
+        ),
         Command::Bench {
             kind: BenchKind::Tunnel { json },
         } => bench::tunnel(json),
         Command::Bench {
             kind: BenchKind::LightAgents,
         } => bench::light_agents::serve(),
+        Command::Soak(args) => soak::soak(args),
     }
 }
 

@@ -1,5 +1,9 @@
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+use probes::jwt::{JwtProbeOptions, probe_jwt, render_jwt_table};
 use probes::{ProbeOptions, probe_tls, render_table};
 
 /// Probes one endpoint and prints what it said. Refusals are findings, so they exit 0; an
@@ -21,4 +25,58 @@ pub fn tls(target: &str, as_json: bool, sni: Option<String>) -> anyhow::Result<E
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What `conform probe jwt` was given besides the URL and token.
+#[derive(Debug, Clone)]
+pub struct JwtArgs {
+    pub refused: Vec<u16>,
+    pub cacert: Option<PathBuf>,
+    pub resolve: Vec<String>,
+    pub json: bool,
+}
+
+/// Sends the no-secret forgery battery; a forgery accepted exits 1.
+pub fn jwt(url: &str, token: &str, args: &JwtArgs) -> anyhow::Result<ExitCode> {
+    let mut options = JwtProbeOptions::default();
+    if !args.refused.is_empty() {
+        options.refused.clone_from(&args.refused);
+    }
+    if let Some(path) = &args.cacert {
+        options.ca_pem =
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+    }
+    options.resolve = args
+        .resolve
+        .iter()
+        .map(|entry| resolve_entry(entry))
+        .collect::<anyhow::Result<_>>()?;
+    let report = super::runtime()?.block_on(probe_jwt(url, token, &options))?;
+    if args.json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        say_raw!("{}", render_jwt_table(&report));
+    }
+    Ok(if report.accepted() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `NAME:PORT:ADDR` as curl writes it; an IPv6 ADDR may be in brackets.
+fn resolve_entry(entry: &str) -> anyhow::Result<(String, SocketAddr)> {
+    let mut parts = entry.splitn(3, ':');
+    let (Some(name), Some(port), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!("--resolve takes NAME:PORT:ADDR, not {entry}");
+    };
+    let port: u16 = port
+        .parse()
+        .with_context(|| format!("--resolve {entry}: {port} is not a port"))?;
+    let ip: IpAddr = addr
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .with_context(|| format!("--resolve {entry}: {addr} is not an address"))?;
+    Ok((name.to_owned(), SocketAddr::new(ip, port)))
 }

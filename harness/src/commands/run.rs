@@ -1,13 +1,12 @@
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use fixtures::Catalog;
 use reports::Report;
 
 use super::execute::{self, Job};
+use super::repeat;
 use crate::UsageError;
 use crate::cli::RunArgs;
-use crate::progress::Progress;
 use crate::selection;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -25,14 +24,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|&s| (s, faults.clone()))
         .collect();
-    let progress = Arc::new(Progress::new(work.len(), ("passed", "failed")));
-    let shown = progress.clone();
-    let runs = execute::run_jobs(
-        work,
-        jobs,
-        Arc::new(move |run| shown.step(run.passed(), Some(execute::line(run)), !run.passed())),
-    );
-    progress.finish();
+    let tally = repeat::run_rounds(&work, jobs, args.repeat)?;
+    let runs = tally.shown();
 
     let kills = faults
         .iter()
@@ -66,6 +59,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 say!("  {how}, not a catch: {} ({})", r.scenario, r.by);
             }
         }
+    }
+    if args.repeat > 1 {
+        tally.print();
     }
     if args.gate {
         return Ok(gate_verdict(&report));

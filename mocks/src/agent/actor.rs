@@ -36,7 +36,7 @@ pub(super) async fn run(
     let https = Https::new(
         setup.network.clone(),
         setup.tls.clone(),
-        setup.network_timeout,
+        setup.network_timeout.clone(),
     );
     let mut actor = Actor {
         setup,

@@ -25,25 +25,84 @@ pub(crate) struct Forwarder {
     pub target: SocketAddr,
     /// The `agent.no-flow-control` fault: whole answers are read before any byte goes back.
     pub buffer_whole: bool,
+    /// The `agent.retry-writes` fault: a request the DMS side failed is sent once more.
+    pub retry: bool,
+    /// How long the DMS side may take to answer a request's head: a WAF that accepts and then
+    /// stalls must not hold the stream, and its slot in the tunnel, for ever.
+    pub answer_within: std::time::Duration,
+    /// The status of a stream whose DMS side cannot be reached (502).
+    pub unreachable: StatusCode,
 }
 
 impl Forwarder {
-    /// Forwards `request`; a DMS side that cannot be reached is a 502, never an error on the
-    /// tunnel.
+    /// A careful gateway's forwarder to `target`: answers streamed, nothing retried, a DMS side
+    /// that cannot be reached a 502, a head that does not come within `answer_within` given up.
+    pub(crate) fn careful(target: SocketAddr, answer_within: std::time::Duration) -> Self {
+        Self {
+            target,
+            buffer_whole: false,
+            retry: false,
+            answer_within,
+            unreachable: StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// Forwards `request`; a DMS side that cannot be reached is a 502 (`unreachable`), never
+    /// an error on the tunnel.
     pub async fn forward(
         self,
         request: Request<Incoming>,
     ) -> Result<Response<StreamBody>, std::convert::Infallible> {
-        Ok(match self.exchange(request).await {
+        let answered = if self.retry {
+            self.exchange_twice(request).await
+        } else {
+            self.exchange(request).await
+        };
+        Ok(match answered {
             Ok(response) => response,
-            Err(reason) => Response::builder()
-                .status(StatusCode::BAD_GATEWAY)
-                .body(boxed(Full::new(Bytes::from(reason))))
-                .unwrap_or_default(),
+            Err(reason) => {
+                let body = if self.unreachable.is_success() {
+                    Bytes::new()
+                } else {
+                    Bytes::from(reason)
+                };
+                Response::builder()
+                    .status(self.unreachable)
+                    .body(boxed(Full::new(body)))
+                    .unwrap_or_default()
+            }
         })
     }
 
-    async fn exchange(self, request: Request<Incoming>) -> Result<Response<StreamBody>, String> {
+    /// Sends `request`, and once more if the first exchange failed.
+    async fn exchange_twice(
+        self,
+        request: Request<Incoming>,
+    ) -> Result<Response<StreamBody>, String> {
+        let (head, body) = request.into_parts();
+        let body = Limited::new(body, BUFFER_LIMIT)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let copy = || {
+            let mut again = Request::new(Full::new(body.clone()));
+            *again.method_mut() = head.method.clone();
+            *again.uri_mut() = head.uri.clone();
+            *again.headers_mut() = head.headers.clone();
+            again
+        };
+        match self.exchange(copy()).await {
+            Ok(response) => Ok(response),
+            Err(_) => self.exchange(copy()).await,
+        }
+    }
+
+    async fn exchange<B>(self, request: Request<B>) -> Result<Response<StreamBody>, String>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let (mut head, body) = request.into_parts();
         let path = head
             .uri
@@ -57,18 +116,29 @@ impl Forwarder {
             header::HOST,
             host.parse().map_err(|_| "bad host".to_owned())?,
         );
-        let socket = TcpStream::connect(self.target)
+        let asking = async {
+            let socket = TcpStream::connect(self.target)
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = socket.set_nodelay(true);
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(socket))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            sender
+                .send_request(Request::from_parts(head, body))
+                .await
+                .map_err(|e| e.to_string())
+        };
+        let response = tokio::time::timeout(self.answer_within, asking)
             .await
-            .map_err(|e| e.to_string())?;
-        let _ = socket.set_nodelay(true);
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(connection);
-        let response = sender
-            .send_request(Request::from_parts(head, body))
-            .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| {
+                format!(
+                    "the DMS side did not answer within {:?}",
+                    self.answer_within
+                )
+            })??;
         let (parts, body) = response.into_parts();
         let body = if self.buffer_whole {
             let whole = Limited::new(body, BUFFER_LIMIT)

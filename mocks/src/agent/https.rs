@@ -2,7 +2,6 @@
 //! network so that every byte is on the record; requests are forms, as OAuth's are.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode, Uri, header};
@@ -11,6 +10,7 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
+use super::NetworkTimeout;
 use crate::world::net::{NetError, Network};
 
 /// The largest answer the agent reads from the cloud.
@@ -62,7 +62,7 @@ impl Answer {
 pub(crate) struct Https {
     network: Network,
     tls: TlsConnector,
-    timeout: Duration,
+    timeout: NetworkTimeout,
 }
 
 impl std::fmt::Debug for Https {
@@ -72,7 +72,7 @@ impl std::fmt::Debug for Https {
 }
 
 impl Https {
-    pub fn new(network: Network, tls: Arc<rustls::ClientConfig>, timeout: Duration) -> Self {
+    pub fn new(network: Network, tls: Arc<rustls::ClientConfig>, timeout: NetworkTimeout) -> Self {
         Self {
             network,
             tls: TlsConnector::from(tls),
@@ -91,7 +91,7 @@ impl Https {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
-        tokio::time::timeout(self.timeout, self.exchange(url, body))
+        tokio::time::timeout(self.timeout.get(), self.exchange(url, body))
             .await
             .map_err(|_| HttpsError::TimedOut(url.to_owned()))?
     }

@@ -7,10 +7,12 @@
 mod actor;
 mod credentials;
 mod forward;
+pub(crate) mod fuzzing;
 mod https;
 mod pairing;
 mod policy;
 mod session;
+mod timeout;
 mod tls;
 mod tunnel;
 #[cfg(test)]
@@ -27,6 +29,7 @@ use crate::world::{Clock, FaultSet, Lifetime};
 
 pub use credentials::{CredentialStore, Credentials, DmsKey, KeyError};
 pub use https::HttpsError;
+pub use timeout::NetworkTimeout;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
 /// The WebSocket-as-byte-stream adapter both ends of a tunnel run HTTP/2 on; public so a
@@ -119,7 +122,10 @@ pub struct AgentSetup {
     pub store: CredentialStore,
     /// How long one exchange or tunnel handshake may take before the agent gives up on it.
     /// Network time, not a security decision: the environment's clock does not govern it.
-    pub network_timeout: std::time::Duration,
+    pub network_timeout: NetworkTimeout,
+    /// How long a tunnel's keepalive ping may go unanswered before the agent takes the tunnel
+    /// for dead; real time too.
+    pub ping_timeout: std::time::Duration,
     /// Where the streams that arrive through the tunnel go: the WAF in front of the DMA.
     pub forward_to: std::net::SocketAddr,
 }

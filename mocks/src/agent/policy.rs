@@ -40,6 +40,13 @@ pub(crate) struct AgentPolicy {
     /// Stream answers are relayed as they come, within HTTP/2 flow control; otherwise each is
     /// read whole from the DMS side first.
     pub stream_answers: bool,
+    /// A refresh the cloud could not answer leaves the token in place, to be retried; otherwise
+    /// the agent gives the token (and the connection) up.
+    pub keep_token_on_refresh_error: bool,
+    /// A request the DMS side failed before it answered is sent there once more.
+    pub retry_forwarded: bool,
+    /// What a tunnel stream is answered with when the DMS side cannot be reached.
+    pub unreachable_status: http::StatusCode,
 }
 
 /// The redial schedule after failed attempts.
@@ -78,6 +85,13 @@ impl AgentPolicy {
             renew: !on(Fault::AgentNoAutoRefresh),
             drain_on_handover: !on(Fault::AgentHandoverCutsStreams),
             stream_answers: !on(Fault::AgentNoFlowControl),
+            keep_token_on_refresh_error: !on(Fault::AgentDropTokenOnRefreshError),
+            retry_forwarded: on(Fault::AgentRetryWrites),
+            unreachable_status: if on(Fault::AgentMaskDmsErrors) {
+                http::StatusCode::OK
+            } else {
+                http::StatusCode::BAD_GATEWAY
+            },
         }
     }
 }

@@ -77,11 +77,13 @@ impl Actor {
             return;
         };
         session.tunnels.retain(|t| !t.is_down());
+        let keep_token = self.policy.keep_token_on_refresh_error;
         if renew && now >= session.next_refresh {
             match self.renew().await {
                 Renewal::Renewed(credentials) => self.hand_over(credentials, now).await,
                 Renewal::Refused => return self.end_session().await,
-                Renewal::Unavailable => self.back_off_refresh(now),
+                Renewal::Unavailable if keep_token => self.back_off_refresh(now),
+                Renewal::Unavailable => return self.end_session().await,
             }
         }
         self.keep_alive(now).await;
@@ -91,7 +93,7 @@ impl Actor {
     /// Pings every tunnel when it is time to; the ones that do not answer are dropped.
     async fn keep_alive(&mut self, now: u64) {
         let detect = self.policy.drop_silent_tunnels;
-        let bound = self.setup.network_timeout;
+        let bound = self.setup.ping_timeout;
         let Phase::Connected(session) = &mut self.phase else {
             return;
         };
@@ -102,14 +104,16 @@ impl Actor {
         let tunnels = std::mem::take(&mut session.tunnels);
         let answers =
             futures_util::future::join_all(tunnels.iter().map(|t| t.is_answering(bound))).await;
+        let mut dead = Vec::new();
         for (tunnel, answered) in tunnels.into_iter().zip(answers) {
             if answered || !detect {
                 session.tunnels.push(tunnel);
             } else {
-                // A peer that does not answer cannot be closed politely either.
-                tunnel.cut();
+                dead.push(tunnel);
             }
         }
+        // A peer that does not answer cannot be closed politely either.
+        futures_util::future::join_all(dead.into_iter().map(TunnelHandle::cut)).await;
     }
 
     /// Dials the tunnels that are missing, when the backoff allows.
@@ -214,10 +218,10 @@ impl Actor {
         if session.tunnels.is_empty() {
             // No new tunnel yet: the old ones live on their own token until a retry opens one.
             session.tunnels = old;
+        } else if cut {
+            futures_util::future::join_all(old.into_iter().map(TunnelHandle::cut)).await;
         } else {
-            for tunnel in old {
-                if cut { tunnel.cut() } else { tunnel.retire() }
-            }
+            old.into_iter().for_each(TunnelHandle::retire);
         }
         if !matches!(dialled, Dialled::Complete) {
             self.back_off_dial(now);
@@ -255,10 +259,13 @@ impl Actor {
             self.setup.tls.clone(),
             &self.setup.urls.tunnel,
             token,
-            self.setup.network_timeout,
+            self.setup.network_timeout.get(),
             Forwarder {
                 target: self.setup.forward_to,
                 buffer_whole: !self.policy.stream_answers,
+                retry: self.policy.retry_forwarded,
+                answer_within: self.setup.network_timeout.get(),
+                unreachable: self.policy.unreachable_status,
             },
             &self.lifetime,
         )

@@ -79,8 +79,10 @@ impl TunnelHandle {
     }
 
     /// Drops the tunnel at once: its streams in flight fail, and nothing more is written.
-    pub fn cut(self) {
+    /// Returns once the socket is dropped, so whoever looks next finds it closed on the record.
+    pub async fn cut(self) {
         self.control.kill();
+        let _ = self.gone.await;
     }
 }
 

@@ -87,11 +87,8 @@ async fn carry(chunks: &[(usize, bool)]) -> (Vec<u8>, Vec<u8>) {
 async fn server_survives(messages: Vec<Vec<u8>>) -> bool {
     let (peer, agent) = websocket_pair().await;
     let (io, _control) = WsIo::new(agent);
-    let forwarder = Forwarder {
-        // Port 1 on loopback: nothing listens, so any request that forms is a 502.
-        target: "127.0.0.1:1".parse().expect("an address"),
-        buffer_whole: false,
-    };
+    // Port 1 on loopback: nothing listens, so any request that forms is a 502.
+    let forwarder = Forwarder::careful("127.0.0.1:1".parse().expect("an address"), BOUND);
     let serving = server_for(forwarder)
         .serve_connection(TokioIo::new(io), service_fn(move |r| forwarder.forward(r)));
     let (mut to_agent, mut from_agent) = peer.split();
@@ -162,5 +159,54 @@ proptest! {
         }
         all.extend(messages);
         prop_assert!(runtime().block_on(server_survives(all)), "the tunnel hung");
+    }
+}
+
+/// WebSocket frames as the cloud's end would write them (unmasked), with any opcode, flags and
+/// declared length, the 64-bit form included: a length the agent must not allocate for.
+fn raw_frame() -> impl Strategy<Value = Vec<u8>> {
+    (
+        any::<u8>(),
+        prop_oneof![
+            (0u64..126).boxed(),
+            (126u64..70_000).boxed(),
+            any::<u64>().boxed()
+        ],
+        any::<bool>(),
+        proptest::collection::vec(any::<u8>(), 0..256),
+    )
+        .prop_map(|(first, length, masked, payload)| {
+            let mask_bit = if masked { 0x80 } else { 0 };
+            let mut frame = vec![first];
+            match length {
+                0..126 => frame.push(mask_bit | length as u8),
+                126..=0xffff => {
+                    frame.push(mask_bit | 126);
+                    frame.extend((length as u16).to_be_bytes());
+                }
+                _ => {
+                    frame.push(mask_bit | 127);
+                    frame.extend(length.to_be_bytes());
+                }
+            }
+            if masked {
+                frame.extend([0x5a, 0xa5, 0x0f, 0xf0]);
+            }
+            frame.extend(payload);
+            frame
+        })
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 32, ..config("proptest-regressions/tunnel-raw-frames.txt") })]
+    #[test]
+    fn raw_websocket_bytes_end_the_tunnel_cleanly(
+        frames in proptest::collection::vec(raw_frame(), 0..6),
+        tail in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let mut bytes: Vec<u8> = frames.concat();
+        bytes.extend(tail);
+        let ended = runtime().block_on(super::fuzzing::tunnel_survives(&bytes, BOUND));
+        prop_assert!(ended, "the tunnel hung");
     }
 }

@@ -3,6 +3,12 @@
 //! are answered by tungstenite, and a [`WsControl`] handle asks for a ping or a close frame to
 //! go out between two binary messages, or kills the stream outright. A close frame, the end of
 //! the socket or a kill reads as EOF.
+//!
+//! Shutting the stream down is the closing handshake (RFC 6455 §7.1.1): the close frame goes
+//! out, then whatever the peer still sends is read and dropped until its own close, and only
+//! then may the socket go. A TCP socket closed with bytes from the peer unread, or with bytes
+//! still arriving, is reset (RFC 1122 §4.2.2.13), and the reset throws away what it still held
+//! for the peer: the tail of the last answer, on a loaded machine where the peer reads late.
 
 use std::future::Future;
 use std::io;
@@ -14,8 +20,8 @@ use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// The largest WebSocket message either end of a tunnel accepts: an HTTP/2 frame (at most
@@ -120,6 +126,14 @@ pub struct WsIo<S> {
     dead: bool,
     stalled: CancellationToken,
     pongs: watch::Sender<u64>,
+}
+
+/// The control handle hears that the stream is gone before its socket is let go: whoever saw
+/// the socket closed (on the DMS's egress record, say) and asks next finds the stream closed.
+impl<S> Drop for WsIo<S> {
+    fn drop(&mut self) {
+        self.orders.close();
+    }
 }
 
 impl<S> WsIo<S>
@@ -240,8 +254,12 @@ where
             }
             match ready!(Pin::new(&mut this.ws).poll_next(cx)) {
                 Some(Ok(Message::Binary(bytes))) => this.unread = bytes,
-                // The peer's close, or the end of the socket: end of stream.
-                Some(Ok(Message::Close(_))) | None => return Poll::Ready(Ok(())),
+                // The peer's close: polled on, tungstenite writes the answering close and
+                // then ends the stream (or, on the client side, once the server has closed
+                // the socket, as RFC 6455 §7.1.1 has it).
+                Some(Ok(Message::Close(_))) => {}
+                // The end of the socket: end of stream.
+                None => return Poll::Ready(Ok(())),
                 Some(Ok(Message::Text(_))) => {
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -294,6 +312,9 @@ where
         if this.closed || this.is_dead(cx) {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
+        if this.stalled.is_cancelled() {
+            return Poll::Pending;
+        }
         ready!(Pin::new(&mut this.ws).poll_ready(cx)).map_err(broken)?;
         let total = bufs.iter().map(|b| b.len()).sum();
         let mut message = Vec::with_capacity(total);
@@ -312,19 +333,35 @@ where
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        // Killed, nothing more goes out: not even what waits in the buffer.
+        if this.is_dead(cx) {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         this.poll_orders(cx);
         Pin::new(&mut this.ws).poll_flush(cx).map_err(broken)
     }
 
+    /// The closing handshake: ready once the close frame is out and the peer has closed too
+    /// (its close frame read, or its socket ended), so dropping the socket then loses nothing
+    /// either side sent. A kill ends the wait; a silenced stream writes nothing and waits for
+    /// one.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.is_dead(cx) {
+            return Poll::Ready(Ok(()));
+        }
+        if this.stalled.is_cancelled() {
+            return Poll::Pending;
+        }
+        // Queues the close frame unless one went out already, and flushes.
         this.closed = true;
         match ready!(Pin::new(&mut this.ws).poll_close(cx)) {
-            Ok(()) | Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed) => {
-                Poll::Ready(Ok(()))
-            }
-            Err(e) => Poll::Ready(Err(broken(e))),
+            Ok(()) | Err(tungstenite::Error::AlreadyClosed) => {}
+            Err(e) => return Poll::Ready(Err(broken(e))),
         }
+        // Whatever the peer sent before its close is dropped: nothing reads it any more.
+        while let Some(Ok(_)) = ready!(Pin::new(&mut this.ws).poll_next(cx)) {}
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -396,5 +433,37 @@ mod tests {
         });
         assert_eq!(read.unwrap(), 0);
         closing.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn shutdown_returns_only_once_the_peer_has_read_up_to_the_close() {
+        let ((mut client, _), (mut server, _)) = pair().await;
+        let sent: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        // Bytes from the peer that the closing side never reads: closing a TCP socket on
+        // them resets it, and the reset drops what was still on its way to the peer.
+        server.write_all(b"unread").await.unwrap();
+        server.flush().await.unwrap();
+        let mut closing = std::pin::pin!(async {
+            client.write_all(&sent).await?;
+            client.shutdown().await
+        });
+        let first = std::future::poll_fn(|cx| Poll::Ready(closing.as_mut().poll(cx))).await;
+        assert!(
+            first.is_pending(),
+            "shut down before the peer read anything"
+        );
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, sent);
+        // The server answered the close; the client is done once the server's socket goes.
+        drop(server);
+        closing.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_kill_ends_a_shutdown_that_waits_on_a_silent_peer() {
+        let ((mut client, control), (_server, _)) = pair().await;
+        let (shut, ()) = tokio::join!(client.shutdown(), async { control.kill() });
+        shut.unwrap();
     }
 }

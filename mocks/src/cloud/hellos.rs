@@ -9,6 +9,9 @@ pub struct FirstFlight {
     pub peer: std::net::SocketAddr,
     pub bytes: Vec<u8>,
     pub at_unix: u64,
+    /// When the cloud had it, in real time: with `peer`, which of the client's connections
+    /// it came on (a port is reused once its socket is closed).
+    pub received: std::time::Instant,
 }
 
 /// Every connection's first flight, in arrival order: what clients offered, byte for byte.

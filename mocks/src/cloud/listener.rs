@@ -13,7 +13,7 @@ use wire::tls::{ClientHello, Version, WireError, parse_client_hello, server_hell
 use super::CloudState;
 use super::hellos::FirstFlight;
 use super::outage::Outage;
-use crate::world::net::{Metered, Rewind, Traffic, serve_connection};
+use crate::world::net::{Metered, ReadBounds, Rewind, Traffic, serve_connection};
 use crate::world::{Fault, FaultSet};
 
 /// The most of a first flight kept: a ClientHello is a few hundred bytes, a large one a few KiB.
@@ -100,6 +100,7 @@ async fn handle(
         peer,
         bytes: first.clone(),
         at_unix: state.clock.unix_seconds(),
+        received: std::time::Instant::now(),
     });
     let speaks_tls = first.first() == Some(&HANDSHAKE);
     if !speaks_tls && state.door.plaintext {
@@ -115,7 +116,9 @@ async fn handle(
     }
     // A failed handshake is the client's business (and a TLS scanner's whole point): the
     // first flight above already records what it offered.
-    if let Ok(stream) = acceptor.accept(Rewind::new(first, socket)).await {
+    // A client that stalls mid-handshake is dropped like one that fails it.
+    let handshake = acceptor.accept(Rewind::new(first, socket));
+    if let Ok(Ok(stream)) = tokio::time::timeout(ReadBounds::default().handshake, handshake).await {
         serve_connection(ingress.plaintext(host, stream), router).await;
     }
 }

@@ -10,6 +10,7 @@ mod clients;
 mod connection;
 mod device_flow;
 mod endpoint;
+pub(crate) mod fuzzing;
 mod hellos;
 mod jose;
 mod listener;
@@ -79,6 +80,52 @@ pub(crate) struct CloudState {
     pub ping_timeout: std::time::Duration,
 }
 
+impl CloudState {
+    /// Everything the cloud keeps, each part set up with the policy the faults make of it:
+    /// one way to build a cloud, for its listeners and for the in-memory fuzzing endpoint.
+    pub(crate) fn new(
+        clock: Clock,
+        faults: FaultSet,
+        accounts: accounts::Accounts,
+        connection_url: String,
+        lifetime: Lifetime,
+        ping_timeout: std::time::Duration,
+    ) -> Arc<Self> {
+        let (vault, workloads) = KeyVault::provision(&vault::VaultPolicy::from_faults(&faults));
+        let vault = Arc::new(vault);
+        let log = CloudLog::new(clock.clone());
+        Arc::new(CloudState {
+            tokens: tokens::TokenService::new(
+                clock.clone(),
+                tokens::TokenPolicy::from_faults(&faults),
+                vault.clone(),
+                workloads.token_service.clone(),
+                log.clone(),
+            ),
+            vault,
+            identity: workloads.token_service.clone(),
+            front_end: connection::FrontEnd::from_faults(&faults, &workloads),
+            connection_url,
+            relay: recipient::Relay::from_faults(&faults),
+            door: listener::FrontDoor::from_faults(&faults),
+            log,
+            hellos: Hellos::default(),
+            outage: OutageSwitch::default(),
+            accounts,
+            clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
+            devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
+                &faults,
+            )),
+            faults,
+            tunnels: Tunnels::default(),
+            requests: RequestLog::default(),
+            lifetime,
+            ping_timeout,
+            clock,
+        })
+    }
+}
+
 /// A running mock of dataminer.services.
 #[derive(Debug, Clone)]
 pub struct Cloud {
@@ -112,39 +159,14 @@ impl Cloud {
             .iter()
             .find(|(e, _)| *e == Endpoint::Connection)
             .map_or(443, |(_, a)| a.port());
-        let (vault, workloads) =
-            KeyVault::provision(&vault::VaultPolicy::from_faults(&setup.faults));
-        let vault = Arc::new(vault);
-        let log = CloudLog::new(setup.clock.clone());
-        let state = Arc::new(CloudState {
-            tokens: tokens::TokenService::new(
-                setup.clock.clone(),
-                tokens::TokenPolicy::from_faults(&setup.faults),
-                vault.clone(),
-                workloads.token_service.clone(),
-                log.clone(),
-            ),
-            vault,
-            identity: workloads.token_service.clone(),
-            front_end: connection::FrontEnd::from_faults(&setup.faults, &workloads),
-            connection_url: format!("https://{}:{connection_port}/", Endpoint::Connection.host()),
-            relay: recipient::Relay::from_faults(&setup.faults),
-            door: listener::FrontDoor::from_faults(&setup.faults),
-            log,
-            hellos: Hellos::default(),
-            outage: OutageSwitch::default(),
-            accounts: accounts::Accounts::new(setup.accounts),
-            clients: clients::Clients::new(clients::ClientPolicy::from_faults(&setup.faults)),
-            devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
-                &setup.faults,
-            )),
-            faults: setup.faults,
-            tunnels: Tunnels::default(),
-            requests: RequestLog::default(),
-            lifetime: setup.lifetime.clone(),
-            ping_timeout: setup.ping_timeout,
-            clock: setup.clock,
-        });
+        let state = CloudState::new(
+            setup.clock,
+            setup.faults,
+            accounts::Accounts::new(setup.accounts),
+            format!("https://{}:{connection_port}/", Endpoint::Connection.host()),
+            setup.lifetime.clone(),
+            setup.ping_timeout,
+        );
         let ingress = Traffic::new();
         let versions = setup.tls.versions(&state.faults);
         for (endpoint, _, listener) in listeners {

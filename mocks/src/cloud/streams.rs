@@ -22,8 +22,21 @@ pub enum TunnelSendError {
     #[error("not a request for the DMS: {0}")]
     BadRequest(String),
     /// The stream failed: the tunnel closed, the agent reset it, or the protocol broke.
-    #[error("the tunnel stream failed: {0}")]
+    #[error("the tunnel stream failed: {}", with_causes(.0))]
     Stream(#[from] hyper::Error),
+}
+
+/// An error followed by what caused it, down the chain: hyper's own message ("error reading a
+/// body from connection") says where a stream failed, its causes say why.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// A live tunnel's way in.

@@ -4,7 +4,7 @@
 //! they are on the share's whitelist; other calls pass to the DMA's own authorisation.
 
 mod decisions;
-mod loose;
+pub(crate) mod loose;
 mod policy;
 mod proxy;
 mod registry;

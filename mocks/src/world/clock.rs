@@ -1,7 +1,9 @@
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
 
 /// The one source of time for every security decision in an environment.
 ///
@@ -49,6 +51,61 @@ impl Clock {
     }
 }
 
+/// A span of simulated time written by a person: `90s`, `15m`, `36h`, `7d`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpanError {
+    /// The number is missing or not a whole number.
+    #[error("\"{0}\" is not a span: a whole number followed by s, m, h or d (7d, 36h)")]
+    Malformed(String),
+    /// The unit is not one of s, m, h, d.
+    #[error("\"{0}\" has no known unit: s, m, h or d")]
+    Unit(String),
+}
+
+pub fn parse_span(text: &str) -> Result<Duration, SpanError> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| SpanError::Unit(text.to_owned()))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| SpanError::Malformed(text.to_owned()))?;
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(SpanError::Unit(text.to_owned())),
+    };
+    number
+        .checked_mul(seconds_per)
+        .map(Duration::from_secs)
+        .ok_or_else(|| SpanError::Malformed(text.to_owned()))
+}
+
+/// Makes simulated time follow real time `speed` times over, for a live environment a person
+/// watches. It moves time only through `advance` (the environment's, which waits for the
+/// agent and the cloud to act), one `step` of real time at a time, so every component sees
+/// the same ticks a scenario would give it. Time lost while an `advance` waited is made up on
+/// the next step, measured on the monotonic clock: the simulated clock never falls behind.
+pub async fn follow_real_time<F, Fut>(speed: f64, step: Duration, mut advance: F)
+where
+    F: FnMut(Duration) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut ticks = tokio::time::interval(step);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticks.tick().await;
+    let mut last = Instant::now();
+    loop {
+        ticks.tick().await;
+        let now = Instant::now();
+        advance((now - last).mul_f64(speed)).await;
+        last = now;
+    }
+}
+
 /// TLS peers of the environment judge certificate validity on simulated time too.
 impl rustls::time_provider::TimeProvider for Clock {
     fn current_time(&self) -> Option<rustls::pki_types::UnixTime> {
@@ -69,5 +126,40 @@ mod tests {
         clock.advance(Duration::from_secs(604_800));
         rx.changed().await.expect("clock alive");
         assert_eq!(clock.unix_seconds(), 605_800);
+    }
+
+    #[test]
+    fn spans_read_in_the_units_a_reviewer_writes() {
+        assert_eq!(parse_span("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_span("36h"), Ok(Duration::from_secs(129_600)));
+        assert_eq!(parse_span("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_span("90s"), Ok(Duration::from_secs(90)));
+        assert!(matches!(parse_span("7w"), Err(SpanError::Unit(_))));
+        assert!(matches!(parse_span("7"), Err(SpanError::Unit(_))));
+        assert!(matches!(parse_span("d"), Err(SpanError::Malformed(_))));
+    }
+
+    #[tokio::test]
+    async fn following_real_time_advances_speed_times_the_real_time_that_passed() {
+        let clock = Clock::starting_at(UNIX_EPOCH);
+        let driven = clock.clone();
+        let driver = tokio::spawn(async move {
+            follow_real_time(3600.0, Duration::from_millis(50), |by| {
+                driven.advance(by);
+                std::future::ready(())
+            })
+            .await;
+        });
+        let real = std::time::Instant::now();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        driver.abort();
+        let ceiling = real.elapsed().as_secs_f64() * 3600.0;
+        let moved = clock.unix_seconds() as f64;
+        // Never ahead of real time; behind by at most the last step and a loaded machine's lag.
+        assert!(moved <= ceiling, "moved {moved} s, ceiling {ceiling} s");
+        assert!(
+            moved >= 0.2 * 3600.0,
+            "moved only {moved} s in half a second"
+        );
     }
 }

@@ -49,6 +49,12 @@ faults! {
         "the agent's redial backoff has no jitter: every DMS cut off at once retries in lockstep",
     AgentHandoverCutsStreams = "agent.handover-cuts-streams":
         "after a renewal the agent drops its old tunnels at once instead of draining them: streams under way fail",
+    AgentDropTokenOnRefreshError = "agent.drop-token-on-refresh-error":
+        "when a refresh fails for want of an answer (a 500, a reset, a timeout), the agent forgets its still valid token and tunnels instead of retrying",
+    AgentRetryWrites = "agent.retry-writes":
+        "when the DMS side fails a forwarded request before it answers, the agent sends it again, whatever its method: a write can be executed twice",
+    AgentMaskDmsErrors = "agent.mask-dms-errors":
+        "when the DMS side cannot be reached, the agent answers the tunnel stream 200 with an empty body instead of 502",
         CloudNoDeadAgentDetection = "cloud.no-dead-agent-detection":
         "the cloud pings its tunnels but ignores a missing pong: a tunnel to a DMS that went silent stays on the record and takes streams",
     CloudTunnelAcceptsNoToken = "cloud.tunnel-accepts-no-token":

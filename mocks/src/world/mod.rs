@@ -9,7 +9,7 @@ mod observe;
 mod pki;
 mod secret;
 
-pub use clock::Clock;
+pub use clock::{Clock, SpanError, follow_real_time, parse_span};
 pub use faults::{Fault, FaultSet, UnknownFault};
 pub use lifetime::Lifetime;
 pub use observe::Observed;

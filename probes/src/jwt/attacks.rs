@@ -15,35 +15,18 @@ pub struct Attack {
 const YEAR: u64 = 365 * 24 * 3600;
 
 /// Tokens derived from `valid_token`'s claims that every correct HS256 server with key
-/// `secret` must refuse. `public_key_der` is any public key the server is known to hold (a TLS
-/// certificate's, say): the bytes an algorithm-confusion attack signs with.
+/// `secret` must refuse: [`without_secret`]'s, then those only the secret's holder can sign.
+/// `public_key_der` is any public key the server is known to hold (a TLS certificate's, say):
+/// the bytes an algorithm-confusion attack signs with.
 pub fn attacks(valid_token: &str, secret: &[u8], public_key_der: &[u8]) -> Vec<Attack> {
     let (_, claims) = decode_unverified(valid_token).unwrap_or((json!({}), json!({})));
-    let original_signature = valid_token.rsplit('.').next().unwrap_or_default();
     let real = || Signing::Hs256(secret.to_vec());
     let hs256 = |extra: Value| {
         let mut header = json!({ "alg": "HS256", "typ": "JWT" });
         merge(&mut header, extra);
         header
     };
-    let mut out = Battery::default();
-
-    for (alg, casing) in [
-        ("none", "lowercase"),
-        ("None", "capitalised"),
-        ("NONE", "uppercase"),
-        ("nOnE", "mixed case"),
-    ] {
-        let header = json!({ "alg": alg, "typ": "JWT" });
-        out.add(
-            format!("alg {alg} ({casing}), empty signature"),
-            forge(&header, &claims, Signing::None),
-        );
-        out.add(
-            format!("alg {alg} ({casing}), original signature kept"),
-            with_signature(&forge(&header, &claims, Signing::None), original_signature),
-        );
-    }
+    let mut out = Battery(without_secret(valid_token, public_key_der));
 
     let typ = |alg: &str| json!({ "alg": alg, "typ": "JWT" });
     out.add(
@@ -55,36 +38,6 @@ pub fn attacks(valid_token: &str, secret: &[u8], public_key_der: &[u8]) -> Vec<A
         forge(&typ("HS512"), &claims, Signing::Hs512(secret.to_vec())),
     );
 
-    let pem = format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        STANDARD.encode(public_key_der)
-    );
-    for alg in ["RS256", "ES256"] {
-        out.add(
-            format!("{alg} header, HMAC over the public key's DER bytes (key confusion)"),
-            forge(&typ(alg), &claims, Signing::Hs256(public_key_der.to_vec())),
-        );
-        out.add(
-            format!("{alg} header, HMAC over the public key's PEM text (key confusion)"),
-            forge(&typ(alg), &claims, Signing::Hs256(pem.clone().into_bytes())),
-        );
-        out.add(
-            format!("{alg} header, original signature kept"),
-            with_signature(
-                &forge(&typ(alg), &claims, Signing::None),
-                original_signature,
-            ),
-        );
-    }
-
-    out.add(
-        "kid ../../../dev/null, signed with an empty key",
-        forge(
-            &hs256(json!({ "kid": "../../../dev/null" })),
-            &claims,
-            Signing::Hs256(Vec::new()),
-        ),
-    );
     out.add(
         "kid pointing elsewhere, signed with the real secret",
         forge(&hs256(json!({ "kid": "attacker-key-1" })), &claims, real()),
@@ -106,12 +59,7 @@ pub fn attacks(valid_token: &str, secret: &[u8], public_key_der: &[u8]) -> Vec<A
             real(),
         ),
     );
-    let attacker_key = random_key();
-    let jwk = json!({ "jwk": { "kty": "oct", "k": b64url(&attacker_key) } });
-    out.add(
-        "jwk header embedding an attacker key, signed with that key",
-        forge(&hs256(jwk.clone()), &claims, Signing::Hs256(attacker_key)),
-    );
+    let jwk = json!({ "jwk": { "kty": "oct", "k": b64url(random_key()) } });
     out.add(
         "jwk header embedding an attacker key, signed with the real secret",
         forge(&hs256(jwk), &claims, real()),
@@ -129,27 +77,10 @@ pub fn attacks(valid_token: &str, secret: &[u8], public_key_der: &[u8]) -> Vec<A
         forge(&hs256(json!({ "crit": ["exp"] })), &claims, real()),
     );
 
-    // The original header segment, new claims, the original signature.
-    let original_header = valid_token.split('.').next().unwrap_or_default();
-    let signing_input_of = |claims: &Value| {
-        format!(
-            "{original_header}.{}.{original_signature}",
-            b64url(claims.to_string())
-        )
-    };
-    out.add(
-        "sub of another DMS, original signature kept",
-        signing_input_of(&altered(&claims, "sub", json!("another-dms"))),
-    );
     let exp = claims
         .get("exp")
         .and_then(Value::as_u64)
         .unwrap_or_default();
-    out.add(
-        "exp pushed a year out, original signature kept",
-        signing_input_of(&altered(&claims, "exp", json!(exp + YEAR))),
-    );
-
     let iat = claims
         .get("iat")
         .and_then(Value::as_u64)
@@ -210,6 +141,96 @@ pub fn attacks(valid_token: &str, secret: &[u8], public_key_der: &[u8]) -> Vec<A
             real(),
         ),
     );
+    out.0
+}
+
+/// The forgeries anyone holding one valid token can make, with no key of the server's: what
+/// `conform probe jwt` sends to a deployment no one here controls.
+pub fn without_secret(valid_token: &str, public_key_der: &[u8]) -> Vec<Attack> {
+    let (_, claims) = decode_unverified(valid_token).unwrap_or((json!({}), json!({})));
+    let original_signature = valid_token.rsplit('.').next().unwrap_or_default();
+    let typ = |alg: &str| json!({ "alg": alg, "typ": "JWT" });
+    let hs256 = |extra: Value| {
+        let mut header = json!({ "alg": "HS256", "typ": "JWT" });
+        merge(&mut header, extra);
+        header
+    };
+    let mut out = Battery::default();
+
+    for (alg, casing) in [
+        ("none", "lowercase"),
+        ("None", "capitalised"),
+        ("NONE", "uppercase"),
+        ("nOnE", "mixed case"),
+    ] {
+        let header = json!({ "alg": alg, "typ": "JWT" });
+        out.add(
+            format!("alg {alg} ({casing}), empty signature"),
+            forge(&header, &claims, Signing::None),
+        );
+        out.add(
+            format!("alg {alg} ({casing}), original signature kept"),
+            with_signature(&forge(&header, &claims, Signing::None), original_signature),
+        );
+    }
+
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        STANDARD.encode(public_key_der)
+    );
+    for alg in ["RS256", "ES256"] {
+        out.add(
+            format!("{alg} header, HMAC over the public key's DER bytes (key confusion)"),
+            forge(&typ(alg), &claims, Signing::Hs256(public_key_der.to_vec())),
+        );
+        out.add(
+            format!("{alg} header, HMAC over the public key's PEM text (key confusion)"),
+            forge(&typ(alg), &claims, Signing::Hs256(pem.clone().into_bytes())),
+        );
+        out.add(
+            format!("{alg} header, original signature kept"),
+            with_signature(
+                &forge(&typ(alg), &claims, Signing::None),
+                original_signature,
+            ),
+        );
+    }
+
+    out.add(
+        "kid ../../../dev/null, signed with an empty key",
+        forge(
+            &hs256(json!({ "kid": "../../../dev/null" })),
+            &claims,
+            Signing::Hs256(Vec::new()),
+        ),
+    );
+    let attacker_key = random_key();
+    let jwk = json!({ "jwk": { "kty": "oct", "k": b64url(&attacker_key) } });
+    out.add(
+        "jwk header embedding an attacker key, signed with that key",
+        forge(&hs256(jwk.clone()), &claims, Signing::Hs256(attacker_key)),
+    );
+    // The original header segment, new claims, the original signature.
+    let original_header = valid_token.split('.').next().unwrap_or_default();
+    let signing_input_of = |claims: &Value| {
+        format!(
+            "{original_header}.{}.{original_signature}",
+            b64url(claims.to_string())
+        )
+    };
+    out.add(
+        "sub of another DMS, original signature kept",
+        signing_input_of(&altered(&claims, "sub", json!("another-dms"))),
+    );
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .unwrap_or_default();
+    out.add(
+        "exp pushed a year out, original signature kept",
+        signing_input_of(&altered(&claims, "exp", json!(exp + YEAR))),
+    );
+
     out.add(
         "signed with another random key",
         forge(&hs256(json!({})), &claims, Signing::Hs256(random_key())),
@@ -312,5 +333,24 @@ mod tests {
             decode_unverified(&none.token),
             Some((json!({ "alg": "none", "typ": "JWT" }), claims))
         );
+    }
+
+    #[test]
+    fn the_battery_without_a_secret_is_a_part_of_the_whole_and_signs_nothing_with_it() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let claims = json!({ "sub": "dms-1", "iat": 100, "exp": 200 });
+        let valid = forge(
+            &json!({ "alg": "HS256", "typ": "JWT" }),
+            &claims,
+            Signing::Hs256(secret.to_vec()),
+        );
+        let blind = without_secret(&valid, b"public key");
+        let whole: Vec<_> = attacks(&valid, secret, b"public key")
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert!(!blind.is_empty());
+        assert!(blind.iter().all(|a| whole.contains(&a.name)));
+        assert!(blind.iter().all(|a| !a.name.contains("real secret")));
     }
 }

@@ -1,6 +1,7 @@
 //! Every suite, in the order `conform list` shows them.
 
 mod optin;
+mod resilience;
 mod sharing;
 mod tls;
 mod tokens;
@@ -15,6 +16,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         tokens::scenarios(),
         sharing::scenarios(),
         tunnel::scenarios(),
+        resilience::scenarios(),
     ]
     .concat()
 }

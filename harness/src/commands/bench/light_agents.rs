@@ -1,7 +1,7 @@
 //! `conform bench light-agents` (hidden): the agents' end of the footprint run, in a process
 //! of its own so that each end's memory is measured apart. It reads a [`Job`] line on stdin,
-//! opens one tunnel per token, says [`Connected`], and on the next stdin line reports its
-//! resident set as [`Held`]; it keeps the tunnels until stdin closes.
+//! opens one tunnel per token, says [`Connected`], and answers every further stdin line with its
+//! resident set as [`Held`]; it keeps the tunnels until stdin closes (`fleet` drives it).
 //!
 //! A light agent is what a tunnel costs without the rest of a gateway: a WSS connection
 //! admitted with its own DMS's token, and the HTTP/2 server the real agent runs on it, answering
@@ -71,7 +71,7 @@ async fn hold() -> anyhow::Result<()> {
     let clock = Clock::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(job.clock_unix));
     let tls = mocks::agent::client_config(Arc::new(roots), &clock, &FaultSet::none())?;
 
-    let rss_before_kib = super::footprint::resident_kib()?;
+    let rss_before_kib = super::fleet::resident_kib()?;
     let mut agents = JoinSet::new();
     for batch in job.tokens.chunks(AT_ONCE) {
         let mut connecting = JoinSet::new();
@@ -91,14 +91,14 @@ async fn hold() -> anyhow::Result<()> {
         tunnels: agents.len(),
     })
     .await?;
-    // The cloud sends one exchange down every tunnel, then asks.
-    lines.next_line().await?;
-    say(&Held {
-        rss_before_kib,
-        rss_after_kib: super::footprint::resident_kib()?,
-    })
-    .await?;
-    while lines.next_line().await?.is_some() {}
+    // The cloud asks as often as it likes: the footprint once, the soak before and after.
+    while lines.next_line().await?.is_some() {
+        say(&Held {
+            rss_before_kib,
+            rss_after_kib: super::fleet::resident_kib()?,
+        })
+        .await?;
+    }
     agents.abort_all();
     Ok(())
 }

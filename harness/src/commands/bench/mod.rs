@@ -1,6 +1,7 @@
 //! `conform bench tunnel`: how fast the tunnel is on loopback, against one plain TLS 1.2
 //! stream as the baseline. Figures, not verdicts: targets are printed beside them.
 
+pub(crate) mod fleet;
 mod footprint;
 pub(crate) mod fullpath;
 pub mod light_agents;
@@ -222,7 +223,7 @@ pub async fn measure() -> anyhow::Result<Figures> {
 }
 
 /// The `p`th percentile of `samples`, in microseconds.
-fn percentile(samples: &mut [Duration], p: usize) -> u64 {
+pub(crate) fn percentile(samples: &mut [Duration], p: usize) -> u64 {
     samples.sort();
     samples
         .get((samples.len() * p / 100).min(samples.len().saturating_sub(1)))

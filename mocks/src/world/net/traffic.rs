@@ -3,13 +3,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::Partition;
+use super::toxics::{ToxicLink, Toxics, ToxicsByName, linger};
 use crate::world::Observed;
 
 /// Totals for one destination, as counted on the socket (TLS records and all).
@@ -35,6 +36,11 @@ struct Meter {
     sent: AtomicU64,
     received: AtomicU64,
     closed: AtomicBool,
+    /// When the socket was put on record (before it carried a byte), and when it was let go
+    /// (before its port was free again), in real time: the same local address is another
+    /// connection once the port is reused.
+    opened: Instant,
+    closed_at: OnceLock<Instant>,
 }
 
 /// Every connection that crossed one boundary, with its bytes, keyed by destination name.
@@ -46,6 +52,7 @@ pub struct Traffic {
     meters: Observed<Vec<Arc<Meter>>>,
     partition: Partition,
     contents: Contents,
+    toxics: ToxicsByName,
 }
 
 /// What the connections of one boundary carried once decrypted: kept only in an environment
@@ -82,10 +89,13 @@ impl Traffic {
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             closed: AtomicBool::new(false),
+            opened: Instant::now(),
+            closed_at: OnceLock::new(),
         });
         self.meters.update(|all| all.push(meter.clone()));
         Metered {
             inner: Some(socket),
+            link: ToxicLink::new(self.toxics.get(destination)),
             meter,
             traffic: self.clone(),
         }
@@ -106,7 +116,22 @@ impl Traffic {
         })
     }
 
-    /// The local addresses of every connection on record: how the far end knew them.
+    /// Whether a connection on record had `local` as its address at `at` (real time): how
+    /// what the far end saw of a peer address is matched to this side's sockets. The address
+    /// alone is not enough: once a socket is closed its port may be reused at once (on
+    /// loopback even out of TIME_WAIT), by a client that is not on this record.
+    pub fn had_address_at(&self, local: SocketAddr, at: Instant) -> bool {
+        self.meters.read(|all| {
+            all.iter().any(|m| {
+                m.local == Some(local)
+                    && m.opened <= at
+                    && m.closed_at.get().is_none_or(|closed| at <= *closed)
+            })
+        })
+    }
+
+    /// The local addresses of every connection on record, for showing where the DMS's
+    /// requests came from; to match one far-side record to a socket, use `had_address_at`.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.meters
             .read(|all| all.iter().filter_map(|m| m.local).collect())
@@ -165,6 +190,12 @@ impl Traffic {
         &self.partition
     }
 
+    /// The toxics on every socket to `destination`, open or yet to open. Directions are seen
+    /// from the side that opened the sockets: upstream is what it writes.
+    pub fn toxics(&self, destination: &str) -> Toxics {
+        self.toxics.get(destination)
+    }
+
     /// Waits until no connection to `destination` is open; false when `bound` passed first.
     pub async fn wait_all_closed(&self, destination: &str, bound: Duration) -> bool {
         let destination = destination.to_ascii_lowercase();
@@ -180,8 +211,10 @@ impl Traffic {
     }
 
     fn closed(&self, meter: &Meter) {
-        self.meters
-            .update(|_| meter.closed.store(true, Ordering::SeqCst));
+        self.meters.update(|_| {
+            let _ = meter.closed_at.set(Instant::now());
+            meter.closed.store(true, Ordering::SeqCst);
+        });
     }
 }
 
@@ -191,6 +224,7 @@ impl Traffic {
 pub struct Metered<S: Send + 'static> {
     /// Taken only when the socket is dropped.
     inner: Option<S>,
+    link: ToxicLink,
     meter: Arc<Meter>,
     traffic: Traffic,
 }
@@ -202,15 +236,12 @@ impl<S: Send + 'static> Metered<S> {
             .unwrap_or_else(|| unreachable!("taken only on drop"))
     }
 
-    fn socket(&mut self) -> Pin<&mut S>
-    where
-        S: Unpin,
-    {
-        Pin::new(
-            self.inner
-                .as_mut()
-                .unwrap_or_else(|| unreachable!("taken only on drop")),
-        )
+    fn parts(&mut self) -> (&mut ToxicLink, &mut S) {
+        let socket = self
+            .inner
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"));
+        (&mut self.link, socket)
     }
 }
 
@@ -218,8 +249,12 @@ impl<S: Send + 'static> Drop for Metered<S> {
     fn drop(&mut self) {
         self.traffic.closed(&self.meter);
         if let Some(socket) = self.inner.take() {
-            // This side is done with it; across a partition not even its end gets through.
-            self.traffic.partition.release(socket);
+            match self.link.lingers() {
+                // A slow close: the end goes out late.
+                Some(delay) => linger(socket, delay),
+                // This side is done with it; across a partition not even its end gets through.
+                None => self.traffic.partition.release(socket),
+            }
         }
     }
 }
@@ -234,7 +269,8 @@ impl<S: AsyncRead + Unpin + Send + 'static> AsyncRead for Metered<S> {
             return Poll::Pending;
         }
         let before = buf.filled().len();
-        let polled = self.socket().poll_read(cx, buf);
+        let (link, socket) = self.parts();
+        let polled = link.poll_read(cx, socket, buf);
         let read = (buf.filled().len() - before) as u64;
         self.meter.received.fetch_add(read, Ordering::SeqCst);
         polled
@@ -250,7 +286,8 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Metered<S> {
         if !self.traffic.partition.poll_pass(cx) {
             return Poll::Pending;
         }
-        let polled = self.socket().poll_write(cx, buf);
+        let (link, socket) = self.parts();
+        let polled = link.poll_write(cx, socket, buf);
         if let Poll::Ready(Ok(n)) = &polled {
             self.meter.sent.fetch_add(*n as u64, Ordering::SeqCst);
         }
@@ -261,14 +298,16 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Metered<S> {
         if !self.traffic.partition.poll_pass(cx) {
             return Poll::Pending;
         }
-        self.socket().poll_flush(cx)
+        let (link, socket) = self.parts();
+        link.poll_flush(cx, socket)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if !self.traffic.partition.poll_pass(cx) {
             return Poll::Pending;
         }
-        self.socket().poll_shutdown(cx)
+        let (link, socket) = self.parts();
+        link.poll_shutdown(cx, socket)
     }
 }
 
@@ -404,5 +443,22 @@ mod tests {
                 .await
         );
         assert_eq!(traffic.total().open, 0);
+    }
+
+    #[test]
+    fn an_address_is_this_sides_only_while_its_socket_is_open() {
+        let traffic = Traffic::new();
+        let port: SocketAddr = ([127, 0, 0, 1], 40_000).into();
+        let millisecond = Duration::from_millis(1);
+        let before = Instant::now().checked_sub(millisecond).unwrap();
+        let socket = traffic.meter("connection.example", Some(port), ());
+        let during = Instant::now();
+        drop(socket);
+        // Another client's connection from the same port, once it was free again.
+        let reused = Instant::now() + millisecond;
+        assert!(!traffic.had_address_at(port, before));
+        assert!(traffic.had_address_at(port, during));
+        assert!(!traffic.had_address_at(port, reused));
+        assert!(!traffic.had_address_at(([127, 0, 0, 1], 40_001).into(), during));
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use mocks::Environment;
 use mocks::cloud::next_chunk;
 
-use super::{connected_with_sink, connected_with_sink_and, drain, fetch_small, open, sink};
+use super::{
+    connected_with_sink, connected_with_sink_and, drain, drain_counting, fetch_small, open, sink,
+};
 use crate::steps::{self, PROMPTLY};
 use crate::{Check, Ctx, Evidence, Failure, oracle};
 
@@ -15,6 +17,9 @@ const RETRY: Duration = Duration::from_secs(10);
 /// How often the agent pings its tunnels.
 const KEEPALIVE: Duration = Duration::from_secs(30);
 const DAY: Duration = Duration::from_secs(24 * 3600);
+/// The agent's or the cloud's patience while its peer does not answer at all: every wait on a
+/// peer that does not answer costs it in real time.
+const HANGING: Duration = Duration::from_secs(1);
 /// Requests sent one after the other to see how streams spread.
 const SPREAD_REQUESTS: usize = 8;
 
@@ -186,9 +191,9 @@ pub(super) async fn parallel_tunnels_share_the_streams(ctx: Ctx) -> Result<(), F
 
 pub(super) async fn silent_tunnel_dropped_and_redialled(ctx: Ctx) -> Result<(), Failure> {
     let mut options = ctx.options();
-    // An unanswered ping costs the agent its network timeout in real time: short, yet long
-    // enough for the redials that follow on a loaded machine.
-    options.agent_network_timeout = Some(Duration::from_secs(1));
+    // An unanswered ping costs the agent its ping timeout in real time: a short one. The
+    // redials that follow keep the whole network timeout, as a loaded machine may need.
+    options.agent_ping_timeout = Some(HANGING);
     let (env, _sink) = connected_with_sink_and(&ctx, options).await?;
     let ev = ctx.evidence();
     let tunnels = env.cloud().tunnels();
@@ -255,13 +260,13 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
         true,
         renewed,
     )?;
-    let Ok(rest) = tokio::time::timeout(PROMPTLY, drain(&mut large)).await else {
+    let Ok(rest) = tokio::time::timeout(PROMPTLY, drain_counting(&mut large, &mut read)).await
+    else {
         return Err(Failure::timeout(
             "the rest of the large answer under way during the renewal",
             PROMPTLY,
         ));
     };
-    read += rest.as_ref().copied().unwrap_or(0);
     ev.expect(
         "streams-in-flight-survive-the-renewal",
         "the large answer under way during the renewal",
@@ -299,14 +304,18 @@ pub(super) async fn renewal_drains_streams_in_flight(ctx: Ctx) -> Result<(), Fai
 pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Failure> {
     let mut options = ctx.options();
     // Unanswered pings cost both sides their timeouts in real time: short ones here.
-    options.agent_network_timeout = Some(Duration::from_secs(1));
-    options.cloud_ping_timeout = Some(Duration::from_secs(1));
+    options.agent_ping_timeout = Some(HANGING);
+    options.cloud_ping_timeout = Some(HANGING);
     let (env, _sink) = connected_with_sink_and(&ctx, options).await?;
     let ev = ctx.evidence();
     let tunnels = env.cloud().tunnels();
     let before = live_ids(&env);
 
-    // The DMS's network drops everything, its sockets' ends included, without a word.
+    // The DMS's network drops everything, its sockets' ends included, without a word. The
+    // agent's dials hang as long as it does, each for the agent's network timeout in real
+    // time: a short one while the partition lasts, and only then.
+    let usual = env.agent_network_timeout().get();
+    env.agent_network_timeout().set(HANGING);
     env.dms_egress().partition().set(true);
     // Both ends ping on this tick; the advance returns once the agent and the cloud have each
     // waited for their pongs and acted on the silence.
@@ -330,6 +339,7 @@ pub(super) async fn partition_detected_on_both_sides(ctx: Ctx) -> Result<(), Fai
 
     let (opened_before, _) = dms_tunnel_sockets(&env)?;
     env.dms_egress().partition().set(false);
+    env.agent_network_timeout().set(usual);
     // Healed: within its redial backoff the DMS is back.
     steps::let_time_pass(&env, Duration::from_secs(60), 60).await;
     expect_redialled(

@@ -217,10 +217,16 @@ async fn open(env: &Environment, path: &str) -> Result<TunnelResponse, Failure> 
 /// Reads the rest of `body`; the byte count, or the error the stream ended with.
 async fn drain(body: &mut TunnelBody) -> Result<usize, String> {
     let mut read = 0;
+    drain_counting(body, &mut read).await.map(|()| read)
+}
+
+/// Reads the rest of `body`, adding each chunk to `read` as it comes, so the count of what
+/// arrived survives an error or a timeout.
+async fn drain_counting(body: &mut TunnelBody, read: &mut usize) -> Result<(), String> {
     while let Some(chunk) = next_chunk(body).await.map_err(|e| e.to_string())? {
-        read += chunk.len();
+        *read += chunk.len();
     }
-    Ok(read)
+    Ok(())
 }
 
 /// `GET /small` through the tunnel, read to its end: the byte count, or why there is none.

@@ -45,7 +45,7 @@ pub(super) async fn backs_off_with_jitter(ctx: Ctx) -> Result<(), Failure> {
         .requests()
         .all()
         .iter()
-        .filter(|r| r.endpoint == tunnel_host && r.at_unix > cut_at)
+        .filter(|r| r.endpoint == *tunnel_host && r.at_unix > cut_at)
         .map(|r| r.at_unix)
         .collect();
     let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1] - w[0]).collect();

@@ -1,0 +1,81 @@
+//! The control endpoint of a live environment, on loopback only: `GET /control/state`,
+//! `POST /control/advance {"by":"7d"}`.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::live::Live;
+
+/// The control endpoint, serving until `stop`.
+pub struct Control {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Control {
+    /// `http://127.0.0.1:PORT/control/`: the routes are relative to it.
+    pub fn url(&self) -> String {
+        format!("http://{}/control/", self.addr)
+    }
+
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// Binds 127.0.0.1 only: whoever reaches this moves the environment's time.
+pub async fn serve(live: Arc<Live>) -> std::io::Result<Control> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let app = Router::new()
+        .route("/control/state", get(state))
+        .route("/control/advance", post(advance))
+        .with_state(live);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(Control { addr, task })
+}
+
+#[derive(Debug, Deserialize)]
+struct Advance {
+    by: String,
+}
+
+async fn state(State(live): State<Arc<Live>>) -> Response {
+    Json(live.state().await).into_response()
+}
+
+/// Answers once the environment acted on the new time, with the state it reached.
+async fn advance(
+    State(live): State<Arc<Live>>,
+    body: Result<Json<Advance>, JsonRejection>,
+) -> Response {
+    let by = match body {
+        Ok(Json(Advance { by })) => by,
+        Err(rejection) => return refused(rejection.body_text()),
+    };
+    match mocks::world::parse_span(&by) {
+        Ok(span) => {
+            live.advance(span).await;
+            Json(live.state().await).into_response()
+        }
+        Err(error) => refused(error.to_string()),
+    }
+}
+
+fn refused(why: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": why }))).into_response()
+}

@@ -1,0 +1,54 @@
+//! The one JSON line `env up` prints: the `conform-env/1` contract (docs/env.md). Fields are
+//! added, never renamed or removed, within one schema version.
+
+use std::path::Path;
+
+use mocks::Environment;
+use mocks::cloud::Endpoint;
+use serde_json::{Value, json};
+
+pub const SCHEMA: &str = "conform-env/1";
+
+pub fn describe(
+    env: &Environment,
+    ca: &Path,
+    control: String,
+    connected: bool,
+    speed: f64,
+) -> Value {
+    let accounts = env.accounts();
+    let dms_users: Vec<_> = [&accounts.dms_admin, &accounts.dms_operator]
+        .iter()
+        .map(|u| json!({ "login": u.login, "password": u.password, "role": u.role }))
+        .collect();
+    let cloud_users: Vec<_> = [&accounts.cloud_admin, &accounts.cloud_outsider]
+        .iter()
+        .map(
+            |a| json!({ "email": a.email, "password": a.password, "organization": a.organization }),
+        )
+        .collect();
+    json!({
+        "schema": SCHEMA,
+        "endpoints": {
+            "connection": env.cloud_url(Endpoint::Connection),
+            "sharing": env.cloud_url(Endpoint::Sharing),
+            "tunnel": env.cloud_url(Endpoint::Tunnel),
+            "dma": env.dma().api_url(),
+            "waf": format!("http://{}/", env.waf().addr()),
+        },
+        "ca": ca,
+        "resolve": env.published().iter()
+            .map(|(name, addr)| format!("{name}:{}:{}", addr.port(), addr.ip()))
+            .collect::<Vec<_>>(),
+        "dms_id": accounts.dms_id,
+        "dms_name": accounts.dms_name,
+        "accounts": {
+            "dms": dms_users,
+            "cloud": cloud_users,
+        },
+        "control": control,
+        "clock": { "now": env.clock().unix_seconds(), "speed": speed },
+        "connected": connected,
+        "faults": env.faults().iter().map(|f| f.name()).collect::<Vec<_>>(),
+    })
+}

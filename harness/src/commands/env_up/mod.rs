@@ -1,0 +1,106 @@
+//! `conform env up`: one environment a person walks by hand. Its clock follows real time (×
+//! `--speed`), a loopback control endpoint moves it on demand and says what it holds, and
+//! `--connected` brings the DMS up through the real connect flow before anything is printed.
+
+mod control;
+mod line;
+mod live;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mocks::Environment;
+
+use crate::selection;
+use live::Live;
+
+/// How often the real-time driver steps the clock: often enough that a reviewer sees time
+/// move, rarely enough that each step's settle is a small share of the machine.
+const STEP: Duration = Duration::from_millis(100);
+
+/// What `conform env up` was asked for.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub faults: Vec<String>,
+    /// Simulated seconds per real second; 0 keeps the clock still (only the control endpoint
+    /// moves it).
+    pub speed: f64,
+    pub connected: bool,
+}
+
+/// Starts one environment, prints how to reach it as one JSON line, and keeps it up until
+/// Ctrl-C or SIGTERM.
+pub fn up(options: &UpOptions) -> anyhow::Result<ExitCode> {
+    let faults = selection::faults(&options.faults)?;
+    if !(options.speed.is_finite() && options.speed >= 0.0) {
+        anyhow::bail!(
+            "--speed takes a number of zero or more, not {}",
+            options.speed
+        );
+    }
+    super::runtime()?.block_on(async {
+        let env = Environment::start(faults.clone()).await?;
+        let dir = ca_dir();
+        std::fs::create_dir_all(&dir)?;
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, env.ca_pem())?;
+
+        // Before the clock follows real time, so the connect flow's own advances are the only
+        // ones while it runs.
+        if options.connected {
+            scenarios::steps::connect_dms(&env)
+                .await
+                .map_err(|failure| anyhow::anyhow!("the DMS could not connect: {failure}"))?;
+        }
+
+        let live = Arc::new(Live::new(env, options.speed));
+        let control = control::serve(live.clone()).await?;
+        let line = line::describe(live.env(), &ca, control.url(), options.connected, options.speed);
+        say!("{line}");
+        let (name, addr) = live.env().published()[0];
+        eprintln!(
+            "environment up; try: curl --cacert {} --resolve {name}:{port}:{ip} https://{name}:{port}/api/dms/self\n\
+             time: curl -s {url}state ; curl -s -X POST -d '{{\"by\":\"1d\"}}' -H 'content-type: application/json' {url}advance\n\
+             Ctrl-C stops it.",
+            ca.display(),
+            port = addr.port(),
+            ip = addr.ip(),
+            url = control.url(),
+        );
+
+        let driver = (options.speed > 0.0).then(|| {
+            let live = live.clone();
+            tokio::spawn(async move {
+                mocks::world::follow_real_time(live.speed(), STEP, |by| live.advance(by)).await;
+            })
+        });
+
+        wait_for_stop().await?;
+        if let Some(driver) = driver {
+            driver.abort();
+            let _ = driver.await;
+        }
+        control.stop().await;
+        // Every task holding the environment has ended; stop it in order rather than by drop.
+        if let Ok(live) = Arc::try_unwrap(live) {
+            live.into_env().stop().await;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        eprintln!("environment stopped");
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn ca_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("conform-env-{}", std::process::id()))
+}
+
+async fn wait_for_stop() -> std::io::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted,
+        _ = terminate.recv() => Ok(()),
+    }
+}

@@ -1,0 +1,222 @@
+//! `conform env up` as a reviewer meets it: the `conform-env/1` line, time moved by the
+//! control endpoint, and `conform probe jwt` against the connection host, clean and faulty.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// A running `conform env up`, stopped by SIGTERM (as Ctrl-C would) when dropped.
+struct EnvUp {
+    child: Child,
+    line: Value,
+}
+
+impl EnvUp {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
+            .args(["env", "up"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("conform starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut first = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("env up prints a line");
+        let line = serde_json::from_str(&first).expect("the line is JSON");
+        Self { child, line }
+    }
+
+    fn control(&self, route: &str) -> String {
+        format!(
+            "{}{route}",
+            self.line["control"].as_str().expect("control URL")
+        )
+    }
+}
+
+impl Drop for EnvUp {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Ports, paths, passwords, IDs and the time differ on every start; the shape does not.
+fn redacted(mut line: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::String(text) => *text = without_ports(text),
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Object(members) => members.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut line);
+    line["ca"] = "[path]".into();
+    line["dms_id"] = "[id]".into();
+    line["clock"]["now"] = "[unix seconds]".into();
+    for account in ["dms", "cloud"] {
+        if let Some(list) = line["accounts"][account].as_array_mut() {
+            for entry in list {
+                entry["password"] = "[password]".into();
+            }
+        }
+    }
+    line
+}
+
+fn without_ports(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(':') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        // An address after the colon (`:127.0.0.1`) is kept; only a port is volatile.
+        if digits > 0 && !rest[digits..].starts_with('.') {
+            out.push_str("[port]");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn the_line_of_a_connected_environment_keeps_the_conform_env_1_contract() {
+    let env = EnvUp::start(&["--connected", "--speed", "0"]);
+    assert_eq!(env.line["schema"], "conform-env/1");
+    assert_eq!(env.line["connected"], true);
+    insta::assert_json_snapshot!(redacted(env.line.clone()));
+}
+
+#[tokio::test]
+async fn advancing_a_connected_environment_two_days_renews_its_token() {
+    let env = EnvUp::start(&["--connected", "--speed", "0"]);
+    let http = reqwest::Client::new();
+    let before: Value = http
+        .get(env.control("state"))
+        .send()
+        .await
+        .expect("state answers")
+        .json()
+        .await
+        .expect("state is JSON");
+    assert_eq!(before["agent"], "Connected");
+    assert_eq!(before["tokens_issued"], 1);
+
+    let after: Value = http
+        .post(env.control("advance"))
+        .json(&serde_json::json!({ "by": "2d" }))
+        .send()
+        .await
+        .expect("advance answers")
+        .json()
+        .await
+        .expect("advance is JSON");
+    let moved =
+        after["now"].as_u64().unwrap_or_default() - before["now"].as_u64().unwrap_or_default();
+    assert_eq!(moved, 2 * 86_400);
+    let grants: Vec<_> = after["tokens"]
+        .as_array()
+        .expect("tokens listed")
+        .iter()
+        .map(|t| t["grant"].clone())
+        .collect();
+    assert_eq!(grants, ["device_code", "refresh_token"]);
+
+    let refused = http
+        .post(env.control("advance"))
+        .json(&serde_json::json!({ "by": "2w" }))
+        .send()
+        .await
+        .expect("advance answers");
+    assert_eq!(refused.status(), 400);
+}
+
+#[tokio::test]
+async fn a_clock_at_an_hour_a_second_moves_without_being_asked() {
+    let env = EnvUp::start(&["--speed", "3600"]);
+    let state = || async {
+        reqwest::get(env.control("state"))
+            .await
+            .expect("state answers")
+            .json::<Value>()
+            .await
+            .expect("state is JSON")["now"]
+            .as_u64()
+            .unwrap_or_default()
+    };
+    let first = state().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    let moved = state().await - first;
+    // About an hour; a loaded machine steps late, never short.
+    assert!(moved >= 1_800, "moved {moved} s in one real second");
+}
+
+/// `conform probe jwt` against an environment's connection host, with a token the test got
+/// through the connect flow itself: its exit code and the cases it reported accepted.
+async fn probe_jwt_against(faults: mocks::world::FaultSet) -> (Option<i32>, Vec<String>) {
+    let env = mocks::Environment::start(faults)
+        .await
+        .expect("environment starts");
+    let (_, token) = scenarios::steps::register_another_dms(&env, "dms-probed")
+        .await
+        .expect("the connect flow gives a token");
+    let dir = std::env::temp_dir().join(format!("conform-probe-jwt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ca = dir.join(format!("ca-{}.pem", env.faults().iter().count()));
+    std::fs::write(&ca, env.ca_pem()).expect("CA written");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_conform"));
+    command
+        .args(["probe", "jwt", "--json", "--token", &token, "--cacert"])
+        .arg(&ca)
+        .arg(format!(
+            "{}api/dms/self",
+            env.cloud_url(mocks::cloud::Endpoint::Connection)
+        ));
+    for (name, addr) in env.published() {
+        command.args([
+            "--resolve",
+            &format!("{name}:{}:{}", addr.port(), addr.ip()),
+        ]);
+    }
+    let output = command.output().await.expect("conform runs");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "a JSON report, not: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let accepted = report["cases"]
+        .as_array()
+        .expect("cases listed")
+        .iter()
+        .filter(|case| case["verdict"] == "accepted")
+        .map(|case| case["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (output.status.code(), accepted)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_jwt_finds_nothing_accepted_on_a_clean_connection_host() {
+    let (code, accepted) = probe_jwt_against(mocks::world::FaultSet::none()).await;
+    assert_eq!(accepted, Vec::<String>::new());
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_jwt_reports_alg_none_accepted_when_the_cloud_accepts_it() {
+    let (code, accepted) = probe_jwt_against(mocks::world::Fault::CloudAcceptAlgNone.into()).await;
+    assert!(
+        accepted.iter().any(|name| name.starts_with("alg none")),
+        "accepted: {accepted:?}"
+    );
+    assert_eq!(code, Some(1));
+}

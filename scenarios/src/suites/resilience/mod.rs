@@ -1,0 +1,58 @@
+//! Faults of the world: what the real network and a sick cloud do to a connected DMS, put on
+//! its hops as toxics (`mocks::world::net::Toxic`) beside the cloud's outages. The refresh
+//! endpoint failing for hours costs the DMS neither its valid token nor its tunnels
+//! (`refresh`); a tunnel cut mid-transfer fails the stream cleanly, is dialled again, and a
+//! write whose answer was lost is not sent twice (`cut`).
+
+mod cut;
+mod dms_side;
+mod refresh;
+mod viewer;
+
+use mocks::world::Fault;
+
+use crate::{Catch, Scenario, Suite};
+
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            id: "resilience.refresh-outage-keeps-the-valid-token",
+            suite: Suite::Resilience,
+            title: "While the refresh endpoint resets, hangs and answers 500 for hours, the DMS keeps its valid token and tunnels, and renews once the cloud is back, before expiry",
+            requirements: &["TOK-4", "TUN-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentDropTokenOnRefreshError,
+                    "refresh-granted-after-recovery",
+                )]
+            },
+            body: |ctx| Box::pin(refresh::outage_keeps_the_valid_token(ctx)),
+        },
+        Scenario {
+            id: "resilience.lost-answer-write-not-applied-twice",
+            suite: Suite::Resilience,
+            title: "A tunnel reset mid-transfer fails the viewer's read cleanly and is dialled again; a write whose answer is lost on the DMS side is executed once and answered 502",
+            requirements: &["TUN-2", "TUN-4"],
+            catches: const {
+                &[
+                    Catch::by(Fault::AgentRetryWrites, "write-executed-once"),
+                    Catch::by(Fault::AgentMaskDmsErrors, "lost-answer-is-a-bad-gateway"),
+                ]
+            },
+            body: |ctx| Box::pin(cut::cut_mid_transfer(ctx)),
+        },
+        Scenario {
+            id: "resilience.dms-side-down-is-a-clear-bad-gateway",
+            suite: Suite::Resilience,
+            title: "Behind a healthy tunnel, a slow DMA still answers, an unreachable WAF or DMA is a 502 to the caller, and the tunnel stays up",
+            requirements: &["TUN-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentMaskDmsErrors,
+                    "dms-side-down-is-a-bad-gateway",
+                )]
+            },
+            body: |ctx| Box::pin(dms_side::down_is_a_clear_bad_gateway(ctx)),
+        },
+    ]
+}
