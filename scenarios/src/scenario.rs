@@ -49,7 +49,7 @@ impl Suite {
                 "connecting is opt-in: nothing leaves the DMS until an Administrator enables it, and a disconnect really ends it"
             }
             Suite::Tokens => {
-                "the connect flow and the token life cycle: HS256, one week, server to server, single-use refresh keys, a secret that stays in the vault"
+                "the connect flow and the token life cycle: grants bound to the key of the DMS that asked, server to server; HS256, one week, single-use refresh keys, a secret that stays in the vault"
             }
             Suite::Tunnel => {
                 "the tunnel: the DMS's outbound WSS carries independent HTTP/2 streams; a large answer holds no other back, resets and lost tunnels end streams cleanly, the agent dials again, and no token means no tunnel"
