@@ -235,20 +235,12 @@ pub async fn start_all(env: &Environment, count: usize) -> anyhow::Result<Vec<Sh
                     anyhow::anyhow!("{}: ConnectToCloud answered {pairing}", share.dms_id)
                 })?
                 .to_owned();
-            let (browser, cookie, name) = (
-                browser.clone(),
-                cookie.clone(),
-                format!("Soak {}", share.dms_id),
-            );
+            let (browser, cookie, dms_id) = (browser.clone(), cookie.clone(), share.dms_id.clone());
+            // As the Administrator does it: the verification page, its ticket, the DMS's ID typed.
             approvals.spawn(async move {
-                browser
-                    .post(
-                        Endpoint::Connection,
-                        "device/approve",
-                        &json!({ "user_code": user_code, "dms_name": name }),
-                        Some(&cookie),
-                    )
+                steps::approve_on_page(&browser, Some(&cookie), &user_code, &dms_id)
                     .await
+                    .map(|approved| approved.answer)
             });
         }
         while let Some(approval) = approvals.join_next().await {
