@@ -115,6 +115,10 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct MutantsArgs {
+    /// Only this suite's scenarios, against the faults they name (repeatable; default: every
+    /// fault against every scenario).
+    #[arg(long = "suite", value_name = "SUITE")]
+    pub suites: Vec<String>,
     /// Where the reports go.
     #[arg(long, value_name = "DIR", default_value = "target/conform")]
     pub report_dir: PathBuf,

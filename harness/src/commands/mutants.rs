@@ -1,7 +1,8 @@
 //! `conform mutants`: the kill matrix. A kill is the scenario's named check failing under the
 //! fault; another check, a setup step or a timeout is shown beside it and is not a kill. A clean run first (a failing suite would "kill" every
 //! fault and the matrix would mean nothing), then every fault against every scenario, each in
-//! a fresh environment, in parallel, never stopping at the first failure.
+//! a fresh environment, in parallel, never stopping at the first failure. `--suite` narrows
+//! both sides: those suites' scenarios, against the faults they name.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use super::execute::{self, Job};
 use super::run::{prepare_report_dir, write_reports};
 use crate::cli::MutantsArgs;
 use crate::progress::Progress;
+use crate::selection;
 
 /// Per fault: the runs still to finish, and the scenarios that killed it so far.
 type Tally = BTreeMap<Fault, (usize, Vec<&'static str>)>;
@@ -23,10 +25,11 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load()?;
     prepare_report_dir(&args.report_dir)?;
     let slots = execute::default_jobs(args.jobs);
-    let all = scenarios::all();
+    let picked = selection::select(&catalog, &args.suites, &[], &[])?;
+    let all = picked.scenarios;
 
     say!("clean run: {} scenarios, no fault", all.len());
-    let clean_jobs: Vec<Job> = all.iter().map(|s| (s, FaultSet::none())).collect();
+    let clean_jobs: Vec<Job> = all.iter().map(|&s| (s, FaultSet::none())).collect();
     let progress = Arc::new(Progress::new(clean_jobs.len(), ("passed", "failed")));
     let shown = progress.clone();
     let clean = execute::run_jobs(
@@ -48,7 +51,14 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
 
-    let faults = Fault::catalog();
+    let faults: Vec<Fault> = if args.suites.is_empty() {
+        Fault::catalog()
+    } else {
+        Fault::catalog()
+            .into_iter()
+            .filter(|f| all.iter().any(|s| s.catches.iter().any(|c| c.fault == *f)))
+            .collect()
+    };
     say!(
         "kill matrix: {} faults x {} scenarios, {slots} at once",
         faults.len(),
@@ -56,7 +66,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
     );
     let work: Vec<Job> = faults
         .iter()
-        .flat_map(|&f| all.iter().map(move |s| (s, FaultSet::from(f))))
+        .flat_map(|&f| all.iter().map(move |&s| (s, FaultSet::from(f))))
         .collect();
     let progress = Arc::new(Progress::new(work.len(), ("killed", "missed")));
     let remaining: Arc<Mutex<Tally>> = Arc::new(Mutex::new(
@@ -100,7 +110,14 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let report = execute::assembly(
         &catalog,
-        "mutants: every fault against every scenario",
+        &if args.suites.is_empty() {
+            "mutants: every fault against every scenario".to_owned()
+        } else {
+            format!(
+                "mutants: {}, against the faults they name",
+                picked.described
+            )
+        },
         &FaultSet::none(),
         &clean,
         kills,
