@@ -8,6 +8,7 @@
 mod answers;
 mod backup;
 mod cipher;
+mod inspect;
 mod policy;
 mod records;
 mod schema;
@@ -115,6 +116,7 @@ pub struct KeyVersions {
 pub struct Store {
     inner: Mutex<Inner>,
     vault: Arc<KeyVault>,
+    identity: Credential,
     paths: Option<StorePaths>,
     pub(crate) policy: StorePolicy,
     clock: Clock,
@@ -158,11 +160,16 @@ impl Store {
         Ok(Self {
             inner: Mutex::new(Inner {
                 db,
-                sealer: sealing::Sealer::new(vault.clone(), identity, policy.sealing.clone()),
+                sealer: sealing::Sealer::new(
+                    vault.clone(),
+                    identity.clone(),
+                    policy.sealing.clone(),
+                ),
                 kek_version,
                 backups: backup::Schedule::new(policy.backup.every, now),
             }),
             vault,
+            identity,
             paths,
             policy,
             clock,
