@@ -14,6 +14,8 @@ mod records;
 mod schema;
 mod scratch;
 mod sealing;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -22,14 +22,14 @@ use sha2::{Digest, Sha256};
 
 use crate::world::{Fault, FaultSet, Observed};
 
+mod kek;
+
+use kek::KEK_ROTATION;
+use kek::Kek;
+pub use kek::{KekVersions, WrappedKey};
+
 /// The name of the HS256 signing key of DMS tokens.
 pub(crate) const SIGNING_KEY: &str = "jwt-signing-key";
-
-/// The name of the store's key-encryption key, as the access record names it.
-pub(crate) const STORE_KEK: &str = "store-kek";
-
-/// How often the key-encryption key rotates.
-const KEK_ROTATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The token service's identity: the cloud's managed identity, the signing key's one reader.
 const MANAGED_IDENTITY: &str = "cloud-managed-identity";
@@ -132,11 +132,6 @@ pub enum VaultError {
     Unwrap(String),
 }
 
-/// What a wrapped data key is bound to: the key version and the store's name for the key.
-fn kek_aad(version: u32, context: &str) -> Vec<u8> {
-    format!("{STORE_KEK}/v{version}/{context}").into_bytes()
-}
-
 /// Named secrets, made from the CSPRNG when the cloud starts.
 pub struct KeyVault {
     secrets: BTreeMap<String, Vec<u8>>,
@@ -147,39 +142,6 @@ pub struct KeyVault {
     accesses: Observed<Vec<VaultAccess>>,
     kek: Mutex<Kek>,
     kek_policy: VaultPolicy,
-}
-
-/// The versions of the key-encryption key the vault holds.
-#[derive(Debug)]
-struct Kek {
-    versions: BTreeMap<u32, [u8; 32]>,
-    current: u32,
-    /// When the current version became the one that wraps, in Unix seconds.
-    since: u64,
-}
-
-/// A data key wrapped by one version of the key-encryption key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WrappedKey {
-    pub version: u32,
-    pub bytes: Vec<u8>,
-}
-
-impl fmt::Debug for WrappedKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WrappedKey")
-            .field("version", &self.version)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The key-encryption key's versions: the one that wraps, and every one that still unwraps.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct KekVersions {
-    pub current: u32,
-    pub held: Vec<u32>,
-    /// When the current version began to wrap, in Unix seconds.
-    pub since: u64,
 }
 
 impl fmt::Debug for KeyVault {
@@ -205,11 +167,7 @@ impl KeyVault {
                 (FRONT_END_IDENTITY, Sha256::digest(&front_end).into()),
             ],
             accesses: Observed::default(),
-            kek: Mutex::new(Kek {
-                versions: BTreeMap::from([(1, super::store::fresh_key())]),
-                current: 1,
-                since: now,
-            }),
+            kek: Mutex::new(Kek::first(now)),
             kek_policy: policy.clone(),
         };
         let workloads = Workloads {
@@ -257,114 +215,6 @@ impl KeyVault {
             .iter()
             .find(|(identity, proof)| *proof == presented && *identity == caller.identity)
             .map(|(identity, _)| *identity)
-    }
-
-    /// Runs `operation` with the key-encryption key's versions for a caller proving the
-    /// managed identity, the key's one user; records the use either way.
-    fn with_kek<T>(
-        &self,
-        caller: &Credential,
-        operation: &str,
-        run: impl FnOnce(&mut Kek) -> Result<T, VaultError>,
-    ) -> Result<T, VaultError> {
-        let verified = self.verify(caller);
-        let allowed = verified == Some(MANAGED_IDENTITY);
-        let result = if allowed {
-            run(&mut self.kek.lock().unwrap_or_else(|p| p.into_inner()))
-        } else {
-            Err(VaultError::Forbidden {
-                identity: caller.identity.clone(),
-                secret: STORE_KEK.to_owned(),
-            })
-        };
-        self.accesses.update(|log| {
-            log.push(VaultAccess {
-                identity: verified.unwrap_or(UNVERIFIED).to_owned(),
-                claimed: caller.identity.clone(),
-                secret: format!("{STORE_KEK} ({operation})"),
-                granted: result.is_ok(),
-            })
-        });
-        result
-    }
-
-    /// `key` wrapped by the current version of the key-encryption key, bound to `context`.
-    pub fn wrap(
-        &self,
-        caller: &Credential,
-        context: &str,
-        key: &[u8],
-    ) -> Result<WrappedKey, VaultError> {
-        self.with_kek(caller, "wrap", |kek| {
-            let version = kek.current;
-            let kek_bytes = kek
-                .versions
-                .get(&version)
-                .ok_or_else(|| VaultError::NotFound(format!("{STORE_KEK} v{version}")))?;
-            let bytes = super::store::seal(kek_bytes, &kek_aad(version, context), key)
-                .map_err(|e| VaultError::Unwrap(e.to_string()))?;
-            Ok(WrappedKey { version, bytes })
-        })
-    }
-
-    /// The data key `wrapped` holds, if its version is still held and it was wrapped for
-    /// `context`.
-    pub fn unwrap(
-        &self,
-        caller: &Credential,
-        context: &str,
-        wrapped: &WrappedKey,
-    ) -> Result<Vec<u8>, VaultError> {
-        self.with_kek(caller, "unwrap", |kek| {
-            let kek_bytes = kek
-                .versions
-                .get(&wrapped.version)
-                .ok_or_else(|| VaultError::NotFound(format!("{STORE_KEK} v{}", wrapped.version)))?;
-            super::store::open(
-                kek_bytes,
-                &kek_aad(wrapped.version, context),
-                &wrapped.bytes,
-            )
-            .map_err(|e| VaultError::Unwrap(e.to_string()))
-        })
-    }
-
-    /// Makes a new version of the key-encryption key the one that wraps, when the current one
-    /// has served its period at `now`. Returns the new version.
-    pub(crate) fn rotate_if_due(&self, now: u64) -> Option<u32> {
-        let mut kek = self.kek.lock().unwrap_or_else(|p| p.into_inner());
-        if now
-            < kek
-                .since
-                .saturating_add(self.kek_policy.kek_rotation.as_secs())
-        {
-            return None;
-        }
-        let version = kek.current + 1;
-        if !self.kek_policy.kek_keeps_old_versions {
-            kek.versions.clear();
-        }
-        kek.versions.insert(version, super::store::fresh_key());
-        kek.current = version;
-        kek.since = now;
-        Some(version)
-    }
-
-    /// Retires every version older than the current one that no data key needs any more.
-    pub(crate) fn retire_kek_versions_below(&self, version: u32) {
-        let mut kek = self.kek.lock().unwrap_or_else(|p| p.into_inner());
-        let current = kek.current;
-        kek.versions.retain(|v, _| *v >= version.min(current));
-    }
-
-    /// The key-encryption key's versions: no key material.
-    pub fn kek_versions(&self) -> KekVersions {
-        let kek = self.kek.lock().unwrap_or_else(|p| p.into_inner());
-        KekVersions {
-            current: kek.current,
-            held: kek.versions.keys().copied().collect(),
-            since: kek.since,
-        }
     }
 
     /// The names of the secrets the vault holds: its inventory, which is no secret.
