@@ -86,16 +86,6 @@ impl Store {
         })
     }
 
-    /// Takes a backup now, whatever the schedule: for an operator before maintenance.
-    pub fn back_up_now(&self) -> Result<Option<Backup>, StoreError> {
-        let Some(paths) = &self.paths else {
-            return Ok(None);
-        };
-        let now = self.clock.unix_seconds();
-        let mut inner = self.lock();
-        self.back_up(&mut inner, paths, now).map(Some)
-    }
-
     /// The backups in the second region, oldest first.
     pub fn backups(&self) -> Result<Vec<Backup>, StoreError> {
         match &self.paths {
