@@ -42,6 +42,11 @@ pub enum Command {
         #[command(subcommand)]
         kind: BenchKind,
     },
+    /// Read the cloud's encrypted store of a running `env up`.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Many agents on one cloud and viewers calling shared DMSs through the sharing front end
     /// for a while; exits 0 when every request came back right, 1 when not.
     Soak(SoakArgs),
@@ -141,6 +146,22 @@ pub enum EnvAction {
         /// Connect the DMS to the cloud through the real connect flow before printing.
         #[arg(long)]
         connected: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Decrypt a store file (the primary, or a backup in the second region) with the vault's
+    /// keys, unwrapped as the cloud's managed identity inside the running environment, and
+    /// print its tables as JSON. Exits 0 when every value opened, 1 when one did not (moved
+    /// or changed), 2 when the environment could not be asked.
+    Decrypt {
+        /// The control endpoint `env up` printed (`control` in its JSON line).
+        #[arg(long, value_name = "URL")]
+        control: String,
+        /// The store file to decrypt (default: the primary, `store.database` in the line).
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
     },
 }
 

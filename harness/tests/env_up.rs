@@ -1,5 +1,6 @@
 //! `conform env up` as a reviewer meets it: the `conform-env/1` line, time moved by the
-//! control endpoint, and `conform probe jwt` against the connection host, clean and faulty.
+//! control endpoint, `conform probe jwt` against the connection host, clean and faulty, and
+//! `conform store decrypt` on the running cloud's store.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -61,6 +62,16 @@ fn redacted(mut line: Value) -> Value {
     line["ca"] = "[path]".into();
     line["dms_id"] = "[id]".into();
     line["clock"]["now"] = "[unix seconds]".into();
+    for field in ["database", "replica"] {
+        if let Some(path) = line["store"][field].as_str() {
+            // `<temp>/conform-cloud-<pid>-<n>-<random>/primary/store.sqlite`: the tail stays.
+            let tail = path
+                .rsplit_once("/conform-cloud-")
+                .and_then(|(_, rest)| rest.split_once('/'))
+                .map_or("", |(_, tail)| tail);
+            line["store"][field] = format!("[dir]/{tail}").into();
+        }
+    }
     for account in ["dms", "cloud"] {
         if let Some(list) = line["accounts"][account].as_array_mut() {
             for entry in list {
@@ -94,6 +105,37 @@ fn the_line_of_a_connected_environment_keeps_the_conform_env_1_contract() {
     assert_eq!(env.line["schema"], "conform-env/1");
     assert_eq!(env.line["connected"], true);
     insta::assert_json_snapshot!(redacted(env.line.clone()));
+}
+
+#[test]
+fn store_decrypt_opens_the_running_store_whose_file_holds_no_plaintext() {
+    let env = EnvUp::start(&["--connected", "--speed", "0"]);
+    let database = env.line["store"]["database"].as_str().expect("store path");
+    let raw = std::fs::read(database).expect("the store file is readable");
+    let email = env.line["accounts"]["cloud"][0]["email"]
+        .as_str()
+        .expect("an account");
+    assert!(!raw.windows(email.len()).any(|w| w == email.as_bytes()));
+    let output = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["store", "decrypt", "--control", &env.control("")])
+        .output()
+        .expect("conform runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let decrypted: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let emails: Vec<&str> = decrypted["tables"]["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter_map(|row| row["values"]["email"].as_str())
+        .collect();
+    assert!(emails.contains(&email), "{emails:?}");
+    assert_eq!(decrypted["key_versions"]["vault"]["current"], 1);
+    let missing = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["store", "decrypt", "--control", &env.control("")])
+        .args(["--db", "/nonexistent/store.sqlite"])
+        .output()
+        .expect("conform runs");
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
 }
 
 #[tokio::test]

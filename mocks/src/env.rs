@@ -2,6 +2,7 @@
 //! on its published names, the agent, the WAF and the DMA, wired over loopback.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use fixtures::{DmaData, FixtureError};
@@ -10,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::agent::{
     self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout,
 };
+use crate::cloud::store::{ScratchDir, StorePaths};
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, Role, User};
 use crate::waf::Waf;
@@ -107,6 +109,8 @@ pub struct Environment {
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
     agent_network_timeout: NetworkTimeout,
+    /// The cloud's files: its store, the second region, its scratch space. Dropped last.
+    scratch: ScratchDir,
 }
 
 impl Environment {
@@ -148,6 +152,7 @@ impl Environment {
         let ping_timeout = cloud_ping_timeout.unwrap_or(crate::cloud::PING_TIMEOUT);
         let pki = Pki::generate()?;
         let accounts = Accounts::generate();
+        let scratch = ScratchDir::new()?;
 
         let cloud = Cloud::start(CloudSetup {
             clock: clock.clone(),
@@ -160,6 +165,7 @@ impl Environment {
             tls: cloud_tls,
             lifetime: &lifetime,
             ping_timeout,
+            store: StorePaths::under(scratch.path()),
         })
         .await?;
         let mut resolver = Resolver::new(clock.clone());
@@ -245,6 +251,7 @@ impl Environment {
             waf_to_dma,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
             agent_network_timeout,
+            scratch,
         };
         environment.settle().await;
         Ok(environment)
@@ -260,6 +267,7 @@ impl Environment {
     pub async fn advance(&self, by: Duration) {
         self.clock.advance(by);
         self.settle().await;
+        self.cloud.maintain();
         self.cloud
             .tunnels()
             .settle(self.clock.unix_seconds(), self.cloud_settle_bound)
@@ -269,6 +277,11 @@ impl Environment {
     /// Waits until the agent has handled everything sent to it so far.
     pub async fn settle(&self) {
         self.agent.settle().await;
+    }
+
+    /// The environment's own directory: every file the cloud writes is under it.
+    pub fn scratch_dir(&self) -> &Path {
+        self.scratch.path()
     }
 
     pub fn clock(&self) -> &Clock {

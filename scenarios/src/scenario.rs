@@ -12,6 +12,7 @@ use crate::{Check, Evidence, Failure};
 pub enum Suite {
     Optin,
     Resilience,
+    Storage,
     Tls,
     Tokens,
     Tunnel,
@@ -28,6 +29,7 @@ impl Suite {
         Suite::Users,
         Suite::Waf,
         Suite::Resilience,
+        Suite::Storage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Suite {
             Suite::Users => "users",
             Suite::Waf => "waf",
             Suite::Resilience => "resilience",
+            Suite::Storage => "storage",
         }
     }
 
@@ -62,6 +65,9 @@ impl Suite {
             }
             Suite::Resilience => {
                 "faults of the world: a refresh endpoint failing for hours, a tunnel cut mid-transfer, an answer lost on the DMS side; the DMS keeps its token, redials, and never applies a write twice"
+            }
+            Suite::Storage => {
+                "what the cloud keeps: every stored value sealed with AES-256-GCM under vault-wrapped data keys and bound to its place, keys rotated with nothing lost, backups to a second region restorable to the last one, and no DMS data anywhere it writes"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

@@ -9,10 +9,11 @@ mod probe;
 mod repeat;
 mod run;
 mod soak;
+mod store;
 
 use std::process::ExitCode;
 
-use crate::cli::{BenchKind, Cli, Command, EnvAction, ProbeKind};
+use crate::cli::{BenchKind, Cli, Command, EnvAction, ProbeKind, StoreAction};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     // A reviewer's copy is checked whole before anything runs: a broken one costs a second.
@@ -66,6 +67,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             kind: BenchKind::LightAgents,
         } => bench::light_agents::serve(),
         Command::Soak(args) => soak::soak(args),
+        Command::Store {
+            action: StoreAction::Decrypt { control, db },
+        } => store::decrypt(&control, db.as_deref()),
     }
 }
 

@@ -59,6 +59,22 @@ impl Accounts {
         }
     }
 
+    /// What the store keeps of each account: its address, organisation and password digest.
+    pub fn records(&self) -> Vec<super::store::AccountRecord> {
+        self.accounts
+            .iter()
+            .map(|a| super::store::AccountRecord {
+                email: a.email.clone(),
+                organization: a.organization.clone(),
+                password_sha256: a
+                    .password_sha256
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
+            })
+            .collect()
+    }
+
     fn login(&self, email: &str, password: &str) -> Option<String> {
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
         let email = email.to_ascii_lowercase();

@@ -416,6 +416,19 @@ fn register(state: &CloudState, grant: &Grant, approval: &Approval) -> Result<()
                 "DMS {} registered to {} with key {}",
                 grant.dms_id, approval.organization, grant.key.thumbprint
             ));
+            let kept = state.store.put(&super::store::DmsRegistration {
+                dms_id: grant.dms_id.clone(),
+                name: grant.dms_name.clone(),
+                organization: approval.organization.clone(),
+                key_thumbprint: grant.key.thumbprint.clone(),
+                registered_at: state.clock.unix_seconds(),
+            });
+            if let Err(e) = kept {
+                state.log.info(format!(
+                    "registration of DMS {} not stored: {e}",
+                    grant.dms_id
+                ));
+            }
             Ok(())
         }
     }

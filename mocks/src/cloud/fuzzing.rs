@@ -33,7 +33,9 @@ impl ConnectionEndpoint {
             format!("https://{}/", super::Endpoint::Connection.host()),
             Lifetime::new(),
             super::PING_TIMEOUT,
-        );
+            None,
+        )
+        .expect("an in-memory store opens");
         Self {
             router: connection::router(state),
         }

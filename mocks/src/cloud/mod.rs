@@ -2,6 +2,8 @@
 //! DMS proving its key as RFC 7523 says, approved on a page a person opens), the tokens it
 //! issues and revokes, the WSS tunnel endpoint the agent dials, and share management. Each
 //! published name is its own TLS 1.2 listener, which keeps every client's first flight.
+//! What it must keep (accounts, registrations, token families, shares, mail, its log) it
+//! keeps in an encrypted store on disk (`store`).
 
 mod accounts;
 mod approval;
@@ -22,6 +24,7 @@ mod recipient;
 mod refresh;
 mod requests;
 mod sharing;
+pub mod store;
 mod streams;
 mod tls;
 mod tokens;
@@ -42,11 +45,12 @@ pub use hellos::{FirstFlight, Hellos};
 pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use requests::{CloudRequest, RequestLog};
+pub use store::{Store, StoreError, StorePaths};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{Claims, Issued, TokenError};
 pub use tunnel::{PING_TIMEOUT, TunnelEvent, TunnelRecord, Tunnels};
-pub use vault::{Credential, KeyVault, VaultAccess, VaultError};
+pub use vault::{Credential, KekVersions, KeyVault, VaultAccess, VaultError, WrappedKey};
 
 /// Everything the cloud keeps, shared by its three listeners.
 #[derive(Debug)]
@@ -70,6 +74,8 @@ pub(crate) struct CloudState {
     /// What answers a connection before TLS does.
     pub door: listener::FrontDoor,
     pub log: CloudLog,
+    /// What the cloud keeps on disk, sealed.
+    pub store: Arc<Store>,
     pub tunnels: Tunnels,
     pub requests: RequestLog,
     pub hellos: Hellos,
@@ -90,18 +96,33 @@ impl CloudState {
         connection_url: String,
         lifetime: Lifetime,
         ping_timeout: std::time::Duration,
-    ) -> Arc<Self> {
-        let (vault, workloads) = KeyVault::provision(&vault::VaultPolicy::from_faults(&faults));
+        store: Option<StorePaths>,
+    ) -> Result<Arc<Self>, StoreError> {
+        let (vault, workloads) = KeyVault::provision(
+            &vault::VaultPolicy::from_faults(&faults),
+            clock.unix_seconds(),
+        );
         let vault = Arc::new(vault);
-        let log = CloudLog::new(clock.clone());
-        Arc::new(CloudState {
+        let store = Arc::new(Store::open(
+            store,
+            vault.clone(),
+            workloads.token_service.clone(),
+            clock.clone(),
+            &faults,
+        )?);
+        for account in accounts.records() {
+            store.put(&account)?;
+        }
+        let log = CloudLog::kept_in(clock.clone(), store.clone());
+        Ok(Arc::new(CloudState {
             tokens: tokens::TokenService::new(
                 clock.clone(),
                 tokens::TokenPolicy::from_faults(&faults),
                 vault.clone(),
                 workloads.token_service.clone(),
                 log.clone(),
-            ),
+            )
+            .kept_in(store.clone()),
             vault,
             identity: workloads.token_service.clone(),
             front_end: connection::FrontEnd::from_faults(&faults, &workloads),
@@ -109,6 +130,7 @@ impl CloudState {
             relay: recipient::Relay::from_faults(&faults),
             door: listener::FrontDoor::from_faults(&faults),
             log,
+            store,
             hellos: Hellos::default(),
             outage: OutageSwitch::default(),
             accounts,
@@ -122,7 +144,7 @@ impl CloudState {
             lifetime,
             ping_timeout,
             clock,
-        })
+        }))
     }
 }
 
@@ -144,6 +166,8 @@ pub struct CloudSetup<'a> {
     pub tls: CloudTls,
     pub lifetime: &'a Lifetime,
     pub ping_timeout: std::time::Duration,
+    /// Where the store keeps its files: the environment's own directory.
+    pub store: StorePaths,
 }
 
 impl Cloud {
@@ -166,7 +190,8 @@ impl Cloud {
             format!("https://{}:{connection_port}/", Endpoint::Connection.host()),
             setup.lifetime.clone(),
             setup.ping_timeout,
-        );
+            Some(setup.store),
+        )?;
         let ingress = Traffic::new();
         let versions = setup.tls.versions(&state.faults);
         for (endpoint, _, listener) in listeners {
@@ -183,7 +208,9 @@ impl Cloud {
             };
             let router = match endpoint {
                 Endpoint::Connection => connection::router(state.clone()),
-                Endpoint::Sharing => sharing::router(state.clone()),
+                Endpoint::Sharing => {
+                    store::keeping_answers(sharing::router(state.clone()), state.store.clone())
+                }
                 Endpoint::Tunnel => tunnel::router(state.clone()),
             };
             let host = endpoint.host();
@@ -261,6 +288,16 @@ impl Cloud {
         &self.state.identity
     }
 
+    /// The cloud's store: its records, its key versions, its backups.
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Runs the cloud's scheduled jobs as the clock stands: key rotation, re-wrap, backups.
+    pub fn maintain(&self) {
+        self.state.store.maintain();
+    }
+
     /// The cloud's operational log.
     pub fn log(&self) -> &CloudLog {
         &self.state.log
@@ -281,4 +318,7 @@ pub enum CloudError {
     /// Certificates for the published names could not be made.
     #[error(transparent)]
     Pki(#[from] PkiError),
+    /// The store could not be opened.
+    #[error("cannot open the cloud's store: {0}")]
+    Store(#[from] StoreError),
 }

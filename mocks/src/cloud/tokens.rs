@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::jose;
 use super::log::CloudLog;
+use super::store::{Store, TokenFamilyRecord};
 use super::vault::{Credential, KeyVault, SIGNING_KEY};
 use crate::world::{Clock, Fault, FaultSet, Observed, random_token};
 
@@ -240,6 +241,8 @@ pub(crate) struct TokenService {
     pub(super) policy: TokenPolicy,
     book: Mutex<Book>,
     issued: Observed<Vec<Issued>>,
+    /// Where families are kept beyond memory.
+    store: Option<Arc<Store>>,
 }
 
 impl TokenService {
@@ -258,20 +261,41 @@ impl TokenService {
             policy,
             book: Mutex::new(Book::default()),
             issued: Observed::default(),
+            store: None,
+        }
+    }
+
+    /// The same service, keeping each family in `store` as it is made and revoked.
+    pub fn kept_in(self, store: Arc<Store>) -> Self {
+        Self {
+            store: Some(store),
+            ..self
+        }
+    }
+
+    fn keep(&self, family: &str, record: &Family) {
+        if let Some(store) = &self.store
+            && let Err(e) = store.put(&TokenFamilyRecord {
+                family: family.to_owned(),
+                dms_id: record.dms_id.clone(),
+                organization: record.organization.clone(),
+                revoked: record.revoked,
+            })
+        {
+            self.log.info(format!("family {family} not stored: {e}"));
         }
     }
 
     /// A new family for `dms_id`, answering an approved device code.
     pub fn issue(&self, dms_id: &str, organization: &str) -> Result<TokenPair, TokenError> {
         let family = random_token(16);
-        self.lock().families.insert(
-            family.clone(),
-            Family {
-                dms_id: dms_id.to_owned(),
-                organization: organization.to_owned(),
-                revoked: false,
-            },
-        );
+        let record = Family {
+            dms_id: dms_id.to_owned(),
+            organization: organization.to_owned(),
+            revoked: false,
+        };
+        self.keep(&family, &record);
+        self.lock().families.insert(family.clone(), record);
         self.mint(dms_id, organization, &family, "device_code")
     }
 
@@ -439,11 +463,21 @@ impl TokenService {
 
     /// Marks `family` revoked. Returns whether it was live.
     pub(super) fn revoke(&self, family: &str) -> bool {
-        self.lock()
-            .families
-            .get_mut(family)
-            .map(|f| !std::mem::replace(&mut f.revoked, true))
-            .unwrap_or(false)
+        let revoked = {
+            let mut book = self.lock();
+            match book.families.get_mut(family) {
+                Some(f) if !f.revoked => {
+                    f.revoked = true;
+                    Some(Family {
+                        dms_id: f.dms_id.clone(),
+                        organization: f.organization.clone(),
+                        revoked: true,
+                    })
+                }
+                _ => None,
+            }
+        };
+        revoked.map(|f| self.keep(family, &f)).is_some()
     }
 
     /// The organization of `dms_id` if a connect flow ever registered it.

@@ -125,6 +125,22 @@ faults! {
         "the approval's answer sets a cookie carrying the DMS's token pair, base64-encoded, for the confirmation page to show; the DMS then receives the same pair",
     CloudFrontEndReadsSigningKey = "cloud.front-end-reads-signing-key":
         "the cloud's front ends check bearer tokens' signatures themselves, with the signing key they read from the vault under their own workload identity (the vault's policy grants every cloud workload)",
+    CloudStoreDashboardData = "cloud.store-dashboard-data":
+        "the sharing front end keeps the last answer of each dashboard call in the store (sealed like every record), to show recipients something while the DMS is slow",
+    CloudCacheAnswers = "cloud.cache-answers":
+        "the sharing front end caches the DMS's answers, gzip-compressed, in files in the cloud's temporary directory",
+    CloudPlaintextStore = "cloud.plaintext-store":
+        "the store writes every record's values as they are: nothing is sealed, nor wrapped",
+    CloudPlaintextColumn = "cloud.plaintext-column":
+        "the store leaves the accounts' email column unsealed, so accounts can be looked up by it",
+    CloudRotationLosesData = "cloud.rotation-loses-data":
+        "rotating the store's key-encryption key replaces it in the vault, so data keys wrapped by the old version no longer unwrap",
+    CloudNoBackup = "cloud.no-backup":
+        "the store's backup job is never scheduled: the second region holds nothing",
+    CloudBackupPlaintext = "cloud.backup-plaintext":
+        "each backup also writes a readable JSON export of the decrypted records to the second region",
+    CloudNoAad = "cloud.no-aad":
+        "the store seals each value with no associated data, so a ciphertext moved to another row or column still opens",
     WafAllowEverything = "waf.allow-everything":
         "the WAF forwards every request uninspected, whatever connection it carries",
     WafIgnoreParams = "waf.ignore-params":

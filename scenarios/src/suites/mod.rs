@@ -3,6 +3,7 @@
 mod optin;
 mod resilience;
 mod sharing;
+mod storage;
 mod tls;
 mod tokens;
 pub(crate) mod tunnel;
@@ -17,6 +18,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         sharing::scenarios(),
         tunnel::scenarios(),
         resilience::scenarios(),
+        storage::scenarios(),
     ]
     .concat()
 }

@@ -1,5 +1,6 @@
 //! The control endpoint of a live environment, on loopback only: `GET /control/state`,
-//! `POST /control/advance {"by":"7d"}`.
+//! `POST /control/advance {"by":"7d"}`, `POST /control/store/decrypt {"db": FILE}` (the
+//! store's file, or a backup, decrypted with keys the vault unwraps as the managed identity).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub async fn serve(live: Arc<Live>) -> std::io::Result<Control> {
     let app = Router::new()
         .route("/control/state", get(state))
         .route("/control/advance", post(advance))
+        .route("/control/store/decrypt", post(decrypt))
         .with_state(live);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -73,6 +75,43 @@ async fn advance(
             Json(live.state().await).into_response()
         }
         Err(error) => refused(error.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Decrypt {
+    db: Option<std::path::PathBuf>,
+}
+
+/// The tables of the store file named (the primary when none is), every value opened: 422
+/// when one does not open where it lies.
+async fn decrypt(
+    State(live): State<Arc<Live>>,
+    body: Result<Json<Decrypt>, JsonRejection>,
+) -> Response {
+    let asked = match body {
+        Ok(Json(Decrypt { db })) => db,
+        Err(rejection) => return refused(rejection.body_text()),
+    };
+    let store = live.env().cloud().store();
+    let Some(db) = asked.or_else(|| store.paths().map(|p| p.database.clone())) else {
+        return refused("the store is not on disk".into());
+    };
+    if !db.is_file() {
+        return refused(format!("no file {}", db.display()));
+    }
+    match store.decrypt_file(&db) {
+        Ok(tables) => Json(json!({
+            "db": db,
+            "key_versions": store.key_versions().ok(),
+            "tables": tables,
+        }))
+        .into_response(),
+        Err(error) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "db": db, "error": error.to_string() })),
+        )
+            .into_response(),
     }
 }
 

@@ -50,5 +50,9 @@ pub fn describe(
         "clock": { "now": env.clock().unix_seconds(), "speed": speed },
         "connected": connected,
         "faults": env.faults().iter().map(|f| f.name()).collect::<Vec<_>>(),
+        "store": env.cloud().store().paths().map(|p| json!({
+            "database": p.database,
+            "replica": p.replica,
+        })),
     })
 }

@@ -28,10 +28,22 @@ const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
     let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
     let faults = faults.into();
-    let (vault, workloads) = KeyVault::provision(&VaultPolicy::from_faults(&faults));
+    let (vault, workloads) =
+        KeyVault::provision(&VaultPolicy::from_faults(&faults), clock.unix_seconds());
     let vault = Arc::new(vault);
     let log = CloudLog::new(clock.clone());
+    let store = Arc::new(
+        super::super::Store::open(
+            None,
+            vault.clone(),
+            workloads.token_service.clone(),
+            clock.clone(),
+            &faults,
+        )
+        .expect("an in-memory store opens"),
+    );
     Arc::new(CloudState {
+        store,
         tokens: tokens::TokenService::new(
             clock.clone(),
             tokens::TokenPolicy::from_faults(&faults),

@@ -20,9 +20,10 @@ pub(super) struct Fixture {
 
 pub(super) fn fixture(faults: impl Into<FaultSet>) -> Fixture {
     let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(START));
-    let (vault, workloads) = KeyVault::provision(&super::super::vault::VaultPolicy::from_faults(
-        &FaultSet::none(),
-    ));
+    let (vault, workloads) = KeyVault::provision(
+        &super::super::vault::VaultPolicy::from_faults(&FaultSet::none()),
+        START,
+    );
     let identity = workloads.token_service;
     let vault = Arc::new(vault);
     let log = CloudLog::new(clock.clone());

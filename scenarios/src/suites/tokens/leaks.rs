@@ -8,7 +8,7 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 /// One thing to look for, under a name for the report (never the value).
 #[derive(Debug, Clone)]
-pub(super) struct Secret {
+pub(crate) struct Secret {
     pub name: String,
     pub value: Vec<u8>,
 }
@@ -23,7 +23,7 @@ impl Secret {
 }
 
 /// Every spelling of `secret` to search for, by name.
-pub(super) fn spellings(secret: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn spellings(secret: &[u8]) -> Vec<(String, Vec<u8>)> {
     let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
     let mut forms = vec![
         ("raw".to_owned(), secret.to_vec()),
@@ -68,7 +68,7 @@ pub(super) fn readings(text: &[u8]) -> Vec<Vec<u8>> {
 
 /// Where each secret occurs in `places`, in any spelling and reading: `"<secret> (<spelling>)
 /// in <place>"`.
-pub(super) fn findings(places: &[(String, Vec<u8>)], secrets: &[Secret]) -> Vec<String> {
+pub(crate) fn findings(places: &[(String, Vec<u8>)], secrets: &[Secret]) -> Vec<String> {
     let mut found = Vec::new();
     for secret in secrets.iter().filter(|s| !s.value.is_empty()) {
         let spelt = spellings(&secret.value);
@@ -85,7 +85,7 @@ pub(super) fn findings(places: &[(String, Vec<u8>)], secrets: &[Secret]) -> Vec<
     found
 }
 
-pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty()
         && haystack.len() >= needle.len()
         && haystack.windows(needle.len()).any(|w| w == needle)

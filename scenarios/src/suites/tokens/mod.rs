@@ -8,7 +8,7 @@ mod approval;
 mod binding;
 mod codes;
 mod flow;
-mod leaks;
+pub(crate) mod leaks;
 mod renewal;
 mod secret;
 mod validation;

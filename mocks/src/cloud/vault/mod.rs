@@ -7,13 +7,26 @@
 //! and handed only to that workload (as a platform hands a managed identity's token only to
 //! the workload it is assigned to). Who read is what the presented proof shows, never what
 //! the caller says.
+//!
+//! It also holds the store's key-encryption key (`store-kek`), which never leaves it: the
+//! store hands it data keys to wrap and wrapped keys to unwrap, as the managed identity. The
+//! key rotates on a schedule; each version is kept (disabled for wrapping) until the store's
+//! re-wrap job has moved every data key off it, so a rotation loses nothing.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::world::{Fault, FaultSet, Observed};
+
+mod kek;
+
+use kek::KEK_ROTATION;
+use kek::Kek;
+pub use kek::{KekVersions, WrappedKey};
 
 /// The name of the HS256 signing key of DMS tokens.
 pub(crate) const SIGNING_KEY: &str = "jwt-signing-key";
@@ -29,6 +42,10 @@ const UNVERIFIED: &str = "(unverified)";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VaultPolicy {
     pub signing_key_readers: Vec<&'static str>,
+    /// How long a key-encryption key version stays the one that wraps.
+    pub kek_rotation: Duration,
+    /// Whether a rotation keeps the older versions for unwrapping until they are retired.
+    pub kek_keeps_old_versions: bool,
 }
 
 impl VaultPolicy {
@@ -40,6 +57,9 @@ impl VaultPolicy {
         }
         Self {
             signing_key_readers: readers,
+            kek_rotation: KEK_ROTATION,
+            // A rotation that replaces the key in place, as a "regenerate key" would.
+            kek_keeps_old_versions: !faults.is_on(Fault::CloudRotationLosesData),
         }
     }
 }
@@ -104,9 +124,12 @@ pub enum VaultError {
     /// The caller did not prove an identity the secret's policy lets read, whatever it claimed.
     #[error("{identity} may not read secret {secret:?}")]
     Forbidden { identity: String, secret: String },
-    /// No secret of that name exists.
+    /// No secret of that name exists (or no longer: a retired key version).
     #[error("no secret named {0:?}")]
     NotFound(String),
+    /// A wrapped key did not open: wrapped for another context, or changed.
+    #[error("the wrapped key does not open: {0}")]
+    Unwrap(String),
 }
 
 /// Named secrets, made from the CSPRNG when the cloud starts.
@@ -117,6 +140,8 @@ pub struct KeyVault {
     /// The digest of each identity's proof: the vault keeps no copy of a proof.
     proofs: Vec<(&'static str, [u8; 32])>,
     accesses: Observed<Vec<VaultAccess>>,
+    kek: Mutex<Kek>,
+    kek_policy: VaultPolicy,
 }
 
 impl fmt::Debug for KeyVault {
@@ -131,7 +156,7 @@ impl fmt::Debug for KeyVault {
 impl KeyVault {
     /// A vault holding a fresh 256-bit signing key readable as `policy` says, and the
     /// credentials of the cloud's workloads, for each to hold its own.
-    pub(crate) fn provision(policy: &VaultPolicy) -> (Self, Workloads) {
+    pub(crate) fn provision(policy: &VaultPolicy, now: u64) -> (Self, Workloads) {
         let token_service = random_bytes();
         let front_end = random_bytes();
         let vault = Self {
@@ -142,6 +167,8 @@ impl KeyVault {
                 (FRONT_END_IDENTITY, Sha256::digest(&front_end).into()),
             ],
             accesses: Observed::default(),
+            kek: Mutex::new(Kek::first(now)),
+            kek_policy: policy.clone(),
         };
         let workloads = Workloads {
             token_service: Credential::claiming(MANAGED_IDENTITY, token_service),
@@ -153,12 +180,7 @@ impl KeyVault {
     /// The secret `name`, for a caller whose proof shows an identity its policy names. Every
     /// call is recorded under the identity the proof showed.
     pub fn read(&self, caller: &Credential, name: &str) -> Result<Vec<u8>, VaultError> {
-        let presented: [u8; 32] = Sha256::digest(&caller.proof).into();
-        let verified = self
-            .proofs
-            .iter()
-            .find(|(identity, proof)| *proof == presented && *identity == caller.identity)
-            .map(|(identity, _)| *identity);
+        let verified = self.verify(caller);
         let found = self.secrets.get(name);
         // A proven identity learns that a secret does not exist; only a reader gets one.
         let allowed = verified.is_some_and(|identity| {
@@ -186,6 +208,15 @@ impl KeyVault {
         }
     }
 
+    /// The identity `caller`'s proof shows, if it is one the vault issued.
+    fn verify(&self, caller: &Credential) -> Option<&'static str> {
+        let presented: [u8; 32] = Sha256::digest(&caller.proof).into();
+        self.proofs
+            .iter()
+            .find(|(identity, proof)| *proof == presented && *identity == caller.identity)
+            .map(|(identity, _)| *identity)
+    }
+
     /// The names of the secrets the vault holds: its inventory, which is no secret.
     pub fn names(&self) -> Vec<String> {
         self.secrets.keys().cloned().collect()
@@ -209,7 +240,8 @@ mod tests {
 
     #[test]
     fn only_the_provisioned_credential_reads_and_every_read_is_recorded() {
-        let (vault, workloads) = KeyVault::provision(&VaultPolicy::from_faults(&FaultSet::none()));
+        let (vault, workloads) =
+            KeyVault::provision(&VaultPolicy::from_faults(&FaultSet::none()), 0);
         let managed = workloads.token_service;
         let key = vault.read(&managed, SIGNING_KEY).unwrap();
         assert_eq!(key.len(), 32);
@@ -226,7 +258,7 @@ mod tests {
         // The front end is a workload the vault knows, but not a reader of the key.
         assert!(vault.read(&workloads.front_end, SIGNING_KEY).is_err());
         // Another environment's vault does not know this one's credential.
-        let (other, _) = KeyVault::provision(&VaultPolicy::from_faults(&FaultSet::none()));
+        let (other, _) = KeyVault::provision(&VaultPolicy::from_faults(&FaultSet::none()), 0);
         assert!(other.read(&managed, SIGNING_KEY).is_err());
         assert!(matches!(
             vault.read(&managed, "nope"),
@@ -262,7 +294,7 @@ mod tests {
     #[test]
     fn the_front_end_fault_lets_the_front_end_read_the_key() {
         let faults = FaultSet::from(Fault::CloudFrontEndReadsSigningKey);
-        let (vault, workloads) = KeyVault::provision(&VaultPolicy::from_faults(&faults));
+        let (vault, workloads) = KeyVault::provision(&VaultPolicy::from_faults(&faults), 0);
         assert!(vault.read(&workloads.front_end, SIGNING_KEY).is_ok());
         assert_eq!(vault.accesses()[0].identity, FRONT_END_IDENTITY);
     }
