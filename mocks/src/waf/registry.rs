@@ -6,6 +6,9 @@
 //! connection string, that string belongs to the share, and every later call carrying it in its
 //! `connection` parameter is a shared-dashboard call, checked against that share's whitelist.
 //! Deleting a share retires its connections: the WAF refuses them from then on.
+//!
+//! It also keeps, per share user, when its recent sign-ins through the gateway failed, so the
+//! WAF can stop a run of guesses before the DMA sees them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -26,6 +29,8 @@ struct Tables {
     connections: HashMap<String, String>,
     /// Connections of deleted shares.
     retired: HashSet<String>,
+    /// Share ID → when its user's sign-ins through the gateway failed, oldest first.
+    failed_sign_ins: HashMap<String, Vec<u64>>,
 }
 
 /// What the WAF knows of shares and their connections.
@@ -97,6 +102,26 @@ impl Registry {
                 .unwrap_or(Owner::Retired),
             None => Owner::Nobody,
         }
+    }
+
+    /// Notes a failed sign-in of `share_id`'s user at `now`.
+    pub fn sign_in_failed(&self, share_id: &str, now: u64) {
+        self.lock()
+            .failed_sign_ins
+            .entry(share_id.to_owned())
+            .or_default()
+            .push(now);
+    }
+
+    /// How many sign-ins of `share_id`'s user failed in the `window` seconds up to `now`.
+    pub fn failed_sign_ins(&self, share_id: &str, now: u64, window: u64) -> usize {
+        let mut tables = self.lock();
+        let failures = tables
+            .failed_sign_ins
+            .entry(share_id.to_owned())
+            .or_default();
+        failures.retain(|&at| at + window > now);
+        failures.len()
     }
 
     pub fn whitelist(&self, share_id: &str) -> Option<Whitelist> {
