@@ -4,8 +4,9 @@
 //! strictly, would let a request mean one call to the WAF and another to the DMA.
 //!
 //! - Framing: one `Content-Length` or `Transfer-Encoding: chunked`, never both, nothing else.
-//! - Verb `POST`; the path `/API/v1/Json.asmx/<Method>` (the prefix in any case, as IIS takes
-//!   it; the method ASCII letters, compared as written), no query, no escape, no dot segment.
+//! - Verb `POST`; the path `/API/v1/Json.asmx/<Method>` exactly as the Cloud Gateway sends it
+//!   (IIS would take the prefix in any case, but nothing legitimate spells it otherwise), the
+//!   method ASCII letters, compared as written; no query, no escape, no dot segment.
 //! - One `Content-Type`: `application/json` or `application/x-www-form-urlencoded`, at most a
 //!   `charset=utf-8` parameter; a body of at most [`INSPECTION_LIMIT`] bytes of UTF-8.
 //! - The body's names once each ([`body`](super::body) reads it).
@@ -18,8 +19,8 @@ use super::body::{self, Duplicates};
 /// The largest body the WAF inspects; a larger one is refused whole, never forwarded half-read.
 pub(crate) const INSPECTION_LIMIT: usize = 64 * 1024;
 
-/// The start of every call's path; compared ASCII-case-insensitively, as IIS does.
-const PREFIX: &str = "/api/v1/json.asmx/";
+/// The start of every call's path.
+const PREFIX: &str = "/API/v1/Json.asmx/";
 
 /// A request as the WAF takes it in.
 #[derive(Debug)]
@@ -121,11 +122,7 @@ fn check_framing(headers: &http::HeaderMap) -> Result<(), Unreadable> {
 /// The method named by a plain call path.
 pub(crate) fn read_method(path: &str) -> Result<&str, Unreadable> {
     let refused = || Unreadable::Path(path.to_owned());
-    let prefix = path.get(..PREFIX.len()).ok_or_else(refused)?;
-    if !prefix.eq_ignore_ascii_case(PREFIX) {
-        return Err(refused());
-    }
-    let method = &path[PREFIX.len()..];
+    let method = path.strip_prefix(PREFIX).ok_or_else(refused)?;
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(refused());
     }
@@ -177,8 +174,8 @@ mod tests {
     #[test]
     fn only_plain_paths_are_calls() {
         assert_eq!(read_method("/API/v1/Json.asmx/GetElement"), Ok("GetElement"));
-        assert_eq!(read_method("/api/V1/JSON.asmx/GetElement"), Ok("GetElement"));
         for path in [
+            "/api/V1/JSON.asmx/GetElement",
             "/API/v1/Json.asmx/GetElement?x=1",
             "/API/v1/Json.asmx/x/../GetElement",
             "/API/v1/Json.asmx/GetElement;a",

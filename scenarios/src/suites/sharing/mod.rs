@@ -52,13 +52,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "users.share-user-logs-in-only-through-the-gateway",
             suite: Suite::Users,
-            title: "A share user's login and its connections are refused on the DMA's public API and work through the gateway",
+            title: "A share user's login and its connections are refused on the DMA's public API and on the gateway channel without the Cloud Gateway's key, and work through the Cloud Gateway",
             requirements: &["USER-4"],
             catches: const {
-                &[Catch::by(
-                    Fault::DmaShareUserDirectLogin,
-                    "share-user-served-only-through-the-gateway",
-                )]
+                &[
+                    Catch::by(
+                        Fault::DmaShareUserDirectLogin,
+                        "share-user-served-only-through-the-gateway",
+                    ),
+                    Catch::by(
+                        Fault::DmaGatewayOpenToAll,
+                        "gateway-channel-serves-only-the-cloud-gateway",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(users::gateway_only(ctx)),
         },

@@ -11,10 +11,9 @@ use mocks::dma::Channel;
 use serde_json::{Map, Value, json};
 
 use super::calls::{self, Call};
-use super::setup::{self, connect_app};
+use super::setup::{self, Via, connect_app, send};
 use super::waf::judge_share_calls;
-use crate::clients::exchange;
-use crate::{Ctx, Failure, oracle};
+use crate::{Ctx, Failure, oracle, steps};
 
 /// How many passwords the statistical check draws.
 const SAMPLE: usize = 10_000;
@@ -106,7 +105,7 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
         env.dma().share_users().len(),
     )?;
     let from = env.dma().executed().len();
-    let after = connect_app(env.waf().addr(), &login, &password).await?;
+    let after = connect_app(&env, Via::Gateway, &login, &password).await?;
     let logged_in: Vec<String> = env
         .dma()
         .executed()
@@ -257,6 +256,9 @@ pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The ways in that are not the Cloud Gateway's, each tried with the share user's login.
+const NOT_THE_GATEWAY: [Via; 2] = [Via::GatewayPort, Via::WafWithoutKey];
+
 pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
@@ -270,65 +272,45 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     let get = |connection: &str| {
         let mut body = element.clone();
         body.insert("connection".into(), json!(connection));
-        Value::Object(body).to_string()
+        Value::Object(body)
     };
+    const GET: &str = "/API/v1/Json.asmx/GetElement";
+
+    // The real way in: a recipient through the cloud's front end, the tunnel, the agent (with
+    // the key the DMS handed it) and the WAF.
+    steps::connect_dms(&env).await?;
+    let dms_id = env.accounts().dms_id.clone();
+    let recipient = steps::Recipient::signed_in(&env).await?;
     let from = env.dma().executed().len();
+    let connection = recipient.connect_app(&dms_id, &login, &password).await?;
+    let (status, _) = recipient.call_json(&dms_id, "GetElement", &get(&connection)).await?;
+    ev.saw("GetElement through the Cloud Gateway: HTTP status", status);
+    let through_gateway = env.dma().executed().since(from);
 
-    // Straight at the public API: the log-in, and whatever session it might have given.
-    let public = connect_app(env.dma().addr(), &login, &password).await?;
-    ev.saw(
-        "the share user's ConnectApp on the DMA's public API",
-        redacted(&public),
-    );
-    if let Ok(connection) = &public {
-        exchange(
-            env.dma().addr(),
-            "POST",
-            "/API/v1/Json.asmx/GetElement",
-            Some("application/json"),
-            get(connection).as_bytes(),
-        )
-        .await?;
+    // Every other way: the public API, the gateway port and the WAF's port without the key;
+    // the log-in, whatever session it gave, and the gateway session replayed there.
+    let from = env.dma().executed().len();
+    let arrived = env.dma().arrivals().all().len();
+    for via in std::iter::once(Via::Public).chain(NOT_THE_GATEWAY) {
+        let outcome = connect_app(&env, via, &login, &password).await?;
+        ev.saw(&format!("the share user's ConnectApp via {via:?}"), redacted(&outcome));
+        let sessions = outcome.iter().chain(std::iter::once(&connection));
+        for session in sessions {
+            let body = get(session).to_string();
+            let reply = send(&env, via, GET, Some("application/json"), body.as_bytes()).await?;
+            ev.saw(&format!("GetElement via {via:?}: HTTP status"), reply.status);
+        }
     }
-    // Through the gateway, and that gateway session replayed on the public API.
-    let gateway = connect_app(env.waf().addr(), &login, &password).await?;
-    let Ok(connection) = gateway else {
-        return Err(Failure::violation(
-            "share-user-logs-in-through-the-gateway",
-            "the share user's ConnectApp through the gateway (WAF)",
-            "a connection string",
-            gateway,
-        ));
-    };
-    let on_public = exchange(
-        env.dma().addr(),
-        "POST",
-        "/API/v1/Json.asmx/GetElement",
-        Some("application/json"),
-        get(&connection).as_bytes(),
-    )
-    .await?;
-    ev.saw("its gateway connection used on the public API", &on_public);
-    let through_waf = exchange(
-        env.waf().addr(),
-        "POST",
-        "/API/v1/Json.asmx/GetElement",
-        Some("application/json"),
-        get(&connection).as_bytes(),
-    )
-    .await?;
-    ev.saw("the same call through the gateway", &through_waf);
+    let elsewhere = env.dma().executed().since(from);
+    let arrivals = env.dma().arrivals().all().split_off(arrived);
 
-    let executed = env.dma().executed().since(from);
-    let theirs: Vec<_> = executed
-        .iter()
-        .filter(|e| e.login.eq_ignore_ascii_case(&login))
-        .collect();
-    let on_public: Vec<String> = theirs
-        .iter()
-        .filter(|e| e.channel == Channel::Public)
-        .map(|e| Call::read(&e.method, &e.parameters).to_string())
-        .collect();
+    let theirs = |log: &[mocks::dma::ExecutedCall], channel: Channel| -> Vec<Call> {
+        log.iter()
+            .filter(|e| e.login.eq_ignore_ascii_case(&login) && e.channel == channel)
+            .map(|e| Call::read(&e.method, &e.parameters))
+            .collect()
+    };
+    let on_public = theirs(&elsewhere, Channel::Public);
     ev.expect(
         "share-user-served-only-through-the-gateway",
         "calls the DMA carried out for the share user on its public API",
@@ -336,18 +318,41 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
         "none: its log-in and its sessions are refused there",
         on_public,
     )?;
-    let expected = Call::read("GetElement", &element);
-    let on_gateway: Vec<Call> = theirs
+    let without_key = theirs(&elsewhere, Channel::Gateway);
+    ev.expect(
+        "gateway-channel-serves-only-the-cloud-gateway",
+        "calls the DMA carried out for the share user on its gateway channel, reached without the Cloud Gateway's key (its port directly, or the WAF's)",
+        without_key.is_empty(),
+        "none: the gateway channel refuses every request without the key",
+        without_key,
+    )?;
+    let keyless = arrivals
         .iter()
-        .filter(|e| e.channel == Channel::Gateway && e.connection == connection)
-        .filter(|e| e.method != "ConnectApp")
-        .map(|e| Call::read(&e.method, &e.parameters))
+        .filter(|a| a.channel == Channel::Gateway)
+        .collect::<Vec<_>>();
+    ev.saw("requests that reached the gateway channel without the key", keyless.len());
+    let admitted: Vec<&mocks::dma::Arrival> =
+        keyless.iter().copied().filter(|a| a.admitted).collect();
+    ev.expect(
+        "keyless-requests-recorded-as-refused",
+        "requests without the key the gateway channel recorded as admitted",
+        !keyless.is_empty() && admitted.is_empty(),
+        "some arrived, every one recorded as refused",
+        admitted,
+    )?;
+    let expected = vec![
+        Call::read("ConnectApp", &Map::new()),
+        Call::read("GetElement", &element),
+    ];
+    let served: Vec<Call> = theirs(&through_gateway, Channel::Gateway)
+        .into_iter()
+        .map(|c| if c.method == "ConnectApp" { Call::read("ConnectApp", &Map::new()) } else { c })
         .collect();
     ev.expect_eq(
         "share-user-works-through-the-gateway",
-        "calls the DMA carried out on the share user's gateway session",
-        vec![expected],
-        on_gateway,
+        "calls the DMA carried out for the share user through the Cloud Gateway",
+        expected,
+        served,
     )
 }
 
@@ -359,9 +364,9 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
     for dashboard in setup::dashboards()? {
         let share_id = setup::share(&admin, &dashboard.id).await?;
         let (login, password) = setup::credentials(&env, &share_id)?;
-        // Straight to the DMA's gateway channel: the WAF is not there to help.
-        let gateway = env.dma().gateway_addr();
-        let connection = connect_app(gateway, &login, &password)
+        // Straight to the DMA's gateway channel with the gateway's key: the WAF is not there
+        // to help.
+        let connection = connect_app(&env, Via::GatewayPortWithKey, &login, &password)
             .await?
             .map_err(|a| {
                 Failure::precondition(
@@ -381,10 +386,11 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
                     b.extend(e);
                 }
                 let path = format!("/API/v1/Json.asmx/{method}");
+                let env = &env;
                 async move {
-                    exchange(
-                        gateway,
-                        "POST",
+                    send(
+                        env,
+                        Via::GatewayPortWithKey,
                         &path,
                         Some("application/json"),
                         body.to_string().as_bytes(),
@@ -400,9 +406,9 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
             )
             .await?;
         }
-        exchange(
-            gateway,
-            "POST",
+        send(
+            &env,
+            Via::GatewayPortWithKey,
             "/API/v1/Json.asmx/DisconnectFromCloud",
             Some("application/json"),
             json!({ "connection": connection }).to_string().as_bytes(),
