@@ -20,8 +20,8 @@ pub fn dma_request(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<CanonicalCall, String> {
-    let (method, fields) =
-        crate::dma::read_request(&head(verb, content_type)?, path, body).map_err(|e| e.to_string())?;
+    let (method, fields) = crate::dma::read_request(&head(verb, content_type)?, path, body)
+        .map_err(|e| e.to_string())?;
     crate::dma::canonical::canonical_call(&method, &fields).map_err(|e| e.to_string())
 }
 

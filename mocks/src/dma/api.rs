@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::reader::{Received, read, receive};
 use super::data::{self, Scope};
+use super::reader::{Received, read, receive};
 use super::records::{Arrival, ExecutedCall, Session};
 use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
@@ -91,11 +91,7 @@ async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Respon
         at_unix: endpoint.state.clock.unix_seconds(),
     });
     if let Err(reason) = admitted {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({ "Message": reason })),
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, Json(json!({ "Message": reason }))).into_response();
     }
     let answer = match read(&head, &path, body.as_deref()) {
         Ok((method, body)) => dispatch(&endpoint.state, endpoint.channel, &method, &body).await,

@@ -91,6 +91,9 @@ mod tests {
         assert!(auth.admit(&headers(&[&key.expose()])).is_ok());
         assert!(auth.admit(&headers(&[])).is_err());
         assert!(auth.admit(&headers(&["0"])).is_err());
-        assert!(auth.admit(&headers(&[&key.expose(), &key.expose()])).is_err());
+        assert!(
+            auth.admit(&headers(&[&key.expose(), &key.expose()]))
+                .is_err()
+        );
     }
 }

@@ -177,7 +177,10 @@ fn form(body: &[u8]) -> Map<String, Value> {
             .iter()
             .find(|k| k.eq_ignore_ascii_case(&name))
             .map_or_else(|| name.into_owned(), |k| (*k).to_owned());
-        match fields.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+        match fields
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
             Some((_, joined)) => {
                 joined.push(',');
                 joined.push_str(&value);
@@ -253,9 +256,12 @@ mod tests {
 
     #[test]
     fn json_keeps_the_last_duplicate_and_forms_join_them() {
-        let (_, json) =
-            read_as("/API/v1/Json.asmx/GetElement", "application/json", r#"{"elementID":1,"elementID":" +0200 "}"#)
-                .expect("read");
+        let (_, json) = read_as(
+            "/API/v1/Json.asmx/GetElement",
+            "application/json",
+            r#"{"elementID":1,"elementID":" +0200 "}"#,
+        )
+        .expect("read");
         assert_eq!(json["elementID"], 200);
         let (_, form) = read_as(
             "/API/v1/Json.asmx/GetElement",

@@ -80,7 +80,10 @@ fn decode(raw: &[u8]) -> Result<String, String> {
 /// The canonical form of `method` with `fields`, as the WAF reads values: IDs as JSON
 /// integers or strings of plain digits (no sign, no leading zero, within 32 bits), every other
 /// parameter a string.
-pub(crate) fn canonical(method: &str, fields: &Map<String, Value>) -> Result<CanonicalCall, String> {
+pub(crate) fn canonical(
+    method: &str,
+    fields: &Map<String, Value>,
+) -> Result<CanonicalCall, String> {
     let mut parameters = BTreeMap::new();
     for (name, value) in fields {
         if name == "connection" {
@@ -148,17 +151,35 @@ mod tests {
     #[test]
     fn a_name_twice_is_refused_in_either_encoding() {
         assert!(json(br#"{"elementID":100,"elementID":200}"#, Duplicates::Refused).is_err());
-        let first = json(br#"{"elementID":100,"elementID":200}"#, Duplicates::FirstWins);
-        assert_eq!(first.ok().and_then(|m| m.get("elementID").cloned()), Some(100.into()));
+        let first = json(
+            br#"{"elementID":100,"elementID":200}"#,
+            Duplicates::FirstWins,
+        );
+        assert_eq!(
+            first.ok().and_then(|m| m.get("elementID").cloned()),
+            Some(100.into())
+        );
         assert!(form(b"elementID=100&ElementID=200").is_err());
-        assert!(json(br#"{"elementID":100}{"elementID":200}"#, Duplicates::Refused).is_err());
+        assert!(
+            json(
+                br#"{"elementID":100}{"elementID":200}"#,
+                Duplicates::Refused
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn forms_decode_one_way_or_not_at_all() {
         let read = form(b"connection=a%2Bb+c&elementID=100").expect("a plain form");
         assert_eq!(read["connection"], "a+b c");
-        for bad in [&b"elementID=1%0"[..], b"elementID=100;", b"elementID", b"e=%FF", b"=1"] {
+        for bad in [
+            &b"elementID=1%0"[..],
+            b"elementID=100;",
+            b"elementID",
+            b"e=%FF",
+            b"=1",
+        ] {
             assert!(form(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }

@@ -161,12 +161,17 @@ fn judge(
                 return limited;
             }
         }
-        let mut judgement =
-            Judgement::allowed("a share user's sign-in: no whitelist applies", Some(share_id.clone()));
+        let mut judgement = Judgement::allowed(
+            "a share user's sign-in: no whitelist applies",
+            Some(share_id.clone()),
+        );
         judgement.signs_in = Some(share_id);
         return judgement;
     }
-    let connection = fields.get("connection").and_then(Value::as_str).unwrap_or("");
+    let connection = fields
+        .get("connection")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     match state.registry.owner(connection) {
         Owner::Nobody => Judgement::undecided(policy, "the connection is no live share's"),
         Owner::Retired => Judgement::blocked("the connection belongs to a deleted share", None),

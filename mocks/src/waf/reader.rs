@@ -173,7 +173,10 @@ mod tests {
 
     #[test]
     fn only_plain_paths_are_calls() {
-        assert_eq!(read_method("/API/v1/Json.asmx/GetElement"), Ok("GetElement"));
+        assert_eq!(
+            read_method("/API/v1/Json.asmx/GetElement"),
+            Ok("GetElement")
+        );
         for path in [
             "/api/V1/JSON.asmx/GetElement",
             "/API/v1/Json.asmx/GetElement?x=1",
@@ -191,11 +194,23 @@ mod tests {
     fn framing_and_content_type_must_be_unambiguous() {
         let json = ("content-type", "application/json");
         let read_with = |headers: &[(&str, &str)]| {
-            read(&head("POST", headers), "/API/v1/Json.asmx/GetElement", b"{}", Duplicates::Refused)
+            read(
+                &head("POST", headers),
+                "/API/v1/Json.asmx/GetElement",
+                b"{}",
+                Duplicates::Refused,
+            )
         };
         assert!(read_with(&[json, ("content-length", "2")]).is_ok());
         assert!(read_with(&[json, ("transfer-encoding", "chunked")]).is_ok());
-        assert!(read_with(&[json, ("content-length", "2"), ("transfer-encoding", "chunked")]).is_err());
+        assert!(
+            read_with(&[
+                json,
+                ("content-length", "2"),
+                ("transfer-encoding", "chunked")
+            ])
+            .is_err()
+        );
         assert!(read_with(&[json, ("transfer-encoding", "gzip, chunked")]).is_err());
         assert!(read_with(&[json, ("content-length", "2"), ("content-length", "2")]).is_err());
         assert!(read_with(&[json, ("content-type", "application/json")]).is_err());

@@ -13,6 +13,7 @@
 
 mod calls;
 mod corpus;
+mod fail_closed;
 mod setup;
 mod users;
 mod waf;
@@ -134,6 +135,45 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(waf::dma_alone(ctx)),
+        },
+        Scenario {
+            id: "waf.blocks-what-it-cannot-read",
+            suite: Suite::Waf,
+            title: "Requests on a share connection that the WAF cannot read one way (a key twice, odd encodings, unknown or doubled content types, conflicting framing) go no further than the WAF",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafFailOpen,
+                    "unreadable-requests-stopped-at-the-waf",
+                )]
+            },
+            body: |ctx| Box::pin(fail_closed::unreadable_requests_blocked(ctx)),
+        },
+        Scenario {
+            id: "waf.refuses-what-it-cannot-tie-to-a-live-share",
+            suite: Suite::Waf,
+            title: "Through the gateway, a DMS user's sign-in, its public session, a made-up connection and none at all are refused at the WAF",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafFailOpen,
+                    "untied-requests-not-executed",
+                )]
+            },
+            body: |ctx| Box::pin(fail_closed::untied_requests_refused(ctx)),
+        },
+        Scenario {
+            id: "waf.rate-limits-sign-ins-through-the-gateway",
+            suite: Suite::Waf,
+            title: "A burst of wrong passwords for a share user through the gateway reaches the DMA only up to the limit; the window passes and the right one works",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafSignInsUnlimited,
+                    "wrong-passwords-the-dma-saw",
+                )]
+            },
+            body: |ctx| Box::pin(fail_closed::sign_ins_rate_limited(ctx)),
         },
     ]
 }

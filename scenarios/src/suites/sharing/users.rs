@@ -283,7 +283,9 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     let recipient = steps::Recipient::signed_in(&env).await?;
     let from = env.dma().executed().len();
     let connection = recipient.connect_app(&dms_id, &login, &password).await?;
-    let (status, _) = recipient.call_json(&dms_id, "GetElement", &get(&connection)).await?;
+    let (status, _) = recipient
+        .call_json(&dms_id, "GetElement", &get(&connection))
+        .await?;
     ev.saw("GetElement through the Cloud Gateway: HTTP status", status);
     let through_gateway = env.dma().executed().since(from);
 
@@ -293,12 +295,18 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     let arrived = env.dma().arrivals().all().len();
     for via in std::iter::once(Via::Public).chain(NOT_THE_GATEWAY) {
         let outcome = connect_app(&env, via, &login, &password).await?;
-        ev.saw(&format!("the share user's ConnectApp via {via:?}"), redacted(&outcome));
+        ev.saw(
+            &format!("the share user's ConnectApp via {via:?}"),
+            redacted(&outcome),
+        );
         let sessions = outcome.iter().chain(std::iter::once(&connection));
         for session in sessions {
             let body = get(session).to_string();
             let reply = send(&env, via, GET, Some("application/json"), body.as_bytes()).await?;
-            ev.saw(&format!("GetElement via {via:?}: HTTP status"), reply.status);
+            ev.saw(
+                &format!("GetElement via {via:?}: HTTP status"),
+                reply.status,
+            );
         }
     }
     let elsewhere = env.dma().executed().since(from);
@@ -330,7 +338,10 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
         .iter()
         .filter(|a| a.channel == Channel::Gateway)
         .collect::<Vec<_>>();
-    ev.saw("requests that reached the gateway channel without the key", keyless.len());
+    ev.saw(
+        "requests that reached the gateway channel without the key",
+        keyless.len(),
+    );
     let admitted: Vec<&mocks::dma::Arrival> =
         keyless.iter().copied().filter(|a| a.admitted).collect();
     ev.expect(
@@ -346,7 +357,13 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     ];
     let served: Vec<Call> = theirs(&through_gateway, Channel::Gateway)
         .into_iter()
-        .map(|c| if c.method == "ConnectApp" { Call::read("ConnectApp", &Map::new()) } else { c })
+        .map(|c| {
+            if c.method == "ConnectApp" {
+                Call::read("ConnectApp", &Map::new())
+            } else {
+                c
+            }
+        })
         .collect();
     ev.expect_eq(
         "share-user-works-through-the-gateway",
