@@ -1,9 +1,10 @@
 //! The WAF in front of the DataMiner API's gateway channel. Every call the agent forwards passes
 //! through it and every decision is logged with its reason. It reads requests with a reader of
-//! its own ([`reader`](self)), not the DMA's. A share user's sign-in passes (within a limit of
-//! failures); a call on a shared-dashboard connection (see [`registry`](self) for how a
-//! connection is tied to its share) passes only when it is on the share's whitelist; anything
-//! it cannot read, or cannot tie to a live share, is blocked: it fails closed (WAF-4).
+//! its own ([`reader`](self)), not the DMA's. A sign-in passes (within a limit of failures per
+//! login); a call on a shared-dashboard connection (see [`registry`](self) for how a
+//! connection is tied to its share) passes only when it is on the share's whitelist; a call on
+//! a DMS user's session opened through the gateway goes to the DMA's own authorisation;
+//! anything it cannot read, or cannot tie to one of those, is blocked: it fails closed (WAF-4).
 
 mod body;
 mod decisions;

@@ -1,6 +1,7 @@
 //! The WAF's request path: read the call with its own reader, decide, log the decision with
 //! its reason, and forward the body it read, framed afresh, to the DMA's gateway channel. What
-//! it cannot decide it blocks (unless its policy fails open).
+//! it cannot read, or cannot tie to a share or a session it saw open through the gateway, it
+//! blocks (unless its policy fails open).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,14 +36,19 @@ pub(crate) fn router(state: Arc<ProxyState>) -> axum::Router {
     axum::Router::new().fallback(inspect).with_state(state)
 }
 
+/// A sign-in through the gateway: who signs in, and the share when it is a share user.
+struct SignIn {
+    login: String,
+    share: Option<String>,
+}
+
 /// What the WAF made of a request.
 struct Judgement {
     verdict: Verdict,
     reason: String,
     share: Option<String>,
-    /// A share user's sign-in: its answer binds a connection to the share, or counts as a
-    /// failed sign-in.
-    signs_in: Option<String>,
+    /// A sign-in: its answer binds a connection, or counts as a failed sign-in.
+    signs_in: Option<SignIn>,
     /// How long a rate-limited sign-in should wait, in seconds.
     retry_after: Option<u64>,
 }
@@ -119,7 +125,7 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         Err(reason) => return (StatusCode::BAD_GATEWAY, reason).into_response(),
     };
     match judgement.signs_in {
-        Some(share_id) => settle_sign_in(&state.registry, &share_id, response, now).await,
+        Some(sign_in) => settle_sign_in(&state.registry, &sign_in, response, now).await,
         None => response,
     }
 }
@@ -138,34 +144,35 @@ fn judge(
     };
     let (method, fields) = (inspected.method.as_str(), &inspected.fields);
     if method == "ConnectApp" {
-        let Some(share_id) = fields
-            .get("login")
-            .and_then(Value::as_str)
-            .and_then(|login| state.registry.share_of_login(login))
-        else {
-            return Judgement::undecided(policy, "a sign-in that is no live share user's");
+        let Some(login) = fields.get("login").and_then(Value::as_str) else {
+            return Judgement::undecided(policy, "a sign-in without a login");
         };
+        let share = state.registry.share_of_login(login);
         if let Some(limit) = policy.sign_ins {
             let failed = state
                 .registry
-                .failed_sign_ins(&share_id, now, limit.window_seconds);
+                .failed_sign_ins(login, now, limit.window_seconds);
             if failed >= limit.failures {
                 let mut limited = Judgement::blocked(
                     format!(
-                        "{failed} failed sign-ins of share {share_id}'s user in {} s",
+                        "{failed} failed sign-ins as this login in {} s",
                         limit.window_seconds
                     ),
-                    Some(share_id),
+                    share,
                 );
                 limited.retry_after = Some(limit.window_seconds);
                 return limited;
             }
         }
-        let mut judgement = Judgement::allowed(
-            "a share user's sign-in: no whitelist applies",
-            Some(share_id.clone()),
-        );
-        judgement.signs_in = Some(share_id);
+        let reason = match &share {
+            Some(share_id) => format!("share {share_id}'s user signs in: no whitelist applies"),
+            None => "a DMS user signs in: the DMA's own authorisation applies".to_owned(),
+        };
+        let mut judgement = Judgement::allowed(reason, share.clone());
+        judgement.signs_in = Some(SignIn {
+            login: login.to_owned(),
+            share,
+        });
         return judgement;
     }
     let connection = fields
@@ -173,7 +180,16 @@ fn judge(
         .and_then(Value::as_str)
         .unwrap_or("");
     match state.registry.owner(connection) {
-        Owner::Nobody => Judgement::undecided(policy, "the connection is no live share's"),
+        Owner::Nobody => Judgement::undecided(
+            policy,
+            "the connection is tied to no live share and no session opened through the gateway",
+        ),
+        Owner::User(login) => Judgement::allowed(
+            format!(
+                "{login}'s session, opened through the gateway: the DMA's own authorisation applies"
+            ),
+            None,
+        ),
         Owner::Retired => Judgement::blocked("the connection belongs to a deleted share", None),
         Owner::Share(share_id, whitelist) => match whitelist.check(method, fields, policy) {
             Ok(()) => Judgement::allowed(
@@ -185,11 +201,11 @@ fn judge(
     }
 }
 
-/// Passes a share user's sign-in answer on: the connection string it carries is bound to the
-/// share; a refusal counts against the share user's sign-in limit.
+/// Passes a sign-in's answer on: the connection string it carries is bound to the share, or to
+/// the DMS user; a refusal counts against the login's sign-in limit.
 async fn settle_sign_in(
     registry: &Registry,
-    share_id: &str,
+    sign_in: &SignIn,
     response: Response,
     now: u64,
 ) -> Response {
@@ -202,9 +218,10 @@ async fn settle_sign_in(
         .ok()
         .filter(|_| parts.status == StatusCode::OK)
         .and_then(|answer| answer.get("d").and_then(Value::as_str).map(str::to_owned));
-    match connection {
-        Some(connection) => registry.bind(&connection, share_id),
-        None => registry.sign_in_failed(share_id, now),
+    match (connection, &sign_in.share) {
+        (Some(connection), Some(share_id)) => registry.bind(&connection, share_id),
+        (Some(connection), None) => registry.bind_user(&connection, &sign_in.login),
+        (None, _) => registry.sign_in_failed(&sign_in.login, now),
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -7,8 +7,13 @@
 //! `connection` parameter is a shared-dashboard call, checked against that share's whitelist.
 //! Deleting a share retires its connections: the WAF refuses them from then on.
 //!
-//! It also keeps, per share user, when its recent sign-ins through the gateway failed, so the
-//! WAF can stop a run of guesses before the DMA sees them.
+//! A DMS user's own sign-in through the gateway (remote access: the tunnel carries DMS users
+//! too, and the DMA's own authorisation applies to them) binds its connection to that user in
+//! the same way. A connection bound to neither (made up, opened on the public API, of a deleted
+//! share) is tied to nothing the WAF knows, and refused.
+//!
+//! It also keeps, per login, when its recent sign-ins through the gateway failed, so the WAF
+//! can stop a run of guesses before the DMA sees them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -29,7 +34,9 @@ struct Tables {
     connections: HashMap<String, String>,
     /// Connections of deleted shares.
     retired: HashSet<String>,
-    /// Share ID → when its user's sign-ins through the gateway failed, oldest first.
+    /// Connection string → the DMS user (login key) who opened it through the gateway.
+    users: HashMap<String, String>,
+    /// Login key → when its sign-ins through the gateway failed, oldest first.
     failed_sign_ins: HashMap<String, Vec<u64>>,
 }
 
@@ -43,6 +50,8 @@ pub(crate) enum Owner {
     /// No share: no whitelist applies.
     Nobody,
     Share(String, Whitelist),
+    /// A DMS user's session, opened through the gateway: the DMA's own authorisation applies.
+    User(String),
     /// A connection of a share that was deleted.
     Retired,
 }
@@ -89,10 +98,20 @@ impl Registry {
             .insert(connection.to_owned(), share_id.to_owned());
     }
 
+    /// Binds `connection` to the DMS user `login` signed in as through the gateway.
+    pub fn bind_user(&self, connection: &str, login: &str) {
+        self.lock()
+            .users
+            .insert(connection.to_owned(), login_key(login));
+    }
+
     pub fn owner(&self, connection: &str) -> Owner {
         let tables = self.lock();
         if tables.retired.contains(connection) {
             return Owner::Retired;
+        }
+        if let Some(login) = tables.users.get(connection) {
+            return Owner::User(login.clone());
         }
         match tables.connections.get(connection) {
             Some(share_id) => tables
@@ -104,22 +123,19 @@ impl Registry {
         }
     }
 
-    /// Notes a failed sign-in of `share_id`'s user at `now`.
-    pub fn sign_in_failed(&self, share_id: &str, now: u64) {
+    /// Notes a failed sign-in as `login` at `now`.
+    pub fn sign_in_failed(&self, login: &str, now: u64) {
         self.lock()
             .failed_sign_ins
-            .entry(share_id.to_owned())
+            .entry(login_key(login))
             .or_default()
             .push(now);
     }
 
-    /// How many sign-ins of `share_id`'s user failed in the `window` seconds up to `now`.
-    pub fn failed_sign_ins(&self, share_id: &str, now: u64, window: u64) -> usize {
+    /// How many sign-ins as `login` failed in the `window` seconds up to `now`.
+    pub fn failed_sign_ins(&self, login: &str, now: u64, window: u64) -> usize {
         let mut tables = self.lock();
-        let failures = tables
-            .failed_sign_ins
-            .entry(share_id.to_owned())
-            .or_default();
+        let failures = tables.failed_sign_ins.entry(login_key(login)).or_default();
         failures.retain(|&at| at + window > now);
         failures.len()
     }

@@ -152,7 +152,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.refuses-what-it-cannot-tie-to-a-live-share",
             suite: Suite::Waf,
-            title: "Through the gateway, a DMS user's sign-in, its public session, a made-up connection and none at all are refused at the WAF",
+            title: "Through the gateway, a DMS user's session opened on the public API, a made-up connection and none at all are refused at the WAF",
             requirements: &["WAF-4"],
             catches: const {
                 &[Catch::by(
