@@ -22,9 +22,11 @@ async fn exchange(addr: std::net::SocketAddr, request: String) -> String {
     answer
 }
 
-fn post(path: &str, body: &str) -> String {
+/// A call as the Cloud Gateway forwards it: with the key the DMS handed it.
+fn post(env: &Environment, path: &str, body: &str) -> String {
+    let (name, key) = env.dma().gateway_key().header();
     format!(
-        "POST {path} HTTP/1.1\r\nHost: dma\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: dma\r\n{name}: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
 }
@@ -40,7 +42,7 @@ async fn forwards_api_calls_to_the_dma_and_blocks_everything_else_with_a_logged_
 
     let answer = exchange(
         env.waf().addr(),
-        post("/API/v1/Json.asmx/ConnectApp", &login),
+        post(&env, "/API/v1/Json.asmx/ConnectApp", &login),
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

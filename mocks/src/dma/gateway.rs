@@ -27,6 +27,11 @@ impl GatewayKey {
     pub fn expose(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    /// The header line the agent sends it in: name and value.
+    pub fn header(&self) -> (&'static str, String) {
+        (GATEWAY_KEY_HEADER, self.expose())
+    }
 }
 
 impl fmt::Debug for GatewayKey {

@@ -123,11 +123,11 @@ pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure>
             format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100}}{{"elementID":200}}"#),
         ),
     ];
-    let key = env.dma().gateway_key().expose();
+    let (name, key) = env.dma().gateway_key().header();
     let (statuses, arrivals, executed) = on_the_gateway(&env, async {
         let mut statuses = Vec::new();
         for (what, target, content_type, extra, body) in &cases {
-            let mut headers = vec![(mocks::dma::GATEWAY_KEY_HEADER, key.as_str())];
+            let mut headers = vec![(name, key.as_str())];
             headers.extend(extra.iter().copied());
             let reply = exchange_with(
                 env.waf().addr(),

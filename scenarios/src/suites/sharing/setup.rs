@@ -81,7 +81,7 @@ pub(crate) async fn send_raw(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<RawReply, Failure> {
-    let key = env.dma().gateway_key().expose();
+    let (name, key) = env.dma().gateway_key().header();
     let (addr, keyed) = match via {
         Via::Public => (env.dma().addr(), false),
         Via::Gateway => (env.waf().addr(), true),
@@ -89,7 +89,7 @@ pub(crate) async fn send_raw(
         Via::GatewayPort => (env.dma().gateway_addr(), false),
         Via::GatewayPortWithKey => (env.dma().gateway_addr(), true),
     };
-    let headers = [(mocks::dma::GATEWAY_KEY_HEADER, key.as_str())];
+    let headers = [(name, key.as_str())];
     let headers: &[(&str, &str)] = if keyed { &headers } else { &[] };
     exchange_with(addr, verb, target, content_type, headers, body).await
 }
