@@ -54,6 +54,15 @@ fn paths(arrivals: &[Arrival]) -> Vec<&str> {
     arrivals.iter().map(|a| a.path.as_str()).collect()
 }
 
+/// One unreadable request: what it is, its target, content type, further header lines, body.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Vec<(&'a str, &'a str)>,
+    String,
+);
+
 pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
@@ -65,7 +74,7 @@ pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure>
     let share = setup::go_live(&env, &admin, &dashboard).await?;
     let c = share.connection.as_str();
     // Each is the whitelisted GetElement(2000, 100) made ambiguous, or unreadable.
-    let cases: Vec<(&str, &str, Option<&str>, Vec<(&str, &str)>, String)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "a key twice",
             GET,
@@ -186,7 +195,7 @@ pub(crate) async fn untied_requests_refused(ctx: Ctx) -> Result<(), Failure> {
             ),
         ] {
             let reply = send(&env, Via::Gateway, GET, JSON, body.as_bytes()).await?;
-            ev.saw(&format!("GetElement on {what}: HTTP status"), reply.status);
+            ev.saw(format!("GetElement on {what}: HTTP status"), reply.status);
         }
         Ok(())
     })
@@ -229,7 +238,7 @@ pub(crate) async fn sign_ins_rate_limited(ctx: Ctx) -> Result<(), Failure> {
         Ok(statuses)
     })
     .await?;
-    ev.saw(&format!("{burst} wrong passwords: HTTP statuses"), statuses);
+    ev.saw(format!("{burst} wrong passwords: HTTP statuses"), statuses);
     let seen = arrivals
         .iter()
         .filter(|a| a.path.ends_with("/ConnectApp"))

@@ -296,17 +296,14 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     for via in std::iter::once(Via::Public).chain(NOT_THE_GATEWAY) {
         let outcome = connect_app(&env, via, &login, &password).await?;
         ev.saw(
-            &format!("the share user's ConnectApp via {via:?}"),
+            format!("the share user's ConnectApp via {via:?}"),
             redacted(&outcome),
         );
         let sessions = outcome.iter().chain(std::iter::once(&connection));
         for session in sessions {
             let body = get(session).to_string();
             let reply = send(&env, via, GET, Some("application/json"), body.as_bytes()).await?;
-            ev.saw(
-                &format!("GetElement via {via:?}: HTTP status"),
-                reply.status,
-            );
+            ev.saw(format!("GetElement via {via:?}: HTTP status"), reply.status);
         }
     }
     let elsewhere = env.dma().executed().since(from);
