@@ -1,4 +1,4 @@
-//! Live sharing's defences (USER-1..5, WAF-1..3): the share user a share creates, how its
+//! Live sharing's defences (USER-1..5, WAF-1..4): the share user a share creates, how its
 //! password is made and kept, where it can log in and what it can read; the WAF's whitelist and
 //! the attack corpus (`fixtures/waf-attacks/`) against every whitelisted call of every fixture
 //! dashboard.
@@ -9,11 +9,14 @@
 //! carried out, per session and channel.
 //!
 //! The scenarios call the WAF's listener directly, as the agent forwards a recipient's request,
-//! with the credentials the DMS hands its Cloud Gateway.
+//! with the credentials and the gateway key the DMS hands its Cloud Gateway; USER-4's scenario
+//! also takes the real path, through the cloud, the tunnel and the agent, and every other way
+//! in. WAF-4's scenarios ([`fail_closed`]) show the WAF failing closed.
 
 mod calls;
 mod corpus;
 mod fail_closed;
+mod gateway;
 mod setup;
 mod users;
 mod waf;
@@ -67,7 +70,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     ),
                 ]
             },
-            body: |ctx| Box::pin(users::gateway_only(ctx)),
+            body: |ctx| Box::pin(gateway::gateway_only(ctx)),
         },
         Scenario {
             id: "users.share-user-reads-only-the-dashboard-items",
