@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mocks::Environment;
 use mocks::dma::{Arrival, Channel};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::calls::Call;
 use super::setup::{self, Via, connect_app, send};
@@ -258,6 +258,6 @@ pub(crate) async fn sign_ins_rate_limited(ctx: Ctx) -> Result<(), Failure> {
         &format!("the right password, {} s later", limit.window_seconds + 1),
         after.is_ok(),
         "a connection",
-        after.err().map(Value::from),
+        after.map_or_else(|refused| refused, |_| "a connection".to_owned()),
     )
 }
