@@ -126,12 +126,9 @@ fn method_of(path_and_query: &str) -> Option<String> {
         .then(|| method.to_owned())
 }
 
+/// IIS's decoding of a path: every well-formed `%XX`, the rest as it is; UTF-8 or nothing.
 fn percent_decode(path: &str) -> Option<String> {
-    let bytes: Vec<u8> = percent_decode_bytes(path.as_bytes());
-    String::from_utf8(bytes).ok()
-}
-
-fn percent_decode_bytes(input: &[u8]) -> Vec<u8> {
+    let input = path.as_bytes();
     let hex = |b: u8| char::from(b).to_digit(16);
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
@@ -149,7 +146,7 @@ fn percent_decode_bytes(input: &[u8]) -> Vec<u8> {
         out.push(input[i]);
         i += 1;
     }
-    out
+    String::from_utf8(out).ok()
 }
 
 /// RFC 3986 §5.2.4, as IIS normalises a URL before routing it.
