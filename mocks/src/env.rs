@@ -13,7 +13,7 @@ use crate::agent::{
 };
 use crate::cloud::store::{ScratchDir, StorePaths};
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
-use crate::dma::{Dma, DmaSetup, Role, User};
+use crate::dma::{Dma, DmaSetup, GatewayKey, Role, User};
 use crate::waf::Waf;
 use crate::world::net::{Network, Resolver, ToxicProxy, Toxics, Traffic};
 use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, random_token};
@@ -188,6 +188,7 @@ impl Environment {
         };
         let agent_to_waf = proxy(proxied_hops, tunnel_target, &lifetime).await?;
         let waf_to_dma = proxy(proxied_hops, dma_gateway_listener.local_addr()?, &lifetime).await?;
+        let gateway_key = GatewayKey::generate();
         let agent = Agent::start(
             AgentSetup {
                 dms_id: accounts.dms_id.clone(),
@@ -208,6 +209,7 @@ impl Environment {
                 forward_to: agent_to_waf
                     .as_ref()
                     .map_or(tunnel_target, ToxicProxy::addr),
+                gateway_key,
             },
             &lifetime,
         )?;
@@ -230,6 +232,7 @@ impl Environment {
                 users: vec![accounts.dms_admin.clone(), accounts.dms_operator.clone()],
                 agent: agent.clone(),
                 waf: waf.clone(),
+                gateway_key,
                 clock: clock.clone(),
                 faults: faults.clone(),
             },

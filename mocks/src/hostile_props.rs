@@ -130,7 +130,7 @@ proptest! {
 proptest! {
     #![proptest_config(config(256, "proptest-regressions/hostile-call-readers.txt"))]
     #[test]
-    fn the_waf_reads_every_call_the_dma_accepts_as_the_same_call(
+    fn every_call_the_waf_accepts_the_dma_reads_as_the_same_call(
         verb in select(&["POST", "GET", "post"][..]),
         path in prop_oneof![
             Just("/API/v1/Json.asmx/GetParameter".to_owned()),
@@ -148,9 +148,9 @@ proptest! {
     ) {
         let dma = dma_request(verb, &path, content_type, &body);
         let waf = waf_request(verb, &path, content_type, &body);
-        if let Ok(call) = &dma {
+        if let Ok(call) = &waf {
             prop_assert!(call.method.bytes().all(|b| b.is_ascii_alphabetic()));
-            prop_assert_eq!(waf.as_ref().ok(), Some(call));
+            prop_assert_eq!(dma.as_ref().ok(), Some(call));
         }
     }
 }

@@ -13,6 +13,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::dma::{GATEWAY_KEY_HEADER, GatewayKey};
+
 /// The body of an answer sent back through the tunnel.
 pub(crate) type StreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -32,6 +34,9 @@ pub(crate) struct Forwarder {
     pub answer_within: std::time::Duration,
     /// The status of a stream whose DMS side cannot be reached (502).
     pub unreachable: StatusCode,
+    /// The key the DMS handed its Cloud Gateway: sent on every forwarded request, in place of
+    /// whatever the cloud's side put in that header, so the DMA's gateway channel knows it.
+    pub gateway_key: Option<GatewayKey>,
 }
 
 impl Forwarder {
@@ -44,6 +49,7 @@ impl Forwarder {
             retry: false,
             answer_within,
             unreachable: StatusCode::BAD_GATEWAY,
+            gateway_key: None,
         }
     }
 
@@ -116,6 +122,11 @@ impl Forwarder {
             header::HOST,
             host.parse().map_err(|_| "bad host".to_owned())?,
         );
+        head.headers.remove(GATEWAY_KEY_HEADER);
+        if let Some(key) = self.gateway_key {
+            let value = key.expose().parse().map_err(|_| "bad key".to_owned())?;
+            head.headers.insert(GATEWAY_KEY_HEADER, value);
+        }
         let asking = async {
             let socket = TcpStream::connect(self.target)
                 .await

@@ -128,6 +128,8 @@ pub struct AgentSetup {
     pub ping_timeout: std::time::Duration,
     /// Where the streams that arrive through the tunnel go: the WAF in front of the DMA.
     pub forward_to: std::net::SocketAddr,
+    /// The key the DMS handed its Cloud Gateway for the DMA's gateway channel.
+    pub gateway_key: crate::dma::GatewayKey,
 }
 
 enum Command {

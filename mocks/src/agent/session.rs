@@ -266,6 +266,7 @@ impl Actor {
                 retry: self.policy.retry_forwarded,
                 answer_within: self.setup.network_timeout.get(),
                 unreachable: self.policy.unreachable_status,
+                gateway_key: Some(self.setup.gateway_key),
             },
             &self.lifetime,
         )

@@ -1,7 +1,8 @@
 //! `POST /API/v1/Json.asmx/<Method>`: a flat JSON body in, `{"d": ...}` out, and errors as
 //! HTTP 500 `{"Message": ...}`, as DataMiner Web Services v1 answers them. The same API is served
 //! on two channels: the public one (users, apps) and the gateway one (only the WAF forwards to
-//! it, for the Cloud Gateway). Share users exist only on the gateway channel (USER-4).
+//! it, for the Cloud Gateway). The gateway channel serves only requests carrying the Cloud
+//! Gateway's key ([`gateway`](super::gateway)); share users exist only there (USER-4).
 
 use std::sync::Arc;
 
@@ -11,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::canonical::{Received, read_request, receive};
 use super::data::{self, Scope};
+use super::reader::{Received, read, receive};
 use super::records::{Arrival, ExecutedCall, Session};
 use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
@@ -78,19 +79,22 @@ async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Respon
         panic!("the DMA's request task crashed (test.panic-in-dma-task)");
     }
     let Received { head, path, body } = receive(request).await;
+    let admitted = match endpoint.channel {
+        Channel::Public => Ok(()),
+        Channel::Gateway => endpoint.state.gateway.admit(&head.headers),
+    };
     endpoint.state.arrivals.record(Arrival {
         channel: endpoint.channel,
         verb: head.method.as_str().to_owned(),
         path: path.clone(),
+        admitted: admitted.is_ok(),
         at_unix: endpoint.state.clock.unix_seconds(),
     });
-    let content_type = head
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let body = body.unwrap_or_default();
-    let answer = match read_request(head.method.as_str(), &path, content_type, &body) {
-        Ok((method, body)) => dispatch(&endpoint.state, endpoint.channel, method, &body).await,
+    if let Err(reason) = admitted {
+        return (StatusCode::FORBIDDEN, Json(json!({ "Message": reason }))).into_response();
+    }
+    let answer = match read(&head, &path, body.as_deref()) {
+        Ok((method, body)) => dispatch(&endpoint.state, endpoint.channel, &method, &body).await,
         Err(refused) => Err(DmaError::BadRequest(refused.to_string())),
     };
     match answer {

@@ -4,14 +4,17 @@
 //! caller's permissions, to the agent.
 //!
 //! Two listeners serve the API: the public one, which users and applications reach, and the
-//! gateway one, which only the WAF forwards to (the Cloud Gateway's channel). Share users log in
-//! and work only on the gateway one.
+//! gateway one, which only the WAF forwards to (the Cloud Gateway's channel), and which serves
+//! only requests carrying the key the DMS handed its Cloud Gateway. Share users log in and work
+//! only on the gateway one.
 
 mod api;
 pub(crate) mod canonical;
 mod data;
+mod gateway;
 mod ids;
 mod passwords;
+mod reader;
 mod records;
 mod shares;
 mod trend;
@@ -28,6 +31,7 @@ use crate::waf::Waf;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
 pub use canonical::{CanonicalCall, CanonicalValue};
+pub use gateway::{GATEWAY_KEY_HEADER, GatewayKey};
 pub use passwords::ShareKey;
 pub use records::{Arrival, Arrivals, Executed, ExecutedCall};
 pub use shares::StoredShareUser;
@@ -42,6 +46,9 @@ pub struct DmaSetup {
     pub agent: Agent,
     /// The WAF in front of the gateway channel: shares register their whitelists with it.
     pub waf: Waf,
+    /// The key the DMS handed its Cloud Gateway: the gateway channel serves only requests that
+    /// carry it.
+    pub gateway_key: GatewayKey,
     pub clock: Clock,
     pub faults: FaultSet,
 }
@@ -63,6 +70,7 @@ pub(crate) struct DmaState {
     pub shares: shares::Shares,
     pub agent: Agent,
     pub waf: Waf,
+    pub gateway: gateway::GatewayAuth,
     pub faults: FaultSet,
     pub clock: Clock,
     pub trends: TrendLog,
@@ -70,11 +78,21 @@ pub(crate) struct DmaState {
     pub executed: Executed,
 }
 
+/// The DMA's reading of a request: the method and the parameters its methods see.
+pub(crate) fn read_request(
+    head: &http::request::Parts,
+    path: &str,
+    body: &[u8],
+) -> Result<(String, serde_json::Map<String, serde_json::Value>), String> {
+    reader::read(head, path, Some(body)).map_err(|e| e.to_string())
+}
+
 /// A running mock DataMiner Agent.
 #[derive(Debug, Clone)]
 pub struct Dma {
     addr: SocketAddr,
     gateway_addr: SocketAddr,
+    gateway_key: GatewayKey,
     state: Arc<DmaState>,
 }
 
@@ -88,6 +106,7 @@ impl Dma {
     ) -> std::io::Result<Self> {
         let addr = public.local_addr()?;
         let gateway_addr = gateway.local_addr()?;
+        let gateway_key = setup.gateway_key;
         let state = Arc::new(DmaState {
             data: Mutex::new(setup.data),
             users: users::Directory::new(setup.users, setup.clock.clone()),
@@ -97,6 +116,7 @@ impl Dma {
             ),
             agent: setup.agent,
             waf: setup.waf,
+            gateway: gateway::GatewayAuth::from_faults(&setup.faults, setup.gateway_key),
             faults: setup.faults,
             clock: setup.clock,
             trends: TrendLog::default(),
@@ -116,6 +136,7 @@ impl Dma {
         Ok(Self {
             addr,
             gateway_addr,
+            gateway_key,
             state,
         })
     }
@@ -125,7 +146,8 @@ impl Dma {
         self.addr
     }
 
-    /// The gateway channel's address: only the WAF should ever connect here.
+    /// The gateway channel's address: only the WAF, forwarding the Cloud Gateway's requests,
+    /// is served here.
     pub fn gateway_addr(&self) -> SocketAddr {
         self.gateway_addr
     }
@@ -144,6 +166,12 @@ impl Dma {
     /// logs in with on the recipients' behalf. `None` once the share is deleted.
     pub fn gateway_credentials(&self, share_id: &str) -> Option<(String, String)> {
         self.state.shares.credentials(share_id)
+    }
+
+    /// The key the DMS hands its Cloud Gateway for the gateway channel, as it hands it the
+    /// share users' credentials.
+    pub fn gateway_key(&self) -> GatewayKey {
+        self.gateway_key
     }
 
     /// The key share passwords are sealed with, kept apart from the user table.

@@ -17,6 +17,9 @@ pub struct Arrival {
     pub verb: String,
     /// The path with its query, as sent.
     pub path: String,
+    /// Whether the listener served it: on the gateway channel, only requests carrying the
+    /// Cloud Gateway's key are; the rest are refused and kept here.
+    pub admitted: bool,
     pub at_unix: u64,
 }
 

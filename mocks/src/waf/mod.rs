@@ -1,12 +1,16 @@
 //! The WAF in front of the DataMiner API's gateway channel. Every call the agent forwards passes
-//! through it and every decision is logged with its reason. Calls on a shared-dashboard
-//! connection (see [`registry`](self) for how a connection is tied to its share) pass only when
-//! they are on the share's whitelist; other calls pass to the DMA's own authorisation.
+//! through it and every decision is logged with its reason. It reads requests with a reader of
+//! its own ([`reader`](self)), not the DMA's. A sign-in passes (within a limit of failures per
+//! login); a call on a shared-dashboard connection (see [`registry`](self) for how a
+//! connection is tied to its share) passes only when it is on the share's whitelist; a call on
+//! a DMS user's session opened through the gateway goes to the DMA's own authorisation;
+//! anything it cannot read, or cannot tie to one of those, is blocked: it fails closed (WAF-4).
 
+mod body;
 mod decisions;
-pub(crate) mod loose;
 mod policy;
 mod proxy;
+mod reader;
 mod registry;
 mod whitelist;
 
@@ -15,11 +19,22 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::dma::canonical::CanonicalCall;
+use crate::dma::CanonicalCall;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
 pub use decisions::{Decision, Decisions, Verdict};
 pub use whitelist::Whitelist;
+
+/// The WAF's reading of a request as a canonical call, as a careful WAF reads it.
+pub(crate) fn read_call(
+    head: &http::request::Parts,
+    path: &str,
+    body: &[u8],
+) -> Result<CanonicalCall, String> {
+    let inspected =
+        reader::read(head, path, body, body::Duplicates::Refused).map_err(|e| e.to_string())?;
+    body::canonical(&inspected.method, &inspected.fields)
+}
 
 /// A running WAF.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
-//! The WAF's request path: read the call (the way the DMA will, unless its policy gives it a
-//! reader of its own), decide, log the decision with its reason, and forward the original bytes
-//! to the DMA's gateway channel.
+//! The WAF's request path: read the call with its own reader, decide, log the decision with
+//! its reason, and forward the body it read, framed afresh, to the DMA's gateway channel. What
+//! it cannot read, or cannot tie to a share or a session it saw open through the gateway, it
+//! blocks (unless its policy fails open).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,16 +11,16 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use http::header::{CONTENT_LENGTH, RETRY_AFTER, TRANSFER_ENCODING};
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
 use super::decisions::{Decision, Decisions, Verdict};
-use super::loose::read_request_first_wins;
-use super::policy::{MatchPolicy, Reader};
+use super::policy::{MatchPolicy, Undecided};
+use super::reader::{Received, Unreadable, read, receive};
 use super::registry::{Owner, Registry};
-use crate::dma::canonical::{INSPECTION_LIMIT, Received, read_request, receive};
 use crate::world::Clock;
 
 #[derive(Debug)]
@@ -31,22 +32,14 @@ pub(crate) struct ProxyState {
     pub policy: MatchPolicy,
 }
 
-/// A blocked request, in its wire form: 403 with the reason.
-#[derive(Debug)]
-struct Blocked(String);
-
-impl IntoResponse for Blocked {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::FORBIDDEN,
-            Json(json!({ "Message": format!("Blocked by the WAF: {}", self.0) })),
-        )
-            .into_response()
-    }
-}
-
 pub(crate) fn router(state: Arc<ProxyState>) -> axum::Router {
     axum::Router::new().fallback(inspect).with_state(state)
+}
+
+/// A sign-in through the gateway: who signs in, and the share when it is a share user.
+struct SignIn {
+    login: String,
+    share: Option<String>,
 }
 
 /// What the WAF made of a request.
@@ -54,8 +47,10 @@ struct Judgement {
     verdict: Verdict,
     reason: String,
     share: Option<String>,
-    /// A share login whose `ConnectApp` answer binds a connection to its share.
-    binds: Option<String>,
+    /// A sign-in: its answer binds a connection, or counts as a failed sign-in.
+    signs_in: Option<SignIn>,
+    /// How long a rate-limited sign-in should wait, in seconds.
+    retry_after: Option<u64>,
 }
 
 impl Judgement {
@@ -64,16 +59,38 @@ impl Judgement {
             verdict: Verdict::Blocked,
             reason: reason.into(),
             share,
-            binds: None,
+            signs_in: None,
+            retry_after: None,
         }
     }
 
     fn allowed(reason: impl Into<String>, share: Option<String>) -> Self {
         Self {
             verdict: Verdict::Allowed,
-            reason: reason.into(),
-            share,
-            binds: None,
+            ..Self::blocked(reason, share)
+        }
+    }
+
+    /// A request the inspection could not decide, as the policy settles it.
+    fn undecided(policy: &MatchPolicy, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        match policy.undecided {
+            Undecided::Block => Self::blocked(reason, None),
+            Undecided::Forward => Self::allowed(format!("undecided, forwarded: {reason}"), None),
+        }
+    }
+
+    /// The wire form of a block: 403 with the reason, or 429 for a sign-in over the limit.
+    fn refusal(self) -> Response {
+        let body = Json(json!({ "Message": format!("Blocked by the WAF: {}", self.reason) }));
+        match self.retry_after {
+            Some(seconds) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(RETRY_AFTER, seconds.to_string())],
+                body,
+            )
+                .into_response(),
+            None => (StatusCode::FORBIDDEN, body).into_response(),
         }
     }
 }
@@ -84,70 +101,97 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         path,
         body: bytes,
     } = receive(request).await;
+    let now = state.clock.unix_seconds();
     // A body the WAF did not read whole cannot be forwarded, inspected or not.
     let judgement = match &bytes {
-        None => Judgement::blocked(
-            format!("the body is larger than the {INSPECTION_LIMIT}-byte inspection limit"),
-            None,
-        ),
+        None => Judgement::blocked(Unreadable::TooLarge.to_string(), None),
         Some(_) if !state.policy.inspect => {
             Judgement::allowed("inspection is off: forwarded uninspected", None)
         }
-        Some(bytes) => judge(&state, &head, &path, bytes),
+        Some(bytes) => judge(&state, &head, &path, bytes, now),
     };
     state.decisions.record(Decision {
         path: path.clone(),
         verdict: judgement.verdict,
         reason: judgement.reason.clone(),
         share: judgement.share.clone(),
-        at_unix: state.clock.unix_seconds(),
+        at_unix: now,
     });
-    if judgement.verdict == Verdict::Blocked {
-        return Blocked(judgement.reason).into_response();
-    }
-    let Some(bytes) = bytes else {
-        return Blocked("the body could not be read".into()).into_response();
+    let Some(bytes) = bytes.filter(|_| judgement.verdict == Verdict::Allowed) else {
+        return judgement.refusal();
     };
     let response = match forward(state.dma, head, bytes).await {
-        Ok(response) => response,
+        Ok(response) => response.map(Body::new),
         Err(reason) => return (StatusCode::BAD_GATEWAY, reason).into_response(),
     };
-    match judgement.binds {
-        Some(share_id) => {
-            bind_connection(&state.registry, &share_id, response.map(Body::new)).await
-        }
-        None => response.map(Body::new),
+    match judgement.signs_in {
+        Some(sign_in) => settle_sign_in(&state.registry, &sign_in, response, now).await,
+        None => response,
     }
 }
 
-fn judge(state: &ProxyState, head: &http::request::Parts, path: &str, body: &[u8]) -> Judgement {
-    let content_type = head
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let verb = head.method.as_str();
-    let read = match state.policy.reader {
-        Reader::Shared => read_request(verb, path, content_type, body),
-        Reader::FirstDuplicateWins => read_request_first_wins(verb, path, content_type, body),
+fn judge(
+    state: &ProxyState,
+    head: &http::request::Parts,
+    path: &str,
+    body: &[u8],
+    now: u64,
+) -> Judgement {
+    let policy = &state.policy;
+    let inspected = match read(head, path, body, policy.duplicates) {
+        Ok(inspected) => inspected,
+        Err(unreadable) => return Judgement::undecided(policy, unreadable.to_string()),
     };
-    let (method, body) = match read {
-        Ok(read) => read,
-        Err(refused) => return Judgement::blocked(refused.to_string(), None),
-    };
+    let (method, fields) = (inspected.method.as_str(), &inspected.fields);
     if method == "ConnectApp" {
-        let share = body
-            .get("login")
-            .and_then(Value::as_str)
-            .and_then(|login| state.registry.share_of_login(login));
-        let mut judgement = Judgement::allowed("a log-in: no whitelist applies", share.clone());
-        judgement.binds = share;
+        let Some(login) = fields.get("login").and_then(Value::as_str) else {
+            return Judgement::undecided(policy, "a sign-in without a login");
+        };
+        let share = state.registry.share_of_login(login);
+        if let Some(limit) = policy.sign_ins {
+            let failed = state
+                .registry
+                .failed_sign_ins(login, now, limit.window_seconds);
+            if failed >= limit.failures {
+                let mut limited = Judgement::blocked(
+                    format!(
+                        "{failed} failed sign-ins as this login in {} s",
+                        limit.window_seconds
+                    ),
+                    share,
+                );
+                limited.retry_after = Some(limit.window_seconds);
+                return limited;
+            }
+        }
+        let reason = match &share {
+            Some(share_id) => format!("share {share_id}'s user signs in: no whitelist applies"),
+            None => "a DMS user signs in: the DMA's own authorisation applies".to_owned(),
+        };
+        let mut judgement = Judgement::allowed(reason, share.clone());
+        judgement.signs_in = Some(SignIn {
+            login: login.to_owned(),
+            share,
+        });
         return judgement;
     }
-    let connection = body.get("connection").and_then(Value::as_str).unwrap_or("");
+    let connection = fields
+        .get("connection")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     match state.registry.owner(connection) {
-        Owner::Nobody => Judgement::allowed("no shared-dashboard whitelist applies", None),
+        Owner::Nobody => Judgement::undecided(
+            policy,
+            "the connection is tied to no live share and no session opened through the gateway",
+        ),
+        Owner::User(login) => Judgement::allowed(
+            format!(
+                "{login}'s session, opened through the gateway: the DMA's own authorisation applies"
+            ),
+            None,
+        ),
         Owner::Retired => Judgement::blocked("the connection belongs to a deleted share", None),
-        Owner::Share(share_id, whitelist) => match whitelist.check(method, &body, &state.policy) {
+        Owner::Share(share_id, whitelist) => match whitelist.check(method, fields, policy) {
             Ok(()) => Judgement::allowed(
                 format!("{method} is on share {share_id}'s whitelist"),
                 Some(share_id),
@@ -157,27 +201,40 @@ fn judge(state: &ProxyState, head: &http::request::Parts, path: &str, body: &[u8
     }
 }
 
-/// Passes a share login's answer on, binding the connection string it carries to the share.
-async fn bind_connection(registry: &Registry, share_id: &str, response: Response) -> Response {
+/// Passes a sign-in's answer on: the connection string it carries is bound to the share, or to
+/// the DMS user; a refusal counts against the login's sign-in limit.
+async fn settle_sign_in(
+    registry: &Registry,
+    sign_in: &SignIn,
+    response: Response,
+    now: u64,
+) -> Response {
     let (parts, body) = response.into_parts();
     let Ok(collected) = body.collect().await else {
         return (StatusCode::BAD_GATEWAY, "the DMA's answer broke off").into_response();
     };
     let bytes = collected.to_bytes();
-    if parts.status == StatusCode::OK
-        && let Ok(answer) = serde_json::from_slice::<Value>(&bytes)
-        && let Some(connection) = answer.get("d").and_then(Value::as_str)
-    {
-        registry.bind(connection, share_id);
+    let connection = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .filter(|_| parts.status == StatusCode::OK)
+        .and_then(|answer| answer.get("d").and_then(Value::as_str).map(str::to_owned));
+    match (connection, &sign_in.share) {
+        (Some(connection), Some(share_id)) => registry.bind(&connection, share_id),
+        (Some(connection), None) => registry.bind_user(&connection, &sign_in.login),
+        (None, _) => registry.sign_in_failed(&sign_in.login, now),
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Sends the head and the body the WAF read to the DMA, framed by their length: the client's
+/// own framing headers are not passed on.
 async fn forward(
     dma: SocketAddr,
-    head: http::request::Parts,
+    mut head: http::request::Parts,
     bytes: Bytes,
 ) -> Result<Response<hyper::body::Incoming>, String> {
+    head.headers.remove(TRANSFER_ENCODING);
+    head.headers.remove(CONTENT_LENGTH);
     let socket = TcpStream::connect(dma).await.map_err(|e| e.to_string())?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
         .await

@@ -6,6 +6,14 @@
 //! connection string, that string belongs to the share, and every later call carrying it in its
 //! `connection` parameter is a shared-dashboard call, checked against that share's whitelist.
 //! Deleting a share retires its connections: the WAF refuses them from then on.
+//!
+//! A DMS user's own sign-in through the gateway (remote access: the tunnel carries DMS users
+//! too, and the DMA's own authorisation applies to them) binds its connection to that user in
+//! the same way. A connection bound to neither (made up, opened on the public API, of a deleted
+//! share) is tied to nothing the WAF knows, and refused.
+//!
+//! It also keeps, per login, when its recent sign-ins through the gateway failed, so the WAF
+//! can stop a run of guesses before the DMA sees them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -26,6 +34,10 @@ struct Tables {
     connections: HashMap<String, String>,
     /// Connections of deleted shares.
     retired: HashSet<String>,
+    /// Connection string → the DMS user (login key) who opened it through the gateway.
+    users: HashMap<String, String>,
+    /// Login key → when its sign-ins through the gateway failed, oldest first.
+    failed_sign_ins: HashMap<String, Vec<u64>>,
 }
 
 /// What the WAF knows of shares and their connections.
@@ -38,6 +50,8 @@ pub(crate) enum Owner {
     /// No share: no whitelist applies.
     Nobody,
     Share(String, Whitelist),
+    /// A DMS user's session, opened through the gateway: the DMA's own authorisation applies.
+    User(String),
     /// A connection of a share that was deleted.
     Retired,
 }
@@ -84,10 +98,20 @@ impl Registry {
             .insert(connection.to_owned(), share_id.to_owned());
     }
 
+    /// Binds `connection` to the DMS user `login` signed in as through the gateway.
+    pub fn bind_user(&self, connection: &str, login: &str) {
+        self.lock()
+            .users
+            .insert(connection.to_owned(), login_key(login));
+    }
+
     pub fn owner(&self, connection: &str) -> Owner {
         let tables = self.lock();
         if tables.retired.contains(connection) {
             return Owner::Retired;
+        }
+        if let Some(login) = tables.users.get(connection) {
+            return Owner::User(login.clone());
         }
         match tables.connections.get(connection) {
             Some(share_id) => tables
@@ -97,6 +121,23 @@ impl Registry {
                 .unwrap_or(Owner::Retired),
             None => Owner::Nobody,
         }
+    }
+
+    /// Notes a failed sign-in as `login` at `now`.
+    pub fn sign_in_failed(&self, login: &str, now: u64) {
+        self.lock()
+            .failed_sign_ins
+            .entry(login_key(login))
+            .or_default()
+            .push(now);
+    }
+
+    /// How many sign-ins as `login` failed in the `window` seconds up to `now`.
+    pub fn failed_sign_ins(&self, login: &str, now: u64, window: u64) -> usize {
+        let mut tables = self.lock();
+        let failures = tables.failed_sign_ins.entry(login_key(login)).or_default();
+        failures.retain(|&at| at + window > now);
+        failures.len()
     }
 
     pub fn whitelist(&self, share_id: &str) -> Option<Whitelist> {

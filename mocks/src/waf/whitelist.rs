@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value};
 
+use super::body::canonical;
 use super::policy::{MatchPolicy, ParameterMatch};
-use crate::dma::canonical::{CanonicalCall, CanonicalValue, canonical_call};
+use crate::dma::{CanonicalCall, CanonicalValue};
 
 /// The calls one share may make.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,7 +47,7 @@ impl Whitelist {
             ParameterMatch::Canonical
             | ParameterMatch::NamesOnly
             | ParameterMatch::EachValueSomewhere => {
-                let call = canonical_call(method, body).map_err(|e| e.to_string())?;
+                let call = canonical(method, body)?;
                 let names = |c: &CanonicalCall| c.parameters.keys().cloned().collect::<Vec<_>>();
                 let named_alike = || candidates.iter().any(|c| names(c) == names(&call));
                 let hit = match policy.parameters {

@@ -167,6 +167,12 @@ faults! {
         "share-user passwords are 12 characters long instead of 17",
     DmaPasswordWeakRng = "dma.password-weak-rng":
         "share-user passwords come from a generator seeded with the clock's second, not from the CSPRNG",
+    DmaGatewayOpenToAll = "dma.gateway-open-to-all":
+        "the DMA's gateway listener serves every connection: its check of the Cloud Gateway's key was left out, so anything that reaches the port logs in as a share user",
+    WafFailOpen = "waf.fail-open":
+        "the WAF forwards a request when its inspection cannot decide (a body its reader refuses, a connection it cannot tie to a live share) instead of blocking it",
+    WafSignInsUnlimited = "waf.sign-ins-unlimited":
+        "the WAF passes every sign-in through the gateway: password guessing on share users is not rate-limited",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -11,4 +11,4 @@ mod raw;
 pub use cloud::{CloudClient, Hop, Reply, form_body};
 pub use dma::{DmaClient, DmaReply, DmaSession};
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
-pub use raw::{RawReply, exchange};
+pub use raw::{RawReply, exchange, exchange_with};

@@ -20,6 +20,18 @@ pub async fn exchange(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<RawReply, Failure> {
+    exchange_with(addr, verb, target, content_type, &[], body).await
+}
+
+/// [`exchange`] with more header lines, written as given after the content type.
+pub async fn exchange_with(
+    addr: SocketAddr,
+    verb: &str,
+    target: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<RawReply, Failure> {
     let harness = |e: std::io::Error| Failure::Harness(format!("raw exchange with {addr}: {e}"));
     let mut socket = tokio::net::TcpStream::connect(addr)
         .await
@@ -27,6 +39,9 @@ pub async fn exchange(
     let mut head = format!("{verb} {target} HTTP/1.1\r\nHost: dma\r\n");
     if let Some(content_type) = content_type {
         head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str(&format!(
         "Content-Length: {}\r\nConnection: close\r\n\r\n",

@@ -14,7 +14,7 @@ use fixtures::{Dashboard, DmaData};
 use mocks::Environment;
 use mocks::agent::{self, Agent, AgentSetup, CloudUrls, CredentialStore};
 use mocks::cloud::Endpoint;
-use mocks::dma::{Dma, DmaSetup, Role, User};
+use mocks::dma::{Dma, DmaSetup, GatewayKey, Role, User};
 use mocks::waf::Waf;
 use mocks::world::net::{Network, Resolver, Traffic};
 use mocks::world::{FaultSet, Lifetime, random_token};
@@ -76,6 +76,7 @@ impl ShareDms {
         let dma_listener = TcpListener::bind("127.0.0.1:0").await?;
         let gateway_listener = TcpListener::bind("127.0.0.1:0").await?;
         let waf_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let gateway_key = GatewayKey::generate();
         let agent = Agent::start(
             AgentSetup {
                 dms_id: dms_id.clone(),
@@ -93,6 +94,7 @@ impl ShareDms {
                 network_timeout: agent::NetworkTimeout::new(agent::NETWORK_TIMEOUT),
                 ping_timeout: agent::NETWORK_TIMEOUT,
                 forward_to: waf_listener.local_addr()?,
+                gateway_key,
             },
             &lifetime,
         )?;
@@ -116,6 +118,7 @@ impl ShareDms {
                 users: vec![admin.clone()],
                 agent: agent.clone(),
                 waf: waf.clone(),
+                gateway_key,
                 clock,
                 faults,
             },

@@ -12,9 +12,8 @@ use mocks::dma::Channel;
 use serde::Serialize;
 
 use super::calls::Call;
-use super::setup::LiveShare;
+use super::setup::{LiveShare, Via, send_raw};
 use crate::Failure;
-use crate::clients::exchange;
 
 /// A call the DMA carried out during an attempt.
 #[derive(Debug, Clone, Serialize)]
@@ -114,8 +113,9 @@ pub(crate) async fn run_all(
                 };
                 let arrived = env.dma().arrivals().count(Channel::Gateway);
                 let from = env.dma().executed().len();
-                let reply = exchange(
-                    env.waf().addr(),
+                let reply = send_raw(
+                    env,
+                    Via::Gateway,
                     &request.verb,
                     &request.target,
                     request.content_type.as_deref(),

@@ -1,4 +1,4 @@
-//! Live sharing's defences (USER-1..5, WAF-1..3): the share user a share creates, how its
+//! Live sharing's defences (USER-1..5, WAF-1..4): the share user a share creates, how its
 //! password is made and kept, where it can log in and what it can read; the WAF's whitelist and
 //! the attack corpus (`fixtures/waf-attacks/`) against every whitelisted call of every fixture
 //! dashboard.
@@ -9,10 +9,14 @@
 //! carried out, per session and channel.
 //!
 //! The scenarios call the WAF's listener directly, as the agent forwards a recipient's request,
-//! with the credentials the DMS hands its Cloud Gateway.
+//! with the credentials and the gateway key the DMS hands its Cloud Gateway; USER-4's scenario
+//! also takes the real path, through the cloud, the tunnel and the agent, and every other way
+//! in. WAF-4's scenarios ([`fail_closed`]) show the WAF failing closed.
 
 mod calls;
 mod corpus;
+mod fail_closed;
+mod gateway;
 mod setup;
 mod users;
 mod waf;
@@ -52,15 +56,21 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "users.share-user-logs-in-only-through-the-gateway",
             suite: Suite::Users,
-            title: "A share user's login and its connections are refused on the DMA's public API and work through the gateway",
+            title: "A share user's login and its connections are refused on the DMA's public API and on the gateway channel without the Cloud Gateway's key, and work through the Cloud Gateway",
             requirements: &["USER-4"],
             catches: const {
-                &[Catch::by(
-                    Fault::DmaShareUserDirectLogin,
-                    "share-user-served-only-through-the-gateway",
-                )]
+                &[
+                    Catch::by(
+                        Fault::DmaShareUserDirectLogin,
+                        "share-user-served-only-through-the-gateway",
+                    ),
+                    Catch::by(
+                        Fault::DmaGatewayOpenToAll,
+                        "gateway-channel-serves-only-the-cloud-gateway",
+                    ),
+                ]
             },
-            body: |ctx| Box::pin(users::gateway_only(ctx)),
+            body: |ctx| Box::pin(gateway::gateway_only(ctx)),
         },
         Scenario {
             id: "users.share-user-reads-only-the-dashboard-items",
@@ -128,6 +138,45 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(waf::dma_alone(ctx)),
+        },
+        Scenario {
+            id: "waf.blocks-what-it-cannot-read",
+            suite: Suite::Waf,
+            title: "Requests on a share connection that the WAF cannot read one way (a key twice, odd encodings, unknown or doubled content types, conflicting framing) go no further than the WAF",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafFailOpen,
+                    "unreadable-requests-stopped-at-the-waf",
+                )]
+            },
+            body: |ctx| Box::pin(fail_closed::unreadable_requests_blocked(ctx)),
+        },
+        Scenario {
+            id: "waf.refuses-what-it-cannot-tie-to-a-live-share",
+            suite: Suite::Waf,
+            title: "Through the gateway, a DMS user's session opened on the public API, a made-up connection and none at all are refused at the WAF",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafFailOpen,
+                    "untied-requests-not-executed",
+                )]
+            },
+            body: |ctx| Box::pin(fail_closed::untied_requests_refused(ctx)),
+        },
+        Scenario {
+            id: "waf.rate-limits-sign-ins-through-the-gateway",
+            suite: Suite::Waf,
+            title: "A burst of wrong passwords for a share user through the gateway reaches the DMA only up to the limit; the window passes and the right one works",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafSignInsUnlimited,
+                    "wrong-passwords-the-dma-saw",
+                )]
+            },
+            body: |ctx| Box::pin(fail_closed::sign_ins_rate_limited(ctx)),
         },
     ]
 }

@@ -1,8 +1,8 @@
 //! Sharing every fixture dashboard and logging in as each share user through the WAF, as the
-//! Cloud Gateway would.
+//! Cloud Gateway would: with the key the DMS hands its Cloud Gateway, as it hands it the share
+//! users' credentials.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 
 use fixtures::{Dashboard, DmaData};
 use mocks::Environment;
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::calls::{self, Call};
 use crate::Failure;
-use crate::clients::{DmaClient, DmaSession, exchange};
+use crate::clients::{DmaClient, DmaSession, RawReply, exchange_with};
 
 /// One share, logged in through the gateway.
 #[derive(Debug, Clone)]
@@ -45,9 +45,60 @@ pub(crate) async fn share(admin: &DmaSession, dashboard: &str) -> Result<String,
         .ok_or_else(|| Failure::precondition("ShareDashboard", "a share ID", reply))
 }
 
-/// `ConnectApp` with `login`/`password` at `addr`; the connection string, or the raw answer.
+/// Where a scenario's request goes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// The DMA's public API.
+    Public,
+    /// The WAF's listener with the Cloud Gateway's key: as the agent forwards a recipient's
+    /// request.
+    Gateway,
+    /// The WAF's listener without the key: a local process that found the port.
+    WafWithoutKey,
+    /// The DMA's gateway port itself, without the key.
+    GatewayPort,
+    /// The DMA's gateway port with the key, the WAF left out.
+    GatewayPortWithKey,
+}
+
+/// Sends one request `via` a way in, byte for byte as given.
+pub(crate) async fn send(
+    env: &Environment,
+    via: Via,
+    target: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<RawReply, Failure> {
+    send_raw(env, via, "POST", target, content_type, body).await
+}
+
+/// [`send`] with any verb.
+pub(crate) async fn send_raw(
+    env: &Environment,
+    via: Via,
+    verb: &str,
+    target: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<RawReply, Failure> {
+    let (name, key) = env.dma().gateway_key().header();
+    let (addr, keyed) = match via {
+        Via::Public => (env.dma().addr(), false),
+        Via::Gateway => (env.waf().addr(), true),
+        Via::WafWithoutKey => (env.waf().addr(), false),
+        Via::GatewayPort => (env.dma().gateway_addr(), false),
+        Via::GatewayPortWithKey => (env.dma().gateway_addr(), true),
+    };
+    let headers = [(name, key.as_str())];
+    let headers: &[(&str, &str)] = if keyed { &headers } else { &[] };
+    exchange_with(addr, verb, target, content_type, headers, body).await
+}
+
+/// `ConnectApp` with `login`/`password` `via` a way in; the connection string, or the raw
+/// answer.
 pub(crate) async fn connect_app(
-    addr: SocketAddr,
+    env: &Environment,
+    via: Via,
     login: &str,
     password: &str,
 ) -> Result<Result<String, String>, Failure> {
@@ -55,9 +106,9 @@ pub(crate) async fn connect_app(
         "host": "", "login": login, "password": password,
         "clientAppName": "Cloud Gateway", "clientAppVersion": "1", "clientComputerName": "gateway",
     });
-    let reply = exchange(
-        addr,
-        "POST",
+    let reply = send(
+        env,
+        via,
         "/API/v1/Json.asmx/ConnectApp",
         Some("application/json"),
         body.to_string().as_bytes(),
@@ -78,7 +129,7 @@ pub(crate) async fn go_live(
 ) -> Result<LiveShare, Failure> {
     let share_id = share(admin, &dashboard.id).await?;
     let (login, password) = credentials(env, &share_id)?;
-    let connection = connect_app(env.waf().addr(), &login, &password)
+    let connection = connect_app(env, Via::Gateway, &login, &password)
         .await?
         .map_err(|answer| {
             Failure::precondition(

@@ -7,13 +7,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use blowfish::Blowfish;
 use blowfish::cipher::{Block, BlockCipherDecrypt, KeyInit};
-use mocks::dma::Channel;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::calls::{self, Call};
-use super::setup::{self, connect_app};
+use super::setup::{self, Via, connect_app, send};
 use super::waf::judge_share_calls;
-use crate::clients::exchange;
 use crate::{Ctx, Failure, oracle};
 
 /// How many passwords the statistical check draws.
@@ -24,7 +22,7 @@ const SAMPLE: usize = 10_000;
 const ROUNDS: usize = 2;
 
 /// A `ConnectApp` outcome for the evidence: a connection string is a session secret.
-fn redacted(outcome: &Result<String, String>) -> String {
+pub(crate) fn redacted(outcome: &Result<String, String>) -> String {
     match outcome {
         Ok(_) => "connected (connection string redacted)".to_owned(),
         Err(answer) => format!("refused: {answer}"),
@@ -106,7 +104,7 @@ pub(crate) async fn one_user_per_share(ctx: Ctx) -> Result<(), Failure> {
         env.dma().share_users().len(),
     )?;
     let from = env.dma().executed().len();
-    let after = connect_app(env.waf().addr(), &login, &password).await?;
+    let after = connect_app(&env, Via::Gateway, &login, &password).await?;
     let logged_in: Vec<String> = env
         .dma()
         .executed()
@@ -257,100 +255,6 @@ pub(crate) async fn passwords_sealed(ctx: Ctx) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
-    let env = ctx.environment().await?;
-    let ev = ctx.evidence();
-    let admin = setup::admin(&env).await?;
-    let share_id = setup::share(&admin, "soc-overview").await?;
-    let (login, password) = setup::credentials(&env, &share_id)?;
-    let element = Map::from_iter([
-        ("dmaID".to_owned(), json!(2000)),
-        ("elementID".to_owned(), json!(100)),
-    ]);
-    let get = |connection: &str| {
-        let mut body = element.clone();
-        body.insert("connection".into(), json!(connection));
-        Value::Object(body).to_string()
-    };
-    let from = env.dma().executed().len();
-
-    // Straight at the public API: the log-in, and whatever session it might have given.
-    let public = connect_app(env.dma().addr(), &login, &password).await?;
-    ev.saw(
-        "the share user's ConnectApp on the DMA's public API",
-        redacted(&public),
-    );
-    if let Ok(connection) = &public {
-        exchange(
-            env.dma().addr(),
-            "POST",
-            "/API/v1/Json.asmx/GetElement",
-            Some("application/json"),
-            get(connection).as_bytes(),
-        )
-        .await?;
-    }
-    // Through the gateway, and that gateway session replayed on the public API.
-    let gateway = connect_app(env.waf().addr(), &login, &password).await?;
-    let Ok(connection) = gateway else {
-        return Err(Failure::violation(
-            "share-user-logs-in-through-the-gateway",
-            "the share user's ConnectApp through the gateway (WAF)",
-            "a connection string",
-            gateway,
-        ));
-    };
-    let on_public = exchange(
-        env.dma().addr(),
-        "POST",
-        "/API/v1/Json.asmx/GetElement",
-        Some("application/json"),
-        get(&connection).as_bytes(),
-    )
-    .await?;
-    ev.saw("its gateway connection used on the public API", &on_public);
-    let through_waf = exchange(
-        env.waf().addr(),
-        "POST",
-        "/API/v1/Json.asmx/GetElement",
-        Some("application/json"),
-        get(&connection).as_bytes(),
-    )
-    .await?;
-    ev.saw("the same call through the gateway", &through_waf);
-
-    let executed = env.dma().executed().since(from);
-    let theirs: Vec<_> = executed
-        .iter()
-        .filter(|e| e.login.eq_ignore_ascii_case(&login))
-        .collect();
-    let on_public: Vec<String> = theirs
-        .iter()
-        .filter(|e| e.channel == Channel::Public)
-        .map(|e| Call::read(&e.method, &e.parameters).to_string())
-        .collect();
-    ev.expect(
-        "share-user-served-only-through-the-gateway",
-        "calls the DMA carried out for the share user on its public API",
-        on_public.is_empty(),
-        "none: its log-in and its sessions are refused there",
-        on_public,
-    )?;
-    let expected = Call::read("GetElement", &element);
-    let on_gateway: Vec<Call> = theirs
-        .iter()
-        .filter(|e| e.channel == Channel::Gateway && e.connection == connection)
-        .filter(|e| e.method != "ConnectApp")
-        .map(|e| Call::read(&e.method, &e.parameters))
-        .collect();
-    ev.expect_eq(
-        "share-user-works-through-the-gateway",
-        "calls the DMA carried out on the share user's gateway session",
-        vec![expected],
-        on_gateway,
-    )
-}
-
 pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
@@ -359,9 +263,9 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
     for dashboard in setup::dashboards()? {
         let share_id = setup::share(&admin, &dashboard.id).await?;
         let (login, password) = setup::credentials(&env, &share_id)?;
-        // Straight to the DMA's gateway channel: the WAF is not there to help.
-        let gateway = env.dma().gateway_addr();
-        let connection = connect_app(gateway, &login, &password)
+        // Straight to the DMA's gateway channel with the gateway's key: the WAF is not there
+        // to help.
+        let connection = connect_app(&env, Via::GatewayPortWithKey, &login, &password)
             .await?
             .map_err(|a| {
                 Failure::precondition(
@@ -381,10 +285,11 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
                     b.extend(e);
                 }
                 let path = format!("/API/v1/Json.asmx/{method}");
+                let env = &env;
                 async move {
-                    exchange(
-                        gateway,
-                        "POST",
+                    send(
+                        env,
+                        Via::GatewayPortWithKey,
                         &path,
                         Some("application/json"),
                         body.to_string().as_bytes(),
@@ -400,9 +305,9 @@ pub(crate) async fn items_only(ctx: Ctx) -> Result<(), Failure> {
             )
             .await?;
         }
-        exchange(
-            gateway,
-            "POST",
+        send(
+            &env,
+            Via::GatewayPortWithKey,
             "/API/v1/Json.asmx/DisconnectFromCloud",
             Some("application/json"),
             json!({ "connection": connection }).to_string().as_bytes(),

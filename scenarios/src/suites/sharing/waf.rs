@@ -14,8 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::calls::{self, Call, Reach};
 use super::corpus::{self, Attempt};
-use super::setup::{self, LiveShare};
-use crate::clients::exchange;
+use super::setup::{self, LiveShare, Via, send};
 use crate::{Ctx, Evidence, Failure};
 
 /// How many offending attempts a failure shows.
@@ -45,9 +44,9 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
             body.insert("connection".into(), Value::String(share.connection.clone()));
             body.extend(call.parameters.clone());
             let from = env.dma().executed().len();
-            let reply = exchange(
-                env.waf().addr(),
-                "POST",
+            let reply = send(
+                &env,
+                Via::Gateway,
                 &format!("/API/v1/Json.asmx/{}", call.method),
                 Some("application/json; charset=utf-8"),
                 Value::Object(body).to_string().as_bytes(),
@@ -324,9 +323,9 @@ async fn write_own_items(
                 "connection": share.connection, "dmaID": dma, "elementID": element,
                 "parameterID": parameter.id, "value": "CANARY-written",
             });
-            exchange(
-                env.waf().addr(),
-                "POST",
+            send(
+                env,
+                Via::Gateway,
                 "/API/v1/Json.asmx/SetParameter",
                 Some("application/json"),
                 body.to_string().as_bytes(),

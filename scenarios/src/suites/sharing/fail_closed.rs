@@ -1,0 +1,263 @@
+//! The WAF fails closed (WAF-4): what it cannot read one way, and what it cannot tie to a live
+//! share (or to a DMS user's session it saw open through the gateway: the tunnel carries DMS
+//! users' remote access too), goes no further than the WAF; a run of wrong passwords for a share user reaches the
+//! DMA only up to the limit. Every request goes in as the Cloud Gateway forwards (with its key),
+//! so the WAF is the only thing deciding; verdicts come from the requests the DMA's gateway
+//! channel received and the calls it carried out.
+
+use std::time::Duration;
+
+use mocks::Environment;
+use mocks::dma::{Arrival, Channel};
+use serde_json::json;
+
+use super::calls::Call;
+use super::setup::{self, Via, connect_app, send};
+use crate::clients::exchange_with;
+use crate::{Ctx, Failure, oracle};
+
+const GET: &str = "/API/v1/Json.asmx/GetElement";
+const JSON: Option<&str> = Some("application/json");
+const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+
+/// What reached the DMA's gateway channel, and what it carried out there, while `during` ran.
+async fn on_the_gateway<F, T>(
+    env: &Environment,
+    during: F,
+) -> Result<(T, Vec<Arrival>, Vec<Call>), Failure>
+where
+    F: std::future::Future<Output = Result<T, Failure>>,
+{
+    let arrived = env.dma().arrivals().all().len();
+    let from = env.dma().executed().len();
+    let value = during.await?;
+    let arrivals = env
+        .dma()
+        .arrivals()
+        .all()
+        .split_off(arrived)
+        .into_iter()
+        .filter(|a| a.channel == Channel::Gateway)
+        .collect();
+    let executed = env
+        .dma()
+        .executed()
+        .since(from)
+        .into_iter()
+        .filter(|e| e.channel == Channel::Gateway)
+        .map(|e| Call::read(&e.method, &e.parameters))
+        .collect();
+    Ok((value, arrivals, executed))
+}
+
+fn paths(arrivals: &[Arrival]) -> Vec<&str> {
+    arrivals.iter().map(|a| a.path.as_str()).collect()
+}
+
+/// One unreadable request: what it is, its target, content type, further header lines, body.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Vec<(&'a str, &'a str)>,
+    String,
+);
+
+pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    let admin = setup::admin(&env).await?;
+    let dashboard = setup::dashboards()?
+        .into_iter()
+        .find(|d| d.id == "soc-overview")
+        .ok_or_else(|| Failure::Harness("no soc-overview dashboard".into()))?;
+    let share = setup::go_live(&env, &admin, &dashboard).await?;
+    let c = share.connection.as_str();
+    // Each is the whitelisted GetElement(2000, 100) made ambiguous, or unreadable.
+    let cases: Vec<Case> = vec![
+        (
+            "a key twice",
+            GET,
+            JSON,
+            vec![],
+            format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100,"elementID":200}}"#),
+        ),
+        (
+            "a form field twice, in another case",
+            GET,
+            FORM,
+            vec![],
+            format!("connection={c}&dmaID=2000&elementID=100&ElementID=200"),
+        ),
+        (
+            "a broken form escape",
+            GET,
+            FORM,
+            vec![],
+            format!("connection={c}&dmaID=2000&elementID=10%30%"),
+        ),
+        (
+            "an unknown content type",
+            GET,
+            Some("text/plain"),
+            vec![],
+            format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100}}"#),
+        ),
+        (
+            "two content types",
+            GET,
+            JSON,
+            vec![("Content-Type", "application/x-www-form-urlencoded")],
+            format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100}}"#),
+        ),
+        (
+            "length and chunked framing at once",
+            GET,
+            JSON,
+            vec![("Transfer-Encoding", "chunked")],
+            format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100}}"#),
+        ),
+        (
+            "an escaped method name",
+            "/API/v1/Json.asmx/%47etElement",
+            JSON,
+            vec![],
+            format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100}}"#),
+        ),
+        (
+            "trailing data",
+            GET,
+            JSON,
+            vec![],
+            format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100}}{{"elementID":200}}"#),
+        ),
+    ];
+    let (name, key) = env.dma().gateway_key().header();
+    let (statuses, arrivals, executed) = on_the_gateway(&env, async {
+        let mut statuses = Vec::new();
+        for (what, target, content_type, extra, body) in &cases {
+            let mut headers = vec![(name, key.as_str())];
+            headers.extend(extra.iter().copied());
+            let reply = exchange_with(
+                env.waf().addr(),
+                "POST",
+                target,
+                *content_type,
+                &headers,
+                body.as_bytes(),
+            )
+            .await?;
+            statuses.push(json!({ "case": what, "status": reply.status }));
+        }
+        Ok(statuses)
+    })
+    .await?;
+    ev.saw("answers through the gateway", statuses);
+    ev.expect(
+        "unreadable-requests-stopped-at-the-waf",
+        "requests the WAF cannot read one way that reached the DMA's gateway channel",
+        arrivals.is_empty(),
+        "none: the WAF blocks what it cannot read",
+        paths(&arrivals),
+    )?;
+    let off: Vec<&Call> = executed
+        .iter()
+        .filter(|c| !share.whitelist.contains(c))
+        .collect();
+    ev.expect(
+        "executed-calls-on-the-whitelist",
+        "calls the DMA carried out on the share's connection off its whitelist",
+        off.is_empty(),
+        "none",
+        off,
+    )
+}
+
+pub(crate) async fn untied_requests_refused(ctx: Ctx) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    let admin = &env.accounts().dms_admin;
+    // A DMS user's own session, opened on the public API: valid on the DMA, but neither a
+    // share's nor opened through the gateway.
+    let public = connect_app(&env, Via::Public, &admin.login, &admin.password)
+        .await?
+        .map_err(|a| Failure::precondition("the Administrator's ConnectApp", "a connection", a))?;
+    let element = |connection: &str| {
+        json!({ "connection": connection, "dmaID": 2000, "elementID": 100 }).to_string()
+    };
+    let ((), arrivals, executed) = on_the_gateway(&env, async {
+        for (what, body) in [
+            ("the Administrator's public session", element(&public)),
+            ("a made-up connection", element("not-a-connection")),
+            (
+                "no connection",
+                json!({ "dmaID": 2000, "elementID": 100 }).to_string(),
+            ),
+        ] {
+            let reply = send(&env, Via::Gateway, GET, JSON, body.as_bytes()).await?;
+            ev.saw(format!("GetElement on {what}: HTTP status"), reply.status);
+        }
+        Ok(())
+    })
+    .await?;
+    ev.expect(
+        "untied-requests-not-executed",
+        "calls the DMA carried out on its gateway channel for requests tied to no live share",
+        executed.is_empty(),
+        "none",
+        executed,
+    )?;
+    ev.expect(
+        "untied-requests-stopped-at-the-waf",
+        "requests tied to no live share that reached the DMA's gateway channel",
+        arrivals.is_empty(),
+        "none: the WAF refuses what it cannot tie to a live share",
+        paths(&arrivals),
+    )
+}
+
+pub(crate) async fn sign_ins_rate_limited(ctx: Ctx) -> Result<(), Failure> {
+    let limit = &oracle::spec()?.gateway_sign_in;
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    let admin = setup::admin(&env).await?;
+    let share_id = setup::share(&admin, "soc-overview").await?;
+    let (login, password) = setup::credentials(&env, &share_id)?;
+    let burst = limit.failures_allowed + 5;
+    let (statuses, arrivals, _) = on_the_gateway(&env, async {
+        let mut statuses = Vec::new();
+        for guess in 0..burst {
+            let wrong = format!("wrong-{guess}");
+            let answer = connect_app(&env, Via::Gateway, &login, &wrong).await?;
+            statuses.push(
+                answer
+                    .err()
+                    .and_then(|a| a.split(' ').nth(1).map(str::to_owned)),
+            );
+        }
+        Ok(statuses)
+    })
+    .await?;
+    ev.saw(format!("{burst} wrong passwords: HTTP statuses"), statuses);
+    let seen = arrivals
+        .iter()
+        .filter(|a| a.path.ends_with("/ConnectApp"))
+        .count();
+    ev.expect(
+        "wrong-passwords-the-dma-saw",
+        &format!("of {burst} wrong passwords in a burst, sign-ins that reached the DMA"),
+        seen <= limit.failures_allowed,
+        &format!("at most {}", limit.failures_allowed),
+        seen,
+    )?;
+    env.advance(Duration::from_secs(limit.window_seconds + 1))
+        .await;
+    let after = connect_app(&env, Via::Gateway, &login, &password).await?;
+    ev.expect(
+        "sign-in-works-after-the-window",
+        &format!("the right password, {} s later", limit.window_seconds + 1),
+        after.is_ok(),
+        "a connection",
+        after.map_or_else(|refused| refused, |_| "a connection".to_owned()),
+    )
+}
