@@ -129,7 +129,7 @@ impl CloudClient {
             .map_err(|e| Failure::Harness(format!("CA unusable by reqwest: {e}")))?;
         // Redirects are followed by hand, so every hop is on record, as a browser's network log
         // would have it.
-        let mut builder = reqwest::Client::builder()
+        let mut builder = super::http()
             .tls_certs_only([certificate])
             .redirect(reqwest::redirect::Policy::none());
         let published = env.published();

@@ -29,7 +29,7 @@ pub struct DmaSession {
 impl DmaClient {
     pub fn new(env: &Environment) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: super::http().build().unwrap_or_default(),
             base: env.dma().api_url(),
         }
     }

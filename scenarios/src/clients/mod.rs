@@ -12,3 +12,15 @@ pub use cloud::{CloudClient, Hop, Reply, form_body};
 pub use dma::{DmaClient, DmaReply, DmaSession};
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
 pub use raw::{RawReply, exchange, exchange_with};
+
+use std::time::Duration;
+
+/// How long a client keeps an idle connection for reuse: well under the environment's servers'
+/// idle bound (15 s for the next request's head), so a client never sends on a connection the
+/// server is closing at that moment — HTTP/1.1's keep-alive race, which a loaded machine hits.
+const POOL_IDLE: Duration = Duration::from_secs(5);
+
+/// The one way scenarios build an HTTP client.
+pub fn http() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().pool_idle_timeout(POOL_IDLE)
+}

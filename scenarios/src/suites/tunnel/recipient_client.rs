@@ -49,7 +49,7 @@ impl Recipient {
     pub fn anonymous(env: &Environment) -> Result<Self, Failure> {
         let ca = reqwest::Certificate::from_der(&env.ca_der())
             .map_err(|e| Failure::Harness(format!("CA unusable by reqwest: {e}")))?;
-        let mut builder = reqwest::Client::builder().tls_certs_only([ca]);
+        let mut builder = crate::clients::http().tls_certs_only([ca]);
         for (name, addr) in env.published() {
             builder = builder.resolve(name, addr);
         }
