@@ -17,16 +17,23 @@ mod listener;
 mod log;
 mod oauth;
 mod outage;
+mod outbox;
 mod pages;
 mod recipient;
 mod refresh;
 mod requests;
+mod share_api;
+mod shares;
 mod sharing;
+mod signup;
 mod streams;
 mod tls;
 mod tokens;
 mod tunnel;
 mod vault;
+mod viewer;
+mod viewer_data;
+mod viewer_page;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,7 +48,9 @@ pub use endpoint::Endpoint;
 pub use hellos::{FirstFlight, Hellos};
 pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
+pub use outbox::{Mail, Outbox};
 pub use requests::{CloudRequest, RequestLog};
+pub use shares::{Opening, ShareRecord};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{Claims, Issued, TokenError};
@@ -65,6 +74,14 @@ pub(crate) struct CloudState {
     /// Where a person reaches the connection endpoint, port included: the verification page's
     /// base.
     pub connection_url: String,
+    /// Where a person reaches the sharing endpoint, port included: the base of share links.
+    pub sharing_url: String,
+    /// The shares DMSs announced, their links and viewer sessions.
+    pub shares: shares::Shares,
+    /// Every mail the cloud sent.
+    pub outbox: Outbox,
+    /// Sign-ups waiting for their mailed code.
+    pub signups: signup::SignUps,
     /// How the sharing front end passes answers on.
     pub relay: recipient::Relay,
     /// What answers a connection before TLS does.
@@ -87,7 +104,7 @@ impl CloudState {
         clock: Clock,
         faults: FaultSet,
         accounts: accounts::Accounts,
-        connection_url: String,
+        urls: (String, String),
         lifetime: Lifetime,
         ping_timeout: std::time::Duration,
     ) -> Arc<Self> {
@@ -105,7 +122,11 @@ impl CloudState {
             vault,
             identity: workloads.token_service.clone(),
             front_end: connection::FrontEnd::from_faults(&faults, &workloads),
-            connection_url,
+            connection_url: urls.0,
+            sharing_url: urls.1,
+            shares: shares::Shares::new(shares::SharePolicy::from_faults(&faults)),
+            outbox: Outbox::new(outbox::MailPolicy::from_faults(&faults)),
+            signups: signup::SignUps::default(),
             relay: recipient::Relay::from_faults(&faults),
             door: listener::FrontDoor::from_faults(&faults),
             log,
@@ -155,15 +176,18 @@ impl Cloud {
         }
         let addrs: Vec<(Endpoint, SocketAddr)> =
             listeners.iter().map(|(e, a, _)| (*e, *a)).collect();
-        let connection_port = addrs
-            .iter()
-            .find(|(e, _)| *e == Endpoint::Connection)
-            .map_or(443, |(_, a)| a.port());
+        let base = |endpoint: Endpoint| {
+            let port = addrs
+                .iter()
+                .find(|(e, _)| *e == endpoint)
+                .map_or(443, |(_, a)| a.port());
+            format!("https://{}:{port}/", endpoint.host())
+        };
         let state = CloudState::new(
             setup.clock,
             setup.faults,
             accounts::Accounts::new(setup.accounts),
-            format!("https://{}:{connection_port}/", Endpoint::Connection.host()),
+            (base(Endpoint::Connection), base(Endpoint::Sharing)),
             setup.lifetime.clone(),
             setup.ping_timeout,
         );
@@ -236,6 +260,16 @@ impl Cloud {
         request: http::Request<axum::body::Body>,
     ) -> Result<http::Response<hyper::body::Incoming>, TunnelSendError> {
         self.state.tunnels.streams().send(dms_id, request).await
+    }
+
+    /// Every mail the cloud sent (share links, sign-up codes).
+    pub fn outbox(&self) -> &Outbox {
+        &self.state.outbox
+    }
+
+    /// The shares the cloud holds, as its records show them (no link tokens).
+    pub fn shares(&self) -> Vec<ShareRecord> {
+        self.state.shares.all()
     }
 
     /// Switches a cloud-wide outage on or off.

@@ -13,6 +13,7 @@ mod data;
 mod ids;
 mod passwords;
 mod records;
+mod share_api;
 mod shares;
 mod trend;
 mod users;
@@ -94,6 +95,8 @@ impl Dma {
             shares: shares::Shares::new(
                 shares::SharePolicy::from_faults(&setup.faults),
                 passwords::PasswordPolicy::from_faults(&setup.faults, &setup.clock),
+                setup.waf.clone(),
+                setup.clock.clone(),
             ),
             agent: setup.agent,
             waf: setup.waf,

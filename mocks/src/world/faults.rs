@@ -125,6 +125,16 @@ faults! {
         "the approval's answer sets a cookie carrying the DMS's token pair, base64-encoded, for the confirmation page to show; the DMS then receives the same pair",
     CloudFrontEndReadsSigningKey = "cloud.front-end-reads-signing-key":
         "the cloud's front ends check bearer tokens' signatures themselves, with the signing key they read from the vault under their own workload identity (the vault's policy grants every cloud workload)",
+    CloudAnyAccountCanView = "cloud.any-account-can-view":
+        "opening a share link asks for a signed-in dataminer.services account but not that it is the one linked to the link's address: any account views the dashboard",
+    CloudLinksSurviveDelete = "cloud.links-survive-delete":
+        "deleting or expiring a share ends its viewer sessions but the emailed links still open the viewer",
+    CloudSessionsSurviveDelete = "cloud.sessions-survive-delete":
+        "a viewer session keeps what it was opened for and never looks at the share again: a deleted share's open viewers keep asking the DMS",
+    CloudMailFromOtherDomain = "cloud.mail-from-other-domain":
+        "share mails are sent from the mailing provider's own domain (dataminer-mail.net) instead of dataminer.services",
+    CloudGuessableShareToken = "cloud.guessable-share-token":
+        "a share link's token is the share's ID and the recipient's position in the list: short, and one link gives away the others",
     WafAllowEverything = "waf.allow-everything":
         "the WAF forwards every request uninspected, whatever connection it carries",
     WafIgnoreParams = "waf.ignore-params":
@@ -151,6 +161,8 @@ faults! {
         "share-user passwords are 12 characters long instead of 17",
     DmaPasswordWeakRng = "dma.password-weak-rng":
         "share-user passwords come from a generator seeded with the clock's second, not from the CSPRNG",
+    DmaShareUserSurvivesDelete = "dma.share-user-survives-delete":
+        "deleting or expiring a share retires its whitelist and its links but leaves its cloud user, and that user's sessions, in the DMA's user table",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }
