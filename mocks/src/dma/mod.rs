@@ -106,6 +106,14 @@ impl Dma {
             arrivals: Arrivals::default(),
             executed: Executed::default(),
         });
+        // Expiry does not wait for someone to look: each move of the clock ends what expired.
+        let expiring = state.clone();
+        let mut ticks = expiring.clock.watch();
+        lifetime.spawn(async move {
+            while ticks.changed().await.is_ok() {
+                expiring.shares.sweep();
+            }
+        });
         net::serve_http(
             public,
             lifetime,

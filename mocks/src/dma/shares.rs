@@ -207,7 +207,7 @@ impl Shares {
     }
 
     /// Ends every share whose expiry has passed.
-    fn sweep(&self) {
+    pub fn sweep(&self) {
         let now = self.clock.unix_seconds();
         let expired: Vec<String> = self
             .lock_users()
