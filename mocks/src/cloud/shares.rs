@@ -292,3 +292,58 @@ fn with_sessions(tables: &Tables, stored: &Stored) -> ShareRecord {
         .count();
     record
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announced(emails: &[&str]) -> Announced {
+        Announced {
+            dms_id: "dms-1".into(),
+            share_id: "share-1".into(),
+            dashboard: "core-network".into(),
+            shared_by: "admin".into(),
+            emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+            message: None,
+            expires_at: Some(2_000),
+            connection: "c".into(),
+        }
+    }
+
+    #[test]
+    fn each_address_gets_its_own_token_and_the_store_keeps_only_digests() {
+        let shares = Shares::new(SharePolicy::from_faults(&FaultSet::default()));
+        let tokens = shares
+            .create(announced(&["a@x.example", "b@x.example"]), 1_000)
+            .expect("a new share");
+        assert_eq!(tokens.len(), 2);
+        assert_ne!(tokens[0].1, tokens[1].1);
+        assert!(tokens.iter().all(|(_, t)| t.len() == 64));
+        let link = shares.lookup(&tokens[1].1).expect("the link opens");
+        assert_eq!(link.email, "b@x.example");
+        assert!(shares.lookup("not-a-token").is_none());
+        let stored = format!("{:?}", shares.lock().shares);
+        assert!(!tokens.iter().any(|(_, t)| stored.contains(t.as_str())));
+        assert!(shares.create(announced(&["c@x.example"]), 1_000).is_none());
+    }
+
+    #[test]
+    fn deleting_or_expiring_ends_the_share_and_its_viewer_sessions() {
+        let shares = Shares::new(SharePolicy::from_faults(&FaultSet::default()));
+        let tokens = shares
+            .create(announced(&["a@x.example"]), 1_000)
+            .expect("a new share");
+        let link = shares.lookup(&tokens[0].1).expect("the link opens");
+        assert!(!link.share.ended(1_999) && link.share.ended(2_000));
+        let session = shares.record_opening(&link, "a@x.example", 1_500);
+        shares.sweep(1_999);
+        assert!(shares.session(&session).is_some());
+        shares.sweep(2_000);
+        assert!(shares.session(&session).is_none());
+        let again = shares.record_opening(&link, "a@x.example", 1_500);
+        assert!(shares.delete("dms-1", "share-1", 1_600));
+        assert!(shares.session(&again).is_none());
+        assert!(!shares.delete("dms-2", "share-1", 1_600));
+        assert_eq!(shares.all()[0].deleted_at, Some(1_600));
+    }
+}

@@ -195,3 +195,26 @@ pub(crate) async fn create(
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_works_once_within_its_lifetime_and_wrong_guesses_are_counted() {
+        let signups = SignUps::default();
+        let code = signups.issue("a@x.example", 1_000);
+        assert!(!signups.redeem("b@x.example", &code, 1_001));
+        assert!(signups.redeem("a@x.example", &code, 1_001));
+        assert!(!signups.redeem("a@x.example", &code, 1_002), "used up");
+
+        let code = signups.issue("a@x.example", 1_000);
+        assert!(!signups.redeem("a@x.example", &code, 1_000 + CODE_LIFETIME_SECONDS));
+
+        let code = signups.issue("a@x.example", 1_000);
+        for _ in 0..ATTEMPTS {
+            assert!(!signups.redeem("a@x.example", "wrong", 1_001));
+        }
+        assert!(!signups.redeem("a@x.example", &code, 1_001), "out of tries");
+    }
+}
