@@ -146,6 +146,10 @@ pub enum EnvAction {
         /// Connect the DMS to the cloud through the real connect flow before printing.
         #[arg(long)]
         connected: bool,
+        /// Also share a dashboard with a recipient who has an account (implies --connected):
+        /// the line carries the emailed link and the recipient's credentials.
+        #[arg(long)]
+        shared: bool,
     },
 }
 

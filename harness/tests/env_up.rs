@@ -262,3 +262,57 @@ async fn probe_jwt_reports_alg_none_accepted_when_the_cloud_accepts_it() {
     );
     assert_eq!(code, Some(1));
 }
+
+/// `--shared`: the line carries the mailed link and the recipient's credentials; with them,
+/// curl-like requests (CA from the line, names pinned to loopback) open the viewer.
+#[tokio::test]
+async fn a_shared_environment_prints_a_link_its_recipient_opens() {
+    let env = EnvUp::start(&["--shared", "--speed", "0"]);
+    assert_eq!(env.line["connected"], true);
+    let share = &env.line["share"];
+    let link = share["link"].as_str().expect("a link");
+    let ca = std::fs::read(env.line["ca"].as_str().expect("a CA path")).expect("the CA file");
+    let mut client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).expect("a PEM CA")])
+        .redirect(reqwest::redirect::Policy::none());
+    for pin in env.line["resolve"].as_array().expect("resolve entries") {
+        let pin = pin.as_str().expect("name:port:ip");
+        let mut parts = pin.splitn(3, ':');
+        let (Some(name), Some(port), Some(ip)) = (parts.next(), parts.next(), parts.next()) else {
+            panic!("resolve entry {pin}");
+        };
+        let addr = format!("{ip}:{port}").parse().expect("an address");
+        client = client.resolve(name, addr);
+    }
+    let client = client.build().expect("a client");
+    let base = env.line["endpoints"]["sharing"]
+        .as_str()
+        .expect("sharing URL");
+    let signed_in = client
+        .post(format!("{base}account/login"))
+        .json(&serde_json::json!({
+            "email": share["recipient"]["email"], "password": share["recipient"]["password"],
+        }))
+        .send()
+        .await
+        .expect("sign-in answers");
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let viewer = client
+        .get(link)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("the link answers");
+    assert_eq!(viewer.status(), 200);
+    let page = viewer.text().await.expect("the viewer page");
+    assert!(
+        page.contains("CANARY-"),
+        "no DMA data on the viewer:\n{page}"
+    );
+}

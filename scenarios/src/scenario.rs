@@ -13,6 +13,7 @@ pub enum Suite {
     Optin,
     Resilience,
     Storage,
+    Sharing,
     Tls,
     Tokens,
     Tunnel,
@@ -28,6 +29,7 @@ impl Suite {
         Suite::Tunnel,
         Suite::Users,
         Suite::Waf,
+        Suite::Sharing,
         Suite::Resilience,
         Suite::Storage,
     ];
@@ -40,6 +42,7 @@ impl Suite {
             Suite::Tunnel => "tunnel",
             Suite::Users => "users",
             Suite::Waf => "waf",
+            Suite::Sharing => "sharing",
             Suite::Resilience => "resilience",
             Suite::Storage => "storage",
         }
@@ -62,6 +65,9 @@ impl Suite {
             }
             Suite::Waf => {
                 "the WAF: a whitelist of the dashboard's calls, every whitelisted call passes in any equivalent form, every corpus attack is blocked"
+            }
+            Suite::Sharing => {
+                "live sharing on the recipient's real path: one mail per address from dataminer.services with an unguessable link, opened only by that address's account, the dashboard live through tunnel, agent and WAF as the share user, and deletion or expiry ending links, viewers, the share user and the whitelist"
             }
             Suite::Resilience => {
                 "faults of the world: a refresh endpoint failing for hours, a tunnel cut mid-transfer, an answer lost on the DMS side; the DMS keeps its token, redials, and never applies a write twice"

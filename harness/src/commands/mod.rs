@@ -31,11 +31,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     faults,
                     speed,
                     connected,
+                    shared,
                 },
         } => env_up::up(&env_up::UpOptions {
             faults,
             speed,
-            connected,
+            connected: connected || shared,
+            shared,
         }),
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },

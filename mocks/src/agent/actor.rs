@@ -86,6 +86,12 @@ impl Actor {
             Command::Settle(reply) => {
                 let _ = reply.send(());
             }
+            Command::Publish(notice, reply) => {
+                let _ = reply.send(self.publish(&notice).await);
+            }
+            Command::Withdraw(share_id, reply) => {
+                let _ = reply.send(self.withdraw(&share_id).await);
+            }
         }
     }
 

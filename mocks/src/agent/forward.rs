@@ -40,6 +40,17 @@ pub(crate) struct Forwarder {
 }
 
 impl Forwarder {
+    /// Puts the Cloud Gateway's key on a request for the DMS side, replacing whatever the
+    /// cloud's side put in that header: the gateway channel serves only what carries it.
+    pub(super) fn authenticate(&self, headers: &mut http::HeaderMap) -> Result<(), String> {
+        headers.remove(GATEWAY_KEY_HEADER);
+        if let Some(key) = self.gateway_key {
+            let value = key.expose().parse().map_err(|_| "bad key".to_owned())?;
+            headers.insert(GATEWAY_KEY_HEADER, value);
+        }
+        Ok(())
+    }
+
     /// A careful gateway's forwarder to `target`: answers streamed, nothing retried, a DMS side
     /// that cannot be reached a 502, a head that does not come within `answer_within` given up.
     pub(crate) fn careful(target: SocketAddr, answer_within: std::time::Duration) -> Self {
@@ -122,11 +133,7 @@ impl Forwarder {
             header::HOST,
             host.parse().map_err(|_| "bad host".to_owned())?,
         );
-        head.headers.remove(GATEWAY_KEY_HEADER);
-        if let Some(key) = self.gateway_key {
-            let value = key.expose().parse().map_err(|_| "bad key".to_owned())?;
-            head.headers.insert(GATEWAY_KEY_HEADER, value);
-        }
+        self.authenticate(&mut head.headers)?;
         let asking = async {
             let socket = TcpStream::connect(self.target)
                 .await

@@ -91,13 +91,36 @@ impl Https {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
-        tokio::time::timeout(self.timeout.get(), self.exchange(url, body))
+        tokio::time::timeout(self.timeout.get(), self.exchange(url, None, body))
             .await
             .map_err(|_| HttpsError::TimedOut(url.to_owned()))?
     }
 
+    /// As [`post_form`](Self::post_form), as the holder of the bearer `token`.
+    pub async fn post_form_as(
+        &self,
+        url: &str,
+        token: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<Answer, HttpsError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        tokio::time::timeout(
+            self.timeout.get(),
+            self.exchange(url, Some(format!("Bearer {token}")), body),
+        )
+        .await
+        .map_err(|_| HttpsError::TimedOut(url.to_owned()))?
+    }
+
     /// POSTs the form `body` to `url` and reads the JSON answer (`null` when it is not JSON).
-    async fn exchange(&self, url: &str, body: String) -> Result<Answer, HttpsError> {
+    async fn exchange(
+        &self,
+        url: &str,
+        authorization: Option<String>,
+        body: String,
+    ) -> Result<Answer, HttpsError> {
         let uri: Uri = url
             .parse()
             .map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
@@ -126,7 +149,11 @@ impl Https {
         tokio::spawn(connection);
 
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let request = Request::post(path)
+        let mut request = Request::post(path);
+        if let Some(authorization) = authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
+        let request = request
             .header(header::HOST, host.as_str())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::USER_AGENT, "DataMiner-CloudGateway/conform")

@@ -12,6 +12,7 @@ mod https;
 mod pairing;
 mod policy;
 mod session;
+mod shares;
 mod timeout;
 mod tls;
 mod tunnel;
@@ -29,6 +30,7 @@ use crate::world::{Clock, FaultSet, Lifetime};
 
 pub use credentials::{CredentialStore, Credentials, DmsKey, KeyError};
 pub use https::HttpsError;
+pub use shares::ShareNotice;
 pub use timeout::NetworkTimeout;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
@@ -94,6 +96,9 @@ pub enum AgentError {
     /// The cloud answered, but not with what the flow expects.
     #[error("dataminer.services refused: {0}")]
     Cloud(String),
+    /// A share was asked of a DMS that is not connected to dataminer.services.
+    #[error("the DMS is not connected to dataminer.services")]
+    NotConnected,
     /// The agent has stopped with its environment.
     #[error("the agent has stopped")]
     Stopped,
@@ -137,6 +142,8 @@ enum Command {
     Disconnect(Caller, oneshot::Sender<Result<(), AgentError>>),
     Report(oneshot::Sender<Reported>),
     Settle(oneshot::Sender<()>),
+    Publish(Box<ShareNotice>, oneshot::Sender<Result<u64, AgentError>>),
+    Withdraw(String, oneshot::Sender<Result<(), AgentError>>),
 }
 
 /// A handle on the running agent.
@@ -152,6 +159,8 @@ impl std::fmt::Debug for Command {
             Command::Disconnect(..) => "Disconnect",
             Command::Report(_) => "Report",
             Command::Settle(_) => "Settle",
+            Command::Publish(..) => "Publish",
+            Command::Withdraw(..) => "Withdraw",
         })
     }
 }
@@ -181,6 +190,19 @@ impl Agent {
     /// A user asks the DMS to disconnect from the cloud.
     pub async fn disconnect(&self, caller: Caller) -> Result<(), AgentError> {
         self.ask(|reply| Command::Disconnect(caller, reply)).await?
+    }
+
+    /// A DMS user shared a dashboard: the gateway opens the share user's session and tells the
+    /// cloud, which mails the links. Answers how many links the cloud sent.
+    pub async fn publish_share(&self, notice: ShareNotice) -> Result<u64, AgentError> {
+        self.ask(|reply| Command::Publish(Box::new(notice), reply))
+            .await?
+    }
+
+    /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links.
+    pub async fn withdraw_share(&self, share_id: &str) -> Result<(), AgentError> {
+        let share_id = share_id.to_owned();
+        self.ask(|reply| Command::Withdraw(share_id, reply)).await?
     }
 
     pub async fn reported(&self) -> Result<Reported, AgentError> {

@@ -260,17 +260,22 @@ impl Actor {
             &self.setup.urls.tunnel,
             token,
             self.setup.network_timeout.get(),
-            Forwarder {
-                target: self.setup.forward_to,
-                buffer_whole: !self.policy.stream_answers,
-                retry: self.policy.retry_forwarded,
-                answer_within: self.setup.network_timeout.get(),
-                unreachable: self.policy.unreachable_status,
-                gateway_key: Some(self.setup.gateway_key),
-            },
+            self.forwarder(),
             &self.lifetime,
         )
         .await
+    }
+
+    /// How the agent reaches the DMS side, for tunnel streams and its own calls.
+    pub(super) fn forwarder(&self) -> Forwarder {
+        Forwarder {
+            target: self.setup.forward_to,
+            buffer_whole: !self.policy.stream_answers,
+            retry: self.policy.retry_forwarded,
+            answer_within: self.setup.network_timeout.get(),
+            unreachable: self.policy.unreachable_status,
+            gateway_key: Some(self.setup.gateway_key),
+        }
     }
 }
 

@@ -27,10 +27,11 @@ struct StoredAccount {
     organization: String,
 }
 
-/// Accounts and their browser sessions. Passwords are kept only as digests.
+/// Accounts and their browser sessions. Passwords are kept only as digests; accounts made by
+/// sign-up join them once their address is proven.
 #[derive(Debug)]
 pub(crate) struct Accounts {
-    accounts: Vec<StoredAccount>,
+    accounts: Mutex<Vec<StoredAccount>>,
     sessions: Mutex<HashMap<String, String>>,
 }
 
@@ -47,21 +48,14 @@ const SESSION_COOKIE: &str = "dms_session";
 impl Accounts {
     pub fn new(accounts: Vec<Account>) -> Self {
         Self {
-            accounts: accounts
-                .into_iter()
-                .map(|a| StoredAccount {
-                    password_sha256: Sha256::digest(a.password.as_bytes()).into(),
-                    email: a.email.to_ascii_lowercase(),
-                    organization: a.organization,
-                })
-                .collect(),
+            accounts: Mutex::new(accounts.into_iter().map(stored).collect()),
             sessions: Mutex::new(HashMap::new()),
         }
     }
 
     /// What the store keeps of each account: its address, organisation and password digest.
     pub fn records(&self) -> Vec<super::store::AccountRecord> {
-        self.accounts
+        self.lock_accounts()
             .iter()
             .map(|a| super::store::AccountRecord {
                 email: a.email.clone(),
@@ -78,15 +72,46 @@ impl Accounts {
     fn login(&self, email: &str, password: &str) -> Option<String> {
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
         let email = email.to_ascii_lowercase();
-        self.accounts
+        self.lock_accounts()
             .iter()
             .find(|a| a.email == email && a.password_sha256 == digest)?;
+        Some(self.open_session(&email))
+    }
+
+    fn open_session(&self, email: &str) -> String {
         let session = random_token(32);
         self.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(session.clone(), email);
-        Some(session)
+            .insert(session.clone(), email.to_owned());
+        session
+    }
+
+    pub fn exists(&self, email: &str) -> bool {
+        let email = email.to_ascii_lowercase();
+        self.lock_accounts().iter().any(|a| a.email == email)
+    }
+
+    /// Adds the account of a proven address (no organisation: a recipient's own account) and
+    /// signs it in; `None` when the address already has an account.
+    pub fn create(&self, email: &str, password: &str) -> Option<String> {
+        let email = email.to_ascii_lowercase();
+        {
+            let mut accounts = self.lock_accounts();
+            if accounts.iter().any(|a| a.email == email) {
+                return None;
+            }
+            accounts.push(stored(Account {
+                email: email.clone(),
+                password: password.to_owned(),
+                organization: String::new(),
+            }));
+        }
+        Some(self.open_session(&email))
+    }
+
+    fn lock_accounts(&self) -> std::sync::MutexGuard<'_, Vec<StoredAccount>> {
+        self.accounts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The account behind the request's session cookie, if it carries a live one.
@@ -105,12 +130,30 @@ impl Accounts {
             .unwrap_or_else(|p| p.into_inner())
             .get(&session)?
             .clone();
-        let account = self.accounts.iter().find(|a| a.email == email)?;
+        let organization = self
+            .lock_accounts()
+            .iter()
+            .find(|a| a.email == email)?
+            .organization
+            .clone();
         Some(SignedIn {
             email,
-            organization: account.organization.clone(),
+            organization,
         })
     }
+}
+
+fn stored(account: Account) -> StoredAccount {
+    StoredAccount {
+        password_sha256: Sha256::digest(account.password.as_bytes()).into(),
+        email: account.email.to_ascii_lowercase(),
+        organization: account.organization,
+    }
+}
+
+/// The `Set-Cookie` value of a new browser session.
+pub(crate) fn session_cookie(session: &str) -> String {
+    format!("{SESSION_COOKIE}={session}; Secure; HttpOnly; SameSite=Strict; Path=/")
 }
 
 /// `POST /account/login` with `email` and `password`: a session cookie for the right
@@ -148,7 +191,7 @@ pub(crate) async fn login(
         )
             .into_response();
     };
-    let cookie = format!("{SESSION_COOKIE}={session}; Secure; HttpOnly; SameSite=Strict; Path=/");
+    let cookie = session_cookie(&session);
     match next {
         Some(next) if from_form => (
             StatusCode::SEE_OTHER,
@@ -168,7 +211,7 @@ pub(crate) async fn login(
 
 /// A path on this host: `/x`, never `//elsewhere` or `/\elsewhere`, which browsers take
 /// for another host (an open redirect).
-fn is_local_path(next: &str) -> bool {
+pub(crate) fn is_local_path(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")

@@ -30,7 +30,10 @@ impl ConnectionEndpoint {
             clock,
             FaultSet::none(),
             Accounts::new(Vec::new()),
-            format!("https://{}/", super::Endpoint::Connection.host()),
+            (
+                format!("https://{}/", super::Endpoint::Connection.host()),
+                format!("https://{}/", super::Endpoint::Sharing.host()),
+            ),
             Lifetime::new(),
             super::PING_TIMEOUT,
             None,

@@ -19,17 +19,24 @@ mod listener;
 mod log;
 mod oauth;
 mod outage;
+mod outbox;
 mod pages;
 mod recipient;
 mod refresh;
 mod requests;
+mod share_api;
+mod shares;
 mod sharing;
 pub mod store;
+mod signup;
 mod streams;
 mod tls;
 mod tokens;
 mod tunnel;
 mod vault;
+mod viewer;
+mod viewer_data;
+mod viewer_page;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,8 +51,10 @@ pub use endpoint::Endpoint;
 pub use hellos::{FirstFlight, Hellos};
 pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
+pub use outbox::{Mail, Outbox};
 pub use requests::{CloudRequest, RequestLog};
 pub use store::{Store, StoreError, StorePaths};
+pub use shares::{Opening, ShareRecord};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{Claims, Issued, TokenError};
@@ -69,6 +78,14 @@ pub(crate) struct CloudState {
     /// Where a person reaches the connection endpoint, port included: the verification page's
     /// base.
     pub connection_url: String,
+    /// Where a person reaches the sharing endpoint, port included: the base of share links.
+    pub sharing_url: String,
+    /// The shares DMSs announced, their links and viewer sessions.
+    pub shares: shares::Shares,
+    /// Every mail the cloud sent.
+    pub outbox: Outbox,
+    /// Sign-ups waiting for their mailed code.
+    pub signups: signup::SignUps,
     /// How the sharing front end passes answers on.
     pub relay: recipient::Relay,
     /// What answers a connection before TLS does.
@@ -93,7 +110,7 @@ impl CloudState {
         clock: Clock,
         faults: FaultSet,
         accounts: accounts::Accounts,
-        connection_url: String,
+        urls: (String, String),
         lifetime: Lifetime,
         ping_timeout: std::time::Duration,
         store: Option<StorePaths>,
@@ -126,7 +143,11 @@ impl CloudState {
             vault,
             identity: workloads.token_service.clone(),
             front_end: connection::FrontEnd::from_faults(&faults, &workloads),
-            connection_url,
+            connection_url: urls.0,
+            sharing_url: urls.1,
+            shares: shares::Shares::new(shares::SharePolicy::from_faults(&faults)),
+            outbox: Outbox::new(outbox::MailPolicy::from_faults(&faults)),
+            signups: signup::SignUps::default(),
             relay: recipient::Relay::from_faults(&faults),
             door: listener::FrontDoor::from_faults(&faults),
             log,
@@ -179,15 +200,18 @@ impl Cloud {
         }
         let addrs: Vec<(Endpoint, SocketAddr)> =
             listeners.iter().map(|(e, a, _)| (*e, *a)).collect();
-        let connection_port = addrs
-            .iter()
-            .find(|(e, _)| *e == Endpoint::Connection)
-            .map_or(443, |(_, a)| a.port());
+        let base = |endpoint: Endpoint| {
+            let port = addrs
+                .iter()
+                .find(|(e, _)| *e == endpoint)
+                .map_or(443, |(_, a)| a.port());
+            format!("https://{}:{port}/", endpoint.host())
+        };
         let state = CloudState::new(
             setup.clock,
             setup.faults,
             accounts::Accounts::new(setup.accounts),
-            format!("https://{}:{connection_port}/", Endpoint::Connection.host()),
+            (base(Endpoint::Connection), base(Endpoint::Sharing)),
             setup.lifetime.clone(),
             setup.ping_timeout,
             Some(setup.store),
@@ -263,6 +287,16 @@ impl Cloud {
         request: http::Request<axum::body::Body>,
     ) -> Result<http::Response<hyper::body::Incoming>, TunnelSendError> {
         self.state.tunnels.streams().send(dms_id, request).await
+    }
+
+    /// Every mail the cloud sent (share links, sign-up codes).
+    pub fn outbox(&self) -> &Outbox {
+        &self.state.outbox
+    }
+
+    /// The shares the cloud holds, as its records show them (no link tokens).
+    pub fn shares(&self) -> Vec<ShareRecord> {
+        self.state.shares.all()
     }
 
     /// Switches a cloud-wide outage on or off.

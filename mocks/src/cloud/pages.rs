@@ -64,6 +64,11 @@ pub(crate) fn query_value(value: &str) -> String {
 
 /// The sign-in form, coming back to `next` (a path on this host) once signed in.
 pub(crate) fn sign_in(status: StatusCode, note: &str, next: &str) -> Response {
+    sign_in_with(status, note, next, "")
+}
+
+/// The sign-in form followed by `extra` (already escaped HTML).
+pub(crate) fn sign_in_with(status: StatusCode, note: &str, next: &str, extra: &str) -> Response {
     let body = format!(
         "<p>{note}</p>\
          <form method=\"post\" action=\"/account/login\">\
@@ -71,7 +76,7 @@ pub(crate) fn sign_in(status: StatusCode, note: &str, next: &str) -> Response {
          <p><label>Email <input name=\"email\" type=\"email\" autocomplete=\"username\"></label></p>\
          <p><label>Password <input name=\"password\" type=\"password\" \
          autocomplete=\"current-password\"></label></p>\
-         <p><button type=\"submit\">Sign in</button></p></form>",
+         <p><button type=\"submit\">Sign in</button></p></form>{extra}",
         note = escape(note),
         next = escape(next),
     );

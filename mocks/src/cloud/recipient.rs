@@ -3,9 +3,9 @@
 //! through that DMS's tunnel and streams the answer back as it comes.
 //!
 //! Only an account of the organisation that approved the DMS reaches it; any other DMS ID is
-//! answered as unknown, so an account cannot probe which DMSs exist elsewhere. Sharing is not
-//! yet narrowed to the dashboards shared with the account: past the organisation check, the
-//! DMS's own authorisation (its share users and the WAF's whitelists) decides.
+//! answered as unknown, so an account cannot probe which DMSs exist elsewhere. Recipients of a
+//! shared dashboard never come this way: their link opens the viewer (`viewer`), which asks the
+//! DMS for that dashboard's calls only, as its share user.
 
 use std::sync::Arc;
 

@@ -1,19 +1,28 @@
-//! The router of `sharing.dataminer.services`: the signed-in account's shares, and the
-//! recipients' front end that carries calls to a DMS's API through its tunnel (`recipient`).
+//! The router of `sharing.dataminer.services`: sign-in and sign-up for recipients, what an
+//! emailed link opens (`viewer`), the signed-in account's shares, and the organisation's front
+//! end that carries calls to its DMSs' API through their tunnels (`recipient`).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use http::{HeaderMap, StatusCode};
 
-use super::{CloudState, recipient};
+use super::{CloudState, accounts, recipient, signup, viewer};
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
     axum::Router::new()
         .route("/api/shares", get(list))
+        .route("/account/login", post(accounts::login))
+        .route("/account/create", get(signup::form).post(signup::create))
+        .route("/account/create/code", post(signup::send_code))
+        .route("/s/{token}", get(viewer::open))
+        .route(
+            "/s/{token}/dms/{dms_id}/dashboards/{dashboard}/data",
+            get(viewer::heartbeat),
+        )
         .route(
             "/dms/{dms_id}/API/v1/Json.asmx/{method}",
             any(recipient::forward),
@@ -21,10 +30,29 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
         .with_state(state)
 }
 
+/// `GET /api/shares`: the live shares sent to the signed-in account's address.
 async fn list(State(state): State<Arc<CloudState>>, headers: HeaderMap) -> Response {
     match state.accounts.signed_in(&headers) {
         Some(account) => {
-            Json(serde_json::json!({ "owner": account.email, "shares": [] })).into_response()
+            let now = state.clock.unix_seconds();
+            let shares: Vec<serde_json::Value> = state
+                .shares
+                .all()
+                .into_iter()
+                .filter(|s| !s.ended(now))
+                .filter(|s| {
+                    s.recipients
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(&account.email))
+                })
+                .map(|s| {
+                    serde_json::json!({
+                        "share_id": s.share_id, "dms_id": s.dms_id, "dashboard": s.dashboard,
+                        "shared_by": s.shared_by, "expires_at": s.expires_at,
+                    })
+                })
+                .collect();
+            Json(serde_json::json!({ "owner": account.email, "shares": shares })).into_response()
         }
         None => (
             StatusCode::UNAUTHORIZED,

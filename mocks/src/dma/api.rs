@@ -15,9 +15,10 @@ use serde_json::{Map, Value, json};
 use super::data::{self, Scope};
 use super::reader::{Received, read, receive};
 use super::records::{Arrival, ExecutedCall, Session};
+use super::share_api;
 use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
-use super::users::{Role, User};
+use super::users::User;
 use super::{Channel, DmaState};
 use crate::agent::{AgentError, Caller};
 use crate::world::Fault;
@@ -227,8 +228,8 @@ async fn dispatch_user(
             Ok(Value::Null)
         }
         "GetCloudConnectionState" => Ok(json!(state.agent.reported().await?)),
-        "ShareDashboard" => share_dashboard(state, user, body),
-        "DeleteShare" => delete_share(state, user, body),
+        "ShareDashboard" => share_api::share_dashboard(state, user, body).await,
+        "DeleteShare" => share_api::delete_share(state, user, body).await,
         other => data::call(state, Scope::Everything, other, body)
             .unwrap_or_else(|| Err(DmaError::UnknownMethod(other.to_owned()))),
     }
@@ -272,66 +273,6 @@ fn share_scope(share: &StoredShareUser) -> Scope<'_> {
     }
 }
 
-/// `ShareDashboard{dashboardID, emails}`: one new share user and one whitelist, registered with
-/// the WAF. Answers the share ID and the share user's login (never its password).
-fn share_dashboard(
-    state: &DmaState,
-    user: &User,
-    body: &Map<String, Value>,
-) -> Result<Value, DmaError> {
-    let dashboard_id = text(body, "dashboardID")?;
-    let emails = match body.get("emails") {
-        Some(Value::Array(list)) => list
-            .iter()
-            .map(|e| e.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| DmaError::BadRequest("emails must be strings".into()))?,
-        _ => return Err(DmaError::BadRequest("emails must be a list".into())),
-    };
-    let dashboard = fixtures::Dashboard::load(dashboard_id)
-        .map_err(|_| DmaError::NoDashboard(dashboard_id.to_owned()))?;
-    let created = {
-        let data = state.data.lock().unwrap_or_else(|p| p.into_inner());
-        state
-            .shares
-            .create(&dashboard, &data, &user.login, emails)
-            .map_err(DmaError::BadRequest)?
-    };
-    let share = &created.user;
-    state
-        .waf
-        .register_share(&share.share_id, &share.login, created.whitelist.clone());
-    Ok(json!({
-        "ShareID": share.share_id, "Login": share.login,
-        "Dashboard": share.dashboard, "WhitelistedCalls": created.whitelist.len(),
-    }))
-}
-
-/// `DeleteShare{shareID}`: by whoever shared it or an Administrator. The user goes, its sessions
-/// end and the WAF retires its whitelist.
-fn delete_share(
-    state: &DmaState,
-    user: &User,
-    body: &Map<String, Value>,
-) -> Result<Value, DmaError> {
-    let share_id = text(body, "shareID")?;
-    let owner = state
-        .shares
-        .all()
-        .into_iter()
-        .find(|s| s.share_id == share_id)
-        .map(|s| s.shared_by)
-        .ok_or_else(|| DmaError::NoShare(share_id.to_owned()))?;
-    if owner != user.login && user.role != Role::Administrator {
-        return Err(DmaError::Forbidden(format!(
-            "only {owner} or an Administrator may delete this share"
-        )));
-    }
-    state.shares.delete(share_id);
-    state.waf.retire_share(share_id);
-    Ok(Value::Null)
-}
-
 fn caller(user: &User) -> Caller {
     Caller {
         user: user.login.clone(),
@@ -339,7 +280,7 @@ fn caller(user: &User) -> Caller {
     }
 }
 
-fn text<'a>(body: &'a Map<String, Value>, key: &str) -> Result<&'a str, DmaError> {
+pub(super) fn text<'a>(body: &'a Map<String, Value>, key: &str) -> Result<&'a str, DmaError> {
     body.get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| DmaError::BadRequest(format!("{key} is missing or not a string")))

@@ -16,6 +16,7 @@ mod ids;
 mod passwords;
 mod reader;
 mod records;
+mod share_api;
 mod shares;
 mod trend;
 mod users;
@@ -113,6 +114,8 @@ impl Dma {
             shares: shares::Shares::new(
                 shares::SharePolicy::from_faults(&setup.faults),
                 passwords::PasswordPolicy::from_faults(&setup.faults, &setup.clock),
+                setup.waf.clone(),
+                setup.clock.clone(),
             ),
             agent: setup.agent,
             waf: setup.waf,
@@ -122,6 +125,14 @@ impl Dma {
             trends: TrendLog::default(),
             arrivals: Arrivals::default(),
             executed: Executed::default(),
+        });
+        // Expiry does not wait for someone to look: each move of the clock ends what expired.
+        let expiring = state.clone();
+        let mut ticks = expiring.clock.watch();
+        lifetime.spawn(async move {
+            while ticks.changed().await.is_ok() {
+                expiring.shares.sweep();
+            }
         });
         net::serve_http(
             public,

@@ -10,7 +10,8 @@ use fixtures::{Dashboard, DmaData};
 use super::Channel;
 use super::canonical::{CanonicalCall, CanonicalValue, canonical_call, login_key};
 use super::passwords::{PasswordPolicy, ShareKey};
-use crate::world::{Fault, FaultSet, random_token};
+use crate::waf::Waf;
+use crate::world::{Clock, Fault, FaultSet, random_token};
 
 /// The rights a new share user is created with, settled once when the DMA starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,9 @@ pub(crate) struct SharePolicy {
     /// Whether the account is flagged as usable only through the Cloud Gateway
     /// (`dma.share-user-direct-login` leaves the flag off).
     pub gateway_only: bool,
+    /// Whether a deleted or expired share's user leaves the user table
+    /// (`dma.share-user-survives-delete` keeps it, and its sessions).
+    pub removes_user_at_end: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +46,7 @@ impl SharePolicy {
             },
             may_write: faults.is_on(Fault::DmaShareUserCanWrite),
             gateway_only: !faults.is_on(Fault::DmaShareUserDirectLogin),
+            removes_user_at_end: !faults.is_on(Fault::DmaShareUserSurvivesDelete),
         }
     }
 }
@@ -65,6 +70,8 @@ pub struct StoredShareUser {
     pub may_write: bool,
     /// Whether the user logs in and works only on the gateway channel.
     pub gateway_only: bool,
+    /// When the share ends by itself (Unix seconds), if it does.
+    pub expires_at: Option<u64>,
 }
 
 impl StoredShareUser {
@@ -81,9 +88,16 @@ pub(crate) struct NewShare {
     pub whitelist: Vec<CanonicalCall>,
 }
 
+/// The share users, their sessions, and what ends them: a share ends when it is deleted or when
+/// its expiry passes (looked at on every use of the table), and then the WAF retires its
+/// whitelist.
 #[derive(Debug)]
 pub(crate) struct Shares {
     users: Mutex<Vec<StoredShareUser>>,
+    /// Shares that ended, so that each is retired once.
+    ended: Mutex<BTreeSet<String>>,
+    waf: Waf,
+    clock: Clock,
     /// Connection string → share ID. Only a `ConnectApp` the user is served on adds to it.
     sessions: Mutex<HashMap<String, String>>,
     key: ShareKey,
@@ -92,9 +106,12 @@ pub(crate) struct Shares {
 }
 
 impl Shares {
-    pub fn new(policy: SharePolicy, passwords: PasswordPolicy) -> Self {
+    pub fn new(policy: SharePolicy, passwords: PasswordPolicy, waf: Waf, clock: Clock) -> Self {
         Self {
             users: Mutex::default(),
+            ended: Mutex::default(),
+            waf,
+            clock,
             sessions: Mutex::default(),
             key: ShareKey::generate(),
             policy,
@@ -119,6 +136,7 @@ impl Shares {
         data: &DmaData,
         shared_by: &str,
         emails: Vec<String>,
+        expires_at: Option<u64>,
     ) -> Result<NewShare, String> {
         let mut whitelist = Vec::new();
         let mut items = BTreeSet::new();
@@ -166,9 +184,40 @@ impl Shares {
             views,
             may_write: self.policy.may_write,
             gateway_only: self.policy.gateway_only,
+            expires_at,
         };
         self.lock_users().push(user.clone());
         Ok(NewShare { user, whitelist })
+    }
+
+    /// Ends a share: the WAF retires its whitelist and (as the policy says) its user and that
+    /// user's sessions go.
+    pub fn end(&self, share_id: &str) {
+        let first = self
+            .ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(share_id.to_owned());
+        if first {
+            self.waf.retire_share(share_id);
+        }
+        if self.policy.removes_user_at_end {
+            self.delete(share_id);
+        }
+    }
+
+    /// Ends every share whose expiry has passed.
+    pub fn sweep(&self) {
+        let now = self.clock.unix_seconds();
+        let expired: Vec<String> = self
+            .lock_users()
+            .iter()
+            .filter(|u| u.expires_at.is_some_and(|at| now >= at))
+            .map(|u| u.share_id.clone())
+            .collect();
+        for share_id in expired {
+            self.end(&share_id);
+        }
     }
 
     /// Removes the share's user and ends its sessions.
@@ -188,6 +237,7 @@ impl Shares {
         password: &str,
         channel: Channel,
     ) -> Option<(String, StoredShareUser)> {
+        self.sweep();
         let key = login_key(login);
         let user = {
             let users = self.lock_users();
@@ -208,6 +258,7 @@ impl Shares {
     }
 
     pub fn user_of(&self, connection: &str) -> Option<StoredShareUser> {
+        self.sweep();
         let share_id = self.lock_sessions().get(connection)?.clone();
         self.lock_users()
             .iter()
@@ -220,6 +271,7 @@ impl Shares {
     }
 
     pub fn all(&self) -> Vec<StoredShareUser> {
+        self.sweep();
         self.lock_users().clone()
     }
 

@@ -9,6 +9,8 @@ use crate::world::{Clock, random_token};
 pub enum Permission {
     ConnectToCloud,
     DisconnectFromCloud,
+    /// Sharing dashboards with people outside the DMS (live sharing).
+    ShareDashboards,
 }
 
 impl fmt::Display for Permission {
@@ -16,6 +18,7 @@ impl fmt::Display for Permission {
         f.write_str(match self {
             Permission::ConnectToCloud => "Connect to cloud",
             Permission::DisconnectFromCloud => "Disconnect from cloud",
+            Permission::ShareDashboards => "Share dashboards",
         })
     }
 }
@@ -31,7 +34,11 @@ impl Role {
     pub fn permissions(self) -> Vec<Permission> {
         match self {
             Role::Administrator => {
-                vec![Permission::ConnectToCloud, Permission::DisconnectFromCloud]
+                vec![
+                    Permission::ConnectToCloud,
+                    Permission::DisconnectFromCloud,
+                    Permission::ShareDashboards,
+                ]
             }
             Role::Operator => Vec::new(),
         }

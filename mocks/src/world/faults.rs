@@ -141,6 +141,16 @@ faults! {
         "each backup also writes a readable JSON export of the decrypted records to the second region",
     CloudNoAad = "cloud.no-aad":
         "the store seals each value with no associated data, so a ciphertext moved to another row or column still opens",
+    CloudAnyAccountCanView = "cloud.any-account-can-view":
+        "opening a share link asks for a signed-in dataminer.services account but not that it is the one linked to the link's address: any account views the dashboard",
+    CloudLinksSurviveDelete = "cloud.links-survive-delete":
+        "deleting or expiring a share ends its viewer sessions but the emailed links still open the viewer",
+    CloudSessionsSurviveDelete = "cloud.sessions-survive-delete":
+        "a viewer session keeps what it was opened for and never looks at the share again: a deleted share's open viewers keep asking the DMS",
+    CloudMailFromOtherDomain = "cloud.mail-from-other-domain":
+        "share mails are sent from the mailing provider's own domain (dataminer-mail.net) instead of dataminer.services",
+    CloudGuessableShareToken = "cloud.guessable-share-token":
+        "a share link's token is the share's ID and the recipient's position in the list: short, and one link gives away the others",
     WafAllowEverything = "waf.allow-everything":
         "the WAF forwards every request uninspected, whatever connection it carries",
     WafIgnoreParams = "waf.ignore-params":
@@ -173,6 +183,8 @@ faults! {
         "the WAF forwards a request when its inspection cannot decide (a body its reader refuses, a connection it cannot tie to a live share) instead of blocking it",
     WafSignInsUnlimited = "waf.sign-ins-unlimited":
         "the WAF passes every sign-in through the gateway: password guessing on share users is not rate-limited",
+    DmaShareUserSurvivesDelete = "dma.share-user-survives-delete":
+        "deleting or expiring a share retires its whitelist and its links but leaves its cloud user, and that user's sessions, in the DMA's user table",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -7,11 +7,13 @@ mod cloud;
 mod dma;
 mod gateway;
 mod raw;
+mod recipient;
 
 pub use cloud::{CloudClient, Hop, Reply, form_body};
 pub use dma::{DmaClient, DmaReply, DmaSession};
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
 pub use raw::{RawReply, exchange, exchange_with};
+pub use recipient::{Seen, ShareRecipient, Viewer, link_in, path_of};
 
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! The control endpoint of a live environment, on loopback only: `GET /control/state`,
 //! `POST /control/advance {"by":"7d"}`, `POST /control/store/decrypt {"db": FILE}` (the
 //! store's file, or a backup, decrypted with keys the vault unwraps as the managed identity).
+//! `POST /control/advance {"by":"7d"}`, and `GET /control/outbox`, the mails the cloud sent
+//! (share links, sign-up codes): the recipients' mailboxes, for a reviewer.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -44,6 +46,7 @@ pub async fn serve(live: Arc<Live>) -> std::io::Result<Control> {
         .route("/control/state", get(state))
         .route("/control/advance", post(advance))
         .route("/control/store/decrypt", post(decrypt))
+        .route("/control/outbox", get(outbox))
         .with_state(live);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -58,6 +61,10 @@ struct Advance {
 
 async fn state(State(live): State<Arc<Live>>) -> Response {
     Json(live.state().await).into_response()
+}
+
+async fn outbox(State(live): State<Arc<Live>>) -> Response {
+    Json(live.env().cloud().outbox().all()).into_response()
 }
 
 /// Answers once the environment acted on the new time, with the state it reached.

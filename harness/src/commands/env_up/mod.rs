@@ -1,10 +1,12 @@
 //! `conform env up`: one environment a person walks by hand. Its clock follows real time (×
 //! `--speed`), a loopback control endpoint moves it on demand and says what it holds, and
-//! `--connected` brings the DMS up through the real connect flow before anything is printed.
+//! `--connected` brings the DMS up through the real connect flow before anything is printed;
+//! `--shared` also shares a dashboard with a recipient and prints the link they were mailed.
 
 mod control;
 mod line;
 mod live;
+mod share;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +30,8 @@ pub struct UpOptions {
     /// moves it).
     pub speed: f64,
     pub connected: bool,
+    /// Share a dashboard with the environment's partner account once connected.
+    pub shared: bool,
 }
 
 /// Starts one environment, prints how to reach it as one JSON line, and keeps it up until
@@ -49,15 +53,21 @@ pub fn up(options: &UpOptions) -> anyhow::Result<ExitCode> {
 
         // Before the clock follows real time, so the connect flow's own advances are the only
         // ones while it runs.
+        let mut shared = None;
         if options.connected {
-            scenarios::steps::connect_dms(&env)
+            let admin = scenarios::steps::connect_dms(&env)
                 .await
                 .map_err(|failure| anyhow::anyhow!("the DMS could not connect: {failure}"))?;
+            if options.shared {
+                shared = Some(share::share_a_dashboard(&env, &admin).await?);
+            }
         }
 
         let live = Arc::new(Live::new(env, options.speed));
         let control = control::serve(live.clone()).await?;
-        let line = line::describe(live.env(), &ca, control.url(), options.connected, options.speed);
+        let mut line =
+            line::describe(live.env(), &ca, control.url(), options.connected, options.speed);
+        line["share"] = shared.map_or(serde_json::Value::Null, |s| s.describe());
         say!("{line}");
         let (name, addr) = live.env().published()[0];
         eprintln!(

@@ -55,6 +55,12 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         identity: workloads.token_service.clone(),
         front_end: FrontEnd::from_faults(&faults, &workloads),
         connection_url: "https://connection.dataminer.services:8443/".into(),
+        sharing_url: "https://sharing.dataminer.services:8443/".into(),
+        shares: super::super::shares::Shares::new(super::super::shares::SharePolicy::from_faults(
+            &faults,
+        )),
+        outbox: super::super::Outbox::new(super::super::outbox::MailPolicy::from_faults(&faults)),
+        signups: super::super::signup::SignUps::default(),
         relay: recipient::Relay::from_faults(&faults),
         door: super::super::listener::FrontDoor::from_faults(&faults),
         log,

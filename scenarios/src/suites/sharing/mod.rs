@@ -8,15 +8,21 @@
 //! kept: the DMA's user table, the requests that reached its gateway channel and the calls it
 //! carried out, per session and channel.
 //!
-//! The scenarios call the WAF's listener directly, as the agent forwards a recipient's request,
-//! with the credentials and the gateway key the DMS hands its Cloud Gateway; USER-4's scenario
-//! also takes the real path, through the cloud, the tunnel and the agent, and every other way
-//! in. WAF-4's scenarios ([`fail_closed`]) show the WAF failing closed.
+//! The users and WAF scenarios call the WAF's listener directly, as the agent forwards a
+//! recipient's request, with the credentials and the gateway key the DMS hands its Cloud
+//! Gateway; USER-4's scenario also takes the real path, through the cloud, the tunnel and the
+//! agent, and every other way in. WAF-4's scenarios ([`fail_closed`]) show the WAF failing
+//! closed. The sharing scenarios take the recipient's real path: the mail, the link, the
+//! account, the viewer, and through the tunnel, the agent and the WAF to the DMA ([`live`]).
 
+mod attacks;
 mod calls;
 mod corpus;
 mod fail_closed;
 mod gateway;
+mod ending;
+mod live;
+mod recipients;
 mod setup;
 mod users;
 mod waf;
@@ -122,6 +128,107 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(waf::corpus_blocked_by_waf(ctx)),
+        },
+        Scenario {
+            id: "sharing.each-address-gets-one-mail-from-dataminer-services-with-its-own-link",
+            suite: Suite::Sharing,
+            title: "Sharing a dashboard with addresses through the DMA sends one mail per address, from the dataminer.services domain, each with its own link of at least 128 random bits; a user without the sharing permission shares nothing",
+            requirements: &["SHARE-1", "MAIL-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudMailFromOtherDomain,
+                        "mail-from-the-dataminer-services-domain",
+                    ),
+                    Catch::by(
+                        Fault::CloudGuessableShareToken,
+                        "share-token-carries-128-random-bits",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(recipients::each_address_gets_one_mail(ctx)),
+        },
+        Scenario {
+            id: "sharing.link-opens-only-for-the-account-of-its-address",
+            suite: Suite::Sharing,
+            title: "An emailed link opens for the dataminer.services account of its address, or one created for it with a mailed code; another account or none is refused",
+            requirements: &["SHARE-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudAnyAccountCanView,
+                    "other-account-refused",
+                )]
+            },
+            body: |ctx| Box::pin(recipients::link_opens_only_for_its_account(ctx)),
+        },
+        Scenario {
+            id: "sharing.recipient-sees-the-dashboard-live-through-the-tunnel",
+            suite: Suite::Sharing,
+            title: "The viewer shows the dashboard's elements and alarms, asked of the DMA through the tunnel, the agent and the WAF as the share user, again at every heartbeat",
+            requirements: &["SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafRawValues,
+                    "viewer-shows-the-dashboard-elements-and-alarms",
+                )]
+            },
+            body: |ctx| Box::pin(recipients::dashboard_live_through_the_tunnel(ctx)),
+        },
+        Scenario {
+            id: "sharing.recipient-reaches-only-the-dashboard-shared-with-them",
+            suite: Suite::Sharing,
+            title: "A recipient gets nothing with another share's link, another dashboard or DMS in their viewer, the organisation's front end, or a modified or guessed token; the DMA carries out nothing for it",
+            requirements: &["SHARE-2", "SHARE-3"],
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudAnyAccountCanView, "another-shares-link-refused"),
+                    Catch::by(
+                        Fault::CloudGuessableShareToken,
+                        "modified-or-guessed-token-opens-nothing",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(attacks::recipient_reaches_only_their_share(ctx)),
+        },
+        Scenario {
+            id: "sharing.deleting-a-share-ends-links-viewers-user-and-whitelist",
+            suite: Suite::Sharing,
+            title: "Deleting a share makes its links answer 410 Gone, ends open viewers at their next heartbeat, removes its user from the DMA and its whitelist from the WAF; replays reach nothing",
+            requirements: &["SHARE-5"],
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudLinksSurviveDelete, "emailed-link-answers-gone"),
+                    Catch::by(
+                        Fault::CloudSessionsSurviveDelete,
+                        "open-viewer-session-ends",
+                    ),
+                    Catch::by(
+                        Fault::DmaShareUserSurvivesDelete,
+                        "share-user-removed-from-the-dma",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(ending::deleting_ends_everything(ctx)),
+        },
+        Scenario {
+            id: "sharing.expired-share-ends-as-a-deleted-one",
+            suite: Suite::Sharing,
+            title: "Once its expiry passes, a share's links answer 410 Gone, its open viewers end, its user leaves the DMA and its whitelist the WAF",
+            requirements: &["SHARE-5"],
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudLinksSurviveDelete, "expired-link-answers-gone"),
+                    Catch::by(
+                        Fault::CloudSessionsSurviveDelete,
+                        "open-viewer-session-ends-at-expiry",
+                    ),
+                    Catch::by(
+                        Fault::DmaShareUserSurvivesDelete,
+                        "expired-share-user-removed-from-the-dma",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(ending::expiry_ends_everything(ctx)),
         },
         Scenario {
             id: "users.dma-holds-the-line-without-the-waf",

@@ -1,4 +1,4 @@
-//! The tunnel (SHARE-3): the cloud reaches the DMS through the agent's outbound WSS
+//! The tunnel (TUN-1..TUN-4): the cloud reaches the DMS through the agent's outbound WSS
 //! connections, as independent HTTP/2 streams. A large answer never holds a small one back, a
 //! reset stream is let go on the DMS side, an upgrade without a valid token is refused
 //! (`streams`); the agent keeps several tunnels, drops a silent one, redials with backoff and
@@ -51,7 +51,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             id: "tunnel.upgrade-without-valid-token-refused",
             suite: Suite::Tunnel,
             title: "A tunnel upgrade without a valid token is refused with 401",
-            requirements: &["SHARE-3", "TOK-1"],
+            requirements: &["TOK-1"],
             catches: const {
                 &[Catch::by(
                     Fault::CloudTunnelAcceptsNoToken,
@@ -149,7 +149,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             id: "tunnel.recipient-download-streams-through-the-tunnel",
             suite: Suite::Tunnel,
             title: "A signed-in recipient's large download through the sharing front end arrives byte-exact, logged on every hop, its first bytes before the DMA finished writing",
-            requirements: &["SHARE-3", "TUN-1"],
+            requirements: &["TUN-1"],
             catches: const {
                 &[Catch::by(
                     Fault::CloudSharingBuffersWholeAnswer,

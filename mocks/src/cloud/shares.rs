@@ -1,0 +1,349 @@
+//! Live shares as the cloud keeps them: one record per share a DMS announced, one link per
+//! recipient address, the openings of each link and the viewer sessions they started. Links
+//! are kept only as SHA-256 digests of their tokens: the store never holds a working link.
+//!
+//! A small API (create, lookup by token, delete, recipients, record an opening, sessions) so the
+//! records can move onto the cloud's encrypted store without the front ends noticing.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use sha2::{Digest, Sha256};
+
+use crate::world::{Fault, FaultSet, random_token};
+
+/// How link tokens are made and how deleted shares are treated, settled once from the faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SharePolicy {
+    /// Tokens from the CSPRNG (256 bits), or (`cloud.guessable-share-token`) derived from the
+    /// share's ID and the recipient's position.
+    pub random_tokens: bool,
+    /// Whether a link of a deleted or expired share still opens the viewer
+    /// (`cloud.links-survive-delete`).
+    pub links_outlive_share: bool,
+    /// Whether a viewer session keeps what it was opened for and never looks at the share again
+    /// (`cloud.sessions-survive-delete`).
+    pub sessions_outlive_share: bool,
+    /// Whether the link opens for any signed-in account (`cloud.any-account-can-view`).
+    pub any_account: bool,
+}
+
+impl SharePolicy {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        Self {
+            random_tokens: !faults.is_on(Fault::CloudGuessableShareToken),
+            links_outlive_share: faults.is_on(Fault::CloudLinksSurviveDelete),
+            sessions_outlive_share: faults.is_on(Fault::CloudSessionsSurviveDelete),
+            any_account: faults.is_on(Fault::CloudAnyAccountCanView),
+        }
+    }
+}
+
+/// What a DMS announces when one of its users shares a dashboard.
+#[derive(Debug, Clone)]
+pub(crate) struct Announced {
+    pub dms_id: String,
+    pub share_id: String,
+    pub dashboard: String,
+    pub shared_by: String,
+    pub emails: Vec<String>,
+    pub message: Option<String>,
+    pub expires_at: Option<u64>,
+    /// The share user's session on the DMA, opened by the DMS's Cloud Gateway: what the viewer's
+    /// calls carry. Never shown to a recipient.
+    pub connection: String,
+}
+
+/// One opening of a link, by the account that opened it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Opening {
+    pub email: String,
+    pub account: String,
+    pub at_unix: u64,
+}
+
+/// A share as the cloud's records hold it, without anything that would open it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ShareRecord {
+    pub share_id: String,
+    pub dms_id: String,
+    pub dashboard: String,
+    pub shared_by: String,
+    pub recipients: Vec<String>,
+    pub message: Option<String>,
+    pub created_at: u64,
+    pub expires_at: Option<u64>,
+    pub deleted_at: Option<u64>,
+    pub openings: Vec<Opening>,
+    /// Viewer sessions still open.
+    pub open_sessions: usize,
+}
+
+impl ShareRecord {
+    /// Whether the share is deleted or past its expiry at `now`.
+    pub fn ended(&self, now: u64) -> bool {
+        self.deleted_at.is_some() || self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Stored {
+    record: ShareRecord,
+    connection: String,
+    /// Token digest → recipient address.
+    links: HashMap<[u8; 32], String>,
+}
+
+/// What a link opens: the share and the address it was sent to.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub share: ShareRecord,
+    pub email: String,
+    pub connection: String,
+}
+
+/// A viewer session: one account's open viewer of one share.
+#[derive(Debug, Clone)]
+pub(crate) struct ViewerSession {
+    pub share_id: String,
+    pub account: String,
+    /// What the session was opened for, kept only by a cloud whose sessions outlive the share.
+    pub snapshot: Link,
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    shares: Vec<Stored>,
+    sessions: HashMap<String, ViewerSession>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shares {
+    tables: Mutex<Tables>,
+    policy: SharePolicy,
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl Shares {
+    pub fn new(policy: SharePolicy) -> Self {
+        Self {
+            tables: Mutex::default(),
+            policy,
+        }
+    }
+
+    pub fn policy(&self) -> SharePolicy {
+        self.policy
+    }
+
+    /// Records an announced share and makes one link token per address; answers the tokens,
+    /// which the caller mails and forgets. A second announcement of a share ID the DMS already
+    /// announced is refused (`None`).
+    pub fn create(&self, share: Announced, now: u64) -> Option<Vec<(String, String)>> {
+        let mut tables = self.lock();
+        if tables
+            .shares
+            .iter()
+            .any(|s| s.record.dms_id == share.dms_id && s.record.share_id == share.share_id)
+        {
+            return None;
+        }
+        let tokens: Vec<(String, String)> = share
+            .emails
+            .iter()
+            .enumerate()
+            .map(|(i, email)| {
+                let token = if self.policy.random_tokens {
+                    random_token(32)
+                } else {
+                    format!("{}-{i}", share.share_id)
+                };
+                (email.clone(), token)
+            })
+            .collect();
+        tables.shares.push(Stored {
+            record: ShareRecord {
+                share_id: share.share_id,
+                dms_id: share.dms_id,
+                dashboard: share.dashboard,
+                shared_by: share.shared_by,
+                recipients: share.emails,
+                message: share.message,
+                created_at: now,
+                expires_at: share.expires_at,
+                deleted_at: None,
+                openings: Vec::new(),
+                open_sessions: 0,
+            },
+            connection: share.connection,
+            links: tokens.iter().map(|(e, t)| (digest(t), e.clone())).collect(),
+        });
+        Some(tokens)
+    }
+
+    /// The share and address behind a link token, whatever the share's state.
+    pub fn lookup(&self, token: &str) -> Option<Link> {
+        let wanted = digest(token);
+        let tables = self.lock();
+        tables.shares.iter().find_map(|s| {
+            s.links.get(&wanted).map(|email| Link {
+                share: with_sessions(&tables, s),
+                email: email.clone(),
+                connection: s.connection.clone(),
+            })
+        })
+    }
+
+    /// Marks the share deleted and ends its viewer sessions (unless sessions outlive it).
+    pub fn delete(&self, dms_id: &str, share_id: &str, now: u64) -> bool {
+        let mut tables = self.lock();
+        let Some(stored) = tables
+            .shares
+            .iter_mut()
+            .find(|s| s.record.dms_id == dms_id && s.record.share_id == share_id)
+        else {
+            return false;
+        };
+        stored.record.deleted_at.get_or_insert(now);
+        if !self.policy.sessions_outlive_share {
+            tables.sessions.retain(|_, v| v.share_id != share_id);
+        }
+        true
+    }
+
+    /// Ends the viewer sessions of every share that has ended by `now` (expiry).
+    pub fn sweep(&self, now: u64) {
+        if self.policy.sessions_outlive_share {
+            return;
+        }
+        let mut tables = self.lock();
+        let ended: Vec<String> = tables
+            .shares
+            .iter()
+            .filter(|s| s.record.ended(now))
+            .map(|s| s.record.share_id.clone())
+            .collect();
+        tables.sessions.retain(|_, v| !ended.contains(&v.share_id));
+    }
+
+    pub fn recipients(&self, share_id: &str) -> Vec<String> {
+        self.lock()
+            .shares
+            .iter()
+            .find(|s| s.record.share_id == share_id)
+            .map(|s| s.record.recipients.clone())
+            .unwrap_or_default()
+    }
+
+    /// Notes that `account` opened the link sent to `email`, and opens a viewer session for it.
+    pub fn record_opening(&self, link: &Link, account: &str, now: u64) -> String {
+        let mut tables = self.lock();
+        if let Some(stored) = tables
+            .shares
+            .iter_mut()
+            .find(|s| s.record.share_id == link.share.share_id)
+        {
+            stored.record.openings.push(Opening {
+                email: link.email.clone(),
+                account: account.to_owned(),
+                at_unix: now,
+            });
+        }
+        let session = random_token(32);
+        tables.sessions.insert(
+            session.clone(),
+            ViewerSession {
+                share_id: link.share.share_id.clone(),
+                account: account.to_owned(),
+                snapshot: link.clone(),
+            },
+        );
+        session
+    }
+
+    pub fn session(&self, id: &str) -> Option<ViewerSession> {
+        self.lock().sessions.get(id).cloned()
+    }
+
+    /// Every share the cloud holds, as its records show it.
+    pub fn all(&self) -> Vec<ShareRecord> {
+        let tables = self.lock();
+        tables
+            .shares
+            .iter()
+            .map(|s| with_sessions(&tables, s))
+            .collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn with_sessions(tables: &Tables, stored: &Stored) -> ShareRecord {
+    let mut record = stored.record.clone();
+    record.open_sessions = tables
+        .sessions
+        .values()
+        .filter(|v| v.share_id == record.share_id)
+        .count();
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announced(emails: &[&str]) -> Announced {
+        Announced {
+            dms_id: "dms-1".into(),
+            share_id: "share-1".into(),
+            dashboard: "core-network".into(),
+            shared_by: "admin".into(),
+            emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+            message: None,
+            expires_at: Some(2_000),
+            connection: "c".into(),
+        }
+    }
+
+    #[test]
+    fn each_address_gets_its_own_token_and_the_store_keeps_only_digests() {
+        let shares = Shares::new(SharePolicy::from_faults(&FaultSet::default()));
+        let tokens = shares
+            .create(announced(&["a@x.example", "b@x.example"]), 1_000)
+            .expect("a new share");
+        assert_eq!(tokens.len(), 2);
+        assert_ne!(tokens[0].1, tokens[1].1);
+        assert!(tokens.iter().all(|(_, t)| t.len() == 64));
+        let link = shares.lookup(&tokens[1].1).expect("the link opens");
+        assert_eq!(link.email, "b@x.example");
+        assert!(shares.lookup("not-a-token").is_none());
+        let stored = format!("{:?}", shares.lock().shares);
+        assert!(!tokens.iter().any(|(_, t)| stored.contains(t.as_str())));
+        assert!(shares.create(announced(&["c@x.example"]), 1_000).is_none());
+    }
+
+    #[test]
+    fn deleting_or_expiring_ends_the_share_and_its_viewer_sessions() {
+        let shares = Shares::new(SharePolicy::from_faults(&FaultSet::default()));
+        let tokens = shares
+            .create(announced(&["a@x.example"]), 1_000)
+            .expect("a new share");
+        let link = shares.lookup(&tokens[0].1).expect("the link opens");
+        assert!(!link.share.ended(1_999) && link.share.ended(2_000));
+        let session = shares.record_opening(&link, "a@x.example", 1_500);
+        shares.sweep(1_999);
+        assert!(shares.session(&session).is_some());
+        shares.sweep(2_000);
+        assert!(shares.session(&session).is_none());
+        let again = shares.record_opening(&link, "a@x.example", 1_500);
+        assert!(shares.delete("dms-1", "share-1", 1_600));
+        assert!(shares.session(&again).is_none());
+        assert!(!shares.delete("dms-2", "share-1", 1_600));
+        assert_eq!(shares.all()[0].deleted_at, Some(1_600));
+    }
+}

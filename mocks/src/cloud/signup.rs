@@ -1,0 +1,220 @@
+//! Creating a dataminer.services account for an address a dashboard was shared with: the
+//! address is proven by a one-time code mailed to it, tried at most a few times and only for a
+//! while, before the account exists.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode, header};
+use sha2::{Digest, Sha256};
+
+use super::CloudState;
+use super::accounts::{is_local_path, session_cookie};
+use super::oauth::Params;
+use super::pages::{escape, page};
+use crate::world::random_token;
+
+/// How long a mailed code works.
+const CODE_LIFETIME_SECONDS: u64 = 15 * 60;
+/// How many wrong codes end a pending sign-up.
+const ATTEMPTS: u32 = 5;
+/// The shortest password a new account may have.
+const MIN_PASSWORD: usize = 10;
+
+#[derive(Debug)]
+struct Pending {
+    code_sha256: [u8; 32],
+    expires_at: u64,
+    attempts_left: u32,
+}
+
+/// Codes mailed and not yet used, by address.
+#[derive(Debug, Default)]
+pub(crate) struct SignUps(Mutex<HashMap<String, Pending>>);
+
+impl SignUps {
+    fn issue(&self, email: &str, now: u64) -> String {
+        let code = random_token(5);
+        self.lock().insert(
+            email.to_owned(),
+            Pending {
+                code_sha256: Sha256::digest(code.as_bytes()).into(),
+                expires_at: now + CODE_LIFETIME_SECONDS,
+                attempts_left: ATTEMPTS,
+            },
+        );
+        code
+    }
+
+    /// Whether `code` is the live one for `email`; a right code is used up, a wrong one counts.
+    fn redeem(&self, email: &str, code: &str, now: u64) -> bool {
+        let mut pending = self.lock();
+        let Some(entry) = pending.get_mut(email) else {
+            return false;
+        };
+        let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
+        if entry.expires_at <= now || entry.attempts_left == 0 {
+            pending.remove(email);
+            return false;
+        }
+        if entry.code_sha256 == digest {
+            pending.remove(email);
+            return true;
+        }
+        entry.attempts_left -= 1;
+        false
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn wants_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+fn next_of(params: &Params) -> String {
+    params
+        .get("next")
+        .filter(|n| is_local_path(n))
+        .unwrap_or("/")
+        .to_owned()
+}
+
+/// `GET /account/create?email=&next=`: the form that mails a code to the address.
+pub(crate) async fn form(Query(query): Query<HashMap<String, String>>) -> Response {
+    let email = query.get("email").map_or("", String::as_str);
+    let next = query
+        .get("next")
+        .map(String::as_str)
+        .filter(|n| is_local_path(n))
+        .unwrap_or("/");
+    let body = format!(
+        "<p>We send a code to your address to prove it is yours.</p>\
+         <form method=\"post\" action=\"/account/create/code\">\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+         <p><label>Email <input name=\"email\" type=\"email\" value=\"{email}\"></label></p>\
+         <p><button type=\"submit\">Send me a code</button></p></form>",
+        next = escape(next),
+        email = escape(email),
+    );
+    page(StatusCode::OK, "Create your account", &body)
+}
+
+/// `POST /account/create/code` with `email`: mails a code to an address that has no account.
+pub(crate) async fn send_code(
+    State(state): State<Arc<CloudState>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
+    if !email.contains('@') || state.accounts.exists(&email) {
+        return (
+            StatusCode::CONFLICT,
+            Json(serde_json::json!({ "error": "account_exists_or_bad_address" })),
+        )
+            .into_response();
+    }
+    let now = state.clock.unix_seconds();
+    let code = state.signups.issue(&email, now);
+    state.outbox.send(
+        &email,
+        "Your dataminer.services code".to_owned(),
+        format!(
+            "Your code to create a dataminer.services account for {email} is:\n\n{code}\n\n\
+             It works for 15 minutes. If you did not ask for it, ignore this mail.\n"
+        ),
+        now,
+    );
+    if !wants_form(&headers) {
+        return Json(serde_json::json!({ "sent_to": email })).into_response();
+    }
+    let body = format!(
+        "<p>We sent a code to {email}.</p>\
+         <form method=\"post\" action=\"/account/create\">\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+         <input type=\"hidden\" name=\"email\" value=\"{email}\">\
+         <p><label>Code <input name=\"code\" autocomplete=\"one-time-code\"></label></p>\
+         <p><label>Password <input name=\"password\" type=\"password\" \
+         autocomplete=\"new-password\"></label></p>\
+         <p><button type=\"submit\">Create account</button></p></form>",
+        email = escape(&email),
+        next = escape(&next_of(&params)),
+    );
+    page(StatusCode::OK, "Check your mail", &body)
+}
+
+/// `POST /account/create` with `email`, `code` and `password`: the account, signed in.
+pub(crate) async fn create(
+    State(state): State<Arc<CloudState>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
+    let password = params.get("password").unwrap_or_default();
+    let now = state.clock.unix_seconds();
+    let refused = |status: StatusCode, error: &str| {
+        (status, Json(serde_json::json!({ "error": error }))).into_response()
+    };
+    if password.chars().count() < MIN_PASSWORD {
+        return refused(StatusCode::BAD_REQUEST, "password_too_short");
+    }
+    if !state
+        .signups
+        .redeem(&email, params.get("code").unwrap_or_default(), now)
+    {
+        state.log.info(format!("sign-up for {email}: wrong code"));
+        return refused(StatusCode::UNAUTHORIZED, "invalid_code");
+    }
+    let Some(session) = state.accounts.create(&email, password) else {
+        return refused(StatusCode::CONFLICT, "account_exists");
+    };
+    state.log.info(format!("account created for {email}"));
+    let cookie = session_cookie(&session);
+    if wants_form(&headers) {
+        return (
+            StatusCode::SEE_OTHER,
+            [
+                (header::SET_COOKIE, cookie),
+                (header::LOCATION, next_of(&params)),
+            ],
+        )
+            .into_response();
+    }
+    (
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(serde_json::json!({ "email": email })),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_works_once_within_its_lifetime_and_wrong_guesses_are_counted() {
+        let signups = SignUps::default();
+        let code = signups.issue("a@x.example", 1_000);
+        assert!(!signups.redeem("b@x.example", &code, 1_001));
+        assert!(signups.redeem("a@x.example", &code, 1_001));
+        assert!(!signups.redeem("a@x.example", &code, 1_002), "used up");
+
+        let code = signups.issue("a@x.example", 1_000);
+        assert!(!signups.redeem("a@x.example", &code, 1_000 + CODE_LIFETIME_SECONDS));
+
+        let code = signups.issue("a@x.example", 1_000);
+        for _ in 0..ATTEMPTS {
+            assert!(!signups.redeem("a@x.example", "wrong", 1_001));
+        }
+        assert!(!signups.redeem("a@x.example", &code, 1_001), "out of tries");
+    }
+}
