@@ -75,6 +75,9 @@ pub struct Options {
     /// Puts a loopback proxy on the DMS's inner hops (agent → WAF, WAF → DMA), so a scenario
     /// can put toxics on them; off by default, as every proxy costs a hop.
     pub proxied_hops: bool,
+    /// How far the DMS's own clock reads ahead of the cloud's (negative: behind), in seconds:
+    /// the agent judges its schedule and stamps what it signs on that clock.
+    pub agent_clock_offset_seconds: i64,
 }
 
 /// A stretch of the network a scenario can put toxics on.
@@ -141,6 +144,7 @@ impl Environment {
             cloud_ping_timeout,
             record_contents,
             proxied_hops,
+            agent_clock_offset_seconds,
         } = options;
         let agent_network_timeout =
             NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
@@ -182,6 +186,7 @@ impl Environment {
         };
         let agent_to_waf = proxy(proxied_hops, tunnel_target, &lifetime).await?;
         let waf_to_dma = proxy(proxied_hops, dma_gateway_listener.local_addr()?, &lifetime).await?;
+        let dms_clock = clock.skewed(agent_clock_offset_seconds);
         let agent = Agent::start(
             AgentSetup {
                 dms_id: accounts.dms_id.clone(),
@@ -191,10 +196,10 @@ impl Environment {
                     connection: Endpoint::Connection.published_url(),
                     tunnel: Endpoint::Tunnel.published_url(),
                 }),
-                clock: clock.clone(),
+                clock: dms_clock.clone(),
                 faults: faults.clone(),
                 network: network.clone(),
-                tls: agent::client_config(pki.roots()?, &clock, &faults)
+                tls: agent::client_config(pki.roots()?, &dms_clock, &faults)
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
                 network_timeout: agent_network_timeout.clone(),

@@ -8,6 +8,7 @@ mod approval;
 mod binding;
 mod clients;
 mod connection;
+mod date;
 mod device_flow;
 mod endpoint;
 pub(crate) mod fuzzing;
@@ -192,7 +193,10 @@ impl Cloud {
                     listener,
                     host,
                     tls: Arc::new(tls),
-                    router: requests::recorded(router, state.clone(), host),
+                    router: date::dated(
+                        requests::recorded(router, state.clone(), host),
+                        state.clock.clone(),
+                    ),
                 },
                 state.clone(),
                 ingress.clone(),

@@ -7,6 +7,7 @@
 mod cut;
 mod dms_side;
 mod refresh;
+mod skew;
 mod viewer;
 
 use mocks::world::Fault;
@@ -53,6 +54,32 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(dms_side::down_is_a_clear_bad_gateway(ctx)),
+        },
+        Scenario {
+            id: "resilience.dms-clock-behind-stays-connected",
+            suite: Suite::Resilience,
+            title: "A DMS whose clock is five minutes behind the cloud's connects, renews and keeps its tunnels for a week and a day; the cloud accepts what it signs within the stated allowance only",
+            requirements: &["TOK-3", "TOK-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoSkewAllowance,
+                    "device-authorization-granted-across-skew",
+                )]
+            },
+            body: |ctx| Box::pin(skew::dms_clock_off(ctx, -skew::DRIFT_SECS)),
+        },
+        Scenario {
+            id: "resilience.dms-clock-ahead-stays-connected",
+            suite: Suite::Resilience,
+            title: "A DMS whose clock is five minutes ahead of the cloud's connects, renews and keeps its tunnels for a week and a day; the cloud accepts what it signs within the stated allowance only",
+            requirements: &["TOK-3", "TOK-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoSkewAllowance,
+                    "device-authorization-granted-across-skew",
+                )]
+            },
+            body: |ctx| Box::pin(skew::dms_clock_off(ctx, skew::DRIFT_SECS)),
         },
     ]
 }
