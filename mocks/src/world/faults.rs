@@ -91,6 +91,8 @@ faults! {
         "the cloud issues tokens valid for 30 days instead of one week",
     CloudRefreshReusable = "cloud.refresh-reusable":
         "a used refresh key keeps working: no rotation is enforced and no reuse is detected",
+    CloudForgetTunnelsOnRestart = "cloud.forget-tunnels-on-restart":
+        "the cloud keeps its token families in memory only: a restart forgets them, so every DMS's valid token is refused and the DMS must pair again",
     CloudNoFamilyRevocation = "cloud.no-family-revocation":
         "a replayed refresh key is refused, but its family survives: its other tokens and refresh key stay valid",
     CloudTokenViaBrowser = "cloud.token-via-browser":

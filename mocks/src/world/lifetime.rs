@@ -30,6 +30,22 @@ impl Lifetime {
         });
     }
 
+    /// A lifetime inside this one, stopped on its own (a component that restarts) or with this
+    /// one, whose `stop` then waits for its tasks too.
+    pub fn child(&self) -> Self {
+        let child = Self {
+            cancel: self.cancel.child_token(),
+            tasks: TaskTracker::new(),
+        };
+        let (cancel, tasks) = (child.cancel.clone(), child.tasks.clone());
+        self.tasks.spawn(async move {
+            cancel.cancelled().await;
+            tasks.close();
+            tasks.wait().await;
+        });
+        child
+    }
+
     /// Stops every task without waiting for them: for `Drop`, where nothing can be awaited.
     pub fn cancel(&self) {
         self.cancel.cancel();

@@ -7,6 +7,7 @@
 mod cut;
 mod dms_side;
 mod refresh;
+mod restart;
 mod skew;
 mod viewer;
 
@@ -80,6 +81,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(skew::dms_clock_off(ctx, skew::DRIFT_SECS)),
+        },
+        Scenario {
+            id: "resilience.cloud-restart-keeps-agents-on-their-token",
+            suite: Suite::Resilience,
+            title: "After the cloud restarts (connections and tunnel table lost, its store kept), the DMS is back on its tunnels with the token it held, without a new connect flow",
+            requirements: &["TUN-2", "TOK-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudForgetTunnelsOnRestart,
+                    "tunnels-back-on-the-held-token",
+                )]
+            },
+            body: |ctx| Box::pin(restart::agents_come_back_on_their_token(ctx)),
         },
     ]
 }
