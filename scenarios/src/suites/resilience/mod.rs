@@ -6,6 +6,7 @@
 
 mod cut;
 mod dms_side;
+mod recipient_hop;
 mod refresh;
 mod restart;
 mod skew;
@@ -94,6 +95,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(restart::agents_come_back_on_their_token(ctx)),
+        },
+        Scenario {
+            id: "resilience.stalled-recipient-holds-only-its-own-stream",
+            suite: Suite::Resilience,
+            title: "A recipient whose network stops reading mid-download stalls only its own stream: other calls on the DMS's tunnels are answered meanwhile, the tunnel stays up, and the recipient is answered once its network is back",
+            requirements: &["TUN-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoFlowControl,
+                    "answered-before-the-stall-ended",
+                )]
+            },
+            body: |ctx| Box::pin(recipient_hop::slow_recipient_stalls_only_itself(ctx)),
         },
     ]
 }
