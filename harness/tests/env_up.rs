@@ -220,3 +220,75 @@ async fn probe_jwt_reports_alg_none_accepted_when_the_cloud_accepts_it() {
     );
     assert_eq!(code, Some(1));
 }
+
+/// An HTTPS client that trusts the environment's CA and finds its published names on loopback,
+/// as the line's `ca` and `resolve` say.
+fn https_client(line: &Value) -> reqwest::Client {
+    let pem = std::fs::read(line["ca"].as_str().expect("CA path")).expect("CA readable");
+    let ca = reqwest::Certificate::from_pem(&pem).expect("CA parses");
+    let mut builder = reqwest::Client::builder().tls_certs_only([ca]);
+    for entry in line["resolve"].as_array().expect("resolve listed") {
+        let entry = entry.as_str().expect("name:port:ip");
+        let mut parts = entry.splitn(3, ':');
+        let (Some(name), Some(port), Some(ip)) = (parts.next(), parts.next(), parts.next()) else {
+            panic!("not name:port:ip: {entry}");
+        };
+        let addr = format!("{ip}:{port}").parse().expect("an address");
+        builder = builder.resolve(name, addr);
+    }
+    builder.build().expect("client builds")
+}
+
+#[tokio::test]
+async fn a_black_hole_on_the_recipients_hop_holds_their_requests_until_it_is_taken_off() {
+    let env = EnvUp::start(&["--speed", "0"]);
+    let client = https_client(&env.line);
+    let control = reqwest::Client::new();
+    let sharing = env.line["endpoints"]["sharing"]
+        .as_str()
+        .expect("sharing URL");
+    let ask = || {
+        client
+            .get(format!("{sharing}api/shares"))
+            .timeout(std::time::Duration::from_millis(1_500))
+            .send()
+    };
+    assert!(ask().await.is_ok(), "the sharing endpoint answers at first");
+
+    let state: Value = control
+        .post(env.control("toxics"))
+        .json(&serde_json::json!({ "hop": "recipient-to-cloud", "toxic": { "timeout": {} } }))
+        .send()
+        .await
+        .expect("the toxic is taken")
+        .json()
+        .await
+        .expect("state is JSON");
+    assert_eq!(
+        state["toxics"],
+        serde_json::json!([{
+            "hop": "recipient-to-cloud", "direction": "both",
+            "toxic": { "timeout": { "close_after_ms": null } },
+        }])
+    );
+    let held = ask().await.expect_err("nothing passes a black hole");
+    assert!(held.is_timeout(), "held, not refused: {held}");
+
+    let state: Value = control
+        .delete(env.control("toxics/recipient-to-cloud"))
+        .send()
+        .await
+        .expect("the toxics come off")
+        .json()
+        .await
+        .expect("state is JSON");
+    assert_eq!(state["toxics"], serde_json::json!([]));
+    assert!(ask().await.is_ok(), "the sharing endpoint answers again");
+
+    let unknown = control
+        .delete(env.control("toxics/moon-to-earth"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(unknown.status(), 404);
+}

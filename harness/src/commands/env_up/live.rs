@@ -70,6 +70,7 @@ impl Live {
             "tunnels_live": tunnels,
             "tokens_issued": issued.len(),
             "tokens": issued,
+            "toxics": super::toxics::listed(env),
         })
     }
 }
