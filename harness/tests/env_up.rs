@@ -292,3 +292,103 @@ async fn a_black_hole_on_the_recipients_hop_holds_their_requests_until_it_is_tak
         .expect("an answer");
     assert_eq!(unknown.status(), 404);
 }
+
+/// `conform probe waf` against an environment's WAF, with a whitelisted call of a share the
+/// test made through the DMA's public API: its exit code and the mutations it found let
+/// through off the whitelist.
+async fn probe_waf_against(faults: mocks::world::FaultSet) -> (Option<i32>, Vec<String>) {
+    let env = mocks::Environment::start(faults)
+        .await
+        .expect("environment starts");
+    let admin = scenarios::steps::connect_dms(&env)
+        .await
+        .expect("the DMS connects");
+    let dashboard = fixtures::Dashboard::load_all()
+        .expect("dashboards load")
+        .into_iter()
+        .find(|d| d.id == "core-network")
+        .expect("the core-network dashboard");
+    let reply = admin
+        .expect_data(
+            "ShareDashboard",
+            serde_json::json!({ "dashboardID": dashboard.id, "emails": ["viewer@partner.example"] }),
+        )
+        .await
+        .expect("the dashboard is shared");
+    let share_id = reply["ShareID"].as_str().expect("a share ID");
+    let (login, password) = env
+        .dma()
+        .gateway_credentials(share_id)
+        .expect("the gateway's credentials of the share");
+    let waf = format!("http://{}/", env.waf().addr());
+    let connected: Value = reqwest::Client::new()
+        .post(format!("{waf}API/v1/Json.asmx/ConnectApp"))
+        .json(&serde_json::json!({
+            "host": "", "login": login, "password": password, "clientAppName": "Cloud Gateway",
+            "clientAppVersion": "1", "clientComputerName": "gateway",
+        }))
+        .send()
+        .await
+        .expect("the WAF answers")
+        .json()
+        .await
+        .expect("ConnectApp answers JSON");
+    let connection = connected["d"].as_str().expect("a connection string");
+    let call = dashboard
+        .calls()
+        .find(|c| c.parameters.contains_key("elementID"))
+        .expect("a call naming an element");
+    let mut body = serde_json::Map::new();
+    body.insert("connection".into(), connection.into());
+    body.extend(call.parameters.clone());
+    let file = std::env::temp_dir().join(format!(
+        "conform-probe-waf-{}-{}.json",
+        std::process::id(),
+        env.faults().iter().count()
+    ));
+    std::fs::write(
+        &file,
+        // The WAF refuses with 403; whatever it passed on reached the DMA, whatever the DMA said.
+        serde_json::json!({ "method": call.method, "body": body, "blocked": [403] }).to_string(),
+    )
+    .expect("call file written");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["probe", "waf", "--json", "--call"])
+        .arg(&file)
+        .arg(&waf)
+        .output()
+        .await
+        .expect("conform runs");
+    let _ = std::fs::remove_file(&file);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "a JSON report, not: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let through = report["cases"]
+        .as_array()
+        .expect("cases listed")
+        .iter()
+        .filter(|case| case["expect"] == "blocked" && case["verdict"]["verdict"] == "allowed")
+        .map(|case| case["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (output.status.code(), through)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_waf_finds_nothing_let_through_by_a_clean_waf() {
+    let (code, through) = probe_waf_against(mocks::world::FaultSet::none()).await;
+    assert_eq!(through, Vec::<String>::new());
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_waf_reports_other_ids_let_through_by_a_waf_that_ignores_parameters() {
+    let (code, through) = probe_waf_against(mocks::world::Fault::WafIgnoreParams.into()).await;
+    assert!(
+        through.iter().any(|id| id == "another-element-id"),
+        "let through: {through:?}"
+    );
+    assert_eq!(code, Some(1));
+}
