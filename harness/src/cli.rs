@@ -206,4 +206,17 @@ pub enum ProbeKind {
         #[arg(long)]
         json: bool,
     },
+    /// Sends the attack corpus's mutations of one whitelisted call to the WAF at URL
+    /// (http://HOST:PORT/). Exits 0 when every mutation off the whitelist was blocked, 1 when
+    /// one was let through, 2 when the probe could not run (the call itself not allowed, say).
+    Waf {
+        /// The WAF, e.g. the `endpoints.waf` of `conform env up`.
+        url: String,
+        /// The whitelisted call and how to read answers (JSON; see docs/env.md).
+        #[arg(long, value_name = "FILE")]
+        call: PathBuf,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -316,3 +316,182 @@ async fn a_shared_environment_prints_a_link_its_recipient_opens() {
         "no DMA data on the viewer:\n{page}"
     );
 }
+
+/// An HTTPS client that trusts the environment's CA and finds its published names on loopback,
+/// as the line's `ca` and `resolve` say.
+fn https_client(line: &Value) -> reqwest::Client {
+    let pem = std::fs::read(line["ca"].as_str().expect("CA path")).expect("CA readable");
+    let ca = reqwest::Certificate::from_pem(&pem).expect("CA parses");
+    let mut builder = reqwest::Client::builder().tls_certs_only([ca]);
+    for entry in line["resolve"].as_array().expect("resolve listed") {
+        let entry = entry.as_str().expect("name:port:ip");
+        let mut parts = entry.splitn(3, ':');
+        let (Some(name), Some(port), Some(ip)) = (parts.next(), parts.next(), parts.next()) else {
+            panic!("not name:port:ip: {entry}");
+        };
+        let addr = format!("{ip}:{port}").parse().expect("an address");
+        builder = builder.resolve(name, addr);
+    }
+    builder.build().expect("client builds")
+}
+
+#[tokio::test]
+async fn a_black_hole_on_the_recipients_hop_holds_their_requests_until_it_is_taken_off() {
+    let env = EnvUp::start(&["--speed", "0"]);
+    let client = https_client(&env.line);
+    let control = reqwest::Client::new();
+    let sharing = env.line["endpoints"]["sharing"]
+        .as_str()
+        .expect("sharing URL");
+    let ask = || {
+        client
+            .get(format!("{sharing}api/shares"))
+            .timeout(std::time::Duration::from_millis(1_500))
+            .send()
+    };
+    assert!(ask().await.is_ok(), "the sharing endpoint answers at first");
+
+    let state: Value = control
+        .post(env.control("toxics"))
+        .json(&serde_json::json!({ "hop": "recipient-to-cloud", "toxic": { "timeout": {} } }))
+        .send()
+        .await
+        .expect("the toxic is taken")
+        .json()
+        .await
+        .expect("state is JSON");
+    assert_eq!(
+        state["toxics"],
+        serde_json::json!([{
+            "hop": "recipient-to-cloud", "direction": "both",
+            "toxic": { "timeout": { "close_after_ms": null } },
+        }])
+    );
+    let held = ask().await.expect_err("nothing passes a black hole");
+    assert!(held.is_timeout(), "held, not refused: {held}");
+
+    let state: Value = control
+        .delete(env.control("toxics/recipient-to-cloud"))
+        .send()
+        .await
+        .expect("the toxics come off")
+        .json()
+        .await
+        .expect("state is JSON");
+    assert_eq!(state["toxics"], serde_json::json!([]));
+    assert!(ask().await.is_ok(), "the sharing endpoint answers again");
+
+    let unknown = control
+        .delete(env.control("toxics/moon-to-earth"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(unknown.status(), 404);
+}
+
+/// `conform probe waf` against an environment's WAF, with a whitelisted call of a share the
+/// test made through the DMA's public API: its exit code and the mutations it found let
+/// through off the whitelist.
+async fn probe_waf_against(faults: mocks::world::FaultSet) -> (Option<i32>, Vec<String>) {
+    let env = mocks::Environment::start(faults)
+        .await
+        .expect("environment starts");
+    let admin = scenarios::steps::connect_dms(&env)
+        .await
+        .expect("the DMS connects");
+    let dashboard = fixtures::Dashboard::load_all()
+        .expect("dashboards load")
+        .into_iter()
+        .find(|d| d.id == "core-network")
+        .expect("the core-network dashboard");
+    let reply = admin
+        .expect_data(
+            "ShareDashboard",
+            serde_json::json!({ "dashboardID": dashboard.id, "emails": ["viewer@partner.example"] }),
+        )
+        .await
+        .expect("the dashboard is shared");
+    let share_id = reply["ShareID"].as_str().expect("a share ID");
+    let (login, password) = env
+        .dma()
+        .gateway_credentials(share_id)
+        .expect("the gateway's credentials of the share");
+    let waf = format!("http://{}/", env.waf().addr());
+    // What the Cloud Gateway puts on everything it forwards: without it the gateway channel
+    // serves nothing.
+    let (key_name, key) = env.dma().gateway_key().header();
+    let connected: Value = reqwest::Client::new()
+        .post(format!("{waf}API/v1/Json.asmx/ConnectApp"))
+        .header(key_name, &key)
+        .json(&serde_json::json!({
+            "host": "", "login": login, "password": password, "clientAppName": "Cloud Gateway",
+            "clientAppVersion": "1", "clientComputerName": "gateway",
+        }))
+        .send()
+        .await
+        .expect("the WAF answers")
+        .json()
+        .await
+        .expect("ConnectApp answers JSON");
+    let connection = connected["d"].as_str().expect("a connection string");
+    let call = dashboard
+        .calls()
+        .find(|c| c.parameters.contains_key("elementID"))
+        .expect("a call naming an element");
+    let mut body = serde_json::Map::new();
+    body.insert("connection".into(), connection.into());
+    body.extend(call.parameters.clone());
+    let file = std::env::temp_dir().join(format!(
+        "conform-probe-waf-{}-{}.json",
+        std::process::id(),
+        env.faults().iter().count()
+    ));
+    std::fs::write(
+        &file,
+        // The WAF refuses with 403; whatever it passed on reached the DMA, whatever the DMA said.
+        serde_json::json!({
+            "method": call.method, "body": body, "headers": { key_name: key }, "blocked": [403],
+        })
+        .to_string(),
+    )
+    .expect("call file written");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["probe", "waf", "--json", "--call"])
+        .arg(&file)
+        .arg(&waf)
+        .output()
+        .await
+        .expect("conform runs");
+    let _ = std::fs::remove_file(&file);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "a JSON report, not: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let through = report["cases"]
+        .as_array()
+        .expect("cases listed")
+        .iter()
+        .filter(|case| case["expect"] == "blocked" && case["verdict"]["verdict"] == "allowed")
+        .map(|case| case["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (output.status.code(), through)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_waf_finds_nothing_let_through_by_a_clean_waf() {
+    let (code, through) = probe_waf_against(mocks::world::FaultSet::none()).await;
+    assert_eq!(through, Vec::<String>::new());
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_waf_reports_other_ids_let_through_by_a_waf_that_ignores_parameters() {
+    let (code, through) = probe_waf_against(mocks::world::Fault::WafIgnoreParams.into()).await;
+    assert!(
+        through.iter().any(|id| id == "another-element-id"),
+        "let through: {through:?}"
+    );
+    assert_eq!(code, Some(1));
+}

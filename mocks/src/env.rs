@@ -74,9 +74,14 @@ pub struct Options {
     /// Whether the decrypted contents of every connection are kept, on the cloud's side and
     /// on the DMS's: for a scenario that searches them.
     pub record_contents: bool,
-    /// Puts a loopback proxy on the DMS's inner hops (agent → WAF, WAF → DMA), so a scenario
-    /// can put toxics on them; off by default, as every proxy costs a hop.
+    /// Puts a loopback proxy on the hops whose sockets the environment does not hold itself
+    /// (agent → WAF, WAF → DMA, and recipients → the sharing endpoint, which recipients then
+    /// reach at [`Environment::published`]), so a scenario can put toxics on them; off by
+    /// default, as every proxy costs a hop.
     pub proxied_hops: bool,
+    /// How far the DMS's own clock reads ahead of the cloud's (negative: behind), in seconds:
+    /// the agent judges its schedule and stamps what it signs on that clock.
+    pub agent_clock_offset_seconds: i64,
 }
 
 /// A stretch of the network a scenario can put toxics on.
@@ -88,6 +93,8 @@ pub enum Hop {
     AgentToWaf,
     /// The WAF's connections to the DMA's gateway channel.
     WafToDma,
+    /// Recipients' connections to the sharing endpoint: upstream is what a recipient sends.
+    RecipientToCloud,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -106,6 +113,7 @@ pub struct Environment {
     accounts: Accounts,
     agent_to_waf: Option<ToxicProxy>,
     waf_to_dma: Option<ToxicProxy>,
+    recipient_to_cloud: Option<ToxicProxy>,
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
     agent_network_timeout: NetworkTimeout,
@@ -145,6 +153,7 @@ impl Environment {
             cloud_ping_timeout,
             record_contents,
             proxied_hops,
+            agent_clock_offset_seconds,
         } = options;
         let agent_network_timeout =
             NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
@@ -173,6 +182,8 @@ impl Environment {
             resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
         }
         let network = Network::new(resolver, Traffic::new());
+        let recipient_to_cloud =
+            proxy(proxied_hops, cloud.addr(Endpoint::Sharing), &lifetime).await?;
         if record_contents {
             cloud.ingress().record_contents();
             network.egress().record_contents();
@@ -189,6 +200,7 @@ impl Environment {
         let agent_to_waf = proxy(proxied_hops, tunnel_target, &lifetime).await?;
         let waf_to_dma = proxy(proxied_hops, dma_gateway_listener.local_addr()?, &lifetime).await?;
         let gateway_key = GatewayKey::generate();
+        let dms_clock = clock.skewed(agent_clock_offset_seconds);
         let agent = Agent::start(
             AgentSetup {
                 dms_id: accounts.dms_id.clone(),
@@ -198,10 +210,10 @@ impl Environment {
                     connection: Endpoint::Connection.published_url(),
                     tunnel: Endpoint::Tunnel.published_url(),
                 }),
-                clock: clock.clone(),
+                clock: dms_clock.clone(),
                 faults: faults.clone(),
                 network: network.clone(),
-                tls: agent::client_config(pki.roots()?, &clock, &faults)
+                tls: agent::client_config(pki.roots()?, &dms_clock, &faults)
                     .map_err(EnvError::AgentTls)?,
                 store: store.clone(),
                 network_timeout: agent_network_timeout.clone(),
@@ -252,6 +264,7 @@ impl Environment {
             accounts,
             agent_to_waf,
             waf_to_dma,
+            recipient_to_cloud,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
             agent_network_timeout,
             scratch,
@@ -334,6 +347,7 @@ impl Environment {
             Hop::DmsToCloud(endpoint) => Some(self.network.egress().toxics(endpoint.host())),
             Hop::AgentToWaf => self.agent_to_waf.as_ref().map(|p| p.toxics().clone()),
             Hop::WafToDma => self.waf_to_dma.as_ref().map(|p| p.toxics().clone()),
+            Hop::RecipientToCloud => self.recipient_to_cloud.as_ref().map(|p| p.toxics().clone()),
         }
     }
 
@@ -360,7 +374,7 @@ impl Environment {
             "{}://{}:{}/",
             endpoint.scheme(),
             endpoint.host(),
-            self.cloud.addr(endpoint).port()
+            self.front(endpoint).port()
         )
     }
 
@@ -368,8 +382,17 @@ impl Environment {
     pub fn published(&self) -> Vec<(&'static str, SocketAddr)> {
         Endpoint::ALL
             .iter()
-            .map(|e| (e.host(), self.cloud.addr(*e)))
+            .map(|e| (e.host(), self.front(*e)))
             .collect()
+    }
+
+    /// Where a client on this machine reaches `endpoint`: through the recipients' hop for the
+    /// sharing endpoint when it is proxied.
+    fn front(&self, endpoint: Endpoint) -> SocketAddr {
+        match (&self.recipient_to_cloud, endpoint) {
+            (Some(proxy), Endpoint::Sharing) => proxy.addr(),
+            _ => self.cloud.addr(endpoint),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod jwt;
 pub mod tls;
+pub mod waf;
 
 pub use tls::{
     Answer, CertificateSummary, Ending, Judgement, Premise, ProbeError, ProbeOptions, Refusal,

@@ -62,6 +62,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
             },
         ),
+        Command::Probe {
+            kind: ProbeKind::Waf { url, call, json },
+        } => probe::waf(&url, &call, json),
         Command::Bench {
             kind: BenchKind::Tunnel { json },
         } => bench::tunnel(json),

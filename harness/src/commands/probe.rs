@@ -64,6 +64,22 @@ pub fn jwt(url: &str, token: &str, args: &JwtArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Sends the corpus's mutations of one whitelisted call; one let through exits 1.
+pub fn waf(url: &str, call: &std::path::Path, as_json: bool) -> anyhow::Result<ExitCode> {
+    let call = probes::waf::CallFile::read(call)?;
+    let report = super::runtime()?.block_on(probes::waf::probe_waf(url, &call))?;
+    if as_json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        say_raw!("{}", probes::waf::render_waf_table(&report));
+    }
+    Ok(if report.findings() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// `NAME:PORT:ADDR` as curl writes it; an IPv6 ADDR may be in brackets.
 fn resolve_entry(entry: &str) -> anyhow::Result<(String, SocketAddr)> {
     let mut parts = entry.splitn(3, ':');

@@ -4,6 +4,7 @@
 
 use tokio::sync::mpsc;
 
+use super::cloud_time::CloudTime;
 use super::https::Https;
 use super::pairing::PendingApproval;
 use super::policy::AgentPolicy;
@@ -24,6 +25,7 @@ pub(super) struct Actor {
     pub https: Https,
     pub lifetime: Lifetime,
     pub phase: Phase,
+    pub cloud_time: CloudTime,
 }
 
 pub(super) async fn run(
@@ -44,6 +46,7 @@ pub(super) async fn run(
         https,
         lifetime,
         phase: Phase::Disabled,
+        cloud_time: CloudTime::default(),
     };
     if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;

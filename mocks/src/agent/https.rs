@@ -44,6 +44,8 @@ pub enum HttpsError {
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub body: serde_json::Value,
+    /// The cloud's time when it answered (its `Date`), in Unix seconds.
+    pub date: Option<u64>,
 }
 
 impl Answer {
@@ -164,12 +166,18 @@ impl Https {
             .await
             .map_err(|e| http_error(e.to_string()))?;
         let status = response.status();
+        let date = response
+            .headers()
+            .get(header::DATE)
+            .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs());
         let bytes = Limited::new(response.into_body(), RESPONSE_LIMIT)
             .collect()
             .await
             .map_err(|e| http_error(e.to_string()))?
             .to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        Ok(Answer { status, body })
+        Ok(Answer { status, body, date })
     }
 }

@@ -5,6 +5,7 @@
 //! environment's `Network`, so the environment sees all of it.
 
 mod actor;
+mod cloud_time;
 mod credentials;
 mod forward;
 pub(crate) mod fuzzing;

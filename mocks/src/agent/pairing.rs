@@ -125,14 +125,27 @@ impl Actor {
     }
 
     /// POSTs `params` form-encoded to the cloud's connection endpoint at `path`, as this DMS:
-    /// its ID as `client_id` and a fresh assertion signed with its key.
+    /// its ID as `client_id` and a fresh assertion signed with its key, stamped on the cloud's
+    /// time as far as the agent knows it. An assertion refused while the answer's `Date` shows
+    /// the DMS's clock far off is signed again once, on the corrected time.
     pub(super) async fn oauth_post(
         &self,
         path: &str,
         params: &[(&str, &str)],
     ) -> Result<Answer, AgentError> {
+        let answer = self.signed_post(path, params).await?;
+        let local = self.setup.clock.unix_seconds();
+        let corrected = self.policy.learn_cloud_time && self.cloud_time.learn(answer.date, local);
+        let refused = answer.text("error").as_deref() == Some("invalid_client");
+        if corrected && refused {
+            return self.signed_post(path, params).await;
+        }
+        Ok(answer)
+    }
+
+    async fn signed_post(&self, path: &str, params: &[(&str, &str)]) -> Result<Answer, AgentError> {
         let key = self.dms_key()?;
-        let now = self.setup.clock.unix_seconds();
+        let now = self.cloud_time.at(self.setup.clock.unix_seconds());
         let issuer = &self.setup.urls.connection;
         let assertion = key.assertion(&self.setup.dms_id, issuer, now)?;
         let mut form: Vec<(&str, &str)> = vec![

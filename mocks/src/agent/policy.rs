@@ -47,6 +47,9 @@ pub(crate) struct AgentPolicy {
     pub retry_forwarded: bool,
     /// What a tunnel stream is answered with when the DMS side cannot be reached.
     pub unreachable_status: http::StatusCode,
+    /// What the agent signs is stamped on the cloud's time, learnt from its answers' `Date`;
+    /// otherwise on the DMS's own clock, however far it drifted.
+    pub learn_cloud_time: bool,
 }
 
 /// The redial schedule after failed attempts.
@@ -92,6 +95,7 @@ impl AgentPolicy {
             } else {
                 http::StatusCode::BAD_GATEWAY
             },
+            learn_cloud_time: !on(Fault::AgentNoSkewAllowance),
         }
     }
 }

@@ -49,13 +49,14 @@ impl Actor {
     /// Stores fresh credentials and brings the tunnels up.
     pub(super) async fn start_session(&mut self, credentials: Credentials) {
         let now = self.setup.clock.unix_seconds();
+        let next_refresh = renewal_due(&credentials.access_token, now);
         self.setup.store.save(credentials);
         self.phase = Phase::Connected(Session {
             tunnels: Vec::new(),
             next_keepalive: now + KEEPALIVE.as_secs(),
             next_attempt: now,
             failed_attempts: 0,
-            next_refresh: now + RENEW_EVERY.as_secs(),
+            next_refresh,
             failed_refreshes: 0,
             had_tunnel: false,
         });
@@ -208,7 +209,7 @@ impl Actor {
         let Phase::Connected(session) = &mut self.phase else {
             return;
         };
-        session.next_refresh = now + RENEW_EVERY.as_secs();
+        session.next_refresh = renewal_due(&token, now);
         session.failed_refreshes = 0;
         let old = std::mem::take(&mut session.tunnels);
         let dialled = self.dial_missing(&token, now).await;
@@ -279,6 +280,28 @@ impl Actor {
     }
 }
 
+/// When to renew a token received at `now` (the DMS's clock): daily, and in any case by half
+/// its life. The life is read as the token states it, `exp - iat` (both on the cloud's clock),
+/// and counted from receipt on the DMS's clock: comparing `exp` with a clock that drifted
+/// would move the renewal by the drift.
+fn renewal_due(token: &str, now: u64) -> u64 {
+    let daily = RENEW_EVERY.as_secs();
+    let life = stated_life(token).unwrap_or(2 * daily);
+    now + daily.min(life / 2)
+}
+
+/// `exp - iat` of a JWT, read without verifying it: the agent holds the token, the cloud
+/// judges it.
+fn stated_life(token: &str) -> Option<u64> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims["exp"].as_u64()?.checked_sub(claims["iat"].as_u64()?)
+}
+
 /// A number that differs from one DMS and attempt to the next but is the same on every run,
 /// so a scenario can replay a schedule (FNV-1a).
 fn spread(dms_id: &str, attempt: u32) -> u64 {
@@ -288,4 +311,29 @@ fn spread(dms_id: &str, attempt: u32) -> u64 {
         .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::*;
+
+    fn token(iat: u64, exp: u64) -> String {
+        let claims = URL_SAFE_NO_PAD.encode(format!(r#"{{"iat":{iat},"exp":{exp}}}"#));
+        format!("e30.{claims}.sig")
+    }
+
+    #[test]
+    fn renewal_is_daily_by_half_life_at_the_latest_and_counted_from_receipt() {
+        let week = 7 * 24 * 3600;
+        // The cloud's iat is far from the DMS's clock: only the stated life counts.
+        assert_eq!(
+            renewal_due(&token(1_000_000, 1_000_000 + week), 500),
+            500 + 86_400
+        );
+        assert_eq!(renewal_due(&token(10, 10 + 3600), 500), 500 + 1800);
+        assert_eq!(renewal_due("not a token", 500), 500 + 86_400);
+    }
 }

@@ -10,6 +10,7 @@ mod approval;
 mod binding;
 mod clients;
 mod connection;
+mod date;
 mod device_flow;
 mod endpoint;
 pub(crate) mod fuzzing;
@@ -24,6 +25,7 @@ mod pages;
 mod recipient;
 mod refresh;
 mod requests;
+mod restart;
 mod share_api;
 mod shares;
 mod sharing;
@@ -98,7 +100,8 @@ pub(crate) struct CloudState {
     pub hellos: Hellos,
     pub outage: OutageSwitch,
     pub faults: FaultSet,
-    pub lifetime: Lifetime,
+    /// The tasks of the cloud's current run: a restart ends them.
+    pub lifetime: restart::Runs,
     /// How long a tunnel's keepalive waits for the agent's pong.
     pub ping_timeout: std::time::Duration,
 }
@@ -162,7 +165,7 @@ impl CloudState {
             faults,
             tunnels: Tunnels::default(),
             requests: RequestLog::default(),
-            lifetime,
+            lifetime: restart::Runs::within(&lifetime),
             ping_timeout,
             clock,
         }))
@@ -175,6 +178,9 @@ pub struct Cloud {
     state: Arc<CloudState>,
     ingress: Traffic,
     addrs: Vec<(Endpoint, SocketAddr)>,
+    /// What each listener presents, kept for the listeners of a restart.
+    tls: Arc<Vec<Arc<rustls::ServerConfig>>>,
+    persistence: restart::Persistence,
 }
 
 /// What the cloud needs to start.
@@ -216,20 +222,41 @@ impl Cloud {
             setup.ping_timeout,
             Some(setup.store),
         )?;
-        let ingress = Traffic::new();
         let versions = setup.tls.versions(&state.faults);
-        for (endpoint, _, listener) in listeners {
+        let mut tls = Vec::new();
+        for endpoint in Endpoint::ALL {
             let leaf = setup
                 .tls
                 .leaf(setup.pki, endpoint.host(), state.clock.unix_seconds())?;
-            let mut tls = leaf.server_config(versions)?;
+            let mut config = leaf.server_config(versions)?;
             // A WebSocket upgrade exists only in HTTP/1.1.
-            tls.alpn_protocols = match endpoint {
+            config.alpn_protocols = match endpoint {
                 Endpoint::Tunnel => vec![b"http/1.1".to_vec()],
                 Endpoint::Connection | Endpoint::Sharing => {
                     vec![b"h2".to_vec(), b"http/1.1".to_vec()]
                 }
             };
+            tls.push(Arc::new(config));
+        }
+        let cloud = Self {
+            persistence: restart::Persistence::from_faults(&state.faults),
+            state,
+            ingress: Traffic::new(),
+            addrs,
+            tls: Arc::new(tls),
+        };
+        cloud.serve(listeners.into_iter().map(|(_, _, l)| l).collect());
+        Ok(cloud)
+    }
+
+    /// Serves one listener per endpoint, in `Endpoint::ALL`'s order.
+    fn serve(&self, listeners: Vec<TcpListener>) {
+        for ((endpoint, listener), tls) in Endpoint::ALL
+            .into_iter()
+            .zip(listeners)
+            .zip(self.tls.iter())
+        {
+            let state = &self.state;
             let router = match endpoint {
                 Endpoint::Connection => connection::router(state.clone()),
                 Endpoint::Sharing => {
@@ -242,18 +269,35 @@ impl Cloud {
                 listener::Endpoint {
                     listener,
                     host,
-                    tls: Arc::new(tls),
-                    router: requests::recorded(router, state.clone(), host),
+                    tls: tls.clone(),
+                    router: date::dated(
+                        requests::recorded(router, state.clone(), host),
+                        state.clock.clone(),
+                    ),
                 },
                 state.clone(),
-                ingress.clone(),
+                self.ingress.clone(),
             );
         }
-        Ok(Self {
-            state,
-            ingress,
-            addrs,
-        })
+    }
+
+    /// The cloud's processes stop and start again on the same addresses: every connection
+    /// (tunnels included) ends and the in-memory tunnel table is lost; what the cloud stored
+    /// (registrations, token families, the signing key) is there when it is back.
+    pub async fn restart(&self) -> Result<(), CloudError> {
+        self.state.lifetime.end_run().await;
+        self.state
+            .tunnels
+            .forget_all(self.state.clock.unix_seconds());
+        if !self.persistence.families_stored {
+            self.state.tokens.forget_families();
+        }
+        let mut listeners = Vec::new();
+        for (_, addr) in &self.addrs {
+            listeners.push(TcpListener::bind(addr).await?);
+        }
+        self.serve(listeners);
+        Ok(())
     }
 
     pub fn addr(&self, endpoint: Endpoint) -> SocketAddr {

@@ -410,6 +410,11 @@ impl TokenService {
         }
     }
 
+    /// Forgets every family, as a cloud that kept them only in memory does when it restarts.
+    pub(crate) fn forget_families(&self) {
+        self.lock().families.clear();
+    }
+
     /// A DMS disconnects, presenting a token or refresh key of its `family`: revokes every
     /// token and refresh key the disconnect reaches. Returns the families it revoked.
     pub fn disconnect(&self, dms_id: &str, family: &str) -> Vec<String> {

@@ -196,6 +196,14 @@ impl Tunnels {
             .update(|b| b.events.push(TunnelEvent::Refused { reason, at_unix }));
     }
 
+    /// The table is in memory: a cloud that restarts has lost every tunnel it held.
+    pub(crate) fn forget_all(&self, at_unix: u64) {
+        for id in self.0.read(|b| b.live.keys().copied().collect::<Vec<_>>()) {
+            self.1.remove(id);
+            self.closed(id, at_unix);
+        }
+    }
+
     fn closed(&self, id: u64, at_unix: u64) {
         self.0.update(|b| {
             b.acted.remove(&id);

@@ -12,12 +12,25 @@ use tokio::time::{Instant, MissedTickBehavior};
 #[derive(Debug, Clone)]
 pub struct Clock {
     now: Arc<watch::Sender<SystemTime>>,
+    /// Seconds this view reads ahead of (or, negative, behind) the shared time: a machine's
+    /// own clock that drifted from the world's, advancing with it.
+    offset: i64,
 }
 
 impl Clock {
     pub fn starting_at(start: SystemTime) -> Self {
         Self {
             now: Arc::new(watch::Sender::new(start)),
+            offset: 0,
+        }
+    }
+
+    /// The same time as read by a machine whose clock is `seconds` off: it advances and wakes
+    /// with this one.
+    pub fn skewed(&self, seconds: i64) -> Self {
+        Self {
+            now: self.now.clone(),
+            offset: self.offset + seconds,
         }
     }
 
@@ -31,7 +44,13 @@ impl Clock {
     }
 
     pub fn now(&self) -> SystemTime {
-        *self.now.borrow()
+        let shared = *self.now.borrow();
+        let by = Duration::from_secs(self.offset.unsigned_abs());
+        if self.offset >= 0 {
+            shared + by
+        } else {
+            shared.checked_sub(by).unwrap_or(UNIX_EPOCH)
+        }
     }
 
     pub fn unix_seconds(&self) -> u64 {
@@ -126,6 +145,17 @@ mod tests {
         clock.advance(Duration::from_secs(604_800));
         rx.changed().await.expect("clock alive");
         assert_eq!(clock.unix_seconds(), 605_800);
+    }
+
+    #[test]
+    fn a_skewed_clock_reads_off_by_its_offset_and_advances_with_the_world() {
+        let world = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_000));
+        let (behind, ahead) = (world.skewed(-300), world.skewed(300));
+        world.advance(Duration::from_secs(60));
+        assert_eq!(behind.unix_seconds(), 760);
+        assert_eq!(ahead.unix_seconds(), 1_360);
+        ahead.advance(Duration::from_secs(40));
+        assert_eq!(world.unix_seconds(), 1_100);
     }
 
     #[test]

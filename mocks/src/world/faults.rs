@@ -55,6 +55,8 @@ faults! {
         "when the DMS side fails a forwarded request before it answers, the agent sends it again, whatever its method: a write can be executed twice",
     AgentMaskDmsErrors = "agent.mask-dms-errors":
         "when the DMS side cannot be reached, the agent answers the tunnel stream 200 with an empty body instead of 502",
+    AgentNoSkewAllowance = "agent.no-skew-allowance":
+        "the agent stamps its client assertions on the DMS's own clock and never corrects it by the cloud's Date: a DMS whose clock drifted past the cloud's allowance cannot connect or renew",
         CloudNoDeadAgentDetection = "cloud.no-dead-agent-detection":
         "the cloud pings its tunnels but ignores a missing pong: a tunnel to a DMS that went silent stays on the record and takes streams",
     CloudTunnelAcceptsNoToken = "cloud.tunnel-accepts-no-token":
@@ -89,6 +91,8 @@ faults! {
         "the cloud issues tokens valid for 30 days instead of one week",
     CloudRefreshReusable = "cloud.refresh-reusable":
         "a used refresh key keeps working: no rotation is enforced and no reuse is detected",
+    CloudForgetTunnelsOnRestart = "cloud.forget-tunnels-on-restart":
+        "the cloud keeps its token families in memory only: a restart forgets them, so every DMS's valid token is refused and the DMS must pair again",
     CloudNoFamilyRevocation = "cloud.no-family-revocation":
         "a replayed refresh key is refused, but its family survives: its other tokens and refresh key stay valid",
     CloudTokenViaBrowser = "cloud.token-via-browser":

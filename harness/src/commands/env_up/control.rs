@@ -1,17 +1,18 @@
 //! The control endpoint of a live environment, on loopback only: `GET /control/state`,
 //! `POST /control/advance {"by":"7d"}`, `POST /control/store/decrypt {"db": FILE}` (the
-//! store's file, or a backup, decrypted with keys the vault unwraps as the managed identity).
-//! `POST /control/advance {"by":"7d"}`, and `GET /control/outbox`, the mails the cloud sent
-//! (share links, sign-up codes): the recipients' mailboxes, for a reviewer.
+//! store's file, or a backup, decrypted with keys the vault unwraps as the managed identity),
+//! `GET /control/outbox`, the mails the cloud sent (share links, sign-up codes): the
+//! recipients' mailboxes, for a reviewer; `POST /control/toxics {"hop":..,"toxic":..}` and
+//! `DELETE /control/toxics/{hop}`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::live::Live;
+use super::toxics::{self, Apply};
 
 /// The control endpoint, serving until `stop`.
 pub struct Control {
@@ -47,6 +49,8 @@ pub async fn serve(live: Arc<Live>) -> std::io::Result<Control> {
         .route("/control/advance", post(advance))
         .route("/control/store/decrypt", post(decrypt))
         .route("/control/outbox", get(outbox))
+        .route("/control/toxics", post(add_toxic))
+        .route("/control/toxics/{hop}", delete(clear_toxics))
         .with_state(live);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -120,6 +124,32 @@ async fn decrypt(
         )
             .into_response(),
     }
+}
+
+/// Answers with the state, the toxic listed in it.
+async fn add_toxic(
+    State(live): State<Arc<Live>>,
+    body: Result<Json<Apply>, JsonRejection>,
+) -> Response {
+    let apply = match body {
+        Ok(Json(apply)) => apply,
+        Err(rejection) => return refused(rejection.body_text()),
+    };
+    match toxics::apply(live.env(), &apply) {
+        Ok(()) => Json(live.state().await).into_response(),
+        Err(error) => unknown(error.to_string()),
+    }
+}
+
+async fn clear_toxics(State(live): State<Arc<Live>>, Path(hop): Path<String>) -> Response {
+    match toxics::clear(live.env(), &hop) {
+        Ok(()) => Json(live.state().await).into_response(),
+        Err(error) => unknown(error.to_string()),
+    }
+}
+
+fn unknown(why: String) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({ "error": why }))).into_response()
 }
 
 fn refused(why: String) -> Response {

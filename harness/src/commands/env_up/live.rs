@@ -71,6 +71,7 @@ impl Live {
             "tokens_issued": issued.len(),
             "tokens": issued,
             "store": env.cloud().store().key_versions().ok(),
+            "toxics": super::toxics::listed(env),
         })
     }
 }

@@ -7,13 +7,14 @@ mod control;
 mod line;
 mod live;
 mod share;
+mod toxics;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mocks::Environment;
+use mocks::{Environment, Options};
 
 use crate::selection;
 use live::Live;
@@ -45,7 +46,13 @@ pub fn up(options: &UpOptions) -> anyhow::Result<ExitCode> {
         );
     }
     super::runtime()?.block_on(async {
-        let env = Environment::start(faults.clone()).await?;
+        // Every hop behind a proxy, so the control endpoint can put toxics on any of them.
+        let env = Environment::start_with(Options {
+            faults: faults.clone(),
+            proxied_hops: true,
+            ..Options::default()
+        })
+        .await?;
         let dir = ca_dir();
         std::fs::create_dir_all(&dir)?;
         let ca = dir.join("ca.pem");

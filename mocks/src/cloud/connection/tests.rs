@@ -83,7 +83,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         hellos: Hellos::default(),
         outage: OutageSwitch::default(),
         faults,
-        lifetime: Lifetime::new(),
+        lifetime: super::super::restart::Runs::within(&Lifetime::new()),
         ping_timeout: super::super::PING_TIMEOUT,
         clock,
     })

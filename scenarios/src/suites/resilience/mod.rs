@@ -6,7 +6,10 @@
 
 mod cut;
 mod dms_side;
+mod recipient_hop;
 mod refresh;
+mod restart;
+mod skew;
 mod viewer;
 
 use mocks::world::Fault;
@@ -53,6 +56,58 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(dms_side::down_is_a_clear_bad_gateway(ctx)),
+        },
+        Scenario {
+            id: "resilience.dms-clock-behind-stays-connected",
+            suite: Suite::Resilience,
+            title: "A DMS whose clock is five minutes behind the cloud's connects, renews and keeps its tunnels for a week and a day; the cloud accepts what it signs within the stated allowance only",
+            requirements: &["TOK-3", "TOK-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoSkewAllowance,
+                    "device-authorization-granted-across-skew",
+                )]
+            },
+            body: |ctx| Box::pin(skew::dms_clock_off(ctx, -skew::DRIFT_SECS)),
+        },
+        Scenario {
+            id: "resilience.dms-clock-ahead-stays-connected",
+            suite: Suite::Resilience,
+            title: "A DMS whose clock is five minutes ahead of the cloud's connects, renews and keeps its tunnels for a week and a day; the cloud accepts what it signs within the stated allowance only",
+            requirements: &["TOK-3", "TOK-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoSkewAllowance,
+                    "device-authorization-granted-across-skew",
+                )]
+            },
+            body: |ctx| Box::pin(skew::dms_clock_off(ctx, skew::DRIFT_SECS)),
+        },
+        Scenario {
+            id: "resilience.cloud-restart-keeps-agents-on-their-token",
+            suite: Suite::Resilience,
+            title: "After the cloud restarts (connections and tunnel table lost, its store kept), the DMS is back on its tunnels with the token it held, without a new connect flow",
+            requirements: &["TUN-2", "TOK-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudForgetTunnelsOnRestart,
+                    "tunnels-back-on-the-held-token",
+                )]
+            },
+            body: |ctx| Box::pin(restart::agents_come_back_on_their_token(ctx)),
+        },
+        Scenario {
+            id: "resilience.stalled-recipient-holds-only-its-own-stream",
+            suite: Suite::Resilience,
+            title: "A recipient whose network stops reading mid-download stalls only its own stream: other calls on the DMS's tunnels are answered meanwhile, the tunnel stays up, and the recipient is answered once its network is back",
+            requirements: &["TUN-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentNoFlowControl,
+                    "answered-before-the-stall-ended",
+                )]
+            },
+            body: |ctx| Box::pin(recipient_hop::slow_recipient_stalls_only_itself(ctx)),
         },
     ]
 }
