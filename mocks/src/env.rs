@@ -9,12 +9,16 @@ use tokio::net::TcpListener;
 
 use crate::agent::{
     self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout,
+    ProxyCredentials, ProxyOptions,
 };
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, Role, User};
 use crate::waf::Waf;
-use crate::world::net::{Network, Resolver, ToxicProxy, Toxics, Traffic};
-use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, random_token};
+use crate::world::net::{
+    DmzPolicy, ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic, start_redirector,
+    start_sinkhole,
+};
+use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, Validity, random_token};
 
 /// The environment could not start.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +79,22 @@ pub struct Options {
     /// Puts a loopback proxy on the DMS's inner hops (agent → WAF, WAF → DMA), so a scenario
     /// can put toxics on them; off by default, as every proxy costs a hop.
     pub proxied_hops: bool,
+    /// Names of the wider internet the world's name service answers, with their addresses
+    /// (labels with no route: a connection to one ends in the sinkhole, on the record).
+    pub foreign_names: Vec<(String, std::net::IpAddr)>,
+    /// The connection endpoint's address is served by a front end that redirects every
+    /// request to this URL.
+    pub connection_redirects_to: Option<String>,
+    /// The DMS site has a DMZ: a forward proxy the agent is configured to go through.
+    pub dmz: Option<Dmz>,
+}
+
+/// The DMS site's DMZ proxy, and what the agent is told of it.
+#[derive(Debug, Clone, Default)]
+pub struct Dmz {
+    pub proxy: DmzPolicy,
+    /// The proxy credentials the agent is configured with.
+    pub agent_credentials: Option<ProxyCredentials>,
 }
 
 /// A stretch of the network a scenario can put toxics on.
@@ -104,6 +124,7 @@ pub struct Environment {
     accounts: Accounts,
     agent_to_waf: Option<ToxicProxy>,
     waf_to_dma: Option<ToxicProxy>,
+    dmz_proxy: Option<ForwardProxy>,
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
     agent_network_timeout: NetworkTimeout,
@@ -141,6 +162,9 @@ impl Environment {
             cloud_ping_timeout,
             record_contents,
             proxied_hops,
+            foreign_names,
+            connection_redirects_to,
+            dmz,
         } = options;
         let agent_network_timeout =
             NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
@@ -166,6 +190,35 @@ impl Environment {
         for endpoint in Endpoint::ALL {
             resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
         }
+        for (name, address) in foreign_names {
+            resolver.answer(&name, address);
+        }
+        resolver.sink_strays_at(start_sinkhole(&lifetime).await?);
+        if let Some(location) = connection_redirects_to {
+            let host = Endpoint::Connection.host();
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            let front = listener.local_addr()?;
+            let leaf = pki.leaf(&[host], clock.unix_seconds(), Validity::Current)?;
+            start_redirector(listener, &leaf, location, &lifetime)?;
+            if let Some(address) = resolver.resolve(host, 443) {
+                resolver.route(address, front);
+            }
+        }
+        let dmz_proxy = match &dmz {
+            Some(dmz) => Some(
+                ForwardProxy::start(dmz.proxy.clone(), resolver.for_another_host(), &lifetime)
+                    .await?,
+            ),
+            None => None,
+        };
+        let proxy_options = match (&dmz, &dmz_proxy) {
+            (Some(dmz), Some(proxy)) => ProxyOptions {
+                enabled: true,
+                address: proxy.addr().to_string(),
+                credentials: dmz.agent_credentials.clone(),
+            },
+            _ => ProxyOptions::default(),
+        };
         let network = Network::new(resolver, Traffic::new());
         if record_contents {
             cloud.ingress().record_contents();
@@ -202,6 +255,7 @@ impl Environment {
                 forward_to: agent_to_waf
                     .as_ref()
                     .map_or(tunnel_target, ToxicProxy::addr),
+                proxy: proxy_options,
             },
             &lifetime,
         )?;
@@ -243,6 +297,7 @@ impl Environment {
             accounts,
             agent_to_waf,
             waf_to_dma,
+            dmz_proxy,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
             agent_network_timeout,
         };
@@ -323,6 +378,11 @@ impl Environment {
 
     pub fn resolver(&self) -> &Resolver {
         self.network.resolver()
+    }
+
+    /// The DMS site's DMZ proxy, when the environment has one.
+    pub fn dmz_proxy(&self) -> Option<&ForwardProxy> {
+        self.dmz_proxy.as_ref()
     }
 
     /// The DMS's credential file.

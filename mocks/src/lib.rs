@@ -15,4 +15,4 @@ mod hostile_props;
 pub mod waf;
 pub mod world;
 
-pub use env::{Accounts, EnvError, Environment, Hop, Options};
+pub use env::{Accounts, Dmz, EnvError, Environment, Hop, Options};

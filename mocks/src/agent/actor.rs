@@ -4,6 +4,7 @@
 
 use tokio::sync::mpsc;
 
+use super::egress::Egress;
 use super::https::Https;
 use super::pairing::PendingApproval;
 use super::policy::AgentPolicy;
@@ -22,6 +23,7 @@ pub(super) struct Actor {
     pub setup: AgentSetup,
     pub policy: AgentPolicy,
     pub https: Https,
+    pub egress: Egress,
     pub lifetime: Lifetime,
     pub phase: Phase,
 }
@@ -29,12 +31,13 @@ pub(super) struct Actor {
 pub(super) async fn run(
     setup: AgentSetup,
     policy: AgentPolicy,
+    egress: Egress,
     mut inbox: mpsc::Receiver<Command>,
     lifetime: Lifetime,
 ) {
     let mut ticks = setup.clock.watch();
     let https = Https::new(
-        setup.network.clone(),
+        egress.clone(),
         setup.tls.clone(),
         setup.network_timeout.clone(),
     );
@@ -42,6 +45,7 @@ pub(super) async fn run(
         setup,
         policy,
         https,
+        egress,
         lifetime,
         phase: Phase::Disabled,
     };

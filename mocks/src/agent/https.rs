@@ -8,13 +8,18 @@ use http::{Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::NetworkTimeout;
-use crate::world::net::{NetError, Network};
+use super::egress::{Egress, EgressError, Purpose, Route};
+use crate::world::net::{Metered, NetError};
 
 /// The largest answer the agent reads from the cloud.
 const RESPONSE_LIMIT: usize = 1024 * 1024;
+/// How many redirects a policy that follows them follows in a row.
+const MAX_REDIRECTS: usize = 5;
 
 /// An HTTPS exchange that did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +30,9 @@ pub enum HttpsError {
     /// The destination could not be reached.
     #[error(transparent)]
     Network(#[from] NetError),
+    /// The egress policy refused the destination, or the DMZ proxy the tunnel to it.
+    #[error(transparent)]
+    Egress(#[from] EgressError),
     /// The TLS handshake failed (certificate, version, suites).
     #[error("TLS handshake with {host} failed: {source}")]
     Tls {
@@ -60,7 +68,7 @@ impl Answer {
 
 #[derive(Clone)]
 pub(crate) struct Https {
-    network: Network,
+    egress: Egress,
     tls: TlsConnector,
     timeout: NetworkTimeout,
 }
@@ -72,9 +80,9 @@ impl std::fmt::Debug for Https {
 }
 
 impl Https {
-    pub fn new(network: Network, tls: Arc<rustls::ClientConfig>, timeout: NetworkTimeout) -> Self {
+    pub fn new(egress: Egress, tls: Arc<rustls::ClientConfig>, timeout: NetworkTimeout) -> Self {
         Self {
-            network,
+            egress,
             tls: TlsConnector::from(tls),
             timeout,
         }
@@ -97,52 +105,123 @@ impl Https {
     }
 
     /// POSTs the form `body` to `url` and reads the JSON answer (`null` when it is not JSON).
+    /// A redirect is refused, unless the policy follows redirects.
     async fn exchange(&self, url: &str, body: String) -> Result<Answer, HttpsError> {
+        let mut target = Target::parse(url)?;
+        let mut socket = self
+            .egress
+            .open(&target.host, target.port, Purpose::Https)
+            .await?;
+        for _ in 0..MAX_REDIRECTS {
+            let (stream, route) = socket;
+            let (status, location, bytes) = self.send(stream, route, &target, &body).await?;
+            let Some(location) = location.filter(|_| status.is_redirection()) else {
+                let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+                return Ok(Answer { status, body });
+            };
+            let next = Target::parse(&location)?;
+            if !self.egress.policy.follow_redirects {
+                return Err(EgressError::Redirect {
+                    from: url.to_owned(),
+                    to: location,
+                }
+                .into());
+            }
+            let followed = self.egress.open_followed(&next.host, next.port).await?;
+            socket = (followed, Route::Direct);
+            target = next;
+        }
+        Err(HttpsError::Http {
+            host: target.host,
+            reason: "too many redirects".into(),
+        })
+    }
+
+    /// One request on a fresh connection: TLS inside, unless the policy trusts a proxy's
+    /// tunnel to protect it. Returns the status, the `Location` and the body.
+    async fn send(
+        &self,
+        socket: Metered<TcpStream>,
+        route: Route,
+        target: &Target,
+        body: &str,
+    ) -> Result<(StatusCode, Option<String>, Bytes), HttpsError> {
+        let host = target.host.clone();
+        let tls_error = |source| HttpsError::Tls {
+            host: host.clone(),
+            source,
+        };
+        if route == Route::Proxied && !self.egress.policy.tls_inside_proxy {
+            return request(socket, target, body).await;
+        }
+        let name = ServerName::try_from(host.clone())
+            .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+        let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
+        let stream = self.egress.network().egress().plaintext(&host, stream);
+        request(stream, target, body).await
+    }
+}
+
+/// Where a URL points.
+struct Target {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Self, HttpsError> {
         let uri: Uri = url
             .parse()
             .map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
         let (Some("https"), Some(host)) = (uri.scheme_str(), uri.host()) else {
             return Err(HttpsError::NotHttps(url.to_owned()));
         };
-        let host = host.to_owned();
-        let port = uri.port_u16().unwrap_or(443);
-        let tls_error = |source| HttpsError::Tls {
-            host: host.clone(),
-            source,
-        };
-        let http_error = |reason: String| HttpsError::Http {
-            host: host.clone(),
-            reason,
-        };
-
-        let socket = self.network.dial(&host, port).await?;
-        let name = ServerName::try_from(host.clone())
-            .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-        let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
-        let stream = self.network.egress().plaintext(&host, stream);
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| http_error(e.to_string()))?;
-        tokio::spawn(connection);
-
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let request = Request::post(path)
-            .header(header::HOST, host.as_str())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::USER_AGENT, "DataMiner-CloudGateway/conform")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| http_error(e.to_string()))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| http_error(e.to_string()))?;
-        let status = response.status();
-        let bytes = Limited::new(response.into_body(), RESPONSE_LIMIT)
-            .collect()
-            .await
-            .map_err(|e| http_error(e.to_string()))?
-            .to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        Ok(Answer { status, body })
+        Ok(Self {
+            host: host.to_owned(),
+            port: uri.port_u16().unwrap_or(443),
+            path: uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        })
     }
+}
+
+/// POSTs the form `body` over `stream` and reads the whole answer.
+async fn request<S>(
+    stream: S,
+    target: &Target,
+    body: &str,
+) -> Result<(StatusCode, Option<String>, Bytes), HttpsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let http_error = |reason: String| HttpsError::Http {
+        host: target.host.clone(),
+        reason,
+    };
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| http_error(e.to_string()))?;
+    tokio::spawn(connection);
+    let request = Request::post(target.path.as_str())
+        .header(header::HOST, target.host.as_str())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::USER_AGENT, "DataMiner-CloudGateway/conform")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .map_err(|e| http_error(e.to_string()))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| http_error(e.to_string()))?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = Limited::new(response.into_body(), RESPONSE_LIMIT)
+        .collect()
+        .await
+        .map_err(|e| http_error(e.to_string()))?
+        .to_bytes();
+    Ok((status, location, bytes))
 }

@@ -6,11 +6,13 @@
 
 mod actor;
 mod credentials;
+mod egress;
 mod forward;
 pub(crate) mod fuzzing;
 mod https;
 mod pairing;
 mod policy;
+mod proxy;
 mod session;
 mod timeout;
 mod tls;
@@ -28,7 +30,9 @@ use crate::world::net::{NetError, Network};
 use crate::world::{Clock, FaultSet, Lifetime};
 
 pub use credentials::{CredentialStore, Credentials, DmsKey, KeyError};
+pub use egress::EgressError;
 pub use https::HttpsError;
+pub use proxy::{ProxyCredentials, ProxyError, ProxyOptions};
 pub use timeout::NetworkTimeout;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
@@ -85,6 +89,9 @@ pub enum AgentError {
     /// The cloud could not be reached.
     #[error(transparent)]
     Network(#[from] NetError),
+    /// The proxy settings are not usable.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// An HTTPS exchange with the cloud failed.
     #[error(transparent)]
     Https(#[from] HttpsError),
@@ -128,6 +135,8 @@ pub struct AgentSetup {
     pub ping_timeout: std::time::Duration,
     /// Where the streams that arrive through the tunnel go: the WAF in front of the DMA.
     pub forward_to: std::net::SocketAddr,
+    /// The DMZ proxy the agent goes out through, when enabled.
+    pub proxy: ProxyOptions,
 }
 
 enum Command {
@@ -166,8 +175,13 @@ impl Agent {
                 return Err(AgentError::PlaintextUrl(url.clone()));
             }
         }
+        let egress = egress::Egress::new(
+            setup.network.clone(),
+            egress::EgressPolicy::from_faults(&setup.faults),
+            &setup.proxy,
+        )?;
         let (commands, inbox) = mpsc::channel(16);
-        lifetime.spawn(actor::run(setup, policy, inbox, lifetime.clone()));
+        lifetime.spawn(actor::run(setup, policy, egress, inbox, lifetime.clone()));
         Ok(Self { commands })
     }
 

@@ -93,6 +93,7 @@ impl ShareDms {
                 network_timeout: agent::NetworkTimeout::new(agent::NETWORK_TIMEOUT),
                 ping_timeout: agent::NETWORK_TIMEOUT,
                 forward_to: waf_listener.local_addr()?,
+                proxy: agent::ProxyOptions::default(),
             },
             &lifetime,
         )?;
