@@ -17,6 +17,7 @@ pub enum Suite {
     Tunnel,
     Users,
     Waf,
+    Network,
 }
 
 impl Suite {
@@ -28,6 +29,7 @@ impl Suite {
         Suite::Users,
         Suite::Waf,
         Suite::Resilience,
+        Suite::Network,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Suite {
             Suite::Users => "users",
             Suite::Waf => "waf",
             Suite::Resilience => "resilience",
+            Suite::Network => "network",
         }
     }
 
@@ -62,6 +65,9 @@ impl Suite {
             }
             Suite::Resilience => {
                 "faults of the world: a refresh endpoint failing for hours, a tunnel cut mid-transfer, an answer lost on the DMS side; the DMS keeps its token, redials, and never applies a write twice"
+            }
+            Suite::Network => {
+                "network placement: only dataminer.services names on their published addresses, no redirect followed, and through a DMZ proxy only TLS, never around it"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

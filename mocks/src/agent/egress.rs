@@ -72,8 +72,8 @@ pub(crate) struct EgressPolicy {
     published_only: bool,
     /// A redirect is followed, to wherever it points, without these rules.
     pub follow_redirects: bool,
-    /// The tunnel's WebSocket goes through the configured proxy like the HTTPS requests.
-    tunnel_via_proxy: bool,
+    /// Where the configured proxy refuses or fails a CONNECT, the agent connects directly.
+    direct_when_proxy_fails: bool,
     /// Inside a proxy's tunnel the agent still speaks TLS.
     pub tls_inside_proxy: bool,
 }
@@ -91,18 +91,10 @@ impl EgressPolicy {
             },
             published_only: !on(Fault::AgentAnyDestination),
             follow_redirects: on(Fault::AgentFollowRedirects),
-            tunnel_via_proxy: !on(Fault::AgentProxyBypass),
+            direct_when_proxy_fails: on(Fault::AgentProxyBypass),
             tls_inside_proxy: !on(Fault::AgentPlaintextThroughProxy),
         }
     }
-}
-
-/// What a connection is for: the proxy is configured for both, but a careless WebSocket
-/// client may not be handed it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
-    Https,
-    Tunnel,
 }
 
 /// Which way a connection went.
@@ -143,17 +135,15 @@ impl Egress {
         &self,
         host: &str,
         port: u16,
-        purpose: Purpose,
     ) -> Result<(Metered<TcpStream>, Route), EgressError> {
         let literal = literal_address(host);
         self.check_name(host, literal.is_some())?;
-        let proxy = self
-            .proxy
-            .as_ref()
-            .filter(|_| purpose == Purpose::Https || self.policy.tunnel_via_proxy);
-        if let Some(proxy) = proxy {
-            let socket = proxy.open(&self.network, host, port).await?;
-            return Ok((socket, Route::Proxied));
+        if let Some(proxy) = &self.proxy {
+            match proxy.open(&self.network, host, port).await {
+                Ok(socket) => return Ok((socket, Route::Proxied)),
+                Err(_) if self.policy.direct_when_proxy_fails => {}
+                Err(refused) => return Err(refused.into()),
+            }
         }
         let address = match literal {
             Some(address) => SocketAddr::new(address, port),

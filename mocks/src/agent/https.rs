@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::NetworkTimeout;
-use super::egress::{Egress, EgressError, Purpose, Route};
+use super::egress::{Egress, EgressError, Route};
 use crate::world::net::{Metered, NetError};
 
 /// The largest answer the agent reads from the cloud.
@@ -108,10 +108,7 @@ impl Https {
     /// A redirect is refused, unless the policy follows redirects.
     async fn exchange(&self, url: &str, body: String) -> Result<Answer, HttpsError> {
         let mut target = Target::parse(url)?;
-        let mut socket = self
-            .egress
-            .open(&target.host, target.port, Purpose::Https)
-            .await?;
+        let mut socket = self.egress.open(&target.host, target.port).await?;
         for _ in 0..MAX_REDIRECTS {
             let (stream, route) = socket;
             let (status, location, bytes) = self.send(stream, route, &target, &body).await?;

@@ -12,7 +12,7 @@ use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use super::egress::{Egress, EgressError, Purpose};
+use super::egress::{Egress, EgressError};
 use super::forward::Forwarder;
 use super::wsio::{WsControl, WsIo, tunnel_config};
 
@@ -130,9 +130,7 @@ pub(crate) async fn open(
         .headers_mut()
         .insert(http::header::AUTHORIZATION, bearer);
 
-    let (socket, _) = egress
-        .open(host, uri.port_u16().unwrap_or(443), Purpose::Tunnel)
-        .await?;
+    let (socket, _) = egress.open(host, uri.port_u16().unwrap_or(443)).await?;
     let handshake = tokio_tungstenite::client_async_tls_with_config(
         request,
         socket,

@@ -79,14 +79,12 @@ faults! {
         "the agent never renews its token: it keeps using it until the cloud refuses it",
     AgentSkipHostnameCheck = "agent.skip-hostname-check":
         "the agent validates the chain and validity but not that the certificate names the host it dialled",
-    AgentListenSocket = "agent.listen-socket":
-        "the agent opens a listening socket on the DMS (a diagnostics port started from a thread of its own), so the cloud connection is no longer outbound only",
     AgentAnyDestination = "agent.any-destination":
         "the agent connects to whatever its cloud URLs name: any domain, an IP address, a name resolving to any address",
     AgentFollowRedirects = "agent.follow-redirects":
         "the agent's HTTPS client follows a cloud's redirect to wherever it points, past the egress policy that only guards the configured URLs",
     AgentProxyBypass = "agent.proxy-bypass":
-        "with a DMZ proxy configured, the agent's WebSocket client is not handed the proxy: its tunnels connect directly",
+        "the agent treats its configured DMZ proxy as a preference: where the proxy refuses or fails a CONNECT, it connects directly",
     AgentPlaintextThroughProxy = "agent.plaintext-through-proxy":
         "through a DMZ proxy the agent sends its HTTPS requests in the clear inside the CONNECT tunnel, taking the DMZ hop for the secure boundary",
     AgentLookalikeNames = "agent.lookalike-names":

@@ -1,5 +1,6 @@
 //! Every suite, in the order `conform list` shows them.
 
+mod network;
 mod optin;
 mod resilience;
 mod sharing;
@@ -17,6 +18,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         sharing::scenarios(),
         tunnel::scenarios(),
         resilience::scenarios(),
+        network::scenarios(),
     ]
     .concat()
 }

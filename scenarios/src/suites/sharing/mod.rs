@@ -13,7 +13,7 @@
 
 mod calls;
 mod corpus;
-mod setup;
+pub(crate) mod setup;
 mod users;
 mod waf;
 
