@@ -4,11 +4,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use base64::Engine;
 use fixtures::{DmaData, FixtureError};
 use tokio::net::TcpListener;
 
 use crate::agent::{
-    self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout,
+    self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout, ProcessConfig,
     ProxyCredentials, ProxyOptions,
 };
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
@@ -87,6 +88,9 @@ pub struct Options {
     pub connection_redirects_to: Option<String>,
     /// The DMS site has a DMZ: a forward proxy the agent is configured to go through.
     pub dmz: Option<Dmz>,
+    /// The agent runs as its own process, started by the scenario from
+    /// [`Environment::agent_process`]; the DMA drives it over the control channel it dials.
+    pub agent_as_process: bool,
 }
 
 /// The DMS site's DMZ proxy, and what the agent is told of it.
@@ -125,6 +129,7 @@ pub struct Environment {
     agent_to_waf: Option<ToxicProxy>,
     waf_to_dma: Option<ToxicProxy>,
     dmz_proxy: Option<ForwardProxy>,
+    agent_process: Option<ProcessConfig>,
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
     agent_network_timeout: NetworkTimeout,
@@ -165,6 +170,7 @@ impl Environment {
             foreign_names,
             connection_redirects_to,
             dmz,
+            agent_as_process,
         } = options;
         let agent_network_timeout =
             NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
@@ -190,10 +196,12 @@ impl Environment {
         for endpoint in Endpoint::ALL {
             resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
         }
-        for (name, address) in foreign_names {
-            resolver.answer(&name, address);
+        for (name, address) in &foreign_names {
+            resolver.answer(name, *address);
         }
-        resolver.sink_strays_at(start_sinkhole(&lifetime).await?);
+        let sinkhole = start_sinkhole(&lifetime).await?;
+        resolver.sink_strays_at(sinkhole);
+
         if let Some(location) = connection_redirects_to {
             let host = Endpoint::Connection.host();
             let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -235,30 +243,52 @@ impl Environment {
         };
         let agent_to_waf = proxy(proxied_hops, tunnel_target, &lifetime).await?;
         let waf_to_dma = proxy(proxied_hops, dma_gateway_listener.local_addr()?, &lifetime).await?;
-        let agent = Agent::start(
-            AgentSetup {
-                dms_id: accounts.dms_id.clone(),
-                dms_name: accounts.dms_name.clone(),
-                organization: accounts.cloud_admin.organization.clone(),
-                urls: agent_urls.unwrap_or_else(|| CloudUrls {
-                    connection: Endpoint::Connection.published_url(),
-                    tunnel: Endpoint::Tunnel.published_url(),
-                }),
-                clock: clock.clone(),
-                faults: faults.clone(),
-                network: network.clone(),
-                tls: agent::client_config(pki.roots()?, &clock, &faults)
-                    .map_err(EnvError::AgentTls)?,
-                store: store.clone(),
-                network_timeout: agent_network_timeout.clone(),
-                ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
-                forward_to: agent_to_waf
-                    .as_ref()
-                    .map_or(tunnel_target, ToxicProxy::addr),
-                proxy: proxy_options,
-            },
-            &lifetime,
-        )?;
+        let setup = AgentSetup {
+            dms_id: accounts.dms_id.clone(),
+            dms_name: accounts.dms_name.clone(),
+            organization: accounts.cloud_admin.organization.clone(),
+            urls: agent_urls.unwrap_or_else(|| CloudUrls {
+                connection: Endpoint::Connection.published_url(),
+                tunnel: Endpoint::Tunnel.published_url(),
+            }),
+            clock: clock.clone(),
+            faults: faults.clone(),
+            network: network.clone(),
+            tls: agent::client_config(pki.roots()?, &clock, &faults).map_err(EnvError::AgentTls)?,
+            store: store.clone(),
+            network_timeout: agent_network_timeout.clone(),
+            ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
+            forward_to: agent_to_waf
+                .as_ref()
+                .map_or(tunnel_target, ToxicProxy::addr),
+            proxy: proxy_options,
+        };
+        let (agent, agent_process) = if agent_as_process {
+            let control = TcpListener::bind("127.0.0.1:0").await?;
+            let config = ProcessConfig {
+                dms_id: setup.dms_id,
+                dms_name: setup.dms_name,
+                organization: setup.organization,
+                connection_url: setup.urls.connection,
+                tunnel_url: setup.urls.tunnel,
+                ca_der: base64::engine::general_purpose::STANDARD.encode(pki.ca_der()),
+                published: Endpoint::ALL
+                    .iter()
+                    .map(|e| (e.host().to_owned(), cloud.addr(*e)))
+                    .collect(),
+                foreign_names,
+                sinkhole: Some(sinkhole),
+                proxy: setup.proxy,
+                forward_to: setup.forward_to,
+                control: control.local_addr()?,
+                faults: faults.iter().map(|f| f.name().to_owned()).collect(),
+                now_unix: clock.unix_seconds(),
+            };
+            let agent = Agent::over_channel(control, clock.clone(), &lifetime);
+            (agent, Some(config))
+        } else {
+            (Agent::start(setup, &lifetime)?, None)
+        };
         // The WAF forwards to the DMA's gateway channel; the DMA registers shares with the WAF.
         let waf = Waf::start(
             waf_listener,
@@ -298,6 +328,7 @@ impl Environment {
             agent_to_waf,
             waf_to_dma,
             dmz_proxy,
+            agent_process,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
             agent_network_timeout,
         };
@@ -378,6 +409,12 @@ impl Environment {
 
     pub fn resolver(&self) -> &Resolver {
         self.network.resolver()
+    }
+
+    /// What the agent's own process is to be started with, when the environment was asked
+    /// for one (`Options::agent_as_process`).
+    pub fn agent_process(&self) -> Option<&ProcessConfig> {
+        self.agent_process.as_ref()
     }
 
     /// The DMS site's DMZ proxy, when the environment has one.

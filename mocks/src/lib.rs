@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod cloud;
 pub mod dma;
+pub mod dms;
 mod env;
 #[doc(hidden)]
 pub mod fuzzing;

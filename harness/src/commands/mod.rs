@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod agent;
 mod bench;
 mod env_up;
 mod execute;
@@ -66,6 +67,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             kind: BenchKind::LightAgents,
         } => bench::light_agents::serve(),
         Command::Soak(args) => soak::soak(args),
+        Command::Agent { config } => agent::run(&config),
     }
 }
 

@@ -10,7 +10,7 @@ use super::pairing::PendingApproval;
 use super::policy::AgentPolicy;
 use super::session::Session;
 use super::{AgentError, AgentSetup, Caller, Command, Pairing, Reported};
-use crate::dma::Permission;
+use crate::dms::Permission;
 use crate::world::Lifetime;
 
 pub(super) enum Phase {

@@ -79,6 +79,8 @@ faults! {
         "the agent never renews its token: it keeps using it until the cloud refuses it",
     AgentSkipHostnameCheck = "agent.skip-hostname-check":
         "the agent validates the chain and validity but not that the certificate names the host it dialled",
+    AgentListenSocket = "agent.listen-socket":
+        "the agent opens a listening socket on the DMS (a diagnostics port started from a thread of its own), so the DMS side no longer only dials out",
     AgentAnyDestination = "agent.any-destination":
         "the agent connects to whatever its cloud URLs name: any domain, an IP address, a name resolving to any address",
     AgentFollowRedirects = "agent.follow-redirects":

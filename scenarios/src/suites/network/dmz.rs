@@ -68,8 +68,32 @@ fn expect_no_direct(env: &Environment, ev: &Evidence, when: &str) -> Result<(), 
     )
 }
 
-/// A recipient opens the first fixture dashboard's first call through the sharing front end.
-async fn recipients_traffic(env: &Environment) -> Result<(), Failure> {
+/// The Administrator approves the user code of `reply` (the DMA's answer to ConnectToCloud)
+/// in the cloud, and the agent's next poll comes.
+pub(super) async fn approve_pairing(env: &Environment, reply: &DmaReply) -> Result<(), Failure> {
+    let user_code = match reply {
+        DmaReply::Data(pairing) => pairing.get("UserCode").and_then(Value::as_str),
+        DmaReply::Error { .. } => None,
+    }
+    .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", reply))?;
+    let browser = CloudClient::new(env)?;
+    let cookie = steps::cloud_login(env, &browser).await?;
+    let approval =
+        steps::approve_on_page(&browser, Some(&cookie), user_code, &env.accounts().dms_id).await?;
+    if approval.answer.status != 200 {
+        return Err(Failure::precondition(
+            "approving the DMS on the verification page",
+            "HTTP 200",
+            approval.answer,
+        ));
+    }
+    // The RFC 8628 polling interval the cloud announces.
+    env.advance(std::time::Duration::from_secs(5)).await;
+    Ok(())
+}
+
+/// A recipient makes the first fixture dashboard's calls through the sharing front end.
+pub(super) async fn recipients_traffic(env: &Environment) -> Result<(), Failure> {
     let admin = setup::admin(env).await?;
     let dashboard = setup::dashboards()?
         .into_iter()
@@ -140,24 +164,7 @@ pub(super) async fn relays_only_tls(ctx: Ctx) -> Result<(), Failure> {
     // The first exchange is judged on what the proxy relayed before its outcome is.
     let reply = steps::ask_dms_to_connect(&env).await?;
     expect_tls_only(&env, &ev, "after the DMS's first request")?;
-    let user_code = match &reply {
-        DmaReply::Data(pairing) => pairing.get("UserCode").and_then(Value::as_str),
-        DmaReply::Error { .. } => None,
-    }
-    .ok_or_else(|| Failure::precondition("ConnectToCloud through the DMZ", "a user code", &reply))?
-    .to_owned();
-    let browser = CloudClient::new(&env)?;
-    let cookie = steps::cloud_login(&env, &browser).await?;
-    let approval =
-        steps::approve_on_page(&browser, Some(&cookie), &user_code, &env.accounts().dms_id).await?;
-    if approval.answer.status != 200 {
-        return Err(Failure::precondition(
-            "approving the DMS on the verification page",
-            "HTTP 200",
-            approval.answer,
-        ));
-    }
-    env.advance(std::time::Duration::from_secs(5)).await;
+    approve_pairing(&env, &reply).await?;
     steps::tunnels_up(&env).await?;
     recipients_traffic(&env).await?;
     // A daily renewal and its new tunnels, through the proxy as well.

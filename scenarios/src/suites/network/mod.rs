@@ -1,4 +1,5 @@
-//! Network placement (NET-3, NET-4): the DMS reaches only dataminer.services' names on their
+//! Network placement (NET-2, NET-3, NET-4): the agent, as its own process, holds no listening
+//! socket by the operating system's account; the DMS reaches only dataminer.services' names on their
 //! published addresses, refuses every other destination before a byte leaves, follows no
 //! redirect, and through a DMZ proxy sends only TLS, never around it. Judged on the world's
 //! records: every lookup, every connection the connector was asked for (strays to
@@ -7,6 +8,8 @@
 
 mod dmz;
 mod egress;
+mod process;
+mod sockets;
 mod wire;
 
 use mocks::world::Fault;
@@ -15,6 +18,19 @@ use crate::{Catch, Scenario, Suite};
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
+        Scenario {
+            id: "network.agent-process-listens-on-nothing",
+            suite: Suite::Network,
+            title: "The agent as its own process holds no listening socket before, during and after a connected session with recipients' traffic, and connects only to the cloud's translated ports, the WAF and the DMA (read from /proc)",
+            requirements: &["NET-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentListenSocket,
+                    "no-listening-socket-on-dms",
+                )]
+            },
+            body: |ctx| Box::pin(process::process_listens_on_nothing(ctx)),
+        },
         Scenario {
             id: "network.agent-reaches-only-published-addresses",
             suite: Suite::Network,

@@ -1,0 +1,54 @@
+//! The messages of the DMA's control channel to its Cloud Gateway: who asks, and what the
+//! gateway answers.
+
+use super::Permission;
+
+/// The DMS user on whose behalf the agent is asked to act, with the DMS permissions they hold.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Caller {
+    pub user: String,
+    pub permissions: Vec<Permission>,
+}
+
+impl Caller {
+    pub fn may(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+/// What the Administrator needs to approve this DMS in the cloud.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Pairing {
+    pub user_code: String,
+    pub verification_uri: String,
+}
+
+/// The agent's own account of its state: for the DMS's user interface, never for a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Reported {
+    Disabled,
+    Pairing,
+    Connected,
+}
+
+/// A request on the control channel.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum ControlRequest {
+    Enable(Caller),
+    Disconnect(Caller),
+    Report,
+    /// Settle, once the gateway's clock reads `now_unix` (the environment's simulated time).
+    Settle {
+        now_unix: u64,
+    },
+}
+
+/// The gateway's answer to one request.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum ControlAnswer {
+    Paired(Pairing),
+    Done,
+    State(Reported),
+    /// The request failed; the gateway's error, as the operator is to read it.
+    Failed(String),
+}

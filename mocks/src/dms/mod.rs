@@ -1,0 +1,9 @@
+//! What the DMS's own parts share, below both the DMA and its Cloud Gateway: the permissions
+//! the cloud connection depends on and the messages the DMA drives the gateway with. Neither
+//! side imports the other for them.
+
+mod control;
+mod permissions;
+
+pub use control::{Caller, ControlAnswer, ControlRequest, Pairing, Reported};
+pub use permissions::Permission;
