@@ -4,22 +4,21 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use base64::Engine;
 use fixtures::{DmaData, FixtureError};
 use tokio::net::TcpListener;
 
 use crate::agent::{
     self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout, ProcessConfig,
-    ProxyCredentials, ProxyOptions,
 };
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, Role, User};
 use crate::waf::Waf;
-use crate::world::net::{
-    DmzPolicy, ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic, start_redirector,
-    start_sinkhole,
-};
-use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, Validity, random_token};
+use crate::world::net::{ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic};
+use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, random_token};
+
+mod site;
+
+pub use site::Dmz;
 
 /// The environment could not start.
 #[derive(Debug, thiserror::Error)]
@@ -91,14 +90,6 @@ pub struct Options {
     /// The agent runs as its own process, started by the scenario from
     /// [`Environment::agent_process`]; the DMA drives it over the control channel it dials.
     pub agent_as_process: bool,
-}
-
-/// The DMS site's DMZ proxy, and what the agent is told of it.
-#[derive(Debug, Clone, Default)]
-pub struct Dmz {
-    pub proxy: DmzPolicy,
-    /// The proxy credentials the agent is configured with.
-    pub agent_credentials: Option<ProxyCredentials>,
 }
 
 /// A stretch of the network a scenario can put toxics on.
@@ -192,42 +183,21 @@ impl Environment {
             ping_timeout,
         })
         .await?;
-        let mut resolver = Resolver::new(clock.clone());
-        for endpoint in Endpoint::ALL {
-            resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
-        }
-        for (name, address) in &foreign_names {
-            resolver.answer(name, *address);
-        }
-        let sinkhole = start_sinkhole(&lifetime).await?;
-        resolver.sink_strays_at(sinkhole);
-
-        if let Some(location) = connection_redirects_to {
-            let host = Endpoint::Connection.host();
-            let listener = TcpListener::bind("127.0.0.1:0").await?;
-            let front = listener.local_addr()?;
-            let leaf = pki.leaf(&[host], clock.unix_seconds(), Validity::Current)?;
-            start_redirector(listener, &leaf, location, &lifetime)?;
-            if let Some(address) = resolver.resolve(host, 443) {
-                resolver.route(address, front);
-            }
-        }
-        let dmz_proxy = match &dmz {
-            Some(dmz) => Some(
-                ForwardProxy::start(dmz.proxy.clone(), resolver.for_another_host(), &lifetime)
-                    .await?,
-            ),
-            None => None,
-        };
-        let proxy_options = match (&dmz, &dmz_proxy) {
-            (Some(dmz), Some(proxy)) => ProxyOptions {
-                enabled: true,
-                address: proxy.addr().to_string(),
-                credentials: dmz.agent_credentials.clone(),
-            },
-            _ => ProxyOptions::default(),
-        };
-        let network = Network::new(resolver, Traffic::new());
+        let site::Site {
+            network,
+            sinkhole,
+            dmz_proxy,
+            proxy_options,
+        } = site::Site::build(
+            &cloud,
+            &pki,
+            &clock,
+            &foreign_names,
+            connection_redirects_to,
+            dmz.as_ref(),
+            &lifetime,
+        )
+        .await?;
         if record_contents {
             cloud.ingress().record_contents();
             network.egress().record_contents();
@@ -265,25 +235,15 @@ impl Environment {
         };
         let (agent, agent_process) = if agent_as_process {
             let control = TcpListener::bind("127.0.0.1:0").await?;
-            let config = ProcessConfig {
-                dms_id: setup.dms_id,
-                dms_name: setup.dms_name,
-                organization: setup.organization,
-                connection_url: setup.urls.connection,
-                tunnel_url: setup.urls.tunnel,
-                ca_der: base64::engine::general_purpose::STANDARD.encode(pki.ca_der()),
-                published: Endpoint::ALL
-                    .iter()
-                    .map(|e| (e.host().to_owned(), cloud.addr(*e)))
-                    .collect(),
+            let config = site::process_config(
+                setup,
+                &pki,
+                &cloud,
                 foreign_names,
-                sinkhole: Some(sinkhole),
-                proxy: setup.proxy,
-                forward_to: setup.forward_to,
-                control: control.local_addr()?,
-                faults: faults.iter().map(|f| f.name().to_owned()).collect(),
-                now_unix: clock.unix_seconds(),
-            };
+                sinkhole,
+                control.local_addr()?,
+                &faults,
+            );
             let agent = Agent::over_channel(control, clock.clone(), &lifetime);
             (agent, Some(config))
         } else {

@@ -67,7 +67,7 @@ impl Suite {
                 "faults of the world: a refresh endpoint failing for hours, a tunnel cut mid-transfer, an answer lost on the DMS side; the DMS keeps its token, redials, and never applies a write twice"
             }
             Suite::Network => {
-                "network placement: only dataminer.services names on their published addresses, no redirect followed, and through a DMZ proxy only TLS, never around it"
+                "network placement: the agent, as its own process, listens on nothing by the OS's socket table; only dataminer.services names on their published addresses, no redirect followed, and through a DMZ proxy only TLS, never around it"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

@@ -97,6 +97,11 @@ impl Resolver {
         }
     }
 
+    /// The address `name` has in the world, looked at by the world itself: no lookup on record.
+    pub fn record_of(&self, name: &str) -> Option<IpAddr> {
+        self.records.get(&name.to_ascii_lowercase()).copied()
+    }
+
     /// Answers a lookup and records it, answered or not.
     pub fn resolve(&self, name: &str, port: u16) -> Option<SocketAddr> {
         let answered = self
