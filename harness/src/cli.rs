@@ -50,6 +50,12 @@ pub enum Command {
     /// Many agents on one cloud and viewers calling shared DMSs through the sharing front end
     /// for a while; exits 0 when every request came back right, 1 when not.
     Soak(SoakArgs),
+    /// The agent alone, as its own process: it dials the DMA's control channel named in FILE
+    /// and runs until the DMA hangs up
+    Agent {
+        #[arg(long, value_name = "FILE")]
+        config: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,14 +9,18 @@ use fixtures::{DmaData, FixtureError};
 use tokio::net::TcpListener;
 
 use crate::agent::{
-    self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout,
+    self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout, ProcessConfig,
 };
 use crate::cloud::store::{ScratchDir, StorePaths};
 use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
 use crate::dma::{Dma, DmaSetup, GatewayKey, Role, User};
 use crate::waf::Waf;
-use crate::world::net::{Network, Resolver, ToxicProxy, Toxics, Traffic};
+use crate::world::net::{ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic};
 use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, random_token};
+
+mod site;
+
+pub use site::Dmz;
 
 /// The environment could not start.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,17 @@ pub struct Options {
     /// How far the DMS's own clock reads ahead of the cloud's (negative: behind), in seconds:
     /// the agent judges its schedule and stamps what it signs on that clock.
     pub agent_clock_offset_seconds: i64,
+    /// Names of the wider internet the world's name service answers, with their addresses
+    /// (labels with no route: a connection to one ends in the sinkhole, on the record).
+    pub foreign_names: Vec<(String, std::net::IpAddr)>,
+    /// The connection endpoint's address is served by a front end that redirects every
+    /// request to this URL.
+    pub connection_redirects_to: Option<String>,
+    /// The DMS site has a DMZ: a forward proxy the agent is configured to go through.
+    pub dmz: Option<Dmz>,
+    /// The agent runs as its own process, started by the scenario from
+    /// [`Environment::agent_process`]; the DMA drives it over the control channel it dials.
+    pub agent_as_process: bool,
 }
 
 /// A stretch of the network a scenario can put toxics on.
@@ -114,6 +129,8 @@ pub struct Environment {
     agent_to_waf: Option<ToxicProxy>,
     waf_to_dma: Option<ToxicProxy>,
     recipient_to_cloud: Option<ToxicProxy>,
+    dmz_proxy: Option<ForwardProxy>,
+    agent_process: Option<ProcessConfig>,
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
     agent_network_timeout: NetworkTimeout,
@@ -154,6 +171,10 @@ impl Environment {
             record_contents,
             proxied_hops,
             agent_clock_offset_seconds,
+            foreign_names,
+            connection_redirects_to,
+            dmz,
+            agent_as_process,
         } = options;
         let agent_network_timeout =
             NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
@@ -177,11 +198,21 @@ impl Environment {
             store: StorePaths::under(scratch.path()),
         })
         .await?;
-        let mut resolver = Resolver::new(clock.clone());
-        for endpoint in Endpoint::ALL {
-            resolver.publish(endpoint.host(), 443, cloud.addr(endpoint));
-        }
-        let network = Network::new(resolver, Traffic::new());
+        let site::Site {
+            network,
+            sinkhole,
+            dmz_proxy,
+            proxy_options,
+        } = site::Site::build(
+            &cloud,
+            &pki,
+            &clock,
+            &foreign_names,
+            connection_redirects_to,
+            dmz.as_ref(),
+            &lifetime,
+        )
+        .await?;
         let recipient_to_cloud =
             proxy(proxied_hops, cloud.addr(Endpoint::Sharing), &lifetime).await?;
         if record_contents {
@@ -201,30 +232,44 @@ impl Environment {
         let waf_to_dma = proxy(proxied_hops, dma_gateway_listener.local_addr()?, &lifetime).await?;
         let gateway_key = GatewayKey::generate();
         let dms_clock = clock.skewed(agent_clock_offset_seconds);
-        let agent = Agent::start(
-            AgentSetup {
-                dms_id: accounts.dms_id.clone(),
-                dms_name: accounts.dms_name.clone(),
-                organization: accounts.cloud_admin.organization.clone(),
-                urls: agent_urls.unwrap_or_else(|| CloudUrls {
-                    connection: Endpoint::Connection.published_url(),
-                    tunnel: Endpoint::Tunnel.published_url(),
-                }),
-                clock: dms_clock.clone(),
-                faults: faults.clone(),
-                network: network.clone(),
-                tls: agent::client_config(pki.roots()?, &dms_clock, &faults)
-                    .map_err(EnvError::AgentTls)?,
-                store: store.clone(),
-                network_timeout: agent_network_timeout.clone(),
-                ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
-                forward_to: agent_to_waf
-                    .as_ref()
-                    .map_or(tunnel_target, ToxicProxy::addr),
-                gateway_key,
-            },
-            &lifetime,
-        )?;
+        let setup = AgentSetup {
+            dms_id: accounts.dms_id.clone(),
+            dms_name: accounts.dms_name.clone(),
+            organization: accounts.cloud_admin.organization.clone(),
+            urls: agent_urls.unwrap_or_else(|| CloudUrls {
+                connection: Endpoint::Connection.published_url(),
+                tunnel: Endpoint::Tunnel.published_url(),
+            }),
+            clock: dms_clock.clone(),
+            faults: faults.clone(),
+            network: network.clone(),
+            tls: agent::client_config(pki.roots()?, &dms_clock, &faults)
+                .map_err(EnvError::AgentTls)?,
+            store: store.clone(),
+            network_timeout: agent_network_timeout.clone(),
+            ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
+            forward_to: agent_to_waf
+                .as_ref()
+                .map_or(tunnel_target, ToxicProxy::addr),
+            gateway_key,
+            proxy: proxy_options,
+        };
+        let (agent, agent_process) = if agent_as_process {
+            let control = TcpListener::bind("127.0.0.1:0").await?;
+            let config = site::process_config(
+                setup,
+                &pki,
+                &cloud,
+                foreign_names,
+                sinkhole,
+                control.local_addr()?,
+                &faults,
+            );
+            let agent = Agent::over_channel(control, dms_clock.clone(), &lifetime);
+            (agent, Some(config))
+        } else {
+            (Agent::start(setup, &lifetime)?, None)
+        };
         // The WAF forwards to the DMA's gateway channel; the DMA registers shares with the WAF.
         let waf = Waf::start(
             waf_listener,
@@ -265,6 +310,8 @@ impl Environment {
             agent_to_waf,
             waf_to_dma,
             recipient_to_cloud,
+            dmz_proxy,
+            agent_process,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
             agent_network_timeout,
             scratch,
@@ -353,6 +400,17 @@ impl Environment {
 
     pub fn resolver(&self) -> &Resolver {
         self.network.resolver()
+    }
+
+    /// What the agent's own process is to be started with, when the environment was asked
+    /// for one (`Options::agent_as_process`).
+    pub fn agent_process(&self) -> Option<&ProcessConfig> {
+        self.agent_process.as_ref()
+    }
+
+    /// The DMS site's DMZ proxy, when the environment has one.
+    pub fn dmz_proxy(&self) -> Option<&ForwardProxy> {
+        self.dmz_proxy.as_ref()
     }
 
     /// The DMS's credential file.

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod cloud;
 pub mod dma;
+pub mod dms;
 mod env;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -15,4 +16,4 @@ mod hostile_props;
 pub mod waf;
 pub mod world;
 
-pub use env::{Accounts, EnvError, Environment, Hop, Options};
+pub use env::{Accounts, Dmz, EnvError, Environment, Hop, Options};

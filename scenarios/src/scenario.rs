@@ -19,6 +19,7 @@ pub enum Suite {
     Tunnel,
     Users,
     Waf,
+    Network,
 }
 
 impl Suite {
@@ -32,6 +33,7 @@ impl Suite {
         Suite::Sharing,
         Suite::Resilience,
         Suite::Storage,
+        Suite::Network,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Suite {
             Suite::Sharing => "sharing",
             Suite::Resilience => "resilience",
             Suite::Storage => "storage",
+            Suite::Network => "network",
         }
     }
 
@@ -74,6 +77,8 @@ impl Suite {
             }
             Suite::Storage => {
                 "what the cloud keeps: every stored value sealed with AES-256-GCM under vault-wrapped data keys and bound to its place, keys rotated with nothing lost, backups to a second region restorable to the last one, and no DMS data anywhere it writes"
+            Suite::Network => {
+                "network placement: the agent, as its own process, listens on nothing by the OS's socket table; only dataminer.services names on their published addresses, no redirect followed, and through a DMZ proxy only TLS, never around it"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod agent;
 mod bench;
 mod env_up;
 mod execute;
@@ -75,6 +76,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store {
             action: StoreAction::Decrypt { control, db },
         } => store::decrypt(&control, db.as_deref()),
+        Command::Agent { config } => agent::run(&config),
     }
 }
 

@@ -5,12 +5,13 @@
 use tokio::sync::mpsc;
 
 use super::cloud_time::CloudTime;
+use super::egress::Egress;
 use super::https::Https;
 use super::pairing::PendingApproval;
 use super::policy::AgentPolicy;
 use super::session::Session;
 use super::{AgentError, AgentSetup, Caller, Command, Pairing, Reported};
-use crate::dma::Permission;
+use crate::dms::Permission;
 use crate::world::Lifetime;
 
 pub(super) enum Phase {
@@ -23,6 +24,7 @@ pub(super) struct Actor {
     pub setup: AgentSetup,
     pub policy: AgentPolicy,
     pub https: Https,
+    pub egress: Egress,
     pub lifetime: Lifetime,
     pub phase: Phase,
     pub cloud_time: CloudTime,
@@ -31,12 +33,13 @@ pub(super) struct Actor {
 pub(super) async fn run(
     setup: AgentSetup,
     policy: AgentPolicy,
+    egress: Egress,
     mut inbox: mpsc::Receiver<Command>,
     lifetime: Lifetime,
 ) {
     let mut ticks = setup.clock.watch();
     let https = Https::new(
-        setup.network.clone(),
+        egress.clone(),
         setup.tls.clone(),
         setup.network_timeout.clone(),
     );
@@ -44,6 +47,7 @@ pub(super) async fn run(
         setup,
         policy,
         https,
+        egress,
         lifetime,
         phase: Phase::Disabled,
         cloud_time: CloudTime::default(),

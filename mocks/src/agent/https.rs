@@ -8,13 +8,18 @@ use http::{Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::NetworkTimeout;
-use crate::world::net::{NetError, Network};
+use super::egress::{Egress, EgressError, Route};
+use crate::world::net::{Metered, NetError};
 
 /// The largest answer the agent reads from the cloud.
 const RESPONSE_LIMIT: usize = 1024 * 1024;
+/// How many redirects a policy that follows them follows in a row.
+const MAX_REDIRECTS: usize = 5;
 
 /// An HTTPS exchange that did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +30,9 @@ pub enum HttpsError {
     /// The destination could not be reached.
     #[error(transparent)]
     Network(#[from] NetError),
+    /// The egress policy refused the destination, or the DMZ proxy the tunnel to it.
+    #[error(transparent)]
+    Egress(#[from] EgressError),
     /// The TLS handshake failed (certificate, version, suites).
     #[error("TLS handshake with {host} failed: {source}")]
     Tls {
@@ -62,7 +70,7 @@ impl Answer {
 
 #[derive(Clone)]
 pub(crate) struct Https {
-    network: Network,
+    egress: Egress,
     tls: TlsConnector,
     timeout: NetworkTimeout,
 }
@@ -74,9 +82,9 @@ impl std::fmt::Debug for Https {
 }
 
 impl Https {
-    pub fn new(network: Network, tls: Arc<rustls::ClientConfig>, timeout: NetworkTimeout) -> Self {
+    pub fn new(egress: Egress, tls: Arc<rustls::ClientConfig>, timeout: NetworkTimeout) -> Self {
         Self {
-            network,
+            egress,
             tls: TlsConnector::from(tls),
             timeout,
         }
@@ -117,67 +125,158 @@ impl Https {
     }
 
     /// POSTs the form `body` to `url` and reads the JSON answer (`null` when it is not JSON).
+    /// A redirect is refused, unless the policy follows redirects.
     async fn exchange(
         &self,
         url: &str,
         authorization: Option<String>,
         body: String,
     ) -> Result<Answer, HttpsError> {
+        let mut target = Target::parse(url)?;
+        let mut socket = self.egress.open(&target.host, target.port).await?;
+        let outgoing = Outgoing {
+            authorization: authorization.as_deref(),
+            body: &body,
+        };
+        for _ in 0..MAX_REDIRECTS {
+            let (stream, route) = socket;
+            let reply = self.send(stream, route, &target, &outgoing).await?;
+            let Some(location) = reply.location.filter(|_| reply.status.is_redirection()) else {
+                let body = serde_json::from_slice(&reply.bytes).unwrap_or(serde_json::Value::Null);
+                return Ok(Answer {
+                    status: reply.status,
+                    body,
+                    date: reply.date,
+                });
+            };
+            let next = Target::parse(&location)?;
+            if !self.egress.policy.follow_redirects {
+                return Err(EgressError::Redirect {
+                    from: url.to_owned(),
+                    to: location,
+                }
+                .into());
+            }
+            let followed = self.egress.open_followed(&next.host, next.port).await?;
+            socket = (followed, Route::Direct);
+            target = next;
+        }
+        Err(HttpsError::Http {
+            host: target.host,
+            reason: "too many redirects".into(),
+        })
+    }
+
+    /// One request on a fresh connection: TLS inside, unless the policy trusts a proxy's
+    /// tunnel to protect it.
+    async fn send(
+        &self,
+        socket: Metered<TcpStream>,
+        route: Route,
+        target: &Target,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<Reply, HttpsError> {
+        let host = target.host.clone();
+        let tls_error = |source| HttpsError::Tls {
+            host: host.clone(),
+            source,
+        };
+        if route == Route::Proxied && !self.egress.policy.tls_inside_proxy {
+            return request(socket, target, outgoing).await;
+        }
+        let name = ServerName::try_from(host.clone())
+            .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+        let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
+        let stream = self.egress.network().egress().plaintext(&host, stream);
+        request(stream, target, outgoing).await
+    }
+}
+
+/// Where a URL points.
+struct Target {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Self, HttpsError> {
         let uri: Uri = url
             .parse()
             .map_err(|_| HttpsError::NotHttps(url.to_owned()))?;
         let (Some("https"), Some(host)) = (uri.scheme_str(), uri.host()) else {
             return Err(HttpsError::NotHttps(url.to_owned()));
         };
-        let host = host.to_owned();
-        let port = uri.port_u16().unwrap_or(443);
-        let tls_error = |source| HttpsError::Tls {
-            host: host.clone(),
-            source,
-        };
-        let http_error = |reason: String| HttpsError::Http {
-            host: host.clone(),
-            reason,
-        };
-
-        let socket = self.network.dial(&host, port).await?;
-        let name = ServerName::try_from(host.clone())
-            .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-        let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
-        let stream = self.network.egress().plaintext(&host, stream);
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| http_error(e.to_string()))?;
-        tokio::spawn(connection);
-
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut request = Request::post(path);
-        if let Some(authorization) = authorization {
-            request = request.header(header::AUTHORIZATION, authorization);
-        }
-        let request = request
-            .header(header::HOST, host.as_str())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::USER_AGENT, "DataMiner-CloudGateway/conform")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| http_error(e.to_string()))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| http_error(e.to_string()))?;
-        let status = response.status();
-        let date = response
-            .headers()
-            .get(header::DATE)
-            .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs());
-        let bytes = Limited::new(response.into_body(), RESPONSE_LIMIT)
-            .collect()
-            .await
-            .map_err(|e| http_error(e.to_string()))?
-            .to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        Ok(Answer { status, body, date })
+        Ok(Self {
+            host: host.to_owned(),
+            port: uri.port_u16().unwrap_or(443),
+            path: uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        })
     }
+}
+
+/// What one request carries, the same on every hop of a redirect.
+struct Outgoing<'a> {
+    authorization: Option<&'a str>,
+    body: &'a str,
+}
+
+/// One whole answer, before it is read as JSON.
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    /// The cloud's `Date`, in Unix seconds.
+    date: Option<u64>,
+    bytes: Bytes,
+}
+
+/// POSTs the form over `stream` and reads the whole answer.
+async fn request<S>(stream: S, target: &Target, outgoing: &Outgoing<'_>) -> Result<Reply, HttpsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let http_error = |reason: String| HttpsError::Http {
+        host: target.host.clone(),
+        reason,
+    };
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| http_error(e.to_string()))?;
+    tokio::spawn(connection);
+    let mut request = Request::post(target.path.as_str());
+    if let Some(authorization) = outgoing.authorization {
+        request = request.header(header::AUTHORIZATION, authorization);
+    }
+    let request = request
+        .header(header::HOST, target.host.as_str())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::USER_AGENT, "DataMiner-CloudGateway/conform")
+        .body(Full::new(Bytes::from(outgoing.body.to_owned())))
+        .map_err(|e| http_error(e.to_string()))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| http_error(e.to_string()))?;
+    let status = response.status();
+    let headers = response.headers();
+    let location = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let date = headers
+        .get(header::DATE)
+        .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    let bytes = Limited::new(response.into_body(), RESPONSE_LIMIT)
+        .collect()
+        .await
+        .map_err(|e| http_error(e.to_string()))?
+        .to_bytes();
+    Ok(Reply {
+        status,
+        location,
+        date,
+        bytes,
+    })
 }

@@ -6,12 +6,17 @@
 
 mod actor;
 mod cloud_time;
+mod control;
 mod credentials;
+mod diagnostics;
+mod egress;
 mod forward;
 pub(crate) mod fuzzing;
 mod https;
 mod pairing;
 mod policy;
+mod process;
+mod proxy;
 mod session;
 mod shares;
 mod timeout;
@@ -23,15 +28,21 @@ mod wsio;
 
 use std::sync::Arc;
 
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::dma::Permission;
+/// The control channel's messages live below the agent and the DMA both.
+pub use crate::dms::{Caller, Pairing, Permission, Reported, ShareNotice};
+use crate::dms::{ControlAnswer, ControlRequest};
 use crate::world::net::{NetError, Network};
 use crate::world::{Clock, FaultSet, Lifetime};
 
+pub use control::serve_control;
 pub use credentials::{CredentialStore, Credentials, DmsKey, KeyError};
+pub use egress::EgressError;
 pub use https::HttpsError;
-pub use shares::ShareNotice;
+pub use process::{ProcessConfig, ProcessError};
+pub use proxy::{ProxyCredentials, ProxyError, ProxyOptions};
 pub use timeout::NetworkTimeout;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
@@ -41,34 +52,6 @@ pub use wsio::{WsControl, WsIo, tunnel_config};
 
 /// How long the agent waits on one exchange or tunnel handshake by default.
 pub const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// The DMS user on whose behalf the agent is asked to act, with the DMS permissions they hold.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user: String,
-    pub permissions: Vec<Permission>,
-}
-
-impl Caller {
-    fn may(&self, permission: Permission) -> bool {
-        self.permissions.contains(&permission)
-    }
-}
-
-/// What the Administrator needs to approve this DMS in the cloud.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Pairing {
-    pub user_code: String,
-    pub verification_uri: String,
-}
-
-/// The agent's own account of its state: for the DMS's user interface, never for a verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Reported {
-    Disabled,
-    Pairing,
-    Connected,
-}
 
 /// Why the agent refused or failed a request.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +71,9 @@ pub enum AgentError {
     /// The cloud could not be reached.
     #[error(transparent)]
     Network(#[from] NetError),
+    /// The proxy settings are not usable.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// An HTTPS exchange with the cloud failed.
     #[error(transparent)]
     Https(#[from] HttpsError),
@@ -103,6 +89,12 @@ pub enum AgentError {
     /// The agent has stopped with its environment.
     #[error("the agent has stopped")]
     Stopped,
+    /// No Cloud Gateway process is connected to the DMS's control channel.
+    #[error("the Cloud Gateway's process is not connected to the DMS")]
+    Detached,
+    /// The Cloud Gateway's process failed the request; its own words.
+    #[error("{0}")]
+    Remote(String),
 }
 
 /// The cloud URLs the agent is configured with, as published (no ports).
@@ -136,6 +128,8 @@ pub struct AgentSetup {
     pub forward_to: std::net::SocketAddr,
     /// The key the DMS handed its Cloud Gateway for the DMA's gateway channel.
     pub gateway_key: crate::dma::GatewayKey,
+    /// The DMZ proxy the agent goes out through, when enabled.
+    pub proxy: ProxyOptions,
 }
 
 enum Command {
@@ -147,10 +141,17 @@ enum Command {
     Withdraw(String, oneshot::Sender<Result<(), AgentError>>),
 }
 
-/// A handle on the running agent.
+/// A handle on the running agent: the same interface whether it runs in this process or as
+/// its own, reached over the control channel it dialled.
 #[derive(Debug, Clone)]
 pub struct Agent {
-    commands: mpsc::Sender<Command>,
+    link: Link,
+}
+
+#[derive(Debug, Clone)]
+enum Link {
+    Local(mpsc::Sender<Command>),
+    Remote(Arc<control::RemoteLink>),
 }
 
 impl std::fmt::Debug for Command {
@@ -178,53 +179,134 @@ impl Agent {
                 return Err(AgentError::PlaintextUrl(url.clone()));
             }
         }
+        let egress = egress::Egress::new(
+            setup.network.clone(),
+            egress::EgressPolicy::from_faults(&setup.faults),
+            &setup.proxy,
+        )?;
+        diagnostics::Diagnostics::from_faults(&setup.faults).start();
         let (commands, inbox) = mpsc::channel(16);
-        lifetime.spawn(actor::run(setup, policy, inbox, lifetime.clone()));
-        Ok(Self { commands })
+        lifetime.spawn(actor::run(setup, policy, egress, inbox, lifetime.clone()));
+        Ok(Self {
+            link: Link::Local(commands),
+        })
+    }
+
+    /// The DMA's handle on a gateway that runs as its own process and dials `listener`;
+    /// `clock` is the environment's, carried to the process at each settle.
+    pub fn over_channel(listener: TcpListener, clock: Clock, lifetime: &Lifetime) -> Self {
+        Self {
+            link: Link::Remote(control::RemoteLink::listen(listener, clock, lifetime)),
+        }
+    }
+
+    /// Whether the gateway is there to be driven: an in-process one always is; a process
+    /// once it has dialled in (waiting at most `bound`).
+    pub async fn attached(&self, bound: std::time::Duration) -> bool {
+        match &self.link {
+            Link::Local(_) => true,
+            Link::Remote(link) => link.wait_attached(bound).await,
+        }
     }
 
     /// An Administrator asks the DMS to connect: starts the connect flow.
     pub async fn enable(&self, caller: Caller) -> Result<Pairing, AgentError> {
-        self.ask(|reply| Command::Enable(caller, reply)).await?
+        match self.remote(ControlRequest::Enable(caller.clone())).await {
+            None => self.ask(|reply| Command::Enable(caller, reply)).await?,
+            Some(ControlAnswer::Paired(pairing)) => Ok(pairing),
+            Some(other) => Err(unexpected(other)),
+        }
     }
 
     /// A user asks the DMS to disconnect from the cloud.
     pub async fn disconnect(&self, caller: Caller) -> Result<(), AgentError> {
-        self.ask(|reply| Command::Disconnect(caller, reply)).await?
+        match self
+            .remote(ControlRequest::Disconnect(caller.clone()))
+            .await
+        {
+            None => self.ask(|reply| Command::Disconnect(caller, reply)).await?,
+            Some(ControlAnswer::Done) => Ok(()),
+            Some(other) => Err(unexpected(other)),
+        }
     }
 
     /// A DMS user shared a dashboard: the gateway opens the share user's session and tells the
     /// cloud, which mails the links. Answers how many links the cloud sent.
     pub async fn publish_share(&self, notice: ShareNotice) -> Result<u64, AgentError> {
-        self.ask(|reply| Command::Publish(Box::new(notice), reply))
-            .await?
+        let notice = Box::new(notice);
+        match self.remote(ControlRequest::Publish(notice.clone())).await {
+            None => self.ask(|reply| Command::Publish(notice, reply)).await?,
+            Some(ControlAnswer::LinksSent(sent)) => Ok(sent),
+            Some(other) => Err(unexpected(other)),
+        }
     }
 
     /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links.
     pub async fn withdraw_share(&self, share_id: &str) -> Result<(), AgentError> {
         let share_id = share_id.to_owned();
-        self.ask(|reply| Command::Withdraw(share_id, reply)).await?
+        let request = ControlRequest::Withdraw {
+            share_id: share_id.clone(),
+        };
+        match self.remote(request).await {
+            None => self.ask(|reply| Command::Withdraw(share_id, reply)).await?,
+            Some(ControlAnswer::Done) => Ok(()),
+            Some(other) => Err(unexpected(other)),
+        }
     }
 
     pub async fn reported(&self) -> Result<Reported, AgentError> {
-        self.ask(Command::Report).await
+        match self.remote(ControlRequest::Report).await {
+            None => self.ask(Command::Report).await,
+            Some(ControlAnswer::State(state)) => Ok(state),
+            Some(other) => Err(unexpected(other)),
+        }
     }
 
     /// Returns once the agent has acted on every command sent and every clock advance made
     /// before this call: a synchronisation point, not a claim about its state.
     pub async fn settle(&self) {
-        let _ = self.ask(Command::Settle).await;
+        match &self.link {
+            Link::Local(_) => {
+                let _ = self.ask(Command::Settle).await;
+            }
+            Link::Remote(link) => {
+                let _ = link.ask(&link.settle_request()).await;
+            }
+        }
+    }
+
+    /// The answer of a process agent; `None` for one in this process.
+    async fn remote(&self, request: ControlRequest) -> Option<ControlAnswer> {
+        match &self.link {
+            Link::Local(_) => None,
+            Link::Remote(link) => Some(
+                link.ask(&request)
+                    .await
+                    .unwrap_or_else(|e| ControlAnswer::Failed(e.to_string())),
+            ),
+        }
     }
 
     async fn ask<T>(
         &self,
         command: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, AgentError> {
+        let Link::Local(commands) = &self.link else {
+            return Err(AgentError::Detached);
+        };
         let (reply, answer) = oneshot::channel();
-        self.commands
+        commands
             .send(command(reply))
             .await
             .map_err(|_| AgentError::Stopped)?;
         answer.await.map_err(|_| AgentError::Stopped)
+    }
+}
+
+/// A process agent's failure or an answer that does not fit the request.
+fn unexpected(answer: ControlAnswer) -> AgentError {
+    match answer {
+        ControlAnswer::Failed(message) => AgentError::Remote(message),
+        other => AgentError::Remote(format!("unexpected answer {other:?}")),
     }
 }

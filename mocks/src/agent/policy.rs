@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::dma::Permission;
+use crate::dms::Permission;
 use crate::world::{Fault, FaultSet};
 
 /// Tunnels a connected agent keeps open at once, as the real gateway does: streams spread

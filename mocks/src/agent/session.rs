@@ -256,7 +256,7 @@ impl Actor {
 
     async fn open_tunnel(&self, token: &str) -> Result<TunnelHandle, TunnelError> {
         tunnel::open(
-            &self.setup.network,
+            &self.egress,
             self.setup.tls.clone(),
             &self.setup.urls.tunnel,
             token,

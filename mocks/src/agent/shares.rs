@@ -14,34 +14,10 @@ use super::AgentError;
 use super::actor::{Actor, Phase};
 use super::forward::Forwarder;
 use super::https::Answer;
+use crate::dms::ShareNotice;
 
 /// The most the gateway reads of the DMS's answer to its login.
 const LOGIN_ANSWER_LIMIT: usize = 64 * 1024;
-
-/// What the DMS hands its gateway when a dashboard is shared.
-#[derive(Clone)]
-pub struct ShareNotice {
-    pub share_id: String,
-    pub dashboard: String,
-    pub shared_by: String,
-    pub emails: Vec<String>,
-    pub message: Option<String>,
-    pub expires_at: Option<u64>,
-    /// The share user's login and password: used on the DMS side only.
-    pub login: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for ShareNotice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShareNotice")
-            .field("share_id", &self.share_id)
-            .field("dashboard", &self.dashboard)
-            .field("emails", &self.emails)
-            .field("login", &self.login)
-            .finish_non_exhaustive()
-    }
-}
 
 impl Actor {
     /// The bearer token of a connected gateway.

@@ -12,11 +12,12 @@ use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use super::egress::{Egress, EgressError};
 use super::forward::Forwarder;
 use super::wsio::{WsControl, WsIo, tunnel_config};
 
 use crate::world::Lifetime;
-use crate::world::net::{NetError, Network};
+use crate::world::net::NetError;
 
 /// How long a tunnel closed on the DMS's request lets its streams finish before the socket
 /// goes.
@@ -35,6 +36,9 @@ pub enum TunnelError {
     /// The destination could not be reached.
     #[error(transparent)]
     Network(#[from] NetError),
+    /// The egress policy refused the destination, or the DMZ proxy the tunnel to it.
+    #[error(transparent)]
+    Egress(#[from] EgressError),
     /// The cloud answered the upgrade with an HTTP error (401: token refused).
     #[error("the cloud refused the tunnel with HTTP {0}")]
     Refused(u16),
@@ -105,7 +109,7 @@ pub(super) fn server_for(
 
 /// Opens `wss://` `url` with `token` as bearer.
 pub(crate) async fn open(
-    network: &Network,
+    egress: &Egress,
     tls: Arc<rustls::ClientConfig>,
     url: &str,
     token: &str,
@@ -126,7 +130,7 @@ pub(crate) async fn open(
         .headers_mut()
         .insert(http::header::AUTHORIZATION, bearer);
 
-    let socket = network.dial(host, uri.port_u16().unwrap_or(443)).await?;
+    let (socket, _) = egress.open(host, uri.port_u16().unwrap_or(443)).await?;
     let handshake = tokio_tungstenite::client_async_tls_with_config(
         request,
         socket,

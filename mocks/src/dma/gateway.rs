@@ -28,6 +28,18 @@ impl GatewayKey {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The key as [`expose`](Self::expose) writes it, as a gateway process is configured with it.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut key = [0u8; 32];
+        for (byte, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(Self(key))
+    }
+
     /// The header line the agent sends it in: name and value.
     pub fn header(&self) -> (&'static str, String) {
         (GATEWAY_KEY_HEADER, self.expose())

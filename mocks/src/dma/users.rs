@@ -1,27 +1,9 @@
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Mutex;
 
 use crate::world::{Clock, random_token};
 
-/// A DMS permission the cloud connection depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Permission {
-    ConnectToCloud,
-    DisconnectFromCloud,
-    /// Sharing dashboards with people outside the DMS (live sharing).
-    ShareDashboards,
-}
-
-impl fmt::Display for Permission {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Permission::ConnectToCloud => "Connect to cloud",
-            Permission::DisconnectFromCloud => "Disconnect from cloud",
-            Permission::ShareDashboards => "Share dashboards",
-        })
-    }
-}
+pub use crate::dms::Permission;
 
 /// A DMS user group, reduced to what matters here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

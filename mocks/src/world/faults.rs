@@ -81,6 +81,18 @@ faults! {
         "the agent never renews its token: it keeps using it until the cloud refuses it",
     AgentSkipHostnameCheck = "agent.skip-hostname-check":
         "the agent validates the chain and validity but not that the certificate names the host it dialled",
+    AgentListenSocket = "agent.listen-socket":
+        "the agent opens a listening socket on the DMS (a diagnostics port started from a thread of its own), so the DMS side no longer only dials out",
+    AgentAnyDestination = "agent.any-destination":
+        "the agent connects to whatever its cloud URLs name: any domain, an IP address, a name resolving to any address",
+    AgentFollowRedirects = "agent.follow-redirects":
+        "the agent's HTTPS client follows a cloud's redirect to wherever it points, past the egress policy that only guards the configured URLs",
+    AgentProxyBypass = "agent.proxy-bypass":
+        "the agent treats its configured DMZ proxy as a preference: where the proxy refuses or fails a CONNECT, it connects directly",
+    AgentPlaintextThroughProxy = "agent.plaintext-through-proxy":
+        "through a DMZ proxy the agent sends its HTTPS requests in the clear inside the CONNECT tunnel, taking the DMZ hop for the secure boundary",
+    AgentLookalikeNames = "agent.lookalike-names":
+        "the agent takes any name containing \"dataminer.services\" for one of the domain's (dataminer.services.evil.example, xdataminer.services) and looks it up",
     CloudAcceptAlgNone = "cloud.accept-alg-none":
         "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
     CloudAcceptAnyHmac = "cloud.accept-any-hmac":

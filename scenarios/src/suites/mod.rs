@@ -1,5 +1,6 @@
 //! Every suite, in the order `conform list` shows them.
 
+mod network;
 mod optin;
 mod resilience;
 mod sharing;
@@ -19,6 +20,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         tunnel::scenarios(),
         resilience::scenarios(),
         storage::scenarios(),
+        network::scenarios(),
     ]
     .concat()
 }

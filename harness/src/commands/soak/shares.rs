@@ -95,6 +95,7 @@ impl ShareDms {
                 ping_timeout: agent::NETWORK_TIMEOUT,
                 forward_to: waf_listener.local_addr()?,
                 gateway_key,
+                proxy: agent::ProxyOptions::default(),
             },
             &lifetime,
         )?;

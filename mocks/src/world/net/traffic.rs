@@ -33,6 +33,8 @@ struct Meter {
     destination: String,
     /// This side's address: matches the peer address the other side recorded.
     local: Option<SocketAddr>,
+    /// Where the socket went: the port the connector translated the address to.
+    peer: Option<SocketAddr>,
     sent: AtomicU64,
     received: AtomicU64,
     closed: AtomicBool,
@@ -63,6 +65,13 @@ struct Contents {
     captures: Arc<Mutex<Vec<Arc<Mutex<Capture>>>>>,
 }
 
+/// One connection on a boundary's record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Connection {
+    pub destination: String,
+    pub peer: Option<SocketAddr>,
+}
+
 /// The decrypted bytes of one connection, each direction whole, as this side saw them.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Capture {
@@ -83,9 +92,21 @@ impl Traffic {
         local: Option<SocketAddr>,
         socket: S,
     ) -> Metered<S> {
+        self.meter_to(destination, local, None, socket)
+    }
+
+    /// `meter`, with the address the socket is connected to on the record.
+    pub fn meter_to<S: Send + 'static>(
+        &self,
+        destination: &str,
+        local: Option<SocketAddr>,
+        peer: Option<SocketAddr>,
+        socket: S,
+    ) -> Metered<S> {
         let meter = Arc::new(Meter {
             destination: destination.to_ascii_lowercase(),
             local,
+            peer,
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -135,6 +156,19 @@ impl Traffic {
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.meters
             .read(|all| all.iter().filter_map(|m| m.local).collect())
+    }
+
+    /// Every connection on record, in the order they were opened: its destination name and
+    /// the address its socket went to.
+    pub fn connections(&self) -> Vec<Connection> {
+        self.meters.read(|all| {
+            all.iter()
+                .map(|m| Connection {
+                    destination: m.destination.clone(),
+                    peer: m.peer,
+                })
+                .collect()
+        })
     }
 
     /// Totals over every destination.

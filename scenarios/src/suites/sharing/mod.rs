@@ -23,7 +23,7 @@ mod gateway;
 mod ending;
 mod live;
 mod recipients;
-mod setup;
+pub(crate) mod setup;
 mod users;
 mod waf;
 
