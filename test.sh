@@ -3,7 +3,8 @@
 # interoperability tests drive when they are missing, then runs every test of the workspace.
 # Arguments go to `cargo test` (`./test.sh -p probes`, `./test.sh -- --skip chromium`).
 #
-# curl and openssl (s_client, s_server) talk TLS to the environment and the probe, Chromium
+# curl and openssl (s_client, s_server) talk TLS to the environment and the probe, jq reads
+# its JSON in the walkthrough's walks, Chromium
 # renders report.html, Python's jsonschema (SARIF against the OASIS schema) and junitparser
 # (junit.xml) read the reports back.
 set -euo pipefail
@@ -25,6 +26,7 @@ python_modules() { python3 -c 'import jsonschema, junitparser' >/dev/null 2>&1; 
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)

@@ -1,7 +1,8 @@
-//! The reviewer's guide, run: the blocks of `docs/walkthrough.md` fenced ```` ```sh walk ````
-//! are run in order in one `bash` against `conform env up`, and what each prints is held to the
-//! ```` ```text expect ```` block after it (`*` matching any run of characters in a line). The
-//! commands are read from the guide, never copied here: the guide is the test's input.
+//! The reviewer's guide, run: each environment `docs/walkthrough.md` starts (a block fenced
+//! ```` ```sh env-up ````) is started with that block's arguments, the blocks fenced
+//! ```` ```sh walk ```` after it run in order in one `bash` against it, and what each prints is
+//! held to the ```` ```text expect ```` block after it (`*` matching any run of characters in a
+//! line). The commands are read from the guide, never copied here: the guide is the test's input.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -16,9 +17,33 @@ struct Step {
     expect: Option<Vec<String>>,
 }
 
-/// The walk blocks of `guide`, each with the expect block that follows it, if any.
-fn steps(guide: &str) -> Vec<Step> {
-    let mut steps: Vec<Step> = Vec::new();
+/// An environment the guide starts (a block fenced ```` ```sh env-up ````) and the walk blocks
+/// that follow it, up to the next one.
+#[derive(Debug)]
+struct Walk {
+    line: usize,
+    /// What follows `env up` in the block's command, up to its redirection.
+    args: Vec<String>,
+    steps: Vec<Step>,
+}
+
+/// The arguments of the `conform ... env up ARGS > FILE &` command in an env-up block.
+fn env_up_args(line: usize, body: &[&str]) -> Vec<String> {
+    let command = body
+        .iter()
+        .find(|l| l.contains(" env up"))
+        .unwrap_or_else(|| panic!("the env-up block at line {line} has no `env up` command"));
+    let (_, rest) = command.split_once(" env up").unwrap_or_default();
+    rest.split_whitespace()
+        .take_while(|word| !word.starts_with('>') && *word != "&")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The environments of `guide`, each with its walk blocks, each of those with the expect block
+/// that follows it, if any.
+fn walks(guide: &str) -> Vec<Walk> {
+    let mut walks: Vec<Walk> = Vec::new();
     let mut lines = guide.lines().enumerate();
     // Whether the last fence closed was a walk block with nothing but blank lines since.
     let mut after_walk = false;
@@ -35,8 +60,16 @@ fn steps(guide: &str) -> Vec<Step> {
             .take_while(|l| !l.starts_with("```"))
             .collect();
         match info.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["sh", "env-up"] => walks.push(Walk {
+                line: at + 1,
+                args: env_up_args(at + 1, &body),
+                steps: Vec::new(),
+            }),
             ["sh", "walk"] => {
-                steps.push(Step {
+                let walk = walks.last_mut().unwrap_or_else(|| {
+                    panic!("the walk block at line {} follows no env-up block", at + 1)
+                });
+                walk.steps.push(Step {
                     line: at + 1,
                     script: body.join("\n"),
                     expect: None,
@@ -45,16 +78,20 @@ fn steps(guide: &str) -> Vec<Step> {
                 continue;
             }
             ["text", "expect"] => {
-                let step = steps.last_mut().filter(|_| after_walk).unwrap_or_else(|| {
-                    panic!("the expect block at line {} follows no walk block", at + 1)
-                });
+                let step = walks
+                    .last_mut()
+                    .and_then(|w| w.steps.last_mut())
+                    .filter(|_| after_walk)
+                    .unwrap_or_else(|| {
+                        panic!("the expect block at line {} follows no walk block", at + 1)
+                    });
                 step.expect = Some(body.iter().map(|l| (*l).to_owned()).collect());
             }
             _ => {}
         }
         after_walk = false;
     }
-    steps
+    walks
 }
 
 /// `pattern` with `*` standing for any run of characters.
@@ -109,9 +146,23 @@ fn guide() -> PathBuf {
 #[test]
 fn the_guide_marks_its_walks_and_each_expectation_follows_one() {
     let text = std::fs::read_to_string(guide()).expect("the guide is readable");
-    let steps = steps(&text);
-    assert!(steps.len() >= 6, "only {} walk blocks", steps.len());
-    assert!(steps.iter().skip(1).all(|s| s.expect.is_some()));
+    let walks = walks(&text);
+    assert_eq!(
+        walks.iter().map(|w| w.args.clone()).collect::<Vec<_>>(),
+        [
+            vec![],
+            vec!["--shared".to_owned(), "--speed".into(), "0".into()]
+        ],
+        "the guide starts a plain environment, then a shared one"
+    );
+    for walk in &walks {
+        assert!(
+            walk.steps.len() >= 5,
+            "only {} walk blocks",
+            walk.steps.len()
+        );
+        assert!(walk.steps.iter().skip(1).all(|s| s.expect.is_some()));
+    }
     assert!(matches(
         "303 https://x:*/device",
         "303 https://x:4430/device"
@@ -125,16 +176,35 @@ fn the_guide_marks_its_walks_and_each_expectation_follows_one() {
 
 #[test]
 fn the_guide_connects_renews_and_disconnects_as_it_says() {
+    run_walk(0);
+}
+
+#[test]
+fn the_guide_shares_a_dashboard_renews_and_ends_the_share_as_it_says() {
+    run_walk(1);
+}
+
+/// Runs the guide's `index`th environment and its walk blocks, and holds what each block
+/// printed to its expect block.
+fn run_walk(index: usize) {
     for tool in ["bash", "curl", "jq"] {
         needs(tool);
     }
     let text = std::fs::read_to_string(guide()).expect("the guide is readable");
-    let steps = steps(&text);
-    let dir = std::env::temp_dir().join(format!("conform-walkthrough-{}", std::process::id()));
+    let walk = walks(&text)
+        .into_iter()
+        .nth(index)
+        .expect("the guide starts that environment");
+    let steps = &walk.steps;
+    let dir = std::env::temp_dir().join(format!(
+        "conform-walkthrough-{}-{index}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("a work directory");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
         .args(["env", "up"])
+        .args(&walk.args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -145,6 +215,12 @@ fn the_guide_connects_renews_and_disconnects_as_it_says() {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("env up prints its line");
+    assert!(
+        !line.trim().is_empty(),
+        "env up {:?} (guide line {}) printed no line",
+        walk.args,
+        walk.line
+    );
     let env_json = dir.join("env.json");
     std::fs::write(&env_json, &line).expect("the line written");
 

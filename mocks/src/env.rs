@@ -184,6 +184,17 @@ impl Environment {
         let accounts = Accounts::generate();
         let scratch = ScratchDir::new()?;
 
+        // The recipients' front is bound first: the links the cloud mails name its port.
+        let recipients_front = if proxied_hops {
+            Some(TcpListener::bind("127.0.0.1:0").await?)
+        } else {
+            None
+        };
+        let sharing_front = recipients_front
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?
+            .map(|front| front.port());
         let cloud = Cloud::start(CloudSetup {
             clock: clock.clone(),
             faults: faults.clone(),
@@ -196,6 +207,7 @@ impl Environment {
             lifetime: &lifetime,
             ping_timeout,
             store: StorePaths::under(scratch.path()),
+            sharing_front,
         })
         .await?;
         let site::Site {
@@ -213,8 +225,9 @@ impl Environment {
             &lifetime,
         )
         .await?;
-        let recipient_to_cloud =
-            proxy(proxied_hops, cloud.addr(Endpoint::Sharing), &lifetime).await?;
+        let recipient_to_cloud = recipients_front
+            .map(|front| ToxicProxy::serve(front, cloud.addr(Endpoint::Sharing), &lifetime))
+            .transpose()?;
         if record_contents {
             cloud.ingress().record_contents();
             network.egress().record_contents();

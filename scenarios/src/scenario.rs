@@ -77,6 +77,7 @@ impl Suite {
             }
             Suite::Storage => {
                 "what the cloud keeps: every stored value sealed with AES-256-GCM under vault-wrapped data keys and bound to its place, keys rotated with nothing lost, backups to a second region restorable to the last one, and no DMS data anywhere it writes"
+            }
             Suite::Network => {
                 "network placement: the agent, as its own process, listens on nothing by the OS's socket table; only dataminer.services names on their published addresses, no redirect followed, and through a DMZ proxy only TLS, never around it"
             }

@@ -231,7 +231,11 @@ struct Reply {
 }
 
 /// POSTs the form over `stream` and reads the whole answer.
-async fn request<S>(stream: S, target: &Target, outgoing: &Outgoing<'_>) -> Result<Reply, HttpsError>
+async fn request<S>(
+    stream: S,
+    target: &Target,
+    outgoing: &Outgoing<'_>,
+) -> Result<Reply, HttpsError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

@@ -29,8 +29,8 @@ mod restart;
 mod share_api;
 mod shares;
 mod sharing;
-pub mod store;
 mod signup;
+pub mod store;
 mod streams;
 mod tls;
 mod tokens;
@@ -55,8 +55,8 @@ pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use outbox::{Mail, Outbox};
 pub use requests::{CloudRequest, RequestLog};
-pub use store::{Store, StoreError, StorePaths};
 pub use shares::{Opening, ShareRecord};
+pub use store::{Store, StoreError, StorePaths};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
 pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{Claims, Issued, TokenError};
@@ -195,6 +195,9 @@ pub struct CloudSetup<'a> {
     pub ping_timeout: std::time::Duration,
     /// Where the store keeps its files: the environment's own directory.
     pub store: StorePaths,
+    /// The port recipients reach the sharing endpoint on, when a front (the recipients' hop)
+    /// stands before it: the links the cloud mails point there.
+    pub sharing_front: Option<u16>,
 }
 
 impl Cloud {
@@ -211,6 +214,10 @@ impl Cloud {
                 .iter()
                 .find(|(e, _)| *e == endpoint)
                 .map_or(443, |(_, a)| a.port());
+            let port = match (endpoint, setup.sharing_front) {
+                (Endpoint::Sharing, Some(front)) => front,
+                _ => port,
+            };
             format!("https://{}:{port}/", endpoint.host())
         };
         let state = CloudState::new(

@@ -40,7 +40,9 @@ pub enum ControlRequest {
     /// A dashboard was shared: log the share user in on the DMS side and tell the cloud.
     Publish(Box<ShareNotice>),
     /// A share was deleted on the DMS: tell the cloud, which ends its links.
-    Withdraw { share_id: String },
+    Withdraw {
+        share_id: String,
+    },
     /// Settle, once the gateway's clock reads `now_unix` (the environment's simulated time).
     Settle {
         now_unix: u64,

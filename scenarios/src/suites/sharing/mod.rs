@@ -18,9 +18,9 @@
 mod attacks;
 mod calls;
 mod corpus;
+mod ending;
 mod fail_closed;
 mod gateway;
-mod ending;
 mod live;
 mod recipients;
 pub(crate) mod setup;

@@ -19,7 +19,16 @@ pub struct ToxicProxy {
 impl ToxicProxy {
     /// Binds a loopback port and relays every connection to `target`.
     pub async fn start(target: SocketAddr, lifetime: &Lifetime) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::serve(TcpListener::bind("127.0.0.1:0").await?, target, lifetime)
+    }
+
+    /// Relays every connection `listener` takes to `target`: for a front whose port must be
+    /// known before the server behind it is up.
+    pub fn serve(
+        listener: TcpListener,
+        target: SocketAddr,
+        lifetime: &Lifetime,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let toxics = Toxics::new();
         let relay_toxics = toxics.clone();
