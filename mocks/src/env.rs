@@ -12,14 +12,18 @@ use crate::agent::{
     self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout, ProcessConfig,
 };
 use crate::cloud::store::{ScratchDir, StorePaths};
-use crate::cloud::{Account, Cloud, CloudError, CloudSetup, CloudTls, Endpoint};
-use crate::dma::{Dma, DmaSetup, GatewayKey, Role, User};
+use crate::cloud::{Cloud, CloudError, CloudSetup, Endpoint};
+use crate::dma::{Dma, DmaSetup, GatewayKey};
 use crate::waf::Waf;
 use crate::world::net::{ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic};
-use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError, random_token};
+use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
 
+mod accounts;
+mod options;
 mod site;
 
+pub use accounts::Accounts;
+pub use options::{Hop, Options};
 pub use site::Dmz;
 
 /// The environment could not start.
@@ -39,77 +43,6 @@ pub enum EnvError {
     /// A DMS-side listener could not be bound on loopback.
     #[error("cannot bind a loopback listener: {0}")]
     Bind(#[from] std::io::Error),
-}
-
-/// Who can log in where. Passwords are made fresh for every environment.
-#[derive(Debug, Clone)]
-pub struct Accounts {
-    pub dms_id: String,
-    pub dms_name: String,
-    pub dms_admin: User,
-    pub dms_operator: User,
-    /// The DMS's organisation's cloud account: the one that approves the DMS.
-    pub cloud_admin: Account,
-    /// An account of another organisation.
-    pub cloud_outsider: Account,
-}
-
-/// How to set an environment up. The default is the deployment the specification describes.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    pub faults: FaultSet,
-    /// What the cloud's endpoints present in TLS.
-    pub cloud_tls: CloudTls,
-    /// The cloud URLs the agent is configured with, if not the published ones.
-    pub agent_urls: Option<CloudUrls>,
-    /// How long the agent waits on the network before giving up on an exchange, at the start,
-    /// if not `agent::NETWORK_TIMEOUT`. A scenario about a hanging cloud rather shortens it
-    /// while the cloud hangs, with [`Environment::agent_network_timeout`].
-    pub agent_network_timeout: Option<std::time::Duration>,
-    /// How long the agent waits for the pong of a tunnel keepalive, if not
-    /// `agent::NETWORK_TIMEOUT`: a scenario about a tunnel that stops answering shortens it.
-    pub agent_ping_timeout: Option<std::time::Duration>,
-    /// Where the agent sends the streams that arrive through its tunnel, if not the WAF: a
-    /// scenario or a benchmark about the tunnel itself puts its own loopback server there.
-    pub tunnel_target: Option<SocketAddr>,
-    /// How long the cloud waits for the pong of a tunnel keepalive, if not
-    /// `cloud::PING_TIMEOUT`: a scenario about a dead agent shortens it.
-    pub cloud_ping_timeout: Option<std::time::Duration>,
-    /// Whether the decrypted contents of every connection are kept, on the cloud's side and
-    /// on the DMS's: for a scenario that searches them.
-    pub record_contents: bool,
-    /// Puts a loopback proxy on the hops whose sockets the environment does not hold itself
-    /// (agent → WAF, WAF → DMA, and recipients → the sharing endpoint, which recipients then
-    /// reach at [`Environment::published`]), so a scenario can put toxics on them; off by
-    /// default, as every proxy costs a hop.
-    pub proxied_hops: bool,
-    /// How far the DMS's own clock reads ahead of the cloud's (negative: behind), in seconds:
-    /// the agent judges its schedule and stamps what it signs on that clock.
-    pub agent_clock_offset_seconds: i64,
-    /// Names of the wider internet the world's name service answers, with their addresses
-    /// (labels with no route: a connection to one ends in the sinkhole, on the record).
-    pub foreign_names: Vec<(String, std::net::IpAddr)>,
-    /// The connection endpoint's address is served by a front end that redirects every
-    /// request to this URL.
-    pub connection_redirects_to: Option<String>,
-    /// The DMS site has a DMZ: a forward proxy the agent is configured to go through.
-    pub dmz: Option<Dmz>,
-    /// The agent runs as its own process, started by the scenario from
-    /// [`Environment::agent_process`]; the DMA drives it over the control channel it dials.
-    pub agent_as_process: bool,
-}
-
-/// A stretch of the network a scenario can put toxics on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hop {
-    /// The DMS's sockets to one cloud endpoint: upstream is what the DMS sends.
-    DmsToCloud(Endpoint),
-    /// The agent's connections to the WAF (or the tunnel target in its place).
-    AgentToWaf,
-    /// The WAF's connections to the DMA's gateway channel.
-    WafToDma,
-    /// Recipients' connections to the sharing endpoint: upstream is what a recipient sends.
-    RecipientToCloud,
 }
 
 /// A running simulated deployment. Dropping it stops every component.
@@ -483,34 +416,4 @@ async fn proxy(
         return Ok(None);
     }
     Ok(Some(ToxicProxy::start(target, lifetime).await?))
-}
-
-impl Accounts {
-    fn generate() -> Self {
-        let dms_id = format!("dms-{}", random_token(4));
-        Self {
-            dms_name: "DMS-Brussels".to_owned(),
-            dms_admin: User {
-                login: "admin".to_owned(),
-                password: random_token(12),
-                role: Role::Administrator,
-            },
-            dms_operator: User {
-                login: "operator".to_owned(),
-                password: random_token(12),
-                role: Role::Operator,
-            },
-            cloud_admin: Account {
-                email: "admin@customer.example".to_owned(),
-                password: random_token(12),
-                organization: "Customer Org".to_owned(),
-            },
-            cloud_outsider: Account {
-                email: "someone@other.example".to_owned(),
-                password: random_token(12),
-                organization: "Other Org".to_owned(),
-            },
-            dms_id,
-        }
-    }
 }
