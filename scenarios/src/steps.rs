@@ -61,31 +61,50 @@ pub async fn connect_dms_with(
     Ok(admin)
 }
 
-/// After the agent acted on the clock: the tunnels the DMS dialled (counted on its own
+/// After the agent acted on the clock: the tunnels the DMS holds open (counted on its own
 /// sockets) are live and take streams on the cloud. A precondition of every scenario that
 /// sends streams; how many tunnels there should be is for the scenarios that judge it.
+///
+/// Right after a renewal the old tunnels are still closing, and each side sees a close at its
+/// own moment (later still through a proxy), so the two counts are compared until they agree,
+/// each time as they are then, never against a count read once.
 pub async fn tunnels_up(env: &Environment) -> Result<usize, Failure> {
     let spec = crate::oracle::spec()?;
     let dms_id = &env.accounts().dms_id;
-    let dialled = usize::try_from(env.dms_egress().to(&spec.hosts.tunnel).open).unwrap_or(0);
-    if dialled == 0 {
-        return Err(Failure::precondition(
-            "the DMS's tunnels after the approval",
-            "at least one connection open to the tunnel endpoint",
-            env.cloud().tunnels().events(),
-        ));
-    }
+    let open = || usize::try_from(env.dms_egress().to(&spec.hosts.tunnel).open).unwrap_or(0);
     let tunnels = env.cloud().tunnels();
-    let up = tunnels.wait_live(dms_id, dialled, PROMPTLY).await
-        && tunnels.wait_ready(dms_id, dialled, PROMPTLY).await;
-    if !up {
-        return Err(Failure::timeout(
-            format!("the cloud to hold the {dialled} tunnels the DMS dialled, ready for streams"),
-            PROMPTLY,
-        ));
+    let deadline = tokio::time::Instant::now() + PROMPTLY;
+    loop {
+        let dialled = open();
+        if dialled == 0 {
+            return Err(Failure::precondition(
+                "the DMS's tunnels after the approval",
+                "at least one connection open to the tunnel endpoint",
+                env.cloud().tunnels().events(),
+            ));
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(Failure::timeout(
+                format!(
+                    "the cloud to hold the {dialled} tunnels the DMS holds open, ready for streams"
+                ),
+                PROMPTLY,
+            ));
+        }
+        // A short look: if the DMS's count moves meanwhile, the next round reads it anew.
+        let look = left.min(AGREE_LOOK);
+        if tunnels.wait_live(dms_id, dialled, look).await
+            && tunnels.wait_ready(dms_id, dialled, look).await
+            && open() == dialled
+        {
+            return Ok(dialled);
+        }
     }
-    Ok(dialled)
 }
+
+/// How long `tunnels_up` waits for the cloud to agree with one reading of the DMS's count.
+const AGREE_LOOK: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Ordinary activity on the DMA that has nothing to do with the cloud: users log in, read
 /// elements, parameters and alarms, set a parameter, log out.
