@@ -42,6 +42,10 @@ fn main() -> ExitCode {
         let _ = writeln!(std::io::stderr(), "conform: internal error: {what}");
         std::process::exit(2);
     }));
+    // This program is also the agent's own process (`conform agent`), wherever it was installed.
+    if let Ok(me) = std::env::current_exe() {
+        scenarios::use_agent_binary(me);
+    }
     let cli = cli::Cli::parse();
     match commands::dispatch(cli) {
         Ok(verdict) => verdict,

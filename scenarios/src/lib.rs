@@ -20,5 +20,6 @@ pub use panics::contain as contain_panics;
 pub use registry::{all, by_id, covering};
 pub use runner::{FaultVerdict, Outcome, Run, WATCHDOG, run};
 pub use scenario::{Catch, Ctx, Scenario, Suite, UnknownSuite};
+pub use suites::network::process::use_agent_binary;
 
 pub use mocks::world::{Fault, FaultSet};

@@ -1,6 +1,6 @@
 //! Every suite, in the order `conform list` shows them.
 
-mod network;
+pub(crate) mod network;
 mod optin;
 mod resilience;
 mod sharing;

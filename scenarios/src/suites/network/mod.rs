@@ -8,7 +8,7 @@
 
 mod dmz;
 mod egress;
-mod process;
+pub(crate) mod process;
 mod sockets;
 mod wire;
 

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::OnceLock;
 
 use mocks::{Environment, Options};
 use serde_json::json;
@@ -16,9 +17,22 @@ use crate::clients::DmaClient;
 use crate::steps::{self, PROMPTLY};
 use crate::{Ctx, Evidence, Failure};
 
-/// The `conform` binary: `CONFORM_BIN`, or next to the test executable (`target/debug/` holds
-/// it, `target/debug/deps/` the tests).
+/// The binary that runs the agent as its own process, when the program running the scenarios
+/// is that binary itself (`conform run`): set once, before any scenario runs.
+static AGENT_BINARY: OnceLock<PathBuf> = OnceLock::new();
+
+/// Tells the network suite that `binary` is `conform` (the running program, for the harness),
+/// so `conform agent` is started from it wherever it was installed.
+pub fn use_agent_binary(binary: PathBuf) {
+    let _ = AGENT_BINARY.set(binary);
+}
+
+/// The `conform` binary: the one the harness named, `CONFORM_BIN`, or next to the test
+/// executable (`target/debug/` holds it, `target/debug/deps/` the tests).
 fn conform_binary() -> Result<PathBuf, Failure> {
+    if let Some(binary) = AGENT_BINARY.get() {
+        return Ok(binary.clone());
+    }
     if let Some(path) = std::env::var_os("CONFORM_BIN") {
         return Ok(PathBuf::from(path));
     }
