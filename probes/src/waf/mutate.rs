@@ -2,7 +2,7 @@
 //! way the corpus file's templates say (`{value}`, `{fullwidth}`, `{connection}`,
 //! `{method}`, `{method:lower}`, `{method:upper}`, `{method:tail}`).
 
-use fixtures::{AttackCase, BodyOp, On};
+use fixtures::{AttackCase, BodyOp, On, fill, id_of, names_an_id};
 use serde_json::Value;
 
 use super::call::CallFile;
@@ -137,47 +137,6 @@ fn resolve(name: &str, call: &CallFile) -> Option<String> {
         .into_iter()
         .find(|n| call.body.contains_key(*n))
         .map(str::to_owned)
-}
-
-fn names_an_id(name: &str) -> bool {
-    name.ends_with("ID")
-}
-
-/// `100` and `"100"` are ID 100; `"0100"`, `"+100"` and the like are no ID.
-fn id_of(value: &Value) -> Option<u64> {
-    match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => {
-            let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-            (digits && (s == "0" || !s.starts_with('0')))
-                .then(|| s.parse().ok())
-                .flatten()
-        }
-        _ => None,
-    }
-}
-
-fn fullwidth(digits: &str) -> String {
-    digits
-        .chars()
-        .map(|c| {
-            c.to_digit(10)
-                .and_then(|d| char::from_u32(0xFF10 + d))
-                .unwrap_or(c)
-        })
-        .collect()
-}
-
-fn fill(template: &str, value: &str, connection: &str, method: &str) -> String {
-    let tail: String = method.chars().skip(1).collect();
-    template
-        .replace("{value}", value)
-        .replace("{fullwidth}", &fullwidth(value))
-        .replace("{connection}", connection)
-        .replace("{method:lower}", &method.to_lowercase())
-        .replace("{method:upper}", &method.to_uppercase())
-        .replace("{method:tail}", &tail)
-        .replace("{method}", method)
 }
 
 #[cfg(test)]

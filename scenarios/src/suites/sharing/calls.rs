@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use fixtures::{Dashboard, DmaData};
+use fixtures::{Dashboard, DmaData, id_of, names_an_id};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -36,24 +36,6 @@ pub(crate) type Item = (u64, u64);
 pub(crate) struct Reach {
     pub items: BTreeSet<Item>,
     pub views: BTreeSet<u64>,
-}
-
-fn names_an_id(name: &str) -> bool {
-    name.ends_with("ID")
-}
-
-/// `100` and `"100"` are ID 100; `"0100"`, `"+100"`, `1e2` and the like are no ID.
-fn id_of(value: &Value) -> Option<u64> {
-    match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => {
-            let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-            (digits && (s == "0" || !s.starts_with('0')))
-                .then(|| s.parse().ok())
-                .flatten()
-        }
-        _ => None,
-    }
 }
 
 impl Call {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use fixtures::{AttackCase, AttackCorpus, BodyOp, DashboardCall, Expected, On};
+use fixtures::{AttackCase, AttackCorpus, BodyOp, DashboardCall, Expected, On, fill};
 use mocks::Environment;
 use mocks::dma::Channel;
 use serde::Serialize;
@@ -167,29 +167,6 @@ fn resolve(name: &str, call: &DashboardCall) -> Option<String> {
         .into_iter()
         .find(|n| call.parameters.contains_key(*n))
         .map(str::to_owned)
-}
-
-fn fullwidth(digits: &str) -> String {
-    digits
-        .chars()
-        .map(|c| {
-            c.to_digit(10)
-                .and_then(|d| char::from_u32(0xFF10 + d))
-                .unwrap_or(c)
-        })
-        .collect()
-}
-
-fn fill(template: &str, value: &str, connection: &str, method: &str) -> String {
-    let tail: String = method.chars().skip(1).collect();
-    template
-        .replace("{value}", value)
-        .replace("{fullwidth}", &fullwidth(value))
-        .replace("{connection}", connection)
-        .replace("{method:lower}", &method.to_lowercase())
-        .replace("{method:upper}", &method.to_uppercase())
-        .replace("{method:tail}", &tail)
-        .replace("{method}", method)
 }
 
 /// The request `case` makes of `call`; `None` when the case does not apply to it.
