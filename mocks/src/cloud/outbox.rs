@@ -1,9 +1,16 @@
 //! The cloud's outgoing mail: every message it sends (share links, sign-up codes) lands here as
 //! the mail server would hand it on, so a scenario reads what a recipient's mailbox would get.
+//! Each is kept in the store's mail outbox too, without what would work for whoever reads the
+//! store (a link's token, a sign-up code).
 
 use std::sync::{Arc, Mutex};
 
-use crate::world::{Fault, FaultSet};
+use super::log::CloudLog;
+use super::store::{MailRecord, Store};
+use crate::world::{Fault, FaultSet, random_token};
+
+/// What stands in the stored copy of a mail for a value it withholds.
+const WITHHELD: &str = "[withheld]";
 
 /// One message as sent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +45,7 @@ impl MailPolicy {
 pub struct Outbox {
     sent: Arc<Mutex<Vec<Mail>>>,
     policy: Arc<MailPolicy>,
+    kept: Option<(Arc<Store>, CloudLog)>,
 }
 
 impl Outbox {
@@ -45,17 +53,56 @@ impl Outbox {
         Self {
             sent: Arc::default(),
             policy: Arc::new(policy),
+            kept: None,
         }
     }
 
-    pub(crate) fn send(&self, to: &str, subject: String, body: String, at_unix: u64) {
-        self.lock().push(Mail {
+    /// The same outbox, keeping each mail in `store` (a refusal is logged in `log`).
+    pub(crate) fn kept_in(self, store: Arc<Store>, log: CloudLog) -> Self {
+        Self {
+            kept: Some((store, log)),
+            ..self
+        }
+    }
+
+    /// Sends a mail; its stored copy has each of `withheld` (the secrets it carries to its
+    /// recipient alone) replaced.
+    pub(crate) fn send(
+        &self,
+        to: &str,
+        subject: String,
+        body: String,
+        at_unix: u64,
+        withheld: &[&str],
+    ) {
+        let mail = Mail {
             from: self.policy.from.clone(),
             to: to.to_owned(),
             subject,
             body,
             at_unix,
-        });
+        };
+        if let Some((store, log)) = &self.kept {
+            let body = withheld
+                .iter()
+                .filter(|secret| !secret.is_empty())
+                .fold(mail.body.clone(), |body, secret| {
+                    body.replace(secret, WITHHELD)
+                });
+            let record = MailRecord {
+                message_id: random_token(16),
+                sender: mail.from.clone(),
+                recipient: mail.to.clone(),
+                subject: mail.subject.clone(),
+                body,
+                queued_at: at_unix,
+            };
+            if let Err(e) = store.put(&record) {
+                // The mail still goes: the stored copy is the record of it, not its delivery.
+                log.info(format!("mail to {to} not stored: {e}"));
+            }
+        }
+        self.lock().push(mail);
     }
 
     pub fn all(&self) -> Vec<Mail> {
