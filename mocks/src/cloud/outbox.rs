@@ -122,3 +122,46 @@ impl Outbox {
         self.sent.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::cloud::vault::{KeyVault, VaultPolicy};
+    use crate::world::Clock;
+
+    #[test]
+    fn each_mail_is_kept_without_the_secret_it_carries() {
+        let faults = FaultSet::none();
+        let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let (vault, workloads) =
+            KeyVault::provision(&VaultPolicy::from_faults(&faults), clock.unix_seconds());
+        let store = Arc::new(
+            Store::open(
+                None,
+                Arc::new(vault),
+                workloads.token_service,
+                clock.clone(),
+                &faults,
+            )
+            .unwrap(),
+        );
+        let outbox = Outbox::new(MailPolicy::from_faults(&faults))
+            .kept_in(store.clone(), CloudLog::new(clock));
+        let body = "Open it here: https://sharing.example/s/tok-123\n".to_owned();
+        outbox.send(
+            "a@x.example",
+            "Shared".into(),
+            body.clone(),
+            7,
+            &["tok-123"],
+        );
+        assert_eq!(outbox.all()[0].body, body, "the recipient gets the link");
+        let kept = store.all::<MailRecord>().unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].recipient, "a@x.example");
+        assert_eq!(kept[0].queued_at, 7);
+        assert!(!kept[0].body.contains("tok-123") && kept[0].body.contains(WITHHELD));
+    }
+}

@@ -50,7 +50,9 @@ pub(crate) fn keep_end(state: &CloudState, share: &shares::ShareRecord, now: u64
         expires_at: share.expires_at,
         ended_at: share.ended_at(now),
     };
-    put(state, &record, || format!("end of share {}", share.share_id));
+    put(state, &record, || {
+        format!("end of share {}", share.share_id)
+    });
 }
 
 /// Ends what expired by `now` and keeps each newly ended share's end: an expiry has no

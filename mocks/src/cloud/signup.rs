@@ -181,7 +181,9 @@ pub(crate) async fn create(
     if let Some(record) = state.accounts.record(&email)
         && let Err(e) = state.store.put(&record)
     {
-        state.log.info(format!("account of {email} not stored: {e}"));
+        state
+            .log
+            .info(format!("account of {email} not stored: {e}"));
     }
     let cookie = session_cookie(&session);
     if wants_form(&headers) {

@@ -31,7 +31,10 @@ pub(super) async fn no_stored_byte_is_plaintext(ctx: Ctx) -> Result<(), Failure>
     );
     let mut values = known_values(&env);
     values.extend([
-        (format!("recipient {RECIPIENT}"), RECIPIENT.as_bytes().to_vec()),
+        (
+            format!("recipient {RECIPIENT}"),
+            RECIPIENT.as_bytes().to_vec(),
+        ),
         (format!("share {share_id}"), share_id.clone().into_bytes()),
     ]);
     ev.saw("values the cloud was given to keep", values.len());

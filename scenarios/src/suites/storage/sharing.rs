@@ -18,11 +18,19 @@ pub(super) const RECIPIENT: &str = "store.audit.recipient@partner.example";
 const DASHBOARD: &str = "core-network";
 
 /// The tables the sharing path must have put rows in, as the file names them.
-const SHARING_TABLES: &[&str] = &["shares", "share_recipients", "share_openings", "mail_outbox"];
+const SHARING_TABLES: &[&str] = &[
+    "shares",
+    "share_recipients",
+    "share_openings",
+    "mail_outbox",
+];
 
 /// Signs up [`RECIPIENT`], shares [`DASHBOARD`] with it as the Administrator and opens the
 /// mailed link as the recipient; answers the share's ID as the DMA gave it.
-pub(super) async fn share_and_open(env: &Environment, admin: &DmaSession) -> Result<String, Failure> {
+pub(super) async fn share_and_open(
+    env: &Environment,
+    admin: &DmaSession,
+) -> Result<String, Failure> {
     let mut recipient = ShareRecipient::new(env)?;
     recipient
         .sign_up(env, RECIPIENT, &format!("pw-{}", random_token(12)))
