@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::CloudState;
 use super::oauth::Params;
 use super::pages::sign_in;
+use super::store::AccountRecord;
 use crate::world::random_token;
 
 /// A dataminer.services account: a person with an email address in an organisation.
@@ -54,19 +55,17 @@ impl Accounts {
     }
 
     /// What the store keeps of each account: its address, organisation and password digest.
-    pub fn records(&self) -> Vec<super::store::AccountRecord> {
+    pub fn records(&self) -> Vec<AccountRecord> {
+        self.lock_accounts().iter().map(record_of).collect()
+    }
+
+    /// What the store keeps of the account of `email`, if there is one.
+    pub fn record(&self, email: &str) -> Option<AccountRecord> {
+        let email = email.to_ascii_lowercase();
         self.lock_accounts()
             .iter()
-            .map(|a| super::store::AccountRecord {
-                email: a.email.clone(),
-                organization: a.organization.clone(),
-                password_sha256: a
-                    .password_sha256
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect(),
-            })
-            .collect()
+            .find(|a| a.email == email)
+            .map(record_of)
     }
 
     fn login(&self, email: &str, password: &str) -> Option<String> {
@@ -140,6 +139,18 @@ impl Accounts {
             email,
             organization,
         })
+    }
+}
+
+fn record_of(account: &StoredAccount) -> AccountRecord {
+    AccountRecord {
+        email: account.email.clone(),
+        organization: account.organization.clone(),
+        password_sha256: account
+            .password_sha256
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
     }
 }
 

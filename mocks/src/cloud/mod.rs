@@ -27,6 +27,7 @@ mod refresh;
 mod requests;
 mod restart;
 mod share_api;
+mod share_keeping;
 mod shares;
 mod sharing;
 mod signup;
@@ -149,7 +150,8 @@ impl CloudState {
             connection_url: urls.0,
             sharing_url: urls.1,
             shares: shares::Shares::new(shares::SharePolicy::from_faults(&faults)),
-            outbox: Outbox::new(outbox::MailPolicy::from_faults(&faults)),
+            outbox: Outbox::new(outbox::MailPolicy::from_faults(&faults))
+                .kept_in(store.clone(), log.clone()),
             signups: signup::SignUps::default(),
             relay: recipient::Relay::from_faults(&faults),
             door: listener::FrontDoor::from_faults(&faults),
@@ -378,8 +380,10 @@ impl Cloud {
         &self.state.store
     }
 
-    /// Runs the cloud's scheduled jobs as the clock stands: key rotation, re-wrap, backups.
+    /// Runs the cloud's scheduled jobs as the clock stands: shares that expired are ended and
+    /// their end kept; key rotation, re-wrap, backups.
     pub fn maintain(&self) {
+        share_keeping::keep_ends(&self.state, self.state.clock.unix_seconds());
         self.state.store.maintain();
     }
 

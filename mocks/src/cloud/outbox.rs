@@ -1,9 +1,16 @@
 //! The cloud's outgoing mail: every message it sends (share links, sign-up codes) lands here as
 //! the mail server would hand it on, so a scenario reads what a recipient's mailbox would get.
+//! Each is kept in the store's mail outbox too, without what would work for whoever reads the
+//! store (a link's token, a sign-up code).
 
 use std::sync::{Arc, Mutex};
 
-use crate::world::{Fault, FaultSet};
+use super::log::CloudLog;
+use super::store::{MailRecord, Store};
+use crate::world::{Fault, FaultSet, random_token};
+
+/// What stands in the stored copy of a mail for a value it withholds.
+const WITHHELD: &str = "[withheld]";
 
 /// One message as sent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +45,7 @@ impl MailPolicy {
 pub struct Outbox {
     sent: Arc<Mutex<Vec<Mail>>>,
     policy: Arc<MailPolicy>,
+    kept: Option<(Arc<Store>, CloudLog)>,
 }
 
 impl Outbox {
@@ -45,17 +53,56 @@ impl Outbox {
         Self {
             sent: Arc::default(),
             policy: Arc::new(policy),
+            kept: None,
         }
     }
 
-    pub(crate) fn send(&self, to: &str, subject: String, body: String, at_unix: u64) {
-        self.lock().push(Mail {
+    /// The same outbox, keeping each mail in `store` (a refusal is logged in `log`).
+    pub(crate) fn kept_in(self, store: Arc<Store>, log: CloudLog) -> Self {
+        Self {
+            kept: Some((store, log)),
+            ..self
+        }
+    }
+
+    /// Sends a mail; its stored copy has each of `withheld` (the secrets it carries to its
+    /// recipient alone) replaced.
+    pub(crate) fn send(
+        &self,
+        to: &str,
+        subject: String,
+        body: String,
+        at_unix: u64,
+        withheld: &[&str],
+    ) {
+        let mail = Mail {
             from: self.policy.from.clone(),
             to: to.to_owned(),
             subject,
             body,
             at_unix,
-        });
+        };
+        if let Some((store, log)) = &self.kept {
+            let body = withheld
+                .iter()
+                .filter(|secret| !secret.is_empty())
+                .fold(mail.body.clone(), |body, secret| {
+                    body.replace(secret, WITHHELD)
+                });
+            let record = MailRecord {
+                message_id: random_token(16),
+                sender: mail.from.clone(),
+                recipient: mail.to.clone(),
+                subject: mail.subject.clone(),
+                body,
+                queued_at: at_unix,
+            };
+            if let Err(e) = store.put(&record) {
+                // The mail still goes: the stored copy is the record of it, not its delivery.
+                log.info(format!("mail to {to} not stored: {e}"));
+            }
+        }
+        self.lock().push(mail);
     }
 
     pub fn all(&self) -> Vec<Mail> {
@@ -73,5 +120,48 @@ impl Outbox {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Mail>> {
         self.sent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::cloud::vault::{KeyVault, VaultPolicy};
+    use crate::world::Clock;
+
+    #[test]
+    fn each_mail_is_kept_without_the_secret_it_carries() {
+        let faults = FaultSet::none();
+        let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let (vault, workloads) =
+            KeyVault::provision(&VaultPolicy::from_faults(&faults), clock.unix_seconds());
+        let store = Arc::new(
+            Store::open(
+                None,
+                Arc::new(vault),
+                workloads.token_service,
+                clock.clone(),
+                &faults,
+            )
+            .unwrap(),
+        );
+        let outbox = Outbox::new(MailPolicy::from_faults(&faults))
+            .kept_in(store.clone(), CloudLog::new(clock));
+        let body = "Open it here: https://sharing.example/s/tok-123\n".to_owned();
+        outbox.send(
+            "a@x.example",
+            "Shared".into(),
+            body.clone(),
+            7,
+            &["tok-123"],
+        );
+        assert_eq!(outbox.all()[0].body, body, "the recipient gets the link");
+        let kept = store.all::<MailRecord>().unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].recipient, "a@x.example");
+        assert_eq!(kept[0].queued_at, 7);
+        assert!(!kept[0].body.contains("tok-123") && kept[0].body.contains(WITHHELD));
     }
 }

@@ -13,6 +13,7 @@ use super::CloudState;
 use super::connection::authenticate;
 use super::oauth::Params;
 use super::pages::utc;
+use super::share_keeping;
 use super::shares::Announced;
 
 /// The most addresses one share is sent to.
@@ -80,10 +81,11 @@ pub(crate) async fn announce(
     let Some(links) = state.shares.create(announced.clone(), now) else {
         return refused(StatusCode::CONFLICT, "share_exists");
     };
+    share_keeping::keep_share(&state, &announced, now);
     for (email, token) in &links {
         let link = format!("{}s/{token}", state.sharing_url);
         let (subject, body) = share_mail(&announced, email, &link);
-        state.outbox.send(email, subject, body, now);
+        state.outbox.send(email, subject, body, now, &[token]);
     }
     state.log.info(format!(
         "DMS {} shared dashboard {} as {share_id} with {} address(es)",
@@ -132,9 +134,10 @@ pub(crate) async fn withdraw(
         return refused(StatusCode::BAD_REQUEST, "missing_parameter");
     };
     let now = state.clock.unix_seconds();
-    if !state.shares.delete(&claims.sub, share_id, now) {
+    let Some(deleted) = state.shares.delete(&claims.sub, share_id, now) else {
         return refused(StatusCode::NOT_FOUND, "unknown_share");
-    }
+    };
+    share_keeping::keep_end(&state, &deleted, now);
     state.log.info(format!(
         "DMS {} deleted share {share_id}: its links to {} address(es) are gone",
         claims.sub,

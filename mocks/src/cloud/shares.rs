@@ -2,8 +2,9 @@
 //! recipient address, the openings of each link and the viewer sessions they started. Links
 //! are kept only as SHA-256 digests of their tokens: the store never holds a working link.
 //!
-//! A small API (create, lookup by token, delete, recipients, record an opening, sessions) so the
-//! records can move onto the cloud's encrypted store without the front ends noticing.
+//! A small API (create, lookup by token, delete, recipients, record an opening, sessions) that
+//! serves the requests from memory; `share_keeping` puts the same metadata in the cloud's
+//! encrypted store, the durable copy.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -80,9 +81,19 @@ pub struct ShareRecord {
 }
 
 impl ShareRecord {
+    /// When the share ended, as `now` sees it: deleted, or past its expiry, whichever came
+    /// first.
+    pub fn ended_at(&self, now: u64) -> Option<u64> {
+        let expired = self.expires_at.filter(|at| now >= *at);
+        match (self.deleted_at, expired) {
+            (Some(deleted), Some(expired)) => Some(deleted.min(expired)),
+            (deleted, expired) => deleted.or(expired),
+        }
+    }
+
     /// Whether the share is deleted or past its expiry at `now`.
     pub fn ended(&self, now: u64) -> bool {
-        self.deleted_at.is_some() || self.expires_at.is_some_and(|at| now >= at)
+        self.ended_at(now).is_some()
     }
 }
 
@@ -92,6 +103,8 @@ struct Stored {
     connection: String,
     /// Token digest → recipient address.
     links: HashMap<[u8; 32], String>,
+    /// Whether the share's end was already handed out to be kept: it is kept once.
+    end_noted: bool,
 }
 
 /// What a link opens: the share and the address it was sent to.
@@ -180,6 +193,7 @@ impl Shares {
             },
             connection: share.connection,
             links: tokens.iter().map(|(e, t)| (digest(t), e.clone())).collect(),
+            end_noted: false,
         });
         Some(tokens)
     }
@@ -197,36 +211,39 @@ impl Shares {
         })
     }
 
-    /// Marks the share deleted and ends its viewer sessions (unless sessions outlive it).
-    pub fn delete(&self, dms_id: &str, share_id: &str, now: u64) -> bool {
+    /// Marks the share deleted and ends its viewer sessions (unless sessions outlive it);
+    /// answers the share as it now stands, or `None` if the DMS has no such share.
+    pub fn delete(&self, dms_id: &str, share_id: &str, now: u64) -> Option<ShareRecord> {
         let mut tables = self.lock();
-        let Some(stored) = tables
+        let stored = tables
             .shares
             .iter_mut()
-            .find(|s| s.record.dms_id == dms_id && s.record.share_id == share_id)
-        else {
-            return false;
-        };
+            .find(|s| s.record.dms_id == dms_id && s.record.share_id == share_id)?;
         stored.record.deleted_at.get_or_insert(now);
+        stored.end_noted = true;
+        let record = stored.record.clone();
         if !self.policy.sessions_outlive_share {
             tables.sessions.retain(|_, v| v.share_id != share_id);
         }
-        true
+        Some(record)
     }
 
-    /// Ends the viewer sessions of every share that has ended by `now` (expiry).
-    pub fn sweep(&self, now: u64) {
-        if self.policy.sessions_outlive_share {
-            return;
-        }
+    /// Ends the viewer sessions of every share that has ended by `now` (expiry), unless
+    /// sessions outlive it; answers the shares whose end nobody was handed before, each once.
+    pub fn sweep(&self, now: u64) -> Vec<ShareRecord> {
         let mut tables = self.lock();
-        let ended: Vec<String> = tables
-            .shares
-            .iter()
-            .filter(|s| s.record.ended(now))
-            .map(|s| s.record.share_id.clone())
-            .collect();
-        tables.sessions.retain(|_, v| !ended.contains(&v.share_id));
+        let mut ended = Vec::new();
+        let mut newly = Vec::new();
+        for stored in tables.shares.iter_mut().filter(|s| s.record.ended(now)) {
+            ended.push(stored.record.share_id.clone());
+            if !std::mem::replace(&mut stored.end_noted, true) {
+                newly.push(stored.record.clone());
+            }
+        }
+        if !self.policy.sessions_outlive_share {
+            tables.sessions.retain(|_, v| !ended.contains(&v.share_id));
+        }
+        newly
     }
 
     pub fn recipients(&self, share_id: &str) -> Vec<String> {
@@ -336,14 +353,18 @@ mod tests {
         let link = shares.lookup(&tokens[0].1).expect("the link opens");
         assert!(!link.share.ended(1_999) && link.share.ended(2_000));
         let session = shares.record_opening(&link, "a@x.example", 1_500);
-        shares.sweep(1_999);
+        assert!(shares.sweep(1_999).is_empty());
         assert!(shares.session(&session).is_some());
-        shares.sweep(2_000);
+        let ended = shares.sweep(2_000);
+        assert_eq!(ended.len(), 1, "its end is handed out once");
+        assert_eq!(ended[0].ended_at(2_000), Some(2_000));
+        assert!(shares.sweep(2_001).is_empty());
         assert!(shares.session(&session).is_none());
         let again = shares.record_opening(&link, "a@x.example", 1_500);
-        assert!(shares.delete("dms-1", "share-1", 1_600));
+        let deleted = shares.delete("dms-1", "share-1", 1_600).expect("its share");
+        assert_eq!(deleted.ended_at(1_700), Some(1_600));
         assert!(shares.session(&again).is_none());
-        assert!(!shares.delete("dms-2", "share-1", 1_600));
+        assert!(shares.delete("dms-2", "share-1", 1_600).is_none());
         assert_eq!(shares.all()[0].deleted_at, Some(1_600));
     }
 }

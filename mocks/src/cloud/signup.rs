@@ -132,6 +132,7 @@ pub(crate) async fn send_code(
              It works for 15 minutes. If you did not ask for it, ignore this mail.\n"
         ),
         now,
+        &[&code],
     );
     if !wants_form(&headers) {
         return Json(serde_json::json!({ "sent_to": email })).into_response();
@@ -177,6 +178,13 @@ pub(crate) async fn create(
         return refused(StatusCode::CONFLICT, "account_exists");
     };
     state.log.info(format!("account created for {email}"));
+    if let Some(record) = state.accounts.record(&email)
+        && let Err(e) = state.store.put(&record)
+    {
+        state
+            .log
+            .info(format!("account of {email} not stored: {e}"));
+    }
     let cookie = session_cookie(&session);
     if wants_form(&headers) {
         return (

@@ -15,6 +15,7 @@ use http::{HeaderMap, StatusCode};
 use super::CloudState;
 use super::accounts::SignedIn;
 use super::pages::{escape, page, query_value, sign_in_with};
+use super::share_keeping;
 use super::shares::{Link, SharePolicy};
 use super::viewer_data::{self, DashboardData};
 use super::viewer_page;
@@ -85,7 +86,7 @@ pub(crate) async fn open(
     headers: HeaderMap,
 ) -> Response {
     let policy = state.shares.policy();
-    state.shares.sweep(state.clock.unix_seconds());
+    share_keeping::keep_ends(&state, state.clock.unix_seconds());
     let link = match live_link(&state, &token, policy) {
         Ok(link) => link,
         Err(refusal) => {
@@ -121,6 +122,7 @@ pub(crate) async fn open(
     }
     let now = state.clock.unix_seconds();
     let session = state.shares.record_opening(&link, &account.email, now);
+    share_keeping::keep_opening(&state, &link, &account.email, now);
     let data = viewer_data::fetch(&state, &link).await;
     viewer_page::render(&link, &token, &session, &data, now)
 }
@@ -171,7 +173,7 @@ async fn beat(
 ) -> Result<DashboardData, Refusal> {
     let policy = state.shares.policy();
     let now = state.clock.unix_seconds();
-    state.shares.sweep(now);
+    share_keeping::keep_ends(state, now);
     let account = state
         .accounts
         .signed_in(headers)

@@ -69,7 +69,8 @@ records! {
         organization: String,
         revoked: bool,
     }
-    /// A share of a dashboard: who shared it, of which DMS, until when.
+    /// A share of a dashboard: who shared it, of which DMS, until when, and when it ended
+    /// (deleted, or found past its expiry); `ended_at` is empty while it lasts.
     ShareRecord in Shares, key share_id {
         share_id: String,
         owner: String,
@@ -77,6 +78,7 @@ records! {
         dashboard: String,
         created_at: u64,
         expires_at: Option<u64>,
+        ended_at: Option<u64>,
     }
     /// One recipient of a share, by email address.
     ShareRecipientRecord in ShareRecipients, key (share_id, email) {
@@ -84,7 +86,7 @@ records! {
         email: String,
         added_at: u64,
     }
-    /// A recipient opened a share.
+    /// A recipient opened a share: `email` is the account that opened it.
     ShareOpeningRecord in ShareOpenings, key none {
         share_id: String,
         email: String,

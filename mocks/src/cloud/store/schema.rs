@@ -65,6 +65,7 @@ impl Table {
                 "dashboard",
                 "created_at",
                 "expires_at",
+                "ended_at",
             ],
             Table::ShareRecipients => &["share_id", "email", "added_at"],
             Table::ShareOpenings => &["share_id", "email", "opened_at"],

@@ -21,7 +21,7 @@ mod corpus;
 mod ending;
 mod fail_closed;
 mod gateway;
-mod live;
+pub(crate) mod live;
 mod recipients;
 pub(crate) mod setup;
 mod users;

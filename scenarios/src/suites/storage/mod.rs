@@ -12,6 +12,7 @@ mod reader;
 mod rotation;
 mod sealed;
 mod search;
+mod sharing;
 
 use mocks::Environment;
 use mocks::cloud::StorePaths;

@@ -4,20 +4,39 @@
 use mocks::cloud::store::AccountRecord;
 
 use super::reader::{self, StoreFile};
+use super::sharing::{self, RECIPIENT};
 use super::{known_values, plaintext_found, store_paths};
 use crate::{Ctx, Failure, oracle, steps};
 
 pub(super) async fn no_stored_byte_is_plaintext(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    steps::connect_dms(&env).await?;
+    let admin = steps::connect_dms(&env).await?;
+    let share_id = sharing::share_and_open(&env, &admin).await?;
+    ev.saw("the share the recipient opened", &share_id);
     let paths = store_paths(&env)?;
+    let file = reader::read(&paths.database)?;
+    let missing = sharing::tables_without_rows(&file);
+    ev.expect(
+        "sharing-records-kept-in-the-store",
+        "tables of the sharing path with no row in the store file, after a share was made, mailed and opened",
+        missing.is_empty(),
+        "none",
+        &missing,
+    )?;
     let files = reader::files_under(&paths.root)?;
     ev.saw(
         "the cloud's files",
         files.iter().map(|(p, b)| (p, b.len())).collect::<Vec<_>>(),
     );
-    let values = known_values(&env);
+    let mut values = known_values(&env);
+    values.extend([
+        (
+            format!("recipient {RECIPIENT}"),
+            RECIPIENT.as_bytes().to_vec(),
+        ),
+        (format!("share {share_id}"), share_id.clone().into_bytes()),
+    ]);
     ev.saw("values the cloud was given to keep", values.len());
     let found = plaintext_found(&files, &values);
     ev.expect(
@@ -28,7 +47,6 @@ pub(super) async fn no_stored_byte_is_plaintext(ctx: Ctx) -> Result<(), Failure>
         &found,
     )?;
 
-    let file = reader::read(&paths.database)?;
     ev.saw("the store's data keys", &file.data_keys);
     let (keys, refused) = reader::unwrap_keys(&env, &file);
     let key_bytes = oracle::spec()?.storage.cipher_key_bytes;
