@@ -210,6 +210,7 @@ impl Environment {
                 sinkhole,
                 control.local_addr()?,
                 &faults,
+                scratch.path().join("dms-credentials.json"),
             );
             let agent = Agent::over_channel(control, dms_clock.clone(), &lifetime);
             (agent, Some(config))

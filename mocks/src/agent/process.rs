@@ -3,6 +3,7 @@
 //! DMA hangs up. The operating system can then be asked what the process does.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -38,6 +39,9 @@ pub struct ProcessConfig {
     pub forward_to: SocketAddr,
     /// The key the DMS hands its gateway for the DMA's gateway channel, in hex.
     pub gateway_key: String,
+    /// The DMS's credential file (key pair, token, refresh key), read at the start when it
+    /// exists and rewritten at every change; in memory only when absent.
+    pub credential_file: Option<PathBuf>,
     /// The DMA's control channel, which the agent dials.
     pub control: SocketAddr,
     pub faults: Vec<String>,
@@ -92,6 +96,12 @@ impl ProcessConfig {
         roots.add(der.into())?;
         let gateway_key = GatewayKey::from_hex(&self.gateway_key)
             .ok_or_else(|| ProcessError::Config("gateway_key: not 32 bytes in hex".into()))?;
+        let store = match &self.credential_file {
+            Some(path) => {
+                CredentialStore::in_file(path).map_err(|e| ProcessError::Config(e.to_string()))?
+            }
+            None => CredentialStore::default(),
+        };
         let lifetime = Lifetime::new();
         let agent = Agent::start(
             AgentSetup {
@@ -106,7 +116,7 @@ impl ProcessConfig {
                 clock: clock.clone(),
                 faults,
                 network: Network::new(resolver, Traffic::new()),
-                store: CredentialStore::default(),
+                store,
                 network_timeout: NetworkTimeout::new(NETWORK_TIMEOUT),
                 ping_timeout: NETWORK_TIMEOUT,
                 forward_to: self.forward_to,

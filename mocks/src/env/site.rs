@@ -92,6 +92,7 @@ pub(super) fn process_config(
     sinkhole: SocketAddr,
     control: SocketAddr,
     faults: &FaultSet,
+    credential_file: std::path::PathBuf,
 ) -> ProcessConfig {
     ProcessConfig {
         dms_id: setup.dms_id,
@@ -109,6 +110,7 @@ pub(super) fn process_config(
         proxy: setup.proxy,
         forward_to: setup.forward_to,
         gateway_key: setup.gateway_key.expose(),
+        credential_file: Some(credential_file),
         control,
         faults: faults.iter().map(|f| f.name().to_owned()).collect(),
         now_unix: setup.clock.unix_seconds(),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 
@@ -122,7 +122,8 @@ pub(super) async fn process_listens_on_nothing(ctx: Ctx) -> Result<(), Failure> 
                 e.to_string(),
             )
         })?;
-    let judged = judge(&env, &ev, child.id(), &allowed).await;
+    let credential_file = config.credential_file.clone();
+    let judged = judge(&env, &ev, child.id(), &allowed, credential_file.as_deref()).await;
     drop(child);
     let _ = std::fs::remove_file(&file);
     env.stop().await;
@@ -134,6 +135,7 @@ async fn judge(
     ev: &Evidence,
     pid: Option<u32>,
     allowed: &BTreeSet<SocketAddr>,
+    credential_file: Option<&Path>,
 ) -> Result<(), Failure> {
     let pid = pid.ok_or_else(|| Failure::Harness("the agent process has no id".into()))?;
     if !env.agent().attached(PROMPTLY).await {
@@ -154,11 +156,63 @@ async fn judge(
     }
     recipients_traffic(env).await?;
     expect_sockets(pid, allowed, ev, "connected, after recipients' traffic")?;
+    let credential_file = credential_file
+        .ok_or_else(|| Failure::Harness("the agent process was given no credential file".into()))?;
+    let (mode, refresh_key) = credential_file_now(credential_file)?;
+    ev.expect(
+        "credential-file-owner-only",
+        "the agent process's credential file, connected: its permission bits, and whether it holds a refresh key",
+        mode & 0o077 == 0 && refresh_key,
+        "no access for group or others, a refresh key held",
+        (format!("{mode:o}"), refresh_key),
+    )?;
     DmaClient::new(env)
         .log_in(&env.accounts().dms_admin)
         .await?
         .expect_data("DisconnectFromCloud", json!({}))
         .await?;
     env.settle().await;
-    expect_sockets(pid, allowed, ev, "after the disconnect")
+    expect_sockets(pid, allowed, ev, "after the disconnect")?;
+    let (_, refresh_key) = credential_file_now(credential_file)?;
+    ev.expect(
+        "disconnect-erases-credentials-on-disk",
+        "whether the agent process's credential file holds a refresh key after the disconnect",
+        !refresh_key,
+        "none",
+        refresh_key,
+    )
+}
+
+/// The credential file's permission bits, and whether it holds a refresh key: read from the
+/// disk, as the process left it.
+fn credential_file_now(path: &Path) -> Result<(u32, bool), Failure> {
+    use std::os::unix::fs::PermissionsExt;
+    let unreadable = |e: std::io::Error| {
+        Failure::precondition(
+            format!(
+                "reading the agent process's credential file {}",
+                path.display()
+            ),
+            "the file the process keeps its credentials in",
+            e.to_string(),
+        )
+    };
+    let mode = std::fs::metadata(path)
+        .map_err(unreadable)?
+        .permissions()
+        .mode()
+        & 0o777;
+    let text = std::fs::read(path).map_err(unreadable)?;
+    let disk: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+        Failure::precondition(
+            "the credential file as JSON",
+            "a JSON object",
+            e.to_string(),
+        )
+    })?;
+    let refresh_key = disk
+        .pointer("/credentials/refresh_key")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|k| !k.is_empty());
+    Ok((mode, refresh_key))
 }
