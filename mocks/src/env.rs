@@ -202,16 +202,13 @@ impl Environment {
         };
         let (agent, agent_process) = if agent_as_process {
             let control = TcpListener::bind("127.0.0.1:0").await?;
-            let config = site::process_config(
-                setup,
-                &pki,
-                &cloud,
+            let place = site::ProcessPlace {
                 foreign_names,
                 sinkhole,
-                control.local_addr()?,
-                &faults,
-                scratch.path().join("dms-credentials.json"),
-            );
+                control: control.local_addr()?,
+                credential_file: scratch.path().join("dms-credentials.json"),
+            };
+            let config = site::process_config(setup, &pki, &cloud, place, &faults);
             let agent = Agent::over_channel(control, dms_clock.clone(), &lifetime);
             (agent, Some(config))
         } else {

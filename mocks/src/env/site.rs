@@ -83,17 +83,29 @@ impl Site {
     }
 }
 
+/// Where a gateway process on this site stands: the world it sees, the DMA's control channel
+/// it dials, the file it keeps its credentials in.
+pub(super) struct ProcessPlace {
+    pub foreign_names: Vec<(String, IpAddr)>,
+    pub sinkhole: SocketAddr,
+    pub control: SocketAddr,
+    pub credential_file: std::path::PathBuf,
+}
+
 /// What a gateway process on this site is started with: `setup`, as far as a file carries it.
 pub(super) fn process_config(
     setup: AgentSetup,
     pki: &Pki,
     cloud: &Cloud,
-    foreign_names: Vec<(String, IpAddr)>,
-    sinkhole: SocketAddr,
-    control: SocketAddr,
+    place: ProcessPlace,
     faults: &FaultSet,
-    credential_file: std::path::PathBuf,
 ) -> ProcessConfig {
+    let ProcessPlace {
+        foreign_names,
+        sinkhole,
+        control,
+        credential_file,
+    } = place;
     ProcessConfig {
         dms_id: setup.dms_id,
         dms_name: setup.dms_name,
