@@ -13,7 +13,8 @@ use crate::agent::{
 };
 use crate::cloud::store::{ScratchDir, StorePaths};
 use crate::cloud::{Cloud, CloudError, CloudSetup, Endpoint};
-use crate::dma::{Dma, DmaSetup, GatewayKey};
+use crate::dma::{Dma, DmaSetup};
+use crate::dms::{Gateway, GatewayKey};
 use crate::waf::Waf;
 use crate::world::net::{ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic};
 use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
@@ -54,7 +55,7 @@ pub struct Environment {
     lifetime: Lifetime,
     network: Network,
     cloud: Cloud,
-    agent: Agent,
+    gateway: Gateway,
     dma: Dma,
     waf: Waf,
     store: CredentialStore,
@@ -200,7 +201,7 @@ impl Environment {
             gateway_key,
             proxy: proxy_options,
         };
-        let (agent, agent_process) = if agent_as_process {
+        let (gateway, agent_process) = if agent_as_process {
             let control = TcpListener::bind("127.0.0.1:0").await?;
             let place = site::ProcessPlace {
                 foreign_names,
@@ -209,10 +210,11 @@ impl Environment {
                 credential_file: scratch.path().join("dms-credentials.json"),
             };
             let config = site::process_config(setup, &pki, &cloud, place, &faults);
-            let agent = Agent::over_channel(control, dms_clock.clone(), &lifetime);
-            (agent, Some(config))
+            let gateway = Gateway::over_channel(control, dms_clock.clone(), &lifetime);
+            (gateway, Some(config))
         } else {
-            (Agent::start(setup, &lifetime)?, None)
+            let agent = Agent::start(setup, &lifetime)?;
+            (agent.serve(dms_clock.clone(), &lifetime), None)
         };
         // The WAF forwards to the DMA's gateway channel; the DMA registers shares with the WAF.
         let waf = Waf::start(
@@ -231,7 +233,7 @@ impl Environment {
             DmaSetup {
                 data: DmaData::load()?,
                 users: vec![accounts.dms_admin.clone(), accounts.dms_operator.clone()],
-                agent: agent.clone(),
+                gateway: gateway.clone(),
                 waf: waf.clone(),
                 gateway_key,
                 clock: clock.clone(),
@@ -246,7 +248,7 @@ impl Environment {
             lifetime,
             network,
             cloud,
-            agent,
+            gateway,
             dma,
             waf,
             store,
@@ -283,7 +285,7 @@ impl Environment {
 
     /// Waits until the agent has handled everything sent to it so far.
     pub async fn settle(&self) {
-        self.agent.settle().await;
+        self.gateway.settle().await;
     }
 
     /// The environment's own directory: every file the cloud writes is under it.
@@ -311,9 +313,10 @@ impl Environment {
         &self.waf
     }
 
-    /// The DMS's agent, for what it reports of itself (a live environment's state page).
-    pub fn agent(&self) -> &Agent {
-        &self.agent
+    /// The DMS's control channel to its Cloud Gateway, for what the gateway reports of itself
+    /// (a live environment's state page) and whether a gateway process has attached.
+    pub fn agent(&self) -> &Gateway {
+        &self.gateway
     }
 
     pub fn dma(&self) -> &Dma {

@@ -13,6 +13,9 @@ mod env;
 pub mod fuzzing;
 #[cfg(test)]
 mod hostile_props;
+/// The WebSocket-as-byte-stream adapter both ends of a tunnel run HTTP/2 on, below the cloud
+/// and the agent both; public so a benchmark can stand up many light agents.
+pub mod tunnel_io;
 pub mod waf;
 pub mod world;
 

@@ -1,113 +1,44 @@
-//! The DMA's control channel to a gateway that runs as its own process: the DMA listens and
-//! the gateway dials it (as the real Cloud Gateway reaches its DMS over the message broker
-//! both connect to), so the gateway still listens on nothing. One JSON line per request, one
-//! per answer, in order.
+//! The gateway's end of the DMA's control channel: the requests the DMA sends through its
+//! [`Gateway`](crate::dms::Gateway) handle, answered with the agent, whether they come over a
+//! channel in this process or over the socket a gateway process dials.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Mutex, watch};
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
 use super::{Agent, AgentError};
-use crate::dms::{ControlAnswer, ControlRequest};
+use crate::dms::{Asked, ControlAnswer, ControlError, ControlRequest, read_line};
 use crate::world::{Clock, Lifetime};
 
-/// The longest line either side reads.
-const LINE_LIMIT: u64 = 64 * 1024;
-
-struct Line {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
-}
-
-/// The DMA's end: whichever gateway process dialled in last.
-pub(super) struct RemoteLink {
-    line: Mutex<Option<Line>>,
-    attached: watch::Sender<bool>,
-    clock: Clock,
-}
-
-impl std::fmt::Debug for RemoteLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RemoteLink")
-            .field("attached", &*self.attached.borrow())
-            .finish_non_exhaustive()
-    }
-}
-
-impl RemoteLink {
-    pub fn listen(listener: TcpListener, clock: Clock, lifetime: &Lifetime) -> Arc<Self> {
-        let link = Arc::new(Self {
-            line: Mutex::new(None),
-            attached: watch::Sender::new(false),
-            clock,
-        });
-        let accepting = link.clone();
-        lifetime.spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = socket.set_nodelay(true);
-                let (reader, writer) = socket.into_split();
-                *accepting.line.lock().await = Some(Line {
-                    reader: BufReader::new(reader),
-                    writer,
-                });
-                accepting.attached.send_replace(true);
+impl From<AgentError> for ControlError {
+    fn from(error: AgentError) -> Self {
+        match error {
+            AgentError::PermissionDenied { user, permission } => {
+                ControlError::PermissionDenied { user, permission }
             }
-        });
-        link
-    }
-
-    /// The settle request, carrying the environment's time to the process's clock.
-    pub fn settle_request(&self) -> ControlRequest {
-        ControlRequest::Settle {
-            now_unix: self.clock.unix_seconds(),
+            AgentError::AlreadyConnected => ControlError::AlreadyConnected,
+            AgentError::NotConnected => ControlError::NotConnected,
+            AgentError::Stopped => ControlError::Stopped,
+            other => ControlError::Failed(other.to_string()),
         }
-    }
-
-    pub async fn ask(&self, request: &ControlRequest) -> Result<ControlAnswer, AgentError> {
-        let mut guard = self.line.lock().await;
-        let line = guard.as_mut().ok_or(AgentError::Detached)?;
-        let answered = exchange(line, request).await;
-        if answered.is_err() {
-            *guard = None;
-            self.attached.send_replace(false);
-        }
-        answered
-    }
-
-    /// Whether a gateway process is attached, waiting for one at most `bound`.
-    pub async fn wait_attached(&self, bound: Duration) -> bool {
-        let mut attached = self.attached.subscribe();
-        tokio::time::timeout(bound, attached.wait_for(|a| *a))
-            .await
-            .is_ok_and(|r| r.is_ok())
     }
 }
 
-async fn exchange(line: &mut Line, request: &ControlRequest) -> Result<ControlAnswer, AgentError> {
-    let mut text = serde_json::to_string(request).map_err(|_| AgentError::Detached)?;
-    text.push('\n');
-    line.writer
-        .write_all(text.as_bytes())
-        .await
-        .map_err(|_| AgentError::Detached)?;
-    let answer = read_line(&mut line.reader)
-        .await
-        .ok_or(AgentError::Detached)?;
-    serde_json::from_str(&answer).map_err(|_| AgentError::Detached)
-}
-
-async fn read_line<R: tokio::io::AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Option<String> {
-    let mut text = String::new();
-    let read = reader.take(LINE_LIMIT).read_line(&mut text).await.ok()?;
-    (read > 0 && text.ends_with('\n')).then_some(text)
+/// Serves an in-process gateway's requests with `agent` until the DMA drops its handle.
+pub fn serve_in_process(
+    agent: Agent,
+    clock: Clock,
+    mut inbox: mpsc::Receiver<Asked>,
+    lifetime: &Lifetime,
+) {
+    lifetime.spawn(async move {
+        while let Some((request, reply)) = inbox.recv().await {
+            let _ = reply.send(answer(&agent, &clock, request).await);
+        }
+    });
 }
 
 /// The gateway process's end: dials the DMA at `control` and serves its requests with
@@ -124,7 +55,9 @@ pub async fn serve_control(
     while let Some(line) = read_line(&mut reader).await {
         let answer = match serde_json::from_str::<ControlRequest>(&line) {
             Ok(request) => answer(agent, clock, request).await,
-            Err(e) => ControlAnswer::Failed(format!("not a control request: {e}")),
+            Err(e) => {
+                ControlAnswer::Failed(ControlError::Failed(format!("not a control request: {e}")))
+            }
         };
         let mut text = serde_json::to_string(&answer).map_err(std::io::Error::other)?;
         text.push('\n');
@@ -134,7 +67,7 @@ pub async fn serve_control(
 }
 
 async fn answer(agent: &Agent, clock: &Clock, request: ControlRequest) -> ControlAnswer {
-    let failed = |e: AgentError| ControlAnswer::Failed(e.to_string());
+    let failed = |e: AgentError| ControlAnswer::Failed(e.into());
     match request {
         ControlRequest::Enable(caller) => agent
             .enable(caller)
@@ -157,6 +90,8 @@ async fn answer(agent: &Agent, clock: &Clock, request: ControlRequest) -> Contro
             .await
             .map_or_else(failed, ControlAnswer::State),
         ControlRequest::Settle { now_unix } => {
+            // A process's clock follows the DMS's by these messages; in this process the
+            // clock is the DMS's own and is never behind.
             let behind = now_unix.saturating_sub(clock.unix_seconds());
             if behind > 0 {
                 clock.advance(Duration::from_secs(behind));

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::dma::{GATEWAY_KEY_HEADER, GatewayKey};
+use crate::dms::{GATEWAY_KEY_HEADER, GatewayKey};
 
 /// The body of an answer sent back through the tunnel.
 pub(crate) type StreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::forward::Forwarder;
 use super::tunnel::server_for;
-use super::wsio::{WsIo, tunnel_config};
+use crate::tunnel_io::{WsIo, tunnel_config};
 
 /// Runs the agent's tunnel server on a socket whose far end writes `bytes` and closes; true
 /// when the server ended within `bound`.

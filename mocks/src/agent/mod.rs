@@ -24,16 +24,14 @@ mod tls;
 mod tunnel;
 #[cfg(test)]
 mod tunnel_props;
-mod wsio;
 
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::dms::Gateway;
 /// The control channel's messages live below the agent and the DMA both.
 pub use crate::dms::{Caller, Pairing, Permission, Reported, ShareNotice};
-use crate::dms::{ControlAnswer, ControlRequest};
 use crate::world::net::{NetError, Network};
 use crate::world::{Clock, FaultSet, Lifetime};
 
@@ -46,9 +44,6 @@ pub use proxy::{ProxyCredentials, ProxyError, ProxyOptions};
 pub use timeout::NetworkTimeout;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
-/// The WebSocket-as-byte-stream adapter both ends of a tunnel run HTTP/2 on; public so a
-/// benchmark can stand up many light agents without the agent's actor.
-pub use wsio::{WsControl, WsIo, tunnel_config};
 
 /// How long the agent waits on one exchange or tunnel handshake by default.
 pub const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -89,12 +84,6 @@ pub enum AgentError {
     /// The agent has stopped with its environment.
     #[error("the agent has stopped")]
     Stopped,
-    /// No Cloud Gateway process is connected to the DMS's control channel.
-    #[error("the Cloud Gateway's process is not connected to the DMS")]
-    Detached,
-    /// The Cloud Gateway's process failed the request; its own words.
-    #[error("{0}")]
-    Remote(String),
 }
 
 /// The cloud URLs the agent is configured with, as published (no ports).
@@ -127,7 +116,7 @@ pub struct AgentSetup {
     /// Where the streams that arrive through the tunnel go: the WAF in front of the DMA.
     pub forward_to: std::net::SocketAddr,
     /// The key the DMS handed its Cloud Gateway for the DMA's gateway channel.
-    pub gateway_key: crate::dma::GatewayKey,
+    pub gateway_key: crate::dms::GatewayKey,
     /// The DMZ proxy the agent goes out through, when enabled.
     pub proxy: ProxyOptions,
 }
@@ -141,17 +130,11 @@ enum Command {
     Withdraw(String, oneshot::Sender<Result<(), AgentError>>),
 }
 
-/// A handle on the running agent: the same interface whether it runs in this process or as
-/// its own, reached over the control channel it dialled.
+/// A handle on the running agent, in this process. The DMA never holds one: it drives the
+/// gateway through the control channel ([`crate::dms::Gateway`]), served by [`Agent::serve`].
 #[derive(Debug, Clone)]
 pub struct Agent {
-    link: Link,
-}
-
-#[derive(Debug, Clone)]
-enum Link {
-    Local(mpsc::Sender<Command>),
-    Remote(Arc<control::RemoteLink>),
+    commands: mpsc::Sender<Command>,
 }
 
 impl std::fmt::Debug for Command {
@@ -187,126 +170,58 @@ impl Agent {
         diagnostics::Diagnostics::from_faults(&setup.faults).start();
         let (commands, inbox) = mpsc::channel(16);
         lifetime.spawn(actor::run(setup, policy, egress, inbox, lifetime.clone()));
-        Ok(Self {
-            link: Link::Local(commands),
-        })
+        Ok(Self { commands })
     }
 
-    /// The DMA's handle on a gateway that runs as its own process and dials `listener`;
-    /// `clock` is the environment's, carried to the process at each settle.
-    pub fn over_channel(listener: TcpListener, clock: Clock, lifetime: &Lifetime) -> Self {
-        Self {
-            link: Link::Remote(control::RemoteLink::listen(listener, clock, lifetime)),
-        }
-    }
-
-    /// Whether the gateway is there to be driven: an in-process one always is; a process
-    /// once it has dialled in (waiting at most `bound`).
-    pub async fn attached(&self, bound: std::time::Duration) -> bool {
-        match &self.link {
-            Link::Local(_) => true,
-            Link::Remote(link) => link.wait_attached(bound).await,
-        }
+    /// The DMS's control channel to this agent, served in this process; `clock` is the DMS's.
+    pub fn serve(&self, clock: Clock, lifetime: &Lifetime) -> Gateway {
+        let (gateway, inbox) = Gateway::in_process(clock.clone());
+        control::serve_in_process(self.clone(), clock, inbox, lifetime);
+        gateway
     }
 
     /// An Administrator asks the DMS to connect: starts the connect flow.
     pub async fn enable(&self, caller: Caller) -> Result<Pairing, AgentError> {
-        match self.remote(ControlRequest::Enable(caller.clone())).await {
-            None => self.ask(|reply| Command::Enable(caller, reply)).await?,
-            Some(ControlAnswer::Paired(pairing)) => Ok(pairing),
-            Some(other) => Err(unexpected(other)),
-        }
+        self.ask(|reply| Command::Enable(caller, reply)).await?
     }
 
     /// A user asks the DMS to disconnect from the cloud.
     pub async fn disconnect(&self, caller: Caller) -> Result<(), AgentError> {
-        match self
-            .remote(ControlRequest::Disconnect(caller.clone()))
-            .await
-        {
-            None => self.ask(|reply| Command::Disconnect(caller, reply)).await?,
-            Some(ControlAnswer::Done) => Ok(()),
-            Some(other) => Err(unexpected(other)),
-        }
+        self.ask(|reply| Command::Disconnect(caller, reply)).await?
     }
 
     /// A DMS user shared a dashboard: the gateway opens the share user's session and tells the
     /// cloud, which mails the links. Answers how many links the cloud sent.
     pub async fn publish_share(&self, notice: ShareNotice) -> Result<u64, AgentError> {
         let notice = Box::new(notice);
-        match self.remote(ControlRequest::Publish(notice.clone())).await {
-            None => self.ask(|reply| Command::Publish(notice, reply)).await?,
-            Some(ControlAnswer::LinksSent(sent)) => Ok(sent),
-            Some(other) => Err(unexpected(other)),
-        }
+        self.ask(|reply| Command::Publish(notice, reply)).await?
     }
 
     /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links.
     pub async fn withdraw_share(&self, share_id: &str) -> Result<(), AgentError> {
         let share_id = share_id.to_owned();
-        let request = ControlRequest::Withdraw {
-            share_id: share_id.clone(),
-        };
-        match self.remote(request).await {
-            None => self.ask(|reply| Command::Withdraw(share_id, reply)).await?,
-            Some(ControlAnswer::Done) => Ok(()),
-            Some(other) => Err(unexpected(other)),
-        }
+        self.ask(|reply| Command::Withdraw(share_id, reply)).await?
     }
 
     pub async fn reported(&self) -> Result<Reported, AgentError> {
-        match self.remote(ControlRequest::Report).await {
-            None => self.ask(Command::Report).await,
-            Some(ControlAnswer::State(state)) => Ok(state),
-            Some(other) => Err(unexpected(other)),
-        }
+        self.ask(Command::Report).await
     }
 
     /// Returns once the agent has acted on every command sent and every clock advance made
     /// before this call: a synchronisation point, not a claim about its state.
     pub async fn settle(&self) {
-        match &self.link {
-            Link::Local(_) => {
-                let _ = self.ask(Command::Settle).await;
-            }
-            Link::Remote(link) => {
-                let _ = link.ask(&link.settle_request()).await;
-            }
-        }
-    }
-
-    /// The answer of a process agent; `None` for one in this process.
-    async fn remote(&self, request: ControlRequest) -> Option<ControlAnswer> {
-        match &self.link {
-            Link::Local(_) => None,
-            Link::Remote(link) => Some(
-                link.ask(&request)
-                    .await
-                    .unwrap_or_else(|e| ControlAnswer::Failed(e.to_string())),
-            ),
-        }
+        let _ = self.ask(Command::Settle).await;
     }
 
     async fn ask<T>(
         &self,
         command: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, AgentError> {
-        let Link::Local(commands) = &self.link else {
-            return Err(AgentError::Detached);
-        };
         let (reply, answer) = oneshot::channel();
-        commands
+        self.commands
             .send(command(reply))
             .await
             .map_err(|_| AgentError::Stopped)?;
         answer.await.map_err(|_| AgentError::Stopped)
-    }
-}
-
-/// A process agent's failure or an answer that does not fit the request.
-fn unexpected(answer: ControlAnswer) -> AgentError {
-    match answer {
-        ControlAnswer::Failed(message) => AgentError::Remote(message),
-        other => AgentError::Remote(format!("unexpected answer {other:?}")),
     }
 }

@@ -13,7 +13,7 @@ use super::{
     Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NETWORK_TIMEOUT, NetworkTimeout,
     ProxyOptions, client_config, serve_control,
 };
-use crate::dma::GatewayKey;
+use crate::dms::GatewayKey;
 use crate::world::net::{Network, Resolver, Traffic};
 use crate::world::{Clock, Fault, FaultSet, Lifetime};
 

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::egress::{Egress, EgressError};
 use super::forward::Forwarder;
-use super::wsio::{WsControl, WsIo, tunnel_config};
+use crate::tunnel_io::{WsControl, WsIo, tunnel_config};
 
 use crate::world::Lifetime;
 use crate::world::net::NetError;

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::forward::Forwarder;
 use super::tunnel::server_for;
-use super::wsio::{WsIo, tunnel_config};
+use crate::tunnel_io::{WsIo, tunnel_config};
 
 /// What every HTTP/2 client sends first (RFC 9113 §3.4).
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -23,7 +23,7 @@ use super::CloudState;
 use super::connection::authenticate;
 use super::streams::Streams;
 use super::tokens::{CLOCK_SKEW, Claims};
-use crate::agent::{WsIo, tunnel_config};
+use crate::tunnel_io::{WsIo, tunnel_config};
 use crate::world::{Fault, Observed};
 
 /// The largest HTTP/2 frame the cloud accepts in a tunnel.

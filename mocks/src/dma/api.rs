@@ -20,7 +20,7 @@ use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
 use super::users::User;
 use super::{Channel, DmaState};
-use crate::agent::{AgentError, Caller};
+use crate::dms::{Caller, ControlError};
 use crate::world::Fault;
 
 /// A refused or failed call, in its wire form.
@@ -48,7 +48,7 @@ pub(crate) enum DmaError {
     #[error("Access denied: {0}")]
     Forbidden(String),
     #[error("{0}")]
-    Agent(#[from] AgentError),
+    Gateway(#[from] ControlError),
 }
 
 impl IntoResponse for DmaError {
@@ -218,16 +218,16 @@ async fn dispatch_user(
     match method {
         "LogOut" => Ok(json!(state.users.log_out(connection))),
         "ConnectToCloud" => {
-            let pairing = state.agent.enable(caller(user)).await?;
+            let pairing = state.cloud_gateway.enable(caller(user)).await?;
             Ok(
                 json!({ "UserCode": pairing.user_code, "VerificationUri": pairing.verification_uri }),
             )
         }
         "DisconnectFromCloud" => {
-            state.agent.disconnect(caller(user)).await?;
+            state.cloud_gateway.disconnect(caller(user)).await?;
             Ok(Value::Null)
         }
-        "GetCloudConnectionState" => Ok(json!(state.agent.reported().await?)),
+        "GetCloudConnectionState" => Ok(json!(state.cloud_gateway.reported().await?)),
         "ShareDashboard" => share_api::share_dashboard(state, user, body).await,
         "DeleteShare" => share_api::delete_share(state, user, body).await,
         other => data::call(state, Scope::Everything, other, body)

@@ -4,53 +4,8 @@
 //! any local process that finds it log in as a share user; the key is what makes the gateway
 //! the only way in (USER-4).
 
-use std::fmt;
-
+use crate::dms::{GATEWAY_KEY_HEADER, GatewayKey};
 use crate::world::{Fault, FaultSet};
-
-/// The header the Cloud Gateway's forwarded requests carry the key in.
-pub const GATEWAY_KEY_HEADER: &str = "x-dataminer-gateway-key";
-
-/// The per-DMS key of the gateway channel: 256 bits from the OS CSPRNG, made at start. Plain
-/// bytes, so the agent's forwarder, copied onto every stream, can carry it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct GatewayKey([u8; 32]);
-
-impl GatewayKey {
-    pub fn generate() -> Self {
-        let mut key = [0u8; 32];
-        rand::fill(&mut key);
-        Self(key)
-    }
-
-    /// The key as the agent sends it: lowercase hex.
-    pub fn expose(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// The key as [`expose`](Self::expose) writes it, as a gateway process is configured with it.
-    pub fn from_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 || !hex.is_ascii() {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        for (byte, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
-            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-        }
-        Some(Self(key))
-    }
-
-    /// The header line the agent sends it in: name and value.
-    pub fn header(&self) -> (&'static str, String) {
-        (GATEWAY_KEY_HEADER, self.expose())
-    }
-}
-
-impl fmt::Debug for GatewayKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("GatewayKey(redacted)")
-    }
-}
 
 /// Whom the gateway listener serves, settled once when the DMA starts.
 #[derive(Debug, Clone)]

@@ -27,12 +27,12 @@ use std::sync::{Arc, Mutex};
 use fixtures::DmaData;
 use tokio::net::TcpListener;
 
-use crate::agent::Agent;
+use crate::dms::Gateway;
+use crate::dms::GatewayKey;
 use crate::waf::Waf;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
 pub use canonical::{CanonicalCall, CanonicalValue};
-pub use gateway::{GATEWAY_KEY_HEADER, GatewayKey};
 pub use passwords::ShareKey;
 pub use records::{Arrival, Arrivals, Executed, ExecutedCall};
 pub use shares::StoredShareUser;
@@ -44,7 +44,8 @@ pub use users::{Permission, Role, User};
 pub struct DmaSetup {
     pub data: DmaData,
     pub users: Vec<User>,
-    pub agent: Agent,
+    /// The control channel to the DMS's Cloud Gateway.
+    pub gateway: Gateway,
     /// The WAF in front of the gateway channel: shares register their whitelists with it.
     pub waf: Waf,
     /// The key the DMS handed its Cloud Gateway: the gateway channel serves only requests that
@@ -69,7 +70,7 @@ pub(crate) struct DmaState {
     pub data: Mutex<DmaData>,
     pub users: users::Directory,
     pub shares: shares::Shares,
-    pub agent: Agent,
+    pub cloud_gateway: Gateway,
     pub waf: Waf,
     pub gateway: gateway::GatewayAuth,
     pub faults: FaultSet,
@@ -117,7 +118,7 @@ impl Dma {
                 setup.waf.clone(),
                 setup.clock.clone(),
             ),
-            agent: setup.agent,
+            cloud_gateway: setup.gateway,
             waf: setup.waf,
             gateway: gateway::GatewayAuth::from_faults(&setup.faults, setup.gateway_key),
             faults: setup.faults,

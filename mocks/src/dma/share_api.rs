@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::DmaState;
 use super::api::{DmaError, text};
 use super::users::{Permission, Role, User};
-use crate::agent::{AgentError, ShareNotice};
+use crate::dms::{ControlError, ShareNotice};
 
 /// The most addresses one share goes to.
 const MAX_RECIPIENTS: usize = 50;
@@ -72,14 +72,14 @@ pub(crate) async fn share_dashboard(
         login,
         password,
     };
-    let links_sent = match state.agent.publish_share(notice).await {
+    let links_sent = match state.cloud_gateway.publish_share(notice).await {
         Ok(sent) => sent,
-        Err(AgentError::NotConnected) => 0,
+        Err(ControlError::NotConnected) => 0,
         Err(failed) => {
             // The cloud did not take the share: nothing of it may stay behind.
             state.shares.delete(&share.share_id);
             state.waf.retire_share(&share.share_id);
-            return Err(DmaError::Agent(failed));
+            return Err(DmaError::Gateway(failed));
         }
     };
     Ok(json!({
@@ -151,8 +151,8 @@ pub(crate) async fn delete_share(
         )));
     }
     state.shares.end(share_id);
-    match state.agent.withdraw_share(share_id).await {
-        Ok(()) | Err(AgentError::NotConnected) => Ok(Value::Null),
-        Err(failed) => Err(DmaError::Agent(failed)),
+    match state.cloud_gateway.withdraw_share(share_id).await {
+        Ok(()) | Err(ControlError::NotConnected) => Ok(Value::Null),
+        Err(failed) => Err(DmaError::Gateway(failed)),
     }
 }

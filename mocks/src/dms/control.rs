@@ -58,5 +58,32 @@ pub enum ControlAnswer {
     /// How many links the cloud mailed for a published share.
     LinksSent(u64),
     /// The request failed; the gateway's error, as the operator is to read it.
+    Failed(ControlError),
+}
+
+/// Why the gateway refused or failed a request, as the DMA reads it on the control channel.
+/// The variants the DMA acts on are kinds; the rest is the gateway's own words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum ControlError {
+    /// The caller lacks the DMS permission the action needs.
+    #[error("{user} lacks the DMS permission \"{permission}\"")]
+    PermissionDenied {
+        user: String,
+        permission: Permission,
+    },
+    /// Enable was asked while a connection is already up or being set up.
+    #[error("the DMS is already connected to dataminer.services")]
+    AlreadyConnected,
+    /// A share was asked of a DMS that is not connected to dataminer.services.
+    #[error("the DMS is not connected to dataminer.services")]
+    NotConnected,
+    /// No Cloud Gateway is attached to the control channel, or it stopped answering.
+    #[error("the Cloud Gateway's process is not connected to the DMS")]
+    Detached,
+    /// The gateway has stopped.
+    #[error("the agent has stopped")]
+    Stopped,
+    /// Any other failure, in the gateway's own words.
+    #[error("{0}")]
     Failed(String),
 }

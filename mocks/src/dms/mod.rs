@@ -1,11 +1,15 @@
 //! What the DMS's own parts share, below both the DMA and its Cloud Gateway: the permissions
-//! the cloud connection depends on, what a share hands the gateway, and the messages the DMA drives the gateway with. Neither
-//! side imports the other for them.
+//! the cloud connection depends on, what a share hands the gateway, the gateway channel's key,
+//! and the control channel the DMA drives the gateway through. Neither side imports the other.
 
 mod control;
+mod gateway_key;
+mod link;
 mod permissions;
 mod share;
 
-pub use control::{Caller, ControlAnswer, ControlRequest, Pairing, Reported};
+pub use control::{Caller, ControlAnswer, ControlError, ControlRequest, Pairing, Reported};
+pub use gateway_key::{GATEWAY_KEY_HEADER, GatewayKey};
+pub use link::{Asked, Gateway, read_line};
 pub use permissions::Permission;
 pub use share::ShareNotice;

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use mocks::agent::{WsIo, tunnel_config};
+use mocks::tunnel_io::{WsIo, tunnel_config};
 use mocks::world::{Clock, FaultSet};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

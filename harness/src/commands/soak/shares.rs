@@ -14,7 +14,8 @@ use fixtures::{Dashboard, DmaData};
 use mocks::Environment;
 use mocks::agent::{self, Agent, AgentSetup, CloudUrls, CredentialStore};
 use mocks::cloud::Endpoint;
-use mocks::dma::{Dma, DmaSetup, GatewayKey, Role, User};
+use mocks::dma::{Dma, DmaSetup, Role, User};
+use mocks::dms::GatewayKey;
 use mocks::waf::Waf;
 use mocks::world::net::{Network, Resolver, Traffic};
 use mocks::world::{FaultSet, Lifetime, random_token};
@@ -117,7 +118,7 @@ impl ShareDms {
             DmaSetup {
                 data: data.clone(),
                 users: vec![admin.clone()],
-                agent: agent.clone(),
+                gateway: agent.serve(clock.clone(), &lifetime),
                 waf: waf.clone(),
                 gateway_key,
                 clock,
