@@ -24,6 +24,7 @@ mod tls;
 mod tunnel;
 #[cfg(test)]
 mod tunnel_props;
+mod viewers;
 mod wsio;
 
 use std::sync::Arc;

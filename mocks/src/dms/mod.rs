@@ -5,7 +5,9 @@
 mod control;
 mod permissions;
 mod share;
+mod viewing;
 
 pub use control::{Caller, ControlAnswer, ControlRequest, Pairing, Reported};
 pub use permissions::Permission;
 pub use share::ShareNotice;
+pub use viewing::{SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};
