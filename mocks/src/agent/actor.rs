@@ -2,6 +2,8 @@
 //! one at a time, in order. Pairing (the connect flow) and the session (tunnel, keepalive,
 //! renewal) are the two halves of its life, each in its own module.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 
 use super::cloud_time::CloudTime;
@@ -10,6 +12,7 @@ use super::https::Https;
 use super::pairing::PendingApproval;
 use super::policy::AgentPolicy;
 use super::session::Session;
+use super::viewers::Viewers;
 use super::{AgentError, AgentSetup, Caller, Command, Pairing, Reported};
 use crate::dms::Permission;
 use crate::world::Lifetime;
@@ -28,6 +31,8 @@ pub(super) struct Actor {
     pub lifetime: Lifetime,
     pub phase: Phase,
     pub cloud_time: CloudTime,
+    /// The share users' credentials and their viewers' sessions, shared with every tunnel.
+    pub viewers: Arc<Viewers>,
 }
 
 pub(super) async fn run(
@@ -43,6 +48,7 @@ pub(super) async fn run(
         setup.tls.clone(),
         setup.network_timeout.clone(),
     );
+    let viewers = Arc::new(Viewers::new(policy.viewer_sessions));
     let mut actor = Actor {
         setup,
         policy,
@@ -51,6 +57,7 @@ pub(super) async fn run(
         lifetime,
         phase: Phase::Disabled,
         cloud_time: CloudTime::default(),
+        viewers,
     };
     if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;

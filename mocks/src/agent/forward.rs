@@ -4,6 +4,7 @@
 //! each stream to what its reader takes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, Uri, header};
@@ -13,7 +14,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::dms::{GATEWAY_KEY_HEADER, GatewayKey};
+use super::viewers::{ShareLogin, Viewers};
+use crate::dms::{GATEWAY_KEY_HEADER, GatewayKey, SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};
 
 /// The body of an answer sent back through the tunnel.
 pub(crate) type StreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -22,7 +24,7 @@ pub(crate) type StreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Se
 const BUFFER_LIMIT: usize = 64 * 1024 * 1024;
 
 /// How one tunnel stream reaches the DMS side.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Forwarder {
     pub target: SocketAddr,
     /// The `agent.no-flow-control` fault: whole answers are read before any byte goes back.
@@ -37,6 +39,9 @@ pub(crate) struct Forwarder {
     /// The key the DMS handed its Cloud Gateway: sent on every forwarded request, in place of
     /// whatever the cloud's side put in that header, so the DMA's gateway channel knows it.
     pub gateway_key: Option<GatewayKey>,
+    /// The share users' credentials and their viewers' sessions; `None` for a forwarder that
+    /// serves no viewer (its streams naming one are refused).
+    pub viewers: Option<Arc<Viewers>>,
 }
 
 impl Forwarder {
@@ -61,6 +66,7 @@ impl Forwarder {
             answer_within,
             unreachable: StatusCode::BAD_GATEWAY,
             gateway_key: None,
+            viewers: None,
         }
     }
 
@@ -68,8 +74,11 @@ impl Forwarder {
     /// an error on the tunnel.
     pub async fn forward(
         self,
-        request: Request<Incoming>,
+        mut request: Request<Incoming>,
     ) -> Result<Response<StreamBody>, std::convert::Infallible> {
+        if let Err(refusal) = self.attach_viewer(request.headers_mut()).await {
+            return Ok(refusal);
+        }
         let answered = if self.retry {
             self.exchange_twice(request).await
         } else {
@@ -91,9 +100,65 @@ impl Forwarder {
         })
     }
 
+    /// A viewer's stream: the cloud named the share and the viewer (trusted here, on a tunnel
+    /// stream, and nowhere else); the share user's session for that viewer goes on in their
+    /// place, signed in on first use. Whatever came in under the session's name is dropped.
+    async fn attach_viewer(
+        &self,
+        headers: &mut http::HeaderMap,
+    ) -> Result<(), Response<StreamBody>> {
+        headers.remove(SHARE_SESSION_HEADER);
+        let share = first_text(headers, SHARE_HEADER);
+        let viewer = first_text(headers, VIEWER_HEADER);
+        headers.remove(SHARE_HEADER);
+        headers.remove(VIEWER_HEADER);
+        let (share, viewer) = match (share, viewer) {
+            (None, None) => return Ok(()),
+            (Some(share), Some(viewer)) => (share, viewer),
+            _ => {
+                return Err(refused(
+                    StatusCode::BAD_REQUEST,
+                    "a viewer's stream names its share and its viewer",
+                ));
+            }
+        };
+        let Some(viewers) = &self.viewers else {
+            return Err(refused(
+                StatusCode::FORBIDDEN,
+                "this gateway serves no viewer",
+            ));
+        };
+        let session = match viewers.session(&share, &viewer) {
+            Some(session) => session,
+            None => {
+                let Some(login) = viewers.login_of(&share) else {
+                    return Err(refused(
+                        StatusCode::FORBIDDEN,
+                        "no such share at this gateway",
+                    ));
+                };
+                let opened = sign_in(self.clone(), &login).await.map_err(|why| {
+                    refused(
+                        self.unreachable,
+                        &format!("the share user could not sign in: {why}"),
+                    )
+                })?;
+                viewers.keep(&share, &viewer, opened)
+            }
+        };
+        let value = session.parse().map_err(|_| {
+            refused(
+                StatusCode::BAD_GATEWAY,
+                "the DMS answered an unusable session",
+            )
+        })?;
+        headers.insert(SHARE_SESSION_HEADER, value);
+        Ok(())
+    }
+
     /// Sends `request`, and once more if the first exchange failed.
     async fn exchange_twice(
-        self,
+        &self,
         request: Request<Incoming>,
     ) -> Result<Response<StreamBody>, String> {
         let (head, body) = request.into_parts();
@@ -115,7 +180,7 @@ impl Forwarder {
         }
     }
 
-    async fn exchange<B>(self, request: Request<B>) -> Result<Response<StreamBody>, String>
+    async fn exchange<B>(&self, request: Request<B>) -> Result<Response<StreamBody>, String>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -170,6 +235,35 @@ impl Forwarder {
         };
         Ok(Response::from_parts(parts, body))
     }
+}
+
+/// The first value of `name`, when it is text.
+fn first_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The gateway's own refusal of a stream, as JSON.
+fn refused(status: StatusCode, why: &str) -> Response<StreamBody> {
+    let body = serde_json::json!({ "Message": why }).to_string();
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(boxed(Full::new(Bytes::from(body))))
+        .unwrap_or_default()
+}
+
+/// `ConnectApp` as the share user, through the WAF: the session it opened.
+async fn sign_in(forwarder: Forwarder, login: &ShareLogin) -> Result<String, String> {
+    let body = serde_json::json!({
+        "host": "", "login": login.login, "password": login.password,
+        "clientAppName": "Cloud Gateway", "clientAppVersion": "1",
+        "clientComputerName": "Cloud Gateway",
+    })
+    .to_string();
+    super::shares::connect_app(forwarder, body).await
 }
 
 fn boxed<B>(body: B) -> StreamBody

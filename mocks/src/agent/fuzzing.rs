@@ -22,8 +22,10 @@ pub async fn tunnel_survives(bytes: &[u8], bound: Duration) -> bool {
     let (io, _control) = WsIo::new(socket);
     // Port 1 on loopback: nothing listens, so any request that forms is a 502.
     let forwarder = Forwarder::careful(std::net::SocketAddr::from(([127, 0, 0, 1], 1)), bound);
-    let serving = server_for(forwarder)
-        .serve_connection(TokioIo::new(io), service_fn(move |r| forwarder.forward(r)));
+    let serving = server_for(&forwarder).serve_connection(
+        TokioIo::new(io),
+        service_fn(move |r| forwarder.clone().forward(r)),
+    );
     let hostile = async {
         let _ = cloud.write_all(bytes).await;
         let _ = cloud.shutdown().await;

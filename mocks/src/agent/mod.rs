@@ -24,6 +24,7 @@ mod tls;
 mod tunnel;
 #[cfg(test)]
 mod tunnel_props;
+mod viewers;
 
 use std::sync::Arc;
 

@@ -50,6 +50,8 @@ pub(crate) struct AgentPolicy {
     /// What the agent signs is stamped on the cloud's time, learnt from its answers' `Date`;
     /// otherwise on the DMS's own clock, however far it drifted.
     pub learn_cloud_time: bool,
+    /// How share users' sessions are handed to viewers.
+    pub viewer_sessions: super::viewers::Handout,
 }
 
 /// The redial schedule after failed attempts.
@@ -96,6 +98,7 @@ impl AgentPolicy {
                 http::StatusCode::BAD_GATEWAY
             },
             learn_cloud_time: !on(Fault::AgentNoSkewAllowance),
+            viewer_sessions: super::viewers::Handout::from_faults(faults),
         }
     }
 }

@@ -276,6 +276,7 @@ impl Actor {
             answer_within: self.setup.network_timeout.get(),
             unreachable: self.policy.unreachable_status,
             gateway_key: Some(self.setup.gateway_key),
+            viewers: Some(self.viewers.clone()),
         }
     }
 }

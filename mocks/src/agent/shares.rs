@@ -1,8 +1,9 @@
 //! The gateway's part in live sharing. When a DMS user shares a dashboard, the DMS hands its
-//! gateway the new share user's credentials; the gateway logs that user in on the DMS side
-//! (through the WAF, as it forwards recipients' calls) and tells the cloud about the share with
-//! the session it opened, so the password never leaves the DMS. A deleted share is withdrawn
-//! from the cloud the same way.
+//! gateway the new share user's credentials; the gateway keeps them (`viewers`: it signs the
+//! user in per viewer, on the DMS side, when the cloud brings one) and tells the cloud about
+//! the share: its ID, dashboard name and addresses, never a credential or a session of the
+//! DMS. A deleted share is withdrawn from the cloud the same way, and its viewers' sessions
+//! are dropped and logged out.
 
 use bytes::Bytes;
 use http::{Request, header};
@@ -14,6 +15,7 @@ use super::AgentError;
 use super::actor::{Actor, Phase};
 use super::forward::Forwarder;
 use super::https::Answer;
+use super::viewers::ShareLogin;
 use crate::dms::ShareNotice;
 
 /// The most the gateway reads of the DMS's answer to its login.
@@ -30,8 +32,14 @@ impl Actor {
 
     pub(super) async fn publish(&mut self, notice: &ShareNotice) -> Result<u64, AgentError> {
         let token = self.token()?;
-        let connection = self.log_in_share_user(notice).await?;
-        let form = announcement(notice, connection);
+        self.viewers.admit(
+            &notice.share_id,
+            ShareLogin {
+                login: notice.login.clone(),
+                password: notice.password.clone(),
+            },
+        );
+        let form = announcement(notice);
         let url = self.url("api/dms/shares");
         let answer = self.https.post_form_as(&url, &token, form).await?;
         refused_unless_success(&answer)?;
@@ -39,6 +47,11 @@ impl Actor {
     }
 
     pub(super) async fn withdraw(&mut self, share_id: &str) -> Result<(), AgentError> {
+        for session in self.viewers.withdraw(share_id) {
+            // The DMS ended the share's sessions already; this is the gateway letting go too.
+            let body = serde_json::json!({ "connection": session }).to_string();
+            let _ = call(self.forwarder(), "LogOut", body).await;
+        }
         let token = self.token()?;
         let url = self.url("api/dms/shares/delete");
         let form = owned(vec![("share_id", share_id.to_owned())]);
@@ -49,24 +62,17 @@ impl Actor {
         }
         refused_unless_success(&answer)
     }
-
-    /// `ConnectApp` as the share user on the DMS side: the connection string.
-    async fn log_in_share_user(&self, notice: &ShareNotice) -> Result<String, AgentError> {
-        let body = serde_json::json!({
-            "host": "", "login": notice.login, "password": notice.password,
-            "clientAppName": "Cloud Gateway", "clientAppVersion": "1",
-            "clientComputerName": self.setup.dms_name,
-        })
-        .to_string();
-        connect_app(self.forwarder(), body)
-            .await
-            .map_err(|why| AgentError::Cloud(format!("share user login failed: {why}")))
-    }
 }
 
-/// `ConnectApp` with `body` at the DMS side the forwarder reaches, within its answer bound.
-async fn connect_app(forwarder: Forwarder, body: String) -> Result<String, String> {
-    let mut request = Request::post("/API/v1/Json.asmx/ConnectApp")
+/// `ConnectApp` with `body` at the DMS side the forwarder reaches: the connection string.
+pub(super) async fn connect_app(forwarder: Forwarder, body: String) -> Result<String, String> {
+    call(forwarder, "ConnectApp", body).await
+}
+
+/// `method` with `body` at the DMS side the forwarder reaches, within its answer bound: the
+/// answer's `d` as text.
+async fn call(forwarder: Forwarder, method: &str, body: String) -> Result<String, String> {
+    let mut request = Request::post(format!("/API/v1/Json.asmx/{method}"))
         .header(header::HOST, forwarder.target.to_string())
         .header(header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))
@@ -96,20 +102,20 @@ async fn connect_app(forwarder: Forwarder, body: String) -> Result<String, Strin
         .await
         .map_err(|_| "the DMS side did not answer in time".to_owned())??;
     let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    match json.get("d").and_then(serde_json::Value::as_str) {
-        Some(connection) if status.is_success() => Ok(connection.to_owned()),
+    match json.get("d") {
+        Some(serde_json::Value::String(text)) if status.is_success() => Ok(text.clone()),
+        Some(other) if status.is_success() => Ok(other.to_string()),
         _ => Err(format!("HTTP {}", status.as_u16())),
     }
 }
 
 /// The form that tells the cloud about a share.
-fn announcement(notice: &ShareNotice, connection: String) -> Vec<(String, String)> {
+fn announcement(notice: &ShareNotice) -> Vec<(String, String)> {
     let mut form = vec![
         ("share_id", notice.share_id.clone()),
         ("dashboard", notice.dashboard.clone()),
         ("shared_by", notice.shared_by.clone()),
         ("emails", notice.emails.join(",")),
-        ("connection", connection),
     ];
     if let Some(message) = &notice.message {
         form.push(("message", message.clone()));

@@ -93,7 +93,7 @@ impl TunnelHandle {
 /// The agent's HTTP/2 server inside a tunnel: the cloud opens the streams, and the agent
 /// answers each on its own task.
 pub(super) fn server_for(
-    forwarder: Forwarder,
+    forwarder: &Forwarder,
 ) -> hyper::server::conn::http2::Builder<TokioExecutor> {
     let mut server = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     if forwarder.buffer_whole {
@@ -151,8 +151,8 @@ pub(crate) async fn open(
     let (close, closing) = oneshot::channel::<Duration>();
     let (gone_tx, gone) = oneshot::channel::<()>();
     lifetime.spawn(async move {
-        let server = server_for(forwarder);
-        let service = service_fn(move |request| forwarder.forward(request));
+        let server = server_for(&forwarder);
+        let service = service_fn(move |request| forwarder.clone().forward(request));
         let mut connection = Box::pin(server.serve_connection(TokioIo::new(io), service));
         tokio::select! {
             _ = connection.as_mut() => {}

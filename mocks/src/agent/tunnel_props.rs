@@ -89,8 +89,10 @@ async fn server_survives(messages: Vec<Vec<u8>>) -> bool {
     let (io, _control) = WsIo::new(agent);
     // Port 1 on loopback: nothing listens, so any request that forms is a 502.
     let forwarder = Forwarder::careful("127.0.0.1:1".parse().expect("an address"), BOUND);
-    let serving = server_for(forwarder)
-        .serve_connection(TokioIo::new(io), service_fn(move |r| forwarder.forward(r)));
+    let serving = server_for(&forwarder).serve_connection(
+        TokioIo::new(io),
+        service_fn(move |r| forwarder.clone().forward(r)),
+    );
     let (mut to_agent, mut from_agent) = peer.split();
     let hostile = async {
         for message in messages {

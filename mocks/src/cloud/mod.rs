@@ -28,6 +28,7 @@ mod requests;
 mod restart;
 mod share_api;
 mod share_keeping;
+mod share_relay;
 mod shares;
 mod sharing;
 mod signup;
@@ -38,8 +39,6 @@ mod tokens;
 mod tunnel;
 mod vault;
 mod viewer;
-mod viewer_data;
-mod viewer_page;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -25,8 +25,8 @@ fn refused(status: StatusCode, error: &str) -> Response {
     (status, Json(serde_json::json!({ "error": error }))).into_response()
 }
 
-/// `POST /api/dms/shares`: `share_id`, `dashboard`, `shared_by`, `emails` (comma-separated),
-/// `connection`, and optionally `message` and `expires_at` (Unix seconds).
+/// `POST /api/dms/shares`: `share_id`, `dashboard` (its name, for the mail), `shared_by`,
+/// `emails` (comma-separated), and optionally `message` and `expires_at` (Unix seconds).
 pub(crate) async fn announce(
     State(state): State<Arc<CloudState>>,
     headers: HeaderMap,
@@ -36,12 +36,11 @@ pub(crate) async fn announce(
         Ok(claims) => claims,
         Err(refused) => return refused.into_response(),
     };
-    let (Some(share_id), Some(dashboard), Some(shared_by), Some(emails), Some(connection)) = (
+    let (Some(share_id), Some(dashboard), Some(shared_by), Some(emails)) = (
         params.get("share_id"),
         params.get("dashboard"),
         params.get("shared_by"),
         params.get("emails"),
-        params.get("connection"),
     ) else {
         return refused(StatusCode::BAD_REQUEST, "missing_parameter");
     };
@@ -76,7 +75,6 @@ pub(crate) async fn announce(
         emails,
         message,
         expires_at,
-        connection: connection.to_owned(),
     };
     let Some(links) = state.shares.create(announced.clone(), now) else {
         return refused(StatusCode::CONFLICT, "share_exists");

@@ -27,6 +27,9 @@ pub(crate) struct SharePolicy {
     pub sessions_outlive_share: bool,
     /// Whether the link opens for any signed-in account (`cloud.any-account-can-view`).
     pub any_account: bool,
+    /// Whether the relay leaves the share and viewer headers a browser sent, adding its own
+    /// after them (`cloud.relay-keeps-trust-headers`).
+    pub keeps_trust_headers: bool,
 }
 
 impl SharePolicy {
@@ -36,6 +39,7 @@ impl SharePolicy {
             links_outlive_share: faults.is_on(Fault::CloudLinksSurviveDelete),
             sessions_outlive_share: faults.is_on(Fault::CloudSessionsSurviveDelete),
             any_account: faults.is_on(Fault::CloudAnyAccountCanView),
+            keeps_trust_headers: faults.is_on(Fault::CloudRelayKeepsTrustHeaders),
         }
     }
 }
@@ -50,9 +54,6 @@ pub(crate) struct Announced {
     pub emails: Vec<String>,
     pub message: Option<String>,
     pub expires_at: Option<u64>,
-    /// The share user's session on the DMA, opened by the DMS's Cloud Gateway: what the viewer's
-    /// calls carry. Never shown to a recipient.
-    pub connection: String,
 }
 
 /// One opening of a link, by the account that opened it.
@@ -100,7 +101,6 @@ impl ShareRecord {
 #[derive(Debug, Clone)]
 struct Stored {
     record: ShareRecord,
-    connection: String,
     /// Token digest → recipient address.
     links: HashMap<[u8; 32], String>,
     /// Whether the share's end was already handed out to be kept: it is kept once.
@@ -112,12 +112,12 @@ struct Stored {
 pub(crate) struct Link {
     pub share: ShareRecord,
     pub email: String,
-    pub connection: String,
 }
 
-/// A viewer session: one account's open viewer of one share.
+/// A viewer session: one account's open viewer of one share on one DMS.
 #[derive(Debug, Clone)]
 pub(crate) struct ViewerSession {
+    pub dms_id: String,
     pub share_id: String,
     pub account: String,
     /// What the session was opened for, kept only by a cloud whose sessions outlive the share.
@@ -191,7 +191,6 @@ impl Shares {
                 openings: Vec::new(),
                 open_sessions: 0,
             },
-            connection: share.connection,
             links: tokens.iter().map(|(e, t)| (digest(t), e.clone())).collect(),
             end_noted: false,
         });
@@ -206,7 +205,6 @@ impl Shares {
             s.links.get(&wanted).map(|email| Link {
                 share: with_sessions(&tables, s),
                 email: email.clone(),
-                connection: s.connection.clone(),
             })
         })
     }
@@ -273,6 +271,7 @@ impl Shares {
         tables.sessions.insert(
             session.clone(),
             ViewerSession {
+                dms_id: link.share.dms_id.clone(),
                 share_id: link.share.share_id.clone(),
                 account: account.to_owned(),
                 snapshot: link.clone(),
@@ -323,7 +322,6 @@ mod tests {
             emails: emails.iter().map(|e| (*e).to_owned()).collect(),
             message: None,
             expires_at: Some(2_000),
-            connection: "c".into(),
         }
     }
 

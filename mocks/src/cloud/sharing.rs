@@ -1,5 +1,6 @@
 //! The router of `sharing.dataminer.services`: sign-in and sign-up for recipients, what an
-//! emailed link opens (`viewer`), the signed-in account's shares, and the organisation's front
+//! emailed link opens (`viewer`) and the relay of an open viewer's requests to the DMS
+//! (`share_relay`), the signed-in account's shares, and the organisation's front
 //! end that carries calls to its DMSs' API through their tunnels (`recipient`).
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use http::{HeaderMap, StatusCode};
 
-use super::{CloudState, accounts, recipient, signup, viewer};
+use super::{CloudState, accounts, recipient, share_relay, signup, viewer};
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
     axum::Router::new()
@@ -19,10 +20,8 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
         .route("/account/create", get(signup::form).post(signup::create))
         .route("/account/create/code", post(signup::send_code))
         .route("/s/{token}", get(viewer::open))
-        .route(
-            "/s/{token}/dms/{dms_id}/dashboards/{dashboard}/data",
-            get(viewer::heartbeat),
-        )
+        .route("/s/{token}/", any(share_relay::relay))
+        .route("/s/{token}/{*rest}", any(share_relay::relay))
         .route(
             "/dms/{dms_id}/API/v1/Json.asmx/{method}",
             any(recipient::forward),

@@ -1,31 +1,29 @@
 //! What an emailed link opens on `sharing.dataminer.services`: `GET /s/{token}` asks for the
 //! dataminer.services account of the address the link was sent to (or lets the recipient make
-//! one), then serves the viewer; the viewer's heartbeat,
-//! `GET /s/{token}/dms/{dms_id}/dashboards/{dashboard}/data`, brings the dashboard's data live
-//! from the DMS through its tunnel, as the share's user. A deleted or expired share answers
-//! 410 Gone on both, and its open viewers end at their next heartbeat.
+//! one), then opens a viewer session for that account and share and sends the browser on to
+//! `/s/{token}/`, where the relay (`share_relay`) carries the DMS's own dashboard app and the
+//! app's calls through the tunnel. The cloud knows no dashboard: it authenticates and relays.
+//! A deleted or expired share answers 410 Gone, here and on the relay.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, StatusCode, header};
 
 use super::CloudState;
 use super::accounts::SignedIn;
 use super::pages::{escape, page, query_value, sign_in_with};
 use super::share_keeping;
 use super::shares::{Link, SharePolicy};
-use super::viewer_data::{self, DashboardData};
-use super::viewer_page;
 
-/// The header the viewer's script sends its session in.
-pub(crate) const VIEWER_SESSION_HEADER: &str = "x-viewer-session";
+/// The cookie a viewer session travels in, scoped to its link's path.
+pub(crate) const VIEWER_COOKIE: &str = "dms_viewer";
 
 /// Why a link or a heartbeat is refused, with its wire form.
 #[derive(Debug, thiserror::Error)]
-enum Refusal {
+pub(crate) enum Refusal {
     #[error("no such link")]
     UnknownLink,
     #[error("this share has ended")]
@@ -38,10 +36,12 @@ enum Refusal {
     NoSession,
     #[error("not_shared_with_you")]
     NotShared,
+    #[error("dms_unreachable: {0}")]
+    Unreachable(String),
 }
 
 impl Refusal {
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Refusal::UnknownLink => StatusCode::NOT_FOUND,
             Refusal::Gone => StatusCode::GONE,
@@ -49,6 +49,7 @@ impl Refusal {
             Refusal::OtherAccount | Refusal::NoSession | Refusal::NotShared => {
                 StatusCode::FORBIDDEN
             }
+            Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
         }
     }
 }
@@ -65,7 +66,11 @@ impl IntoResponse for Refusal {
 }
 
 /// The link, if the share behind it may still be opened.
-fn live_link(state: &CloudState, token: &str, policy: SharePolicy) -> Result<Link, Refusal> {
+pub(crate) fn live_link(
+    state: &CloudState,
+    token: &str,
+    policy: SharePolicy,
+) -> Result<Link, Refusal> {
     let link = state.shares.lookup(token).ok_or(Refusal::UnknownLink)?;
     let now = state.clock.unix_seconds();
     if link.share.ended(now) && !policy.links_outlive_share {
@@ -75,11 +80,13 @@ fn live_link(state: &CloudState, token: &str, policy: SharePolicy) -> Result<Lin
 }
 
 /// Whether `account` is the one the link was sent to (or any, for a cloud that does not look).
-fn admits(link: &Link, account: &SignedIn, policy: SharePolicy) -> bool {
+pub(crate) fn admits(link: &Link, account: &SignedIn, policy: SharePolicy) -> bool {
     policy.any_account || account.email.eq_ignore_ascii_case(&link.email)
 }
 
-/// `GET /s/{token}`: the sign-in (or sign-up) for the link's address, then the viewer.
+/// `GET /s/{token}`: the sign-in (or sign-up) for the link's address; then a viewer session
+/// for this account and share, in a cookie scoped to the link's path, and on to the DMS's
+/// dashboard app under the link (`relay`).
 pub(crate) async fn open(
     State(state): State<Arc<CloudState>>,
     Path(token): Path<String>,
@@ -123,8 +130,17 @@ pub(crate) async fn open(
     let now = state.clock.unix_seconds();
     let session = state.shares.record_opening(&link, &account.email, now);
     share_keeping::keep_opening(&state, &link, &account.email, now);
-    let data = viewer_data::fetch(&state, &link).await;
-    viewer_page::render(&link, &token, &session, &data, now)
+    let cookie =
+        format!("{VIEWER_COOKIE}={session}; Path={here}; HttpOnly; Secure; SameSite=Strict");
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, format!("{here}/")),
+            (header::SET_COOKIE, cookie),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response()
 }
 
 /// The sign-in form for the link's address, with the way to create an account for it.
@@ -145,61 +161,4 @@ fn sign_in_or_up(link: &Link, here: &str) -> Response {
         escape(&link.email)
     );
     sign_in_with(StatusCode::UNAUTHORIZED, &note, here, &extra)
-}
-
-/// `GET /s/{token}/dms/{dms_id}/dashboards/{dashboard}/data`: one heartbeat of an open viewer.
-pub(crate) async fn heartbeat(
-    State(state): State<Arc<CloudState>>,
-    Path((token, dms_id, dashboard)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    match beat(&state, &token, &dms_id, &dashboard, &headers).await {
-        Ok(data) => Json(data).into_response(),
-        Err(refusal) => {
-            state
-                .log
-                .info(format!("viewer heartbeat refused: {refusal}"));
-            refusal.into_response()
-        }
-    }
-}
-
-async fn beat(
-    state: &CloudState,
-    token: &str,
-    dms_id: &str,
-    dashboard: &str,
-    headers: &HeaderMap,
-) -> Result<DashboardData, Refusal> {
-    let policy = state.shares.policy();
-    let now = state.clock.unix_seconds();
-    share_keeping::keep_ends(state, now);
-    let account = state
-        .accounts
-        .signed_in(headers)
-        .ok_or(Refusal::NoAccount)?;
-    let session = headers
-        .get(VIEWER_SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|id| state.shares.session(id))
-        .filter(|session| session.account.eq_ignore_ascii_case(&account.email));
-    let link = match session {
-        // A cloud whose sessions outlive the share serves what the session was opened for.
-        Some(session) if policy.sessions_outlive_share => session.snapshot,
-        _ => {
-            let link = live_link(state, token, policy)?;
-            let session = session.ok_or(Refusal::NoSession)?;
-            if session.share_id != link.share.share_id {
-                return Err(Refusal::NoSession);
-            }
-            link
-        }
-    };
-    if !admits(&link, &account, policy) {
-        return Err(Refusal::OtherAccount);
-    }
-    if link.share.dms_id != dms_id || link.share.dashboard != dashboard {
-        return Err(Refusal::NotShared);
-    }
-    Ok(viewer_data::fetch(state, &link).await)
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use super::dashboard_app;
 use super::data::{self, Scope};
 use super::reader::{Received, read, receive};
 use super::records::{Arrival, ExecutedCall, Session};
@@ -20,7 +21,7 @@ use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
 use super::users::User;
 use super::{Channel, DmaState};
-use crate::dms::{Caller, ControlError};
+use crate::dms::{Caller, ControlError, SHARE_SESSION_HEADER};
 use crate::world::Fault;
 
 /// A refused or failed call, in its wire form.
@@ -94,14 +95,57 @@ async fn call(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Respon
     if let Err(reason) = admitted {
         return (StatusCode::FORBIDDEN, Json(json!({ "Message": reason }))).into_response();
     }
+    if let Some(app) = dashboard_app::serve(
+        &endpoint.state,
+        endpoint.channel,
+        &head.method,
+        &path,
+        &head.headers,
+    ) {
+        return app;
+    }
     let answer = match read(&head, &path, body.as_deref()) {
-        Ok((method, body)) => dispatch(&endpoint.state, endpoint.channel, &method, &body).await,
+        Ok((method, mut body)) => match gateway_session(endpoint.channel, &head.headers, &mut body)
+        {
+            Ok(()) => dispatch(&endpoint.state, endpoint.channel, &method, &body).await,
+            Err(refused) => Err(refused),
+        },
         Err(refused) => Err(DmaError::BadRequest(refused.to_string())),
     };
     match answer {
         Ok(Answer::Value(d)) => Json(json!({ "d": d })).into_response(),
         Ok(Answer::Trend(series)) => series.into_response(&endpoint.state.trends),
         Err(error) => error.into_response(),
+    }
+}
+
+/// On the gateway channel, the share session the Cloud Gateway attached is the call's
+/// connection: a body that names another one is refused, so a browser cannot swap sessions.
+fn gateway_session(
+    channel: Channel,
+    headers: &http::HeaderMap,
+    body: &mut Map<String, Value>,
+) -> Result<(), DmaError> {
+    if channel != Channel::Gateway {
+        return Ok(());
+    }
+    let mut sent = headers.get_all(SHARE_SESSION_HEADER).iter();
+    let session = match (sent.next(), sent.next()) {
+        (None, _) => return Ok(()),
+        (Some(session), None) => session
+            .to_str()
+            .map_err(|_| DmaError::BadRequest("the share session is not text".into()))?,
+        _ => return Err(DmaError::BadRequest("two share sessions".into())),
+    };
+    match body.get("connection") {
+        None => {
+            body.insert("connection".into(), Value::String(session.to_owned()));
+            Ok(())
+        }
+        Some(Value::String(named)) if named == session => Ok(()),
+        Some(_) => Err(DmaError::Forbidden(
+            "the call names another connection than the Cloud Gateway's session".into(),
+        )),
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod api;
 pub(crate) mod canonical;
+mod dashboard_app;
 mod data;
 mod gateway;
 mod ids;
@@ -33,6 +34,7 @@ use crate::waf::Waf;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
 pub use canonical::{CanonicalCall, CanonicalValue};
+pub(crate) use dashboard_app::is_app_path;
 pub use passwords::ShareKey;
 pub use records::{Arrival, Arrivals, Executed, ExecutedCall};
 pub use shares::StoredShareUser;

@@ -7,9 +7,11 @@ mod gateway_key;
 mod link;
 mod permissions;
 mod share;
+mod viewing;
 
 pub use control::{Caller, ControlAnswer, ControlError, ControlRequest, Pairing, Reported};
 pub use gateway_key::{GATEWAY_KEY_HEADER, GatewayKey};
 pub use link::{Asked, Gateway, read_line};
 pub use permissions::Permission;
 pub use share::ShareNotice;
+pub use viewing::{SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};

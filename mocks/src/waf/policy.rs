@@ -42,6 +42,9 @@ pub(crate) struct MatchPolicy {
     pub sign_ins: Option<SignInLimit>,
     pub method: MethodMatch,
     pub parameters: ParameterMatch,
+    /// Whether a request whose `X-Forwarded-For` names loopback passes uninspected
+    /// (`waf.trusts-forwarded-for`): a header anyone upstream can write.
+    pub trusts_forwarded_for: bool,
 }
 
 /// How a call's method is compared with a whitelisted one.
@@ -101,6 +104,7 @@ impl MatchPolicy {
                 MethodMatch::Exact
             },
             parameters,
+            trusts_forwarded_for: faults.is_on(Fault::WafTrustsForwardedFor),
         }
     }
 

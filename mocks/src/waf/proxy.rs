@@ -21,6 +21,8 @@ use super::decisions::{Decision, Decisions, Verdict};
 use super::policy::{MatchPolicy, Undecided};
 use super::reader::{Received, Unreadable, read, receive};
 use super::registry::{Owner, Registry};
+use crate::dma::is_app_path;
+use crate::dms::SHARE_SESSION_HEADER;
 use crate::world::Clock;
 
 #[derive(Debug)]
@@ -138,12 +140,36 @@ fn judge(
     now: u64,
 ) -> Judgement {
     let policy = &state.policy;
+    if policy.trusts_forwarded_for && forwarded_for_loopback(&head.headers) {
+        return Judgement::allowed(
+            "X-Forwarded-For names the DMS's own host: not inspected",
+            None,
+        );
+    }
+    let session = match gateway_session(&head.headers) {
+        Ok(session) => session,
+        Err(reason) => return Judgement::blocked(reason, None),
+    };
+    if let Some(session) = session.filter(|_| is_app_path(path)) {
+        return app_request(state, head, session);
+    }
     let inspected = match read(head, path, body, policy.duplicates) {
         Ok(inspected) => inspected,
         Err(unreadable) => return Judgement::undecided(policy, unreadable.to_string()),
     };
     let (method, fields) = (inspected.method.as_str(), &inspected.fields);
-    if method == "ConnectApp" {
+    let named = fields.get("connection").and_then(Value::as_str);
+    if let (Some(session), Some(named)) = (session, named)
+        && session != named
+    {
+        return Judgement::blocked(
+            "the call names another connection than the Cloud Gateway's session",
+            None,
+        );
+    }
+    // A viewer's request carries the session the gateway attached: it is a shared-dashboard
+    // call, whatever its method, and only the share's whitelist decides it.
+    if method == "ConnectApp" && session.is_none() {
         let Some(login) = fields.get("login").and_then(Value::as_str) else {
             return Judgement::undecided(policy, "a sign-in without a login");
         };
@@ -175,10 +201,7 @@ fn judge(
         });
         return judgement;
     }
-    let connection = fields
-        .get("connection")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let connection = session.or(named).unwrap_or("");
     match state.registry.owner(connection) {
         Owner::Nobody => Judgement::undecided(
             policy,
@@ -199,6 +222,44 @@ fn judge(
             Err(reason) => Judgement::blocked(reason, Some(share_id)),
         },
     }
+}
+
+/// The share session the Cloud Gateway attached, if any; two are refused.
+fn gateway_session(headers: &http::HeaderMap) -> Result<Option<&str>, &'static str> {
+    let mut sent = headers.get_all(SHARE_SESSION_HEADER).iter();
+    match (sent.next(), sent.next()) {
+        (None, _) => Ok(None),
+        (Some(value), None) => value
+            .to_str()
+            .map(Some)
+            .map_err(|_| "the gateway's share session is not text"),
+        _ => Err("two share sessions on one request"),
+    }
+}
+
+/// A GET of the shared-dashboard app (page, script, definition): passed only for a session of
+/// a live share.
+fn app_request(state: &ProxyState, head: &http::request::Parts, session: &str) -> Judgement {
+    if head.method != http::Method::GET {
+        return Judgement::blocked("the dashboard app is only read", None);
+    }
+    match state.registry.owner(session) {
+        Owner::Share(share_id, _) => Judgement::allowed(
+            format!("share {share_id}'s viewer loads the dashboard app"),
+            Some(share_id),
+        ),
+        _ => Judgement::blocked("the dashboard app for a session of no live share", None),
+    }
+}
+
+/// Whether the first `X-Forwarded-For` hop is loopback.
+fn forwarded_for_loopback(headers: &http::HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|first| first.trim().parse::<std::net::IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback())
 }
 
 /// Passes a sign-in's answer on: the connection string it carries is bound to the share, or to

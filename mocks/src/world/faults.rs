@@ -201,6 +201,12 @@ faults! {
         "the WAF passes every sign-in through the gateway: password guessing on share users is not rate-limited",
     DmaShareUserSurvivesDelete = "dma.share-user-survives-delete":
         "deleting or expiring a share retires its whitelist and its links but leaves its cloud user, and that user's sessions, in the DMA's user table",
+    AgentSharesOneSession = "agent.shares-one-session":
+        "the Cloud Gateway signs a share user in once and hands that session to every viewer that comes after, whatever their share: one share's viewers act as another share's user",
+    CloudRelayKeepsTrustHeaders = "cloud.relay-keeps-trust-headers":
+        "the sharing relay leaves the share and viewer headers a browser sent and adds its own after them: a recipient names another share, and the gateway takes the first",
+    WafTrustsForwardedFor = "waf.trusts-forwarded-for":
+        "the WAF lets a request whose X-Forwarded-For names the DMS's own host through uninspected, for local tools: whoever sends that header skips the whitelist",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

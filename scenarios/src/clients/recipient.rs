@@ -1,7 +1,12 @@
 //! Someone a dashboard was shared with: reads the mails the cloud sent to their address, opens
-//! the link, signs in (or creates the account for the address with the mailed code), and keeps
-//! the viewer alive with its heartbeat. Its own HTTPS stack trusts the environment's CA and finds
-//! the published names on loopback, as a browser with a hosts-file entry would.
+//! the link, signs in (or creates the account for the address with the mailed code), and then
+//! does what the DMS's dashboard app does in a browser: reads the dashboard's definition and
+//! calls each of its Web Services methods, through the cloud's relay under the link, at every
+//! heartbeat. Its own HTTPS stack trusts the environment's CA and finds the published names on
+//! loopback, as a browser with a hosts-file entry would; it keeps cookies as a browser does
+//! (the viewer session's only for its link's path).
+
+use std::sync::{Arc, Mutex};
 
 use mocks::Environment;
 use mocks::cloud::{Endpoint, Mail};
@@ -14,6 +19,8 @@ use crate::Failure;
 pub struct Seen {
     pub status: u16,
     pub body: String,
+    /// The path the answer came from, after the redirects the browser followed.
+    pub path: String,
 }
 
 impl Seen {
@@ -28,6 +35,8 @@ pub struct ShareRecipient {
     http: reqwest::Client,
     base: String,
     cookie: Option<String>,
+    /// Viewer-session cookies, each with the path it is scoped to.
+    viewers: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl ShareRecipient {
@@ -48,6 +57,7 @@ impl ShareRecipient {
             http,
             base: env.cloud_url(Endpoint::Sharing),
             cookie: None,
+            viewers: Arc::default(),
         })
     }
 
@@ -111,23 +121,126 @@ impl ShareRecipient {
             .map_err(|e| Failure::Harness(format!("POST account/create: {e}")))
     }
 
-    /// Opens `link` (an emailed URL) on the sharing host.
+    /// Opens `link` (an emailed URL) on the sharing host, following the cloud's way on to the
+    /// dashboard app as a browser does (keeping the viewer session's cookie).
     pub async fn open(&self, link: &str) -> Result<Seen, Failure> {
-        self.get(&path_of(link)?, None).await
-    }
-
-    /// One heartbeat of an open viewer: the page's data URL, with its session.
-    pub async fn heartbeat(&self, viewer: &Viewer) -> Result<Seen, Failure> {
-        self.get(&viewer.data_url, Some(&viewer.session)).await
-    }
-
-    /// GETs `path` on the sharing host, with a viewer session when given.
-    pub async fn get(&self, path: &str, session: Option<&str>) -> Result<Seen, Failure> {
-        let mut request = self.request(reqwest::Method::GET, path);
-        if let Some(session) = session {
-            request = request.header("x-viewer-session", session);
+        let path = path_of(link)?;
+        let answer = self
+            .request(reqwest::Method::GET, &path)
+            .send()
+            .await
+            .map_err(|e| Failure::Harness(format!("GET {path}: {e}")))?;
+        let location = answer
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let cookie = answer
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(scoped_cookie);
+        match (answer.status().as_u16(), location) {
+            (303, Some(next)) => {
+                if let Some(cookie) = cookie {
+                    self.lock_viewers().push(cookie);
+                }
+                self.get(&next).await
+            }
+            _ => seen(Ok(answer), &path).await,
         }
-        seen(request.send().await, path).await
+    }
+
+    /// One heartbeat of an open viewer, as the dashboard app makes it: the definition, then
+    /// every call of every component. The answer's status is the first that was not 200 (or
+    /// 200), its body the definition and every answer, as JSON.
+    pub async fn heartbeat(&self, viewer: &Viewer) -> Result<Seen, Failure> {
+        let definition = self.get(&format!("{}definition", viewer.base)).await?;
+        if definition.status != 200 {
+            return Ok(definition);
+        }
+        let parsed = definition.json();
+        let mut status = 200;
+        let mut answers = Vec::new();
+        for component in parsed["components"].as_array().into_iter().flatten() {
+            for call in component["calls"].as_array().into_iter().flatten() {
+                let method = call["method"].as_str().unwrap_or_default();
+                let answer = self.call(viewer, method, &call["parameters"]).await?;
+                if status == 200 && answer.status != 200 {
+                    status = answer.status;
+                }
+                answers.push(
+                    json!({ "method": method, "status": answer.status, "answer": answer.json() }),
+                );
+            }
+        }
+        Ok(Seen {
+            status,
+            body: json!({ "definition": parsed, "answers": answers }).to_string(),
+            path: viewer.base.clone(),
+        })
+    }
+
+    /// One Web Services call through the viewer, as the app sends it: JSON, no connection.
+    pub async fn call(
+        &self,
+        viewer: &Viewer,
+        method: &str,
+        parameters: &Value,
+    ) -> Result<Seen, Failure> {
+        let path = format!("{}API/v1/Json.asmx/{method}", viewer.base);
+        seen(
+            self.request(reqwest::Method::POST, &path)
+                .json(parameters)
+                .send()
+                .await,
+            &path,
+        )
+        .await
+    }
+
+    /// Any request under the viewer's path, with extra headers: what a recipient can send.
+    pub async fn send(
+        &self,
+        viewer: &Viewer,
+        method: reqwest::Method,
+        under: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Seen, Failure> {
+        let path = format!("{}{}", viewer.base, under.trim_start_matches('/'));
+        let mut request = self.request(method, &path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        seen(request.send().await, &path).await
+    }
+
+    /// GETs `path` on the sharing host, with the cookies a browser would send there.
+    pub async fn get(&self, path: &str) -> Result<Seen, Failure> {
+        seen(self.request(reqwest::Method::GET, path).send().await, path).await
+    }
+
+    /// The cookies this browser sends to `path`: its sign-in, and the viewer sessions scoped
+    /// to it.
+    pub fn cookies_for(&self, path: &str) -> Option<String> {
+        let path = path.split('?').next().unwrap_or(path);
+        let mut cookies: Vec<String> = self.cookie.iter().cloned().collect();
+        cookies.extend(
+            self.lock_viewers()
+                .iter()
+                .filter(|(scope, _)| path == scope || path.starts_with(&format!("{scope}/")))
+                .map(|(_, pair)| pair.clone()),
+        );
+        (!cookies.is_empty()).then(|| cookies.join("; "))
+    }
+
+    fn lock_viewers(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
+        self.viewers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     async fn send_json(&self, path: &str, body: &Value) -> Result<reqwest::Response, Failure> {
@@ -141,8 +254,8 @@ impl ShareRecipient {
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let url = format!("{}{}", self.base, path.trim_start_matches('/'));
         let mut request = self.http.request(method, url);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(reqwest::header::COOKIE, cookie);
+        if let Some(cookies) = self.cookies_for(&format!("/{}", path.trim_start_matches('/'))) {
+            request = request.header(reqwest::header::COOKIE, cookies);
         }
         request
     }
@@ -176,7 +289,23 @@ async fn seen(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Se
         .text()
         .await
         .map_err(|e| Failure::Harness(format!("reading {path}: {e}")))?;
-    Ok(Seen { status, body })
+    Ok(Seen {
+        status,
+        body,
+        path: path.to_owned(),
+    })
+}
+
+/// A `Set-Cookie` line as (path scope, `name=value`), when it names its path.
+fn scoped_cookie(line: &str) -> Option<(String, String)> {
+    let mut parts = line.split(';').map(str::trim);
+    let pair = parts.next()?.to_owned();
+    let scope = parts.find_map(|a| {
+        a.split_once('=')
+            .filter(|(k, _)| k.eq_ignore_ascii_case("path"))
+            .map(|(_, v)| v.to_owned())
+    })?;
+    Some((scope, pair))
 }
 
 /// The path (and query) of a URL: what the recipient's browser asks the host for.
@@ -206,35 +335,18 @@ fn code_in(mail: &Mail) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// What a viewer page tells its script: where its heartbeat goes and with which session.
+/// An open viewer: the dashboard app the DMS served under the link's path.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Viewer {
-    pub data_url: String,
-    pub session: String,
+    /// The path under which the app and its calls go (`/s/{token}/`).
+    pub base: String,
 }
 
 impl Viewer {
-    /// The viewer the page `html` runs, if it is one.
-    pub fn of(html: &str) -> Option<Self> {
-        Some(Self {
-            data_url: attribute(html, "data-url")?,
-            session: attribute(html, "data-session")?,
+    /// The viewer `page` is, if it is the dashboard app.
+    pub fn of(page: &Seen) -> Option<Self> {
+        (page.status == 200 && page.body.contains("data-app=\"shared-dashboard\"")).then(|| Self {
+            base: page.path.clone(),
         })
     }
-}
-
-/// The value of the first `name="..."` attribute in `html`, unescaped for the few entities a
-/// page writes.
-fn attribute(html: &str, name: &str) -> Option<String> {
-    let marker = format!("{name}=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(
-        html[start..end]
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
 }

@@ -102,20 +102,29 @@ pub(crate) async fn someone_else(env: &Environment) -> Result<ShareRecipient, Fa
     Ok(browser)
 }
 
-/// Opens `link` as `browser` and reads the viewer it serves.
+/// Opens `link` as `browser`: the dashboard app the DMS serves under the link.
 pub(crate) async fn open_viewer(
     browser: &ShareRecipient,
     link: &str,
 ) -> Result<(Viewer, String), Failure> {
     let page = browser.open(link).await?;
-    match Viewer::of(&page.body) {
-        Some(viewer) if page.status == 200 => Ok((viewer, page.body)),
-        _ => Err(Failure::precondition(
+    match Viewer::of(&page) {
+        Some(viewer) => Ok((viewer, page.body)),
+        None => Err(Failure::precondition(
             "opening the emailed link as its recipient",
-            "HTTP 200 with the viewer",
-            format!("HTTP {}", page.status),
+            "HTTP 200 with the DMS's dashboard app",
+            format!("HTTP {} at {}", page.status, page.path),
         )),
     }
+}
+
+/// Every call of `dashboard` (fixtures) as the app sends it: method and parameters.
+pub(crate) fn dashboard_calls(dashboard: &str) -> Result<Vec<(String, Value)>, Failure> {
+    let dashboard = Dashboard::load(dashboard).map_err(|e| Failure::Harness(e.to_string()))?;
+    Ok(dashboard
+        .calls()
+        .map(|c| (c.method.clone(), Value::Object(c.parameters.clone())))
+        .collect())
 }
 
 /// The texts a viewer of `dashboard` must show, by the scenario's own reading of the fixtures:

@@ -164,7 +164,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.recipient-sees-the-dashboard-live-through-the-tunnel",
             suite: Suite::Sharing,
-            title: "The viewer shows the dashboard's elements and alarms, asked of the DMA through the tunnel, the agent and the WAF as the share user, again at every heartbeat",
+            title: "The DMS's dashboard app, loaded through the link, gets the dashboard's elements and alarms from the DMA through the tunnel, the agent and the WAF as the share user, again at every heartbeat",
             requirements: &["SHARE-3"],
             catches: const {
                 &[Catch::by(
@@ -177,7 +177,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.recipient-reaches-only-the-dashboard-shared-with-them",
             suite: Suite::Sharing,
-            title: "A recipient gets nothing with another share's link, another dashboard or DMS in their viewer, the organisation's front end, or a modified or guessed token; the DMA carries out nothing for it",
+            title: "A recipient gets nothing with another share's link, another dashboard's calls in their viewer (also naming its share in the relay's headers), the organisation's front end, or a modified or guessed token; each of their viewers acts as its own share's user only",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
@@ -185,6 +185,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudGuessableShareToken,
                         "modified-or-guessed-token-opens-nothing",
+                    ),
+                    Catch::by(
+                        Fault::AgentSharesOneSession,
+                        "each-viewer-acts-as-its-own-share",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayKeepsTrustHeaders,
+                        "another-shares-calls-not-carried-out",
                     ),
                 ]
             },
