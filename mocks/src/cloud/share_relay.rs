@@ -25,7 +25,7 @@ use super::requests::Streamed;
 use super::share_keeping;
 use super::shares::{Link, SharePolicy, ViewerSession};
 use super::viewer::{Refusal, VIEWER_COOKIE, admits, live_link};
-use crate::dma::GATEWAY_KEY_HEADER;
+use crate::dms::GATEWAY_KEY_HEADER;
 use crate::dms::{SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};
 
 /// Headers of one connection (RFC 9110 §7.6.1) and what the browser's sessions with the cloud
