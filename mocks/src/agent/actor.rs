@@ -28,6 +28,8 @@ pub(super) struct Actor {
     pub lifetime: Lifetime,
     pub phase: Phase,
     pub cloud_time: CloudTime,
+    /// Shares deleted on the DMS whose end the cloud has not taken yet (`withdrawals`).
+    pub pending_withdrawals: Vec<String>,
 }
 
 pub(super) async fn run(
@@ -51,6 +53,7 @@ pub(super) async fn run(
         lifetime,
         phase: Phase::Disabled,
         cloud_time: CloudTime::default(),
+        pending_withdrawals: Vec::new(),
     };
     if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;
@@ -97,7 +100,7 @@ impl Actor {
                 let _ = reply.send(self.publish(&notice).await);
             }
             Command::Withdraw(share_id, reply) => {
-                let _ = reply.send(self.withdraw(&share_id).await);
+                let _ = reply.send(self.withdraw_or_keep(&share_id).await);
             }
         }
     }
@@ -109,6 +112,7 @@ impl Actor {
             Phase::Pairing(_) => self.tick_pairing(now).await,
             Phase::Connected(_) => self.tick_session(now).await,
         }
+        self.send_pending_withdrawals().await;
     }
 
     async fn enable(&mut self, caller: &Caller) -> Result<Pairing, AgentError> {

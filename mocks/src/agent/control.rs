@@ -12,7 +12,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, watch};
 
-use super::{Agent, AgentError};
+use super::{Agent, AgentError, Withdrawal};
 use crate::dms::{ControlAnswer, ControlRequest};
 use crate::world::{Clock, Lifetime};
 
@@ -148,10 +148,15 @@ async fn answer(agent: &Agent, clock: &Clock, request: ControlRequest) -> Contro
             .publish_share(*notice)
             .await
             .map_or_else(failed, ControlAnswer::LinksSent),
-        ControlRequest::Withdraw { share_id } => agent
-            .withdraw_share(&share_id)
-            .await
-            .map_or_else(failed, |()| ControlAnswer::Done),
+        ControlRequest::Withdraw { share_id } => {
+            agent
+                .withdraw_share(&share_id)
+                .await
+                .map_or_else(failed, |withdrawal| match withdrawal {
+                    Withdrawal::Sent => ControlAnswer::Done,
+                    Withdrawal::Pending(why) => ControlAnswer::WithdrawalPending(why),
+                })
+        }
         ControlRequest::Report => agent
             .reported()
             .await

@@ -24,6 +24,7 @@ mod tls;
 mod tunnel;
 #[cfg(test)]
 mod tunnel_props;
+mod withdrawals;
 mod wsio;
 
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub use tls::client_config;
 pub use tunnel::TunnelError;
 /// The WebSocket-as-byte-stream adapter both ends of a tunnel run HTTP/2 on; public so a
 /// benchmark can stand up many light agents without the agent's actor.
+pub use withdrawals::Withdrawal;
 pub use wsio::{WsControl, WsIo, tunnel_config};
 
 /// How long the agent waits on one exchange or tunnel handshake by default.
@@ -138,7 +140,7 @@ enum Command {
     Report(oneshot::Sender<Reported>),
     Settle(oneshot::Sender<()>),
     Publish(Box<ShareNotice>, oneshot::Sender<Result<u64, AgentError>>),
-    Withdraw(String, oneshot::Sender<Result<(), AgentError>>),
+    Withdraw(String, oneshot::Sender<Result<Withdrawal, AgentError>>),
 }
 
 /// A handle on the running agent: the same interface whether it runs in this process or as
@@ -241,15 +243,17 @@ impl Agent {
         }
     }
 
-    /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links.
-    pub async fn withdraw_share(&self, share_id: &str) -> Result<(), AgentError> {
+    /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links, or
+    /// keeps the end to send as soon as it can (`Withdrawal::Pending`).
+    pub async fn withdraw_share(&self, share_id: &str) -> Result<Withdrawal, AgentError> {
         let share_id = share_id.to_owned();
         let request = ControlRequest::Withdraw {
             share_id: share_id.clone(),
         };
         match self.remote(request).await {
             None => self.ask(|reply| Command::Withdraw(share_id, reply)).await?,
-            Some(ControlAnswer::Done) => Ok(()),
+            Some(ControlAnswer::Done) => Ok(Withdrawal::Sent),
+            Some(ControlAnswer::WithdrawalPending(why)) => Ok(Withdrawal::Pending(why)),
             Some(other) => Err(unexpected(other)),
         }
     }

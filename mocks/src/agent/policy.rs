@@ -50,6 +50,9 @@ pub(crate) struct AgentPolicy {
     /// What the agent signs is stamped on the cloud's time, learnt from its answers' `Date`;
     /// otherwise on the DMS's own clock, however far it drifted.
     pub learn_cloud_time: bool,
+    /// A share end the cloud could not be told of is kept and sent when it can be; otherwise
+    /// it is dropped, and "not connected" is taken for done.
+    pub keep_pending_withdrawals: bool,
 }
 
 /// The redial schedule after failed attempts.
@@ -96,6 +99,7 @@ impl AgentPolicy {
                 http::StatusCode::BAD_GATEWAY
             },
             learn_cloud_time: !on(Fault::AgentNoSkewAllowance),
+            keep_pending_withdrawals: !on(Fault::AgentForgetsOfflineWithdrawals),
         }
     }
 }

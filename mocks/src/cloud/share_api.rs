@@ -141,7 +141,7 @@ pub(crate) async fn withdraw(
     state.log.info(format!(
         "DMS {} deleted share {share_id}: its links to {} address(es) are gone",
         claims.sub,
-        state.shares.recipients(share_id).len()
+        state.shares.recipients(&claims.sub, share_id).len()
     ));
     Json(serde_json::json!({ "share_id": share_id, "deleted": true })).into_response()
 }

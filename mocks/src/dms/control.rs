@@ -59,4 +59,6 @@ pub enum ControlAnswer {
     LinksSent(u64),
     /// The request failed; the gateway's error, as the operator is to read it.
     Failed(String),
+    /// A share's end could not reach the cloud yet: the gateway keeps it (why, for the user).
+    WithdrawalPending(String),
 }

@@ -167,6 +167,12 @@ faults! {
         "share mails are sent from the mailing provider's own domain (dataminer-mail.net) instead of dataminer.services",
     CloudGuessableShareToken = "cloud.guessable-share-token":
         "a share link's token is the share's ID and the recipient's position in the list: short, and one link gives away the others",
+    AgentForgetsOfflineWithdrawals = "agent.forgets-offline-withdrawals":
+        "a share deleted while the gateway cannot reach the cloud is ended on the DMS only: \"not connected\" counts as done and nothing tells the cloud later, so its links and open viewers live on",
+    CloudRetireKeysBackupsNeed = "cloud.retire-keys-backups-need":
+        "the re-wrap job retires every older version of the key-encryption key once the primary's data keys moved off it, though the backups still hold data keys wrapped by it: every backup taken before a rotation stops opening",
+    CloudSharesKeyedByShareId = "cloud.shares-keyed-by-share-id":
+        "the cloud tells shares apart by their share ID alone: another DMS that announces the same ID and ends its copy ends the victim's viewers, and its stored row takes the victim's place",
     WafAllowEverything = "waf.allow-everything":
         "the WAF forwards every request uninspected, whatever connection it carries",
     WafIgnoreParams = "waf.ignore-params":

@@ -1,0 +1,62 @@
+//! The cloud side swept by an attacker with an account of another organisation (TEN-1,
+//! SHARE-5, MAIL-2, DR-1 with ENC-2): another tenant's DMS announcing and ending the victim's
+//! share IDs (`tenants`), shares ended while their DMS is offline (`offline`), the cloud's
+//! mail as a relay (`mail`), and backups across key rotations (`backups`). Each scenario
+//! sits in the suite of what it judges; the expected values are the spec's data and the
+//! scenario's own reading of what the far side kept.
+
+mod backups;
+mod offline;
+mod tenants;
+
+use mocks::world::Fault;
+
+use crate::{Catch, Scenario, Suite};
+
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            id: "sharing.another-organisation-cannot-end-a-share",
+            suite: Suite::Sharing,
+            title: "Another organisation's DMS that announces a victim's share ID, then deletes it or lets it expire, ends nothing of the victim's: its viewer, its link and its stored row stay",
+            requirements: &["TEN-1", "SHARE-5"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSharesKeyedByShareId,
+                    "victims-viewer-survives-another-orgs-end",
+                )]
+            },
+            body: |ctx| Box::pin(tenants::another_organisation_cannot_end_a_share(ctx)),
+        },
+        Scenario {
+            id: "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
+            suite: Suite::Sharing,
+            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, gateway disconnected) ends on the cloud as soon as the DMS is back, and the DMA tells its user the end is pending meanwhile",
+            requirements: &["SHARE-5"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentForgetsOfflineWithdrawals,
+                    "share-deleted-offline-ends-when-the-dms-is-back",
+                )]
+            },
+            body: |ctx| {
+                Box::pin(offline::a_share_deleted_offline_ends_when_the_dms_is_back(
+                    ctx,
+                ))
+            },
+        },
+        Scenario {
+            id: "storage.every-backup-opens-after-key-rotations",
+            suite: Suite::Storage,
+            title: "Backed up four times a day through two key rotations and their re-wraps, every backup in the second region still opens whole",
+            requirements: &["DR-1", "ENC-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudRetireKeysBackupsNeed,
+                    "every-backup-opens-after-rotations",
+                )]
+            },
+            body: |ctx| Box::pin(backups::every_backup_opens_after_rotations(ctx)),
+        },
+    ]
+}
