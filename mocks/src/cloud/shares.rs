@@ -220,6 +220,14 @@ impl Shares {
         Some(tokens)
     }
 
+    /// Whether the DMS `dms_id` announced a share `share_id` already.
+    pub fn exists(&self, dms_id: &str, share_id: &str) -> bool {
+        self.lock()
+            .shares
+            .iter()
+            .any(|s| s.record.dms_id == dms_id && s.record.share_id == share_id)
+    }
+
     /// The share and address behind a link token, whatever the share's state.
     pub fn lookup(&self, token: &str) -> Option<Link> {
         let wanted = digest(token);

@@ -6,6 +6,7 @@
 //! scenario's own reading of what the far side kept.
 
 mod backups;
+mod mail;
 mod offline;
 mod tenants;
 
@@ -57,6 +58,30 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(backups::every_backup_opens_after_rotations(ctx)),
+        },
+        Scenario {
+            id: "sharing.the-clouds-mail-is-no-relay",
+            suite: Suite::Sharing,
+            title: "Whatever a DMS of another organisation sends, every mail of every kind comes from dataminer.services in its From and envelope, links only to the cloud's hosts, carries the DMS's text plain and bounded, names the verified organisation, and stays within the limits per DMS and per address",
+            requirements: &["MAIL-1", "MAIL-2", "TEN-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudMailFromOtherDomain,
+                        "every-mail-from-dataminer-services",
+                    ),
+                    Catch::by(
+                        Fault::CloudMailEnvelopeOtherDomain,
+                        "envelope-from-dataminer-services",
+                    ),
+                    Catch::by(
+                        Fault::CloudMailFreeText,
+                        "dms-text-plain-bounded-and-linking-only-to-the-cloud",
+                    ),
+                    Catch::by(Fault::CloudMailUnlimited, "mails-per-dms-limited"),
+                ]
+            },
+            body: |ctx| Box::pin(mail::the_clouds_mail_is_no_relay(ctx)),
         },
     ]
 }
