@@ -79,14 +79,15 @@ fn is_plain(text: &str) -> bool {
         .any(reads_as_host)
 }
 
-/// A word like `evil.example` or `login.evil.example/x`: labels of letters, digits and
-/// hyphens joined by dots, the last of two letters or more.
+/// A word like `evil.example`, `login.evil.example/x` or `x@evil.example` (which mail readers
+/// turn into links too): a part of labels of letters, digits and hyphens joined by dots, the
+/// last of two letters or more.
 fn reads_as_host(word: &str) -> bool {
-    let host = word
-        .split(['/', ':', '@'])
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('.');
+    word.split(['/', ':', '@']).any(is_host)
+}
+
+fn is_host(part: &str) -> bool {
+    let host = part.trim_end_matches('.');
     let labels: Vec<&str> = host.split('.').collect();
     labels.len() >= 2
         && labels
