@@ -11,8 +11,8 @@ use mocks::Environment;
 use mocks::cloud::{Endpoint, Mail};
 use serde_json::json;
 
-use super::tenants::ForeignDms;
 use crate::clients::CloudClient;
+use crate::clients::ForeignDms;
 use crate::suites::sharing::live;
 use crate::{Ctx, Failure, oracle};
 
