@@ -32,6 +32,10 @@ pub(crate) struct SharePolicy {
     /// made by each DMS and seen by every recipient, so only the pair (DMS, share ID) names
     /// one share.
     pub keyed_by_share_id_alone: bool,
+    /// Whether the cloud ends a share at its expiry itself; otherwise
+    /// (`cloud.expiry-left-to-the-dms`) the expiry only shows in the mail and the end is left
+    /// to the DMS's withdrawal, which an offline DMS cannot send.
+    pub enforces_expiry: bool,
 }
 
 impl SharePolicy {
@@ -42,6 +46,7 @@ impl SharePolicy {
             sessions_outlive_share: faults.is_on(Fault::CloudSessionsSurviveDelete),
             any_account: faults.is_on(Fault::CloudAnyAccountCanView),
             keyed_by_share_id_alone: faults.is_on(Fault::CloudSharesKeyedByShareId),
+            enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
         }
     }
 
@@ -208,7 +213,7 @@ impl Shares {
                 recipients: share.emails,
                 message: share.message,
                 created_at: now,
-                expires_at: share.expires_at,
+                expires_at: share.expires_at.filter(|_| self.policy.enforces_expiry),
                 deleted_at: None,
                 openings: Vec::new(),
                 open_sessions: 0,

@@ -177,6 +177,8 @@ faults! {
         "a share mail carries the DMS user's name and message as the DMS wrote them, up to 2,000 characters, links and markup included",
     CloudMailEnvelopeOtherDomain = "cloud.mail-envelope-other-domain":
         "mail goes out with the mailing provider's default envelope sender (bounces at dataminer-mail.net): the From says dataminer.services but the envelope, SPF and DMARC alignment do not",
+    CloudExpiryLeftToTheDms = "cloud.expiry-left-to-the-dms":
+        "the cloud shows a share's expiry in its mail but leaves the end to the DMS: a share that expires while its DMS is offline stays open on the cloud",
     CloudSharesKeyedByShareId = "cloud.shares-keyed-by-share-id":
         "the cloud tells shares apart by their share ID alone: another DMS that announces the same ID and ends its copy ends the victim's viewers, and its stored row takes the victim's place",
     WafAllowEverything = "waf.allow-everything":

@@ -32,13 +32,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
             suite: Suite::Sharing,
-            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, gateway disconnected) ends on the cloud as soon as the DMS is back, and the DMA tells its user the end is pending meanwhile",
+            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, mid-renewal, across a cloud restart, gateway disconnected) ends on the cloud as soon as the DMS is back, one that expires meanwhile ends at its expiry, and the DMA tells its user an end is pending",
             requirements: &["SHARE-5"],
             catches: const {
-                &[Catch::by(
-                    Fault::AgentForgetsOfflineWithdrawals,
-                    "share-deleted-offline-ends-when-the-dms-is-back",
-                )]
+                &[
+                    Catch::by(
+                        Fault::AgentForgetsOfflineWithdrawals,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
+                    Catch::by(
+                        Fault::CloudExpiryLeftToTheDms,
+                        "share-expired-offline-ends-on-the-cloud",
+                    ),
+                ]
             },
             body: |ctx| {
                 Box::pin(offline::a_share_deleted_offline_ends_when_the_dms_is_back(
