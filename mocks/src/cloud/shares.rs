@@ -36,6 +36,12 @@ pub(crate) struct SharePolicy {
     /// (`cloud.expiry-left-to-the-dms`) the expiry only shows in the mail and the end is left
     /// to the DMS's withdrawal, which an offline DMS cannot send.
     pub enforces_expiry: bool,
+    /// Whether a DMS's withdrawal finds only its own share; otherwise
+    /// (`cloud.delete-any-dms-share`) the first share of that ID, whichever DMS announced it.
+    pub delete_checks_owner: bool,
+    /// Whether a signed-in account's list holds only the shares sent to it; otherwise
+    /// (`cloud.share-list-every-share`) every live share.
+    pub list_only_own: bool,
 }
 
 impl SharePolicy {
@@ -47,6 +53,8 @@ impl SharePolicy {
             any_account: faults.is_on(Fault::CloudAnyAccountCanView),
             keyed_by_share_id_alone: faults.is_on(Fault::CloudSharesKeyedByShareId),
             enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
+            delete_checks_owner: !faults.is_on(Fault::CloudDeleteAnyDmsShare),
+            list_only_own: !faults.is_on(Fault::CloudShareListEveryShare),
         }
     }
 
@@ -250,10 +258,10 @@ impl Shares {
     /// answers the share as it now stands, or `None` if the DMS has no such share.
     pub fn delete(&self, dms_id: &str, share_id: &str, now: u64) -> Option<ShareRecord> {
         let mut tables = self.lock();
-        let stored = tables
-            .shares
-            .iter_mut()
-            .find(|s| s.record.dms_id == dms_id && s.record.share_id == share_id)?;
+        let owner_checked = self.policy.delete_checks_owner;
+        let stored = tables.shares.iter_mut().find(|s| {
+            s.record.share_id == share_id && (!owner_checked || s.record.dms_id == dms_id)
+        })?;
         stored.record.deleted_at.get_or_insert(now);
         stored.end_noted = true;
         let record = stored.record.clone();

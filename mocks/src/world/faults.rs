@@ -179,6 +179,10 @@ faults! {
         "mail goes out with the mailing provider's default envelope sender (bounces at dataminer-mail.net): the From says dataminer.services but the envelope, SPF and DMARC alignment do not",
     CloudExpiryLeftToTheDms = "cloud.expiry-left-to-the-dms":
         "the cloud shows a share's expiry in its mail but leaves the end to the DMS: a share that expires while its DMS is offline stays open on the cloud",
+    CloudDeleteAnyDmsShare = "cloud.delete-any-dms-share":
+        "a DMS's share withdrawal finds the share by its ID without checking that DMS announced it: any DMS that names another's share ID ends it",
+    CloudShareListEveryShare = "cloud.share-list-every-share":
+        "the signed-in account's share list leaves out its filter: every live share of every organisation is listed, with its DMS and share IDs",
     CloudSharesKeyedByShareId = "cloud.shares-keyed-by-share-id":
         "the cloud tells shares apart by their share ID alone: another DMS that announces the same ID and ends its copy ends the victim's viewers, and its stored row takes the victim's place",
     WafAllowEverything = "waf.allow-everything":

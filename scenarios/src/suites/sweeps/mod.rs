@@ -1,11 +1,13 @@
 //! The cloud side swept by an attacker with an account of another organisation (TEN-1,
 //! SHARE-5, MAIL-2, DR-1 with ENC-2): another tenant's DMS announcing and ending the victim's
-//! share IDs (`tenants`), shares ended while their DMS is offline (`offline`), the cloud's
+//! share IDs (`tenants`) and every other object it keys by an ID (`keyed`), shares ended in
+//! every state (`offline`), the cloud's
 //! mail as a relay (`mail`), and backups across key rotations (`backups`). Each scenario
 //! sits in the suite of what it judges; the expected values are the spec's data and the
 //! scenario's own reading of what the far side kept.
 
 mod backups;
+mod keyed;
 mod mail;
 mod offline;
 mod tenants;
@@ -88,6 +90,33 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(mail::the_clouds_mail_is_no_relay(ctx)),
+        },
+        Scenario {
+            id: "sharing.another-organisation-reaches-nothing-keyed-by-id",
+            suite: Suite::Sharing,
+            title: "Another organisation's member and DMS, naming A's DMS, share, link, viewer session and account by copied, guessed or colliding IDs on every route that takes them, read, change and end nothing of A's",
+            requirements: &["TEN-1", "TOK-5", "SHARE-5"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudShareListEveryShare,
+                        "another-orgs-share-list-holds-none-of-ours",
+                    ),
+                    Catch::by(
+                        Fault::CloudDeleteAnyDmsShare,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                    Catch::by(
+                        Fault::CloudSharesKeyedByShareId,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                    Catch::by(
+                        Fault::CloudAnyAccountCanView,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(keyed::another_organisation_reaches_nothing_keyed_by_id(ctx)),
         },
     ]
 }
