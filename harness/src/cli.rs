@@ -156,6 +156,11 @@ pub enum EnvAction {
         /// the line carries the emailed link and the recipient's credentials.
         #[arg(long)]
         shared: bool,
+        /// Organisations in the environment: 2 adds a second one with a DMS of its own,
+        /// registered through the connect flow, whose token the line carries (and, with
+        /// --shared, a share of its own), for cross-tenant attempts by hand.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+        orgs: u8,
     },
 }
 

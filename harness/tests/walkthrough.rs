@@ -151,9 +151,16 @@ fn the_guide_marks_its_walks_and_each_expectation_follows_one() {
         walks.iter().map(|w| w.args.clone()).collect::<Vec<_>>(),
         [
             vec![],
-            vec!["--shared".to_owned(), "--speed".into(), "0".into()]
+            vec!["--shared".to_owned(), "--speed".into(), "0".into()],
+            vec![
+                "--shared".to_owned(),
+                "--orgs".into(),
+                "2".into(),
+                "--speed".into(),
+                "0".into()
+            ]
         ],
-        "the guide starts a plain environment, then a shared one"
+        "the guide starts a plain environment, then a shared one, then one with two organisations"
     );
     for walk in &walks {
         assert!(
@@ -182,6 +189,11 @@ fn the_guide_connects_renews_and_disconnects_as_it_says() {
 #[test]
 fn the_guide_shares_a_dashboard_renews_and_ends_the_share_as_it_says() {
     run_walk(1);
+}
+
+#[test]
+fn the_guide_shows_another_organisation_ending_and_reading_nothing_of_the_first() {
+    run_walk(2);
 }
 
 /// Runs the guide's `index`th environment and its walk blocks, and holds what each block

@@ -33,6 +33,8 @@ pub(super) struct Actor {
     pub cloud_time: CloudTime,
     /// The share users' credentials and their viewers' sessions, shared with every tunnel.
     pub viewers: Arc<Viewers>,
+    /// Shares deleted on the DMS whose end the cloud has not taken yet (`withdrawals`).
+    pub pending_withdrawals: Vec<String>,
 }
 
 pub(super) async fn run(
@@ -58,6 +60,7 @@ pub(super) async fn run(
         phase: Phase::Disabled,
         cloud_time: CloudTime::default(),
         viewers,
+        pending_withdrawals: Vec::new(),
     };
     if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;
@@ -104,7 +107,7 @@ impl Actor {
                 let _ = reply.send(self.publish(&notice).await);
             }
             Command::Withdraw(share_id, reply) => {
-                let _ = reply.send(self.withdraw(&share_id).await);
+                let _ = reply.send(self.withdraw_or_keep(&share_id).await);
             }
         }
     }
@@ -116,6 +119,7 @@ impl Actor {
             Phase::Pairing(_) => self.tick_pairing(now).await,
             Phase::Connected(_) => self.tick_session(now).await,
         }
+        self.send_pending_withdrawals().await;
     }
 
     async fn enable(&mut self, caller: &Caller) -> Result<Pairing, AgentError> {

@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::{Agent, AgentError};
-use crate::dms::{Asked, ControlAnswer, ControlError, ControlRequest, read_line};
+use crate::dms::{Asked, ControlAnswer, ControlError, ControlRequest, Withdrawal, read_line};
 use crate::world::{Clock, Lifetime};
 
 impl From<AgentError> for ControlError {
@@ -81,10 +81,15 @@ async fn answer(agent: &Agent, clock: &Clock, request: ControlRequest) -> Contro
             .publish_share(*notice)
             .await
             .map_or_else(failed, ControlAnswer::LinksSent),
-        ControlRequest::Withdraw { share_id } => agent
-            .withdraw_share(&share_id)
-            .await
-            .map_or_else(failed, |()| ControlAnswer::Done),
+        ControlRequest::Withdraw { share_id } => {
+            agent
+                .withdraw_share(&share_id)
+                .await
+                .map_or_else(failed, |withdrawal| match withdrawal {
+                    Withdrawal::Sent => ControlAnswer::Done,
+                    Withdrawal::Pending(why) => ControlAnswer::WithdrawalPending(why),
+                })
+        }
         ControlRequest::Report => agent
             .reported()
             .await

@@ -15,7 +15,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::viewers::{ShareLogin, Viewers};
-use crate::dms::{GATEWAY_KEY_HEADER, GatewayKey, SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};
+use crate::dms::{
+    GATEWAY_KEY_HEADER, GatewayKey, SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER,
+};
 
 /// The body of an answer sent back through the tunnel.
 pub(crate) type StreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;

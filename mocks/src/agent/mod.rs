@@ -25,6 +25,7 @@ mod tunnel;
 #[cfg(test)]
 mod tunnel_props;
 mod viewers;
+mod withdrawals;
 
 use std::sync::Arc;
 
@@ -128,7 +129,10 @@ enum Command {
     Report(oneshot::Sender<Reported>),
     Settle(oneshot::Sender<()>),
     Publish(Box<ShareNotice>, oneshot::Sender<Result<u64, AgentError>>),
-    Withdraw(String, oneshot::Sender<Result<(), AgentError>>),
+    Withdraw(
+        String,
+        oneshot::Sender<Result<crate::dms::Withdrawal, AgentError>>,
+    ),
 }
 
 /// A handle on the running agent, in this process. The DMA never holds one: it drives the
@@ -198,8 +202,12 @@ impl Agent {
         self.ask(|reply| Command::Publish(notice, reply)).await?
     }
 
-    /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links.
-    pub async fn withdraw_share(&self, share_id: &str) -> Result<(), AgentError> {
+    /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links, or
+    /// keeps the end to send as soon as it can (`Withdrawal::Pending`).
+    pub async fn withdraw_share(
+        &self,
+        share_id: &str,
+    ) -> Result<crate::dms::Withdrawal, AgentError> {
         let share_id = share_id.to_owned();
         self.ask(|reply| Command::Withdraw(share_id, reply)).await?
     }

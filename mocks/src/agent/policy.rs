@@ -52,6 +52,9 @@ pub(crate) struct AgentPolicy {
     pub learn_cloud_time: bool,
     /// How share users' sessions are handed to viewers.
     pub viewer_sessions: super::viewers::Handout,
+    /// A share end the cloud could not be told of is kept and sent when it can be; otherwise
+    /// it is dropped, and "not connected" is taken for done.
+    pub keep_pending_withdrawals: bool,
 }
 
 /// The redial schedule after failed attempts.
@@ -99,6 +102,7 @@ impl AgentPolicy {
             },
             learn_cloud_time: !on(Fault::AgentNoSkewAllowance),
             viewer_sessions: super::viewers::Handout::from_faults(faults),
+            keep_pending_withdrawals: !on(Fault::AgentForgetsOfflineWithdrawals),
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::log::CloudLog;
+use super::mail_limits::{Cause, MailLimited, MailLimits};
 use super::store::{MailRecord, Store};
 use crate::world::{Fault, FaultSet, random_token};
 
@@ -16,6 +17,9 @@ const WITHHELD: &str = "[withheld]";
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Mail {
     pub from: String,
+    /// The envelope sender (SMTP `MAIL FROM`, the `Return-Path` a mailbox shows): where
+    /// bounces go, and what SPF and DMARC alignment are judged on.
+    pub envelope_from: String,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -26,6 +30,9 @@ pub struct Mail {
 #[derive(Debug, Clone)]
 pub(crate) struct MailPolicy {
     pub from: String,
+    pub envelope_from: String,
+    /// Whether mail per DMS and per address is limited (`mail_limits`).
+    pub limited: bool,
 }
 
 impl MailPolicy {
@@ -36,6 +43,13 @@ impl MailPolicy {
             } else {
                 "dataminer.services <no-reply@dataminer.services>".to_owned()
             },
+            envelope_from: if faults.is_on(Fault::CloudMailEnvelopeOtherDomain) {
+                // The mailing provider's default bounce domain, left as it came.
+                "bounces+dms@em.dataminer-mail.net".to_owned()
+            } else {
+                "bounces@dataminer.services".to_owned()
+            },
+            limited: !faults.is_on(Fault::CloudMailUnlimited),
         }
     }
 }
@@ -45,6 +59,7 @@ impl MailPolicy {
 pub struct Outbox {
     sent: Arc<Mutex<Vec<Mail>>>,
     policy: Arc<MailPolicy>,
+    limits: Arc<MailLimits>,
     kept: Option<(Arc<Store>, CloudLog)>,
 }
 
@@ -52,6 +67,7 @@ impl Outbox {
     pub(crate) fn new(policy: MailPolicy) -> Self {
         Self {
             sent: Arc::default(),
+            limits: Arc::new(MailLimits::new(policy.limited)),
             policy: Arc::new(policy),
             kept: None,
         }
@@ -63,6 +79,17 @@ impl Outbox {
             kept: Some((store, log)),
             ..self
         }
+    }
+
+    /// Counts one mail to each of `to` against the limits, before any is sent: the whole
+    /// batch is admitted, or none of it.
+    pub(crate) fn admit(
+        &self,
+        cause: Cause<'_>,
+        to: &[String],
+        now: u64,
+    ) -> Result<(), MailLimited> {
+        self.limits.admit(cause, to, now)
     }
 
     /// Sends a mail; its stored copy has each of `withheld` (the secrets it carries to its
@@ -77,6 +104,7 @@ impl Outbox {
     ) {
         let mail = Mail {
             from: self.policy.from.clone(),
+            envelope_from: self.policy.envelope_from.clone(),
             to: to.to_owned(),
             subject,
             body,

@@ -11,15 +11,15 @@ use http::{HeaderMap, StatusCode};
 
 use super::CloudState;
 use super::connection::authenticate;
+use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::utc;
 use super::share_keeping;
+use super::share_mail::{self, Attribution, ShareText};
 use super::shares::Announced;
 
 /// The most addresses one share is sent to.
 const MAX_RECIPIENTS: usize = 50;
-/// The longest personal message a share mail carries.
-const MAX_MESSAGE: usize = 2000;
 
 fn refused(status: StatusCode, error: &str) -> Response {
     (status, Json(serde_json::json!({ "error": error }))).into_response()
@@ -58,15 +58,32 @@ pub(crate) async fn announce(
         return refused(StatusCode::BAD_REQUEST, "bad_emails");
     }
     let message = params.get("message").map(str::to_owned);
-    if message.as_ref().is_some_and(|m| m.len() > MAX_MESSAGE) {
-        return refused(StatusCode::BAD_REQUEST, "message_too_long");
+    if let Err(why) = ShareText::from_faults(&state.faults).check(shared_by, message.as_deref()) {
+        return refused(StatusCode::BAD_REQUEST, &why.to_string());
     }
+    // Who the mails name as their sender: the organisation the DMS was approved into.
+    let Some(organization) = state
+        .clients
+        .registration(&claims.sub)
+        .map(|r| r.organization)
+    else {
+        return refused(StatusCode::FORBIDDEN, "unregistered_dms");
+    };
     let expires_at = match params.get("expires_at").map(str::parse::<u64>) {
         None => None,
         Some(Ok(at)) => Some(at),
         Some(Err(_)) => return refused(StatusCode::BAD_REQUEST, "bad_expiry"),
     };
     let now = state.clock.unix_seconds();
+    if state.shares.exists(&claims.sub, share_id) {
+        return refused(StatusCode::CONFLICT, "share_exists");
+    }
+    if let Err(limited) = state.outbox.admit(Cause::Dms(&claims.sub), &emails, now) {
+        state
+            .log
+            .info(format!("DMS {} refused mail: {limited}", claims.sub));
+        return refused(StatusCode::TOO_MANY_REQUESTS, "mail_limit");
+    }
     let announced = Announced {
         dms_id: claims.sub.clone(),
         share_id: share_id.to_owned(),
@@ -82,7 +99,19 @@ pub(crate) async fn announce(
     share_keeping::keep_share(&state, &announced, now);
     for (email, token) in &links {
         let link = format!("{}s/{token}", state.sharing_url);
-        let (subject, body) = share_mail(&announced, email, &link);
+        let from = Attribution {
+            shared_by: &announced.shared_by,
+            organization: &organization,
+            dms_id: &announced.dms_id,
+        };
+        let (subject, body) = share_mail::compose(
+            &from,
+            &announced.dashboard,
+            announced.message.as_deref(),
+            email,
+            &link,
+            announced.expires_at.map(utc),
+        );
         state.outbox.send(email, subject, body, now, &[token]);
     }
     state.log.info(format!(
@@ -96,26 +125,6 @@ pub(crate) async fn announce(
         Json(serde_json::json!({ "share_id": share_id, "links_sent": links.len() })),
     )
         .into_response()
-}
-
-/// The subject and body of the mail that carries `link` to `email`.
-fn share_mail(share: &Announced, email: &str, link: &str) -> (String, String) {
-    let subject = format!("{} shared a dashboard with you", share.shared_by);
-    let mut body = format!(
-        "{} shared the dashboard \"{}\" with you on dataminer.services.\n\n",
-        share.shared_by, share.dashboard
-    );
-    if let Some(message) = &share.message {
-        body.push_str(&format!("Their message:\n{message}\n\n"));
-    }
-    body.push_str(&format!(
-        "Open it here:\n{link}\n\nThe link opens with the dataminer.services account of {email}; \
-         if you have none yet, you can create one for this address when you open it.\n"
-    ));
-    if let Some(at) = share.expires_at {
-        body.push_str(&format!("The share ends on {}.\n", utc(at)));
-    }
-    (subject, body)
 }
 
 /// `POST /api/dms/shares/delete` with `share_id`: the DMS deleted one of its shares.
@@ -139,7 +148,7 @@ pub(crate) async fn withdraw(
     state.log.info(format!(
         "DMS {} deleted share {share_id}: its links to {} address(es) are gone",
         claims.sub,
-        state.shares.recipients(share_id).len()
+        state.shares.recipients(&claims.sub, share_id).len()
     ));
     Json(serde_json::json!({ "share_id": share_id, "deleted": true })).into_response()
 }

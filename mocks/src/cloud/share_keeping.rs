@@ -17,7 +17,12 @@ fn put<R: Record>(state: &CloudState, record: &R, what: impl FnOnce() -> String)
 
 /// A share the cloud took, and one record per address it is sent to.
 pub(crate) fn keep_share(state: &CloudState, share: &Announced, now: u64) {
+    let share_key = state
+        .shares
+        .policy()
+        .row_key(&share.dms_id, &share.share_id);
     let record = ShareRecord {
+        share_key: share_key.clone(),
         share_id: share.share_id.clone(),
         owner: share.shared_by.clone(),
         dms_id: share.dms_id.clone(),
@@ -29,6 +34,7 @@ pub(crate) fn keep_share(state: &CloudState, share: &Announced, now: u64) {
     put(state, &record, || format!("share {}", share.share_id));
     for email in &share.emails {
         let recipient = ShareRecipientRecord {
+            share_key: share_key.clone(),
             share_id: share.share_id.clone(),
             email: email.clone(),
             added_at: now,
@@ -42,6 +48,10 @@ pub(crate) fn keep_share(state: &CloudState, share: &Announced, now: u64) {
 /// The share's record again, with the second it ended: the store keeps one per share.
 pub(crate) fn keep_end(state: &CloudState, share: &shares::ShareRecord, now: u64) {
     let record = ShareRecord {
+        share_key: state
+            .shares
+            .policy()
+            .row_key(&share.dms_id, &share.share_id),
         share_id: share.share_id.clone(),
         owner: share.shared_by.clone(),
         dms_id: share.dms_id.clone(),
@@ -67,6 +77,10 @@ pub(crate) fn keep_ends(state: &CloudState, now: u64) {
 /// `account` opened the link of `link`'s share.
 pub(crate) fn keep_opening(state: &CloudState, link: &Link, account: &str, now: u64) {
     let record = ShareOpeningRecord {
+        share_key: state
+            .shares
+            .policy()
+            .row_key(&link.share.dms_id, &link.share.share_id),
         share_id: link.share.share_id.clone(),
         email: account.to_owned(),
         opened_at: now,

@@ -30,6 +30,21 @@ pub(crate) struct SharePolicy {
     /// Whether the relay leaves the share and viewer headers a browser sent, adding its own
     /// after them (`cloud.relay-keeps-trust-headers`).
     pub keeps_trust_headers: bool,
+    /// Whether a share is told apart from another DMS's by its share ID alone
+    /// (`cloud.shares-keyed-by-share-id`): its ends, look-ups and stored row. Share IDs are
+    /// made by each DMS and seen by every recipient, so only the pair (DMS, share ID) names
+    /// one share.
+    pub keyed_by_share_id_alone: bool,
+    /// Whether the cloud ends a share at its expiry itself; otherwise
+    /// (`cloud.expiry-left-to-the-dms`) the expiry only shows in the mail and the end is left
+    /// to the DMS's withdrawal, which an offline DMS cannot send.
+    pub enforces_expiry: bool,
+    /// Whether a DMS's withdrawal finds only its own share; otherwise
+    /// (`cloud.delete-any-dms-share`) the first share of that ID, whichever DMS announced it.
+    pub delete_checks_owner: bool,
+    /// Whether a signed-in account's list holds only the shares sent to it; otherwise
+    /// (`cloud.share-list-every-share`) every live share.
+    pub list_only_own: bool,
 }
 
 impl SharePolicy {
@@ -40,6 +55,25 @@ impl SharePolicy {
             sessions_outlive_share: faults.is_on(Fault::CloudSessionsSurviveDelete),
             any_account: faults.is_on(Fault::CloudAnyAccountCanView),
             keeps_trust_headers: faults.is_on(Fault::CloudRelayKeepsTrustHeaders),
+            keyed_by_share_id_alone: faults.is_on(Fault::CloudSharesKeyedByShareId),
+            enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
+            delete_checks_owner: !faults.is_on(Fault::CloudDeleteAnyDmsShare),
+            list_only_own: !faults.is_on(Fault::CloudShareListEveryShare),
+        }
+    }
+
+    /// Whether the share `(dms_id, share_id)` is `record`'s.
+    pub fn names(&self, record: &ShareRecord, dms_id: &str, share_id: &str) -> bool {
+        record.share_id == share_id && (self.keyed_by_share_id_alone || record.dms_id == dms_id)
+    }
+
+    /// The key a share's rows are stored under: the pair, written so that no two pairs give
+    /// the same text.
+    pub fn row_key(&self, dms_id: &str, share_id: &str) -> String {
+        if self.keyed_by_share_id_alone {
+            share_id.to_owned()
+        } else {
+            serde_json::json!([dms_id, share_id]).to_string()
         }
     }
 }
@@ -186,7 +220,7 @@ impl Shares {
                 recipients: share.emails,
                 message: share.message,
                 created_at: now,
-                expires_at: share.expires_at,
+                expires_at: share.expires_at.filter(|_| self.policy.enforces_expiry),
                 deleted_at: None,
                 openings: Vec::new(),
                 open_sessions: 0,
@@ -197,13 +231,21 @@ impl Shares {
         Some(tokens)
     }
 
+    /// Whether the DMS `dms_id` announced a share `share_id` already.
+    pub fn exists(&self, dms_id: &str, share_id: &str) -> bool {
+        self.lock()
+            .shares
+            .iter()
+            .any(|s| s.record.dms_id == dms_id && s.record.share_id == share_id)
+    }
+
     /// The share and address behind a link token, whatever the share's state.
     pub fn lookup(&self, token: &str) -> Option<Link> {
         let wanted = digest(token);
         let tables = self.lock();
         tables.shares.iter().find_map(|s| {
             s.links.get(&wanted).map(|email| Link {
-                share: with_sessions(&tables, s),
+                share: with_sessions(&tables, s, self.policy),
                 email: email.clone(),
             })
         })
@@ -213,15 +255,18 @@ impl Shares {
     /// answers the share as it now stands, or `None` if the DMS has no such share.
     pub fn delete(&self, dms_id: &str, share_id: &str, now: u64) -> Option<ShareRecord> {
         let mut tables = self.lock();
-        let stored = tables
-            .shares
-            .iter_mut()
-            .find(|s| s.record.dms_id == dms_id && s.record.share_id == share_id)?;
+        let owner_checked = self.policy.delete_checks_owner;
+        let stored = tables.shares.iter_mut().find(|s| {
+            s.record.share_id == share_id && (!owner_checked || s.record.dms_id == dms_id)
+        })?;
         stored.record.deleted_at.get_or_insert(now);
         stored.end_noted = true;
         let record = stored.record.clone();
         if !self.policy.sessions_outlive_share {
-            tables.sessions.retain(|_, v| v.share_id != share_id);
+            let policy = self.policy;
+            tables
+                .sessions
+                .retain(|_, v| !policy.names(&record, &v.dms_id, &v.share_id));
         }
         Some(record)
     }
@@ -233,22 +278,27 @@ impl Shares {
         let mut ended = Vec::new();
         let mut newly = Vec::new();
         for stored in tables.shares.iter_mut().filter(|s| s.record.ended(now)) {
-            ended.push(stored.record.share_id.clone());
+            ended.push(stored.record.clone());
             if !std::mem::replace(&mut stored.end_noted, true) {
                 newly.push(stored.record.clone());
             }
         }
         if !self.policy.sessions_outlive_share {
-            tables.sessions.retain(|_, v| !ended.contains(&v.share_id));
+            let policy = self.policy;
+            tables.sessions.retain(|_, v| {
+                !ended
+                    .iter()
+                    .any(|record| policy.names(record, &v.dms_id, &v.share_id))
+            });
         }
         newly
     }
 
-    pub fn recipients(&self, share_id: &str) -> Vec<String> {
+    pub fn recipients(&self, dms_id: &str, share_id: &str) -> Vec<String> {
         self.lock()
             .shares
             .iter()
-            .find(|s| s.record.share_id == share_id)
+            .find(|s| self.policy.names(&s.record, dms_id, share_id))
             .map(|s| s.record.recipients.clone())
             .unwrap_or_default()
     }
@@ -256,10 +306,11 @@ impl Shares {
     /// Notes that `account` opened the link sent to `email`, and opens a viewer session for it.
     pub fn record_opening(&self, link: &Link, account: &str, now: u64) -> String {
         let mut tables = self.lock();
+        let policy = self.policy;
         if let Some(stored) = tables
             .shares
             .iter_mut()
-            .find(|s| s.record.share_id == link.share.share_id)
+            .find(|s| policy.names(&s.record, &link.share.dms_id, &link.share.share_id))
         {
             stored.record.openings.push(Opening {
                 email: link.email.clone(),
@@ -290,7 +341,7 @@ impl Shares {
         tables
             .shares
             .iter()
-            .map(|s| with_sessions(&tables, s))
+            .map(|s| with_sessions(&tables, s, self.policy))
             .collect()
     }
 
@@ -299,12 +350,12 @@ impl Shares {
     }
 }
 
-fn with_sessions(tables: &Tables, stored: &Stored) -> ShareRecord {
+fn with_sessions(tables: &Tables, stored: &Stored, policy: SharePolicy) -> ShareRecord {
     let mut record = stored.record.clone();
     record.open_sessions = tables
         .sessions
         .values()
-        .filter(|v| v.share_id == record.share_id)
+        .filter(|v| policy.names(&stored.record, &v.dms_id, &v.share_id))
         .count();
     record
 }
@@ -364,5 +415,28 @@ mod tests {
         assert!(shares.session(&again).is_none());
         assert!(shares.delete("dms-2", "share-1", 1_600).is_none());
         assert_eq!(shares.all()[0].deleted_at, Some(1_600));
+    }
+
+    #[test]
+    fn another_dms_announcing_the_same_share_id_ends_only_its_own() {
+        let shares = Shares::new(SharePolicy::from_faults(&FaultSet::default()));
+        let victim = shares
+            .create(announced(&["a@x.example"]), 1_000)
+            .expect("the victim's share");
+        let link = shares.lookup(&victim[0].1).expect("the link opens");
+        let session = shares.record_opening(&link, "a@x.example", 1_100);
+        let mut copy = announced(&["b@y.example"]);
+        copy.dms_id = "dms-attacker".into();
+        copy.expires_at = Some(1_200);
+        assert!(
+            shares.create(copy, 1_100).is_some(),
+            "its own share, its own key"
+        );
+        assert!(shares.delete("dms-attacker", "share-1", 1_150).is_some());
+        assert!(shares.sweep(1_300).is_empty(), "the deletion was its end");
+        assert!(shares.session(&session).is_some());
+        assert_eq!(shares.recipients("dms-1", "share-1"), ["a@x.example"]);
+        let record = shares.lookup(&victim[0].1).expect("the link still opens");
+        assert!(!record.share.ended(1_300) && record.share.open_sessions == 1);
     }
 }

@@ -40,9 +40,10 @@ async fn list(State(state): State<Arc<CloudState>>, headers: HeaderMap) -> Respo
                 .into_iter()
                 .filter(|s| !s.ended(now))
                 .filter(|s| {
-                    s.recipients
-                        .iter()
-                        .any(|r| r.eq_ignore_ascii_case(&account.email))
+                    !state.shares.policy().list_only_own
+                        || s.recipients
+                            .iter()
+                            .any(|r| r.eq_ignore_ascii_case(&account.email))
                 })
                 .map(|s| {
                     serde_json::json!({

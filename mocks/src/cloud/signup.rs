@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::CloudState;
 use super::accounts::{is_local_path, session_cookie};
+use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::{escape, page};
 use crate::world::random_token;
@@ -123,6 +124,17 @@ pub(crate) async fn send_code(
             .into_response();
     }
     let now = state.clock.unix_seconds();
+    if let Err(limited) = state
+        .outbox
+        .admit(Cause::Page, std::slice::from_ref(&email), now)
+    {
+        state.log.info(format!("sign-up code not sent: {limited}"));
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(serde_json::json!({ "error": "mail_limit" })),
+        )
+            .into_response();
+    }
     let code = state.signups.issue(&email, now);
     state.outbox.send(
         &email,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::DmaState;
 use super::api::{DmaError, text};
 use super::users::{Permission, Role, User};
-use crate::dms::{ControlError, ShareNotice};
+use crate::dms::{ControlError, ShareNotice, Withdrawal};
 
 /// The most addresses one share goes to.
 const MAX_RECIPIENTS: usize = 50;
@@ -151,8 +151,21 @@ pub(crate) async fn delete_share(
         )));
     }
     state.shares.end(share_id);
+    // The user is told whether the cloud has ended the links yet: a pending end goes out when
+    // the gateway can reach the cloud again.
     match state.cloud_gateway.withdraw_share(share_id).await {
-        Ok(()) | Err(ControlError::NotConnected) => Ok(Value::Null),
+        Ok(Withdrawal::Sent) => Ok(json!({ "ShareID": share_id, "CloudEndPending": false })),
+        Ok(Withdrawal::Pending(why)) => Ok(json!({
+            "ShareID": share_id, "CloudEndPending": true,
+            "Note": format!(
+                "The share has ended on this DMS. dataminer.services could not be told yet \
+                 ({why}): its links stay open until the Cloud Gateway reaches it, which it \
+                 keeps trying."
+            ),
+        })),
+        Err(ControlError::NotConnected) => {
+            Ok(json!({ "ShareID": share_id, "CloudEndPending": false }))
+        }
         Err(failed) => Err(DmaError::Gateway(failed)),
     }
 }

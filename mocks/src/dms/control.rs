@@ -59,6 +59,8 @@ pub enum ControlAnswer {
     LinksSent(u64),
     /// The request failed; the gateway's error, as the operator is to read it.
     Failed(ControlError),
+    /// A share's end could not reach the cloud yet: the gateway keeps it (why, for the user).
+    WithdrawalPending(String),
 }
 
 /// Why the gateway refused or failed a request, as the DMA reads it on the control channel.

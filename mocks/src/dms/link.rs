@@ -12,7 +12,9 @@ use tokio::net::TcpListener;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
-use super::{Caller, ControlAnswer, ControlError, ControlRequest, Pairing, Reported, ShareNotice};
+use super::{
+    Caller, ControlAnswer, ControlError, ControlRequest, Pairing, Reported, ShareNotice, Withdrawal,
+};
 use crate::world::{Clock, Lifetime};
 
 /// The longest line either side reads.
@@ -89,13 +91,15 @@ impl Gateway {
         }
     }
 
-    /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links.
-    pub async fn withdraw_share(&self, share_id: &str) -> Result<(), ControlError> {
+    /// A share was deleted on the DMS: the gateway tells the cloud, which ends its links, or
+    /// keeps the end to send as soon as it can (`Withdrawal::Pending`).
+    pub async fn withdraw_share(&self, share_id: &str) -> Result<Withdrawal, ControlError> {
         let request = ControlRequest::Withdraw {
             share_id: share_id.to_owned(),
         };
         match self.ask(request).await? {
-            ControlAnswer::Done => Ok(()),
+            ControlAnswer::Done => Ok(Withdrawal::Sent),
+            ControlAnswer::WithdrawalPending(why) => Ok(Withdrawal::Pending(why)),
             other => Err(unexpected(other)),
         }
     }

@@ -13,5 +13,5 @@ pub use control::{Caller, ControlAnswer, ControlError, ControlRequest, Pairing, 
 pub use gateway_key::{GATEWAY_KEY_HEADER, GatewayKey};
 pub use link::{Asked, Gateway, read_line};
 pub use permissions::Permission;
-pub use share::ShareNotice;
+pub use share::{ShareNotice, Withdrawal};
 pub use viewing::{SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};

@@ -25,3 +25,13 @@ impl std::fmt::Debug for ShareNotice {
             .finish_non_exhaustive()
     }
 }
+
+/// What became of a withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// The cloud took it: the links and viewers have ended.
+    Sent,
+    /// The cloud could not be told; the gateway keeps it and sends it when it can. The reason
+    /// is for the user.
+    Pending(String),
+}

@@ -167,6 +167,24 @@ faults! {
         "share mails are sent from the mailing provider's own domain (dataminer-mail.net) instead of dataminer.services",
     CloudGuessableShareToken = "cloud.guessable-share-token":
         "a share link's token is the share's ID and the recipient's position in the list: short, and one link gives away the others",
+    AgentForgetsOfflineWithdrawals = "agent.forgets-offline-withdrawals":
+        "a share deleted while the gateway cannot reach the cloud is ended on the DMS only: \"not connected\" counts as done and nothing tells the cloud later, so its links and open viewers live on",
+    CloudRetireKeysBackupsNeed = "cloud.retire-keys-backups-need":
+        "the re-wrap job retires every older version of the key-encryption key once the primary's data keys moved off it, though the backups still hold data keys wrapped by it: every backup taken before a rotation stops opening",
+    CloudMailUnlimited = "cloud.mail-unlimited":
+        "the cloud sends every mail it is asked to: a DMS makes it mail 50 addresses per call with no limit on calls, and one address can be sent any number of mails a day",
+    CloudMailFreeText = "cloud.mail-free-text":
+        "a share mail carries the DMS user's name and message as the DMS wrote them, up to 2,000 characters, links and markup included",
+    CloudMailEnvelopeOtherDomain = "cloud.mail-envelope-other-domain":
+        "mail goes out with the mailing provider's default envelope sender (bounces at dataminer-mail.net): the From says dataminer.services but the envelope, SPF and DMARC alignment do not",
+    CloudExpiryLeftToTheDms = "cloud.expiry-left-to-the-dms":
+        "the cloud shows a share's expiry in its mail but leaves the end to the DMS: a share that expires while its DMS is offline stays open on the cloud",
+    CloudDeleteAnyDmsShare = "cloud.delete-any-dms-share":
+        "a DMS's share withdrawal finds the share by its ID without checking that DMS announced it: any DMS that names another's share ID ends it",
+    CloudShareListEveryShare = "cloud.share-list-every-share":
+        "the signed-in account's share list leaves out its filter: every live share of every organisation is listed, with its DMS and share IDs",
+    CloudSharesKeyedByShareId = "cloud.shares-keyed-by-share-id":
+        "the cloud tells shares apart by their share ID alone: another DMS that announces the same ID and ends its copy ends the victim's viewers, and its stored row takes the victim's place",
     WafAllowEverything = "waf.allow-everything":
         "the WAF forwards every request uninspected, whatever connection it carries",
     WafIgnoreParams = "waf.ignore-params":

@@ -292,6 +292,32 @@ impl CloudClient {
         Ok(Reply::of(&hop, first_cookie(&hop)))
     }
 
+    /// POSTs `params` form-encoded with a bearer token, as a DMS calls the cloud's API: a
+    /// redirect is not followed.
+    pub async fn post_form_with_token(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        params: &[(&str, &str)],
+        token: &str,
+    ) -> Result<Reply, Failure> {
+        let url = reqwest::Url::parse(&self.url(endpoint, path))
+            .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
+        let request = self
+            .http
+            .post(url.clone())
+            .bearer_auth(token)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form_body(params));
+        let hop = self
+            .hop(&reqwest::Method::POST, &url, request.send().await, path)
+            .await?;
+        Ok(Reply::of(&hop, first_cookie(&hop)))
+    }
+
     /// Attempts a tunnel upgrade with `token`; returns the HTTP status of the answer
     /// (101 when the cloud admitted it).
     pub async fn try_tunnel(&self, token: &str) -> Result<u16, Failure> {

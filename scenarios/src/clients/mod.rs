@@ -5,12 +5,14 @@
 
 mod cloud;
 mod dma;
+mod foreign;
 mod gateway;
 mod raw;
 mod recipient;
 
 pub use cloud::{CloudClient, Hop, Reply, form_body};
 pub use dma::{DmaClient, DmaReply, DmaSession};
+pub use foreign::ForeignDms;
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
 pub use raw::{RawReply, exchange, exchange_with};
 pub use recipient::{Seen, ShareRecipient, Viewer, link_in, path_of};

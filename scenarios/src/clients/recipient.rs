@@ -239,6 +239,12 @@ impl ShareRecipient {
         (!cookies.is_empty()).then(|| cookies.join("; "))
     }
 
+    /// Takes `other`'s viewer-session cookies, as someone who copied them out of its browser.
+    pub fn copy_viewer_sessions(&self, other: &ShareRecipient) {
+        let copied = other.lock_viewers().clone();
+        self.lock_viewers().extend(copied);
+    }
+
     fn lock_viewers(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
         self.viewers.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -3,8 +3,9 @@
 pub(crate) mod network;
 mod optin;
 mod resilience;
-mod sharing;
-mod storage;
+pub(crate) mod sharing;
+pub(crate) mod storage;
+mod sweeps;
 mod tls;
 mod tokens;
 pub(crate) mod tunnel;
@@ -20,6 +21,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         tunnel::scenarios(),
         resilience::scenarios(),
         storage::scenarios(),
+        sweeps::scenarios(),
         network::scenarios(),
     ]
     .concat()

@@ -6,6 +6,7 @@
 mod control;
 mod line;
 mod live;
+mod orgs;
 mod share;
 mod toxics;
 
@@ -33,6 +34,8 @@ pub struct UpOptions {
     pub connected: bool,
     /// Share a dashboard with the environment's partner account once connected.
     pub shared: bool,
+    /// Organisations: 2 adds the other organisation's own DMS (`orgs`).
+    pub orgs: u8,
 }
 
 /// Starts one environment, prints how to reach it as one JSON line, and keeps it up until
@@ -70,11 +73,20 @@ pub fn up(options: &UpOptions) -> anyhow::Result<ExitCode> {
             }
         }
 
+        let organizations = if options.orgs >= 2 {
+            Some(orgs::second_organization(&env, options.shared).await?)
+        } else {
+            None
+        };
+
         let live = Arc::new(Live::new(env, options.speed));
         let control = control::serve(live.clone()).await?;
         let mut line =
             line::describe(live.env(), &ca, control.url(), options.connected, options.speed);
         line["share"] = shared.map_or(serde_json::Value::Null, |s| s.describe());
+        if let Some(organizations) = organizations {
+            line["organizations"] = organizations;
+        }
         say!("{line}");
         let (name, addr) = live.env().published()[0];
         eprintln!(

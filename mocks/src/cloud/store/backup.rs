@@ -130,7 +130,7 @@ fn journal_of(database: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn backups_in(dir: &Path) -> Result<Vec<Backup>, StoreError> {
+pub(super) fn backups_in(dir: &Path) -> Result<Vec<Backup>, StoreError> {
     let mut found = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,

@@ -16,6 +16,7 @@ mod answers;
 mod backup;
 mod cipher;
 mod inspect;
+mod key_retention;
 mod policy;
 mod records;
 mod schema;
@@ -294,7 +295,9 @@ impl Store {
         if now >= versions.since + policy::REWRAP_AFTER.as_secs() {
             let Inner { db, sealer, .. } = &mut *inner;
             match sealer.rewrap(db) {
-                (_, None) => self.vault.retire_kek_versions_below(versions.current),
+                (_, None) => self
+                    .vault
+                    .retire_kek_versions_below(self.retire_below(versions.current)),
                 (moved, Some(e)) => {
                     tracing::warn!("re-wrap moved {moved} data keys, then failed: {e}")
                 }
@@ -305,6 +308,29 @@ impl Store {
             && let Err(e) = self.back_up(&mut inner, paths, now)
         {
             tracing::warn!("backup failed: {e}");
+        }
+    }
+}
+
+impl Store {
+    /// The oldest key version the re-wrap may retire up to: the current one, or, for a store
+    /// that keeps what its backups need, the oldest any backup still holds a data key under.
+    /// A second region that cannot be read keeps every version.
+    fn retire_below(&self, current: u32) -> u32 {
+        let Some(paths) = self
+            .paths
+            .as_ref()
+            .filter(|_| self.policy.backup.keys_outlive_backups)
+        else {
+            return current;
+        };
+        match key_retention::oldest_version_backups_need(&paths.replica) {
+            Ok(Some(needed)) => needed.min(current),
+            Ok(None) => current,
+            Err(e) => {
+                tracing::warn!("cannot read the backups' key versions, retiring none: {e}");
+                0
+            }
         }
     }
 }

@@ -34,6 +34,9 @@ pub(crate) struct BackupPolicy {
     pub every: Option<Duration>,
     /// Whether each backup also writes a readable export of the records.
     pub plaintext_export: bool,
+    /// Whether a key version is kept while a backup still holds a data key it wraps;
+    /// otherwise the re-wrap retires every older version at once.
+    pub keys_outlive_backups: bool,
 }
 
 /// Where the sharing front end keeps the DMS answers it relays: nowhere, as SHARE-4 asks.
@@ -60,6 +63,7 @@ impl StorePolicy {
             backup: BackupPolicy {
                 every: (!on(Fault::CloudNoBackup)).then_some(BACKUP_EVERY),
                 plaintext_export: on(Fault::CloudBackupPlaintext),
+                keys_outlive_backups: !on(Fault::CloudRetireKeysBackupsNeed),
             },
             answers: if on(Fault::CloudStoreDashboardData) {
                 AnswerKeeping::InStore

@@ -70,8 +70,10 @@ records! {
         revoked: bool,
     }
     /// A share of a dashboard: who shared it, of which DMS, until when, and when it ended
-    /// (deleted, or found past its expiry); `ended_at` is empty while it lasts.
-    ShareRecord in Shares, key share_id {
+    /// (deleted, or found past its expiry); `ended_at` is empty while it lasts. Kept under
+    /// `share_key`, which names the pair (DMS, share ID): share IDs are each DMS's own.
+    ShareRecord in Shares, key share_key {
+        share_key: String,
         share_id: String,
         owner: String,
         dms_id: String,
@@ -81,13 +83,15 @@ records! {
         ended_at: Option<u64>,
     }
     /// One recipient of a share, by email address.
-    ShareRecipientRecord in ShareRecipients, key (share_id, email) {
+    ShareRecipientRecord in ShareRecipients, key (share_key, email) {
+        share_key: String,
         share_id: String,
         email: String,
         added_at: u64,
     }
     /// A recipient opened a share: `email` is the account that opened it.
     ShareOpeningRecord in ShareOpenings, key none {
+        share_key: String,
         share_id: String,
         email: String,
         opened_at: u64,

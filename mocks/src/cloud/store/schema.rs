@@ -59,6 +59,7 @@ impl Table {
             ],
             Table::TokenFamilies => &["family", "dms_id", "organization", "revoked"],
             Table::Shares => &[
+                "share_key",
                 "share_id",
                 "owner",
                 "dms_id",
@@ -67,8 +68,8 @@ impl Table {
                 "expires_at",
                 "ended_at",
             ],
-            Table::ShareRecipients => &["share_id", "email", "added_at"],
-            Table::ShareOpenings => &["share_id", "email", "opened_at"],
+            Table::ShareRecipients => &["share_key", "share_id", "email", "added_at"],
+            Table::ShareOpenings => &["share_key", "share_id", "email", "opened_at"],
             Table::MailOutbox => &[
                 "message_id",
                 "sender",

@@ -144,12 +144,41 @@ fn a_rotation_keeps_old_records_readable_and_the_rewrap_moves_them() {
     f.clock.advance(DAY);
     f.store.maintain();
     let versions = f.store.key_versions().unwrap();
-    assert_eq!(versions.vault.held, [2]);
+    // The backups taken before the rotation hold data keys version 1 wraps: it stays.
+    assert_eq!(versions.vault.held, [1, 2]);
     assert_eq!(
         versions.data_keys_by_version.keys().collect::<Vec<_>>(),
         [&2]
     );
     assert_eq!(f.store.all::<TokenFamilyRecord>().unwrap().len(), 2);
+    for backup in f.store.backups().unwrap() {
+        assert!(
+            f.store.decrypt_file(&backup.path).is_ok(),
+            "{backup:?} opens"
+        );
+    }
+    // Once no backup holds a data key version 1 wraps, the next re-wrap retires it.
+    for backup in f.store.backups().unwrap() {
+        std::fs::remove_file(&backup.path).unwrap();
+    }
+    f.clock.advance(DAY);
+    f.store.maintain();
+    assert_eq!(f.store.key_versions().unwrap().vault.held, [2]);
+}
+
+#[test]
+fn retiring_what_the_backups_need_leaves_them_unreadable() {
+    let f = fixture(Fault::CloudRetireKeysBackupsNeed);
+    f.store.put(&family("before", false)).unwrap();
+    f.clock.advance(policy::BACKUP_EVERY);
+    f.store.maintain();
+    f.clock.advance(30 * DAY);
+    f.store.maintain();
+    f.clock.advance(DAY);
+    f.store.maintain();
+    assert_eq!(f.store.key_versions().unwrap().vault.held, [2]);
+    let first = f.store.backups().unwrap().remove(0);
+    assert!(f.store.decrypt_file(&first.path).is_err());
 }
 
 #[test]

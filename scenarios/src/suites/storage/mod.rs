@@ -8,7 +8,7 @@
 
 mod backups;
 mod payload;
-mod reader;
+pub(crate) mod reader;
 mod rotation;
 mod sealed;
 mod search;

@@ -22,7 +22,7 @@ const STRUCTURE: &[&str] = &["id", "lookup", "data_key"];
 
 /// One stored value as the file holds it.
 #[derive(Debug, Clone, serde::Serialize)]
-pub(super) struct Cell {
+pub(crate) struct Cell {
     pub table: String,
     pub row: i64,
     pub column: String,
@@ -39,7 +39,7 @@ impl Cell {
 
 /// A wrapped data key as the file holds it.
 #[derive(Debug, Clone, serde::Serialize)]
-pub(super) struct DataKey {
+pub(crate) struct DataKey {
     pub id: i64,
     pub serves: String,
     pub kek_version: u32,
@@ -49,7 +49,7 @@ pub(super) struct DataKey {
 
 /// Everything in one store file.
 #[derive(Debug, Clone, Default)]
-pub(super) struct StoreFile {
+pub(crate) struct StoreFile {
     pub cells: Vec<Cell>,
     pub data_keys: Vec<DataKey>,
 }
@@ -59,7 +59,7 @@ fn harness(what: &str) -> impl Fn(rusqlite::Error) -> Failure + '_ {
 }
 
 /// The scenario's own writable connection to a store file.
-pub(super) fn connect(path: &Path) -> Result<Connection, Failure> {
+pub(crate) fn connect(path: &Path) -> Result<Connection, Failure> {
     let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
         .map_err(harness("open"))?;
     db.busy_timeout(std::time::Duration::from_secs(5))
@@ -68,7 +68,7 @@ pub(super) fn connect(path: &Path) -> Result<Connection, Failure> {
 }
 
 /// Every value and data key in the file at `path`.
-pub(super) fn read(path: &Path) -> Result<StoreFile, Failure> {
+pub(crate) fn read(path: &Path) -> Result<StoreFile, Failure> {
     let db = connect(path)?;
     let tables: Vec<String> = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -132,7 +132,7 @@ pub(super) fn read(path: &Path) -> Result<StoreFile, Failure> {
 
 /// Data keys unwrapped by the vault for the cloud's managed identity, by ID; the keys it
 /// would not unwrap, with its reason.
-pub(super) fn unwrap_keys(
+pub(crate) fn unwrap_keys(
     env: &Environment,
     file: &StoreFile,
 ) -> (BTreeMap<i64, Vec<u8>>, BTreeMap<i64, String>) {
@@ -161,7 +161,7 @@ pub(super) fn unwrap_keys(
 }
 
 /// `cell` opened as AES-256-GCM under its data key, bound to its own place.
-pub(super) fn open(keys: &BTreeMap<i64, Vec<u8>>, cell: &Cell) -> Result<Vec<u8>, String> {
+pub(crate) fn open(keys: &BTreeMap<i64, Vec<u8>>, cell: &Cell) -> Result<Vec<u8>, String> {
     let key = keys
         .get(&cell.data_key)
         .ok_or_else(|| format!("no data key {}", cell.data_key))?;
@@ -187,10 +187,10 @@ pub(super) fn open(keys: &BTreeMap<i64, Vec<u8>>, cell: &Cell) -> Result<Vec<u8>
 }
 
 /// Named bytes: where each came from, and what it holds.
-pub(super) type Places = Vec<(String, Vec<u8>)>;
+pub(crate) type Places = Vec<(String, Vec<u8>)>;
 
 /// Every cell of `file` opened, by place; the cells that did not open, with the reason.
-pub(super) fn decrypt(env: &Environment, file: &StoreFile) -> (Places, Vec<(String, String)>) {
+pub(crate) fn decrypt(env: &Environment, file: &StoreFile) -> (Places, Vec<(String, String)>) {
     let (keys, _) = unwrap_keys(env, file);
     let mut opened = Vec::new();
     let mut refused = Vec::new();
@@ -204,7 +204,7 @@ pub(super) fn decrypt(env: &Environment, file: &StoreFile) -> (Places, Vec<(Stri
 }
 
 /// Every file under `dir`, with its bytes: what a search of the cloud's disk covers.
-pub(super) fn files_under(dir: &Path) -> Result<Places, Failure> {
+pub(crate) fn files_under(dir: &Path) -> Result<Places, Failure> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(dir) = pending.pop() {
@@ -224,4 +224,26 @@ pub(super) fn files_under(dir: &Path) -> Result<Places, Failure> {
     }
     found.sort();
     Ok(found)
+}
+
+/// The rows of `table` in the store file at `path`, each value opened with the scenario's own
+/// AES-GCM: column → text, in row order. A value that does not open is a harness error here:
+/// the callers judge what the rows say, not whether they open.
+pub(crate) fn table_rows(
+    env: &Environment,
+    path: &Path,
+    table: &str,
+) -> Result<Vec<BTreeMap<String, String>>, Failure> {
+    let file = read(path)?;
+    let (keys, _) = unwrap_keys(env, &file);
+    let mut rows: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
+    for cell in file.cells.iter().filter(|c| c.table == table) {
+        let plain = open(&keys, cell)
+            .map_err(|why| Failure::Harness(format!("{}: {why}", cell.place())))?;
+        rows.entry(cell.row).or_default().insert(
+            cell.column.clone(),
+            String::from_utf8_lossy(&plain).into_owned(),
+        );
+    }
+    Ok(rows.into_values().collect())
 }

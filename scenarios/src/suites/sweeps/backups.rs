@@ -1,0 +1,115 @@
+//! DR-1 with ENC-2, over time: the store is backed up several times a day while the vault's
+//! key rotates twice and the re-wrap job runs after each rotation. Every backup the second
+//! region holds must still open afterwards, each value with the scenario's own SQLite reader
+//! and AES-GCM under data keys the vault unwraps for the cloud's managed identity; the report
+//! names every backup a rotation made unrestorable.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mocks::Environment;
+
+use crate::suites::storage::reader;
+use crate::{Ctx, Failure, oracle, steps};
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// Every backup in the second region, as the scenario finds them: `store-<unix>.sqlite`.
+pub(crate) fn backup_files(replica: &Path) -> Result<Vec<(u64, PathBuf)>, Failure> {
+    let entries = std::fs::read_dir(replica)
+        .map_err(|e| Failure::Harness(format!("listing {}: {e}", replica.display())))?;
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let taken = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("store-"))
+            .and_then(|n| n.strip_suffix(".sqlite"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(taken) = taken {
+            found.push((taken, path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// What of a backup did not open: its data keys the vault refused, its values that did not
+/// open. Empty when the backup opens whole.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Unrestorable {
+    pub taken_at: u64,
+    pub keys_refused: Vec<String>,
+    pub values_refused: usize,
+}
+
+/// The backups among `files` that do not open whole.
+pub(crate) fn unrestorable(
+    env: &Environment,
+    files: &[(u64, PathBuf)],
+) -> Result<Vec<Unrestorable>, Failure> {
+    let mut found = Vec::new();
+    for (taken_at, path) in files {
+        let file = reader::read(path)?;
+        let (_, refused_keys) = reader::unwrap_keys(env, &file);
+        let (_, refused_values) = reader::decrypt(env, &file);
+        if !refused_keys.is_empty() || !refused_values.is_empty() {
+            found.push(Unrestorable {
+                taken_at: *taken_at,
+                keys_refused: refused_keys
+                    .iter()
+                    .map(|(id, why)| format!("data key {id}: {why}"))
+                    .collect(),
+                values_refused: refused_values.len(),
+            });
+        }
+    }
+    Ok(found)
+}
+
+pub(crate) async fn every_backup_opens_after_rotations(ctx: Ctx) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    steps::connect_dms(&env).await?;
+    let paths = env
+        .cloud()
+        .store()
+        .paths()
+        .cloned()
+        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let rotation_days = oracle::spec()?.storage.key_rotation_days;
+    // Two rotations and the re-wrap after each, a day at a time.
+    let days = u32::try_from(2 * rotation_days + 2).unwrap_or(u32::MAX);
+    let first = env.cloud().vault().kek_versions().current;
+    steps::let_time_pass(&env, DAY * days, days).await;
+    let versions = env.cloud().vault().kek_versions();
+    if versions.current < first + 2 {
+        return Err(Failure::precondition(
+            format!("{days} days of the vault's schedule"),
+            "two rotations",
+            &versions,
+        ));
+    }
+    let files = backup_files(&paths.replica)?;
+    let before_rotations = files.iter().filter(|(at, _)| *at < versions.since).count();
+    ev.saw(
+        "backups in the second region, and how many were taken before the last rotation",
+        (files.len(), before_rotations),
+    );
+    if before_rotations == 0 {
+        return Err(Failure::precondition(
+            "backups taken before the rotations",
+            "several",
+            files.len(),
+        ));
+    }
+    let broken = unrestorable(&env, &files)?;
+    ev.expect(
+        "every-backup-opens-after-rotations",
+        "backups of the second region that no longer open (taken at, what was refused)",
+        broken.is_empty(),
+        "none: every backup opens after the rotations",
+        &broken,
+    )
+}

@@ -1,0 +1,225 @@
+//! TEN-1 swept over what the cloud keys by an ID. Organisation A (the environment's DMS, its
+//! share sent to a member of A, that member's link and open viewer) and organisation B (its
+//! member's account, and a DMS of its own connected through the public connect flow). B tries
+//! every object of A it can name — copied (a forwarded link, a viewer session), guessed (the
+//! share ID, the DMS ID, the account's address) or colliding — on every route that takes it.
+//! Each row is judged on the wire (B's answer) and on A's side (A's member's viewer and link,
+//! the mails sent, A's share's row in the store read with the scenario's own connection).
+
+use mocks::cloud::Endpoint;
+use serde_json::{Value, json};
+
+use crate::clients::{CloudClient, ForeignDms, ShareRecipient};
+use crate::suites::sharing::live;
+use crate::suites::storage::reader;
+use crate::{Ctx, Failure};
+
+const DASHBOARD: &str = "soc-overview";
+
+/// One attempt of B on an object of A, and what the scenario saw of it.
+#[derive(Debug, serde::Serialize)]
+struct Row {
+    object: &'static str,
+    how: &'static str,
+    status: u16,
+    /// What of A the attempt reached, by the scenario's reading; empty when nothing.
+    reached: Option<String>,
+}
+
+pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
+    ctx: Ctx,
+) -> Result<(), Failure> {
+    let env = ctx.environment().await?;
+    let ev = ctx.evidence();
+    let accounts = env.accounts().clone();
+    let admin = live::connected(&env).await?;
+    // A's share goes to a member of A; B's member is no recipient of it.
+    let member = live::someone_else(&env).await?;
+    let member_email = accounts.cloud_admin.email.clone();
+    let shared = live::share(&env, &admin, DASHBOARD, &[&member_email], json!({})).await?;
+    let link = shared.link_for(&member_email)?.to_owned();
+    let (viewer, _) = live::open_viewer(&member, &link).await?;
+    if member.heartbeat(&viewer).await?.status != 200 {
+        return Err(Failure::precondition(
+            "A's member's viewer",
+            "HTTP 200",
+            "another status",
+        ));
+    }
+    let outsider = accounts.cloud_outsider.clone();
+    let mut b_member = ShareRecipient::new(&env)?;
+    b_member
+        .sign_in(&outsider.email, &outsider.password)
+        .await?;
+    let b_dms = ForeignDms::register(&env, &outsider, "dms-of-org-b").await?;
+    let a_dms = accounts.dms_id.clone();
+    let mut rows = Vec::new();
+    let reached_if = |hit: bool, what: String| hit.then_some(what);
+
+    // The DMS: B's token on A's registration.
+    let reply = b_dms
+        .client
+        .get_with_token(
+            Endpoint::Connection,
+            &format!("api/dms/{a_dms}"),
+            &b_dms.token,
+        )
+        .await?;
+    rows.push(Row {
+        object: "DMS",
+        how: "B's DMS token on A's registration (guessed ID)",
+        status: reply.status,
+        reached: reached_if(
+            reply.body.get("dms_id").and_then(Value::as_str) == Some(a_dms.as_str()),
+            "A's registration read".into(),
+        ),
+    });
+    // The DMS's API through the sharing front end, as B's member.
+    let api = b_member
+        .get(&format!("dms/{a_dms}/API/v1/Json.asmx/GetElement"))
+        .await?;
+    rows.push(Row {
+        object: "DMS",
+        how: "B's member on A's DMS API through the sharing front end",
+        status: api.status,
+        reached: reached_if(api.status == 200, "A's DMS answered".into()),
+    });
+    // The share: B's member lists what was shared with it.
+    let listed = b_member.get("api/shares").await?;
+    let listed_ids: Vec<String> = listed.json()["shares"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter_map(|s| s["share_id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    rows.push(Row {
+        object: "share",
+        how: "B's member's share list",
+        status: listed.status,
+        reached: reached_if(
+            listed_ids.contains(&shared.share_id),
+            "A's share listed to B".into(),
+        ),
+    });
+    // The share: B's DMS withdraws A's share ID (guessed) it never announced.
+    let withdrawn = b_dms.withdraw(&shared.share_id).await?;
+    let beat = member.heartbeat(&viewer).await?.status;
+    rows.push(Row {
+        object: "share",
+        how: "B's DMS withdraws A's share ID (guessed, never announced by B)",
+        status: withdrawn.status,
+        reached: reached_if(beat != 200, format!("A's viewer answered {beat}")),
+    });
+    // The share: B's DMS announces the same ID (colliding), then withdraws its own.
+    let announced = b_dms.announce(&shared.share_id, &[]).await?;
+    b_dms.withdraw(&shared.share_id).await?;
+    let beat = member.heartbeat(&viewer).await?.status;
+    rows.push(Row {
+        object: "share",
+        how: "B's DMS announces A's share ID (colliding) and withdraws it",
+        status: announced.status,
+        reached: reached_if(beat != 200, format!("A's viewer answered {beat}")),
+    });
+    // The link: forwarded to B's member.
+    let opened = b_member.open(&link).await?;
+    rows.push(Row {
+        object: "link",
+        how: "A's link (copied) opened by B's member",
+        status: opened.status,
+        reached: reached_if(opened.status == 200, "the viewer served to B".into()),
+    });
+    // The viewer session: copied, used with B's member's sign-in.
+    b_member.copy_viewer_sessions(&member);
+    let stolen = b_member.heartbeat(&viewer).await?;
+    rows.push(Row {
+        object: "viewer session",
+        how: "A's viewer session (copied) with B's member's sign-in",
+        status: stolen.status,
+        reached: reached_if(
+            stolen.status == 200,
+            "A's dashboard data served to B".into(),
+        ),
+    });
+    // The account: a sign-up code asked for A's member's address, and B's password on it.
+    let page = CloudClient::new(&env)?;
+    let before = env.cloud().outbox().to(&member_email).len();
+    let code = page
+        .post_form(
+            Endpoint::Sharing,
+            "account/create/code",
+            &[("email", &member_email)],
+            None,
+        )
+        .await?;
+    let mailed = env.cloud().outbox().to(&member_email).len() - before;
+    rows.push(Row {
+        object: "account",
+        how: "a sign-up code asked for A's member's address",
+        status: code.status,
+        reached: reached_if(mailed > 0, format!("{mailed} code mail(s) to A's member")),
+    });
+    let login = page
+        .post(
+            Endpoint::Sharing,
+            "account/login",
+            &json!({ "email": member_email, "password": outsider.password }),
+            None,
+        )
+        .await?;
+    rows.push(Row {
+        object: "account",
+        how: "A's member's address with B's member's password",
+        status: login.status,
+        reached: reached_if(login.set_cookie.is_some(), "a session as A's member".into()),
+    });
+
+    // A's side after everything: the viewer, the link, the stored row.
+    let beat = member.heartbeat(&viewer).await?.status;
+    let reopened = member.open(&link).await?.status;
+    let paths = env
+        .cloud()
+        .store()
+        .paths()
+        .cloned()
+        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let stored = reader::table_rows(&env, &paths.database, "shares")?;
+    let a_row_intact = stored.iter().any(|r| {
+        r.get("share_id") == Some(&shared.share_id)
+            && r.get("dms_id") == Some(&a_dms)
+            && r.get("ended_at").is_some_and(String::is_empty)
+    });
+    rows.push(Row {
+        object: "share (A's side)",
+        how: "after every attempt: A's viewer, A's link, A's stored row",
+        status: beat,
+        reached: reached_if(
+            beat != 200 || reopened != 200 || !a_row_intact,
+            format!("viewer {beat}, link {reopened}, stored row intact: {a_row_intact}"),
+        ),
+    });
+    ev.saw(
+        "organisation B × A's keyed objects (the sweep's matrix)",
+        &rows,
+    );
+    let listed_to_b: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.how == "B's member's share list" && r.reached.is_some())
+        .collect();
+    ev.expect(
+        "another-orgs-share-list-holds-none-of-ours",
+        "what B's member's share list showed of A",
+        listed_to_b.is_empty(),
+        "nothing of A",
+        &listed_to_b,
+    )?;
+    let reached: Vec<&Row> = rows.iter().filter(|r| r.reached.is_some()).collect();
+    ev.expect(
+        "another-org-reaches-nothing-keyed-by-id",
+        "B's attempts that read, changed or ended something of A",
+        reached.is_empty(),
+        "none",
+        &reached,
+    )
+}
