@@ -6,10 +6,12 @@ mod control;
 mod gateway_key;
 mod link;
 mod permissions;
+mod remote;
 mod share;
 
 pub use control::{Caller, ControlAnswer, ControlError, ControlRequest, Pairing, Reported};
 pub use gateway_key::{GATEWAY_KEY_HEADER, GatewayKey};
 pub use link::{Asked, Gateway, read_line};
 pub use permissions::Permission;
+pub use remote::REMOTE_ACCOUNT_HEADER;
 pub use share::ShareNotice;
