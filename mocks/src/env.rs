@@ -133,10 +133,7 @@ impl Environment {
             clock: clock.clone(),
             faults: faults.clone(),
             pki: &pki,
-            accounts: vec![
-                accounts.cloud_admin.clone(),
-                accounts.cloud_outsider.clone(),
-            ],
+            accounts: accounts.cloud_accounts(),
             tls: cloud_tls,
             lifetime: &lifetime,
             ping_timeout,
@@ -232,7 +229,7 @@ impl Environment {
             dma_gateway_listener,
             DmaSetup {
                 data: DmaData::load()?,
-                users: vec![accounts.dms_admin.clone(), accounts.dms_operator.clone()],
+                users: accounts.dms_users(),
                 gateway: gateway.clone(),
                 waf: waf.clone(),
                 gateway_key,

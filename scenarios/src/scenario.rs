@@ -20,6 +20,7 @@ pub enum Suite {
     Users,
     Waf,
     Network,
+    Access,
 }
 
 impl Suite {
@@ -31,6 +32,7 @@ impl Suite {
         Suite::Users,
         Suite::Waf,
         Suite::Sharing,
+        Suite::Access,
         Suite::Resilience,
         Suite::Storage,
         Suite::Network,
@@ -48,6 +50,7 @@ impl Suite {
             Suite::Resilience => "resilience",
             Suite::Storage => "storage",
             Suite::Network => "network",
+            Suite::Access => "access",
         }
     }
 
@@ -80,6 +83,9 @@ impl Suite {
             }
             Suite::Network => {
                 "network placement: the agent, as its own process, listens on nothing by the OS's socket table; only dataminer.services names on their published addresses, no redirect followed, and through a DMZ proxy only TLS, never around it"
+            }
+            Suite::Access => {
+                "remote access: off until an Owner or Admin enables it per DMS and per account, the DMS's own rights for whoever signs in, a remote session serving only its account, and remote sign-in failures locking out no share user and no other account"
             }
             Suite::Tls => {
                 "TLS 1.2 only with forward-secret AEAD suites on every cloud endpoint and in the agent, certificates checked, no plaintext"

@@ -214,6 +214,36 @@ pub async fn sign_in(browser: &CloudClient, account: &Account) -> Result<String,
     })
 }
 
+/// `admin` signs in and sets who may reach the environment's DMS remotely to exactly
+/// `accounts` (none: off), through the organisation's admin API; the cloud's answer.
+pub async fn enable_remote_access(
+    env: &Environment,
+    admin: &Account,
+    accounts: &[&Account],
+) -> Result<Reply, Failure> {
+    set_remote_access(env, admin, &env.accounts().dms_id, accounts).await
+}
+
+/// `admin` signs in and sets who may reach DMS `dms_id` remotely to exactly `accounts`.
+pub async fn set_remote_access(
+    env: &Environment,
+    admin: &Account,
+    dms_id: &str,
+    accounts: &[&Account],
+) -> Result<Reply, Failure> {
+    let browser = CloudClient::new(env)?;
+    let cookie = sign_in(&browser, admin).await?;
+    let emails: Vec<&str> = accounts.iter().map(|a| a.email.as_str()).collect();
+    browser
+        .post(
+            Endpoint::Connection,
+            "api/org/remote-access",
+            &json!({ "dms_id": dms_id, "accounts": emails.join(",") }),
+            Some(&cookie),
+        )
+        .await
+}
+
 /// What a person saw and got on the verification page: the page of the user code, and the
 /// answer to the approval form (after its redirects).
 #[derive(Debug, Clone, serde::Serialize)]

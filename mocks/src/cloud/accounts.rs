@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::CloudState;
 use super::oauth::Params;
 use super::pages::sign_in;
+use super::roles::{OrgRole, RoleSource};
 use super::store::AccountRecord;
 use crate::world::random_token;
 
@@ -19,6 +20,8 @@ pub struct Account {
     pub email: String,
     pub password: String,
     pub organization: String,
+    /// The account's role in its organisation.
+    pub role: OrgRole,
 }
 
 #[derive(Debug)]
@@ -26,6 +29,7 @@ struct StoredAccount {
     email: String,
     password_sha256: [u8; 32],
     organization: String,
+    role: OrgRole,
 }
 
 /// Accounts and their browser sessions. Passwords are kept only as digests; accounts made by
@@ -33,7 +37,9 @@ struct StoredAccount {
 #[derive(Debug)]
 pub(crate) struct Accounts {
     accounts: Mutex<Vec<StoredAccount>>,
-    sessions: Mutex<HashMap<String, String>>,
+    /// Session → the account's address and its role when the session was opened.
+    sessions: Mutex<HashMap<String, (String, OrgRole)>>,
+    roles: RoleSource,
 }
 
 /// Who a browser session belongs to.
@@ -41,17 +47,41 @@ pub(crate) struct Accounts {
 pub(crate) struct SignedIn {
     pub email: String,
     pub organization: String,
+    pub role: OrgRole,
 }
 
 /// The name of the session cookie the login sets.
 const SESSION_COOKIE: &str = "dms_session";
 
 impl Accounts {
-    pub fn new(accounts: Vec<Account>) -> Self {
+    pub fn new(accounts: Vec<Account>, roles: RoleSource) -> Self {
         Self {
             accounts: Mutex::new(accounts.into_iter().map(stored).collect()),
             sessions: Mutex::new(HashMap::new()),
+            roles,
         }
+    }
+
+    /// Gives the account of `email` `role`; false when there is no such account.
+    pub fn set_role(&self, email: &str, role: OrgRole) -> bool {
+        let email = email.to_ascii_lowercase();
+        let mut accounts = self.lock_accounts();
+        match accounts.iter_mut().find(|a| a.email == email) {
+            Some(account) => {
+                account.role = role;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The organisation and role of the account of `email`.
+    pub fn membership(&self, email: &str) -> Option<(String, OrgRole)> {
+        let email = email.to_ascii_lowercase();
+        self.lock_accounts()
+            .iter()
+            .find(|a| a.email == email)
+            .map(|a| (a.organization.clone(), a.role))
     }
 
     /// What the store keeps of each account: its address, organisation and password digest.
@@ -71,18 +101,20 @@ impl Accounts {
     fn login(&self, email: &str, password: &str) -> Option<String> {
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
         let email = email.to_ascii_lowercase();
-        self.lock_accounts()
+        let role = self
+            .lock_accounts()
             .iter()
-            .find(|a| a.email == email && a.password_sha256 == digest)?;
-        Some(self.open_session(&email))
+            .find(|a| a.email == email && a.password_sha256 == digest)?
+            .role;
+        Some(self.open_session(&email, role))
     }
 
-    fn open_session(&self, email: &str) -> String {
+    fn open_session(&self, email: &str, role: OrgRole) -> String {
         let session = random_token(32);
         self.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(session.clone(), email.to_owned());
+            .insert(session.clone(), (email.to_owned(), role));
         session
     }
 
@@ -104,9 +136,10 @@ impl Accounts {
                 email: email.clone(),
                 password: password.to_owned(),
                 organization: String::new(),
+                role: OrgRole::Member,
             }));
         }
-        Some(self.open_session(&email))
+        Some(self.open_session(&email, OrgRole::Member))
     }
 
     fn lock_accounts(&self) -> std::sync::MutexGuard<'_, Vec<StoredAccount>> {
@@ -123,21 +156,21 @@ impl Accounts {
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(name, _)| *name == SESSION_COOKIE)
             .map(|(_, value)| value.to_owned())?;
-        let email = self
+        let (email, role_at_sign_in) = self
             .sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&session)?
             .clone();
-        let organization = self
-            .lock_accounts()
-            .iter()
-            .find(|a| a.email == email)?
-            .organization
-            .clone();
+        let (organization, current) = self.membership(&email)?;
+        let role = match self.roles {
+            RoleSource::Current => current,
+            RoleSource::AtSignIn => role_at_sign_in,
+        };
         Some(SignedIn {
             email,
             organization,
+            role,
         })
     }
 }
@@ -159,6 +192,7 @@ fn stored(account: Account) -> StoredAccount {
         password_sha256: Sha256::digest(account.password.as_bytes()).into(),
         email: account.email.to_ascii_lowercase(),
         organization: account.organization,
+        role: account.role,
     }
 }
 

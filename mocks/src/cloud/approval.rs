@@ -2,8 +2,9 @@
 //! `verification_uri`: sign in, type the user code, see which DMS asks (its name and ID, the
 //! organisation it joins, the address and time of its request: RFC 8628 §5.4's defence against
 //! remote phishing), and approve it by typing that DMS ID, with a one-use ticket the page
-//! handed to this account. Only an account of the organisation the DMS joins may approve, and
-//! an account that types wrong user codes is slowed down (RFC 8628 §5.1). How approval behaves
+//! handed to this account. Only an Owner or Admin of the organisation the DMS joins may approve
+//! (FLOW-1): a Member sees the request but no form. An account that types wrong user codes is
+//! slowed down (RFC 8628 §5.1). How approval behaves
 //! is the flow's `ApprovalPolicy`, settled once.
 
 use std::fmt::Write as _;
@@ -44,6 +45,9 @@ pub(crate) struct ApprovalPolicy {
     /// Approving needs the page's ticket and the DMS ID typed by the approver.
     pub requires_confirmation: bool,
     pub approvers: Approvers,
+    /// The approver's organisation role is checked, not only their organisation
+    /// (`cloud.approval-ignores-role` leaves it out).
+    pub role_checked: bool,
     /// How many wrong user codes an account may type, and in what window; `None`: any number.
     pub guesses: Option<(usize, Duration)>,
 }
@@ -69,6 +73,7 @@ impl ApprovalPolicy {
             } else {
                 Approvers::OwnOrganization
             },
+            role_checked: !on(Fault::CloudApprovalIgnoresRole),
             guesses: (!on(Fault::CloudUserCodeGuessingUnlimited))
                 .then_some((GUESSES, GUESS_WINDOW)),
         }
@@ -133,12 +138,19 @@ pub(crate) async fn approve(
         Ok(grant) => grant,
         Err(refused) => return refused.into_response(),
     };
-    let Some(organization) = joins(&policy, &approver, &grant) else {
-        state.log.info(format!(
-            "approval of DMS {} by {} refused: the DMS joins {}",
-            grant.dms_id, approver.email, grant.organization
-        ));
-        return wrong_organization(&approver, &grant, StatusCode::FORBIDDEN);
+    let organization = match joins(&policy, &approver, &grant) {
+        Ok(organization) => organization,
+        Err(refused) => {
+            state.log.info(format!(
+                "approval of DMS {} by {} ({} of {}) refused: the DMS joins {}",
+                grant.dms_id,
+                approver.email,
+                approver.role,
+                approver.organization,
+                grant.organization
+            ));
+            return refused.page(&approver, &grant);
+        }
     };
     if policy.requires_confirmation && !confirmed(&state, &approver, &grant, &params) {
         state.log.info(format!(
@@ -304,6 +316,7 @@ fn approver(state: &CloudState, headers: &HeaderMap) -> Option<SignedIn> {
         None if !state.devices.policy.approval.requires_session => Some(SignedIn {
             email: ANONYMOUS.to_owned(),
             organization: String::new(),
+            role: super::roles::OrgRole::Member,
         }),
         None => None,
     }
@@ -386,14 +399,53 @@ fn find(state: &CloudState, approver: &SignedIn, typed: &str) -> Result<Grant, C
     Err(CodeRefused::Unknown)
 }
 
-/// The organisation the grant joins if `approver` may approve it.
-fn joins(policy: &ApprovalPolicy, approver: &SignedIn, grant: &Grant) -> Option<String> {
-    match policy.approvers {
-        _ if approver.email == ANONYMOUS => Some(grant.organization.clone()),
-        Approvers::OwnOrganization => {
-            (approver.organization == grant.organization).then(|| grant.organization.clone())
+/// Why an account may not approve a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotApprover {
+    /// The account is of another organisation.
+    Organization,
+    /// The account is a Member of the organisation, not its Owner or an Admin.
+    Role,
+}
+
+impl NotApprover {
+    fn page(self, approver: &SignedIn, grant: &Grant) -> Response {
+        match self {
+            NotApprover::Organization => wrong_organization(approver, grant, StatusCode::FORBIDDEN),
+            NotApprover::Role => {
+                let body = format!(
+                    "<p class=\"warn\">DMS <strong>{}</strong> ({}) asks to join {}. You are \
+                     signed in as {}, a {} of it: only an Owner or Admin of {} can approve it. \
+                     Ask one of them.</p>",
+                    escape(&grant.dms_name),
+                    escape(&grant.dms_id),
+                    escape(&grant.organization),
+                    escape(&approver.email),
+                    approver.role,
+                    escape(&grant.organization),
+                );
+                page(StatusCode::FORBIDDEN, "Owner or Admin only", &body)
+            }
         }
-        Approvers::AnyAccount => Some(approver.organization.clone()),
+    }
+}
+
+/// The organisation the grant joins if `approver` may approve it.
+fn joins(
+    policy: &ApprovalPolicy,
+    approver: &SignedIn,
+    grant: &Grant,
+) -> Result<String, NotApprover> {
+    match policy.approvers {
+        _ if approver.email == ANONYMOUS => Ok(grant.organization.clone()),
+        Approvers::OwnOrganization if approver.organization != grant.organization => {
+            Err(NotApprover::Organization)
+        }
+        Approvers::OwnOrganization if policy.role_checked && !approver.role.administers() => {
+            Err(NotApprover::Role)
+        }
+        Approvers::OwnOrganization => Ok(grant.organization.clone()),
+        Approvers::AnyAccount => Ok(approver.organization.clone()),
     }
 }
 
@@ -426,8 +478,8 @@ fn code_form(approver: &SignedIn) -> Response {
 /// What the code stands for, and the form that approves it: for an account that may.
 fn details(state: &CloudState, approver: &SignedIn, grant: &Grant) -> Response {
     let policy = state.devices.policy.approval;
-    if joins(&policy, approver, grant).is_none() {
-        return wrong_organization(approver, grant, StatusCode::FORBIDDEN);
+    if let Err(refused) = joins(&policy, approver, grant) {
+        return refused.page(approver, grant);
     }
     let ticket = random_token(16);
     if let Some(open) = state

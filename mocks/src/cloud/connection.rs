@@ -13,7 +13,7 @@ use http::{HeaderMap, StatusCode};
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::tokens::{Claims, TokenError};
 use super::vault::{SIGNING_KEY, Workloads};
-use super::{CloudState, Credential, accounts, approval, device_flow, share_api};
+use super::{CloudState, Credential, accounts, approval, device_flow, org_admin, share_api};
 
 /// The request header in which a tunnel upgrade names the DMS it is for; without it, the
 /// tunnel is for the DMS the token was issued to.
@@ -35,6 +35,11 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
         .route("/api/dms/{dms_id}", get(dms))
         .route("/api/dms/shares", post(share_api::announce))
         .route("/api/dms/shares/delete", post(share_api::withdraw))
+        .route("/api/org/members/role", post(org_admin::set_role))
+        .route(
+            "/api/org/remote-access",
+            get(org_admin::remote_access).post(org_admin::set_remote_access),
+        )
         .with_state(state)
 }
 

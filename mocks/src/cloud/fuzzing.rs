@@ -29,7 +29,7 @@ impl ConnectionEndpoint {
         let state = CloudState::new(
             clock,
             FaultSet::none(),
-            Accounts::new(Vec::new()),
+            Accounts::new(Vec::new(), super::roles::RoleSource::Current),
             (
                 format!("https://{}/", super::Endpoint::Connection.host()),
                 format!("https://{}/", super::Endpoint::Sharing.host()),

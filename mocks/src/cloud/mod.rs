@@ -20,13 +20,16 @@ mod listener;
 mod log;
 mod mail_limits;
 mod oauth;
+mod org_admin;
 mod outage;
 mod outbox;
 mod pages;
 mod recipient;
 mod refresh;
+mod remote_access;
 mod requests;
 mod restart;
+mod roles;
 mod share_api;
 mod share_keeping;
 mod share_mail;
@@ -57,6 +60,7 @@ pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use outbox::{Mail, Outbox};
 pub use requests::{CloudRequest, RequestLog};
+pub use roles::OrgRole;
 pub use shares::{Opening, ShareRecord};
 pub use store::{Store, StoreError, StorePaths};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
@@ -92,6 +96,9 @@ pub(crate) struct CloudState {
     pub signups: signup::SignUps,
     /// How the sharing front end passes answers on.
     pub relay: recipient::Relay,
+    /// Which accounts reach which DMS remotely, and whom the organisation's admin API serves.
+    pub remote_access: remote_access::RemoteAccess,
+    pub org_admin: org_admin::AdminPolicy,
     /// What answers a connection before TLS does.
     pub door: listener::FrontDoor,
     pub log: CloudLog,
@@ -155,6 +162,10 @@ impl CloudState {
                 .kept_in(store.clone(), log.clone()),
             signups: signup::SignUps::default(),
             relay: recipient::Relay::from_faults(&faults),
+            remote_access: remote_access::RemoteAccess::new(
+                remote_access::RemoteAccessPolicy::from_faults(&faults),
+            ),
+            org_admin: org_admin::AdminPolicy::from_faults(&faults),
             door: listener::FrontDoor::from_faults(&faults),
             log,
             store,
@@ -223,10 +234,11 @@ impl Cloud {
             };
             format!("https://{}:{port}/", endpoint.host())
         };
+        let roles = roles::RoleSource::from_faults(&setup.faults);
         let state = CloudState::new(
             setup.clock,
             setup.faults,
-            accounts::Accounts::new(setup.accounts),
+            accounts::Accounts::new(setup.accounts, roles),
             (base(Endpoint::Connection), base(Endpoint::Sharing)),
             setup.lifetime.clone(),
             setup.ping_timeout,

@@ -1,9 +1,13 @@
-//! The recipients' front end on `sharing.dataminer.services`: a signed-in account calls
+//! Remote access on `sharing.dataminer.services`: a signed-in account calls
 //! `/dms/{dms_id}/API/v1/Json.asmx/{Method}`, and the cloud carries the call as one stream
-//! through that DMS's tunnel and streams the answer back as it comes.
+//! through that DMS's tunnel and streams the answer back as it comes; the account signs in on
+//! the DMS with its own DMS credentials, and the DMS's permissions apply.
 //!
 //! Only an account of the organisation that approved the DMS reaches it; any other DMS ID is
-//! answered as unknown, so an account cannot probe which DMSs exist elsewhere. Recipients of a
+//! answered as unknown, so an account cannot probe which DMSs exist elsewhere. Within the
+//! organisation, remote access is off until an Owner or Admin enables it for that DMS and that
+//! account (`remote_access`). The cloud names the account to the DMS side in a header it sets
+//! itself, in place of any the browser sent: the WAF keeps remote sign-ins apart by it. Recipients of a
 //! shared dashboard never come this way: their link opens the viewer (`viewer`), which asks the
 //! DMS for that dashboard's calls only, as its share user.
 
@@ -21,6 +25,7 @@ use super::CloudState;
 use super::requests::Streamed;
 use super::streams::TunnelSendError;
 use crate::dma::canonical::API_PREFIX;
+use crate::dms::REMOTE_ACCOUNT_HEADER;
 use crate::world::{Fault, FaultSet};
 
 /// The most a buffering relay holds of one answer.
@@ -70,6 +75,9 @@ enum Refusal {
     /// The DMS is not registered, or registered to another organisation.
     #[error("unknown_dms")]
     UnknownDms,
+    /// Remote access is not enabled for this account on this DMS.
+    #[error("remote_access_not_enabled")]
+    NotEnabled,
     /// The method name is not one the DMS API could have.
     #[error("bad_method")]
     BadMethod,
@@ -83,6 +91,7 @@ impl IntoResponse for Refusal {
         let status = match self {
             Refusal::NoSession => StatusCode::UNAUTHORIZED,
             Refusal::UnknownDms => StatusCode::NOT_FOUND,
+            Refusal::NotEnabled => StatusCode::FORBIDDEN,
             Refusal::BadMethod => StatusCode::BAD_REQUEST,
             Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
         };
@@ -124,6 +133,9 @@ async fn exchange(
     if !state.tokens.account_reaches(&account.organization, dms_id) {
         return Err(Refusal::UnknownDms);
     }
+    if !state.remote_access.allows(&account, dms_id) {
+        return Err(Refusal::NotEnabled);
+    }
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Refusal::BadMethod);
     }
@@ -137,6 +149,8 @@ async fn exchange(
         .parse::<Uri>()
         .map_err(|_| Refusal::BadMethod)?;
     strip(&mut head.headers);
+    let named = http::HeaderValue::from_str(&account.email).map_err(|_| Refusal::BadMethod)?;
+    head.headers.insert(REMOTE_ACCOUNT_HEADER, named);
     let answer = state
         .tunnels
         .streams()
@@ -178,4 +192,5 @@ fn strip(headers: &mut HeaderMap) {
     }
     headers.remove("keep-alive");
     headers.remove("proxy-connection");
+    headers.remove(REMOTE_ACCOUNT_HEADER);
 }

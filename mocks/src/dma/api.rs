@@ -169,6 +169,8 @@ async fn dispatch(
     if let Some(user) = state.users.user_of(connection) {
         let answer = if method == TREND_METHOD {
             trend::plan(state, Scope::Everything, body).map(Answer::Trend)
+        } else if let Err(refused) = state.rights.check(channel, user.role, method) {
+            Err(refused)
         } else {
             dispatch_user(state, &user, connection, method, body)
                 .await

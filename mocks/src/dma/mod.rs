@@ -17,6 +17,7 @@ mod ids;
 mod passwords;
 mod reader;
 mod records;
+mod rights;
 mod share_api;
 mod shares;
 mod trend;
@@ -75,6 +76,7 @@ pub(crate) struct DmaState {
     pub cloud_gateway: Gateway,
     pub waf: Waf,
     pub gateway: gateway::GatewayAuth,
+    pub rights: rights::UserRights,
     pub faults: FaultSet,
     pub clock: Clock,
     pub trends: TrendLog,
@@ -123,6 +125,7 @@ impl Dma {
             cloud_gateway: setup.gateway,
             waf: setup.waf,
             gateway: gateway::GatewayAuth::from_faults(&setup.faults, setup.gateway_key),
+            rights: rights::UserRights::from_faults(&setup.faults),
             faults: setup.faults,
             clock: setup.clock,
             trends: TrendLog::default(),

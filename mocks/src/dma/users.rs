@@ -10,6 +10,8 @@ pub use crate::dms::Permission;
 pub enum Role {
     Administrator,
     Operator,
+    /// Reads everything, writes nothing.
+    ReadOnly,
 }
 
 impl Role {
@@ -22,8 +24,13 @@ impl Role {
                     Permission::ShareDashboards,
                 ]
             }
-            Role::Operator => Vec::new(),
+            Role::Operator | Role::ReadOnly => Vec::new(),
         }
+    }
+
+    /// Whether the group may change parameters.
+    pub fn may_write(self) -> bool {
+        !matches!(self, Role::ReadOnly)
     }
 }
 

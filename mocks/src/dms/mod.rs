@@ -6,6 +6,7 @@ mod control;
 mod gateway_key;
 mod link;
 mod permissions;
+mod remote;
 mod share;
 mod viewing;
 
@@ -13,5 +14,6 @@ pub use control::{Caller, ControlAnswer, ControlError, ControlRequest, Pairing, 
 pub use gateway_key::{GATEWAY_KEY_HEADER, GatewayKey};
 pub use link::{Asked, Gateway, read_line};
 pub use permissions::Permission;
+pub use remote::REMOTE_ACCOUNT_HEADER;
 pub use share::{ShareNotice, Withdrawal};
 pub use viewing::{SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};

@@ -12,6 +12,7 @@ mod policy;
 mod proxy;
 mod reader;
 mod registry;
+mod remote;
 mod whitelist;
 
 use std::net::SocketAddr;
@@ -63,6 +64,7 @@ impl Waf {
             decisions: decisions.clone(),
             registry: registry.clone(),
             policy: policy::MatchPolicy::from_faults(&faults),
+            remote: remote::RemoteSignIns::new(remote::RemotePolicy::from_faults(&faults)),
         });
         net::serve_http(listener, lifetime, proxy::router(state));
         Ok(Self {

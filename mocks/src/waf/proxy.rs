@@ -21,7 +21,9 @@ use super::decisions::{Decision, Decisions, Verdict};
 use super::policy::{MatchPolicy, Undecided};
 use super::reader::{Received, Unreadable, read, receive};
 use super::registry::{Owner, Registry};
+use super::remote::{RemoteSignIns, RemoteVerdict};
 use crate::dma::is_app_path;
+use crate::dms::REMOTE_ACCOUNT_HEADER;
 use crate::dms::SHARE_SESSION_HEADER;
 use crate::world::Clock;
 
@@ -32,16 +34,21 @@ pub(crate) struct ProxyState {
     pub decisions: Decisions,
     pub registry: Arc<Registry>,
     pub policy: MatchPolicy,
+    pub remote: RemoteSignIns,
 }
 
 pub(crate) fn router(state: Arc<ProxyState>) -> axum::Router {
     axum::Router::new().fallback(inspect).with_state(state)
 }
 
-/// A sign-in through the gateway: who signs in, and the share when it is a share user.
+/// A sign-in through the gateway: who signs in, the share when it is a share user, and the
+/// remote-access account it was relayed for.
 struct SignIn {
     login: String,
     share: Option<String>,
+    remote: Option<String>,
+    /// Its failure counts against the remote account, not the login.
+    per_account: bool,
 }
 
 /// What the WAF made of a request.
@@ -127,7 +134,7 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         Err(reason) => return (StatusCode::BAD_GATEWAY, reason).into_response(),
     };
     match judgement.signs_in {
-        Some(sign_in) => settle_sign_in(&state.registry, &sign_in, response, now).await,
+        Some(sign_in) => settle_sign_in(&state, &sign_in, response, now).await,
         None => response,
     }
 }
@@ -169,12 +176,34 @@ fn judge(
     }
     // A viewer's request carries the session the gateway attached: it is a shared-dashboard
     // call, whatever its method, and only the share's whitelist decides it.
+    let remote = remote_account(head);
     if method == "ConnectApp" && session.is_none() {
         let Some(login) = fields.get("login").and_then(Value::as_str) else {
             return Judgement::undecided(policy, "a sign-in without a login");
         };
         let share = state.registry.share_of_login(login);
-        if let Some(limit) = policy.sign_ins {
+        let verdict = remote
+            .as_deref()
+            .map(|account| state.remote.judge(account, share.as_deref(), now));
+        match &verdict {
+            Some(RemoteVerdict::Refused(reason)) => return Judgement::blocked(reason, share),
+            Some(RemoteVerdict::Limited {
+                failed,
+                window_seconds,
+            }) => {
+                let mut limited = Judgement::blocked(
+                    format!(
+                        "{failed} failed remote-access sign-ins of this account in {window_seconds} s"
+                    ),
+                    None,
+                );
+                limited.retry_after = Some(*window_seconds);
+                return limited;
+            }
+            _ => {}
+        }
+        let per_account = verdict == Some(RemoteVerdict::CountedPerAccount);
+        if let Some(limit) = policy.sign_ins.filter(|_| !per_account) {
             let failed = state
                 .registry
                 .failed_sign_ins(login, now, limit.window_seconds);
@@ -198,6 +227,8 @@ fn judge(
         judgement.signs_in = Some(SignIn {
             login: login.to_owned(),
             share,
+            remote,
+            per_account,
         });
         return judgement;
     }
@@ -207,10 +238,14 @@ fn judge(
             policy,
             "the connection is tied to no live share and no session opened through the gateway",
         ),
-        Owner::User(login) => Judgement::allowed(
+        Owner::User(login, opened_for) if opened_for == remote => Judgement::allowed(
             format!(
                 "{login}'s session, opened through the gateway: the DMA's own authorisation applies"
             ),
+            None,
+        ),
+        Owner::User(login, _) => Judgement::blocked(
+            format!("{login}'s session was opened for another remote-access account"),
             None,
         ),
         Owner::Retired => Judgement::blocked("the connection belongs to a deleted share", None),
@@ -265,7 +300,7 @@ fn forwarded_for_loopback(headers: &http::HeaderMap) -> bool {
 /// Passes a sign-in's answer on: the connection string it carries is bound to the share, or to
 /// the DMS user; a refusal counts against the login's sign-in limit.
 async fn settle_sign_in(
-    registry: &Registry,
+    state: &ProxyState,
     sign_in: &SignIn,
     response: Response,
     now: u64,
@@ -279,10 +314,16 @@ async fn settle_sign_in(
         .ok()
         .filter(|_| parts.status == StatusCode::OK)
         .and_then(|answer| answer.get("d").and_then(Value::as_str).map(str::to_owned));
+    let registry = &state.registry;
     match (connection, &sign_in.share) {
         (Some(connection), Some(share_id)) => registry.bind(&connection, share_id),
-        (Some(connection), None) => registry.bind_user(&connection, &sign_in.login),
-        (None, _) => registry.sign_in_failed(&sign_in.login, now),
+        (Some(connection), None) => {
+            registry.bind_user(&connection, &sign_in.login, sign_in.remote.as_deref());
+        }
+        (None, _) => match &sign_in.remote {
+            Some(account) if sign_in.per_account => state.remote.failed(account, now),
+            _ => registry.sign_in_failed(&sign_in.login, now),
+        },
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -305,4 +346,15 @@ async fn forward(
         .send_request(Request::from_parts(head, Body::from(bytes)))
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The remote-access account the cloud relayed the request for: its header, once.
+fn remote_account(head: &http::request::Parts) -> Option<String> {
+    let mut named = head.headers.get_all(REMOTE_ACCOUNT_HEADER).iter();
+    match (named.next(), named.next()) {
+        (Some(value), None) => value.to_str().ok().map(str::to_ascii_lowercase),
+        // Named twice: not the cloud's header alone; no account the WAF can tie it to.
+        (Some(_), Some(_)) => Some(String::new()),
+        (None, _) => None,
+    }
 }

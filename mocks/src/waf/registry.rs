@@ -34,8 +34,9 @@ struct Tables {
     connections: HashMap<String, String>,
     /// Connections of deleted shares.
     retired: HashSet<String>,
-    /// Connection string → the DMS user (login key) who opened it through the gateway.
-    users: HashMap<String, String>,
+    /// Connection string → the DMS user (login key) who opened it through the gateway, and
+    /// the remote-access account it was opened for, if any.
+    users: HashMap<String, (String, Option<String>)>,
     /// Login key → when its sign-ins through the gateway failed, oldest first.
     failed_sign_ins: HashMap<String, Vec<u64>>,
 }
@@ -50,8 +51,9 @@ pub(crate) enum Owner {
     /// No share: no whitelist applies.
     Nobody,
     Share(String, Whitelist),
-    /// A DMS user's session, opened through the gateway: the DMA's own authorisation applies.
-    User(String),
+    /// A DMS user's session, opened through the gateway (for a remote-access account when
+    /// named): the DMA's own authorisation applies.
+    User(String, Option<String>),
     /// A connection of a share that was deleted.
     Retired,
 }
@@ -98,11 +100,13 @@ impl Registry {
             .insert(connection.to_owned(), share_id.to_owned());
     }
 
-    /// Binds `connection` to the DMS user `login` signed in as through the gateway.
-    pub fn bind_user(&self, connection: &str, login: &str) {
-        self.lock()
-            .users
-            .insert(connection.to_owned(), login_key(login));
+    /// Binds `connection` to the DMS user `login` signed in as through the gateway, for the
+    /// remote-access account `account` when the sign-in was one.
+    pub fn bind_user(&self, connection: &str, login: &str, account: Option<&str>) {
+        self.lock().users.insert(
+            connection.to_owned(),
+            (login_key(login), account.map(str::to_ascii_lowercase)),
+        );
     }
 
     pub fn owner(&self, connection: &str) -> Owner {
@@ -110,8 +114,8 @@ impl Registry {
         if tables.retired.contains(connection) {
             return Owner::Retired;
         }
-        if let Some(login) = tables.users.get(connection) {
-            return Owner::User(login.clone());
+        if let Some((login, account)) = tables.users.get(connection) {
+            return Owner::User(login.clone(), account.clone());
         }
         match tables.connections.get(connection) {
             Some(share_id) => tables

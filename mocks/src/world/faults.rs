@@ -225,6 +225,22 @@ faults! {
         "the sharing relay leaves the share and viewer headers a browser sent and adds its own after them: a recipient names another share, and the gateway takes the first",
     WafTrustsForwardedFor = "waf.trusts-forwarded-for":
         "the WAF lets a request whose X-Forwarded-For names the DMS's own host through uninspected, for local tools: whoever sends that header skips the whitelist",
+    CloudApprovalIgnoresRole = "cloud.approval-ignores-role":
+        "the verification page and its approval check that the approver belongs to the DMS's organisation, not that they are its Owner or Admin: a Member connects a DMS",
+    CloudRoleCachedInSession = "cloud.role-cached-in-session":
+        "a browser session keeps the organisation role its account had at sign-in: an Admin demoted to Member keeps an Admin's rights until they sign in again",
+    CloudRemoteAccessAlwaysOn = "cloud.remote-access-always-on":
+        "the sharing front end relays any signed-in account of a DMS's organisation to that DMS's API: remote access needs no enabling",
+    CloudRemoteAccessPerOrganization = "cloud.remote-access-per-organization":
+        "remote access is looked up per organisation: once enabled for one account on one DMS, every account of the organisation reaches every DMS of it",
+    CloudRemoteAccessMembersEnable = "cloud.remote-access-members-enable":
+        "the organisation's admin API checks that the caller belongs to the DMS's organisation, not their role: a Member switches remote access on",
+    WafRemoteSignInsReachShareUsers = "waf.remote-sign-ins-reach-share-users":
+        "the WAF passes a remote-access sign-in as a share user on to the DMA and counts its failures against the share user's own limit: any remote-access account locks the gateway out of a share",
+    WafRemoteGuessingPerLoginOnly = "waf.remote-guessing-per-login-only":
+        "the WAF bounds remote-access sign-in failures per DMS login only: an account that guesses across many logins is never stopped",
+    DmaGatewaySkipsUserRights = "dma.gateway-skips-user-rights":
+        "the DMA takes a DMS user's calls on the gateway channel as already authorised: a read-only user writes through remote access",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

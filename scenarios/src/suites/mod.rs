@@ -1,5 +1,6 @@
 //! Every suite, in the order `conform list` shows them.
 
+mod access;
 pub(crate) mod network;
 mod optin;
 mod resilience;
@@ -18,6 +19,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         tls::scenarios(),
         tokens::scenarios(),
         sharing::scenarios(),
+        access::scenarios(),
         tunnel::scenarios(),
         resilience::scenarios(),
         storage::scenarios(),

@@ -17,16 +17,27 @@ pub fn describe(
     speed: f64,
 ) -> Value {
     let accounts = env.accounts();
-    let dms_users: Vec<_> = [&accounts.dms_admin, &accounts.dms_operator]
+    let dms_users: Vec<_> = accounts
+        .dms_users()
         .iter()
         .map(|u| json!({ "login": u.login, "password": u.password, "role": u.role }))
         .collect();
-    let cloud_users: Vec<_> = [&accounts.cloud_admin, &accounts.cloud_outsider]
-        .iter()
-        .map(
-            |a| json!({ "email": a.email, "password": a.password, "organization": a.organization }),
-        )
-        .collect();
+    // The first two keep their places (the Owner, then another organisation's account);
+    // the Admin and the Member of the DMS's organisation follow.
+    let cloud_users: Vec<_> = [
+        &accounts.cloud_admin,
+        &accounts.cloud_outsider,
+        &accounts.cloud_org_admin,
+        &accounts.cloud_member,
+    ]
+    .iter()
+    .map(|a| {
+        json!({
+            "email": a.email, "password": a.password,
+            "organization": a.organization, "role": a.role,
+        })
+    })
+    .collect();
     json!({
         "schema": SCHEMA,
         "endpoints": {

@@ -44,6 +44,9 @@ pub struct ShareDms {
     pub data: DmaData,
     /// The share user's login and password, once shared.
     pub share_user: Option<(String, String)>,
+    /// A read-only DMS user the viewers sign in as, through remote access: the DMS's own
+    /// rights apply to them (share users are signed in only by the gateway).
+    pub remote_user: (String, String),
     admin: User,
     dma: Dma,
     agent: Agent,
@@ -107,6 +110,11 @@ impl ShareDms {
             faults.clone(),
             &lifetime,
         )?;
+        let remote_user = User {
+            login: "remote".to_owned(),
+            password: mocks::world::random_token(12),
+            role: Role::ReadOnly,
+        };
         let admin = User {
             login: "admin".to_owned(),
             password: random_token(12),
@@ -117,7 +125,7 @@ impl ShareDms {
             gateway_listener,
             DmaSetup {
                 data: data.clone(),
-                users: vec![admin.clone()],
+                users: vec![admin.clone(), remote_user.clone()],
                 gateway: agent.serve(clock.clone(), &lifetime),
                 waf: waf.clone(),
                 gateway_key,
@@ -131,6 +139,7 @@ impl ShareDms {
             dashboard,
             data,
             share_user: None,
+            remote_user: (remote_user.login, remote_user.password),
             admin,
             dma,
             agent,

@@ -1,5 +1,6 @@
 //! The viewers: each a signed-in dataminer.services account with its own HTTPS client, logged
-//! in to one share's DMS as that share's user through
+//! in to one share's DMS through remote access (as a read-only DMS user: share users are
+//! signed in only by the Cloud Gateway) through
 //! `https://sharing.dataminer.services/dms/{id}/API/v1/Json.asmx/…`, calling the dashboard's
 //! calls one after the other until the soak ends. Viewers of one share start at different
 //! calls, so two answers swapped between them would name the wrong thing.
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mocks::Environment;
-use scenarios::steps::Recipient;
+use scenarios::steps::{self, Recipient};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
@@ -48,10 +49,19 @@ pub async fn sign_in_all(
             "dashboard {} has no call whose answer names its DMS",
             share.dashboard.id
         );
-        let (login, password) = share
-            .share_user
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("{} is not shared", share.dms_id))?;
+        anyhow::ensure!(share.share_user.is_some(), "{} is not shared", share.dms_id);
+        // Remote access on each DMS, enabled by the Owner for the Owner's own account.
+        let owner = &env.accounts().cloud_admin;
+        let enabled = steps::set_remote_access(env, owner, &share.dms_id, &[owner])
+            .await
+            .map_err(|e| anyhow::anyhow!("enabling remote access on {}: {e}", share.dms_id))?;
+        anyhow::ensure!(
+            enabled.status == 200,
+            "enabling remote access on {}: HTTP {}",
+            share.dms_id,
+            enabled.status
+        );
+        let (login, password) = share.remote_user.clone();
         per_share.push((share.dms_id.clone(), login, password, Arc::new(calls)));
     }
     let shares_count = per_share.len();
@@ -62,7 +72,7 @@ pub async fn sign_in_all(
         for &index in batch {
             let share = index % shares_count;
             let (dms_id, login, password, calls) = per_share[share].clone();
-            let recipient = Recipient::signed_in(env)
+            let recipient = Recipient::signed_in_only(env)
                 .await
                 .map_err(|e| anyhow::anyhow!("viewer {index} signing in: {e}"))?;
             signing_in.spawn(async move {

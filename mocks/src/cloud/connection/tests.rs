@@ -62,20 +62,29 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         outbox: super::super::Outbox::new(super::super::outbox::MailPolicy::from_faults(&faults)),
         signups: super::super::signup::SignUps::default(),
         relay: recipient::Relay::from_faults(&faults),
+        remote_access: super::super::remote_access::RemoteAccess::new(
+            super::super::remote_access::RemoteAccessPolicy::from_faults(&faults),
+        ),
+        org_admin: super::super::org_admin::AdminPolicy::from_faults(&faults),
         door: super::super::listener::FrontDoor::from_faults(&faults),
         log,
-        accounts: Accounts::new(vec![
-            Account {
-                email: EMAIL.into(),
-                password: PASSWORD.into(),
-                organization: ORG.into(),
-            },
-            Account {
-                email: OUTSIDER.into(),
-                password: PASSWORD.into(),
-                organization: "Elsewhere".into(),
-            },
-        ]),
+        accounts: Accounts::new(
+            vec![
+                Account {
+                    email: EMAIL.into(),
+                    password: PASSWORD.into(),
+                    organization: ORG.into(),
+                    role: super::super::OrgRole::Owner,
+                },
+                Account {
+                    email: OUTSIDER.into(),
+                    password: PASSWORD.into(),
+                    organization: "Elsewhere".into(),
+                    role: super::super::OrgRole::Owner,
+                },
+            ],
+            super::super::roles::RoleSource::Current,
+        ),
         clients: Clients::new(ClientPolicy::from_faults(&faults)),
         devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(&faults)),
         tunnels: Tunnels::default(),

@@ -92,18 +92,23 @@ pub(super) async fn approve_pairing(env: &Environment, reply: &DmaReply) -> Resu
     Ok(())
 }
 
-/// A recipient makes the first fixture dashboard's calls through the sharing front end.
+/// The first fixture dashboard is shared, and its calls are made through the sharing front
+/// end (remote access, as a read-only DMS user).
 pub(super) async fn recipients_traffic(env: &Environment) -> Result<(), Failure> {
     let admin = setup::admin(env).await?;
     let dashboard = setup::dashboards()?
         .into_iter()
         .next()
         .ok_or_else(|| Failure::Harness("no fixture dashboard".into()))?;
-    let share_id = setup::share(&admin, &dashboard.id).await?;
-    let (login, password) = setup::credentials(env, &share_id)?;
+    setup::share(&admin, &dashboard.id).await?;
+    // Through remote access, as a read-only DMS user: share users are signed in only by the
+    // Cloud Gateway itself.
+    let user = &env.accounts().dms_viewer;
     let dms_id = &env.accounts().dms_id;
     let recipient = Recipient::signed_in(env).await?;
-    let connection = recipient.connect_app(dms_id, &login, &password).await?;
+    let connection = recipient
+        .connect_app(dms_id, &user.login, &user.password)
+        .await?;
     for call in dashboard.components.iter().flat_map(|c| &c.calls) {
         let mut body = Value::Object(call.parameters.clone());
         body["connection"] = json!(connection);

@@ -33,16 +33,30 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     };
     const GET: &str = "/API/v1/Json.asmx/GetElement";
 
-    // The real way in: a recipient through the cloud's front end, the tunnel, the agent (with
-    // the key the DMS handed it) and the WAF.
+    // The real way in: the cloud's side of the tunnel, the agent (with the key the DMS handed
+    // it) and the WAF, as the cloud relays a viewer's calls (share users are never signed in
+    // by a remote-access request).
     steps::connect_dms(&env).await?;
-    let dms_id = env.accounts().dms_id.clone();
-    let recipient = steps::Recipient::signed_in(&env).await?;
     let from = env.dma().executed().len();
-    let connection = recipient.connect_app(&dms_id, &login, &password).await?;
-    let (status, _) = recipient
-        .call_json(&dms_id, "GetElement", &get(&connection))
-        .await?;
+    let signed_in = through_tunnel(
+        &env,
+        "ConnectApp",
+        &json!({ "host": "", "login": login, "password": password, "clientAppName": "conform" }),
+    )
+    .await?;
+    let connection = signed_in
+        .1
+        .get("d")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Failure::precondition(
+                "the share user's ConnectApp through the tunnel",
+                "a connection string",
+                &signed_in,
+            )
+        })?;
+    let (status, _) = through_tunnel(&env, "GetElement", &get(&connection)).await?;
     ev.saw("GetElement through the Cloud Gateway: HTTP status", status);
     let through_gateway = env.dma().executed().since(from);
 
@@ -124,4 +138,31 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
         expected,
         served,
     )
+}
+
+/// One call through the DMS's tunnel, as the cloud sends it: the status and the JSON answer.
+async fn through_tunnel(
+    env: &mocks::Environment,
+    method: &str,
+    body: &Value,
+) -> Result<(u16, Value), Failure> {
+    let request = mocks::cloud::post_json(&format!("/API/v1/Json.asmx/{method}"), body)
+        .map_err(|e| Failure::Harness(e.to_string()))?;
+    let broken =
+        |e: String| Failure::precondition(format!("{method} through the tunnel"), "an answer", e);
+    let answer = env
+        .cloud()
+        .send_through_tunnel(&env.accounts().dms_id, request)
+        .await
+        .map_err(|e| broken(e.to_string()))?;
+    let status = answer.status().as_u16();
+    let mut body = answer.into_body();
+    let mut read = Vec::new();
+    while let Some(chunk) = mocks::cloud::next_chunk(&mut body)
+        .await
+        .map_err(|e| broken(e.to_string()))?
+    {
+        read.extend_from_slice(&chunk);
+    }
+    Ok((status, serde_json::from_slice(&read).unwrap_or(Value::Null)))
 }

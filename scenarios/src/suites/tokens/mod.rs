@@ -10,6 +10,7 @@ mod codes;
 mod flow;
 pub(crate) mod leaks;
 mod renewal;
+mod roles;
 mod secret;
 mod validation;
 
@@ -31,6 +32,25 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(flow::needs_both_logins(ctx)),
+        },
+        Scenario {
+            id: "tokens.only-an-owner-or-admin-approves",
+            suite: Suite::Tokens,
+            title: "A Member of the DMS's organisation, and an Admin demoted to Member while signed in, approve nothing: the DMS's poll gets no token and the approval is refused; the Owner and an Admin connect it",
+            requirements: &["FLOW-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudApprovalIgnoresRole,
+                        "member-approval-gives-dms-nothing",
+                    ),
+                    Catch::by(
+                        Fault::CloudRoleCachedInSession,
+                        "demoted-admin-approval-gives-dms-nothing",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(roles::only_an_owner_or_admin_approves(ctx)),
         },
         Scenario {
             id: "tokens.token-never-reaches-the-browser",

@@ -53,7 +53,7 @@ pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> R
     let ev = ctx.evidence();
     let dms_id = env.accounts().dms_id.clone();
     // Before any organisation approved the DMS, it is unknown to every account.
-    let recipient = Recipient::signed_in(&env).await?;
+    let recipient = Recipient::signed_in_only(&env).await?;
     let (status, _) = recipient
         .call_json(&dms_id, "GetElement", &json!({}))
         .await?;
@@ -64,6 +64,16 @@ pub(super) async fn recipient_download_streams_through_the_tunnel(ctx: Ctx) -> R
         status,
     )?;
     steps::connect_dms(&env).await?;
+    // The Owner enables remote access on it for their own account.
+    let owner = &env.accounts().cloud_admin;
+    let enabled = steps::enable_remote_access(&env, owner, &[owner]).await?;
+    if enabled.status != 200 {
+        return Err(Failure::precondition(
+            "the Owner enabling remote access",
+            "HTTP 200",
+            enabled,
+        ));
+    }
     let trend = |connection: &str| {
         json!({
             "connection": connection, "dmaID": 2000, "elementID": 100,
@@ -207,6 +217,15 @@ async fn unreachable_is_a_clear_error(
 ) -> Result<(), Failure> {
     let ev = ctx.evidence();
     let (silent, _token) = steps::register_another_dms(env, "dms-without-tunnel").await?;
+    let owner = &env.accounts().cloud_admin;
+    let enabled = steps::set_remote_access(env, owner, &silent, &[owner]).await?;
+    if enabled.status != 200 {
+        return Err(Failure::precondition(
+            "the Owner enabling remote access on the DMS without a tunnel",
+            "HTTP 200",
+            enabled,
+        ));
+    }
     let (status, answer) = recipient.call_json(&silent, TREND_METHOD, call).await?;
     ev.expect(
         "call-approved-dms-without-tunnel",

@@ -37,9 +37,36 @@ pub struct Received {
 }
 
 impl Recipient {
-    /// The cloud's Administrator account, signed in to dataminer.services.
+    /// The Owner of the DMS's organisation, signed in to dataminer.services, with remote
+    /// access to the (connected) DMS enabled for that account, as the Owner enables it.
     pub async fn signed_in(env: &Environment) -> Result<Self, Failure> {
+        let owner = &env.accounts().cloud_admin;
+        let enabled = steps::enable_remote_access(env, owner, &[owner]).await?;
+        if enabled.status != 200 {
+            return Err(Failure::precondition(
+                "the Owner enabling remote access on the DMS",
+                "HTTP 200",
+                enabled,
+            ));
+        }
+        Self::signed_in_only(env).await
+    }
+
+    /// The Owner of the DMS's organisation, signed in, for DMSs whose remote access the
+    /// caller enables itself.
+    pub async fn signed_in_only(env: &Environment) -> Result<Self, Failure> {
         let cookie = steps::cloud_login(env, &CloudClient::new(env)?).await?;
+        let mut recipient = Self::anonymous(env)?;
+        recipient.cookie = Some(cookie);
+        Ok(recipient)
+    }
+
+    /// `account`'s owner, signed in to dataminer.services.
+    pub async fn signed_in_as(
+        env: &Environment,
+        account: &mocks::cloud::Account,
+    ) -> Result<Self, Failure> {
+        let cookie = steps::sign_in(&CloudClient::new(env)?, account).await?;
         let mut recipient = Self::anonymous(env)?;
         recipient.cookie = Some(cookie);
         Ok(recipient)

@@ -1,0 +1,192 @@
+//! The organisation's administration on `connection.dataminer.services`, as the product's Admin
+//! app does it: an Owner or Admin of an organisation sets its members' roles, and enables
+//! remote access on a DMS of the organisation for named accounts of it. A Member is refused,
+//! and a DMS or account of another organisation is answered as unknown.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::CloudState;
+use super::accounts::SignedIn;
+use super::oauth::Params;
+use super::roles::OrgRole;
+use crate::world::{Fault, FaultSet};
+
+/// Who the admin API serves, settled once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AdminPolicy {
+    /// The caller's role is checked, not only their organisation
+    /// (`cloud.remote-access-members-enable` leaves it out).
+    pub role_checked: bool,
+}
+
+impl AdminPolicy {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        Self {
+            role_checked: !faults.is_on(Fault::CloudRemoteAccessMembersEnable),
+        }
+    }
+}
+
+/// Refusals, in their wire form: a status and a JSON error.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("login_required")]
+    NoSession,
+    #[error("owner_or_admin_required")]
+    NotAdministrator,
+    #[error("owner_required")]
+    NotOwner,
+    #[error("unknown_dms")]
+    UnknownDms,
+    #[error("unknown_account")]
+    UnknownAccount,
+    #[error("invalid_request")]
+    BadRequest(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Refusal::NoSession => StatusCode::UNAUTHORIZED,
+            Refusal::NotAdministrator | Refusal::NotOwner => StatusCode::FORBIDDEN,
+            Refusal::UnknownDms | Refusal::UnknownAccount => StatusCode::NOT_FOUND,
+            Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
+        };
+        let mut body = json!({ "error": self.to_string() });
+        if let Refusal::BadRequest(why) = &self {
+            body["error_description"] = why.clone().into();
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The signed-in administrator of an organisation behind the request.
+fn administrator(state: &CloudState, headers: &HeaderMap) -> Result<SignedIn, Refusal> {
+    let caller = state
+        .accounts
+        .signed_in(headers)
+        .ok_or(Refusal::NoSession)?;
+    if caller.organization.is_empty() {
+        return Err(Refusal::NotAdministrator);
+    }
+    if state.org_admin.role_checked && !caller.role.administers() {
+        return Err(Refusal::NotAdministrator);
+    }
+    Ok(caller)
+}
+
+/// `POST /api/org/members/role` with `email` and `role`: sets the role of an account of the
+/// caller's organisation. Only an Owner gives or takes the Owner role.
+pub(crate) async fn set_role(
+    State(state): State<Arc<CloudState>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let answer = (|| {
+        let caller = administrator(&state, &headers)?;
+        let email = params
+            .get("email")
+            .ok_or_else(|| Refusal::BadRequest("missing parameter email".into()))?;
+        let role: OrgRole = params
+            .get("role")
+            .unwrap_or_default()
+            .parse()
+            .map_err(Refusal::BadRequest)?;
+        let (organization, current) = state
+            .accounts
+            .membership(email)
+            .filter(|(org, _)| *org == caller.organization)
+            .ok_or(Refusal::UnknownAccount)?;
+        if (role == OrgRole::Owner || current == OrgRole::Owner) && caller.role != OrgRole::Owner {
+            return Err(Refusal::NotOwner);
+        }
+        state.accounts.set_role(email, role);
+        state.log.info(format!(
+            "{} set the role of {email} in {organization} to {role}",
+            caller.email
+        ));
+        Ok(Json(
+            json!({ "email": email.to_ascii_lowercase(), "role": role }),
+        ))
+    })();
+    answer.into_response()
+}
+
+/// `POST /api/org/remote-access` with `dms_id` and `accounts` (addresses, comma-separated;
+/// none switches remote access off): who may reach that DMS remotely.
+pub(crate) async fn set_remote_access(
+    State(state): State<Arc<CloudState>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let answer = (|| {
+        let caller = administrator(&state, &headers)?;
+        let dms_id = params
+            .get("dms_id")
+            .ok_or_else(|| Refusal::BadRequest("missing parameter dms_id".into()))?;
+        if !state.tokens.account_reaches(&caller.organization, dms_id) {
+            return Err(Refusal::UnknownDms);
+        }
+        let mut accounts = BTreeSet::new();
+        for email in params
+            .get("accounts")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            match state.accounts.membership(email) {
+                Some((org, _)) if org == caller.organization => {
+                    accounts.insert(email.to_ascii_lowercase());
+                }
+                _ => return Err(Refusal::UnknownAccount),
+            }
+        }
+        state
+            .remote_access
+            .set(&caller.organization, dms_id, accounts.clone());
+        state.log.info(format!(
+            "{} set remote access on DMS {dms_id} to {} account(s)",
+            caller.email,
+            accounts.len()
+        ));
+        Ok(Json(json!({ "dms_id": dms_id, "accounts": accounts })))
+    })();
+    answer.into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DmsQuery {
+    dms_id: String,
+}
+
+/// `GET /api/org/remote-access?dms_id=…`: the accounts enabled on a DMS of the caller's
+/// organisation.
+pub(crate) async fn remote_access(
+    State(state): State<Arc<CloudState>>,
+    headers: HeaderMap,
+    Query(query): Query<DmsQuery>,
+) -> Response {
+    let answer = (|| {
+        let caller = administrator(&state, &headers)?;
+        if !state
+            .tokens
+            .account_reaches(&caller.organization, &query.dms_id)
+        {
+            return Err(Refusal::UnknownDms);
+        }
+        let accounts = state.remote_access.accounts(&query.dms_id);
+        Ok(Json(
+            json!({ "dms_id": query.dms_id, "accounts": accounts }),
+        ))
+    })();
+    answer.into_response()
+}

@@ -1,0 +1,82 @@
+//! Remote access (WAF-4 as reworded): an organisation's accounts reaching their DMS's API
+//! through the tunnel with their own DMS credentials. Off until an Owner or Admin enables it
+//! for a DMS and named accounts; the DMS's own rights apply to whoever signs in; a remote
+//! session serves only the account it was opened for; and remote sign-in failures lock out
+//! no share user and no other account, while one account's guesses are bounded across every
+//! login it tries.
+
+mod enabling;
+mod lockout;
+mod rights;
+mod support;
+
+use mocks::world::Fault;
+
+use crate::{Catch, Scenario, Suite};
+
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            id: "access.remote-access-is-off-until-enabled-per-dms-and-account",
+            suite: Suite::Access,
+            title: "Remote access is off until enabled: refused on the wire before anyone enables it, a Member cannot enable it, and enabled for DMS X and account A only, another account on X and A on another DMS are refused",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudRemoteAccessAlwaysOn,
+                        "disabled-by-default-refused",
+                    ),
+                    Catch::by(
+                        Fault::CloudRemoteAccessMembersEnable,
+                        "member-cannot-enable",
+                    ),
+                    Catch::by(
+                        Fault::CloudRemoteAccessPerOrganization,
+                        "other-account-refused",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(enabling::off_until_enabled(ctx)),
+        },
+        Scenario {
+            id: "access.dms-rights-apply-to-remote-users",
+            suite: Suite::Access,
+            title: "Through remote access a read-only DMS user reads and writes nothing, an Operator writes, and a remote session serves only the account it was opened for: as the DMA's executed calls show",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::DmaGatewaySkipsUserRights,
+                    "read-only-user-cannot-write-remotely",
+                )]
+            },
+            body: |ctx| Box::pin(rights::dms_rights_apply(ctx)),
+        },
+        Scenario {
+            id: "access.remote-sign-ins-cannot-lock-out-share-users",
+            suite: Suite::Access,
+            title: "A remote-access account guessing a share user's password never reaches the DMA with it, and the Cloud Gateway's own sign-in of that share user still works",
+            requirements: &["WAF-4", "USER-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafRemoteSignInsReachShareUsers,
+                    "share-user-sign-in-unaffected",
+                )]
+            },
+            body: |ctx| Box::pin(lockout::share_users_cannot_be_locked_out(ctx)),
+        },
+        Scenario {
+            id: "access.remote-password-guessing-is-bounded-per-account",
+            suite: Suite::Access,
+            title: "One account's failed remote sign-ins on a DMS are bounded across every login it tries; another account signs in meanwhile, and the account itself once the window passed",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafRemoteGuessingPerLoginOnly,
+                    "guesses-across-logins-bounded",
+                )]
+            },
+            body: |ctx| Box::pin(lockout::guessing_is_bounded_per_account(ctx)),
+        },
+    ]
+}

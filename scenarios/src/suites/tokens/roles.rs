@@ -1,0 +1,197 @@
+//! FLOW-1 as reworded: the Administrator authenticates towards dataminer.services as an Owner
+//! or Admin of the organisation the DMS joins. A Member of that organisation, and an Admin
+//! demoted to Member while signed in, approve nothing: the DMS's token poll never gets a
+//! token, and the approval answer refuses. The Owner and an Admin connect it. Which roles
+//! approve is the spec's data (`fixtures/spec.json`, `organization.approver_roles`).
+
+use std::time::Duration;
+
+use mocks::Environment;
+use mocks::cloud::{Account, Endpoint};
+use serde_json::json;
+
+use crate::clients::{CloudClient, DmaClient};
+use crate::steps::{self, approve_on_page, sign_in};
+use crate::{Ctx, Evidence, Failure, oracle};
+
+/// Long enough for the agent to poll the token endpoint a few times.
+const SEVERAL_POLLS: Duration = Duration::from_secs(30);
+
+/// How many of the cloud's answers on its token endpoint carried an access token: what
+/// crossed the wire to the DMS's poll.
+fn tokens_delivered(env: &Environment) -> usize {
+    env.cloud()
+        .requests()
+        .all()
+        .iter()
+        .filter(|r| r.path.starts_with("/oauth/token") && r.response.contains("\"access_token\""))
+        .count()
+}
+
+/// The Administrator asks the DMS to connect; returns the user code the DMS shows.
+async fn dms_user_code(env: &Environment) -> Result<String, Failure> {
+    let admin = DmaClient::new(env)
+        .log_in(&env.accounts().dms_admin)
+        .await?;
+    let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
+    pairing
+        .get("UserCode")
+        .and_then(|c| c.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", &pairing))
+}
+
+/// Whether the spec lets an account of `role` approve a DMS of its organisation.
+fn approves(approver_roles: &[String], role: &str) -> bool {
+    approver_roles.iter().any(|r| r == role)
+}
+
+/// `who` approves the DMS's request; then, after the DMS polled a while, the token answers
+/// and the approval's status are checked against what the spec says of `role`.
+async fn attempt(
+    env: &Environment,
+    ev: &Evidence,
+    who: (&CloudClient, &str),
+    code: &str,
+    checks: [crate::Check; 2],
+    what: &str,
+) -> Result<u16, Failure> {
+    let (browser, cookie) = who;
+    let approval = approve_on_page(browser, Some(cookie), code, &env.accounts().dms_id).await?;
+    steps::let_time_pass(env, SEVERAL_POLLS, 6).await;
+    let [delivered, refused] = checks;
+    ev.expect_eq(
+        delivered,
+        &format!("after {what} approved: token answers the cloud sent, credentials the DMS stores"),
+        (0, false),
+        (
+            tokens_delivered(env),
+            env.dms_credentials().stored().is_some(),
+        ),
+    )?;
+    ev.expect_eq(
+        refused,
+        &format!("approving as {what}: HTTP status"),
+        403,
+        approval.answer.status,
+    )?;
+    Ok(approval.page.status)
+}
+
+pub(super) async fn only_an_owner_or_admin_approves(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let spec = oracle::spec()?;
+    let roles = &spec.organization.approver_roles;
+    let env = ctx.environment().await?;
+    let accounts = env.accounts().clone();
+    for account in [&accounts.cloud_member, &accounts.cloud_org_admin] {
+        if account.organization != accounts.cloud_admin.organization {
+            return Err(Failure::precondition(
+                format!("the account {}", account.email),
+                "an account of the DMS's organisation",
+                &account.organization,
+            ));
+        }
+    }
+    if approves(roles, accounts.cloud_member.role.name()) {
+        return Err(Failure::Harness(format!(
+            "the spec lets a {} approve: nothing to refuse",
+            accounts.cloud_member.role
+        )));
+    }
+    let code = dms_user_code(&env).await?;
+
+    // A Member of the DMS's organisation.
+    let member = CloudClient::new(&env)?;
+    let member_cookie = sign_in(&member, &accounts.cloud_member).await?;
+    let page = attempt(
+        &env,
+        &ev,
+        (&member, &member_cookie),
+        &code,
+        [
+            "member-approval-gives-dms-nothing",
+            "member-approval-refused",
+        ],
+        "a Member of the DMS's organisation",
+    )
+    .await?;
+    ev.saw(
+        "the verification page as the Member sees it: HTTP status",
+        page,
+    );
+
+    // An Admin signed in, then demoted to Member by the Owner: the open session approves
+    // nothing either.
+    let owner = CloudClient::new(&env)?;
+    let owner_cookie = steps::cloud_login(&env, &owner).await?;
+    let demoted = CloudClient::new(&env)?;
+    let demoted_cookie = sign_in(&demoted, &accounts.cloud_org_admin).await?;
+    let demotion = set_role(&owner, &owner_cookie, &accounts.cloud_org_admin, "Member").await?;
+    if demotion != 200 || approves(roles, "Member") {
+        return Err(Failure::precondition(
+            "the Owner demoting the Admin to Member",
+            "HTTP 200",
+            demotion,
+        ));
+    }
+    attempt(
+        &env,
+        &ev,
+        (&demoted, &demoted_cookie),
+        &code,
+        [
+            "demoted-admin-approval-gives-dms-nothing",
+            "demoted-admin-approval-refused",
+        ],
+        "an Admin demoted to Member while signed in",
+    )
+    .await?;
+
+    // The Owner approves: the control that shows the checks could fail.
+    let approved = approve_on_page(&owner, Some(&owner_cookie), &code, &accounts.dms_id).await?;
+    steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
+    ev.expect_eq(
+        "owner-approval-connects",
+        "after the Owner approved: token answers the cloud sent (and the approval's status)",
+        (1, approves(roles, accounts.cloud_admin.role.name())),
+        (tokens_delivered(&env), approved.answer.status == 200),
+    )?;
+
+    // An Admin (not demoted) approves another DMS's request: it connects too.
+    let env = ctx.environment().await?;
+    let code = dms_user_code(&env).await?;
+    let admin = CloudClient::new(&env)?;
+    let admin_cookie = sign_in(&admin, &env.accounts().cloud_org_admin).await?;
+    let approved =
+        approve_on_page(&admin, Some(&admin_cookie), &code, &env.accounts().dms_id).await?;
+    steps::let_time_pass(&env, SEVERAL_POLLS, 6).await;
+    ev.expect_eq(
+        "admin-approval-connects",
+        "after an Admin approved: token answers the cloud sent (and the approval's status)",
+        (
+            1,
+            approves(roles, env.accounts().cloud_org_admin.role.name()),
+        ),
+        (tokens_delivered(&env), approved.answer.status == 200),
+    )
+}
+
+/// The Owner (signed in as `cookie`) sets `account`'s role in the organisation's admin API;
+/// returns the HTTP status.
+async fn set_role(
+    browser: &CloudClient,
+    cookie: &str,
+    account: &Account,
+    role: &str,
+) -> Result<u16, Failure> {
+    let answer = browser
+        .post(
+            Endpoint::Connection,
+            "api/org/members/role",
+            &json!({ "email": account.email, "role": role }),
+            Some(cookie),
+        )
+        .await?;
+    Ok(answer.status)
+}
