@@ -7,12 +7,14 @@ mod cloud;
 mod dma;
 mod gateway;
 mod raw;
+mod raw_tls;
 mod recipient;
 
 pub use cloud::{CloudClient, Hop, Reply, form_body};
 pub use dma::{DmaClient, DmaReply, DmaSession};
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
 pub use raw::{RawReply, exchange, exchange_with};
+pub use raw_tls::exchange_tls;
 pub use recipient::{Seen, ShareRecipient, Viewer, link_in, path_of};
 
 use std::time::Duration;

@@ -22,6 +22,7 @@ mod ending;
 mod fail_closed;
 mod gateway;
 pub(crate) mod live;
+mod recipient_path;
 mod recipients;
 pub(crate) mod setup;
 mod users;
@@ -105,7 +106,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.blocks-every-corpus-attack",
             suite: Suite::Waf,
-            title: "Every attack of the corpus, on every whitelisted call of every dashboard, is blocked by the WAF; the legitimate variants pass",
+            title: "Every attack of the corpus, on every whitelisted call of every dashboard, sent by the signed-in recipient through their viewer (cloud relay, tunnel, Cloud Gateway), is blocked by the WAF, whatever header the recipient adds; the legitimate variants pass",
             requirements: &["WAF-2", "WAF-3"],
             catches: const {
                 &[
@@ -125,6 +126,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         "attacks-stopped-at-the-waf",
                     ),
                     Catch::by(Fault::WafRawValues, "legitimate-variants-executed"),
+                    Catch::by(
+                        Fault::WafTrustsForwardedFor,
+                        "executed-calls-on-the-whitelist",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayKeepsTrustHeaders,
+                        "executed-calls-on-the-whitelist",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(waf::corpus_blocked_by_waf(ctx)),

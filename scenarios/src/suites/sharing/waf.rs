@@ -13,7 +13,8 @@ use mocks::world::{Fault, FaultSet};
 use serde_json::{Map, Value, json};
 
 use super::calls::{self, Call, Reach};
-use super::corpus::{self, Attempt};
+use super::corpus::{self, Attempt, Route};
+use super::recipient_path;
 use super::setup::{self, LiveShare, Via, send};
 use crate::{Ctx, Evidence, Failure};
 
@@ -124,8 +125,12 @@ pub(crate) async fn corpus_blocked_by_waf(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     let corpus = corpus::load()?;
-    let (live, deleted) = setup::share_everything(&env).await?;
-    let attempts = corpus::run_all(&env, &corpus, &live, &deleted).await?;
+    let viewing = recipient_path::share_everything_with_a_recipient(&env).await?;
+    let route = Route::Recipient {
+        browser: &viewing.browser,
+        viewers: &viewing.viewers,
+    };
+    let attempts = corpus::run_all(&env, &corpus, &viewing.live, &viewing.deleted, route).await?;
     record(&ev, &attempts);
     let without_reason = env
         .waf()
@@ -267,7 +272,7 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
         )
         .collect();
     let from = env.dma().executed().len();
-    let attempts = corpus::run_all(&env, &corpus, &live, &deleted).await?;
+    let attempts = corpus::run_all(&env, &corpus, &live, &deleted, Route::Waf).await?;
     record(&ev, &attempts);
     write_own_items(&env, &live, &reach_of, &data).await?;
     judge_share_calls(
