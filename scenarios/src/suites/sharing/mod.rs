@@ -16,6 +16,7 @@
 //! account, the viewer, and through the tunnel, the agent and the WAF to the DMA ([`live`]).
 
 mod attacks;
+mod browser;
 mod calls;
 mod corpus;
 mod ending;
@@ -182,6 +183,22 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(recipients::dashboard_live_through_the_tunnel(ctx)),
+        },
+        Scenario {
+            id: "sharing.a-real-browser-shows-the-dashboard-live",
+            suite: Suite::Sharing,
+            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached); another account with the link is refused; skipped, saying so, without a browser",
+            requirements: &["SHARE-2", "SHARE-3"],
+            catches: const {
+                &[
+                    Catch::by(Fault::WafRawValues, "browser-shows-live-dma-data"),
+                    Catch::by(
+                        Fault::CloudAnyAccountCanView,
+                        "browser-other-account-refused",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(browser::a_real_browser_shows_the_dashboard_live(ctx)),
         },
         Scenario {
             id: "sharing.recipient-reaches-only-the-dashboard-shared-with-them",
