@@ -8,12 +8,14 @@
 //! kept: the DMA's user table, the requests that reached its gateway channel and the calls it
 //! carried out, per session and channel.
 //!
-//! The users and WAF scenarios call the WAF's listener directly, as the agent forwards a
-//! recipient's request, with the credentials and the gateway key the DMS hands its Cloud
-//! Gateway; USER-4's scenario also takes the real path, through the cloud, the tunnel and the
-//! agent, and every other way in. WAF-4's scenarios ([`fail_closed`]) show the WAF failing
-//! closed. The sharing scenarios take the recipient's real path: the mail, the link, the
-//! account, the viewer, and through the tunnel, the agent and the WAF to the DMA ([`live`]).
+//! The WAF's whitelist, its corpus and what it cannot read are sent by the signed-in recipient
+//! through their viewer (the cloud's relay, the tunnel, the Cloud Gateway: [`recipient_path`]);
+//! the rest of WAF-4 ([`fail_closed`]: streams that carry no viewer, sign-in limits) and the
+//! users scenarios call the WAF's listener directly, as the agent forwards, with the
+//! credentials and the gateway key the DMS hands its Cloud Gateway; USER-4's scenario also takes
+//! the real path and every other way in. The sharing scenarios take the recipient's real path:
+//! the mail, the link, the account, the DMS's app, and through the tunnel, the agent and the WAF
+//! to the DMA ([`live`]), in a real browser too ([`browser`]).
 
 mod attacks;
 mod browser;
@@ -99,7 +101,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.whitelist-is-the-dashboard-calls",
             suite: Suite::Waf,
-            title: "The WAF's whitelist for a share is exactly the dashboard's canonical calls, and each of them passes",
+            title: "The WAF's whitelist for a share is exactly the dashboard's canonical calls, and each of them, sent as the app sends it through the recipient's viewer, is carried out",
             requirements: &["WAF-1", "WAF-3"],
             catches: const { &[Catch::by(Fault::WafRawValues, "dashboard-calls-executed")] },
             body: |ctx| Box::pin(waf::whitelist_is_the_dashboard(ctx)),
@@ -283,7 +285,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.blocks-what-it-cannot-read",
             suite: Suite::Waf,
-            title: "Requests on a share connection that the WAF cannot read one way (a key twice, odd encodings, unknown or doubled content types, conflicting framing) go no further than the WAF",
+            title: "Requests the signed-in recipient sends through their viewer that the WAF cannot read one way (a key twice, odd encodings, unknown or doubled content types, conflicting framing) go no further than the WAF",
             requirements: &["WAF-4"],
             catches: const {
                 &[Catch::by(

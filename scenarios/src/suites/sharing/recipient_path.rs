@@ -52,6 +52,32 @@ pub(crate) async fn share_everything_with_a_recipient(
     Ok(viewing)
 }
 
+/// The DMS connected and `dashboard` shared with the partner account, whose viewer is open:
+/// the recipient, the share (with the gateway's session for that viewer) and the viewer.
+pub(crate) async fn one_share_viewed(
+    env: &Environment,
+    dashboard: &str,
+) -> Result<(ShareRecipient, LiveShare, Viewer), Failure> {
+    let admin = live::connected(env).await?;
+    let (email, browser) = live::partner(env).await?;
+    let dashboard = setup::dashboards()?
+        .into_iter()
+        .find(|d| d.id == dashboard)
+        .ok_or_else(|| Failure::Harness(format!("no {dashboard} dashboard")))?;
+    let mut viewing = Viewing {
+        browser,
+        live: Vec::new(),
+        deleted: Vec::new(),
+        viewers: HashMap::new(),
+    };
+    let share = view(env, &admin, &email, &dashboard, &mut viewing).await?;
+    let viewer = viewing
+        .viewers
+        .remove(&share.share_id)
+        .ok_or_else(|| Failure::Harness("the viewer was not kept".into()))?;
+    Ok((viewing.browser, share, viewer))
+}
+
 /// Shares `dashboard` with `email`, opens the link as the recipient and finds the session the
 /// gateway opened for that viewer.
 async fn view(

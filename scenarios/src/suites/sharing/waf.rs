@@ -10,7 +10,7 @@ use fixtures::{DmaData, Expected};
 use mocks::Options;
 use mocks::dma::{Channel, ExecutedCall};
 use mocks::world::{Fault, FaultSet};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::calls::{self, Call, Reach};
 use super::corpus::{self, Attempt, Route};
@@ -21,12 +21,18 @@ use crate::{Ctx, Evidence, Failure};
 /// How many offending attempts a failure shows.
 const SHOWN: usize = 10;
 
+/// Each dashboard shared with the recipient, whose viewer sends the dashboard's calls as the
+/// app does (through the relay, the tunnel and the Cloud Gateway, no `connection` of its own).
 pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    let admin = setup::admin(&env).await?;
-    for dashboard in setup::dashboards()? {
-        let share = setup::go_live(&env, &admin, &dashboard).await?;
+    let viewing = recipient_path::share_everything_with_a_recipient(&env).await?;
+    for share in &viewing.live {
+        let dashboard = &share.dashboard;
+        let viewer = viewing
+            .viewers
+            .get(&share.share_id)
+            .ok_or_else(|| Failure::Harness(format!("no viewer of {}", share.share_id)))?;
         let held = env
             .waf()
             .whitelist(&share.share_id)
@@ -41,18 +47,15 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
         )?;
         let mut missed = Vec::new();
         for call in dashboard.calls() {
-            let mut body = Map::new();
-            body.insert("connection".into(), Value::String(share.connection.clone()));
-            body.extend(call.parameters.clone());
             let from = env.dma().executed().len();
-            let reply = send(
-                &env,
-                Via::Gateway,
-                &format!("/API/v1/Json.asmx/{}", call.method),
-                Some("application/json; charset=utf-8"),
-                Value::Object(body).to_string().as_bytes(),
-            )
-            .await?;
+            let reply = viewing
+                .browser
+                .call(
+                    viewer,
+                    &call.method,
+                    &Value::Object(call.parameters.clone()),
+                )
+                .await?;
             let expected = Call::read(&call.method, &call.parameters);
             let executed = on_session(&env.dma().executed().since(from), &share.connection);
             if executed != [expected.clone()] {
@@ -64,11 +67,11 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
         ev.expect(
             "dashboard-calls-executed",
             &format!(
-                "{}: its calls as the dashboard sends them, as the DMA carried them out",
+                "{}: its calls as the dashboard's app sends them through the recipient's viewer, as the DMA carried them out",
                 dashboard.id
             ),
             missed.is_empty(),
-            "each carried out once, on the share's connection",
+            "each carried out once, on the session the gateway opened for the viewer",
             missed,
         )?;
     }
