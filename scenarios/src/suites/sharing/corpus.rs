@@ -1,8 +1,7 @@
 //! The attack corpus applied to shared calls: each case of `fixtures/waf-attacks/` turned into a
-//! request from one whitelisted call and sent on the connection the case names, either as the
+//! request from one whitelisted call and sent on the connection the case names, as the
 //! signed-in recipient through their viewer of the share (the cloud's relay, the tunnel, the
-//! Cloud Gateway, the WAF: [`Route::Recipient`], with a header a recipient could add to each
-//! attempt in turn) or straight to the WAF's listener as the gateway forwards ([`Route::Waf`]).
+//! Cloud Gateway, the WAF), with a header a recipient could add to each attempt in turn.
 //! Every case is sent; what it must get is what the corpus file says. Each attempt records what
 //! the far side saw: whether the request reached the DMA's gateway channel at all, and which
 //! calls the DMA carried out while it was in flight.
@@ -16,16 +15,14 @@ use mocks::dma::Channel;
 use serde::Serialize;
 
 use super::calls::Call;
-use super::setup::{LiveShare, Via, send_raw};
+use super::setup::LiveShare;
 use crate::Failure;
 use crate::clients::{RawReply, ShareRecipient, Viewer, exchange_tls};
 
-/// How the attempts reach the WAF.
+/// How the attempts reach the WAF: as the signed-in recipient, through their open viewer of
+/// each share (by share ID).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Route<'a> {
-    /// Straight to the WAF's listener with the Cloud Gateway's key, as the agent forwards.
-    Waf,
-    /// As the signed-in recipient, through their open viewer of each share (by share ID).
     Recipient {
         browser: &'a ShareRecipient,
         viewers: &'a HashMap<String, Viewer>,
@@ -146,10 +143,7 @@ pub(crate) async fn run_all(
                 };
                 let arrived = env.dma().arrivals().count(Channel::Gateway);
                 let from = env.dma().executed().len();
-                let added = match route {
-                    Route::Waf => Vec::new(),
-                    Route::Recipient { .. } => added_headers(attempts.len(), other),
-                };
+                let added = added_headers(attempts.len(), other);
                 let reply = send(env, route, share, &request, &added).await?;
                 let executed = env
                     .dma()
@@ -192,17 +186,7 @@ async fn send(
     request: &Request,
     added: &[(&'static str, String)],
 ) -> Result<RawReply, Failure> {
-    let Route::Recipient { browser, viewers } = route else {
-        return send_raw(
-            env,
-            Via::Gateway,
-            &request.verb,
-            &request.target,
-            request.content_type.as_deref(),
-            &request.body,
-        )
-        .await;
-    };
+    let Route::Recipient { browser, viewers } = route;
     let viewer = viewers
         .get(&share.share_id)
         .ok_or_else(|| Failure::Harness(format!("no open viewer of share {}", share.share_id)))?;

@@ -264,7 +264,12 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
     ev.saw("WAF", "switched off by waf.allow-everything");
     let data = setup::dma_data()?;
     let corpus = corpus::load()?;
-    let (live, deleted) = setup::share_everything(&env).await?;
+    let viewing = recipient_path::share_everything_with_a_recipient(&env).await?;
+    let (live, deleted) = (&viewing.live, &viewing.deleted);
+    let route = Route::Recipient {
+        browser: &viewing.browser,
+        viewers: &viewing.viewers,
+    };
     let reach_of: HashMap<String, Reach> = live
         .iter()
         .map(|s| (s.connection.clone(), calls::reach(&s.dashboard, &data)))
@@ -275,9 +280,9 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
         )
         .collect();
     let from = env.dma().executed().len();
-    let attempts = corpus::run_all(&env, &corpus, &live, &deleted, Route::Waf).await?;
+    let attempts = corpus::run_all(&env, &corpus, live, deleted, route).await?;
     record(&ev, &attempts);
-    write_own_items(&env, &live, &reach_of, &data).await?;
+    write_own_items(&env, live, &reach_of, &data).await?;
     judge_share_calls(
         &ev,
         "without the WAF",
