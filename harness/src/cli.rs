@@ -218,14 +218,31 @@ pub enum ProbeKind {
         json: bool,
     },
     /// Sends the attack corpus's mutations of one whitelisted call to the WAF at URL
-    /// (http://HOST:PORT/). Exits 0 when every mutation off the whitelist was blocked, 1 when
-    /// one was let through, 2 when the probe could not run (the call itself not allowed, say).
+    /// (http://HOST:PORT/), or, in recipient mode (--link, --email, --password), signs in as a
+    /// share's recipient and sends the mutations of every call of the shared dashboard through
+    /// the mailed link. Exits 0 when every mutation off the whitelist was blocked, 1 when one
+    /// was let through, 2 when the probe could not run (the call itself not allowed, say).
     Waf {
-        /// The WAF, e.g. the `endpoints.waf` of `conform env up`.
-        url: String,
+        /// The WAF, e.g. the `endpoints.waf` of `conform env up` (not with --link).
+        url: Option<String>,
         /// The whitelisted call and how to read answers (JSON; see docs/env.md).
         #[arg(long, value_name = "FILE")]
-        call: PathBuf,
+        call: Option<PathBuf>,
+        /// Recipient mode: the share link the recipient was mailed.
+        #[arg(long, value_name = "URL", requires_all = ["email", "password"], conflicts_with_all = ["url", "call"])]
+        link: Option<String>,
+        /// Recipient mode: the recipient's dataminer.services account.
+        #[arg(long, value_name = "E")]
+        email: Option<String>,
+        /// Recipient mode: that account's password.
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
+        /// Recipient mode: trust these PEM roots instead of the system's.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// Recipient mode: NAME:PORT:ADDR, as curl's --resolve (repeatable).
+        #[arg(long, value_name = "NAME:PORT:ADDR")]
+        resolve: Vec<String>,
         /// Print the report as JSON instead of a table.
         #[arg(long)]
         json: bool,

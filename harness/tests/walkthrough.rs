@@ -248,6 +248,7 @@ fn run_walk(index: usize) {
         .arg(&script)
         .current_dir(&dir)
         .env("ENV_JSON", &env_json)
+        .env("CONFORM", env!("CARGO_BIN_EXE_conform"))
         .status()
         .expect("bash runs");
     assert!(

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::gate::{gate, weak_spots};
 use crate::inputs::GateInputs;
 use crate::model::{
-    FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report, RequirementResult,
-    RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
+    Attachment, FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report,
+    RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
 };
 use crate::redact::Redactor;
 
@@ -37,6 +37,8 @@ pub struct ScenarioInput {
     pub duration_ms: u64,
     pub detail: String,
     pub evidence: Vec<Observation>,
+    /// Files the scenario left, already written beside the report.
+    pub attachments: Vec<Attachment>,
 }
 
 /// A fault that was switched on, and what each scenario's run under it said of it.
@@ -131,6 +133,7 @@ impl Assembly {
                 evidence: s.evidence,
                 catches: s.catches,
                 named_checks: s.named_checks,
+                attachments: s.attachments,
             })
             .collect();
         let gate = gate(

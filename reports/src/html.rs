@@ -204,6 +204,24 @@ fn scenarios(h: &mut String, report: &Report) {
             }
             let _ = write!(h, "</details>");
         }
+        for a in &s.attachments {
+            if a.media_type.starts_with("image/") {
+                let _ = write!(
+                    h,
+                    "<figure><img src=\"{}\" alt=\"{}\" width=\"600\"><figcaption>{}</figcaption></figure>",
+                    esc(&a.path),
+                    esc(&a.name),
+                    esc(&a.name)
+                );
+            } else {
+                let _ = write!(
+                    h,
+                    "<p><a href=\"{}\">{}</a></p>",
+                    esc(&a.path),
+                    esc(&a.name)
+                );
+            }
+        }
         let _ = writeln!(h, "</td></tr>");
     }
     let _ = writeln!(h, "</tbody></table>");

@@ -85,6 +85,19 @@ pub struct ScenarioResult {
     /// Per declared fault, the check that must be the one to fail under it.
     #[serde(default)]
     pub named_checks: Vec<NamedCheck>,
+    /// Files the scenario left as evidence (a browser's screenshot), beside the report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file a scenario left as evidence, written into the report's directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// What it shows.
+    pub name: String,
+    /// Its path, relative to the report's directory.
+    pub path: String,
+    pub media_type: String,
 }
 
 /// A fault a scenario catches, and the check that must fire for it.

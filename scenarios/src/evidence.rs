@@ -12,9 +12,26 @@ pub struct Observation {
 }
 
 /// What a scenario observed on its way to a verdict. The runner holds a handle too, so the
-/// evidence survives a failure, a panic or a hang and is reported with the verdict.
+/// evidence survives a failure, a panic or a hang and is reported with the verdict. Beside
+/// the observations: files left as evidence (a screenshot) and, for a scenario that could not
+/// run here, why it was skipped.
 #[derive(Debug, Clone, Default)]
-pub struct Evidence(Arc<Mutex<Vec<Observation>>>);
+pub struct Evidence(Arc<Mutex<Vec<Observation>>>, Arc<Mutex<Extras>>);
+
+/// A file a scenario left as evidence: the runner's caller writes it beside the report.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// A file name of its own (`dashboard.png`).
+    pub name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+struct Extras {
+    attachments: Vec<Attachment>,
+    skipped: Option<String>,
+}
 
 /// The stable label of one expectation a scenario checks (`token-revoked-on-the-api`): what a
 /// scenario's `catches` names, so a fault counts as caught only when that check fired.
@@ -185,6 +202,33 @@ impl Evidence {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(observation);
+    }
+
+    /// Keeps a file as evidence of this run (a screenshot), under `name`.
+    pub fn attach(&self, name: impl Into<String>, media_type: &str, bytes: Vec<u8>) {
+        self.extras().attachments.push(Attachment {
+            name: name.into(),
+            media_type: media_type.to_owned(),
+            bytes,
+        });
+    }
+
+    /// Marks the run skipped: what it needs is not on this machine. The body then returns
+    /// `Ok(())`, and the run is reported skipped with `reason`, never passed.
+    pub fn skip(&self, reason: impl Into<String>) {
+        self.extras().skipped = Some(reason.into());
+    }
+
+    pub fn attachments(&self) -> Vec<Attachment> {
+        self.extras().attachments.clone()
+    }
+
+    pub fn skipped(&self) -> Option<String> {
+        self.extras().skipped.clone()
+    }
+
+    fn extras(&self) -> std::sync::MutexGuard<'_, Extras> {
+        self.1.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Everything recorded so far, in order.

@@ -15,7 +15,7 @@ mod scenario;
 pub mod steps;
 mod suites;
 
-pub use evidence::{Check, Evidence, Failure, FailureKind, Observation, summary};
+pub use evidence::{Attachment, Check, Evidence, Failure, FailureKind, Observation, summary};
 pub use panics::contain as contain_panics;
 pub use registry::{all, by_id, covering};
 pub use runner::{FaultVerdict, Outcome, Run, WATCHDOG, run};

@@ -19,6 +19,8 @@ const WORKERS: usize = 2;
 pub enum Outcome {
     Passed,
     Failed(Failure),
+    /// It could not run on this machine (a browser it drives is not installed): why.
+    Skipped(String),
 }
 
 /// One scenario run under one set of faults.
@@ -29,6 +31,8 @@ pub struct Run {
     pub outcome: Outcome,
     /// What the scenario observed, up to its verdict.
     pub evidence: Vec<Observation>,
+    /// Files it left as evidence.
+    pub attachments: Vec<crate::evidence::Attachment>,
     pub duration: Duration,
 }
 
@@ -71,7 +75,7 @@ impl Run {
 
     pub fn failure(&self) -> Option<&Failure> {
         match &self.outcome {
-            Outcome::Passed => None,
+            Outcome::Passed | Outcome::Skipped(_) => None,
             Outcome::Failed(failure) => Some(failure),
         }
     }
@@ -89,6 +93,9 @@ impl Run {
             .iter()
             .find(|c| c.fault == fault)
             .map(|c| c.check);
+        if let Outcome::Skipped(why) = &self.outcome {
+            return FaultVerdict::BrokeSetup(format!("skipped: {why}"));
+        }
         match self.failure() {
             None => FaultVerdict::Survived,
             Some(Failure::Violation { check, .. }) if Some(*check) == named => FaultVerdict::Caught,
@@ -106,6 +113,7 @@ impl Run {
         match &self.outcome {
             Outcome::Passed => summary(&self.evidence),
             Outcome::Failed(failure) => failure.to_string(),
+            Outcome::Skipped(why) => format!("skipped: {why}"),
         }
     }
 }
@@ -146,11 +154,16 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
             panicked.join("; ")
         ))),
     };
+    let outcome = match (outcome, evidence.skipped()) {
+        (Outcome::Passed, Some(why)) => Outcome::Skipped(why),
+        (outcome, _) => outcome,
+    };
     Run {
         scenario,
         faults,
         outcome,
         evidence: evidence.observations(),
+        attachments: evidence.attachments(),
         duration: started.elapsed(),
     }
 }

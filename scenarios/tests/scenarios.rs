@@ -36,6 +36,8 @@ fn passes_clean(scenario: &'static Scenario) -> Result<(), Failed> {
             scenarios::summary(&run.evidence)
         )
         .into()),
+        // A test that could not run is no pass: the line says what to install.
+        Outcome::Skipped(why) => Err(format!("{}: not run: {why}", scenario.id).into()),
     }
 }
 
@@ -51,6 +53,7 @@ fn fails_under(scenario: &'static Scenario, catch: Catch) -> Result<(), Failed> 
     let seen = match &run.outcome {
         Outcome::Passed => format!("it passed ({})", fault.breaks()),
         Outcome::Failed(failure) => format!("{}: {failure}", verdict.name()),
+        Outcome::Skipped(why) => format!("it could not run: {why}"),
     };
     Err(format!(
         "{} under {fault} must fail check [{check}]; instead {seen}\nevidence so far: {}",

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use fixtures::Catalog;
 use reports::{
-    Assembly, CatalogEntry, FaultInput, FaultRun, GateInputs, NamedCheck, Observation,
+    Assembly, Attachment, CatalogEntry, FaultInput, FaultRun, GateInputs, NamedCheck, Observation,
     Outcome as ReportOutcome, ScenarioInput,
 };
 use scenarios::{Failure, Fault, FaultSet, FaultVerdict, Outcome, Run, Scenario};
@@ -85,6 +85,7 @@ pub fn line(run: &Run) -> String {
     let ms = run.duration.as_millis();
     match &run.outcome {
         Outcome::Passed => format!("PASS  {}  ({ms} ms)", run.scenario.id),
+        Outcome::Skipped(why) => format!("SKIP  {}  ({ms} ms)\n      {why}", run.scenario.id),
         Outcome::Failed(failure) => {
             let tag = match failure {
                 Failure::Violation { .. } => "FAIL ",
@@ -95,6 +96,40 @@ pub fn line(run: &Run) -> String {
             format!("{tag} {}  ({ms} ms)\n      {failure}", run.scenario.id)
         }
     }
+}
+
+/// Where a run's attachment is written, relative to the report's directory.
+fn attachment_path(run: &Run, attachment: &scenarios::Attachment) -> String {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    format!(
+        "attachments/{}/{}",
+        safe(run.scenario.id),
+        safe(&attachment.name)
+    )
+}
+
+/// Writes every file the shown runs left as evidence into `dir`, where the report names them.
+pub fn write_attachments(runs: &[Run], dir: &std::path::Path) -> anyhow::Result<()> {
+    for run in runs {
+        for attachment in &run.attachments {
+            let path = dir.join(attachment_path(run, attachment));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, &attachment.bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// The report's inputs: `runs` are the verdicts shown, `faults` the kill record (if any).
@@ -131,6 +166,7 @@ fn scenario_input(run: &Run) -> ScenarioInput {
     let (outcome, harness_error) = match &run.outcome {
         Outcome::Passed => (ReportOutcome::Passed, false),
         Outcome::Failed(failure) => (ReportOutcome::Failed, failure.is_harness()),
+        Outcome::Skipped(_) => (ReportOutcome::Skipped, false),
     };
     let s = run.scenario;
     ScenarioInput {
@@ -157,6 +193,15 @@ fn scenario_input(run: &Run) -> ScenarioInput {
         failed_check: run.failure().and_then(Failure::check).map(str::to_owned),
         duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
         detail: run.detail(),
+        attachments: run
+            .attachments
+            .iter()
+            .map(|a| Attachment {
+                name: a.name.clone(),
+                path: attachment_path(run, a),
+                media_type: a.media_type.clone(),
+            })
+            .collect(),
         evidence: run
             .evidence
             .iter()

@@ -66,8 +66,35 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             },
         ),
         Command::Probe {
-            kind: ProbeKind::Waf { url, call, json },
-        } => probe::waf(&url, &call, json),
+            kind:
+                ProbeKind::Waf {
+                    url,
+                    call,
+                    link,
+                    email,
+                    password,
+                    cacert,
+                    resolve,
+                    json,
+                },
+        } => match (url, call, link, email, password) {
+            (Some(url), Some(call), None, _, _) => probe::waf(&url, &call, json),
+            (None, None, Some(link), Some(email), Some(password)) => {
+                let args = probe::RecipientArgs {
+                    link,
+                    email,
+                    password,
+                    cacert,
+                    resolve,
+                    json,
+                };
+                probe::waf_as_recipient(&args)
+            }
+            _ => Err(crate::UsageError(
+                "probe waf takes URL --call FILE, or --link URL --email E --password P".into(),
+            )
+            .into()),
+        },
         Command::Bench {
             kind: BenchKind::Tunnel { json },
         } => bench::tunnel(json),

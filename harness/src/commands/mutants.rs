@@ -124,6 +124,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<ExitCode> {
         true,
     )?
     .into_report();
+    execute::write_attachments(&clean, &args.report_dir)?;
     write_reports(&report, &args.report_dir)?;
 
     let survivors: Vec<&str> = report

@@ -80,6 +80,50 @@ pub fn waf(url: &str, call: &std::path::Path, as_json: bool) -> anyhow::Result<E
     })
 }
 
+/// What `conform probe waf` takes in recipient mode.
+#[derive(Debug, Clone)]
+pub struct RecipientArgs {
+    pub link: String,
+    pub email: String,
+    pub password: String,
+    pub cacert: Option<PathBuf>,
+    pub resolve: Vec<String>,
+    pub json: bool,
+}
+
+/// Signs in as the share's recipient and sends the corpus's mutations of every call of the
+/// shared dashboard through the link; one let through exits 1.
+pub fn waf_as_recipient(args: &RecipientArgs) -> anyhow::Result<ExitCode> {
+    let ca_pem = match &args.cacert {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+        }
+        None => None,
+    };
+    let recipient = probes::waf::Recipient {
+        link: args.link.clone(),
+        email: args.email.clone(),
+        password: args.password.clone(),
+        ca_pem,
+        resolve: args
+            .resolve
+            .iter()
+            .map(|entry| resolve_entry(entry))
+            .collect::<anyhow::Result<_>>()?,
+    };
+    let report = super::runtime()?.block_on(probes::waf::probe_as_recipient(&recipient))?;
+    if args.json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        say_raw!("{}", probes::waf::render_waf_table(&report));
+    }
+    Ok(if report.findings() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// `NAME:PORT:ADDR` as curl writes it; an IPv6 ADDR may be in brackets.
 fn resolve_entry(entry: &str) -> anyhow::Result<(String, SocketAddr)> {
     let mut parts = entry.splitn(3, ':');

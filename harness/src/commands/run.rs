@@ -33,6 +33,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let report =
         execute::assembly(&catalog, &picked.described, &faults, &runs, kills, false)?.into_report();
+    execute::write_attachments(&runs, &args.report_dir)?;
     write_reports(&report, &args.report_dir)?;
     let s = report.summary;
     say!(

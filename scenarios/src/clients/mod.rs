@@ -8,6 +8,7 @@ mod dma;
 mod foreign;
 mod gateway;
 mod raw;
+mod raw_tls;
 mod recipient;
 
 pub use cloud::{CloudClient, Hop, Reply, form_body};
@@ -15,6 +16,7 @@ pub use dma::{DmaClient, DmaReply, DmaSession};
 pub use foreign::ForeignDms;
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
 pub use raw::{RawReply, exchange, exchange_with};
+pub use raw_tls::exchange_tls;
 pub use recipient::{Seen, ShareRecipient, Viewer, link_in, path_of};
 
 use std::time::Duration;

@@ -1,20 +1,47 @@
 //! The attack corpus applied to shared calls: each case of `fixtures/waf-attacks/` turned into a
-//! request from one whitelisted call and sent through the WAF on the connection the case names.
+//! request from one whitelisted call and sent on the connection the case names, as the
+//! signed-in recipient through their viewer of the share (the cloud's relay, the tunnel, the
+//! Cloud Gateway, the WAF), with a header a recipient could add to each attempt in turn.
 //! Every case is sent; what it must get is what the corpus file says. Each attempt records what
 //! the far side saw: whether the request reached the DMA's gateway channel at all, and which
 //! calls the DMA carried out while it was in flight.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use fixtures::{AttackCase, AttackCorpus, BodyOp, DashboardCall, Expected, On, fill};
 use mocks::Environment;
+use mocks::cloud::Endpoint;
 use mocks::dma::Channel;
 use serde::Serialize;
 
 use super::calls::Call;
-use super::setup::{LiveShare, Via, send_raw};
+use super::setup::LiveShare;
 use crate::Failure;
+use crate::clients::{RawReply, ShareRecipient, Viewer, exchange_tls};
 
+/// How the attempts reach the WAF: as the signed-in recipient, through their open viewer of
+/// each share (by share ID).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Route<'a> {
+    Recipient {
+        browser: &'a ShareRecipient,
+        viewers: &'a HashMap<String, Viewer>,
+    },
+}
+
+/// Headers a recipient adds, one set per attempt in turn: none, a claim to be the DMS's own
+/// host, and the names the DMS's side trusts when the cloud or the gateway set them.
+fn added_headers(attempt: usize, other: &LiveShare) -> Vec<(&'static str, String)> {
+    match attempt % 4 {
+        0 => Vec::new(),
+        1 => vec![("X-Forwarded-For", "127.0.0.1".to_owned())],
+        2 => vec![("X-Dataminer-Share-Session", other.connection.clone())],
+        _ => vec![
+            ("X-Dataminer-Share", other.share_id.clone()),
+            ("X-Dataminer-Viewer", "0".to_owned()),
+        ],
+    }
+}
 /// A call the DMA carried out during an attempt.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Ran {
@@ -37,6 +64,8 @@ pub(crate) struct Attempt {
     /// The whitelisted call the attempt was made from.
     pub call: Call,
     pub target: String,
+    /// The headers the recipient added to it.
+    pub added: Vec<String>,
     pub status: u16,
     /// Whether the request reached the DMA's gateway channel.
     pub forwarded: bool,
@@ -81,13 +110,14 @@ struct Request {
     body: Vec<u8>,
 }
 
-/// Runs every case against every whitelisted call of every live share, through the WAF, one at
-/// a time, so what the DMA saw while a request was in flight is that request's doing.
+/// Runs every case against every whitelisted call of every live share, by `route`, one at a
+/// time, so what the DMA saw while a request was in flight is that request's doing.
 pub(crate) async fn run_all(
     env: &Environment,
     corpus: &AttackCorpus,
     live: &[LiveShare],
     deleted: &[LiveShare],
+    route: Route<'_>,
 ) -> Result<Vec<Attempt>, Failure> {
     let mut attempts = Vec::new();
     for (i, share) in live.iter().enumerate() {
@@ -113,15 +143,8 @@ pub(crate) async fn run_all(
                 };
                 let arrived = env.dma().arrivals().count(Channel::Gateway);
                 let from = env.dma().executed().len();
-                let reply = send_raw(
-                    env,
-                    Via::Gateway,
-                    &request.verb,
-                    &request.target,
-                    request.content_type.as_deref(),
-                    &request.body,
-                )
-                .await?;
+                let added = added_headers(attempts.len(), other);
+                let reply = send(env, route, share, &request, &added).await?;
                 let executed = env
                     .dma()
                     .executed()
@@ -141,6 +164,7 @@ pub(crate) async fn run_all(
                     dashboard: share.dashboard.id.clone(),
                     call: whitelisted.clone(),
                     target: request.target.clone(),
+                    added: added.iter().map(|(n, v)| format!("{n}: {v}")).collect(),
                     status: reply.status,
                     forwarded: env.dma().arrivals().count(Channel::Gateway) > arrived,
                     executed,
@@ -152,6 +176,34 @@ pub(crate) async fn run_all(
         }
     }
     Ok(attempts)
+}
+
+/// Sends one built request by `route`, for `share`.
+async fn send(
+    env: &Environment,
+    route: Route<'_>,
+    share: &LiveShare,
+    request: &Request,
+    added: &[(&'static str, String)],
+) -> Result<RawReply, Failure> {
+    let Route::Recipient { browser, viewers } = route;
+    let viewer = viewers
+        .get(&share.share_id)
+        .ok_or_else(|| Failure::Harness(format!("no open viewer of share {}", share.share_id)))?;
+    let target = format!("{}{}", viewer.base.trim_end_matches('/'), request.target);
+    let cookies = browser.cookies_for(&target).unwrap_or_default();
+    let mut headers: Vec<(&str, &str)> = vec![("Cookie", cookies.as_str())];
+    headers.extend(added.iter().map(|(n, v)| (*n, v.as_str())));
+    exchange_tls(
+        env,
+        Endpoint::Sharing,
+        &request.verb,
+        &target,
+        request.content_type.as_deref(),
+        &headers,
+        &request.body,
+    )
+    .await
 }
 
 struct Param {

@@ -1,9 +1,11 @@
 //! The WAF fails closed (WAF-4): what it cannot read one way, and what it cannot tie to a live
 //! share (or to a DMS user's session it saw open through the gateway: the tunnel carries DMS
 //! users' remote access too), goes no further than the WAF; a run of wrong passwords for a share user reaches the
-//! DMA only up to the limit. Every request goes in as the Cloud Gateway forwards (with its key),
-//! so the WAF is the only thing deciding; verdicts come from the requests the DMA's gateway
-//! channel received and the calls it carried out.
+//! DMA only up to the limit. What a recipient cannot read one way is sent by the signed-in
+//! recipient through their viewer; the rest goes in as the Cloud Gateway forwards a stream that
+//! carries no viewer (with its key, no share session), so the WAF is the only thing deciding;
+//! verdicts come from the requests the DMA's gateway channel received and the calls it carried
+//! out.
 
 use std::time::Duration;
 
@@ -11,9 +13,12 @@ use mocks::Environment;
 use mocks::dma::{Arrival, Channel};
 use serde_json::json;
 
+use mocks::cloud::Endpoint;
+
 use super::calls::Call;
+use super::recipient_path;
 use super::setup::{self, Via, connect_app, send};
-use crate::clients::exchange_with;
+use crate::clients::exchange_tls;
 use crate::{Ctx, Failure, oracle};
 
 const GET: &str = "/API/v1/Json.asmx/GetElement";
@@ -63,15 +68,13 @@ type Case<'a> = (
     String,
 );
 
+/// Sent by the signed-in recipient through their viewer: what the cloud's relay and the Cloud
+/// Gateway pass on reaches the WAF as the recipient wrote it (a request the cloud's own HTTP
+/// server refuses, as conflicting framing, reaches nothing at all).
 pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    let admin = setup::admin(&env).await?;
-    let dashboard = setup::dashboards()?
-        .into_iter()
-        .find(|d| d.id == "soc-overview")
-        .ok_or_else(|| Failure::Harness("no soc-overview dashboard".into()))?;
-    let share = setup::go_live(&env, &admin, &dashboard).await?;
+    let (browser, share, viewer) = recipient_path::one_share_viewed(&env, "soc-overview").await?;
     let c = share.connection.as_str();
     // Each is the whitelisted GetElement(2000, 100) made ambiguous, or unreadable.
     let cases: Vec<Case> = vec![
@@ -132,16 +135,18 @@ pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure>
             format!(r#"{{"connection":"{c}","dmaID":2000,"elementID":100}}{{"elementID":200}}"#),
         ),
     ];
-    let (name, key) = env.dma().gateway_key().header();
     let (statuses, arrivals, executed) = on_the_gateway(&env, async {
         let mut statuses = Vec::new();
         for (what, target, content_type, extra, body) in &cases {
-            let mut headers = vec![(name, key.as_str())];
+            let target = format!("{}{target}", viewer.base.trim_end_matches('/'));
+            let cookies = browser.cookies_for(&target).unwrap_or_default();
+            let mut headers = vec![("Cookie", cookies.as_str())];
             headers.extend(extra.iter().copied());
-            let reply = exchange_with(
-                env.waf().addr(),
+            let reply = exchange_tls(
+                &env,
+                Endpoint::Sharing,
                 "POST",
-                target,
+                &target,
                 *content_type,
                 &headers,
                 body.as_bytes(),
@@ -152,7 +157,7 @@ pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure>
         Ok(statuses)
     })
     .await?;
-    ev.saw("answers through the gateway", statuses);
+    ev.saw("answers through the recipient's viewer", statuses);
     ev.expect(
         "unreadable-requests-stopped-at-the-waf",
         "requests the WAF cannot read one way that reached the DMA's gateway channel",

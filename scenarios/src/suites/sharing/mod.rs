@@ -8,20 +8,24 @@
 //! kept: the DMA's user table, the requests that reached its gateway channel and the calls it
 //! carried out, per session and channel.
 //!
-//! The users and WAF scenarios call the WAF's listener directly, as the agent forwards a
-//! recipient's request, with the credentials and the gateway key the DMS hands its Cloud
-//! Gateway; USER-4's scenario also takes the real path, through the cloud, the tunnel and the
-//! agent, and every other way in. WAF-4's scenarios ([`fail_closed`]) show the WAF failing
-//! closed. The sharing scenarios take the recipient's real path: the mail, the link, the
-//! account, the viewer, and through the tunnel, the agent and the WAF to the DMA ([`live`]).
+//! The WAF's whitelist, its corpus and what it cannot read are sent by the signed-in recipient
+//! through their viewer (the cloud's relay, the tunnel, the Cloud Gateway: [`recipient_path`]);
+//! the rest of WAF-4 ([`fail_closed`]: streams that carry no viewer, sign-in limits) and the
+//! users scenarios call the WAF's listener directly, as the agent forwards, with the
+//! credentials and the gateway key the DMS hands its Cloud Gateway; USER-4's scenario also takes
+//! the real path and every other way in. The sharing scenarios take the recipient's real path:
+//! the mail, the link, the account, the DMS's app, and through the tunnel, the agent and the WAF
+//! to the DMA ([`live`]), in a real browser too ([`browser`]).
 
 mod attacks;
+mod browser;
 mod calls;
 mod corpus;
 mod ending;
 mod fail_closed;
 mod gateway;
 pub(crate) mod live;
+mod recipient_path;
 mod recipients;
 pub(crate) mod setup;
 mod users;
@@ -97,7 +101,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.whitelist-is-the-dashboard-calls",
             suite: Suite::Waf,
-            title: "The WAF's whitelist for a share is exactly the dashboard's canonical calls, and each of them passes",
+            title: "The WAF's whitelist for a share is exactly the dashboard's canonical calls, and each of them, sent as the app sends it through the recipient's viewer, is carried out",
             requirements: &["WAF-1", "WAF-3"],
             catches: const { &[Catch::by(Fault::WafRawValues, "dashboard-calls-executed")] },
             body: |ctx| Box::pin(waf::whitelist_is_the_dashboard(ctx)),
@@ -105,7 +109,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.blocks-every-corpus-attack",
             suite: Suite::Waf,
-            title: "Every attack of the corpus, on every whitelisted call of every dashboard, is blocked by the WAF; the legitimate variants pass",
+            title: "Every attack of the corpus, on every whitelisted call of every dashboard, sent by the signed-in recipient through their viewer (cloud relay, tunnel, Cloud Gateway), is blocked by the WAF, whatever header the recipient adds; the legitimate variants pass",
             requirements: &["WAF-2", "WAF-3"],
             catches: const {
                 &[
@@ -125,6 +129,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         "attacks-stopped-at-the-waf",
                     ),
                     Catch::by(Fault::WafRawValues, "legitimate-variants-executed"),
+                    Catch::by(
+                        Fault::WafTrustsForwardedFor,
+                        "executed-calls-on-the-whitelist",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayKeepsTrustHeaders,
+                        "executed-calls-on-the-whitelist",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(waf::corpus_blocked_by_waf(ctx)),
@@ -173,6 +185,22 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(recipients::dashboard_live_through_the_tunnel(ctx)),
+        },
+        Scenario {
+            id: "sharing.a-real-browser-shows-the-dashboard-live",
+            suite: Suite::Sharing,
+            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached); another account with the link is refused; skipped, saying so, without a browser",
+            requirements: &["SHARE-2", "SHARE-3"],
+            catches: const {
+                &[
+                    Catch::by(Fault::WafRawValues, "browser-shows-live-dma-data"),
+                    Catch::by(
+                        Fault::CloudAnyAccountCanView,
+                        "browser-other-account-refused",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(browser::a_real_browser_shows_the_dashboard_live(ctx)),
         },
         Scenario {
             id: "sharing.recipient-reaches-only-the-dashboard-shared-with-them",
@@ -257,7 +285,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.blocks-what-it-cannot-read",
             suite: Suite::Waf,
-            title: "Requests on a share connection that the WAF cannot read one way (a key twice, odd encodings, unknown or doubled content types, conflicting framing) go no further than the WAF",
+            title: "Requests the signed-in recipient sends through their viewer that the WAF cannot read one way (a key twice, odd encodings, unknown or doubled content types, conflicting framing) go no further than the WAF",
             requirements: &["WAF-4"],
             catches: const {
                 &[Catch::by(

@@ -1,6 +1,6 @@
-//! Sharing every fixture dashboard and logging in as each share user through the WAF, as the
-//! Cloud Gateway would: with the key the DMS hands its Cloud Gateway, as it hands it the share
-//! users' credentials.
+//! Sharing dashboards as the DMS's Administrator, and the ways a scenario sends a request in
+//! behind the cloud (the DMA's public API, the WAF's listener as the Cloud Gateway forwards,
+//! with the key the DMS hands it, or without): for what does not come from a recipient.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +8,7 @@ use fixtures::{Dashboard, DmaData};
 use mocks::Environment;
 use serde_json::{Value, json};
 
-use super::calls::{self, Call};
+use super::calls::Call;
 use crate::Failure;
 use crate::clients::{DmaClient, DmaSession, RawReply, exchange_with};
 
@@ -121,31 +121,6 @@ pub(crate) async fn connect_app(
     })
 }
 
-/// Shares `dashboard` and logs its share user in through the WAF.
-pub(crate) async fn go_live(
-    env: &Environment,
-    admin: &DmaSession,
-    dashboard: &Dashboard,
-) -> Result<LiveShare, Failure> {
-    let share_id = share(admin, &dashboard.id).await?;
-    let (login, password) = credentials(env, &share_id)?;
-    let connection = connect_app(env, Via::Gateway, &login, &password)
-        .await?
-        .map_err(|answer| {
-            Failure::precondition(
-                "the share user's ConnectApp through the WAF",
-                "a connection string",
-                answer,
-            )
-        })?;
-    Ok(LiveShare {
-        share_id,
-        dashboard: dashboard.clone(),
-        connection,
-        whitelist: calls::whitelist(dashboard),
-    })
-}
-
 /// The login and password the DMS hands its Cloud Gateway for `share_id`.
 pub(crate) fn credentials(env: &Environment, share_id: &str) -> Result<(String, String), Failure> {
     env.dma().gateway_credentials(share_id).ok_or_else(|| {
@@ -160,23 +135,4 @@ pub(crate) fn credentials(env: &Environment, share_id: &str) -> Result<(String, 
 /// The Administrator's session on the public API.
 pub(crate) async fn admin(env: &Environment) -> Result<DmaSession, Failure> {
     DmaClient::new(env).log_in(&env.accounts().dms_admin).await
-}
-
-/// Every fixture dashboard shared and live, plus for each a second share that is deleted once
-/// its user has logged in (its connection is what a "after deletion" replay uses).
-pub(crate) async fn share_everything(
-    env: &Environment,
-) -> Result<(Vec<LiveShare>, Vec<LiveShare>), Failure> {
-    let admin = admin(env).await?;
-    let mut live = Vec::new();
-    let mut deleted = Vec::new();
-    for dashboard in dashboards()? {
-        live.push(go_live(env, &admin, &dashboard).await?);
-        let doomed = go_live(env, &admin, &dashboard).await?;
-        admin
-            .expect_data("DeleteShare", json!({ "shareID": doomed.share_id }))
-            .await?;
-        deleted.push(doomed);
-    }
-    Ok((live, deleted))
 }

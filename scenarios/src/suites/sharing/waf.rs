@@ -10,22 +10,29 @@ use fixtures::{DmaData, Expected};
 use mocks::Options;
 use mocks::dma::{Channel, ExecutedCall};
 use mocks::world::{Fault, FaultSet};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::calls::{self, Call, Reach};
-use super::corpus::{self, Attempt};
+use super::corpus::{self, Attempt, Route};
+use super::recipient_path;
 use super::setup::{self, LiveShare, Via, send};
 use crate::{Ctx, Evidence, Failure};
 
 /// How many offending attempts a failure shows.
 const SHOWN: usize = 10;
 
+/// Each dashboard shared with the recipient, whose viewer sends the dashboard's calls as the
+/// app does (through the relay, the tunnel and the Cloud Gateway, no `connection` of its own).
 pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    let admin = setup::admin(&env).await?;
-    for dashboard in setup::dashboards()? {
-        let share = setup::go_live(&env, &admin, &dashboard).await?;
+    let viewing = recipient_path::share_everything_with_a_recipient(&env).await?;
+    for share in &viewing.live {
+        let dashboard = &share.dashboard;
+        let viewer = viewing
+            .viewers
+            .get(&share.share_id)
+            .ok_or_else(|| Failure::Harness(format!("no viewer of {}", share.share_id)))?;
         let held = env
             .waf()
             .whitelist(&share.share_id)
@@ -40,18 +47,15 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
         )?;
         let mut missed = Vec::new();
         for call in dashboard.calls() {
-            let mut body = Map::new();
-            body.insert("connection".into(), Value::String(share.connection.clone()));
-            body.extend(call.parameters.clone());
             let from = env.dma().executed().len();
-            let reply = send(
-                &env,
-                Via::Gateway,
-                &format!("/API/v1/Json.asmx/{}", call.method),
-                Some("application/json; charset=utf-8"),
-                Value::Object(body).to_string().as_bytes(),
-            )
-            .await?;
+            let reply = viewing
+                .browser
+                .call(
+                    viewer,
+                    &call.method,
+                    &Value::Object(call.parameters.clone()),
+                )
+                .await?;
             let expected = Call::read(&call.method, &call.parameters);
             let executed = on_session(&env.dma().executed().since(from), &share.connection);
             if executed != [expected.clone()] {
@@ -63,11 +67,11 @@ pub(crate) async fn whitelist_is_the_dashboard(ctx: Ctx) -> Result<(), Failure> 
         ev.expect(
             "dashboard-calls-executed",
             &format!(
-                "{}: its calls as the dashboard sends them, as the DMA carried them out",
+                "{}: its calls as the dashboard's app sends them through the recipient's viewer, as the DMA carried them out",
                 dashboard.id
             ),
             missed.is_empty(),
-            "each carried out once, on the share's connection",
+            "each carried out once, on the session the gateway opened for the viewer",
             missed,
         )?;
     }
@@ -124,8 +128,12 @@ pub(crate) async fn corpus_blocked_by_waf(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     let corpus = corpus::load()?;
-    let (live, deleted) = setup::share_everything(&env).await?;
-    let attempts = corpus::run_all(&env, &corpus, &live, &deleted).await?;
+    let viewing = recipient_path::share_everything_with_a_recipient(&env).await?;
+    let route = Route::Recipient {
+        browser: &viewing.browser,
+        viewers: &viewing.viewers,
+    };
+    let attempts = corpus::run_all(&env, &corpus, &viewing.live, &viewing.deleted, route).await?;
     record(&ev, &attempts);
     let without_reason = env
         .waf()
@@ -256,7 +264,12 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
     ev.saw("WAF", "switched off by waf.allow-everything");
     let data = setup::dma_data()?;
     let corpus = corpus::load()?;
-    let (live, deleted) = setup::share_everything(&env).await?;
+    let viewing = recipient_path::share_everything_with_a_recipient(&env).await?;
+    let (live, deleted) = (&viewing.live, &viewing.deleted);
+    let route = Route::Recipient {
+        browser: &viewing.browser,
+        viewers: &viewing.viewers,
+    };
     let reach_of: HashMap<String, Reach> = live
         .iter()
         .map(|s| (s.connection.clone(), calls::reach(&s.dashboard, &data)))
@@ -267,9 +280,9 @@ pub(crate) async fn dma_alone(ctx: Ctx) -> Result<(), Failure> {
         )
         .collect();
     let from = env.dma().executed().len();
-    let attempts = corpus::run_all(&env, &corpus, &live, &deleted).await?;
+    let attempts = corpus::run_all(&env, &corpus, live, deleted, route).await?;
     record(&ev, &attempts);
-    write_own_items(&env, &live, &reach_of, &data).await?;
+    write_own_items(&env, live, &reach_of, &data).await?;
     judge_share_calls(
         &ev,
         "without the WAF",

@@ -1,0 +1,310 @@
+//! A real browser on the recipient's path (SHARE-2, SHARE-3): headless Chromium, driven over
+//! WebDriver (Debian's `chromium` and `chromium-driver`), opens the link the cloud mailed, signs
+//! in with the recipient's account, and the DMS's dashboard app renders what its own calls got
+//! from the DMA through the cloud's relay, the tunnel, the Cloud Gateway and the WAF; another
+//! account with the same link is refused. The screenshots are the run's attachments. With no
+//! browser on the machine the scenario is skipped, saying so, never passed.
+//!
+//! The browser is real, so its page runs on real time: each wait is bounded, and what the
+//! page shows is judged once the wait is over.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use fantoccini::{Client, ClientBuilder, Locator};
+use mocks::Environment;
+use mocks::world::random_token;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::live;
+use crate::{Ctx, Failure};
+
+/// A dashboard one of whose calls names an ID as a string, as DataMiner's apps may.
+const DASHBOARD: &str = "core-network";
+/// The longest the browser may take to show what a step waits for.
+const PATIENCE: Duration = Duration::from_secs(30);
+/// How often a wait looks again.
+const POLL: Duration = Duration::from_millis(250);
+
+/// The browser and its driver on this machine, if both are installed.
+fn installed() -> Option<(PathBuf, PathBuf)> {
+    let find = |program: &str| {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(program))
+                .find(|p| is_executable(p))
+        })
+    };
+    Some((find("chromium")?, find("chromedriver")?))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The driver's process, ended with the scenario whatever happens.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The base64 SHA-256 of the environment CA's public key: what Chromium is told to accept,
+/// since its certificate store is not the environment's.
+fn ca_spki_hash(env: &Environment) -> Result<String, Failure> {
+    let der = env.ca_der();
+    let (_, ca) = x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|e| Failure::Harness(format!("the CA does not parse: {e}")))?;
+    let digest = Sha256::digest(ca.tbs_certificate.subject_pki.raw);
+    Ok(base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
+fn free_port() -> Result<u16, Failure> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Failure::Harness(format!("no free loopback port: {e}")))
+}
+
+/// A headless Chromium session that finds dataminer.services on loopback, and nothing else.
+async fn browser(
+    env: &Environment,
+    chromium: &Path,
+    chromedriver: &Path,
+    profile: &Path,
+) -> Result<(Driver, Client), Failure> {
+    let port = free_port()?;
+    let driver = Driver(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| Failure::Harness(format!("chromedriver does not start: {e}")))?,
+    );
+    let args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1200,900".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+        "--host-resolver-rules=MAP *.dataminer.services 127.0.0.1, MAP * ~NOTFOUND".to_owned(),
+        format!(
+            "--ignore-certificate-errors-spki-list={}",
+            ca_spki_hash(env)?
+        ),
+    ];
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": { "binary": chromium, "args": args },
+    });
+    let Value::Object(capabilities) = capabilities else {
+        return Err(Failure::Harness("capabilities are not an object".into()));
+    };
+    let mut builder = ClientBuilder::rustls()
+        .map_err(|e| Failure::Harness(format!("no WebDriver client: {e}")))?;
+    builder.capabilities(capabilities);
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        match builder.connect(&url).await {
+            Ok(client) => return Ok((driver, client)),
+            Err(e) if started.elapsed() > PATIENCE => {
+                return Err(Failure::Harness(format!("no WebDriver session: {e}")));
+            }
+            Err(_) => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// Signs in on the page the link opened, as a person types it.
+async fn sign_in(client: &Client, email: &str, password: &str) -> Result<(), Failure> {
+    let form = client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("form[action='/account/login']"))
+        .await
+        .map_err(|e| {
+            Failure::precondition(
+                "the link asks for a sign-in",
+                "a sign-in form",
+                e.to_string(),
+            )
+        })?;
+    let step = |e: fantoccini::error::CmdError| {
+        Failure::precondition("typing into the sign-in form", "done", e.to_string())
+    };
+    form.find(Locator::Css("input[name=email]"))
+        .await
+        .map_err(step)?
+        .send_keys(email)
+        .await
+        .map_err(step)?;
+    form.find(Locator::Css("input[name=password]"))
+        .await
+        .map_err(step)?
+        .send_keys(password)
+        .await
+        .map_err(step)?;
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .map_err(step)?
+        .click()
+        .await
+        .map_err(step)?;
+    Ok(())
+}
+
+/// The text of the first element `css` finds, or nothing.
+async fn text_of(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(found) => found.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Polls until `done` holds of the page, or the patience runs out; answers whether it held.
+async fn settle<F, Fut>(mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < PATIENCE {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    false
+}
+
+async fn screenshot(client: &Client) -> Result<Vec<u8>, Failure> {
+    let png = client
+        .screenshot()
+        .await
+        .map_err(|e| Failure::Harness(format!("no screenshot: {e}")))?;
+    if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(Failure::Harness("the screenshot is not a PNG".into()));
+    }
+    Ok(png)
+}
+
+pub(super) async fn a_real_browser_shows_the_dashboard_live(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let Some((chromium, chromedriver)) = installed() else {
+        ev.skip(
+            "no chromium and chromedriver on PATH: apt-get install chromium chromium-driver \
+             (./test.sh does)",
+        );
+        return Ok(());
+    };
+    let env = ctx.environment().await?;
+    let admin = live::connected(&env).await?;
+    let recipient = env.accounts().cloud_outsider.clone();
+    let shared = live::share(
+        &env,
+        &admin,
+        DASHBOARD,
+        &[&recipient.email],
+        json!({ "message": "The core network, live." }),
+    )
+    .await?;
+    let link = shared.link_for(&recipient.email)?.to_owned();
+    let expected = live::expected_texts(DASHBOARD)?;
+    let profile = std::env::temp_dir().join(format!("conform-browser-{}", random_token(8)));
+    let (driver, client) = browser(&env, &chromium, &chromedriver, &profile).await?;
+    let verdict = walk(&ctx, &env, &client, &link, &shared.share_id, &expected).await;
+    let _ = client.close().await;
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profile);
+    verdict
+}
+
+async fn walk(
+    ctx: &Ctx,
+    env: &Environment,
+    client: &Client,
+    link: &str,
+    share_id: &str,
+    expected: &[String],
+) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let recipient = env.accounts().cloud_outsider.clone();
+    let from = env.dma().executed().len();
+    let goto = |e: fantoccini::error::CmdError| {
+        Failure::precondition("opening the mailed link", "the page", e.to_string())
+    };
+    client.goto(link).await.map_err(goto)?;
+    sign_in(client, &recipient.email, &recipient.password).await?;
+    // The app's script says when its calls came back, in the browser's clock format.
+    let refreshed = settle(|| async { text_of(client, "#state").await.ends_with('Z') }).await;
+    let shown = text_of(client, "#viewer").await;
+    ev.saw(
+        "the dashboard app's state line",
+        text_of(client, "#state").await,
+    );
+    ev.saw("what the browser shows", &shown);
+    ev.attach("dashboard.png", "image/png", screenshot(client).await?);
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|t| !shown.contains(t.as_str()))
+        .collect();
+    ev.expect(
+        "browser-shows-live-dma-data",
+        "element names and alarm values (fixtures' DMA data) missing from the rendered dashboard",
+        refreshed && missing.is_empty(),
+        "none missing, the app refreshed",
+        json!({ "missing": missing, "refreshed": refreshed }),
+    )?;
+    let ran = env.dma().executed().since(from);
+    let calls: Vec<_> = ran.iter().filter(|c| c.method != "ConnectApp").collect();
+    ev.expect(
+        "browser-calls-ran-as-the-share-user",
+        "calls the DMA carried out while the browser showed the dashboard",
+        !calls.is_empty() && calls.iter().all(|c| c.share.as_deref() == Some(share_id)),
+        &format!("some, all as share {share_id}"),
+        &calls,
+    )?;
+
+    // Another dataminer.services account with the same link: refused, and shown nothing.
+    let step = |e: fantoccini::error::CmdError| {
+        Failure::precondition("signing the browser out", "done", e.to_string())
+    };
+    client.delete_all_cookies().await.map_err(step)?;
+    client.goto(link).await.map_err(goto)?;
+    let other = env.accounts().cloud_admin.clone();
+    sign_in(client, &other.email, &other.password).await?;
+    settle(|| async {
+        text_of(client, "h1").await == "Not shared with you"
+            || !text_of(client, "#components").await.is_empty()
+    })
+    .await;
+    let title = text_of(client, "h1").await;
+    let page = client.source().await.unwrap_or_default();
+    ev.attach("other-account.png", "image/png", screenshot(client).await?);
+    let leaked: Vec<&String> = expected
+        .iter()
+        .filter(|t| page.contains(t.as_str()))
+        .collect();
+    ev.expect(
+        "browser-other-account-refused",
+        "the same link signed in as another account: the page's title, and the dashboard's data on it",
+        title == "Not shared with you" && leaked.is_empty(),
+        "\"Not shared with you\", no data",
+        json!({ "title": title, "leaked": leaked }),
+    )
+}
