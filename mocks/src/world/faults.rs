@@ -183,6 +183,8 @@ faults! {
         "a DMS's share withdrawal finds the share by its ID without checking that DMS announced it: any DMS that names another's share ID ends it",
     CloudShareListEveryShare = "cloud.share-list-every-share":
         "the signed-in account's share list leaves out its filter: every live share of every organisation is listed, with its DMS and share IDs",
+    CloudBackupWithoutDataKeys = "cloud.backup-without-data-keys":
+        "each backup copies the tables of records but leaves the wrapped data keys behind, taking them for the vault's business: no backup opens once the primary is lost",
     CloudSharesKeyedByShareId = "cloud.shares-keyed-by-share-id":
         "the cloud tells shares apart by their share ID alone: another DMS that announces the same ID and ends its copy ends the victim's viewers, and its stored row takes the victim's place",
     WafAllowEverything = "waf.allow-everything":

@@ -66,6 +66,10 @@ impl Store {
         inner
             .db
             .execute("VACUUM INTO ?1", [path.to_string_lossy().as_ref()])?;
+        if !self.policy.backup.with_data_keys {
+            let copy = connect(&path)?;
+            copy.execute(&format!("DELETE FROM {}", schema::DATA_KEYS), [])?;
+        }
         if self.policy.backup.plaintext_export {
             let mut export = serde_json::Map::new();
             for table in self.policy.tables() {

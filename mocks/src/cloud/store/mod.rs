@@ -23,6 +23,8 @@ mod schema;
 mod scratch;
 mod sealing;
 #[cfg(test)]
+mod sequences;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

@@ -37,6 +37,10 @@ pub(crate) struct BackupPolicy {
     /// Whether a key version is kept while a backup still holds a data key it wraps;
     /// otherwise the re-wrap retires every older version at once.
     pub keys_outlive_backups: bool,
+    /// Whether a backup carries the wrapped data keys with the rows; otherwise
+    /// (`cloud.backup-without-data-keys`) only the tables of records go, the keys being
+    /// thought of as the vault's business.
+    pub with_data_keys: bool,
 }
 
 /// Where the sharing front end keeps the DMS answers it relays: nowhere, as SHARE-4 asks.
@@ -64,6 +68,7 @@ impl StorePolicy {
                 every: (!on(Fault::CloudNoBackup)).then_some(BACKUP_EVERY),
                 plaintext_export: on(Fault::CloudBackupPlaintext),
                 keys_outlive_backups: !on(Fault::CloudRetireKeysBackupsNeed),
+                with_data_keys: !on(Fault::CloudBackupWithoutDataKeys),
             },
             answers: if on(Fault::CloudStoreDashboardData) {
                 AnswerKeeping::InStore

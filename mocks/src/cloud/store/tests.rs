@@ -7,13 +7,13 @@ use crate::world::Fault;
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-struct Fixture {
-    store: Store,
-    clock: Clock,
+pub(super) struct Fixture {
+    pub store: Store,
+    pub clock: Clock,
     dir: ScratchDir,
 }
 
-fn fixture(faults: impl Into<FaultSet>) -> Fixture {
+pub(super) fn fixture(faults: impl Into<FaultSet>) -> Fixture {
     let faults = faults.into();
     let clock = Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
     let (vault, workloads) =
@@ -30,7 +30,7 @@ fn fixture(faults: impl Into<FaultSet>) -> Fixture {
     Fixture { store, clock, dir }
 }
 
-fn family(name: &str, revoked: bool) -> TokenFamilyRecord {
+pub(super) fn family(name: &str, revoked: bool) -> TokenFamilyRecord {
     TokenFamilyRecord {
         family: name.into(),
         dms_id: "dms-1".into(),

@@ -46,6 +46,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudExpiryLeftToTheDms,
                         "share-expired-offline-ends-on-the-cloud",
                     ),
+                    Catch::by(
+                        Fault::CloudLinksSurviveDelete,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
+                    Catch::by(
+                        Fault::CloudSessionsSurviveDelete,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
                 ]
             },
             body: |ctx| {
@@ -60,10 +68,20 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             title: "Backed up four times a day through two key rotations and their re-wraps, every backup in the second region still opens whole",
             requirements: &["DR-1", "ENC-2"],
             catches: const {
-                &[Catch::by(
-                    Fault::CloudRetireKeysBackupsNeed,
-                    "every-backup-opens-after-rotations",
-                )]
+                &[
+                    Catch::by(
+                        Fault::CloudRetireKeysBackupsNeed,
+                        "every-backup-opens-after-rotations",
+                    ),
+                    Catch::by(
+                        Fault::CloudBackupWithoutDataKeys,
+                        "every-backup-opens-after-rotations",
+                    ),
+                    Catch::by(
+                        Fault::CloudRotationLosesData,
+                        "every-backup-opens-after-rotations",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(backups::every_backup_opens_after_rotations(ctx)),
         },

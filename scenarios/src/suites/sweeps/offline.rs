@@ -77,7 +77,7 @@ pub(crate) async fn a_share_deleted_offline_ends_when_the_dms_is_back(
     let retry = Duration::from_secs(spec.token.refresh_retry_seconds);
     let day = Duration::from_secs(spec.token.renew_every_seconds);
     let mut admin = live::connected(&env).await?;
-    let (email, partner) = live::partner(&env).await?;
+    let (email, mut partner) = live::partner(&env).await?;
     let to_api = env
         .hop(Hop::DmsToCloud(Endpoint::Connection))
         .ok_or_else(|| Failure::Harness("no toxics on the DMS's hop to the cloud".into()))?;
@@ -130,6 +130,10 @@ pub(crate) async fn a_share_deleted_offline_ends_when_the_dms_is_back(
                     .await
                     .map_err(|e| Failure::Harness(format!("the cloud did not restart: {e}")))?;
                 to_api.clear();
+                // The restart closed every connection; a browser whose pooled connection was
+                // closed under it retries on a new one. A new browser, signed in again, does
+                // so at once (the viewer session belongs to the account, not the browser).
+                partner = live::partner(&env).await?.1;
             }
             State::Disconnected => admin = steps::connect_dms(&env).await?,
             State::ExpiredWhileDisconnected => {
