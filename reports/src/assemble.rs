@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::gate::{gate, weak_spots};
 use crate::inputs::GateInputs;
 use crate::model::{
-    FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report, RequirementResult,
-    RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
+    FaultResult, FaultRun, Finding, Matrix, NamedCheck, Observation, Outcome, Report,
+    RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
 };
 use crate::redact::Redactor;
 
@@ -37,6 +37,8 @@ pub struct ScenarioInput {
     pub duration_ms: u64,
     pub detail: String,
     pub evidence: Vec<Observation>,
+    /// For a sweep: what it covered.
+    pub matrix: Vec<Matrix>,
 }
 
 /// A fault that was switched on, and what each scenario's run under it said of it.
@@ -131,6 +133,7 @@ impl Assembly {
                 evidence: s.evidence,
                 catches: s.catches,
                 named_checks: s.named_checks,
+                matrix: s.matrix,
             })
             .collect();
         let gate = gate(

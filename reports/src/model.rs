@@ -85,6 +85,26 @@ pub struct ScenarioResult {
     /// Per declared fault, the check that must be the one to fail under it.
     #[serde(default)]
     pub named_checks: Vec<NamedCheck>,
+    /// For a sweep: what it covered, one matrix per dimension it enumerated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matrix: Vec<Matrix>,
+}
+
+/// What a sweep covered: the dimension it enumerated and one row per item and case tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matrix {
+    /// What was enumerated, in words (`routes × credentials`).
+    pub dimension: String,
+    pub rows: Vec<MatrixRow>,
+}
+
+/// One cell of a sweep: `item` (a route, a connection path, a secret) tried with `case`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub item: String,
+    pub case: String,
+    /// What was seen, in words (`refused 401`).
+    pub outcome: String,
 }
 
 /// A fault a scenario catches, and the check that must fire for it.

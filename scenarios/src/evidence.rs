@@ -14,7 +14,23 @@ pub struct Observation {
 /// What a scenario observed on its way to a verdict. The runner holds a handle too, so the
 /// evidence survives a failure, a panic or a hang and is reported with the verdict.
 #[derive(Debug, Clone, Default)]
-pub struct Evidence(Arc<Mutex<Vec<Observation>>>);
+pub struct Evidence(Arc<Mutex<Vec<Observation>>>, Arc<Mutex<Vec<Matrix>>>);
+
+/// What a sweep covered: the dimension it enumerated (`routes × credentials`) and one row per
+/// item and case it tried, with the outcome seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Matrix {
+    pub dimension: String,
+    pub rows: Vec<MatrixRow>,
+}
+
+/// One cell of a sweep: `item` (a route, a connection path, a secret) tried with `case`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatrixRow {
+    pub item: String,
+    pub case: String,
+    pub outcome: String,
+}
 
 /// The stable label of one expectation a scenario checks (`token-revoked-on-the-api`): what a
 /// scenario's `catches` names, so a fault counts as caught only when that check fired.
@@ -190,6 +206,34 @@ impl Evidence {
     /// Everything recorded so far, in order.
     pub fn observations(&self) -> Vec<Observation> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Records one row of the sweep over `dimension`: what `item` did with `case`.
+    pub fn row(
+        &self,
+        dimension: &str,
+        item: impl Into<String>,
+        case: impl Into<String>,
+        outcome: impl Into<String>,
+    ) {
+        let row = MatrixRow {
+            item: item.into(),
+            case: case.into(),
+            outcome: outcome.into(),
+        };
+        let mut matrices = self.1.lock().unwrap_or_else(|p| p.into_inner());
+        match matrices.iter_mut().find(|m| m.dimension == dimension) {
+            Some(matrix) => matrix.rows.push(row),
+            None => matrices.push(Matrix {
+                dimension: dimension.to_owned(),
+                rows: vec![row],
+            }),
+        }
+    }
+
+    /// Every sweep's rows so far, one matrix per dimension, in the order first seen.
+    pub fn matrices(&self) -> Vec<Matrix> {
+        self.1.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Check `check`: records `observed` and fails unless it equals `expected`.

@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 use mocks::world::{Fault, FaultSet};
 use serde::Serialize;
 
-use crate::{Ctx, Evidence, Failure, FailureKind, Observation, Scenario, panics, summary};
+use crate::{Ctx, Evidence, Failure, FailureKind, Matrix, Observation, Scenario, panics, summary};
 
 /// The longest a scenario may run before it is stopped and reported as timed out.
 /// Scenarios never wait on real time; this only turns a hang into a clear failure.
@@ -29,6 +29,8 @@ pub struct Run {
     pub outcome: Outcome,
     /// What the scenario observed, up to its verdict.
     pub evidence: Vec<Observation>,
+    /// What a sweep covered, item by case, up to its verdict.
+    pub matrices: Vec<Matrix>,
     pub duration: Duration,
 }
 
@@ -151,6 +153,7 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
         faults,
         outcome,
         evidence: evidence.observations(),
+        matrices: evidence.matrices(),
         duration: started.elapsed(),
     }
 }

@@ -26,6 +26,7 @@ mod recipient;
 mod refresh;
 mod requests;
 mod restart;
+pub mod routes;
 mod share_api;
 mod share_keeping;
 mod shares;
@@ -56,6 +57,7 @@ pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use outbox::{Mail, Outbox};
 pub use requests::{CloudRequest, RequestLog};
+pub use routes::{Guard, ROUTES, Route};
 pub use shares::{Opening, ShareRecord};
 pub use store::{Store, StoreError, StorePaths};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
@@ -152,7 +154,7 @@ impl CloudState {
             shares: shares::Shares::new(shares::SharePolicy::from_faults(&faults)),
             outbox: Outbox::new(outbox::MailPolicy::from_faults(&faults))
                 .kept_in(store.clone(), log.clone()),
-            signups: signup::SignUps::default(),
+            signups: signup::SignUps::from_faults(&faults),
             relay: recipient::Relay::from_faults(&faults),
             door: listener::FrontDoor::from_faults(&faults),
             log,
@@ -390,6 +392,12 @@ impl Cloud {
     /// The cloud's operational log.
     pub fn log(&self) -> &CloudLog {
         &self.state.log
+    }
+
+    /// The cloud's published route table: every route of every host it serves, with the
+    /// credential each asks for (its routers are built from it).
+    pub fn routes(&self) -> &'static [Route] {
+        routes::ROUTES
     }
 
     /// Every token the cloud issued (no token strings), in order.

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 
 use super::CloudState;
-use super::connection::authenticate;
+use super::connection::authenticate_with;
 use super::oauth::Params;
 use super::pages::utc;
 use super::share_keeping;
@@ -32,7 +32,7 @@ pub(crate) async fn announce(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let claims = match authenticate(&state, &headers) {
+    let claims = match authenticate_with(&state, &headers, state.front_end.announce) {
         Ok(claims) => claims,
         Err(refused) => return refused.into_response(),
     };
@@ -126,7 +126,7 @@ pub(crate) async fn withdraw(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let claims = match authenticate(&state, &headers) {
+    let claims = match authenticate_with(&state, &headers, state.front_end.withdraw) {
         Ok(claims) => claims,
         Err(refused) => return refused.into_response(),
     };

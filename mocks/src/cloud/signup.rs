@@ -24,18 +24,58 @@ const ATTEMPTS: u32 = 5;
 /// The shortest password a new account may have.
 const MIN_PASSWORD: usize = 10;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending {
     code_sha256: [u8; 32],
     expires_at: u64,
     attempts_left: u32,
 }
 
+/// What a write of a pending sign-up back to a remote store costs, on the path that does one.
+const STORE_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(25);
+
 /// Codes mailed and not yet used, by address.
 #[derive(Debug, Default)]
-pub(crate) struct SignUps(Mutex<HashMap<String, Pending>>);
+pub(crate) struct SignUps(Mutex<HashMap<String, Pending>>, SignUpPolicy);
+
+/// How a mailed code is checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SignUpPolicy {
+    /// The code's record is read, judged and written back after a store round trip, instead
+    /// of judged and spent under one lock.
+    read_then_write: bool,
+}
 
 impl SignUps {
+    pub fn from_faults(faults: &crate::world::FaultSet) -> Self {
+        Self(
+            Mutex::default(),
+            SignUpPolicy {
+                read_then_write: faults.is_on(crate::world::Fault::CloudSignupCodeCheckThenSpend),
+            },
+        )
+    }
+
+    /// `redeem`, as the policy does it: at once under the lock, or read, judged after a store
+    /// round trip, and written back.
+    async fn redeem_kept(&self, email: &str, code: &str, now: u64) -> bool {
+        if !self.1.read_then_write {
+            return self.redeem(email, code, now);
+        }
+        let Some(copy) = self.lock().get(email).cloned() else {
+            return false;
+        };
+        tokio::time::sleep(STORE_ROUND_TRIP).await;
+        let mut one = HashMap::from([(email.to_owned(), copy)]);
+        let redeemed = judge(&mut one, email, code, now);
+        let mut pending = self.lock();
+        match one.remove(email) {
+            Some(entry) => pending.insert(email.to_owned(), entry),
+            None => pending.remove(email),
+        };
+        redeemed
+    }
+
     fn issue(&self, email: &str, now: u64) -> String {
         let code = random_token(5);
         self.lock().insert(
@@ -51,26 +91,31 @@ impl SignUps {
 
     /// Whether `code` is the live one for `email`; a right code is used up, a wrong one counts.
     fn redeem(&self, email: &str, code: &str, now: u64) -> bool {
-        let mut pending = self.lock();
-        let Some(entry) = pending.get_mut(email) else {
-            return false;
-        };
-        let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
-        if entry.expires_at <= now || entry.attempts_left == 0 {
-            pending.remove(email);
-            return false;
-        }
-        if entry.code_sha256 == digest {
-            pending.remove(email);
-            return true;
-        }
-        entry.attempts_left -= 1;
-        false
+        judge(&mut self.lock(), email, code, now)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Whether `code` is the live one for `email` in `pending`; a right code is used up, a wrong
+/// one counts.
+fn judge(pending: &mut HashMap<String, Pending>, email: &str, code: &str, now: u64) -> bool {
+    let Some(entry) = pending.get_mut(email) else {
+        return false;
+    };
+    let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
+    if entry.expires_at <= now || entry.attempts_left == 0 {
+        pending.remove(email);
+        return false;
+    }
+    if entry.code_sha256 == digest {
+        pending.remove(email);
+        return true;
+    }
+    entry.attempts_left -= 1;
+    false
 }
 
 fn wants_form(headers: &HeaderMap) -> bool {
@@ -169,7 +214,8 @@ pub(crate) async fn create(
     }
     if !state
         .signups
-        .redeem(&email, params.get("code").unwrap_or_default(), now)
+        .redeem_kept(&email, params.get("code").unwrap_or_default(), now)
+        .await
     {
         state.log.info(format!("sign-up for {email}: wrong code"));
         return refused(StatusCode::UNAUTHORIZED, "invalid_code");

@@ -97,6 +97,18 @@ faults! {
         "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
     CloudAcceptAnyHmac = "cloud.accept-any-hmac":
         "the cloud also accepts HS384 and HS512 tokens signed with its key, not only HS256",
+    CloudShareWithdrawIgnoresExp = "cloud.share-withdraw-ignores-exp":
+        "the share-withdraw route checks a token with a validator of its own that never reads exp: an expired DMS token still ends shares",
+    CloudShareAnnounceIgnoresRevocation = "cloud.share-announce-ignores-revocation":
+        "the share-announce route checks a token's signature and dates only (no revocation list): a disconnected DMS's token still sends share mail",
+    CloudRefreshTokenEightDays = "cloud.refresh-token-eight-days":
+        "the refresh grant computes its own lifetime with a day of grace: renewed tokens live eight days",
+    CloudTunnelOutlivesToken = "cloud.tunnel-outlives-token":
+        "the tunnel endpoint checks the token only when it admits the upgrade: a tunnel stays up after its token expired",
+    CloudDeviceCodeCheckThenSpend = "cloud.device-code-check-then-spend":
+        "the token endpoint reads a device grant, decides, and writes it back after a store round trip: polls under way together each redeem it",
+    CloudSignupCodeCheckThenSpend = "cloud.signup-code-check-then-spend":
+        "a sign-up reads the mailed code's record, decides, and writes it back after a store round trip: submissions under way together each pass the code check",
     CloudSkipExp = "cloud.skip-exp":
         "the cloud never checks a token's expiry",
     CloudTokenLifetime30d = "cloud.token-lifetime-30d":

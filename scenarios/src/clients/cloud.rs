@@ -292,6 +292,40 @@ impl CloudClient {
         Ok(Reply::of(&hop, first_cookie(&hop)))
     }
 
+    /// Sends `method path` with whatever credential is given (a bearer token, a cookie, or
+    /// neither) and an empty form body on a POST: a redirect is not followed. What a scanner
+    /// sends to every route.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        endpoint: Endpoint,
+        path: &str,
+        bearer: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        let url = reqwest::Url::parse(&self.url(endpoint, path))
+            .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| Failure::Harness(format!("bad method {method}: {e}")))?;
+        let mut request = self.http.request(method.clone(), url.clone());
+        if method == reqwest::Method::POST {
+            request = request
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(String::new());
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        let hop = self.hop(&method, &url, request.send().await, path).await?;
+        Ok(Reply::of(&hop, first_cookie(&hop)))
+    }
+
     /// Attempts a tunnel upgrade with `token`; returns the HTTP status of the answer
     /// (101 when the cloud admitted it).
     pub async fn try_tunnel(&self, token: &str) -> Result<u16, Failure> {

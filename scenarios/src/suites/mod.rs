@@ -5,8 +5,9 @@ mod optin;
 mod resilience;
 mod sharing;
 mod storage;
+pub(crate) mod sweeps;
 mod tls;
-mod tokens;
+pub(crate) mod tokens;
 pub(crate) mod tunnel;
 
 use crate::Scenario;
@@ -21,6 +22,7 @@ pub(crate) fn all() -> Vec<Scenario> {
         resilience::scenarios(),
         storage::scenarios(),
         network::scenarios(),
+        sweeps::scenarios(),
     ]
     .concat()
 }

@@ -11,7 +11,7 @@ mod flow;
 pub(crate) mod leaks;
 mod renewal;
 mod secret;
-mod validation;
+pub(crate) mod validation;
 
 use mocks::world::Fault;
 

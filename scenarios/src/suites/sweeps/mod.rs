@@ -1,0 +1,113 @@
+//! Sweeps: scenario families that enumerate one dimension of the attack surface from what the
+//! environment exposes (the cloud's published route table, every connection the agent makes,
+//! every way a token is issued, every single-use secret), so a route, connection or secret added
+//! later joins without anyone remembering to. What to attack is listed from the system; what
+//! each attempt must get comes from the spec's data and the scenario's own code. Each sweep
+//! records its matrix (item × case × outcome) for the reports.
+
+mod enrol;
+mod lifetime;
+mod routes;
+mod single_use;
+
+use mocks::world::Fault;
+
+use crate::{Catch, Scenario, Suite};
+
+/// Each sweep, and the dimension it enumerates: what `conform list` shows.
+pub const SWEEPS: &[(&str, &str)] = &[
+    (
+        "tokens.every-route-refuses-every-bad-credential",
+        "routes × credentials: every route of every host in the cloud's published table, with forged, tampered, expired, revoked, another DMS's and another organisation's credentials",
+    ),
+    (
+        "tokens.every-issuing-path-gives-one-week",
+        "issuing paths × lifetime: every grant the cloud issues tokens by, and a tunnel that outlives its token",
+    ),
+    (
+        "tokens.every-single-use-secret-wins-once",
+        "single-use secrets × concurrent redemptions: refresh key, device code, user code, approval ticket, client assertion jti, sign-up code",
+    ),
+];
+
+/// The dimension the sweep `scenario` enumerates, if it is one.
+pub fn dimension(scenario: &str) -> Option<&'static str> {
+    SWEEPS
+        .iter()
+        .find(|(id, _)| *id == scenario)
+        .map(|(_, dimension)| *dimension)
+}
+
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            id: "tokens.every-route-refuses-every-bad-credential",
+            suite: Suite::Tokens,
+            title: "Every authenticated route of every cloud host, read from the cloud's published route table, refuses the 46 forged and tampered tokens, an expired, a revoked one, another DMS's and another organisation's token or session on its IDs — on the wire",
+            requirements: &["TOK-1", "TOK-3", "TOK-5", "OPT-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudShareWithdrawIgnoresExp,
+                        "bad-credentials-refused-on-every-route",
+                    ),
+                    Catch::by(
+                        Fault::CloudShareAnnounceIgnoresRevocation,
+                        "bad-credentials-refused-on-every-route",
+                    ),
+                    Catch::by(
+                        Fault::CloudSkipExp,
+                        "bad-credentials-refused-on-every-route",
+                    ),
+                    Catch::by(
+                        Fault::CloudTunnelAcceptsNoToken,
+                        "bad-credentials-refused-on-every-route",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(routes::every_route_refuses_every_bad_credential(ctx)),
+        },
+        Scenario {
+            id: "tokens.every-issuing-path-gives-one-week",
+            suite: Suite::Tokens,
+            title: "Every grant the cloud issues a token by (the connect flow, the refresh grant, the agent's own renewals) gives exp − iat of exactly one week, and a tunnel opened on a token does not outlive it",
+            requirements: &["TOK-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudRefreshTokenEightDays,
+                        "every-issued-token-lives-one-week",
+                    ),
+                    Catch::by(
+                        Fault::CloudTokenLifetime30d,
+                        "every-issued-token-lives-one-week",
+                    ),
+                    Catch::by(
+                        Fault::CloudTunnelOutlivesToken,
+                        "no-tunnel-outlives-its-token",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(lifetime::every_issuing_path_gives_one_week(ctx)),
+        },
+        Scenario {
+            id: "tokens.every-single-use-secret-wins-once",
+            suite: Suite::Tokens,
+            title: "Each single-use secret (refresh key, device code, approval ticket, client assertion jti, sign-up code) redeemed by many at once, released together: exactly one wins, the others get the spec's error",
+            requirements: &["TOK-4", "FLOW-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudDeviceCodeCheckThenSpend,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                    Catch::by(
+                        Fault::CloudSignupCodeCheckThenSpend,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(single_use::every_single_use_secret_wins_once(ctx)),
+        },
+    ]
+}
