@@ -28,6 +28,8 @@ pub(super) struct Actor {
     pub lifetime: Lifetime,
     pub phase: Phase,
     pub cloud_time: CloudTime,
+    /// A disconnect's revocation the cloud has not acknowledged yet.
+    pub revoking: Option<super::revocation::Pending>,
 }
 
 pub(super) async fn run(
@@ -51,6 +53,7 @@ pub(super) async fn run(
         lifetime,
         phase: Phase::Disabled,
         cloud_time: CloudTime::default(),
+        revoking: None,
     };
     if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;
@@ -85,6 +88,11 @@ impl Actor {
             }
             Command::Report(reply) => {
                 let _ = reply.send(match self.phase {
+                    Phase::Disabled
+                        if self.revoking.is_some() && self.policy.report_pending_revocation =>
+                    {
+                        Reported::RevocationPending
+                    }
                     Phase::Disabled => Reported::Disabled,
                     Phase::Pairing(_) => Reported::Pairing,
                     Phase::Connected(_) => Reported::Connected,
@@ -104,6 +112,7 @@ impl Actor {
 
     async fn tick(&mut self) {
         let now = self.setup.clock.unix_seconds();
+        self.tick_revocation(now).await;
         match self.phase {
             Phase::Disabled => {}
             Phase::Pairing(_) => self.tick_pairing(now).await,
@@ -116,6 +125,14 @@ impl Actor {
         if !matches!(self.phase, Phase::Disabled) {
             return Err(AgentError::AlreadyConnected);
         }
+        // A new family must not be born before the old one's revocation is through: the
+        // cloud's revocation ends every family of the DMS.
+        if let Some(pending) = self.revoking.take() {
+            self.revoke(pending.into_token()).await;
+            if self.revoking.is_some() {
+                return Err(AgentError::RevocationPending);
+            }
+        }
         self.begin_pairing().await
     }
 
@@ -124,15 +141,16 @@ impl Actor {
         if !self.policy.disconnect_tears_down {
             return Ok(());
         }
-        if matches!(self.phase, Phase::Connected(_))
-            && let Some(credentials) = self.setup.store.stored()
-        {
-            // Best effort: a cloud that cannot be reached still loses the tunnel, and the DMS
-            // forgets the token either way.
-            let revoke = [("token", credentials.access_token.as_str())];
-            let _ = self.oauth_post("oauth/revoke", &revoke).await;
-        }
+        let held = match self.phase {
+            Phase::Connected(_) => self.setup.store.stored(),
+            Phase::Disabled | Phase::Pairing(_) => None,
+        };
+        // The tunnels close and the DMS forgets what connects it at once; only the token that
+        // names the family to revoke is kept, until the cloud acknowledges its revocation.
         self.end_session().await;
+        if let Some(credentials) = held {
+            self.revoke(credentials.access_token).await;
+        }
         Ok(())
     }
 

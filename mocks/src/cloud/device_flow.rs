@@ -64,7 +64,7 @@ pub(crate) struct CodePolicy {
 }
 
 /// What a write of a grant's state back to a remote store costs, on the path that does one.
-const STORE_ROUND_TRIP: Duration = Duration::from_millis(25);
+const STORE_ROUND_TRIP: Duration = Duration::from_millis(200);
 
 /// How a grant is tied to the DMS that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

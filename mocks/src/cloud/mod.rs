@@ -22,6 +22,7 @@ mod oauth;
 mod outage;
 mod outbox;
 mod pages;
+mod presenting;
 mod recipient;
 mod refresh;
 mod requests;
@@ -101,6 +102,8 @@ pub(crate) struct CloudState {
     pub tunnels: Tunnels,
     pub requests: RequestLog,
     pub hellos: Hellos,
+    /// What the listeners present when a scenario switched it after start.
+    pub presenting: presenting::Presenting,
     pub outage: OutageSwitch,
     pub faults: FaultSet,
     /// The tasks of the cloud's current run: a restart ends them.
@@ -160,6 +163,7 @@ impl CloudState {
             log,
             store,
             hellos: Hellos::default(),
+            presenting: presenting::Presenting::default(),
             outage: OutageSwitch::default(),
             accounts,
             clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
@@ -233,21 +237,9 @@ impl Cloud {
             setup.ping_timeout,
             Some(setup.store),
         )?;
-        let versions = setup.tls.versions(&state.faults);
-        let mut tls = Vec::new();
-        for endpoint in Endpoint::ALL {
-            let leaf = setup
-                .tls
-                .leaf(setup.pki, endpoint.host(), state.clock.unix_seconds())?;
-            let mut config = leaf.server_config(versions)?;
-            // A WebSocket upgrade exists only in HTTP/1.1.
-            config.alpn_protocols = match endpoint {
-                Endpoint::Tunnel => vec![b"http/1.1".to_vec()],
-                Endpoint::Connection | Endpoint::Sharing => {
-                    vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-                }
-            };
-            tls.push(Arc::new(config));
+        let tls = presenting::server_configs(setup.pki, setup.tls, &state)?;
+        if setup.tls.versions.legacy_only().is_some() {
+            state.presenting.set(setup.pki, setup.tls, &state)?;
         }
         let cloud = Self {
             persistence: restart::Persistence::from_faults(&state.faults),
@@ -398,6 +390,17 @@ impl Cloud {
     /// credential each asks for (its routers are built from it).
     pub fn routes(&self) -> &'static [Route] {
         routes::ROUTES
+    }
+
+    /// From now on every listener presents `tls` (a certificate problem, other versions) to
+    /// new connections, as a misconfigured or impersonated endpoint would; `CloudTls::default()`
+    /// puts the cloud's own face back.
+    pub fn present(&self, pki: &Pki, tls: CloudTls) -> Result<(), CloudError> {
+        if tls == CloudTls::default() {
+            self.state.presenting.clear();
+            return Ok(());
+        }
+        self.state.presenting.set(pki, tls, &self.state)
     }
 
     /// Every token the cloud issued (no token strings), in order.

@@ -32,7 +32,7 @@ struct Pending {
 }
 
 /// What a write of a pending sign-up back to a remote store costs, on the path that does one.
-const STORE_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(25);
+const STORE_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Codes mailed and not yet used, by address.
 #[derive(Debug, Default)]

@@ -225,7 +225,9 @@ async fn dispatch_user(
         }
         "DisconnectFromCloud" => {
             state.agent.disconnect(caller(user)).await?;
-            Ok(Value::Null)
+            // What the Administrator is told: disabled, or disconnected with the cloud's
+            // revocation still pending.
+            Ok(json!({ "State": state.agent.reported().await? }))
         }
         "GetCloudConnectionState" => Ok(json!(state.agent.reported().await?)),
         "ShareDashboard" => share_api::share_dashboard(state, user, body).await,

@@ -31,6 +31,14 @@ macro_rules! faults {
 faults! {
     AgentConnectBeforeOptin = "agent.connect-before-optin":
         "the agent starts the connect flow on its own at start-up, before any Administrator enables it",
+    AgentRevokeOnce = "agent.revoke-once":
+        "a disconnect sends its revocation once and forgets the token: a cloud it could not reach keeps taking the token until it expires",
+    AgentHidesPendingRevocation = "agent.hides-pending-revocation":
+        "while a disconnect's revocation is unacknowledged, the DMS reads the gateway as disabled: the Administrator is not told the cloud still takes the token",
+    AgentTunnelSkipsHostnameCheck = "agent.tunnel-skips-hostname-check":
+        "the agent's certificate check waives the host name for the tunnel endpoint (\"its load balancer's certificate lacks the name\"): any certificate of the CA passes as tunnel.dataminer.services",
+    AgentTunnelAcceptsExpiredCert = "agent.tunnel-accepts-expired-cert":
+        "the agent's certificate check waives expiry for the tunnel endpoint (\"a long-lived tunnel must survive a late rotation\"): an expired certificate passes there",
     AgentNonAdminCanEnable = "agent.non-admin-can-enable":
         "the agent accepts an enable request from a user without the \"Connect to cloud\" permission",
     AgentDisconnectKeepsTunnel = "agent.disconnect-keeps-tunnel":

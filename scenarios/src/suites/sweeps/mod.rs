@@ -5,10 +5,12 @@
 //! each attempt must get comes from the spec's data and the scenario's own code. Each sweep
 //! records its matrix (item × case × outcome) for the reports.
 
+mod endings;
 mod enrol;
 mod lifetime;
 mod routes;
 mod single_use;
+mod tls_paths;
 
 use mocks::world::Fault;
 
@@ -23,6 +25,14 @@ pub const SWEEPS: &[(&str, &str)] = &[
     (
         "tokens.every-issuing-path-gives-one-week",
         "issuing paths × lifetime: every grant the cloud issues tokens by, and a tunnel that outlives its token",
+    ),
+    (
+        "optin.every-ending-reaches-the-cloud",
+        "endings × states: a disconnect while connected, while the DMS's hop is black-holed, and after a cloud restart",
+    ),
+    (
+        "tls.every-agent-connection-refuses-every-bad-server",
+        "agent TLS paths × bad servers: device authorization, refresh, revocation and tunnel against an untrusted issuer, a wrong name, an expired and a not-yet-valid certificate, TLS 1.3 only, TLS 1.0 only and TLS 1.1 only",
     ),
     (
         "tokens.every-single-use-secret-wins-once",
@@ -108,6 +118,56 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(single_use::every_single_use_secret_wins_once(ctx)),
+        },
+        Scenario {
+            id: "optin.every-ending-reaches-the-cloud",
+            suite: Suite::Optin,
+            title: "A disconnect in every state (connected, the DMS's hop black-holed, after a cloud restart) ends the token on the cloud as soon as the two can talk again, and until then the DMA tells the Administrator the revocation is pending",
+            requirements: &["OPT-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::AgentRevokeOnce,
+                        "old-token-refused-once-the-hop-heals",
+                    ),
+                    Catch::by(
+                        Fault::AgentHidesPendingRevocation,
+                        "administrator-told-revocation-pending",
+                    ),
+                    Catch::by(
+                        Fault::CloudNoRevokeOnDisconnect,
+                        "old-token-refused-once-the-hop-heals",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(endings::every_ending_reaches_the_cloud(ctx)),
+        },
+        Scenario {
+            id: "tls.every-agent-connection-refuses-every-bad-server",
+            suite: Suite::Tls,
+            title: "Every connection the agent makes (device authorization, refresh, revocation, tunnel) meets, mid-life, a cloud with a bad certificate, TLS 1.3 only, or only TLS 1.0/1.1: refused before any request, never falling back",
+            requirements: &["TLS-2", "TLS-3", "NET-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::AgentTunnelSkipsHostnameCheck,
+                        "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                    Catch::by(
+                        Fault::AgentTunnelAcceptsExpiredCert,
+                        "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                    Catch::by(
+                        Fault::AgentAcceptAnyCert,
+                        "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                ]
+            },
+            body: |ctx| {
+                Box::pin(tls_paths::every_agent_connection_refuses_every_bad_server(
+                    ctx,
+                ))
+            },
         },
     ]
 }
