@@ -61,7 +61,17 @@ pub(crate) struct CodePolicy {
     /// A redemption reads the grant, decides and writes it back after a store round trip,
     /// instead of deciding and spending under one lock: concurrent polls each see it unspent.
     pub read_then_write: bool,
+    /// Grants past their lifetime are removed (at the next authorization, or maintenance).
+    pub sweep_expired: bool,
+    /// The most grants one source address may have open at once (DOS-1), if limited.
+    pub per_source: Option<usize>,
 }
+
+/// The most grants one address may have waiting at once: far above what one site's DMSs
+/// start within a code's 15 minutes, far below what fills memory.
+const OPEN_GRANTS_PER_SOURCE: usize = 64;
+/// The most approval-page tickets one grant keeps: every opening of its page makes one.
+pub(super) const TICKETS_PER_GRANT: usize = 8;
 
 /// What a write of a grant's state back to a remote store costs, on the path that does one.
 const STORE_ROUND_TRIP: Duration = Duration::from_millis(200);
@@ -99,6 +109,8 @@ impl DeviceFlowPolicy {
                 single_use: !on(Fault::CloudDeviceCodeReusable),
                 slow_down: !on(Fault::CloudNoSlowDown),
                 read_then_write: on(Fault::CloudDeviceCodeCheckThenSpend),
+                sweep_expired: !on(Fault::CloudDeviceGrantsNeverSwept),
+                per_source: (!on(Fault::CloudNoPerSourceLimit)).then_some(OPEN_GRANTS_PER_SOURCE),
             },
             binding: GrantBinding {
                 registered_key: !on(Fault::CloudDeviceFlowTrustsDmsId),
@@ -154,6 +166,11 @@ pub(super) struct Grant {
     pub prepared: Option<TokenPair>,
 }
 
+/// A grant past its lifetime answers nothing but `expired_token`; a lifetime later it goes.
+fn sweep(grants: &mut HashMap<String, Grant>, now: u64) {
+    grants.retain(|_, g| now < g.expires_at + (g.expires_at - g.requested_at));
+}
+
 impl Grant {
     /// Whether the grant can still be approved or redeemed at `now`.
     pub fn open(&self, now: u64, codes: &CodePolicy) -> bool {
@@ -182,6 +199,19 @@ impl DeviceFlows {
 
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
         self.grants.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Removes the grants past their lifetime, as the cloud's maintenance does.
+    pub(super) fn maintain(&self, now: u64) {
+        if self.policy.codes.sweep_expired {
+            sweep(&mut self.lock(), now);
+        }
+    }
+
+    /// How many grants (and approval-page tickets) the cloud holds.
+    pub(super) fn sizes(&self) -> (usize, usize) {
+        let grants = self.lock();
+        (grants.len(), grants.values().map(|g| g.tickets.len()).sum())
     }
 
     /// The device code and grant of `user_code` if it is open at `now`.
@@ -254,6 +284,17 @@ fn start(
     let interval = POLL_INTERVAL.as_secs();
     let user_code = {
         let mut grants = state.devices.lock();
+        if policy.codes.sweep_expired {
+            sweep(&mut grants, now);
+        }
+        if let (Some(limit), Some(source)) = (policy.codes.per_source, origin)
+            && grants.values().filter(|g| g.origin == Some(source)).count() >= limit
+        {
+            return Err(OAuthError::new(
+                ErrorCode::SlowDown,
+                "too many device authorizations waiting from this address",
+            ));
+        }
         let user_code = loop {
             let code = user_code();
             if !grants.values().any(|g| g.user_code == code) {

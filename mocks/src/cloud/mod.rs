@@ -377,8 +377,23 @@ impl Cloud {
     /// Runs the cloud's scheduled jobs as the clock stands: shares that expired are ended and
     /// their end kept; key rotation, re-wrap, backups.
     pub fn maintain(&self) {
+        let now = self.state.clock.unix_seconds();
+        self.state.devices.maintain(now);
+        self.state.signups.maintain(now);
         share_keeping::keep_ends(&self.state, self.state.clock.unix_seconds());
         self.state.store.maintain();
+    }
+
+    /// How many entries the cloud's tables of unauthenticated state hold now: what a flood
+    /// would fill (DOS-1), for an operator's dashboard and the scenarios that read it.
+    pub fn table_sizes(&self) -> TableSizes {
+        let (device_grants, approval_tickets) = self.state.devices.sizes();
+        TableSizes {
+            device_grants,
+            approval_tickets,
+            pending_signups: self.state.signups.pending(),
+            sessions: self.state.accounts.session_count(),
+        }
     }
 
     /// The cloud's operational log.
@@ -407,6 +422,15 @@ impl Cloud {
     pub fn issued(&self) -> Vec<Issued> {
         self.state.tokens.issued()
     }
+}
+
+/// The sizes of the cloud's tables of state a request can create before authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TableSizes {
+    pub device_grants: usize,
+    pub approval_tickets: usize,
+    pub pending_signups: usize,
+    pub sessions: usize,
 }
 
 /// The cloud could not start.

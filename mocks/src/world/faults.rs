@@ -117,6 +117,10 @@ faults! {
         "the token endpoint reads a device grant, decides, and writes it back after a store round trip: polls under way together each redeem it",
     CloudSignupCodeCheckThenSpend = "cloud.signup-code-check-then-spend":
         "a sign-up reads the mailed code's record, decides, and writes it back after a store round trip: submissions under way together each pass the code check",
+    CloudDeviceGrantsNeverSwept = "cloud.device-grants-never-swept":
+        "expired device grants and sign-up codes are refused but never removed: every unauthenticated request leaves state behind for ever",
+    CloudNoPerSourceLimit = "cloud.no-per-source-limit":
+        "the device authorization endpoint takes any number of waiting grants from one address: a burst with self-made keys fills the cloud's memory",
     CloudSkipExp = "cloud.skip-exp":
         "the cloud never checks a token's expiry",
     CloudTokenLifetime30d = "cloud.token-lifetime-30d":

@@ -124,6 +124,15 @@ pub struct CloudClient {
 
 impl CloudClient {
     pub fn new(env: &Environment) -> Result<Self, Failure> {
+        Self::from_address(env, None)
+    }
+
+    /// A client whose connections leave from `local` (another loopback address, such as
+    /// 127.0.0.2): a second machine, as the cloud sees it.
+    pub fn from_address(
+        env: &Environment,
+        local: Option<std::net::IpAddr>,
+    ) -> Result<Self, Failure> {
         let ca = env.ca_der();
         let certificate = reqwest::Certificate::from_der(&ca)
             .map_err(|e| Failure::Harness(format!("CA unusable by reqwest: {e}")))?;
@@ -131,7 +140,8 @@ impl CloudClient {
         // would have it.
         let mut builder = super::http()
             .tls_certs_only([certificate])
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(local);
         let published = env.published();
         for (name, addr) in &published {
             builder = builder.resolve(name, *addr);

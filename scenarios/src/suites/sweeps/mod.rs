@@ -7,6 +7,7 @@
 
 mod endings;
 mod enrol;
+mod floods;
 mod lifetime;
 mod routes;
 mod single_use;
@@ -33,6 +34,10 @@ pub const SWEEPS: &[(&str, &str)] = &[
     (
         "tls.every-agent-connection-refuses-every-bad-server",
         "agent TLS paths × bad servers: device authorization, refresh, revocation and tunnel against an untrusted issuer, a wrong name, an expired and a not-yet-valid certificate, TLS 1.3 only, TLS 1.0 only and TLS 1.1 only",
+    ),
+    (
+        "tokens.unauthenticated-floods-leave-the-cloud-bounded",
+        "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts",
     ),
     (
         "tokens.every-single-use-secret-wins-once",
@@ -168,6 +173,25 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     ctx,
                 ))
             },
+        },
+        Scenario {
+            id: "tokens.unauthenticated-floods-leave-the-cloud-bounded",
+            suite: Suite::Tokens,
+            title: "Two bursts of device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins from another machine: the second grows no table of the cloud's, legitimate clients are served, and expired grants, tickets and sign-ups are removed",
+            requirements: &["DOS-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudNoPerSourceLimit,
+                        "tables-stay-bounded-under-a-burst",
+                    ),
+                    Catch::by(
+                        Fault::CloudDeviceGrantsNeverSwept,
+                        "expired-unauthenticated-state-removed",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(floods::unauthenticated_floods_leave_the_cloud_bounded(ctx)),
         },
     ]
 }
