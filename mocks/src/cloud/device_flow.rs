@@ -288,7 +288,11 @@ fn start(
             sweep(&mut grants, now);
         }
         if let (Some(limit), Some(source)) = (policy.codes.per_source, origin)
-            && grants.values().filter(|g| g.origin == Some(source)).count() >= limit
+            && grants
+                .values()
+                .filter(|g| g.origin == Some(source) && g.open(now, &policy.codes))
+                .count()
+                >= limit
         {
             return Err(OAuthError::new(
                 ErrorCode::SlowDown,
