@@ -110,6 +110,9 @@ pub(super) async fn every_ending_reaches_the_cloud(ctx: Ctx) -> Result<(), Failu
         &mut untold,
     );
 
+    let pairing = ctx.environment_with(options()).await?;
+    let issued_while_pairing = disconnect_while_pairing(&pairing, &ev).await?;
+
     ev.expect_eq(
         "old-token-refused-once-the-hop-heals",
         "states whose disconnect left the cloud taking the old token once it could be reached",
@@ -127,7 +130,50 @@ pub(super) async fn every_ending_reaches_the_cloud(ctx: Ctx) -> Result<(), Failu
         "credentials left in the DMS's store while its revocation was pending",
         Vec::<String>::new(),
         kept,
+    )?;
+    ev.expect_eq(
+        "no-token-after-a-disconnect-while-pairing",
+        "tokens the cloud issued to the DMS after it disconnected while pairing, then was approved",
+        0,
+        issued_while_pairing,
     )
+}
+
+/// The Administrator enables the connection, disconnects before anyone approved it, and then
+/// the cloud account approves the code anyway: the cloud must issue the DMS nothing.
+async fn disconnect_while_pairing(env: &Environment, ev: &Evidence) -> Result<usize, Failure> {
+    let admin = crate::clients::DmaClient::new(env)
+        .log_in(&env.accounts().dms_admin)
+        .await?;
+    let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
+    let user_code = pairing
+        .get("UserCode")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", &pairing))?
+        .to_owned();
+    let answer = admin.expect_data("DisconnectFromCloud", json!({})).await?;
+    let browser = CloudClient::new(env)?;
+    let cookie = steps::cloud_login(env, &browser).await?;
+    let dms_id = env.accounts().dms_id.clone();
+    let approval = steps::approve_on_page(&browser, Some(&cookie), &user_code, &dms_id).await?;
+    steps::let_time_pass(env, Duration::from_secs(120), 12).await;
+    let issued = env
+        .cloud()
+        .issued()
+        .iter()
+        .filter(|i| i.dms_id == dms_id)
+        .count();
+    ev.row(
+        DIMENSION,
+        "pairing (approved after the disconnect)",
+        "tokens the cloud issued to the DMS",
+        format!(
+            "{issued} (DisconnectFromCloud answered {}; the approval got HTTP {})",
+            state_in(&answer),
+            approval.answer.status
+        ),
+    );
+    Ok(issued)
 }
 
 fn judge(

@@ -120,6 +120,18 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudSignupCodeCheckThenSpend,
                         "exactly-one-concurrent-redemption-wins",
                     ),
+                    Catch::by(
+                        Fault::CloudRefreshReusable,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                    Catch::by(
+                        Fault::CloudAssertionReplayable,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                    Catch::by(
+                        Fault::CloudDeviceCodeReusable,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(single_use::every_single_use_secret_wins_once(ctx)),
