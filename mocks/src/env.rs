@@ -366,6 +366,13 @@ impl Environment {
         self.pki.ca_pem()
     }
 
+    /// Every cloud listener presents `tls` to new connections from now on (certificates made
+    /// by this environment's CA, or a stranger's): an endpoint misconfigured or impersonated
+    /// in the middle of the DMS's life. `CloudTls::default()` restores the cloud's own face.
+    pub fn present_cloud_tls(&self, tls: crate::cloud::CloudTls) -> Result<(), EnvError> {
+        Ok(self.cloud.present(&self.pki, tls)?)
+    }
+
     pub fn ca_der(&self) -> rustls::pki_types::CertificateDer<'static> {
         self.pki.ca_der()
     }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::gate::{gate, weak_spots};
 use crate::inputs::GateInputs;
 use crate::model::{
-    Attachment, FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report,
+    Attachment, FaultResult, FaultRun, Finding, Matrix, NamedCheck, Observation, Outcome, Report,
     RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
 };
 use crate::redact::Redactor;
@@ -39,6 +39,8 @@ pub struct ScenarioInput {
     pub evidence: Vec<Observation>,
     /// Files the scenario left, already written beside the report.
     pub attachments: Vec<Attachment>,
+    /// For a sweep: what it covered.
+    pub matrix: Vec<Matrix>,
 }
 
 /// A fault that was switched on, and what each scenario's run under it said of it.
@@ -134,6 +136,7 @@ impl Assembly {
                 catches: s.catches,
                 named_checks: s.named_checks,
                 attachments: s.attachments,
+                matrix: s.matrix,
             })
             .collect();
         let gate = gate(

@@ -222,6 +222,25 @@ fn scenarios(h: &mut String, report: &Report) {
                 );
             }
         }
+        for m in &s.matrix {
+            let _ = write!(
+                h,
+                "<details class=\"sweep\"><summary>sweep: {} ({} rows)</summary>\
+                 <table class=\"matrix\"><thead><tr><th>item</th><th>case</th><th>outcome</th></tr></thead><tbody>",
+                esc(&m.dimension),
+                m.rows.len()
+            );
+            for r in &m.rows {
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&r.item),
+                    esc(&r.case),
+                    esc(&r.outcome)
+                );
+            }
+            let _ = write!(h, "</tbody></table></details>");
+        }
         let _ = writeln!(h, "</td></tr>");
     }
     let _ = writeln!(h, "</tbody></table>");

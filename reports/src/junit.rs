@@ -31,14 +31,27 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
         for r in &s.requirements {
             case.add_property(Property::new("requirement", r.as_str()));
         }
-        if !s.evidence.is_empty() {
-            case.set_system_out(
-                s.evidence
+        for m in &s.matrix {
+            case.add_property(Property::new(
+                "sweep",
+                format!("{}: {} rows", m.dimension, m.rows.len()).as_str(),
+            ));
+        }
+        let mut out: Vec<String> = s
+            .evidence
+            .iter()
+            .map(|o| format!("{} = {}", o.what, o.value))
+            .collect();
+        for m in &s.matrix {
+            out.push(format!("sweep {}:", m.dimension));
+            out.extend(
+                m.rows
                     .iter()
-                    .map(|o| format!("{} = {}", o.what, o.value))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                    .map(|r| format!("  {} | {} | {}", r.item, r.case, r.outcome)),
             );
+        }
+        if !out.is_empty() {
+            case.set_system_out(out.join("\n"));
         }
         suites
             .entry(s.suite.as_str())

@@ -51,6 +51,7 @@ pub fn render(report: &Report) -> String {
             cell(&sc.detail)
         );
     }
+    sweeps(&mut md, report);
     let _ = writeln!(
         md,
         "\n## Requirements\n\n| ID | kind | status | scenarios | faults killed |\n|---|---|---|---|---|"
@@ -139,6 +140,29 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(md, "- `{}`: {}", d.id, cell(&d.reason));
     }
     md
+}
+
+/// Each sweep's matrix: what it enumerated, and every item, case and outcome.
+fn sweeps(md: &mut String, report: &Report) {
+    for sc in report.scenarios.iter().filter(|s| !s.matrix.is_empty()) {
+        for m in &sc.matrix {
+            let _ = writeln!(
+                md,
+                "\n### Sweep `{}`: {}\n\n| item | case | outcome |\n|---|---|---|",
+                sc.id,
+                cell(&m.dimension)
+            );
+            for r in &m.rows {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} |",
+                    cell(&r.item),
+                    cell(&r.case),
+                    cell(&r.outcome)
+                );
+            }
+        }
+    }
 }
 
 /// Keeps a table cell on one line and its pipes from splitting it.

@@ -88,6 +88,9 @@ pub struct ScenarioResult {
     /// Files the scenario left as evidence (a browser's screenshot), beside the report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// For a sweep: what it covered, one matrix per dimension it enumerated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matrix: Vec<Matrix>,
 }
 
 /// A file a scenario left as evidence, written into the report's directory.
@@ -98,6 +101,23 @@ pub struct Attachment {
     /// Its path, relative to the report's directory.
     pub path: String,
     pub media_type: String,
+}
+
+/// What a sweep covered: the dimension it enumerated and one row per item and case tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matrix {
+    /// What was enumerated, in words (`routes × credentials`).
+    pub dimension: String,
+    pub rows: Vec<MatrixRow>,
+}
+
+/// One cell of a sweep: `item` (a route, a connection path, a secret) tried with `case`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub item: String,
+    pub case: String,
+    /// What was seen, in words (`refused 401`).
+    pub outcome: String,
 }
 
 /// A fault a scenario catches, and the check that must fire for it.

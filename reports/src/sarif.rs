@@ -34,6 +34,7 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
             "results": results,
             "properties": {
                 "gate": { "passed": report.gate.passed, "reasons": report.gate.reasons },
+                "sweeps": sweeps(report),
                 "policy": { "max_severity": report.policy.max_severity.as_str() },
             },
         }],
@@ -42,6 +43,19 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
         format: "findings.sarif",
         reason: e.to_string(),
     })
+}
+
+/// What each sweep covered, in counts: the rows themselves are in the other formats.
+fn sweeps(report: &Report) -> Vec<Value> {
+    report
+        .scenarios
+        .iter()
+        .flat_map(|s| {
+            s.matrix.iter().map(
+                |m| json!({ "scenario": s.id, "dimension": m.dimension, "rows": m.rows.len() }),
+            )
+        })
+        .collect()
 }
 
 fn level(severity: Severity) -> &'static str {

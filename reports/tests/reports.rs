@@ -66,6 +66,7 @@ fn scenario(
         detail: detail.to_owned(),
         evidence: Vec::new(),
         attachments: Vec::new(),
+        matrix: Vec::new(),
     }
 }
 
@@ -110,6 +111,22 @@ fn fixed_model() -> Report {
             r#"replayed refresh: expected 400 invalid_grant, observed {{"status":200,"token":"{JWT}","key":"{REFRESH_KEY}"}}"#
         ),
     );
+    let mut failed = failed;
+    failed.matrix = vec![reports::Matrix {
+        dimension: "secrets × concurrent redemptions".to_owned(),
+        rows: vec![
+            reports::MatrixRow {
+                item: "refresh key".to_owned(),
+                case: "8 at once".to_owned(),
+                outcome: "2 won (violation)".to_owned(),
+            },
+            reports::MatrixRow {
+                item: format!("refresh key {REFRESH_KEY}"),
+                case: "replayed | after use".to_owned(),
+                outcome: "refused 400 invalid_grant".to_owned(),
+            },
+        ],
+    }];
     let broken = scenario(
         "tokens.family-revoked",
         &["TOK-4"],

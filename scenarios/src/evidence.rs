@@ -31,6 +31,23 @@ pub struct Attachment {
 struct Extras {
     attachments: Vec<Attachment>,
     skipped: Option<String>,
+    matrices: Vec<Matrix>,
+}
+
+/// What a sweep covered: the dimension it enumerated (`routes × credentials`) and one row per
+/// item and case it tried, with the outcome seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Matrix {
+    pub dimension: String,
+    pub rows: Vec<MatrixRow>,
+}
+
+/// One cell of a sweep: `item` (a route, a connection path, a secret) tried with `case`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatrixRow {
+    pub item: String,
+    pub case: String,
+    pub outcome: String,
 }
 
 /// The stable label of one expectation a scenario checks (`token-revoked-on-the-api`): what a
@@ -234,6 +251,34 @@ impl Evidence {
     /// Everything recorded so far, in order.
     pub fn observations(&self) -> Vec<Observation> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Records one row of the sweep over `dimension`: what `item` did with `case`.
+    pub fn row(
+        &self,
+        dimension: &str,
+        item: impl Into<String>,
+        case: impl Into<String>,
+        outcome: impl Into<String>,
+    ) {
+        let row = MatrixRow {
+            item: item.into(),
+            case: case.into(),
+            outcome: outcome.into(),
+        };
+        let matrices = &mut self.extras().matrices;
+        match matrices.iter_mut().find(|m| m.dimension == dimension) {
+            Some(matrix) => matrix.rows.push(row),
+            None => matrices.push(Matrix {
+                dimension: dimension.to_owned(),
+                rows: vec![row],
+            }),
+        }
+    }
+
+    /// Every sweep's rows so far, one matrix per dimension, in the order first seen.
+    pub fn matrices(&self) -> Vec<Matrix> {
+        self.extras().matrices.clone()
     }
 
     /// Check `check`: records `observed` and fails unless it equals `expected`.

@@ -15,11 +15,14 @@ mod scenario;
 pub mod steps;
 mod suites;
 
-pub use evidence::{Attachment, Check, Evidence, Failure, FailureKind, Observation, summary};
+pub use evidence::{
+    Attachment, Check, Evidence, Failure, FailureKind, Matrix, MatrixRow, Observation, summary,
+};
 pub use panics::contain as contain_panics;
 pub use registry::{all, by_id, covering};
 pub use runner::{FaultVerdict, Outcome, Run, WATCHDOG, run};
 pub use scenario::{Catch, Ctx, Scenario, Suite, UnknownSuite};
 pub use suites::network::process::use_agent_binary;
+pub use suites::sweeps::dimension as sweep_dimension;
 
 pub use mocks::world::{Fault, FaultSet};

@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 use mocks::world::{Fault, FaultSet};
 use serde::Serialize;
 
-use crate::{Ctx, Evidence, Failure, FailureKind, Observation, Scenario, panics, summary};
+use crate::{Ctx, Evidence, Failure, FailureKind, Matrix, Observation, Scenario, panics, summary};
 
 /// The longest a scenario may run before it is stopped and reported as timed out.
 /// Scenarios never wait on real time; this only turns a hang into a clear failure.
@@ -33,6 +33,8 @@ pub struct Run {
     pub evidence: Vec<Observation>,
     /// Files it left as evidence.
     pub attachments: Vec<crate::evidence::Attachment>,
+    /// What a sweep covered, item by case, up to its verdict.
+    pub matrices: Vec<Matrix>,
     pub duration: Duration,
 }
 
@@ -164,6 +166,7 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
         outcome,
         evidence: evidence.observations(),
         attachments: evidence.attachments(),
+        matrices: evidence.matrices(),
         duration: started.elapsed(),
     }
 }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use fixtures::Catalog;
 use reports::{
-    Assembly, Attachment, CatalogEntry, FaultInput, FaultRun, GateInputs, NamedCheck, Observation,
-    Outcome as ReportOutcome, ScenarioInput,
+    Assembly, Attachment, CatalogEntry, FaultInput, FaultRun, GateInputs, Matrix, MatrixRow,
+    NamedCheck, Observation, Outcome as ReportOutcome, ScenarioInput,
 };
 use scenarios::{Failure, Fault, FaultSet, FaultVerdict, Outcome, Run, Scenario};
 
@@ -208,6 +208,22 @@ fn scenario_input(run: &Run) -> ScenarioInput {
             .map(|o| Observation {
                 what: o.what.clone(),
                 value: o.value.clone(),
+            })
+            .collect(),
+        matrix: run
+            .matrices
+            .iter()
+            .map(|m| Matrix {
+                dimension: m.dimension.clone(),
+                rows: m
+                    .rows
+                    .iter()
+                    .map(|r| MatrixRow {
+                        item: r.item.clone(),
+                        case: r.case.clone(),
+                        outcome: r.outcome.clone(),
+                    })
+                    .collect(),
             })
             .collect(),
     }

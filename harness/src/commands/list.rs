@@ -32,6 +32,7 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
                 "title": s.title,
                 "requirements": s.requirements,
                 "catches": s.catches.iter().map(|c| json!({ "fault": c.fault.name(), "check": c.check })).collect::<Vec<_>>(),
+                "sweeps": scenarios::sweep_dimension(s.id),
             })).collect::<Vec<_>>(),
             "requirements": catalog.requirements.iter().map(|r| json!({
                 "id": r.id,
@@ -58,6 +59,12 @@ pub fn list(as_json: bool) -> anyhow::Result<ExitCode> {
     say!("\nSCENARIOS");
     for s in all {
         say!("  {:<48} {}", s.id, s.requirements.join(", "));
+    }
+    say!("\nSWEEPS (what each enumerates)");
+    for s in all {
+        if let Some(dimension) = scenarios::sweep_dimension(s.id) {
+            say!("  {:<48} {dimension}", s.id);
+        }
     }
     say!("\nREQUIREMENTS");
     for r in &catalog.requirements {

@@ -35,6 +35,8 @@ pub(super) struct Actor {
     pub viewers: Arc<Viewers>,
     /// Shares deleted on the DMS whose end the cloud has not taken yet (`withdrawals`).
     pub pending_withdrawals: Vec<String>,
+    /// A disconnect's revocation the cloud has not acknowledged yet.
+    pub revoking: Option<super::revocation::Pending>,
 }
 
 pub(super) async fn run(
@@ -61,6 +63,7 @@ pub(super) async fn run(
         cloud_time: CloudTime::default(),
         viewers,
         pending_withdrawals: Vec::new(),
+        revoking: None,
     };
     if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;
@@ -95,6 +98,11 @@ impl Actor {
             }
             Command::Report(reply) => {
                 let _ = reply.send(match self.phase {
+                    Phase::Disabled
+                        if self.revoking.is_some() && self.policy.report_pending_revocation =>
+                    {
+                        Reported::RevocationPending
+                    }
                     Phase::Disabled => Reported::Disabled,
                     Phase::Pairing(_) => Reported::Pairing,
                     Phase::Connected(_) => Reported::Connected,
@@ -114,6 +122,7 @@ impl Actor {
 
     async fn tick(&mut self) {
         let now = self.setup.clock.unix_seconds();
+        self.tick_revocation(now).await;
         match self.phase {
             Phase::Disabled => {}
             Phase::Pairing(_) => self.tick_pairing(now).await,
@@ -127,6 +136,14 @@ impl Actor {
         if !matches!(self.phase, Phase::Disabled) {
             return Err(AgentError::AlreadyConnected);
         }
+        // A new family must not be born before the old one's revocation is through: the
+        // cloud's revocation ends every family of the DMS.
+        if let Some(pending) = self.revoking.take() {
+            self.revoke(pending.into_token()).await;
+            if self.revoking.is_some() {
+                return Err(AgentError::RevocationPending);
+            }
+        }
         self.begin_pairing().await
     }
 
@@ -135,15 +152,16 @@ impl Actor {
         if !self.policy.disconnect_tears_down {
             return Ok(());
         }
-        if matches!(self.phase, Phase::Connected(_))
-            && let Some(credentials) = self.setup.store.stored()
-        {
-            // Best effort: a cloud that cannot be reached still loses the tunnel, and the DMS
-            // forgets the token either way.
-            let revoke = [("token", credentials.access_token.as_str())];
-            let _ = self.oauth_post("oauth/revoke", &revoke).await;
-        }
+        let held = match self.phase {
+            Phase::Connected(_) => self.setup.store.stored(),
+            Phase::Disabled | Phase::Pairing(_) => None,
+        };
+        // The tunnels close and the DMS forgets what connects it at once; only the token that
+        // names the family to revoke is kept, until the cloud acknowledges its revocation.
         self.end_session().await;
+        if let Some(credentials) = held {
+            self.revoke(credentials.access_token).await;
+        }
         Ok(())
     }
 

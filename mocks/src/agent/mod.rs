@@ -17,6 +17,7 @@ mod pairing;
 mod policy;
 mod process;
 mod proxy;
+mod revocation;
 mod session;
 mod shares;
 mod timeout;
@@ -59,6 +60,9 @@ pub enum AgentError {
         user: String,
         permission: Permission,
     },
+    /// Enable was asked while the last disconnect's revocation is still unacknowledged.
+    #[error("the last disconnect's revocation is not acknowledged by dataminer.services yet")]
+    RevocationPending,
     /// Enable was asked while a connection is already up or being set up.
     #[error("the DMS is already connected to dataminer.services")]
     AlreadyConnected,

@@ -24,6 +24,11 @@ pub(crate) struct AgentPolicy {
     /// A disconnect closes the tunnels, revokes and forgets the token; otherwise it only
     /// acknowledges.
     pub disconnect_tears_down: bool,
+    /// A revocation the cloud did not acknowledge is sent again until it is; otherwise it is
+    /// sent once and forgotten.
+    pub retry_revocation: bool,
+    /// While a revocation is pending the DMS is told so; otherwise it reads "disabled".
+    pub report_pending_revocation: bool,
     /// Refuses `http://` and `ws://` cloud URLs at start.
     pub refuse_plaintext_urls: bool,
     /// Tunnels kept open at once.
@@ -76,6 +81,8 @@ impl AgentPolicy {
             enable_needs: (!on(Fault::AgentNonAdminCanEnable))
                 .then_some(Permission::ConnectToCloud),
             disconnect_tears_down: !on(Fault::AgentDisconnectKeepsTunnel),
+            retry_revocation: !on(Fault::AgentRevokeOnce),
+            report_pending_revocation: !on(Fault::AgentHidesPendingRevocation),
             refuse_plaintext_urls: !on(Fault::AgentAllowPlaintextUrls),
             tunnels: if on(Fault::AgentSingleTunnel) {
                 1

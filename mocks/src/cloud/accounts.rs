@@ -147,6 +147,14 @@ impl Accounts {
     }
 
     /// The account behind the request's session cookie, if it carries a live one.
+    /// How many browser sessions are open.
+    pub fn session_count(&self) -> usize {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     pub fn signed_in(&self, headers: &HeaderMap) -> Option<SignedIn> {
         let session = headers
             .get_all(header::COOKIE)

@@ -488,6 +488,9 @@ fn details(state: &CloudState, approver: &SignedIn, grant: &Grant) -> Response {
         .values_mut()
         .find(|g| g.user_code == grant.user_code)
     {
+        if open.tickets.len() >= super::device_flow::TICKETS_PER_GRANT {
+            open.tickets.remove(0);
+        }
         open.tickets.push((ticket.clone(), approver.email.clone()));
     }
     let mut body = String::new();

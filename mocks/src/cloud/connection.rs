@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use http::{HeaderMap, StatusCode};
 
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
-use super::tokens::{Claims, TokenError};
+use super::tokens::{Checks, Claims, TokenError};
 use super::vault::{SIGNING_KEY, Workloads};
 use super::{CloudState, Credential, accounts, approval, device_flow, org_admin, share_api};
 
@@ -23,7 +23,12 @@ pub(crate) const DMS_HEADER: &str = "x-dataminer-dms";
 mod tests;
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
-    axum::Router::new()
+    routes().with_state(state)
+}
+
+/// The routes of `connection.dataminer.services`, each listed in the published table.
+pub(crate) fn routes() -> super::routes::Served {
+    super::routes::Served::on(super::Endpoint::Connection)
         .route("/account/login", post(accounts::login))
         .route("/oauth/device_authorization", post(device_flow::authorize))
         .route("/device", get(approval::page_for))
@@ -40,7 +45,6 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
             "/api/org/remote-access",
             get(org_admin::remote_access).post(org_admin::set_remote_access),
         )
-        .with_state(state)
 }
 
 /// How the API, tunnel and sharing front ends check a bearer token.
@@ -49,19 +53,47 @@ pub(crate) struct FrontEnd {
     /// The front end reads the signing key from the vault itself, with this workload
     /// credential, to check a token's signature before the token service does.
     pub own_key_check: Option<Credential>,
+    /// What the share-announce route checks of a token.
+    pub announce: Checks,
+    /// What the share-withdraw route checks of a token.
+    pub withdraw: Checks,
+    /// A tunnel ends when the token it was admitted with does (else it is checked only at
+    /// admission).
+    pub tunnel_ends_with_token: bool,
 }
 
 impl FrontEnd {
     pub fn from_faults(faults: &crate::world::FaultSet, workloads: &Workloads) -> Self {
         let on = faults.is_on(crate::world::Fault::CloudFrontEndReadsSigningKey);
+        let is_on = |fault| faults.is_on(fault);
         Self {
             own_key_check: on.then(|| workloads.front_end.clone()),
+            // A stateless validator (signature and dates, no revocation list).
+            announce: Checks {
+                revocation: !is_on(crate::world::Fault::CloudShareAnnounceIgnoresRevocation),
+                ..Checks::ALL
+            },
+            // A validator copied from an older library that never looked at `exp`.
+            withdraw: Checks {
+                exp: !is_on(crate::world::Fault::CloudShareWithdrawIgnoresExp),
+                ..Checks::ALL
+            },
+            tunnel_ends_with_token: !is_on(crate::world::Fault::CloudTunnelOutlivesToken),
         }
     }
 }
 
 /// The claims of the request's bearer token, validated by the token service.
 pub(crate) fn authenticate(state: &CloudState, headers: &HeaderMap) -> Result<Claims, TokenError> {
+    authenticate_with(state, headers, Checks::ALL)
+}
+
+/// `authenticate`, with the token checks a route's setting asks for.
+pub(crate) fn authenticate_with(
+    state: &CloudState,
+    headers: &HeaderMap,
+    checks: Checks,
+) -> Result<Claims, TokenError> {
     let token = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -78,7 +110,7 @@ pub(crate) fn authenticate(state: &CloudState, headers: &HeaderMap) -> Result<Cl
             return Err(TokenError::Invalid("bad signature".into()));
         }
     }
-    state.tokens.validate(token)
+    state.tokens.validate_with(token, checks)
 }
 
 /// The claims an authenticated request acts with for the DMS its `DMS_HEADER` names, or for

@@ -58,7 +58,23 @@ pub(crate) struct CodePolicy {
     pub single_use: bool,
     /// A poll sooner than the interval after the last one gets `slow_down`.
     pub slow_down: bool,
+    /// A redemption reads the grant, decides and writes it back after a store round trip,
+    /// instead of deciding and spending under one lock: concurrent polls each see it unspent.
+    pub read_then_write: bool,
+    /// Grants past their lifetime are removed (at the next authorization, or maintenance).
+    pub sweep_expired: bool,
+    /// The most grants one source address may have open at once (DOS-1), if limited.
+    pub per_source: Option<usize>,
 }
+
+/// The most grants one address may have waiting at once: far above what one site's DMSs
+/// start within a code's 15 minutes, far below what fills memory.
+const OPEN_GRANTS_PER_SOURCE: usize = 64;
+/// The most approval-page tickets one grant keeps: every opening of its page makes one.
+pub(super) const TICKETS_PER_GRANT: usize = 8;
+
+/// What a write of a grant's state back to a remote store costs, on the path that does one.
+const STORE_ROUND_TRIP: Duration = Duration::from_millis(200);
 
 /// How a grant is tied to the DMS that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +108,9 @@ impl DeviceFlowPolicy {
                 expire: !on(Fault::CloudDeviceCodeNeverExpires),
                 single_use: !on(Fault::CloudDeviceCodeReusable),
                 slow_down: !on(Fault::CloudNoSlowDown),
+                read_then_write: on(Fault::CloudDeviceCodeCheckThenSpend),
+                sweep_expired: !on(Fault::CloudDeviceGrantsNeverSwept),
+                per_source: (!on(Fault::CloudNoPerSourceLimit)).then_some(OPEN_GRANTS_PER_SOURCE),
             },
             binding: GrantBinding {
                 registered_key: !on(Fault::CloudDeviceFlowTrustsDmsId),
@@ -147,6 +166,11 @@ pub(super) struct Grant {
     pub prepared: Option<TokenPair>,
 }
 
+/// A grant past its lifetime answers nothing but `expired_token`; a lifetime later it goes.
+fn sweep(grants: &mut HashMap<String, Grant>, now: u64) {
+    grants.retain(|_, g| now < g.expires_at + (g.expires_at - g.requested_at));
+}
+
 impl Grant {
     /// Whether the grant can still be approved or redeemed at `now`.
     pub fn open(&self, now: u64, codes: &CodePolicy) -> bool {
@@ -175,6 +199,19 @@ impl DeviceFlows {
 
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Grant>> {
         self.grants.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Removes the grants past their lifetime, as the cloud's maintenance does.
+    pub(super) fn maintain(&self, now: u64) {
+        if self.policy.codes.sweep_expired {
+            sweep(&mut self.lock(), now);
+        }
+    }
+
+    /// How many grants (and approval-page tickets) the cloud holds.
+    pub(super) fn sizes(&self) -> (usize, usize) {
+        let grants = self.lock();
+        (grants.len(), grants.values().map(|g| g.tickets.len()).sum())
     }
 
     /// The device code and grant of `user_code` if it is open at `now`.
@@ -247,6 +284,21 @@ fn start(
     let interval = POLL_INTERVAL.as_secs();
     let user_code = {
         let mut grants = state.devices.lock();
+        if policy.codes.sweep_expired {
+            sweep(&mut grants, now);
+        }
+        if let (Some(limit), Some(source)) = (policy.codes.per_source, origin)
+            && grants
+                .values()
+                .filter(|g| g.origin == Some(source) && g.open(now, &policy.codes))
+                .count()
+                >= limit
+        {
+            return Err(OAuthError::new(
+                ErrorCode::SlowDown,
+                "too many device authorizations waiting from this address",
+            ));
+        }
         let user_code = loop {
             let code = user_code();
             if !grants.values().any(|g| g.user_code == code) {
@@ -326,7 +378,7 @@ fn client_refused(state: &CloudState, dms_id: &str, why: &ClientError) -> OAuthE
 /// `POST /oauth/token`: the device-code grant polled by the agent, or its refresh grant.
 pub(crate) async fn token(State(state): State<Arc<CloudState>>, params: Params) -> Response {
     let answered = match params.get("grant_type") {
-        Some(DEVICE_GRANT) => redeem(&state, &params),
+        Some(DEVICE_GRANT) => redeem(&state, &params).await,
         Some("refresh_token") => refresh::grant(&state, &params),
         Some(_) => Err(OAuthError::code(ErrorCode::UnsupportedGrantType)),
         None => Err(OAuthError::new(
@@ -337,7 +389,7 @@ pub(crate) async fn token(State(state): State<Arc<CloudState>>, params: Params) 
     answered.unwrap_or_else(IntoResponse::into_response)
 }
 
-fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthError> {
+async fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthError> {
     let policy = state.devices.policy;
     let device_code = params.require("device_code")?;
     let now = state.clock.unix_seconds();
@@ -347,37 +399,23 @@ fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthErr
     if policy.binding.redeem_needs_key {
         authenticate(state, params, &grant.dms_id, &grant.key, now)?;
     }
-    let (dms_id, approval, prepared) = {
+    let (dms_id, approval, prepared) = if policy.codes.read_then_write {
+        let mut copy = state
+            .devices
+            .lock()
+            .get(device_code)
+            .cloned()
+            .ok_or_else(|| OAuthError::code(ErrorCode::InvalidGrant))?;
+        tokio::time::sleep(STORE_ROUND_TRIP).await;
+        let decided = decide(&mut copy, now, policy.codes);
+        state.devices.lock().insert(device_code.to_owned(), copy);
+        decided?
+    } else {
         let mut grants = state.devices.lock();
         let grant = grants
             .get_mut(device_code)
             .ok_or_else(|| OAuthError::code(ErrorCode::InvalidGrant))?;
-        if policy.codes.expire && now >= grant.expires_at {
-            return Err(OAuthError::code(ErrorCode::ExpiredToken));
-        }
-        // A spent or denied code is over, however fast it is polled.
-        match grant.state {
-            GrantState::Redeemed => return Err(OAuthError::code(ErrorCode::InvalidGrant)),
-            GrantState::Denied => return Err(OAuthError::code(ErrorCode::AccessDenied)),
-            GrantState::Pending | GrantState::Approved(_) => {}
-        }
-        let too_soon = grant.last_poll.is_some_and(|at| now < at + grant.interval);
-        grant.last_poll = Some(now);
-        if too_soon && policy.codes.slow_down {
-            grant.interval += SLOW_DOWN_STEP;
-            return Err(OAuthError::new(
-                ErrorCode::SlowDown,
-                format!("poll every {} s", grant.interval),
-            ));
-        }
-        let approval = match &grant.state {
-            GrantState::Approved(approval) => approval.clone(),
-            _ => return Err(OAuthError::code(ErrorCode::AuthorizationPending)),
-        };
-        if policy.codes.single_use {
-            grant.state = GrantState::Redeemed;
-        }
-        (grant.dms_id.clone(), approval, grant.prepared.take())
+        decide(grant, now, policy.codes)?
     };
     register(state, &grant, &approval)?;
     state.log.info(format!(
@@ -388,6 +426,41 @@ fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthErr
         Ok(pair) => Ok(refresh::token_response(&pair)),
         Err(_) => Err(OAuthError::code(ErrorCode::ServerError)),
     }
+}
+
+/// One poll of `grant` at `now`: refused, still pending, or redeemed (spent when codes are
+/// single-use). Returns the DMS, its approval and a token prepared at approval, if any.
+fn decide(
+    grant: &mut Grant,
+    now: u64,
+    policy: CodePolicy,
+) -> Result<(String, Approval, Option<super::tokens::TokenPair>), OAuthError> {
+    if policy.expire && now >= grant.expires_at {
+        return Err(OAuthError::code(ErrorCode::ExpiredToken));
+    }
+    // A spent or denied code is over, however fast it is polled.
+    match grant.state {
+        GrantState::Redeemed => return Err(OAuthError::code(ErrorCode::InvalidGrant)),
+        GrantState::Denied => return Err(OAuthError::code(ErrorCode::AccessDenied)),
+        GrantState::Pending | GrantState::Approved(_) => {}
+    }
+    let too_soon = grant.last_poll.is_some_and(|at| now < at + grant.interval);
+    grant.last_poll = Some(now);
+    if too_soon && policy.slow_down {
+        grant.interval += SLOW_DOWN_STEP;
+        return Err(OAuthError::new(
+            ErrorCode::SlowDown,
+            format!("poll every {} s", grant.interval),
+        ));
+    }
+    let approval = match &grant.state {
+        GrantState::Approved(approval) => approval.clone(),
+        _ => return Err(OAuthError::code(ErrorCode::AuthorizationPending)),
+    };
+    if policy.single_use {
+        grant.state = GrantState::Redeemed;
+    }
+    Ok((grant.dms_id.clone(), approval, grant.prepared.take()))
 }
 
 /// The first grant registers the DMS with the grant's key; a later one must be of that key

@@ -114,6 +114,23 @@ async fn handle(
         let _ = socket.write_all(&answer).await;
         return;
     }
+    let face = state.presenting.get();
+    if let Some(version) = face.as_ref().and_then(|f| f.legacy_only) {
+        // A server that speaks only TLS 1.0 or 1.1: it answers any hello with its version
+        // and the client's first suite, then waits for what the client does next.
+        if let Some(suite) = parse_client_hello(&first)
+            .ok()
+            .and_then(|h| h.cipher_suites.first().copied())
+        {
+            let _ = socket.write_all(&server_hello_record(version, suite)).await;
+            let mut rest = Vec::new();
+            let _ = tokio::time::timeout(FIRST_FLIGHT_WAIT, socket.read_to_end(&mut rest)).await;
+        }
+        return;
+    }
+    let acceptor = face
+        .and_then(|f| f.config(host))
+        .map_or(acceptor, TlsAcceptor::from);
     // A failed handshake is the client's business (and a TLS scanner's whole point): the
     // first flight above already records what it offered.
     // A client that stalls mid-handshake is dropped like one that fails it.

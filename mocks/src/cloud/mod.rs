@@ -24,12 +24,14 @@ mod org_admin;
 mod outage;
 mod outbox;
 mod pages;
+mod presenting;
 mod recipient;
 mod refresh;
 mod remote_access;
 mod requests;
 mod restart;
 mod roles;
+pub mod routes;
 mod share_api;
 mod share_keeping;
 mod share_mail;
@@ -61,6 +63,7 @@ pub use outage::{Outage, OutageSwitch};
 pub use outbox::{Mail, Outbox};
 pub use requests::{CloudRequest, RequestLog};
 pub use roles::OrgRole;
+pub use routes::{Guard, ROUTES, Route};
 pub use shares::{Opening, ShareRecord};
 pub use store::{Store, StoreError, StorePaths};
 pub use streams::{TunnelBody, TunnelResponse, TunnelSendError, get, next_chunk, post_json};
@@ -107,6 +110,8 @@ pub(crate) struct CloudState {
     pub tunnels: Tunnels,
     pub requests: RequestLog,
     pub hellos: Hellos,
+    /// What the listeners present when a scenario switched it after start.
+    pub presenting: presenting::Presenting,
     pub outage: OutageSwitch,
     pub faults: FaultSet,
     /// The tasks of the cloud's current run: a restart ends them.
@@ -160,7 +165,7 @@ impl CloudState {
             shares: shares::Shares::new(shares::SharePolicy::from_faults(&faults)),
             outbox: Outbox::new(outbox::MailPolicy::from_faults(&faults))
                 .kept_in(store.clone(), log.clone()),
-            signups: signup::SignUps::default(),
+            signups: signup::SignUps::from_faults(&faults),
             relay: recipient::Relay::from_faults(&faults),
             remote_access: remote_access::RemoteAccess::new(
                 remote_access::RemoteAccessPolicy::from_faults(&faults),
@@ -170,6 +175,7 @@ impl CloudState {
             log,
             store,
             hellos: Hellos::default(),
+            presenting: presenting::Presenting::default(),
             outage: OutageSwitch::default(),
             accounts,
             clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
@@ -244,21 +250,9 @@ impl Cloud {
             setup.ping_timeout,
             Some(setup.store),
         )?;
-        let versions = setup.tls.versions(&state.faults);
-        let mut tls = Vec::new();
-        for endpoint in Endpoint::ALL {
-            let leaf = setup
-                .tls
-                .leaf(setup.pki, endpoint.host(), state.clock.unix_seconds())?;
-            let mut config = leaf.server_config(versions)?;
-            // A WebSocket upgrade exists only in HTTP/1.1.
-            config.alpn_protocols = match endpoint {
-                Endpoint::Tunnel => vec![b"http/1.1".to_vec()],
-                Endpoint::Connection | Endpoint::Sharing => {
-                    vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-                }
-            };
-            tls.push(Arc::new(config));
+        let tls = presenting::server_configs(setup.pki, setup.tls, &state)?;
+        if setup.tls.versions.legacy_only().is_some() {
+            state.presenting.set(setup.pki, setup.tls, &state)?;
         }
         let cloud = Self {
             persistence: restart::Persistence::from_faults(&state.faults),
@@ -396,8 +390,23 @@ impl Cloud {
     /// Runs the cloud's scheduled jobs as the clock stands: shares that expired are ended and
     /// their end kept; key rotation, re-wrap, backups.
     pub fn maintain(&self) {
+        let now = self.state.clock.unix_seconds();
+        self.state.devices.maintain(now);
+        self.state.signups.maintain(now);
         share_keeping::keep_ends(&self.state, self.state.clock.unix_seconds());
         self.state.store.maintain();
+    }
+
+    /// How many entries the cloud's tables of unauthenticated state hold now: what a flood
+    /// would fill (DOS-1), for an operator's dashboard and the scenarios that read it.
+    pub fn table_sizes(&self) -> TableSizes {
+        let (device_grants, approval_tickets) = self.state.devices.sizes();
+        TableSizes {
+            device_grants,
+            approval_tickets,
+            pending_signups: self.state.signups.pending(),
+            sessions: self.state.accounts.session_count(),
+        }
     }
 
     /// The cloud's operational log.
@@ -405,10 +414,36 @@ impl Cloud {
         &self.state.log
     }
 
+    /// The cloud's published route table: every route of every host it serves, with the
+    /// credential each asks for (its routers are built from it).
+    pub fn routes(&self) -> &'static [Route] {
+        routes::ROUTES
+    }
+
+    /// From now on every listener presents `tls` (a certificate problem, other versions) to
+    /// new connections, as a misconfigured or impersonated endpoint would; `CloudTls::default()`
+    /// puts the cloud's own face back.
+    pub fn present(&self, pki: &Pki, tls: CloudTls) -> Result<(), CloudError> {
+        if tls == CloudTls::default() {
+            self.state.presenting.clear();
+            return Ok(());
+        }
+        self.state.presenting.set(pki, tls, &self.state)
+    }
+
     /// Every token the cloud issued (no token strings), in order.
     pub fn issued(&self) -> Vec<Issued> {
         self.state.tokens.issued()
     }
+}
+
+/// The sizes of the cloud's tables of state a request can create before authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TableSizes {
+    pub device_grants: usize,
+    pub approval_tickets: usize,
+    pub pending_signups: usize,
+    pub sessions: usize,
 }
 
 /// The cloud could not start.

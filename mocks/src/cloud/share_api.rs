@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 
 use super::CloudState;
-use super::connection::authenticate;
+use super::connection::authenticate_with;
 use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::utc;
@@ -32,7 +32,7 @@ pub(crate) async fn announce(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let claims = match authenticate(&state, &headers) {
+    let claims = match authenticate_with(&state, &headers, state.front_end.announce) {
         Ok(claims) => claims,
         Err(refused) => return refused.into_response(),
     };
@@ -133,7 +133,7 @@ pub(crate) async fn withdraw(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let claims = match authenticate(&state, &headers) {
+    let claims = match authenticate_with(&state, &headers, state.front_end.withdraw) {
         Ok(claims) => claims,
         Err(refused) => return refused.into_response(),
     };

@@ -14,7 +14,12 @@ use http::{HeaderMap, StatusCode};
 use super::{CloudState, accounts, recipient, share_relay, signup, viewer};
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
-    axum::Router::new()
+    routes().with_state(state)
+}
+
+/// The routes of `sharing.dataminer.services`, each listed in the published table.
+pub(crate) fn routes() -> super::routes::Served {
+    super::routes::Served::on(super::Endpoint::Sharing)
         .route("/api/shares", get(list))
         .route("/account/login", post(accounts::login))
         .route("/account/create", get(signup::form).post(signup::create))
@@ -26,7 +31,6 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
             "/dms/{dms_id}/API/v1/Json.asmx/{method}",
             any(recipient::forward),
         )
-        .with_state(state)
 }
 
 /// `GET /api/shares`: the live shares sent to the signed-in account's address.

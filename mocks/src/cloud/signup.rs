@@ -25,53 +25,135 @@ const ATTEMPTS: u32 = 5;
 /// The shortest password a new account may have.
 const MIN_PASSWORD: usize = 10;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending {
     code_sha256: [u8; 32],
     expires_at: u64,
     attempts_left: u32,
+    /// The address the request for the code came from.
+    origin: Option<std::net::IpAddr>,
 }
+
+/// The most sign-ups one address may have waiting for their code at once (DOS-1).
+const PENDING_PER_SOURCE: usize = 32;
+
+/// What a write of a pending sign-up back to a remote store costs, on the path that does one.
+const STORE_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Codes mailed and not yet used, by address.
 #[derive(Debug, Default)]
-pub(crate) struct SignUps(Mutex<HashMap<String, Pending>>);
+pub(crate) struct SignUps(Mutex<HashMap<String, Pending>>, SignUpPolicy);
+
+/// How a mailed code is checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SignUpPolicy {
+    /// Pending sign-ups past their code's lifetime are removed when a new one comes.
+    sweep_expired: bool,
+    /// The most sign-ups one source address may have waiting, if limited.
+    per_source: Option<usize>,
+    /// The code's record is read, judged and written back after a store round trip, instead
+    /// of judged and spent under one lock.
+    read_then_write: bool,
+}
 
 impl SignUps {
-    fn issue(&self, email: &str, now: u64) -> String {
+    pub fn from_faults(faults: &crate::world::FaultSet) -> Self {
+        Self(
+            Mutex::default(),
+            SignUpPolicy {
+                read_then_write: faults.is_on(crate::world::Fault::CloudSignupCodeCheckThenSpend),
+                sweep_expired: !faults.is_on(crate::world::Fault::CloudDeviceGrantsNeverSwept),
+                per_source: (!faults.is_on(crate::world::Fault::CloudNoPerSourceLimit))
+                    .then_some(PENDING_PER_SOURCE),
+            },
+        )
+    }
+
+    /// `redeem`, as the policy does it: at once under the lock, or read, judged after a store
+    /// round trip, and written back.
+    async fn redeem_kept(&self, email: &str, code: &str, now: u64) -> bool {
+        if !self.1.read_then_write {
+            return self.redeem(email, code, now);
+        }
+        let Some(copy) = self.lock().get(email).cloned() else {
+            return false;
+        };
+        tokio::time::sleep(STORE_ROUND_TRIP).await;
+        let mut one = HashMap::from([(email.to_owned(), copy)]);
+        let redeemed = judge(&mut one, email, code, now);
+        let mut pending = self.lock();
+        match one.remove(email) {
+            Some(entry) => pending.insert(email.to_owned(), entry),
+            None => pending.remove(email),
+        };
+        redeemed
+    }
+
+    /// How many sign-ups wait for their code.
+    pub fn pending(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Removes the sign-ups whose code expired.
+    pub fn maintain(&self, now: u64) {
+        if self.1.sweep_expired {
+            self.lock().retain(|_, p| p.expires_at > now);
+        }
+    }
+
+    /// A new code for `email`, unless `origin` has too many sign-ups waiting already.
+    fn issue(&self, email: &str, now: u64, origin: Option<std::net::IpAddr>) -> Option<String> {
         let code = random_token(5);
-        self.lock().insert(
+        self.maintain(now);
+        let mut pending = self.lock();
+        if let (Some(limit), Some(source)) = (self.1.per_source, origin)
+            && pending
+                .iter()
+                .filter(|(e, p)| p.origin == Some(source) && e.as_str() != email)
+                .count()
+                >= limit
+        {
+            return None;
+        }
+        pending.insert(
             email.to_owned(),
             Pending {
                 code_sha256: Sha256::digest(code.as_bytes()).into(),
                 expires_at: now + CODE_LIFETIME_SECONDS,
                 attempts_left: ATTEMPTS,
+                origin,
             },
         );
-        code
+        Some(code)
     }
 
     /// Whether `code` is the live one for `email`; a right code is used up, a wrong one counts.
     fn redeem(&self, email: &str, code: &str, now: u64) -> bool {
-        let mut pending = self.lock();
-        let Some(entry) = pending.get_mut(email) else {
-            return false;
-        };
-        let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
-        if entry.expires_at <= now || entry.attempts_left == 0 {
-            pending.remove(email);
-            return false;
-        }
-        if entry.code_sha256 == digest {
-            pending.remove(email);
-            return true;
-        }
-        entry.attempts_left -= 1;
-        false
+        judge(&mut self.lock(), email, code, now)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Whether `code` is the live one for `email` in `pending`; a right code is used up, a wrong
+/// one counts.
+fn judge(pending: &mut HashMap<String, Pending>, email: &str, code: &str, now: u64) -> bool {
+    let Some(entry) = pending.get_mut(email) else {
+        return false;
+    };
+    let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
+    if entry.expires_at <= now || entry.attempts_left == 0 {
+        pending.remove(email);
+        return false;
+    }
+    if entry.code_sha256 == digest {
+        pending.remove(email);
+        return true;
+    }
+    entry.attempts_left -= 1;
+    false
 }
 
 fn wants_form(headers: &HeaderMap) -> bool {
@@ -112,6 +194,7 @@ pub(crate) async fn form(Query(query): Query<HashMap<String, String>>) -> Respon
 /// `POST /account/create/code` with `email`: mails a code to an address that has no account.
 pub(crate) async fn send_code(
     State(state): State<Arc<CloudState>>,
+    peer: Option<axum::Extension<super::listener::Peer>>,
     headers: HeaderMap,
     params: Params,
 ) -> Response {
@@ -135,7 +218,13 @@ pub(crate) async fn send_code(
         )
             .into_response();
     }
-    let code = state.signups.issue(&email, now);
+    let Some(code) = state.signups.issue(&email, now, peer.map(|p| p.0.0.ip())) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(serde_json::json!({ "error": "too_many_pending_signups" })),
+        )
+            .into_response();
+    };
     state.outbox.send(
         &email,
         "Your dataminer.services code".to_owned(),
@@ -181,7 +270,8 @@ pub(crate) async fn create(
     }
     if !state
         .signups
-        .redeem(&email, params.get("code").unwrap_or_default(), now)
+        .redeem_kept(&email, params.get("code").unwrap_or_default(), now)
+        .await
     {
         state.log.info(format!("sign-up for {email}: wrong code"));
         return refused(StatusCode::UNAUTHORIZED, "invalid_code");
@@ -223,15 +313,15 @@ mod tests {
     #[test]
     fn a_code_works_once_within_its_lifetime_and_wrong_guesses_are_counted() {
         let signups = SignUps::default();
-        let code = signups.issue("a@x.example", 1_000);
+        let code = signups.issue("a@x.example", 1_000, None).unwrap();
         assert!(!signups.redeem("b@x.example", &code, 1_001));
         assert!(signups.redeem("a@x.example", &code, 1_001));
         assert!(!signups.redeem("a@x.example", &code, 1_002), "used up");
 
-        let code = signups.issue("a@x.example", 1_000);
+        let code = signups.issue("a@x.example", 1_000, None).unwrap();
         assert!(!signups.redeem("a@x.example", &code, 1_000 + CODE_LIFETIME_SECONDS));
 
-        let code = signups.issue("a@x.example", 1_000);
+        let code = signups.issue("a@x.example", 1_000, None).unwrap();
         for _ in 0..ATTEMPTS {
             assert!(!signups.redeem("a@x.example", "wrong", 1_001));
         }

@@ -15,6 +15,22 @@ pub enum CloudVersions {
     Tls12Only,
     /// A server the agent must give up on.
     Tls13Only,
+    /// A server that answers every hello with a (hand-written) TLS 1.0 ServerHello.
+    Tls10Only,
+    /// A server that answers every hello with a (hand-written) TLS 1.1 ServerHello.
+    Tls11Only,
+}
+
+impl CloudVersions {
+    /// The legacy version such a server answers with, if it is one: no rustls server speaks
+    /// it, so the listener's front door writes the ServerHello itself.
+    pub(crate) fn legacy_only(self) -> Option<wire::tls::Version> {
+        match self {
+            CloudVersions::Tls10Only => Some(wire::tls::Version::Tls10),
+            CloudVersions::Tls11Only => Some(wire::tls::Version::Tls11),
+            CloudVersions::Tls12Only | CloudVersions::Tls13Only => None,
+        }
+    }
 }
 
 /// What is wrong, if anything, with the certificate the cloud's endpoints present.
@@ -48,6 +64,8 @@ impl CloudTls {
         match (self.versions, faults.is_on(Fault::CloudAcceptTls13)) {
             (CloudVersions::Tls12Only, false) => ONLY_12,
             (CloudVersions::Tls12Only, true) => BOTH,
+            // Never reached by a hello: the front door answers for these.
+            (CloudVersions::Tls10Only | CloudVersions::Tls11Only, _) => ONLY_12,
             (CloudVersions::Tls13Only, _) => ONLY_13,
         }
     }

@@ -219,9 +219,12 @@ impl Tunnels {
 }
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
-    axum::Router::new()
-        .route("/", axum::routing::any(upgrade))
-        .with_state(state)
+    routes().with_state(state)
+}
+
+/// The route of `tunnel.dataminer.services`, listed in the published table.
+pub(crate) fn routes() -> super::routes::Served {
+    super::routes::Served::on(super::Endpoint::Tunnel).route("/", axum::routing::any(upgrade))
 }
 
 /// Admits a WebSocket upgrade that carries a valid token, and runs the tunnel on its own task.
@@ -337,7 +340,11 @@ where
         .streams()
         .insert(record.id, &record.dms_id, claims.iat, sender);
     tokio::pin!(connection);
-    let expires = claims.exp + CLOCK_SKEW.as_secs();
+    let expires = if state.front_end.tunnel_ends_with_token {
+        claims.exp + CLOCK_SKEW.as_secs()
+    } else {
+        u64::MAX
+    };
     let mut next_ping = state.clock.unix_seconds() + KEEPALIVE.as_secs();
     let mut pinging: Option<Pin<Box<dyn Future<Output = bool> + Send>>> = None;
 

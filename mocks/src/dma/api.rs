@@ -271,7 +271,9 @@ async fn dispatch_user(
         }
         "DisconnectFromCloud" => {
             state.cloud_gateway.disconnect(caller(user)).await?;
-            Ok(Value::Null)
+            // What the Administrator is told: disabled, or disconnected with the cloud's
+            // revocation still pending.
+            Ok(json!({ "State": state.cloud_gateway.reported().await? }))
         }
         "GetCloudConnectionState" => Ok(json!(state.cloud_gateway.reported().await?)),
         "ShareDashboard" => share_api::share_dashboard(state, user, body).await,

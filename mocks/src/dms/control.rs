@@ -29,6 +29,9 @@ pub enum Reported {
     Disabled,
     Pairing,
     Connected,
+    /// Disconnected on the DMS, the revocation not yet acknowledged by the cloud: the gateway
+    /// sends it again until it is.
+    RevocationPending,
 }
 
 /// A request on the control channel.

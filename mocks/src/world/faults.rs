@@ -31,6 +31,14 @@ macro_rules! faults {
 faults! {
     AgentConnectBeforeOptin = "agent.connect-before-optin":
         "the agent starts the connect flow on its own at start-up, before any Administrator enables it",
+    AgentRevokeOnce = "agent.revoke-once":
+        "a disconnect sends its revocation once and forgets the token: a cloud it could not reach keeps taking the token until it expires",
+    AgentHidesPendingRevocation = "agent.hides-pending-revocation":
+        "while a disconnect's revocation is unacknowledged, the DMS reads the gateway as disabled: the Administrator is not told the cloud still takes the token",
+    AgentTunnelSkipsHostnameCheck = "agent.tunnel-skips-hostname-check":
+        "the agent's certificate check waives the host name for the tunnel endpoint (\"its load balancer's certificate lacks the name\"): any certificate of the CA passes as tunnel.dataminer.services",
+    AgentTunnelAcceptsExpiredCert = "agent.tunnel-accepts-expired-cert":
+        "the agent's certificate check waives expiry for the tunnel endpoint (\"a long-lived tunnel must survive a late rotation\"): an expired certificate passes there",
     AgentNonAdminCanEnable = "agent.non-admin-can-enable":
         "the agent accepts an enable request from a user without the \"Connect to cloud\" permission",
     AgentDisconnectKeepsTunnel = "agent.disconnect-keeps-tunnel":
@@ -97,6 +105,22 @@ faults! {
         "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
     CloudAcceptAnyHmac = "cloud.accept-any-hmac":
         "the cloud also accepts HS384 and HS512 tokens signed with its key, not only HS256",
+    CloudShareWithdrawIgnoresExp = "cloud.share-withdraw-ignores-exp":
+        "the share-withdraw route checks a token with a validator of its own that never reads exp: an expired DMS token still ends shares",
+    CloudShareAnnounceIgnoresRevocation = "cloud.share-announce-ignores-revocation":
+        "the share-announce route checks a token's signature and dates only (no revocation list): a disconnected DMS's token still sends share mail",
+    CloudRefreshTokenEightDays = "cloud.refresh-token-eight-days":
+        "the refresh grant computes its own lifetime with a day of grace: renewed tokens live eight days",
+    CloudTunnelOutlivesToken = "cloud.tunnel-outlives-token":
+        "the tunnel endpoint checks the token only when it admits the upgrade: a tunnel stays up after its token expired",
+    CloudDeviceCodeCheckThenSpend = "cloud.device-code-check-then-spend":
+        "the token endpoint reads a device grant, decides, and writes it back after a store round trip: polls under way together each redeem it",
+    CloudSignupCodeCheckThenSpend = "cloud.signup-code-check-then-spend":
+        "a sign-up reads the mailed code's record, decides, and writes it back after a store round trip: submissions under way together each pass the code check",
+    CloudDeviceGrantsNeverSwept = "cloud.device-grants-never-swept":
+        "expired device grants and sign-up codes are refused but never removed: every unauthenticated request leaves state behind for ever",
+    CloudNoPerSourceLimit = "cloud.no-per-source-limit":
+        "the device authorization endpoint takes any number of waiting grants from one address: a burst with self-made keys fills the cloud's memory",
     CloudSkipExp = "cloud.skip-exp":
         "the cloud never checks a token's expiry",
     CloudTokenLifetime30d = "cloud.token-lifetime-30d":

@@ -124,6 +124,15 @@ pub struct CloudClient {
 
 impl CloudClient {
     pub fn new(env: &Environment) -> Result<Self, Failure> {
+        Self::from_address(env, None)
+    }
+
+    /// A client whose connections leave from `local` (another loopback address, such as
+    /// 127.0.0.2): a second machine, as the cloud sees it.
+    pub fn from_address(
+        env: &Environment,
+        local: Option<std::net::IpAddr>,
+    ) -> Result<Self, Failure> {
         let ca = env.ca_der();
         let certificate = reqwest::Certificate::from_der(&ca)
             .map_err(|e| Failure::Harness(format!("CA unusable by reqwest: {e}")))?;
@@ -131,7 +140,8 @@ impl CloudClient {
         // would have it.
         let mut builder = super::http()
             .tls_certs_only([certificate])
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(local);
         let published = env.published();
         for (name, addr) in &published {
             builder = builder.resolve(name, *addr);
@@ -315,6 +325,40 @@ impl CloudClient {
         let hop = self
             .hop(&reqwest::Method::POST, &url, request.send().await, path)
             .await?;
+        Ok(Reply::of(&hop, first_cookie(&hop)))
+    }
+
+    /// Sends `method path` with whatever credential is given (a bearer token, a cookie, or
+    /// neither) and an empty form body on a POST: a redirect is not followed. What a scanner
+    /// sends to every route.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        endpoint: Endpoint,
+        path: &str,
+        bearer: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        let url = reqwest::Url::parse(&self.url(endpoint, path))
+            .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| Failure::Harness(format!("bad method {method}: {e}")))?;
+        let mut request = self.http.request(method.clone(), url.clone());
+        if method == reqwest::Method::POST {
+            request = request
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(String::new());
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        let hop = self.hop(&method, &url, request.send().await, path).await?;
         Ok(Reply::of(&hop, first_cookie(&hop)))
     }
 

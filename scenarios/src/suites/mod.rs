@@ -1,14 +1,15 @@
 //! Every suite, in the order `conform list` shows them.
 
 mod access;
+mod cloud_sweeps;
 pub(crate) mod network;
 mod optin;
 mod resilience;
 pub(crate) mod sharing;
 pub(crate) mod storage;
-mod sweeps;
+pub(crate) mod sweeps;
 mod tls;
-mod tokens;
+pub(crate) mod tokens;
 pub(crate) mod tunnel;
 
 use crate::Scenario;
@@ -23,8 +24,9 @@ pub(crate) fn all() -> Vec<Scenario> {
         tunnel::scenarios(),
         resilience::scenarios(),
         storage::scenarios(),
-        sweeps::scenarios(),
+        cloud_sweeps::scenarios(),
         network::scenarios(),
+        sweeps::scenarios(),
     ]
     .concat()
 }

@@ -20,19 +20,28 @@ pub struct ClientHello {
 }
 
 impl ClientHello {
-    /// The versions this client would accept: `supported_versions` when present (RFC 8446
-    /// §4.2.1 makes it override legacy_version), else legacy_version alone. Unknown codes,
-    /// GREASE included, are left out.
+    /// The versions this hello lets a server choose: `supported_versions` when present
+    /// (RFC 8446 §4.2.1 makes it override legacy_version), else every version up to
+    /// legacy_version (RFC 5246 §E.1: the client names its highest; a server may answer with
+    /// any lower one). How low a client without the extension really goes shows only in what
+    /// it accepts from an older server, not here. Unknown codes, GREASE included, are left
+    /// out.
     pub fn offered_versions(&self) -> Vec<Version> {
         match &self.supported_versions {
             Some(codes) => codes
                 .iter()
                 .filter_map(|&c| Version::from_code(c))
                 .collect(),
-            None => Version::from_code(self.legacy_version)
+            None => Version::ALL
                 .into_iter()
+                .filter(|v| *v != Version::Tls13 && v.code() <= self.legacy_version)
                 .collect(),
         }
+    }
+
+    /// The highest version this hello offers: what a server that negotiates honestly picks.
+    pub fn highest_version(&self) -> Option<Version> {
+        self.offered_versions().into_iter().max()
     }
 }
 

@@ -21,7 +21,7 @@ fn every_version_reads_back_with_its_suites_and_server_name() {
     for version in Version::ALL {
         let sent = spec(version, Some("probe.test"));
         let hello = parse_client_hello(&client_hello(&sent)).unwrap();
-        assert_eq!(hello.offered_versions(), vec![version], "{version}");
+        assert_eq!(hello.highest_version(), Some(version), "{version}");
         assert_eq!(hello.cipher_suites, sent.suites, "{version}");
         assert_eq!(hello.sni.as_deref(), Some("probe.test"), "{version}");
         assert!(hello.alpn.is_empty());
@@ -79,7 +79,24 @@ fn a_hello_split_across_records_reads_as_one() {
     }
     let hello = parse_client_hello(&split).unwrap();
     assert_eq!(hello.sni.as_deref(), Some("probe.test"));
-    assert_eq!(hello.offered_versions(), vec![Version::Tls12]);
+    assert_eq!(hello.highest_version(), Some(Version::Tls12));
+}
+
+/// A TLS 1.2 hello without `supported_versions` names only its highest version: a server may
+/// answer it with TLS 1.0 or 1.1, so it is not read as "TLS 1.2 only".
+#[test]
+fn a_hello_without_supported_versions_lets_the_server_go_lower() {
+    let hello = parse_client_hello(&client_hello(&spec(Version::Tls12, None))).unwrap();
+    assert_eq!(hello.supported_versions, None);
+    assert_eq!(
+        hello.offered_versions(),
+        vec![
+            Version::Ssl30,
+            Version::Tls10,
+            Version::Tls11,
+            Version::Tls12
+        ]
+    );
 }
 
 #[test]

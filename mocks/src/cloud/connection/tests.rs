@@ -89,6 +89,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(&faults)),
         tunnels: Tunnels::default(),
         requests: RequestLog::default(),
+        presenting: super::super::presenting::Presenting::default(),
         hellos: Hellos::default(),
         outage: OutageSwitch::default(),
         faults,

@@ -1,140 +1,225 @@
-//! The cloud side swept by an attacker with an account of another organisation (TEN-1,
-//! SHARE-5, MAIL-2, DR-1 with ENC-2): another tenant's DMS announcing and ending the victim's
-//! share IDs (`tenants`) and every other object it keys by an ID (`keyed`), shares ended in
-//! every state (`offline`), the cloud's
-//! mail as a relay (`mail`), and backups across key rotations (`backups`). Each scenario
-//! sits in the suite of what it judges; the expected values are the spec's data and the
-//! scenario's own reading of what the far side kept.
+//! Sweeps: scenario families that enumerate one dimension of the attack surface from what the
+//! environment exposes (the cloud's published route table, every connection the agent makes,
+//! every way a token is issued, every single-use secret), so a route, connection or secret added
+//! later joins without anyone remembering to. What to attack is listed from the system; what
+//! each attempt must get comes from the spec's data and the scenario's own code. Each sweep
+//! records its matrix (item × case × outcome) for the reports.
 
-mod backups;
-mod keyed;
-mod mail;
-mod offline;
-mod tenants;
+mod endings;
+mod enrol;
+mod floods;
+mod lifetime;
+mod routes;
+mod single_use;
+mod tls_paths;
 
 use mocks::world::Fault;
 
 use crate::{Catch, Scenario, Suite};
 
+/// Each sweep, and the dimension it enumerates: what `conform list` shows.
+pub const SWEEPS: &[(&str, &str)] = &[
+    (
+        "tokens.every-route-refuses-every-bad-credential",
+        "routes × credentials: every route of every host in the cloud's published table, with forged, tampered, expired, revoked, another DMS's and another organisation's credentials",
+    ),
+    (
+        "tokens.every-issuing-path-gives-one-week",
+        "issuing paths × lifetime: every grant the cloud issues tokens by, and a tunnel that outlives its token",
+    ),
+    (
+        "optin.every-ending-reaches-the-cloud",
+        "endings × states: a disconnect while connected, while the DMS's hop is black-holed, and after a cloud restart",
+    ),
+    (
+        "tls.every-agent-connection-refuses-every-bad-server",
+        "agent TLS paths × bad servers: device authorization, refresh, revocation and tunnel against an untrusted issuer, a wrong name, an expired and a not-yet-valid certificate, TLS 1.3 only, TLS 1.0 only and TLS 1.1 only",
+    ),
+    (
+        "tokens.unauthenticated-floods-leave-the-cloud-bounded",
+        "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts",
+    ),
+    (
+        "tokens.every-single-use-secret-wins-once",
+        "single-use secrets × concurrent redemptions: refresh key, device code, user code, approval ticket, client assertion jti, sign-up code",
+    ),
+    (
+        "sharing.another-organisation-reaches-nothing-keyed-by-id",
+        "tenants × keyed objects: another organisation's member and DMS on every object the cloud keys by an ID (DMS, share, grant, token family, viewer session, link, account, outbox entry), with colliding, guessed and copied IDs",
+    ),
+    (
+        "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
+        "share endings × states: deletion and expiry while connected, with the DMS offline, across a cloud restart and mid-renewal",
+    ),
+    (
+        "sharing.the-clouds-mail-is-no-relay",
+        "mail kinds × abuse: every kind of mail the cloud sends, with a foreign DMS's sender names, messages, addresses and call rates",
+    ),
+    (
+        "storage.every-backup-opens-after-key-rotations",
+        "backups × key rotations: every backup in the second region after each rotation and re-wrap",
+    ),
+];
+
+/// The dimension the sweep `scenario` enumerates, if it is one.
+pub fn dimension(scenario: &str) -> Option<&'static str> {
+    SWEEPS
+        .iter()
+        .find(|(id, _)| *id == scenario)
+        .map(|(_, dimension)| *dimension)
+}
+
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
-            id: "sharing.another-organisation-cannot-end-a-share",
-            suite: Suite::Sharing,
-            title: "Another organisation's DMS that announces a victim's share ID, then deletes it or lets it expire, ends nothing of the victim's: its viewer, its link and its stored row stay",
-            requirements: &["TEN-1", "SHARE-5"],
-            catches: const {
-                &[Catch::by(
-                    Fault::CloudSharesKeyedByShareId,
-                    "victims-viewer-survives-another-orgs-end",
-                )]
-            },
-            body: |ctx| Box::pin(tenants::another_organisation_cannot_end_a_share(ctx)),
-        },
-        Scenario {
-            id: "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
-            suite: Suite::Sharing,
-            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, mid-renewal, across a cloud restart, gateway disconnected) ends on the cloud as soon as the DMS is back, one that expires meanwhile ends at its expiry, and the DMA tells its user an end is pending",
-            requirements: &["SHARE-5"],
+            id: "tokens.every-route-refuses-every-bad-credential",
+            suite: Suite::Tokens,
+            title: "Every authenticated route of every cloud host, read from the cloud's published route table, refuses the 46 forged and tampered tokens, an expired, a revoked one, another DMS's and another organisation's token or session on its IDs — on the wire",
+            requirements: &["TOK-1", "TOK-3", "TOK-5", "OPT-3"],
             catches: const {
                 &[
                     Catch::by(
-                        Fault::AgentForgetsOfflineWithdrawals,
-                        "share-deleted-offline-ends-when-the-dms-is-back",
+                        Fault::CloudShareWithdrawIgnoresExp,
+                        "bad-credentials-refused-on-every-route",
                     ),
                     Catch::by(
-                        Fault::CloudExpiryLeftToTheDms,
-                        "share-expired-offline-ends-on-the-cloud",
+                        Fault::CloudShareAnnounceIgnoresRevocation,
+                        "bad-credentials-refused-on-every-route",
                     ),
                     Catch::by(
-                        Fault::CloudLinksSurviveDelete,
-                        "share-deleted-offline-ends-when-the-dms-is-back",
+                        Fault::CloudSkipExp,
+                        "bad-credentials-refused-on-every-route",
                     ),
                     Catch::by(
-                        Fault::CloudSessionsSurviveDelete,
-                        "share-deleted-offline-ends-when-the-dms-is-back",
+                        Fault::CloudTunnelAcceptsNoToken,
+                        "bad-credentials-refused-on-every-route",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(routes::every_route_refuses_every_bad_credential(ctx)),
+        },
+        Scenario {
+            id: "tokens.every-issuing-path-gives-one-week",
+            suite: Suite::Tokens,
+            title: "Every grant the cloud issues a token by (the connect flow, the refresh grant, the agent's own renewals) gives exp − iat of exactly one week, and a tunnel opened on a token does not outlive it",
+            requirements: &["TOK-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudRefreshTokenEightDays,
+                        "every-issued-token-lives-one-week",
+                    ),
+                    Catch::by(
+                        Fault::CloudTokenLifetime30d,
+                        "every-issued-token-lives-one-week",
+                    ),
+                    Catch::by(
+                        Fault::CloudTunnelOutlivesToken,
+                        "no-tunnel-outlives-its-token",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(lifetime::every_issuing_path_gives_one_week(ctx)),
+        },
+        Scenario {
+            id: "tokens.every-single-use-secret-wins-once",
+            suite: Suite::Tokens,
+            title: "Each single-use secret (refresh key, device code, approval ticket, client assertion jti, sign-up code) redeemed by many at once, released together: exactly one wins, the others get the spec's error",
+            requirements: &["TOK-4", "FLOW-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudDeviceCodeCheckThenSpend,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                    Catch::by(
+                        Fault::CloudSignupCodeCheckThenSpend,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                    Catch::by(
+                        Fault::CloudRefreshReusable,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                    Catch::by(
+                        Fault::CloudAssertionReplayable,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                    Catch::by(
+                        Fault::CloudDeviceCodeReusable,
+                        "exactly-one-concurrent-redemption-wins",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(single_use::every_single_use_secret_wins_once(ctx)),
+        },
+        Scenario {
+            id: "optin.every-ending-reaches-the-cloud",
+            suite: Suite::Optin,
+            title: "A disconnect in every state (connected, the DMS's hop black-holed, after a cloud restart) ends the token on the cloud as soon as the two can talk again, and until then the DMA tells the Administrator the revocation is pending",
+            requirements: &["OPT-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::AgentRevokeOnce,
+                        "old-token-refused-once-the-hop-heals",
+                    ),
+                    Catch::by(
+                        Fault::AgentHidesPendingRevocation,
+                        "administrator-told-revocation-pending",
+                    ),
+                    Catch::by(
+                        Fault::CloudNoRevokeOnDisconnect,
+                        "old-token-refused-once-the-hop-heals",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(endings::every_ending_reaches_the_cloud(ctx)),
+        },
+        Scenario {
+            id: "tls.every-agent-connection-refuses-every-bad-server",
+            suite: Suite::Tls,
+            title: "Every connection the agent makes (device authorization, refresh, revocation, tunnel) meets, mid-life, a cloud with a bad certificate, TLS 1.3 only, or only TLS 1.0/1.1: refused before any request, never falling back",
+            requirements: &["TLS-2", "TLS-3", "NET-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::AgentTunnelSkipsHostnameCheck,
+                        "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                    Catch::by(
+                        Fault::AgentTunnelAcceptsExpiredCert,
+                        "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                    Catch::by(
+                        Fault::AgentAcceptAnyCert,
+                        "agent-refuses-every-bad-server-on-every-path",
                     ),
                 ]
             },
             body: |ctx| {
-                Box::pin(offline::a_share_deleted_offline_ends_when_the_dms_is_back(
+                Box::pin(tls_paths::every_agent_connection_refuses_every_bad_server(
                     ctx,
                 ))
             },
         },
         Scenario {
-            id: "storage.every-backup-opens-after-key-rotations",
-            suite: Suite::Storage,
-            title: "Backed up four times a day through two key rotations and their re-wraps, every backup in the second region still opens whole",
-            requirements: &["DR-1", "ENC-2"],
+            id: "tokens.unauthenticated-floods-leave-the-cloud-bounded",
+            suite: Suite::Tokens,
+            title: "Two bursts of device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins from another machine: the second grows no table of the cloud's, legitimate clients are served, and expired grants, tickets and sign-ups are removed",
+            requirements: &["DOS-1"],
             catches: const {
                 &[
                     Catch::by(
-                        Fault::CloudRetireKeysBackupsNeed,
-                        "every-backup-opens-after-rotations",
+                        Fault::CloudNoPerSourceLimit,
+                        "tables-stay-bounded-under-a-burst",
                     ),
                     Catch::by(
-                        Fault::CloudBackupWithoutDataKeys,
-                        "every-backup-opens-after-rotations",
-                    ),
-                    Catch::by(
-                        Fault::CloudRotationLosesData,
-                        "every-backup-opens-after-rotations",
+                        Fault::CloudDeviceGrantsNeverSwept,
+                        "expired-unauthenticated-state-removed",
                     ),
                 ]
             },
-            body: |ctx| Box::pin(backups::every_backup_opens_after_rotations(ctx)),
-        },
-        Scenario {
-            id: "sharing.the-clouds-mail-is-no-relay",
-            suite: Suite::Sharing,
-            title: "Whatever a DMS of another organisation sends, every mail of every kind comes from dataminer.services in its From and envelope, links only to the cloud's hosts, carries the DMS's text plain and bounded, names the verified organisation, and stays within the limits per DMS and per address",
-            requirements: &["MAIL-1", "MAIL-2", "TEN-1"],
-            catches: const {
-                &[
-                    Catch::by(
-                        Fault::CloudMailFromOtherDomain,
-                        "every-mail-from-dataminer-services",
-                    ),
-                    Catch::by(
-                        Fault::CloudMailEnvelopeOtherDomain,
-                        "envelope-from-dataminer-services",
-                    ),
-                    Catch::by(
-                        Fault::CloudMailFreeText,
-                        "dms-text-plain-bounded-and-linking-only-to-the-cloud",
-                    ),
-                    Catch::by(Fault::CloudMailUnlimited, "mails-per-dms-limited"),
-                ]
-            },
-            body: |ctx| Box::pin(mail::the_clouds_mail_is_no_relay(ctx)),
-        },
-        Scenario {
-            id: "sharing.another-organisation-reaches-nothing-keyed-by-id",
-            suite: Suite::Sharing,
-            title: "Another organisation's member and DMS, naming A's DMS, share, link, viewer session and account by copied, guessed or colliding IDs on every route that takes them, read, change and end nothing of A's",
-            requirements: &["TEN-1", "TOK-5", "SHARE-5"],
-            catches: const {
-                &[
-                    Catch::by(
-                        Fault::CloudShareListEveryShare,
-                        "another-orgs-share-list-holds-none-of-ours",
-                    ),
-                    Catch::by(
-                        Fault::CloudDeleteAnyDmsShare,
-                        "another-org-reaches-nothing-keyed-by-id",
-                    ),
-                    Catch::by(
-                        Fault::CloudSharesKeyedByShareId,
-                        "another-org-reaches-nothing-keyed-by-id",
-                    ),
-                    Catch::by(
-                        Fault::CloudAnyAccountCanView,
-                        "another-org-reaches-nothing-keyed-by-id",
-                    ),
-                ]
-            },
-            body: |ctx| Box::pin(keyed::another_organisation_reaches_nothing_keyed_by_id(ctx)),
+            body: |ctx| Box::pin(floods::unauthenticated_floods_leave_the_cloud_bounded(ctx)),
         },
     ]
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use mocks::agent::{AgentError, CloudUrls};
 use mocks::cloud::{CertificateProblem, CloudVersions};
 use mocks::{EnvError, Environment};
-use wire::tls::{Version, parse_client_hello};
+use wire::tls::{ClientHello, Version, parse_client_hello};
 
 use crate::clients::DmaReply;
 use crate::steps::{self, ask_dms_to_connect, first_flights_from_dms};
@@ -16,7 +16,7 @@ use crate::{Ctx, Evidence, Failure, oracle};
 fn offers_from_dms(
     env: &Environment,
     ev: &Evidence,
-) -> Result<Vec<(String, Vec<Version>)>, Failure> {
+) -> Result<Vec<(String, ClientHello)>, Failure> {
     let flights = first_flights_from_dms(env);
     ev.expect(
         "clienthellos-cloud-recorded-from-dms",
@@ -35,27 +35,52 @@ fn offers_from_dms(
                 e.to_string(),
             )
         })?;
-        offers.push((flight.endpoint.to_owned(), hello.offered_versions()));
+        offers.push((flight.endpoint.to_owned(), hello));
     }
     let shown: Vec<String> = offers
         .iter()
-        .map(|(endpoint, versions)| {
-            let names: Vec<&str> = versions.iter().map(|v| v.name()).collect();
-            format!("{endpoint}: {}", names.join(", "))
+        .map(|(endpoint, hello)| {
+            let names: Vec<&str> = hello.offered_versions().iter().map(|v| v.name()).collect();
+            format!(
+                "{endpoint}: {} ({})",
+                names.join(", "),
+                if hello.supported_versions.is_some() {
+                    "supported_versions"
+                } else {
+                    "legacy_version only: the floor shows in what it accepts"
+                }
+            )
         })
         .collect();
     ev.saw("versions offered in each ClientHello from the DMS", shown);
     Ok(offers)
 }
 
-fn expect_only_tls12(ev: &Evidence, offers: &[(String, Vec<Version>)]) -> Result<(), Failure> {
+/// Each hello names TLS 1.2 as its highest version, and a `supported_versions` list, when
+/// there is one, names nothing else. A hello without the list lets a server go lower: whether
+/// the agent takes that is judged by a TLS 1.0/1.1 server (`gives_up_on_tls13_only`, and the
+/// TLS paths sweep), not read from the hello.
+fn expect_only_tls12(ev: &Evidence, offers: &[(String, ClientHello)]) -> Result<(), Failure> {
     let others: Vec<String> = offers
         .iter()
-        .flat_map(|(endpoint, versions)| {
-            versions
-                .iter()
-                .filter(|v| **v != Version::Tls12)
-                .map(move |v| format!("{endpoint}: {}", v.name()))
+        .flat_map(|(endpoint, hello)| {
+            let listed = hello
+                .supported_versions
+                .as_ref()
+                .map(|_| hello.offered_versions());
+            let mut wrong: Vec<String> = listed
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|v| *v != Version::Tls12)
+                .map(|v| format!("{endpoint}: {}", v.name()))
+                .collect();
+            if hello.highest_version() != Some(Version::Tls12) {
+                wrong.push(format!(
+                    "{endpoint}: highest {:?}",
+                    hello.highest_version().map(Version::name)
+                ));
+            }
+            wrong
         })
         .collect();
     ev.expect_eq(

@@ -12,7 +12,7 @@ pub(crate) mod leaks;
 mod renewal;
 mod roles;
 mod secret;
-mod validation;
+pub(crate) mod validation;
 
 use mocks::world::Fault;
 

@@ -41,7 +41,7 @@ pub(super) fn vault_secrets(env: &Environment) -> Result<Vec<(String, Vec<u8>)>,
 }
 
 /// The vault's secret that `token`'s HS256 signature verifies with, if one does.
-fn signing_key(env: &Environment, token: &str) -> Result<Option<Vec<u8>>, Failure> {
+pub(crate) fn signing_key(env: &Environment, token: &str) -> Result<Option<Vec<u8>>, Failure> {
     Ok(vault_secrets(env)?
         .into_iter()
         .map(|(_, secret)| secret)

@@ -1,0 +1,140 @@
+//! The cloud side swept by an attacker with an account of another organisation (TEN-1,
+//! SHARE-5, MAIL-2, DR-1 with ENC-2): another tenant's DMS announcing and ending the victim's
+//! share IDs (`tenants`) and every other object it keys by an ID (`keyed`), shares ended in
+//! every state (`offline`), the cloud's
+//! mail as a relay (`mail`), and backups across key rotations (`backups`). Each scenario
+//! sits in the suite of what it judges; the expected values are the spec's data and the
+//! scenario's own reading of what the far side kept.
+
+mod backups;
+mod keyed;
+mod mail;
+mod offline;
+mod tenants;
+
+use mocks::world::Fault;
+
+use crate::{Catch, Scenario, Suite};
+
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            id: "sharing.another-organisation-cannot-end-a-share",
+            suite: Suite::Sharing,
+            title: "Another organisation's DMS that announces a victim's share ID, then deletes it or lets it expire, ends nothing of the victim's: its viewer, its link and its stored row stay",
+            requirements: &["TEN-1", "SHARE-5"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSharesKeyedByShareId,
+                    "victims-viewer-survives-another-orgs-end",
+                )]
+            },
+            body: |ctx| Box::pin(tenants::another_organisation_cannot_end_a_share(ctx)),
+        },
+        Scenario {
+            id: "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
+            suite: Suite::Sharing,
+            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, mid-renewal, across a cloud restart, gateway disconnected) ends on the cloud as soon as the DMS is back, one that expires meanwhile ends at its expiry, and the DMA tells its user an end is pending",
+            requirements: &["SHARE-5"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::AgentForgetsOfflineWithdrawals,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
+                    Catch::by(
+                        Fault::CloudExpiryLeftToTheDms,
+                        "share-expired-offline-ends-on-the-cloud",
+                    ),
+                    Catch::by(
+                        Fault::CloudLinksSurviveDelete,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
+                    Catch::by(
+                        Fault::CloudSessionsSurviveDelete,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
+                ]
+            },
+            body: |ctx| {
+                Box::pin(offline::a_share_deleted_offline_ends_when_the_dms_is_back(
+                    ctx,
+                ))
+            },
+        },
+        Scenario {
+            id: "storage.every-backup-opens-after-key-rotations",
+            suite: Suite::Storage,
+            title: "Backed up four times a day through two key rotations and their re-wraps, every backup in the second region still opens whole",
+            requirements: &["DR-1", "ENC-2"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudRetireKeysBackupsNeed,
+                        "every-backup-opens-after-rotations",
+                    ),
+                    Catch::by(
+                        Fault::CloudBackupWithoutDataKeys,
+                        "every-backup-opens-after-rotations",
+                    ),
+                    Catch::by(
+                        Fault::CloudRotationLosesData,
+                        "every-backup-opens-after-rotations",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(backups::every_backup_opens_after_rotations(ctx)),
+        },
+        Scenario {
+            id: "sharing.the-clouds-mail-is-no-relay",
+            suite: Suite::Sharing,
+            title: "Whatever a DMS of another organisation sends, every mail of every kind comes from dataminer.services in its From and envelope, links only to the cloud's hosts, carries the DMS's text plain and bounded, names the verified organisation, and stays within the limits per DMS and per address",
+            requirements: &["MAIL-1", "MAIL-2", "TEN-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudMailFromOtherDomain,
+                        "every-mail-from-dataminer-services",
+                    ),
+                    Catch::by(
+                        Fault::CloudMailEnvelopeOtherDomain,
+                        "envelope-from-dataminer-services",
+                    ),
+                    Catch::by(
+                        Fault::CloudMailFreeText,
+                        "dms-text-plain-bounded-and-linking-only-to-the-cloud",
+                    ),
+                    Catch::by(Fault::CloudMailUnlimited, "mails-per-dms-limited"),
+                ]
+            },
+            body: |ctx| Box::pin(mail::the_clouds_mail_is_no_relay(ctx)),
+        },
+        Scenario {
+            id: "sharing.another-organisation-reaches-nothing-keyed-by-id",
+            suite: Suite::Sharing,
+            title: "Another organisation's member and DMS, naming A's DMS, share, link, viewer session and account by copied, guessed or colliding IDs on every route that takes them, read, change and end nothing of A's",
+            requirements: &["TEN-1", "TOK-5", "SHARE-5"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudShareListEveryShare,
+                        "another-orgs-share-list-holds-none-of-ours",
+                    ),
+                    Catch::by(
+                        Fault::CloudDeleteAnyDmsShare,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                    Catch::by(
+                        Fault::CloudSharesKeyedByShareId,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                    Catch::by(
+                        Fault::CloudAnyAccountCanView,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(keyed::another_organisation_reaches_nothing_keyed_by_id(ctx)),
+        },
+    ]
+}
