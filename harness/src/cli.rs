@@ -122,6 +122,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
+    /// Per scenario run, write a pcapng of every connection its environment carried, the TLS
+    /// key log that decrypts it and the requests the cloud recorded into DIR (default: the
+    /// report dir's `capture/`). They hold the environment's live secrets: opt-in only.
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub capture: Option<Option<PathBuf>>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,6 +161,10 @@ pub enum EnvAction {
         /// the line carries the emailed link and the recipient's credentials.
         #[arg(long)]
         shared: bool,
+        /// Write a pcapng of every connection and the TLS key log that decrypts it into DIR
+        /// when the environment stops. They hold the environment's live secrets.
+        #[arg(long, value_name = "DIR")]
+        capture: Option<PathBuf>,
     },
 }
 

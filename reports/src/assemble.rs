@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::gate::{gate, weak_spots};
 use crate::inputs::GateInputs;
 use crate::model::{
-    FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report, RequirementResult,
-    RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
+    CaptureLink, FaultResult, FaultRun, Finding, NamedCheck, Observation, Outcome, Report,
+    RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
 };
 use crate::redact::Redactor;
 
@@ -37,6 +37,7 @@ pub struct ScenarioInput {
     pub duration_ms: u64,
     pub detail: String,
     pub evidence: Vec<Observation>,
+    pub capture: Option<CaptureLink>,
 }
 
 /// A fault that was switched on, and what each scenario's run under it said of it.
@@ -131,6 +132,7 @@ impl Assembly {
                 evidence: s.evidence,
                 catches: s.catches,
                 named_checks: s.named_checks,
+                capture: s.capture,
             })
             .collect();
         let gate = gate(

@@ -16,8 +16,8 @@ pub mod sarif;
 pub use assemble::{Assembly, CatalogEntry, FaultInput, ScenarioInput};
 pub use inputs::{DEVIATIONS_FILE, ERRATA_FILE, GateInputs, POLICY_FILE};
 pub use model::{
-    Deviation, FaultResult, FaultRun, Finding, Gate, NamedCheck, Observation, Outcome, Policy,
-    Report, RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
+    CaptureLink, Deviation, FaultResult, FaultRun, Finding, Gate, NamedCheck, Observation, Outcome,
+    Policy, Report, RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
     WeakSpots,
 };
 

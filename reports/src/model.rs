@@ -85,6 +85,27 @@ pub struct ScenarioResult {
     /// Per declared fault, the check that must be the one to fail under it.
     #[serde(default)]
     pub named_checks: Vec<NamedCheck>,
+    /// Where the run's traffic is, when it was captured (`conform run --capture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureLink>,
+}
+
+/// A run's capture, and the exchange behind its verdict in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureLink {
+    /// The pcapng, relative to the report's directory when it is under it.
+    pub pcapng: String,
+    /// The TLS key log (NSS format) that decrypts it: `tshark -o tls.keylog_file:FILE`.
+    pub key_log: String,
+    /// The check the exchange decided, for a failed run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// A display filter for that exchange (`tcp.stream eq 3 && http2.headers.path == "/x"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The exchange in words: which request, to which endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<String>,
 }
 
 /// A fault a scenario catches, and the check that must fire for it.

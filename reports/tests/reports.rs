@@ -65,6 +65,7 @@ fn scenario(
         duration_ms: 1234,
         detail: detail.to_owned(),
         evidence: Vec::new(),
+        capture: None,
     }
 }
 

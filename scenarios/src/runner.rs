@@ -30,6 +30,8 @@ pub struct Run {
     /// What the scenario observed, up to its verdict.
     pub evidence: Vec<Observation>,
     pub duration: Duration,
+    /// The run's capture, when the process captures (`capture_into`).
+    pub capture: Option<crate::RunCapture>,
 }
 
 /// What a run under one fault says of that fault: the rows of the kill matrix.
@@ -118,6 +120,7 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
     let started = Instant::now();
     let evidence = Evidence::new();
     let (number, thread_name) = panics::next_run();
+    let sink = crate::capture::sink_for(scenario, &faults);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
         .thread_name(thread_name)
@@ -125,7 +128,8 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
         .build();
     let outcome = match runtime {
         Ok(runtime) => {
-            let body = (scenario.body)(Ctx::new(faults.clone(), evidence.clone()));
+            let ctx = Ctx::new(faults.clone(), evidence.clone()).capturing(sink.clone());
+            let body = (scenario.body)(ctx);
             let outcome = runtime.block_on(watch(body));
             // Whatever the environment left running ends here, before its panics are read.
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -146,12 +150,20 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
             panicked.join("; ")
         ))),
     };
+    let failure = match &outcome {
+        Outcome::Passed => None,
+        Outcome::Failed(failure) => Some(failure),
+    };
+    let capture = sink
+        .as_ref()
+        .and_then(|sink| crate::capture::finish(sink, failure, Instant::now()));
     Run {
         scenario,
         faults,
         outcome,
         evidence: evidence.observations(),
         duration: started.elapsed(),
+        capture,
     }
 }
 

@@ -33,12 +33,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     speed,
                     connected,
                     shared,
+                    capture,
                 },
         } => env_up::up(&env_up::UpOptions {
             faults,
             speed,
             connected: connected || shared,
             shared,
+            capture,
         }),
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },

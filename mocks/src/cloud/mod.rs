@@ -183,6 +183,8 @@ pub struct Cloud {
     /// What each listener presents, kept for the listeners of a restart.
     tls: Arc<Vec<Arc<rustls::ServerConfig>>>,
     persistence: restart::Persistence,
+    /// Where every endpoint's TLS secrets go when the run captures.
+    key_log: crate::world::capture::KeyLogSlot,
 }
 
 /// What the cloud needs to start.
@@ -233,6 +235,7 @@ impl Cloud {
         )?;
         let versions = setup.tls.versions(&state.faults);
         let mut tls = Vec::new();
+        let key_log = crate::world::capture::KeyLogSlot::default();
         for endpoint in Endpoint::ALL {
             let leaf = setup
                 .tls
@@ -245,6 +248,7 @@ impl Cloud {
                     vec![b"h2".to_vec(), b"http/1.1".to_vec()]
                 }
             };
+            config.key_log = Arc::new(key_log.clone());
             tls.push(Arc::new(config));
         }
         let cloud = Self {
@@ -253,6 +257,7 @@ impl Cloud {
             ingress: Traffic::new(),
             addrs,
             tls: Arc::new(tls),
+            key_log,
         };
         cloud.serve(listeners.into_iter().map(|(_, _, l)| l).collect());
         Ok(cloud)
@@ -318,6 +323,12 @@ impl Cloud {
     }
 
     /// Every connection and byte the cloud's listeners accepted, per published name.
+    /// The slot every endpoint's TLS configuration logs its secrets to (nothing until an
+    /// environment that captures plugs a key log in).
+    pub fn key_log(&self) -> &crate::world::capture::KeyLogSlot {
+        &self.key_log
+    }
+
     pub fn ingress(&self) -> &Traffic {
         &self.ingress
     }
