@@ -10,7 +10,7 @@ mod pcapng;
 mod tap;
 
 pub use keylog::{KeyLogFile, KeyLogSlot};
-pub use pcapng::{PcapError, write_pcapng};
+pub use pcapng::{PcapError, frame_of, write_pcapng};
 pub use tap::{Segment, TapConn, TapRecord, Tapped, Wiretap};
 
 use std::net::SocketAddr;
@@ -92,15 +92,16 @@ impl CaptureSink {
     }
 
     /// The last request a cloud received at or before `at`, with its connection's
-    /// `tcp.stream` index in the capture.
-    pub fn last_request_before(&self, at: Instant) -> Option<(SeenRequest, usize)> {
+    /// `tcp.stream` index in the capture and the `frame.number` where the request ends.
+    pub fn last_request_before(&self, at: Instant) -> Option<(SeenRequest, usize, usize)> {
         self.requests()
             .into_iter()
             .rev()
             .filter(|r| r.received.is_some_and(|received| received <= at))
             .find_map(|r| {
                 let stream = self.wiretap.stream_of(r.peer?, r.received?)?;
-                Some((r, stream))
+                let frame = frame_of(&self.wiretap, stream, r.received?)?;
+                Some((r, stream, frame))
             })
     }
 

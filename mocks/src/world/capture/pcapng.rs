@@ -44,7 +44,30 @@ struct Packet {
     at: Instant,
     stream: usize,
     place: usize,
+    /// Whether it carries bytes the client sent.
+    client_data: bool,
     frame: Vec<u8>,
+}
+
+/// Every packet of the capture, in the order they are written.
+fn packets(tap: &Wiretap) -> Result<Vec<Packet>, PcapError> {
+    let mut packets = Vec::new();
+    for (stream, connection) in tap.connections().iter().enumerate() {
+        synthesize(stream, connection, &mut packets)?;
+    }
+    // Stable: within one instant, the connection opened first keeps the lower stream index.
+    packets.sort_by_key(|p| (p.at, p.stream, p.place));
+    Ok(packets)
+}
+
+/// The `frame.number` of the last packet of TCP stream `stream` that carried client bytes
+/// read by `at`: where a request the server took in at `at` ends.
+pub fn frame_of(tap: &Wiretap, stream: usize, at: Instant) -> Option<usize> {
+    packets(tap)
+        .ok()?
+        .iter()
+        .rposition(|p| p.stream == stream && p.client_data && p.at <= at)
+        .map(|index| index + 1)
 }
 
 /// Writes every connection `tap` recorded to `path`; returns how many packets it wrote.
@@ -53,13 +76,7 @@ pub fn write_pcapng(tap: &Wiretap, path: &Path) -> Result<usize, PcapError> {
         path: path.display().to_string(),
         source,
     };
-    let mut packets = Vec::new();
-    for (stream, connection) in tap.connections().iter().enumerate() {
-        synthesize(stream, connection, &mut packets)?;
-    }
-    // Stable: within one instant, the connection opened first keeps the lower stream index.
-    packets.sort_by_key(|p| (p.at, p.stream, p.place));
-
+    let packets = packets(tap)?;
     let file = std::fs::File::create(path).map_err(io)?;
     let encode = |e: pcap_file::PcapError| PcapError::Encode(e.to_string());
     let mut writer = PcapNgWriter::new(BufWriter::new(file)).map_err(encode)?;
@@ -97,26 +114,33 @@ fn synthesize(
     let mut client_seq = CLIENT_ISN;
     let mut server_seq = SERVER_ISN;
     let mut place = 0;
-    let mut push = |at: Instant, frame: Vec<u8>| {
+    let mut push = |at: Instant, frame: Vec<u8>, client_data: bool| {
         out.push(Packet {
             at,
             stream,
             place,
+            client_data,
             frame,
         });
         place += 1;
     };
     let opened = connection.opened;
-    push(opened, ends.frame(true, client_seq, None, Flags::Syn, &[])?);
+    push(
+        opened,
+        ends.frame(true, client_seq, None, Flags::Syn, &[])?,
+        false,
+    );
     client_seq = client_seq.wrapping_add(1);
     push(
         opened,
         ends.frame(false, server_seq, Some(client_seq), Flags::Syn, &[])?,
+        false,
     );
     server_seq = server_seq.wrapping_add(1);
     push(
         opened,
         ends.frame(true, client_seq, Some(server_seq), Flags::None, &[])?,
+        false,
     );
     for segment in &connection.segments {
         for chunk in segment.bytes.chunks(MAX_PAYLOAD) {
@@ -130,7 +154,7 @@ fn synthesize(
                 server_seq = server_seq.wrapping_add(len);
                 frame
             };
-            push(segment.at, frame);
+            push(segment.at, frame, segment.from_client);
         }
     }
     if let Some(closed) = connection.closed {
@@ -141,16 +165,19 @@ fn synthesize(
         push(
             at,
             ends.frame(false, server_seq, Some(client_seq), Flags::Fin, &[])?,
+            false,
         );
         server_seq = server_seq.wrapping_add(1);
         push(
             at,
             ends.frame(true, client_seq, Some(server_seq), Flags::Fin, &[])?,
+            false,
         );
         client_seq = client_seq.wrapping_add(1);
         push(
             at,
             ends.frame(false, server_seq, Some(client_seq), Flags::None, &[])?,
+            false,
         );
     }
     Ok(())
