@@ -217,6 +217,16 @@ pub enum ProbeKind {
         /// NAME:PORT:ADDR, as curl's --resolve (repeatable).
         #[arg(long, value_name = "NAME:PORT:ADDR")]
         resolve: Vec<String>,
+        /// More secrets (one a line) to try offline against the token's HMAC, besides the
+        /// bundled list of common and default ones.
+        #[arg(long, value_name = "FILE")]
+        wordlist: Option<PathBuf>,
+        /// A real token of the service whose exp has passed: it must be refused.
+        #[arg(long, value_name = "T")]
+        expired: Option<String>,
+        /// A real token of the service whose nbf is still ahead: it must be refused.
+        #[arg(long, value_name = "T")]
+        not_yet_valid: Option<String>,
         /// Print the report as JSON instead of a table.
         #[arg(long)]
         json: bool,
