@@ -210,8 +210,11 @@ impl Environment {
             clock: dms_clock.clone(),
             faults: faults.clone(),
             network: network.clone(),
-            tls: agent::client_config(pki.roots()?, &dms_clock, &faults)
-                .map_err(EnvError::AgentTls)?,
+            tls: logging_keys(
+                agent::client_config(pki.roots()?, &dms_clock, &faults)
+                    .map_err(EnvError::AgentTls)?,
+                capture.as_ref(),
+            ),
             store: store.clone(),
             network_timeout: agent_network_timeout.clone(),
             ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
@@ -450,6 +453,23 @@ async fn proxy(
         return Ok(None);
     }
     Ok(Some(ToxicProxy::start_tapped(target, tap, lifetime).await?))
+}
+
+/// The agent's TLS configuration, its secrets on the run's key log when it captures (the
+/// cloud's side logs the same sessions; the client's side covers a server that is not the
+/// cloud's, such as a redirecting front end).
+fn logging_keys(
+    config: std::sync::Arc<rustls::ClientConfig>,
+    capture: Option<&crate::world::capture::CaptureSink>,
+) -> std::sync::Arc<rustls::ClientConfig> {
+    match capture {
+        Some(capture) => {
+            let mut logging = (*config).clone();
+            logging.key_log = capture.key_log.clone();
+            std::sync::Arc::new(logging)
+        }
+        None => config,
+    }
 }
 
 /// A request target as the client wrote it on the wire: HTTP/2's requests are recorded with
