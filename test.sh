@@ -4,7 +4,8 @@
 # Arguments go to `cargo test` (`./test.sh -p probes`, `./test.sh -- --skip chromium`).
 #
 # curl and openssl (s_client, s_server) talk TLS to the environment and the probe, jq reads
-# its JSON in the walkthrough's walks, Chromium
+# its JSON in the walkthrough's walks, tshark decrypts a run's capture with its key log
+# (Debian asks whether non-root users may capture: the noninteractive default, no, is fine), Chromium
 # renders report.html, Python's jsonschema (SARIF against the OASIS schema) and junitparser
 # (junit.xml) read the reports back.
 set -euo pipefail
@@ -27,6 +28,7 @@ missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)

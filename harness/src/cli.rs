@@ -122,6 +122,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
+    /// Per scenario run, write a pcapng of every connection its environment carried, the TLS
+    /// key log that decrypts it and the requests the cloud recorded into DIR (default: the
+    /// report dir's `capture/`). They hold the environment's live secrets: opt-in only.
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub capture: Option<Option<PathBuf>>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -161,6 +166,10 @@ pub enum EnvAction {
         /// --shared, a share of its own), for cross-tenant attempts by hand.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
         orgs: u8,
+        /// Write a pcapng of every connection and the TLS key log that decrypts it into DIR
+        /// when the environment stops. They hold the environment's live secrets.
+        #[arg(long, value_name = "DIR")]
+        capture: Option<PathBuf>,
     },
 }
 
@@ -213,6 +222,16 @@ pub enum ProbeKind {
         /// NAME:PORT:ADDR, as curl's --resolve (repeatable).
         #[arg(long, value_name = "NAME:PORT:ADDR")]
         resolve: Vec<String>,
+        /// More secrets (one a line) to try offline against the token's HMAC, besides the
+        /// bundled list of common and default ones.
+        #[arg(long, value_name = "FILE")]
+        wordlist: Option<PathBuf>,
+        /// A real token of the service whose exp has passed: it must be refused.
+        #[arg(long, value_name = "T")]
+        expired: Option<String>,
+        /// A real token of the service whose nbf is still ahead: it must be refused.
+        #[arg(long, value_name = "T")]
+        not_yet_valid: Option<String>,
         /// Print the report as JSON instead of a table.
         #[arg(long)]
         json: bool,

@@ -68,6 +68,8 @@ pub struct Environment {
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
     agent_network_timeout: NetworkTimeout,
+    /// The run's capture, when it captures: the cloud's request record goes beside it.
+    capture: Option<crate::world::capture::CaptureSink>,
     /// The cloud's files: its store, the second region, its scratch space. Dropped last.
     scratch: ScratchDir,
 }
@@ -109,6 +111,7 @@ impl Environment {
             connection_redirects_to,
             dmz,
             agent_as_process,
+            capture,
         } = options;
         let agent_network_timeout =
             NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
@@ -159,6 +162,17 @@ impl Environment {
         let recipient_to_cloud = recipients_front
             .map(|front| ToxicProxy::serve(front, cloud.addr(Endpoint::Sharing), &lifetime))
             .transpose()?;
+        if let Some(capture) = &capture {
+            cloud.key_log().plug(capture.key_log.clone());
+            for endpoint in Endpoint::ALL {
+                if let Some(label) = network.resolver().record_of(endpoint.host()) {
+                    capture
+                        .wiretap
+                        .label(endpoint.host(), SocketAddr::new(label, 443));
+                }
+            }
+            cloud.ingress().tap(capture.wiretap.clone());
+        }
         if record_contents {
             cloud.ingress().record_contents();
             network.egress().record_contents();
@@ -172,8 +186,15 @@ impl Environment {
             Some(target) => target,
             None => waf_listener.local_addr()?,
         };
-        let agent_to_waf = proxy(proxied_hops, tunnel_target, &lifetime).await?;
-        let waf_to_dma = proxy(proxied_hops, dma_gateway_listener.local_addr()?, &lifetime).await?;
+        let tap = |name: &'static str| capture.as_ref().map(|c| (c.wiretap.clone(), name));
+        let agent_to_waf = proxy(proxied_hops, tunnel_target, tap("waf"), &lifetime).await?;
+        let waf_to_dma = proxy(
+            proxied_hops,
+            dma_gateway_listener.local_addr()?,
+            tap("dma-gateway"),
+            &lifetime,
+        )
+        .await?;
         let gateway_key = GatewayKey::generate();
         let dms_clock = clock.skewed(agent_clock_offset_seconds);
         let setup = AgentSetup {
@@ -187,8 +208,11 @@ impl Environment {
             clock: dms_clock.clone(),
             faults: faults.clone(),
             network: network.clone(),
-            tls: agent::client_config(pki.roots()?, &dms_clock, &faults)
-                .map_err(EnvError::AgentTls)?,
+            tls: logging_keys(
+                agent::client_config(pki.roots()?, &dms_clock, &faults)
+                    .map_err(EnvError::AgentTls)?,
+                capture.as_ref(),
+            ),
             store: store.clone(),
             network_timeout: agent_network_timeout.clone(),
             ping_timeout: agent_ping_timeout.unwrap_or(agent::NETWORK_TIMEOUT),
@@ -257,6 +281,7 @@ impl Environment {
             agent_process,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
             agent_network_timeout,
+            capture,
             scratch,
         };
         environment.settle().await;
@@ -408,17 +433,59 @@ impl Environment {
 impl Drop for Environment {
     fn drop(&mut self) {
         self.lifetime.cancel();
+        if let Some(capture) = &self.capture {
+            capture.saw_requests(self.cloud.requests().all().into_iter().map(|r| {
+                crate::world::capture::SeenRequest {
+                    endpoint: r.endpoint.to_owned(),
+                    method: r.method,
+                    target: origin_form(&r.path),
+                    status: r.status,
+                    peer: r.peer,
+                    received: r.received,
+                }
+            }));
+        }
     }
 }
 
-/// A proxy in front of `target` when hops are proxied.
+/// A proxy in front of `target` when hops are proxied or the run captures (the proxy then
+/// puts every connection on the capture).
 async fn proxy(
     proxied: bool,
     target: SocketAddr,
+    tap: Option<(crate::world::capture::Wiretap, &'static str)>,
     lifetime: &Lifetime,
 ) -> Result<Option<ToxicProxy>, EnvError> {
-    if !proxied {
+    if !proxied && tap.is_none() {
         return Ok(None);
     }
-    Ok(Some(ToxicProxy::start(target, lifetime).await?))
+    Ok(Some(ToxicProxy::start_tapped(target, tap, lifetime).await?))
+}
+
+/// The agent's TLS configuration, its secrets on the run's key log when it captures (the
+/// cloud's side logs the same sessions; the client's side covers a server that is not the
+/// cloud's, such as a redirecting front end).
+fn logging_keys(
+    config: std::sync::Arc<rustls::ClientConfig>,
+    capture: Option<&crate::world::capture::CaptureSink>,
+) -> std::sync::Arc<rustls::ClientConfig> {
+    match capture {
+        Some(capture) => {
+            let mut logging = (*config).clone();
+            logging.key_log = capture.key_log.clone();
+            std::sync::Arc::new(logging)
+        }
+        None => config,
+    }
+}
+
+/// A request target as the client wrote it on the wire: HTTP/2's requests are recorded with
+/// scheme and authority, HTTP/1.1's in origin form already.
+fn origin_form(target: &str) -> String {
+    match target.split_once("://") {
+        Some((_, rest)) => rest
+            .find('/')
+            .map_or_else(|| "/".to_owned(), |at| rest[at..].to_owned()),
+        None => target.to_owned(),
+    }
 }

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::gate::{gate, weak_spots};
 use crate::inputs::GateInputs;
 use crate::model::{
-    Attachment, FaultResult, FaultRun, Finding, Matrix, NamedCheck, Observation, Outcome, Report,
-    RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
+    Attachment, CaptureLink, FaultResult, FaultRun, Finding, Matrix, NamedCheck, Observation,
+    Outcome, Report, RequirementResult, RunInfo, SCHEMA, ScenarioResult, Severity, Status, Summary,
 };
 use crate::redact::Redactor;
 
@@ -41,6 +41,7 @@ pub struct ScenarioInput {
     pub attachments: Vec<Attachment>,
     /// For a sweep: what it covered.
     pub matrix: Vec<Matrix>,
+    pub capture: Option<CaptureLink>,
 }
 
 /// A fault that was switched on, and what each scenario's run under it said of it.
@@ -137,6 +138,7 @@ impl Assembly {
                 named_checks: s.named_checks,
                 attachments: s.attachments,
                 matrix: s.matrix,
+                capture: s.capture,
             })
             .collect();
         let gate = gate(

@@ -192,6 +192,9 @@ fn scenarios(h: &mut String, report: &Report) {
             s.duration_ms,
             esc(&s.detail),
         );
+        if let Some(capture) = &s.capture {
+            capture_link(h, capture);
+        }
         if !s.evidence.is_empty() {
             let _ = write!(
                 h,
@@ -244,6 +247,27 @@ fn scenarios(h: &mut String, report: &Report) {
         let _ = writeln!(h, "</td></tr>");
     }
     let _ = writeln!(h, "</tbody></table>");
+}
+
+/// The run's capture and key log as links, and the filter of the exchange behind the verdict.
+fn capture_link(h: &mut String, capture: &crate::model::CaptureLink) {
+    let _ = write!(
+        h,
+        "<div class=\"capture\">capture: <a href=\"{0}\">{0}</a>, key log: <a href=\"{1}\">{1}</a>",
+        esc(&capture.pcapng),
+        esc(&capture.key_log),
+    );
+    if let Some(filter) = &capture.filter {
+        let _ = write!(h, "<br>");
+        if let Some(check) = &capture.check {
+            let _ = write!(h, "[<code>{}</code>] ", esc(check));
+        }
+        if let Some(exchange) = &capture.exchange {
+            let _ = write!(h, "{}: ", esc(exchange));
+        }
+        let _ = write!(h, "<code class=\"display-filter\">{}</code>", esc(filter));
+    }
+    let _ = write!(h, "</div>");
 }
 
 fn findings(h: &mut String, report: &Report) {

@@ -16,9 +16,9 @@ pub mod sarif;
 pub use assemble::{Assembly, CatalogEntry, FaultInput, ScenarioInput};
 pub use inputs::{DEVIATIONS_FILE, ERRATA_FILE, GateInputs, POLICY_FILE};
 pub use model::{
-    Attachment, Deviation, FaultResult, FaultRun, Finding, Gate, Matrix, MatrixRow, NamedCheck,
-    Observation, Outcome, Policy, Report, RequirementResult, RunInfo, SCHEMA, ScenarioResult,
-    Severity, Status, Summary, WeakSpots,
+    Attachment, CaptureLink, Deviation, FaultResult, FaultRun, Finding, Gate, Matrix, MatrixRow,
+    NamedCheck, Observation, Outcome, Policy, Report, RequirementResult, RunInfo, SCHEMA,
+    ScenarioResult, Severity, Status, Summary, WeakSpots,
 };
 
 /// The files `write_all` writes, in order.

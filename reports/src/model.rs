@@ -91,6 +91,9 @@ pub struct ScenarioResult {
     /// For a sweep: what it covered, one matrix per dimension it enumerated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matrix: Vec<Matrix>,
+    /// Where the run's traffic is, when it was captured (`conform run --capture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureLink>,
 }
 
 /// A file a scenario left as evidence, written into the report's directory.
@@ -118,6 +121,24 @@ pub struct MatrixRow {
     pub case: String,
     /// What was seen, in words (`refused 401`).
     pub outcome: String,
+}
+
+/// A run's capture, and the exchange behind its verdict in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureLink {
+    /// The pcapng, relative to the report's directory when it is under it.
+    pub pcapng: String,
+    /// The TLS key log (NSS format) that decrypts it: `tshark -o tls.keylog_file:FILE`.
+    pub key_log: String,
+    /// The check the exchange decided, for a failed run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// A display filter for that exchange (`tcp.stream eq 3 && http2.headers.path == "/x"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The exchange in words: which request, to which endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<String>,
 }
 
 /// A fault a scenario catches, and the check that must fire for it.

@@ -67,6 +67,7 @@ fn scenario(
         evidence: Vec::new(),
         attachments: Vec::new(),
         matrix: Vec::new(),
+        capture: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! One registry feeds `cargo test` (each scenario is a test, and each scenario under each fault
 //! it declares is another) and the `conform` command line.
 
+mod capture;
 pub mod clients;
 mod evidence;
 pub mod oracle;
@@ -15,6 +16,7 @@ mod scenario;
 pub mod steps;
 mod suites;
 
+pub use capture::{Exchange, RunCapture, capture_into};
 pub use evidence::{
     Attachment, Check, Evidence, Failure, FailureKind, Matrix, MatrixRow, Observation, summary,
 };

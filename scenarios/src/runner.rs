@@ -36,6 +36,8 @@ pub struct Run {
     /// What a sweep covered, item by case, up to its verdict.
     pub matrices: Vec<Matrix>,
     pub duration: Duration,
+    /// The run's capture, when the process captures (`capture_into`).
+    pub capture: Option<crate::RunCapture>,
 }
 
 /// What a run under one fault says of that fault: the rows of the kill matrix.
@@ -128,6 +130,7 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
     let started = Instant::now();
     let evidence = Evidence::new();
     let (number, thread_name) = panics::next_run();
+    let sink = crate::capture::sink_for(scenario, &faults);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
         .thread_name(thread_name)
@@ -135,7 +138,8 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
         .build();
     let outcome = match runtime {
         Ok(runtime) => {
-            let body = (scenario.body)(Ctx::new(faults.clone(), evidence.clone()));
+            let ctx = Ctx::new(faults.clone(), evidence.clone()).capturing(sink.clone());
+            let body = (scenario.body)(ctx);
             let outcome = runtime.block_on(watch(body));
             // Whatever the environment left running ends here, before its panics are read.
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -160,6 +164,13 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
         (Outcome::Passed, Some(why)) => Outcome::Skipped(why),
         (outcome, _) => outcome,
     };
+    let failure = match &outcome {
+        Outcome::Passed | Outcome::Skipped(_) => None,
+        Outcome::Failed(failure) => Some(failure),
+    };
+    let capture = sink
+        .as_ref()
+        .and_then(|sink| crate::capture::finish(sink, failure, Instant::now()));
     Run {
         scenario,
         faults,
@@ -168,6 +179,7 @@ pub fn run(scenario: &'static Scenario, faults: FaultSet) -> Run {
         attachments: evidence.attachments(),
         matrices: evidence.matrices(),
         duration: started.elapsed(),
+        capture,
     }
 }
 

@@ -2,6 +2,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use futures_util::future::BoxFuture;
+use mocks::world::capture::CaptureSink;
 use mocks::world::{Fault, FaultSet};
 use mocks::{Environment, Options};
 
@@ -123,11 +124,23 @@ impl FromStr for Suite {
 pub struct Ctx {
     faults: FaultSet,
     evidence: Evidence,
+    /// The run's capture, when it captures: every environment of the run goes on it.
+    capture: Option<CaptureSink>,
 }
 
 impl Ctx {
     pub fn new(faults: FaultSet, evidence: Evidence) -> Self {
-        Self { faults, evidence }
+        Self {
+            faults,
+            evidence,
+            capture: None,
+        }
+    }
+
+    /// Every environment this run starts goes on `capture`.
+    pub fn capturing(mut self, capture: Option<CaptureSink>) -> Self {
+        self.capture = capture;
+        self
     }
 
     pub fn evidence(&self) -> Evidence {
@@ -148,7 +161,10 @@ impl Ctx {
     }
 
     /// A fresh environment set up as `options` say.
-    pub async fn environment_with(&self, options: Options) -> Result<Environment, Failure> {
+    pub async fn environment_with(&self, mut options: Options) -> Result<Environment, Failure> {
+        if options.capture.is_none() {
+            options.capture.clone_from(&self.capture);
+        }
         Environment::start_with(options)
             .await
             .map_err(|e| Failure::Harness(format!("environment did not start: {e}")))

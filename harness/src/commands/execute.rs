@@ -226,5 +226,19 @@ fn scenario_input(run: &Run) -> ScenarioInput {
                     .collect(),
             })
             .collect(),
+        capture: run.capture.as_ref().map(capture_link),
+    }
+}
+
+/// The run's capture as the report links it: paths as given to `--capture` (relative ones
+/// stay relative), and the exchange behind a failed verdict.
+fn capture_link(capture: &scenarios::RunCapture) -> reports::CaptureLink {
+    let exchange = capture.exchange.as_ref();
+    reports::CaptureLink {
+        pcapng: capture.files.pcapng.display().to_string(),
+        key_log: capture.files.key_log.display().to_string(),
+        check: exchange.and_then(|e| e.check.clone()),
+        filter: exchange.map(|e| e.filter.clone()),
+        exchange: exchange.map(|e| e.words.clone()),
     }
 }

@@ -34,6 +34,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     connected,
                     shared,
                     orgs,
+                    capture,
                 },
         } => env_up::up(&env_up::UpOptions {
             faults,
@@ -41,6 +42,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             connected: connected || shared,
             shared,
             orgs,
+            capture,
         }),
         Command::Probe {
             kind: ProbeKind::Tls { target, json, sni },
@@ -53,6 +55,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     refused,
                     cacert,
                     resolve,
+                    wordlist,
+                    expired,
+                    not_yet_valid,
                     json,
                 },
         } => probe::jwt(
@@ -62,6 +67,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 refused,
                 cacert,
                 resolve,
+                wordlist,
+                expired,
+                not_yet_valid,
                 json,
             },
         ),

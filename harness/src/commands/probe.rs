@@ -33,10 +33,15 @@ pub struct JwtArgs {
     pub refused: Vec<u16>,
     pub cacert: Option<PathBuf>,
     pub resolve: Vec<String>,
+    pub wordlist: Option<PathBuf>,
+    pub expired: Option<String>,
+    pub not_yet_valid: Option<String>,
     pub json: bool,
 }
 
-/// Sends the no-secret forgery battery; a forgery accepted exits 1.
+/// Sends the no-secret forgery battery and the timed tokens given, and tries the token's HMAC
+/// offline against common secrets; a token accepted that must not be, or a secret found,
+/// exits 1, each finding named on stderr.
 pub fn jwt(url: &str, token: &str, args: &JwtArgs) -> anyhow::Result<ExitCode> {
     let mut options = JwtProbeOptions::default();
     if !args.refused.is_empty() {
@@ -51,13 +56,23 @@ pub fn jwt(url: &str, token: &str, args: &JwtArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|entry| resolve_entry(entry))
         .collect::<anyhow::Result<_>>()?;
+    if let Some(path) = &args.wordlist {
+        let list = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        options.wordlist = fixtures::secrets_of(&list);
+    }
+    options.expired.clone_from(&args.expired);
+    options.not_yet_valid.clone_from(&args.not_yet_valid);
     let report = super::runtime()?.block_on(probe_jwt(url, token, &options))?;
     if args.json {
         say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         say_raw!("{}", render_jwt_table(&report));
     }
-    Ok(if report.accepted() == 0 {
+    let findings = report.findings();
+    for finding in &findings {
+        eprintln!("finding: {finding}");
+    }
+    Ok(if findings.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -72,6 +87,12 @@ pub fn waf(url: &str, call: &std::path::Path, as_json: bool) -> anyhow::Result<E
         say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         say_raw!("{}", probes::waf::render_waf_table(&report));
+    }
+    for case in report.cases.iter().filter(|c| c.is_finding()) {
+        eprintln!(
+            "finding: {} ({}) let through off the whitelist",
+            case.id, case.class
+        );
     }
     Ok(if report.findings() == 0 {
         ExitCode::SUCCESS

@@ -14,6 +14,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let picked = selection::select(&catalog, &args.suites, &args.scenarios, &args.requirements)?;
     let faults = selection::faults(&args.faults)?;
     prepare_report_dir(&args.report_dir)?;
+    if let Some(dir) = &args.capture {
+        let dir = dir
+            .clone()
+            .unwrap_or_else(|| args.report_dir.join("capture"));
+        scenarios::capture_into(&dir).map_err(|e| {
+            UsageError(format!(
+                "capture dir {} is not writable: {e}",
+                dir.display()
+            ))
+        })?;
+        say!(
+            "capturing every connection into {} (the files hold live secrets)",
+            dir.display()
+        );
+    }
     let jobs = execute::default_jobs(args.jobs);
 
     for fault in faults.iter() {
@@ -31,9 +46,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| execute::fault_input(f, &runs))
         .collect();
-    let report =
+    let mut report =
         execute::assembly(&catalog, &picked.described, &faults, &runs, kills, false)?.into_report();
     execute::write_attachments(&runs, &args.report_dir)?;
+    link_captures_from(&mut report, &args.report_dir);
     write_reports(&report, &args.report_dir)?;
     let s = report.summary;
     say!(
@@ -72,6 +88,24 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Capture paths under the report dir are written relative to it, so the HTML report's links
+/// work wherever the directory is opened.
+fn link_captures_from(report: &mut Report, dir: &std::path::Path) {
+    let relative = |path: &mut String| {
+        if let Ok(inside) = std::path::Path::new(path.as_str()).strip_prefix(dir) {
+            *path = inside.display().to_string();
+        }
+    };
+    for capture in report
+        .scenarios
+        .iter_mut()
+        .filter_map(|s| s.capture.as_mut())
+    {
+        relative(&mut capture.pcapng);
+        relative(&mut capture.key_log);
+    }
 }
 
 /// Writes the five report files and says where.

@@ -63,7 +63,8 @@ pub(crate) fn serve(endpoint: Endpoint, state: Arc<CloudState>, ingress: Traffic
                 continue;
             };
             let _ = socket.set_nodelay(true);
-            let socket = ingress.meter(endpoint.host, socket.local_addr().ok(), socket);
+            let socket =
+                ingress.meter_accepted(endpoint.host, socket.local_addr().ok(), peer, socket);
             let connection = handle(
                 socket,
                 peer,

@@ -112,6 +112,8 @@ pub(crate) struct CloudState {
     pub hellos: Hellos,
     /// What the listeners present when a scenario switched it after start.
     pub presenting: presenting::Presenting,
+    /// Where the endpoints' TLS secrets go when the environment captures (`--capture`).
+    pub key_log: crate::world::capture::KeyLogSlot,
     pub outage: OutageSwitch,
     pub faults: FaultSet,
     /// The tasks of the cloud's current run: a restart ends them.
@@ -176,6 +178,7 @@ impl CloudState {
             store,
             hellos: Hellos::default(),
             presenting: presenting::Presenting::default(),
+            key_log: crate::world::capture::KeyLogSlot::default(),
             outage: OutageSwitch::default(),
             accounts,
             clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
@@ -201,6 +204,8 @@ pub struct Cloud {
     /// What each listener presents, kept for the listeners of a restart.
     tls: Arc<Vec<Arc<rustls::ServerConfig>>>,
     persistence: restart::Persistence,
+    /// Where every endpoint's TLS secrets go when the run captures.
+    key_log: crate::world::capture::KeyLogSlot,
 }
 
 /// What the cloud needs to start.
@@ -251,6 +256,7 @@ impl Cloud {
             Some(setup.store),
         )?;
         let tls = presenting::server_configs(setup.pki, setup.tls, &state)?;
+        let state_key_log = state.key_log.clone();
         if setup.tls.versions.legacy_only().is_some() {
             state.presenting.set(setup.pki, setup.tls, &state)?;
         }
@@ -260,6 +266,7 @@ impl Cloud {
             ingress: Traffic::new(),
             addrs,
             tls: Arc::new(tls),
+            key_log: state_key_log,
         };
         cloud.serve(listeners.into_iter().map(|(_, _, l)| l).collect());
         Ok(cloud)
@@ -325,6 +332,12 @@ impl Cloud {
     }
 
     /// Every connection and byte the cloud's listeners accepted, per published name.
+    /// The slot every endpoint's TLS configuration logs its secrets to (nothing until an
+    /// environment that captures plugs a key log in).
+    pub fn key_log(&self) -> &crate::world::capture::KeyLogSlot {
+        &self.key_log
+    }
+
     pub fn ingress(&self) -> &Traffic {
         &self.ingress
     }

@@ -67,6 +67,7 @@ pub(crate) fn server_configs(
                 vec![b"h2".to_vec(), b"http/1.1".to_vec()]
             }
         };
+        config.key_log = Arc::new(state.key_log.clone());
         configs.push(Arc::new(config));
     }
     Ok(configs)

@@ -29,6 +29,12 @@ pub struct CloudRequest {
     /// What the cloud answered, as far as it fits the record.
     pub response: String,
     pub at_unix: u64,
+    /// The address the request's connection came from, as the listener accepted it.
+    #[serde(skip)]
+    pub peer: Option<std::net::SocketAddr>,
+    /// When it arrived, in real time: with `peer`, which connection of a capture carried it.
+    #[serde(skip)]
+    pub received: Option<std::time::Instant>,
 }
 
 impl CloudRequest {
@@ -84,6 +90,11 @@ async fn record(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let at_unix = state.clock.unix_seconds();
+    let received = std::time::Instant::now();
+    let peer = parts
+        .extensions
+        .get::<super::listener::Peer>()
+        .map(|peer| peer.0);
     let method = parts.method.to_string();
     let path = parts.uri.to_string();
     let headers = as_text(&parts.headers);
@@ -129,6 +140,8 @@ async fn record(
         response_headers: as_text(&head.headers),
         response: String::from_utf8_lossy(&answer_bytes).into_owned(),
         at_unix,
+        peer,
+        received: Some(received),
     });
     Response::from_parts(head, answer)
 }

@@ -50,6 +50,10 @@ pub struct Options {
     /// The agent runs as its own process, started by the scenario from
     /// [`Environment::agent_process`]; the DMA drives it over the control channel it dials.
     pub agent_as_process: bool,
+    /// Every connection the environment carries goes on this capture, and every TLS secret
+    /// of its endpoints on its key log (`conform run --capture`): off unless asked for, as
+    /// both hold the environment's live secrets. Inner hops then go through a tapping relay.
+    pub capture: Option<crate::world::capture::CaptureSink>,
 }
 
 /// A stretch of the network a scenario can put toxics on.

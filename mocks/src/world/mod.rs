@@ -1,6 +1,7 @@
 //! What every simulated component shares: one clock, one PKI, one network with its recorders,
 //! the fault switches, and the lifetime that stops them all.
 
+pub mod capture;
 mod clock;
 mod faults;
 mod lifetime;

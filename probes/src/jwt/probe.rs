@@ -1,11 +1,15 @@
 //! The forgery battery sent to any endpoint that takes a bearer token, judged by the status
-//! codes the user names: `conform probe jwt`.
+//! codes the user names, with the real tokens past their `exp` or before their `nbf` the user
+//! gives, and the offline weak-secret check: `conform probe jwt`.
 
 use std::net::SocketAddr;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::attacks::without_secret;
+use super::forge::decode_unverified;
+use super::weak::{WeakSecretCheck, check_weak_secret};
 
 /// How to reach the endpoint and how to read its answers.
 #[derive(Debug, Clone)]
@@ -16,6 +20,12 @@ pub struct JwtProbeOptions {
     pub ca_pem: Option<Vec<u8>>,
     /// Names to resolve to these addresses, as curl's `--resolve`.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// Secrets tried offline besides the bundled list (`--wordlist`).
+    pub wordlist: Vec<Vec<u8>>,
+    /// A real token of the service whose `exp` has passed: it must be refused.
+    pub expired: Option<String>,
+    /// A real token of the service whose `nbf` is still ahead: it must be refused.
+    pub not_yet_valid: Option<String>,
 }
 
 impl Default for JwtProbeOptions {
@@ -24,6 +34,9 @@ impl Default for JwtProbeOptions {
             refused: vec![401, 403],
             ca_pem: None,
             resolve: Vec::new(),
+            wordlist: Vec::new(),
+            expired: None,
+            not_yet_valid: None,
         }
     }
 }
@@ -45,6 +58,15 @@ pub enum JwtProbeError {
         "the valid token was answered {0}, not 2xx: the probe needs a token the endpoint accepts"
     )]
     BaselineRefused(u16),
+    /// The bundled list of weak secrets could not be read.
+    #[error("cannot read the list of weak secrets: {0}")]
+    Secrets(#[from] fixtures::FixtureError),
+    /// The token given as expired is not: its refusal would prove nothing.
+    #[error("the token given as expired has {0}: it must carry an exp in the past")]
+    NotExpired(String),
+    /// The token given as not yet valid is valid already.
+    #[error("the token given as not yet valid has {0}: it must carry an nbf in the future")]
+    AlreadyValid(String),
 }
 
 /// What the endpoint did with one forged token.
@@ -73,6 +95,11 @@ pub struct JwtReport {
     pub url: String,
     pub baseline_status: u16,
     pub cases: Vec<JwtCase>,
+    /// The offline check of the valid token's HMAC against common secrets; absent when the
+    /// token is not HMAC-signed (`weak_secret_skipped` says why).
+    pub weak_secret: Option<WeakSecretCheck>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weak_secret_skipped: Option<String>,
 }
 
 impl JwtReport {
@@ -81,6 +108,46 @@ impl JwtReport {
             .iter()
             .filter(|c| matches!(c.verdict, JwtVerdict::Accepted(_)))
             .count()
+    }
+
+    /// Every flaw found, named: each token accepted that must not be, and a guessable secret.
+    pub fn findings(&self) -> Vec<String> {
+        let mut found: Vec<String> = self
+            .cases
+            .iter()
+            .filter(|c| matches!(c.verdict, JwtVerdict::Accepted(_)))
+            .map(|c| format!("accepted: {}", c.name))
+            .collect();
+        if let Some(secret) = self.weak_secret.as_ref().and_then(|w| w.secret.as_ref()) {
+            found.push(format!(
+                "weak secret: the token's HMAC verifies with {secret:?}"
+            ));
+        }
+        found
+    }
+}
+
+/// The name of the expired-token case: what `--expired` sends.
+pub const EXPIRED_CASE: &str = "a real token of the service, past its exp";
+/// The name of the not-yet-valid case: what `--not-yet-valid` sends.
+pub const NOT_YET_VALID_CASE: &str = "a real token of the service, before its nbf";
+
+/// The claim `name` of `token` as seconds, checked against `now` by `holds`.
+fn timed_claim(
+    token: &str,
+    name: &str,
+    now: u64,
+    holds: fn(u64, u64) -> bool,
+) -> Result<(), String> {
+    let claims = decode_unverified(token).map(|(_, claims)| claims);
+    match claims
+        .as_ref()
+        .and_then(|c| c.get(name))
+        .and_then(Value::as_u64)
+    {
+        Some(at) if holds(at, now) => Ok(()),
+        Some(at) => Err(format!("{name} {at} (now is {now})")),
+        None => Err(format!("no numeric {name}")),
     }
 }
 
@@ -104,6 +171,25 @@ pub async fn probe_jwt(
     }
     let http = builder.build().map_err(JwtProbeError::Client)?;
 
+    // Offline, and before anything is sent: the timed tokens must be what they are said to be.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if let Some(expired) = &options.expired {
+        timed_claim(expired, "exp", now, |exp, now| exp < now)
+            .map_err(JwtProbeError::NotExpired)?;
+    }
+    if let Some(early) = &options.not_yet_valid {
+        timed_claim(early, "nbf", now, |nbf, now| nbf > now)
+            .map_err(JwtProbeError::AlreadyValid)?;
+    }
+    let mut secrets = fixtures::weak_secrets()?;
+    secrets.extend(options.wordlist.iter().cloned());
+    let (weak_secret, weak_secret_skipped) = match check_weak_secret(token, &secrets) {
+        Ok(check) => (Some(check), None),
+        Err(why) => (None, Some(why.to_string())),
+    };
+
     let baseline = http
         .get(url)
         .bearer_auth(token)
@@ -121,21 +207,30 @@ pub async fn probe_jwt(
         .map(<[u8]>::to_vec)
         .unwrap_or_default();
 
+    let mut sent: Vec<(String, String)> = without_secret(token, &public_key)
+        .into_iter()
+        .map(|attack| (attack.name, attack.token))
+        .collect();
+    if let Some(expired) = &options.expired {
+        sent.push((EXPIRED_CASE.to_owned(), expired.clone()));
+    }
+    if let Some(early) = &options.not_yet_valid {
+        sent.push((NOT_YET_VALID_CASE.to_owned(), early.clone()));
+    }
     let mut cases = Vec::new();
-    for attack in without_secret(token, &public_key) {
-        let verdict = match http.get(url).bearer_auth(&attack.token).send().await {
+    for (name, forged) in sent {
+        let verdict = match http.get(url).bearer_auth(&forged).send().await {
             Ok(answer) => judge(answer.status().as_u16(), &options.refused),
             Err(error) => JwtVerdict::NoAnswer(error.to_string()),
         };
-        cases.push(JwtCase {
-            name: attack.name,
-            verdict,
-        });
+        cases.push(JwtCase { name, verdict });
     }
     Ok(JwtReport {
         url: url.to_owned(),
         baseline_status,
         cases,
+        weak_secret,
+        weak_secret_skipped,
     })
 }
 
@@ -170,6 +265,20 @@ pub fn render_jwt_table(report: &JwtReport) -> String {
         report.cases.len(),
         report.accepted()
     ));
+    match (&report.weak_secret, &report.weak_secret_skipped) {
+        (Some(check), _) => match &check.secret {
+            Some(secret) => out.push_str(&format!(
+                "weak secret: the token's {} signature verifies with {secret:?} (offline, {} tried)\n",
+                check.alg, check.tried
+            )),
+            None => out.push_str(&format!(
+                "weak secret: none of {} common secrets verifies the token (offline)\n",
+                check.tried
+            )),
+        },
+        (None, Some(why)) => out.push_str(&format!("weak secret: not checked: {why}\n")),
+        (None, None) => {}
+    }
     out
 }
 

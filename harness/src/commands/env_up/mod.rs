@@ -36,6 +36,8 @@ pub struct UpOptions {
     pub shared: bool,
     /// Organisations: 2 adds the other organisation's own DMS (`orgs`).
     pub orgs: u8,
+    /// Where the capture and key log go when the environment stops.
+    pub capture: Option<PathBuf>,
 }
 
 /// Starts one environment, prints how to reach it as one JSON line, and keeps it up until
@@ -48,11 +50,21 @@ pub fn up(options: &UpOptions) -> anyhow::Result<ExitCode> {
             options.speed
         );
     }
+    let capture = match &options.capture {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            Some(mocks::world::capture::CaptureSink::create(
+                &dir.join("env"),
+            )?)
+        }
+        None => None,
+    };
     super::runtime()?.block_on(async {
         // Every hop behind a proxy, so the control endpoint can put toxics on any of them.
         let env = Environment::start_with(Options {
             faults: faults.clone(),
             proxied_hops: true,
+            capture: capture.clone(),
             ..Options::default()
         })
         .await?;
@@ -118,6 +130,14 @@ pub fn up(options: &UpOptions) -> anyhow::Result<ExitCode> {
         }
         let _ = std::fs::remove_dir_all(&dir);
         eprintln!("environment stopped");
+        if let Some(capture) = &capture {
+            let files = capture.finish()?;
+            eprintln!(
+                "capture: {} (decrypt with tshark -o tls.keylog_file:{})",
+                files.pcapng.display(),
+                files.key_log.display()
+            );
+        }
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }

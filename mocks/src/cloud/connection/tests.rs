@@ -90,6 +90,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         tunnels: Tunnels::default(),
         requests: RequestLog::default(),
         presenting: super::super::presenting::Presenting::default(),
+        key_log: crate::world::capture::KeyLogSlot::default(),
         hellos: Hellos::default(),
         outage: OutageSwitch::default(),
         faults,

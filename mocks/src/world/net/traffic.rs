@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::Partition;
 use super::toxics::{ToxicLink, Toxics, ToxicsByName, linger};
 use crate::world::Observed;
+use crate::world::capture::{TapConn, Wiretap};
 
 /// Totals for one destination, as counted on the socket (TLS records and all).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -55,6 +56,8 @@ pub struct Traffic {
     partition: Partition,
     contents: Contents,
     toxics: ToxicsByName,
+    /// The run's wiretap, when it captures: every socket accepted from then on is on it.
+    wiretap: Arc<OnceLock<Wiretap>>,
 }
 
 /// What the connections of one boundary carried once decrypted: kept only in an environment
@@ -119,7 +122,30 @@ impl Traffic {
             link: ToxicLink::new(self.toxics.get(destination)),
             meter,
             traffic: self.clone(),
+            tap: None,
         }
+    }
+
+    /// `meter`, for a socket a server accepted from `client`: when a wiretap is plugged in,
+    /// what it carries is on the capture too, this side as the server.
+    pub fn meter_accepted<S: Send + 'static>(
+        &self,
+        destination: &str,
+        local: Option<SocketAddr>,
+        client: SocketAddr,
+        socket: S,
+    ) -> Metered<S> {
+        let mut metered = self.meter(destination, local, socket);
+        metered.tap = self.wiretap.get().map(|tap| {
+            let server = local.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+            tap.open(destination, client, server, true)
+        });
+        metered
+    }
+
+    /// Puts every socket accepted from now on on `wiretap`'s record.
+    pub fn tap(&self, wiretap: Wiretap) {
+        let _ = self.wiretap.set(wiretap);
     }
 
     /// Totals per destination.
@@ -261,6 +287,8 @@ pub struct Metered<S: Send + 'static> {
     link: ToxicLink,
     meter: Arc<Meter>,
     traffic: Traffic,
+    /// Where its bytes go on a capture, when the run captures.
+    tap: Option<TapConn>,
 }
 
 impl<S: Send + 'static> Metered<S> {
@@ -307,6 +335,9 @@ impl<S: AsyncRead + Unpin + Send + 'static> AsyncRead for Metered<S> {
         let polled = link.poll_read(cx, socket, buf);
         let read = (buf.filled().len() - before) as u64;
         self.meter.received.fetch_add(read, Ordering::SeqCst);
+        if let Some(tap) = &self.tap {
+            tap.read(&buf.filled()[before..]);
+        }
         polled
     }
 }
@@ -324,6 +355,9 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Metered<S> {
         let polled = link.poll_write(cx, socket, buf);
         if let Poll::Ready(Ok(n)) = &polled {
             self.meter.sent.fetch_add(*n as u64, Ordering::SeqCst);
+            if let Some(tap) = &self.tap {
+                tap.wrote(&buf[..*n]);
+            }
         }
         polled
     }

@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::{Toxicated, Toxics};
 use crate::world::Lifetime;
+use crate::world::capture::{Tapped, Wiretap};
 
 /// A running proxy: where clients dial, and the toxics of the hop it stands for.
 #[derive(Debug, Clone)]
@@ -29,13 +30,40 @@ impl ToxicProxy {
         target: SocketAddr,
         lifetime: &Lifetime,
     ) -> std::io::Result<Self> {
+        Self::serve_tapped(listener, target, None, lifetime)
+    }
+
+    /// `start`, with every connection on `wiretap`'s record as one from its client to
+    /// `target` under `name`: how a capture sees the DMS's inner hops (agent → WAF, WAF → DMA).
+    pub async fn start_tapped(
+        target: SocketAddr,
+        wiretap: Option<(Wiretap, &'static str)>,
+        lifetime: &Lifetime,
+    ) -> std::io::Result<Self> {
+        Self::serve_tapped(
+            TcpListener::bind("127.0.0.1:0").await?,
+            target,
+            wiretap,
+            lifetime,
+        )
+    }
+
+    fn serve_tapped(
+        listener: TcpListener,
+        target: SocketAddr,
+        wiretap: Option<(Wiretap, &'static str)>,
+        lifetime: &Lifetime,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let toxics = Toxics::new();
         let relay_toxics = toxics.clone();
         let tasks = lifetime.clone();
         lifetime.spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                tasks.spawn(relay(client, target, relay_toxics.clone()));
+            while let Ok((client, from)) = listener.accept().await {
+                let tap = wiretap
+                    .as_ref()
+                    .map(|(tap, name)| tap.open(name, from, target, true));
+                tasks.spawn(relay(client, tap, target, relay_toxics.clone()));
             }
         });
         Ok(Self { addr, toxics })
@@ -51,7 +79,12 @@ impl ToxicProxy {
     }
 }
 
-async fn relay(mut client: TcpStream, target: SocketAddr, toxics: Toxics) {
+async fn relay(
+    client: TcpStream,
+    tap: Option<crate::world::capture::TapConn>,
+    target: SocketAddr,
+    toxics: Toxics,
+) {
     let _ = client.set_nodelay(true);
     let Ok(server) = TcpStream::connect(target).await else {
         // The server is down: the client sees its connection end, as with no proxy between.
@@ -60,7 +93,19 @@ async fn relay(mut client: TcpStream, target: SocketAddr, toxics: Toxics) {
     };
     let _ = server.set_nodelay(true);
     let mut server = Toxicated::new(server, &toxics);
-    if let Err(e) = tokio::io::copy_bidirectional(&mut client, &mut server).await
+    let copied = match tap {
+        Some(tap) => {
+            let mut tapped = Tapped::new(client, tap);
+            let copied = tokio::io::copy_bidirectional(&mut tapped, &mut server).await;
+            (copied, tapped.into_inner())
+        }
+        None => {
+            let mut client = client;
+            let copied = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            (copied, client)
+        }
+    };
+    if let (Err(e), client) = copied
         && e.kind() == std::io::ErrorKind::ConnectionReset
     {
         // A reset on one side is a reset on the other.
