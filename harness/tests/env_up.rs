@@ -303,18 +303,41 @@ async fn a_shared_environment_prints_a_link_its_recipient_opens() {
         .and_then(|v| v.split(';').next())
         .expect("a session cookie")
         .to_owned();
-    let viewer = client
+    let opened = client
         .get(link)
         .header("cookie", &cookie)
         .send()
         .await
         .expect("the link answers");
-    assert_eq!(viewer.status(), 200);
-    let page = viewer.text().await.expect("the viewer page");
-    assert!(
-        page.contains("CANARY-"),
-        "no DMA data on the viewer:\n{page}"
-    );
+    assert_eq!(opened.status(), 303, "the link opens a viewer session");
+    let viewer = opened
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a viewer session cookie")
+        .to_owned();
+    let cookies = format!("{cookie}; {viewer}");
+    let app = client
+        .get(format!("{link}/"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .expect("the app answers");
+    assert_eq!(app.status(), 200);
+    let page = app.text().await.expect("the DMS's app");
+    assert!(page.contains("shared-dashboard"), "not the app:\n{page}");
+    // What the app's script does: one of the dashboard's calls, through the link.
+    let answer = client
+        .post(format!("{link}/API/v1/Json.asmx/GetElement"))
+        .header("cookie", &cookies)
+        .json(&serde_json::json!({ "dmaID": 2000, "elementID": 100 }))
+        .send()
+        .await
+        .expect("the call answers");
+    assert_eq!(answer.status(), 200);
+    let data = answer.text().await.expect("the DMA's answer");
+    assert!(data.contains("CANARY-"), "no DMA data:\n{data}");
 }
 
 /// An HTTPS client that trusts the environment's CA and finds its published names on loopback,

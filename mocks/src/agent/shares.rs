@@ -3,7 +3,7 @@
 //! user in per viewer, on the DMS side, when the cloud brings one) and tells the cloud about
 //! the share: its ID, dashboard name and addresses, never a credential or a session of the
 //! DMS. A deleted share is withdrawn from the cloud the same way, and its viewers' sessions
-//! are dropped and logged out.
+//! are dropped.
 
 use bytes::Bytes;
 use http::{Request, header};
@@ -47,11 +47,10 @@ impl Actor {
     }
 
     pub(super) async fn withdraw(&mut self, share_id: &str) -> Result<(), AgentError> {
-        for session in self.viewers.withdraw(share_id) {
-            // The DMS ended the share's sessions already; this is the gateway letting go too.
-            let body = serde_json::json!({ "connection": session }).to_string();
-            let _ = call(self.forwarder(), "LogOut", body).await;
-        }
+        // The DMS ended the share user and its sessions before it told the gateway (and the WAF
+        // retired them): the gateway lets go of its viewers' sessions, so none is attached
+        // again.
+        self.viewers.withdraw(share_id);
         let token = self.token()?;
         let url = self.url("api/dms/shares/delete");
         let form = owned(vec![("share_id", share_id.to_owned())]);

@@ -4,8 +4,8 @@
 //! trusts on tunnel streams only), the gateway signs that share's user in through the WAF for
 //! that viewer, once, and attaches the session to every request of the viewer, overwriting
 //! whatever was sent under that name. Neither the cloud nor the browser ever holds a session
-//! of the DMS or the password. Ending a share drops its viewers' sessions here and logs them
-//! out on the DMS.
+//! of the DMS or the password. Ending a share drops its viewers' sessions here (the DMA has
+//! ended them on its side already).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -101,8 +101,7 @@ impl Viewers {
             .clone()
     }
 
-    /// Forgets a share: its credentials and its viewers' sessions, which are answered so they
-    /// can be logged out.
+    /// Forgets a share: its credentials and its viewers' sessions (answered, for the record).
     pub fn withdraw(&self, share_id: &str) -> Vec<String> {
         let mut desk = self.lock();
         desk.logins.remove(share_id);

@@ -1,5 +1,6 @@
-//! SHARE-4: a recipient views a dashboard through the sharing front end for a simulated day
-//! (every call of the dashboard and a trend, each hour); then the DMA's canaries are looked
+//! SHARE-4: a share's recipient keeps the DMS's dashboard app open through the mailed link for
+//! a simulated day (its heartbeat each hour), beside an organisation member who calls the same
+//! dashboard and a trend through the sharing front end; then the DMA's canaries are looked
 //! for in everything the cloud keeps: its store and its backups (raw and decrypted by the
 //! scenario), its log, and every file under its directory (raw and gunzipped).
 
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 use super::reader;
 use super::search::{self, Canary};
 use super::store_paths;
+use crate::suites::sharing::live;
 use crate::suites::tunnel::recipient_client::Recipient;
 use crate::{Ctx, Failure, steps};
 
@@ -24,13 +26,17 @@ const HOURS: u32 = 24;
 pub(super) async fn no_dms_data_in_the_cloud(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    steps::connect_dms(&env).await?;
+    let sharer = steps::connect_dms(&env).await?;
     let dms_id = env.accounts().dms_id.clone();
     let dashboard = Dashboard::load(DASHBOARD)
         .map_err(|e| Failure::Harness(format!("dashboard fixture: {e}")))?;
     let data = DmaData::load().map_err(|e| Failure::Harness(format!("DMA fixture: {e}")))?;
     let recipient = Recipient::signed_in(&env).await?;
     let admin = &env.accounts().dms_admin;
+    // The share's recipient, with the DMS's dashboard app open through the mailed link.
+    let (email, viewer_browser) = live::partner(&env).await?;
+    let shared = live::share(&env, &sharer, DASHBOARD, &[&email], json!({})).await?;
+    let (viewer, _) = live::open_viewer(&viewer_browser, shared.link_for(&email)?).await?;
 
     let mut received = Vec::new();
     let mut calls = 0;
@@ -60,6 +66,18 @@ pub(super) async fn no_dms_data_in_the_cloud(ctx: Ctx) -> Result<(), Failure> {
             calls += 1;
             received.push((method, answer));
         }
+        // The app's heartbeat in the recipient's browser: the definition and every call,
+        // through the sharing relay and the tunnel.
+        let beat = viewer_browser.heartbeat(&viewer).await?;
+        if beat.status != 200 {
+            return Err(Failure::precondition(
+                "the shared dashboard's heartbeat",
+                "HTTP 200",
+                beat.status,
+            ));
+        }
+        calls += 1;
+        received.push(("heartbeat".to_owned(), beat.json()));
         env.advance(HOUR).await;
     }
     ev.saw(
