@@ -146,8 +146,9 @@ async fn through_tunnel(
     method: &str,
     body: &Value,
 ) -> Result<(u16, Value), Failure> {
-    let request = mocks::cloud::post_json(&format!("/API/v1/Json.asmx/{method}"), body)
-        .map_err(|e| Failure::Harness(e.to_string()))?;
+    let path = format!("/API/v1/Json.asmx/{method}");
+    let request =
+        mocks::cloud::post_json(&path, body).map_err(|e| Failure::Harness(e.to_string()))?;
     let broken =
         |e: String| Failure::precondition(format!("{method} through the tunnel"), "an answer", e);
     let answer = env
