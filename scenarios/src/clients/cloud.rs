@@ -339,7 +339,9 @@ impl CloudClient {
         bearer: Option<&str>,
         cookie: Option<&str>,
     ) -> Result<Reply, Failure> {
-        let url = reqwest::Url::parse(&self.url(endpoint, path))
+        // The tunnel endpoint is HTTPS underneath its wss:// URL: a plain request goes there too.
+        let url = self.url(endpoint, path).replacen("wss://", "https://", 1);
+        let url = reqwest::Url::parse(&url)
             .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|e| Failure::Harness(format!("bad method {method}: {e}")))?;

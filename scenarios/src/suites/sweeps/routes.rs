@@ -202,6 +202,26 @@ pub(super) async fn every_route_refuses_every_bad_credential(ctx: Ctx) -> Result
             }
         }
     }
+    // Beyond every listed path, one segment more: nothing the table does not list is served.
+    let mut served_unlisted = Vec::new();
+    for route in routes {
+        let path = format!(
+            "{}/not-in-the-table",
+            path_for(route, &creds.dms_a).trim_end_matches('/')
+        );
+        let reply = client
+            .request_with("GET", route.endpoint, &path, Some(&creds.token_a), None)
+            .await?;
+        ev.row(
+            DIMENSION,
+            format!("GET {}{path}", route.endpoint.host()),
+            "a path the table does not list",
+            format!("answered {}", reply.status),
+        );
+        if reply.status != 404 {
+            served_unlisted.push(format!("{}{path}: {}", route.endpoint.host(), reply.status));
+        }
+    }
     // The DMS's own token still works: nothing above revoked it by the way.
     let still = client
         .get_with_token(Endpoint::Connection, "api/dms/self", &creds.token_a)
@@ -214,6 +234,12 @@ pub(super) async fn every_route_refuses_every_bad_credential(ctx: Ctx) -> Result
         ));
     }
     ev.saw("attempts", judge.tried);
+    ev.expect_eq(
+        "unlisted-paths-not-served",
+        "paths beyond the table that a host answered with anything but 404",
+        Vec::<String>::new(),
+        served_unlisted,
+    )?;
     ev.expect_eq(
         "only-the-spec-s-routes-are-open",
         "routes the table lists as open that the spec does not",
