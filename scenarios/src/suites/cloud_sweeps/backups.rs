@@ -2,12 +2,15 @@
 //! key rotates twice and the re-wrap job runs after each rotation. Every backup the second
 //! region holds must still open afterwards, each value with the scenario's own SQLite reader
 //! and AES-GCM under data keys the vault unwraps for the cloud's managed identity; the report
-//! names every backup a rotation made unrestorable.
+//! names every backup a rotation made unrestorable. Then the primary is lost and the newest
+//! backup restored: the cloud must read every table of it as the scenario reads the backup.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mocks::Environment;
+use mocks::cloud::store::Table;
 
 use crate::suites::storage::reader;
 use crate::{Ctx, Failure, oracle, steps};
@@ -111,5 +114,76 @@ pub(crate) async fn every_backup_opens_after_rotations(ctx: Ctx) -> Result<(), F
         broken.is_empty(),
         "none: every backup opens after the rotations",
         &broken,
+    )?;
+
+    // The primary is lost after the rotations; the cloud restores the newest backup and must
+    // read every table of it as the scenario's own reader reads the backup.
+    let (_, newest) = files
+        .last()
+        .cloned()
+        .ok_or_else(|| Failure::precondition("the backups", "one at least", 0))?;
+    let mut expected = BTreeMap::new();
+    for table in tables_in(&newest)? {
+        expected.insert(table.clone(), reader::table_rows(&env, &newest, &table)?);
+    }
+    let mut journal = paths.database.as_os_str().to_owned();
+    journal.push("-journal");
+    for file in [paths.database.clone(), PathBuf::from(journal)] {
+        if file.exists() {
+            std::fs::remove_file(&file)
+                .map_err(|e| Failure::Harness(format!("destroying the primary: {e}")))?;
+        }
+    }
+    env.cloud()
+        .store()
+        .restore_from_replica()
+        .map_err(|e| Failure::precondition("restoring from the replica", "restored", e))?;
+    let mut differing = Vec::new();
+    for (name, rows) in &expected {
+        let Some(table) = Table::named(name) else {
+            differing.push(format!("{name}: a table the cloud does not know"));
+            continue;
+        };
+        match env.cloud().store().rows(table) {
+            Ok(read) => {
+                let read: Vec<BTreeMap<String, String>> = read
+                    .into_iter()
+                    .map(|row| {
+                        row.values
+                            .into_iter()
+                            .map(|(column, value)| (column.to_owned(), value))
+                            .collect()
+                    })
+                    .collect();
+                if read != *rows {
+                    differing.push(format!(
+                        "{name}: {} rows read by the cloud, {} in the backup, not the same",
+                        read.len(),
+                        rows.len()
+                    ));
+                }
+            }
+            Err(e) => differing.push(format!("{name}: {e}")),
+        }
+    }
+    ev.saw(
+        "tables compared after the restore",
+        expected.keys().collect::<Vec<_>>(),
+    );
+    ev.expect(
+        "restore-after-rotations-reads-every-table",
+        "tables the restored cloud did not read as the newest backup holds them",
+        differing.is_empty() && !expected.is_empty(),
+        "none: every table of the newest backup, read back whole",
+        &differing,
     )
+}
+
+/// The tables of records in the store file at `path`, by the scenario's own connection: every
+/// table but the data keys.
+fn tables_in(path: &Path) -> Result<Vec<String>, Failure> {
+    let db = reader::connect(path)?;
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'data_keys'")
+        .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| Failure::Harness(format!("listing the tables of {}: {e}", path.display())))
 }

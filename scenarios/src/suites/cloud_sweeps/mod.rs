@@ -65,7 +65,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "storage.every-backup-opens-after-key-rotations",
             suite: Suite::Storage,
-            title: "Backed up four times a day through two key rotations and their re-wraps, every backup in the second region still opens whole",
+            title: "Backed up four times a day through two key rotations and their re-wraps, every backup in the second region still opens whole, and with the primary lost the cloud reads every table of the restored newest backup as it was",
             requirements: &["DR-1", "ENC-2"],
             catches: const {
                 &[
