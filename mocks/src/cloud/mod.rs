@@ -27,6 +27,7 @@ mod pages;
 mod presenting;
 mod recipient;
 mod refresh;
+mod relay_headers;
 mod remote_access;
 mod requests;
 mod restart;

@@ -17,7 +17,6 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use http::header::{self, HeaderMap, HeaderName};
 use http::{StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 
@@ -49,22 +48,6 @@ impl Relay {
         }
     }
 }
-
-/// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and what a
-/// browser's session with the cloud carries: neither goes on to the DMS.
-const NOT_FORWARDED: &[HeaderName] = &[
-    header::CONNECTION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHORIZATION,
-    header::PROXY_AUTHENTICATE,
-    header::HOST,
-    header::CONTENT_LENGTH,
-    header::COOKIE,
-    header::AUTHORIZATION,
-];
 
 /// Refusals, in their wire form: a status and a JSON error.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +131,7 @@ async fn exchange(
     head.uri = format!("{API_PREFIX}{method}{query}")
         .parse::<Uri>()
         .map_err(|_| Refusal::BadMethod)?;
-    strip(&mut head.headers);
+    super::relay_headers::strip(&mut head.headers, false);
     let named = http::HeaderValue::from_str(&account.email).map_err(|_| Refusal::BadMethod)?;
     head.headers.insert(REMOTE_ACCOUNT_HEADER, named);
     let answer = state
@@ -157,7 +140,7 @@ async fn exchange(
         .send(dms_id, http::Request::from_parts(head, body))
         .await?;
     let (mut head, body) = answer.into_parts();
-    strip(&mut head.headers);
+    super::relay_headers::strip(&mut head.headers, false);
     let body = if state.relay == Relay::Buffering {
         let whole = Limited::new(body, BUFFER_LIMIT)
             .collect()
@@ -176,21 +159,4 @@ async fn exchange(
     };
     head.extensions.insert(Streamed);
     Ok(Response::from_parts(head, body))
-}
-
-/// Removes the hop-by-hop headers, the ones the `Connection` header names, and the session.
-fn strip(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
-        .collect();
-    for name in NOT_FORWARDED.iter().chain(&named) {
-        headers.remove(name);
-    }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
-    headers.remove(REMOTE_ACCOUNT_HEADER);
 }

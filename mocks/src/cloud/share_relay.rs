@@ -17,7 +17,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::Uri;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 
 use super::CloudState;
@@ -25,32 +25,7 @@ use super::requests::Streamed;
 use super::share_keeping;
 use super::shares::{Link, SharePolicy, ViewerSession};
 use super::viewer::{Refusal, VIEWER_COOKIE, admits, live_link};
-use crate::dms::GATEWAY_KEY_HEADER;
-use crate::dms::{SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};
-
-/// Headers of one connection (RFC 9110 §7.6.1) and what the browser's sessions with the cloud
-/// carry: none goes on to the DMS.
-const NOT_FORWARDED: &[HeaderName] = &[
-    header::CONNECTION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHORIZATION,
-    header::PROXY_AUTHENTICATE,
-    header::HOST,
-    header::CONTENT_LENGTH,
-    header::COOKIE,
-    header::AUTHORIZATION,
-];
-
-/// What the DMS's side trusts when the cloud or its gateway set it: never taken from a browser.
-const TRUSTED_DOWNSTREAM: &[&str] = &[
-    SHARE_HEADER,
-    VIEWER_HEADER,
-    SHARE_SESSION_HEADER,
-    GATEWAY_KEY_HEADER,
-];
+use crate::dms::{SHARE_HEADER, VIEWER_HEADER};
 
 /// Any request under `/s/{token}/`.
 pub(crate) async fn relay(State(state): State<Arc<CloudState>>, request: Request) -> Response {
@@ -120,7 +95,7 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     head.uri = format!("{rest}{query}")
         .parse::<Uri>()
         .map_err(|_| Refusal::UnknownLink)?;
-    strip(&mut head.headers, policy.keeps_trust_headers);
+    super::relay_headers::strip(&mut head.headers, policy.keeps_trust_headers);
     // The gateway needs to tell viewers apart, not to hold what opens one.
     let viewer = hex(&Sha256::digest(session_id.as_bytes()));
     let add = |headers: &mut HeaderMap, name: &'static str, value: &str| {
@@ -138,35 +113,13 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         .await
         .map_err(|e| Refusal::Unreachable(e.to_string()))?;
     let (mut head, body) = answer.into_parts();
-    strip(&mut head.headers, false);
+    super::relay_headers::strip(&mut head.headers, false);
     // The DMS's cookies are not the sharing host's to set.
     head.headers.remove(header::SET_COOKIE);
     head.extensions.insert(Streamed);
     // Chunk by chunk as the tunnel delivers it: HTTP/2 flow control then holds the DMS to the
     // recipient's pace.
     Ok(Response::from_parts(head, Body::new(body)))
-}
-
-/// Removes the headers of one hop, those the `Connection` header names, the browser's session
-/// and credentials, and (unless the relay keeps them) the ones the DMS's side trusts.
-fn strip(headers: &mut HeaderMap, keeps_trust_headers: bool) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
-        .collect();
-    for name in NOT_FORWARDED.iter().chain(&named) {
-        headers.remove(name);
-    }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
-    if !keeps_trust_headers {
-        for name in TRUSTED_DOWNSTREAM {
-            headers.remove(*name);
-        }
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -17,3 +17,13 @@ pub use permissions::Permission;
 pub use remote::REMOTE_ACCOUNT_HEADER;
 pub use share::{ShareNotice, Withdrawal};
 pub use viewing::{SHARE_HEADER, SHARE_SESSION_HEADER, VIEWER_HEADER};
+
+/// Every header the DMS's side trusts when the cloud or its gateway sets it: whatever a browser
+/// sends under these names is removed before the cloud relays it into the tunnel.
+pub const TRUSTED_HEADERS: &[&str] = &[
+    SHARE_HEADER,
+    VIEWER_HEADER,
+    SHARE_SESSION_HEADER,
+    REMOTE_ACCOUNT_HEADER,
+    GATEWAY_KEY_HEADER,
+];
