@@ -25,12 +25,17 @@ pub(crate) struct AdminPolicy {
     /// The caller's role is checked, not only their organisation
     /// (`cloud.remote-access-members-enable` leaves it out).
     pub role_checked: bool,
+    /// A browser's request must come from the connection host's own pages: every host of
+    /// dataminer.services is one site, so a page the sharing host relays from some DMS would
+    /// otherwise drive an administrator's session (`cloud.org-admin-accepts-cross-site` skips it).
+    pub own_pages_only: bool,
 }
 
 impl AdminPolicy {
     pub fn from_faults(faults: &FaultSet) -> Self {
         Self {
             role_checked: !faults.is_on(Fault::CloudRemoteAccessMembersEnable),
+            own_pages_only: !faults.is_on(Fault::CloudOrgAdminAcceptsCrossSite),
         }
     }
 }
@@ -50,13 +55,18 @@ enum Refusal {
     UnknownAccount,
     #[error("invalid_request")]
     BadRequest(String),
+    /// A browser's request from a page that is not the connection host's own.
+    #[error("cross_site_request")]
+    CrossSite,
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let status = match &self {
             Refusal::NoSession => StatusCode::UNAUTHORIZED,
-            Refusal::NotAdministrator | Refusal::NotOwner => StatusCode::FORBIDDEN,
+            Refusal::NotAdministrator | Refusal::NotOwner | Refusal::CrossSite => {
+                StatusCode::FORBIDDEN
+            }
             Refusal::UnknownDms | Refusal::UnknownAccount => StatusCode::NOT_FOUND,
             Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
         };
@@ -70,6 +80,11 @@ impl IntoResponse for Refusal {
 
 /// The signed-in administrator of an organisation behind the request.
 fn administrator(state: &CloudState, headers: &HeaderMap) -> Result<SignedIn, Refusal> {
+    if state.org_admin.own_pages_only
+        && !super::own_pages::from_own_pages(headers, &state.connection_url)
+    {
+        return Err(Refusal::CrossSite);
+    }
     let caller = state
         .accounts
         .signed_in(headers)

@@ -116,6 +116,10 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     super::relay_headers::strip(&mut head.headers, false);
     // The DMS's cookies are not the sharing host's to set.
     head.headers.remove(header::SET_COOKIE);
+    if !policy.keeps_dms_headers {
+        let link_base = format!("{}s/{token}/", state.sharing_url);
+        super::relay_answer::confine(&mut head.headers, &link_base);
+    }
     head.extensions.insert(Streamed);
     // Chunk by chunk as the tunnel delivers it: HTTP/2 flow control then holds the DMS to the
     // recipient's pace.

@@ -30,6 +30,9 @@ pub(crate) struct SharePolicy {
     /// Whether the relay leaves the share and viewer headers a browser sent, adding its own
     /// after them (`cloud.relay-keeps-trust-headers`).
     pub keeps_trust_headers: bool,
+    /// Whether the relay passes a DMS's answer on with the DMS's own headers and no policy of
+    /// the cloud's (`cloud.relay-keeps-dms-headers`).
+    pub keeps_dms_headers: bool,
     /// Whether a share is told apart from another DMS's by its share ID alone
     /// (`cloud.shares-keyed-by-share-id`): its ends, look-ups and stored row. Share IDs are
     /// made by each DMS and seen by every recipient, so only the pair (DMS, share ID) names
@@ -55,6 +58,7 @@ impl SharePolicy {
             sessions_outlive_share: faults.is_on(Fault::CloudSessionsSurviveDelete),
             any_account: faults.is_on(Fault::CloudAnyAccountCanView),
             keeps_trust_headers: faults.is_on(Fault::CloudRelayKeepsTrustHeaders),
+            keeps_dms_headers: faults.is_on(Fault::CloudRelayKeepsDmsHeaders),
             keyed_by_share_id_alone: faults.is_on(Fault::CloudSharesKeyedByShareId),
             enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
             delete_checks_owner: !faults.is_on(Fault::CloudDeleteAnyDmsShare),

@@ -267,6 +267,10 @@ faults! {
         "the WAF bounds remote-access sign-in failures per DMS login only: an account that guesses across many logins is never stopped",
     DmaGatewaySkipsUserRights = "dma.gateway-skips-user-rights":
         "the DMA takes a DMS user's calls on the gateway channel as already authorised: a read-only user writes through remote access",
+    CloudOrgAdminAcceptsCrossSite = "cloud.org-admin-accepts-cross-site":
+        "the organisation's admin API takes a signed-in administrator's cookie from any page of dataminer.services: a shared dashboard, relayed on the sharing host from another organisation's DMS, changes roles and remote access in the viewer's organisation",
+    CloudRelayKeepsDmsHeaders = "cloud.relay-keeps-dms-headers":
+        "the viewer's relay passes a DMS's answer on with its own headers and no policy of the cloud's: a DMS's page runs on the sharing host with the cloud's origin and reads the recipient's own data there",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

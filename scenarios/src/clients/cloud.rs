@@ -209,6 +209,37 @@ impl CloudClient {
             .await
     }
 
+    /// POSTs `params` form-encoded as a browser's script on a page of `origin` sends it with
+    /// the signed-in `cookie` (`fetch(..., {credentials: 'include'})`): `Origin` and
+    /// `Sec-Fetch-Site` as Chromium sets them for another host of the same site. One hop.
+    pub async fn post_form_from_page(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        params: &[(&str, &str)],
+        cookie: &str,
+        origin: &str,
+    ) -> Result<Reply, Failure> {
+        let url = reqwest::Url::parse(&self.url(endpoint, path))
+            .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
+        let request = self
+            .http
+            .post(url.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(reqwest::header::COOKIE, cookie)
+            .header(reqwest::header::ORIGIN, origin.trim_end_matches('/'))
+            .header("sec-fetch-site", "same-site")
+            .header("sec-fetch-mode", "no-cors")
+            .body(form_body(params));
+        let hop = self
+            .hop(&reqwest::Method::POST, &url, request.send().await, path)
+            .await?;
+        Ok(Reply::of(&hop, first_cookie(&hop)))
+    }
+
     /// POSTs a form body exactly as given: a request recorded elsewhere, replayed.
     pub async fn post_encoded(
         &self,

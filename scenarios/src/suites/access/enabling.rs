@@ -2,6 +2,9 @@
 //! that, and for anyone or anywhere else, the front end refuses and nothing reaches the DMS.
 
 use super::support::{gateway_sign_ins, owner_enables, sign_in};
+use mocks::cloud::Endpoint;
+
+use crate::clients::CloudClient;
 use crate::steps::{self, Recipient};
 use crate::{Ctx, Failure, oracle};
 
@@ -45,6 +48,37 @@ pub(super) async fn off_until_enabled(ctx: Ctx) -> Result<(), Failure> {
         (
             by_member.status,
             after_member,
+            gateway_sign_ins(&env) - before,
+        ),
+    )?;
+
+    // A page of the sharing host (where the sharing host relays any DMS's content) posts to
+    // the admin API with the signed-in Owner's cookie: every dataminer.services host is one
+    // site, so only the request's origin tells it from the Owner's own act.
+    let owner = CloudClient::new(&env)?;
+    let owner_cookie = steps::sign_in(&owner, &accounts.cloud_admin).await?;
+    let page = env.cloud_url(Endpoint::Sharing);
+    let cross_site = owner
+        .post_form_from_page(
+            Endpoint::Connection,
+            "api/org/remote-access",
+            &[
+                ("dms_id", x.as_str()),
+                ("accounts", &accounts.cloud_member.email),
+            ],
+            &owner_cookie,
+            &page,
+        )
+        .await?;
+    let before = gateway_sign_ins(&env);
+    let (after_page, _) = sign_in(&a, &x, &viewer.login, &viewer.password).await?;
+    ev.expect_eq(
+        "cross-site-admin-request-refused",
+        "the Owner's cookie sent to the admin API from a page of the sharing host: HTTP status; then the named account's sign-in: HTTP status, sign-ins that reached the DMA",
+        (403, 403, 0),
+        (
+            cross_site.status,
+            after_page,
             gateway_sign_ins(&env) - before,
         ),
     )?;

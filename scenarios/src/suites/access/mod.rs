@@ -32,6 +32,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         "member-cannot-enable",
                     ),
                     Catch::by(
+                        Fault::CloudOrgAdminAcceptsCrossSite,
+                        "cross-site-admin-request-refused",
+                    ),
+                    Catch::by(
                         Fault::CloudRemoteAccessPerOrganization,
                         "other-account-refused",
                     ),

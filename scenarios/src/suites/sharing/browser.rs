@@ -280,6 +280,29 @@ async fn walk(
         &calls,
     )?;
 
+    // The page is a DMS's content on the sharing host, where the recipient's own session with
+    // dataminer.services lives too: from it, the cloud's own API must be out of reach. The
+    // browser is the judge: it enforces (or not) what the relayed answer told it.
+    let reach = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/api/shares', { credentials: 'include' }) \
+               .then(r => r.text().then(t => 'read ' + r.status + ': ' + t.length + ' bytes')) \
+               .catch(e => 'blocked: ' + e) \
+               .then(done);",
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| Failure::Harness(format!("running a script in the page: {e}")))?;
+    let reach = reach.as_str().unwrap_or_default().to_owned();
+    ev.expect(
+        "page-cannot-read-the-clouds-api",
+        "the dashboard page's own fetch of the sharing host's /api/shares, with the recipient's session",
+        reach.starts_with("blocked"),
+        "blocked by the browser",
+        &reach,
+    )?;
+
     // Another dataminer.services account with the same link: refused, and shown nothing.
     let step = |e: fantoccini::error::CmdError| {
         Failure::precondition("signing the browser out", "done", e.to_string())

@@ -189,11 +189,15 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-real-browser-shows-the-dashboard-live",
             suite: Suite::Sharing,
-            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached); another account with the link is refused; skipped, saying so, without a browser",
+            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page cannot read the cloud's own API with the recipient's session; another account with the link is refused; skipped, saying so, without a browser",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
                     Catch::by(Fault::WafRawValues, "browser-shows-live-dma-data"),
+                    Catch::by(
+                        Fault::CloudRelayKeepsDmsHeaders,
+                        "page-cannot-read-the-clouds-api",
+                    ),
                     Catch::by(
                         Fault::CloudAnyAccountCanView,
                         "browser-other-account-refused",

@@ -1,0 +1,100 @@
+//! What a viewer's browser gets of a DMS's answer. The sharing host relays the DMS's dashboard
+//! app under the link's path, on the cloud's own origin, where the recipient's session with
+//! dataminer.services lives too; a DMS is any organisation's, so what it answers is treated as
+//! untrusted content: only the headers that describe the body pass, and the cloud sets its own
+//! policy on every answer: scripts, styles, images and requests only from under the link's own
+//! path (a DMS's page cannot read the cloud's pages or API with the recipient's session), no
+//! form posts, no framing, and a browsing context of its own (a window it opens on the cloud's
+//! pages is not its to read).
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// The headers of a DMS's answer that reach the browser: they describe the body, nothing else.
+const KEPT: &[HeaderName] = &[
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_LANGUAGE,
+    header::CONTENT_ENCODING,
+    header::CACHE_CONTROL,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::EXPIRES,
+    header::VARY,
+];
+
+/// Keeps only what describes the body and sets the cloud's policy for an answer relayed under
+/// `link_base` (`https://sharing.dataminer.services:PORT/s/{token}/`).
+pub(crate) fn confine(headers: &mut HeaderMap, link_base: &str) {
+    let mut kept = HeaderMap::new();
+    for name in KEPT {
+        for value in headers.get_all(name) {
+            kept.append(name.clone(), value.clone());
+        }
+    }
+    let policy = format!(
+        "default-src 'none'; script-src {link_base}; connect-src {link_base}; \
+         style-src {link_base}; img-src {link_base}; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    );
+    let fixed = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in fixed {
+        kept.insert(name, HeaderValue::from_static(value));
+    }
+    kept.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    kept.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        kept.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    *headers = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_body_headers_pass_and_the_clouds_policy_is_set() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("content-type", "text/html"),
+            ("strict-transport-security", "max-age=1"),
+            ("refresh", "0;url=https://evil.example/"),
+            ("access-control-allow-origin", "*"),
+            ("content-security-policy", "script-src *"),
+            ("location", "https://evil.example/"),
+        ] {
+            headers.append(name, value.parse().expect("a header value"));
+        }
+        confine(&mut headers, "https://sharing.dataminer.services:1/s/t/");
+        assert_eq!(
+            headers.get("content-type").map(|v| v.as_bytes()),
+            Some(&b"text/html"[..])
+        );
+        for gone in [
+            "strict-transport-security",
+            "refresh",
+            "access-control-allow-origin",
+            "location",
+        ] {
+            assert!(headers.get(gone).is_none(), "{gone} passed");
+        }
+        let csp: Vec<_> = headers.get_all("content-security-policy").iter().collect();
+        assert_eq!(csp.len(), 1);
+        assert!(
+            csp[0]
+                .to_str()
+                .unwrap_or_default()
+                .contains("connect-src https://sharing.dataminer.services:1/s/t/;")
+        );
+    }
+}
