@@ -102,6 +102,8 @@ pub(crate) struct CloudState {
     pub signups: signup::SignUps,
     /// How the sharing front end passes answers on.
     pub relay: recipient::Relay,
+    /// What remote access passes on of the headers the DMS's side trusts.
+    pub remote_headers: recipient::TrustedHeaders,
     /// Which accounts reach which DMS remotely, and whom the organisation's admin API serves.
     pub remote_access: remote_access::RemoteAccess,
     pub org_admin: org_admin::AdminPolicy,
@@ -172,6 +174,7 @@ impl CloudState {
                 .kept_in(store.clone(), log.clone()),
             signups: signup::SignUps::from_faults(&faults),
             relay: recipient::Relay::from_faults(&faults),
+            remote_headers: recipient::TrustedHeaders::from_faults(&faults),
             remote_access: remote_access::RemoteAccess::new(
                 remote_access::RemoteAccessPolicy::from_faults(&faults),
             ),

@@ -49,6 +49,27 @@ impl Relay {
     }
 }
 
+/// What remote access does with the headers the DMS's side trusts when the cloud or its
+/// gateway sets them (a share, a viewer, a share's session, the gateway's key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TrustedHeaders {
+    /// Removed, as every relay of the cloud's into a tunnel removes them.
+    Stripped,
+    /// Passed on (`cloud.remote-relay-passes-trusted-headers`): only the headers of one hop and
+    /// the browser's credentials are removed, so an account names a share and a viewer.
+    Passed,
+}
+
+impl TrustedHeaders {
+    pub fn from_faults(faults: &FaultSet) -> Self {
+        if faults.is_on(Fault::CloudRemoteRelayPassesTrustedHeaders) {
+            TrustedHeaders::Passed
+        } else {
+            TrustedHeaders::Stripped
+        }
+    }
+}
+
 /// Refusals, in their wire form: a status and a JSON error.
 #[derive(Debug, thiserror::Error)]
 enum Refusal {
@@ -131,7 +152,8 @@ async fn exchange(
     head.uri = format!("{API_PREFIX}{method}{query}")
         .parse::<Uri>()
         .map_err(|_| Refusal::BadMethod)?;
-    super::relay_headers::strip(&mut head.headers, false);
+    let passes_trusted = state.remote_headers == TrustedHeaders::Passed;
+    super::relay_headers::strip(&mut head.headers, passes_trusted);
     let named = http::HeaderValue::from_str(&account.email).map_err(|_| Refusal::BadMethod)?;
     head.headers.insert(REMOTE_ACCOUNT_HEADER, named);
     let answer = state

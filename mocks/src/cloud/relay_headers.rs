@@ -24,7 +24,8 @@ const NOT_FORWARDED: &[HeaderName] = &[
 ];
 
 /// Removes what no relay passes on; the headers the DMS side trusts too, unless
-/// `keeps_trusted` (the `cloud.relay-keeps-trust-headers` fault).
+/// `keeps_trusted` (the `cloud.relay-keeps-trust-headers` and
+/// `cloud.remote-relay-passes-trusted-headers` faults).
 pub(crate) fn strip(headers: &mut HeaderMap, keeps_trusted: bool) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)

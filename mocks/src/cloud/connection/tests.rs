@@ -62,6 +62,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         outbox: super::super::Outbox::new(super::super::outbox::MailPolicy::from_faults(&faults)),
         signups: super::super::signup::SignUps::default(),
         relay: recipient::Relay::from_faults(&faults),
+        remote_headers: recipient::TrustedHeaders::from_faults(&faults),
         remote_access: super::super::remote_access::RemoteAccess::new(
             super::super::remote_access::RemoteAccessPolicy::from_faults(&faults),
         ),

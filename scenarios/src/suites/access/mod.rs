@@ -3,12 +3,13 @@
 //! for a DMS and named accounts; the DMS's own rights apply to whoever signs in; a remote
 //! session serves only the account it was opened for; and remote sign-in failures lock out
 //! no share user and no other account, while one account's guesses are bounded across every
-//! login it tries.
+//! login it tries; and no header an account adds makes it a share's viewer.
 
 mod enabling;
 mod lockout;
 mod rights;
 mod support;
+mod trusted_headers;
 
 use mocks::world::Fault;
 
@@ -81,6 +82,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(lockout::guessing_is_bounded_per_account(ctx)),
+        },
+        Scenario {
+            id: "access.remote-access-gets-no-shares-session",
+            suite: Suite::Access,
+            title: "A remote-access account that names a share and a viewer, or forges a share's session and the gateway's key, in the headers the DMS's side trusts gets no share's session: the DMA carries out nothing as the share's user and the WAF ties nothing to the share; its calls run on its own remote session only",
+            requirements: &["WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudRemoteRelayPassesTrustedHeaders,
+                    "no-share-session-through-remote-access",
+                )]
+            },
+            body: |ctx| Box::pin(trusted_headers::no_share_session_through_remote_access(ctx)),
         },
     ]
 }

@@ -146,6 +146,36 @@ impl Recipient {
         ))
     }
 
+    /// Calls `method` with `headers` added, as a client of its own would send them; the status
+    /// and the answer read as JSON.
+    pub async fn call_json_with(
+        &self,
+        dms_id: &str,
+        method: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, Value), Failure> {
+        let url = format!("{}dms/{dms_id}/API/v1/Json.asmx/{method}", self.base);
+        let mut request = self.http.post(url).json(body);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let broken = |e: reqwest::Error| {
+            Failure::precondition(
+                format!("{method} through the sharing front end"),
+                "an answer",
+                e.to_string(),
+            )
+        };
+        let response = request.send().await.map_err(broken)?;
+        let status = response.status().as_u16();
+        let text = response.bytes().await.map_err(broken)?;
+        Ok((status, serde_json::from_slice(&text).unwrap_or(Value::Null)))
+    }
+
     /// Logs in to the DMS through the front end as `login`; the DMA's connection string.
     pub async fn connect_app(
         &self,
