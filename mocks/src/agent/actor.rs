@@ -52,7 +52,10 @@ pub(super) async fn run(
         setup.tls.clone(),
         setup.network_timeout.clone(),
     );
-    let viewers = Arc::new(Viewers::new(policy.viewer_sessions));
+    let viewers = Arc::new(Viewers::new(
+        policy.viewer_sessions,
+        policy.viewer_sessions_per_share,
+    ));
     let mut actor = Actor {
         setup,
         policy,

@@ -139,13 +139,18 @@ impl Forwarder {
                         "no such share at this gateway",
                     ));
                 };
+                // A new viewer: first the share's sessions idle longest go, so that the DMA
+                // holds no more than the bound for this share once this one is open.
+                self.log_out(viewers.make_room(&share, &viewer)).await;
                 let opened = sign_in(self.clone(), &login).await.map_err(|why| {
                     refused(
                         self.unreachable,
                         &format!("the share user could not sign in: {why}"),
                     )
                 })?;
-                viewers.keep(&share, &viewer, opened)
+                let (session, ended) = viewers.keep(&share, &viewer, opened);
+                self.log_out(ended).await;
+                session
             }
         };
         let value = session.parse().map_err(|_| {
@@ -156,6 +161,15 @@ impl Forwarder {
         })?;
         headers.insert(SHARE_SESSION_HEADER, value);
         Ok(())
+    }
+
+    /// Ends share sessions the gateway let go of, on the DMA (`LogOut` through the WAF). A
+    /// session that could not be ended stays on the DMA until its share ends, which ends it.
+    async fn log_out(&self, sessions: Vec<String>) {
+        for session in sessions {
+            let body = serde_json::json!({ "connection": session }).to_string();
+            let _ = super::shares::log_out(self.clone(), body).await;
+        }
     }
 
     /// Sends `request`, and once more if the first exchange failed.

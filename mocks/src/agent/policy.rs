@@ -57,6 +57,8 @@ pub(crate) struct AgentPolicy {
     pub learn_cloud_time: bool,
     /// How share users' sessions are handed to viewers.
     pub viewer_sessions: super::viewers::Handout,
+    /// The most sessions kept open on the DMA for one share's viewers; `None`: no bound.
+    pub viewer_sessions_per_share: Option<usize>,
     /// A share end the cloud could not be told of is kept and sent when it can be; otherwise
     /// it is dropped, and "not connected" is taken for done.
     pub keep_pending_withdrawals: bool,
@@ -109,6 +111,7 @@ impl AgentPolicy {
             },
             learn_cloud_time: !on(Fault::AgentNoSkewAllowance),
             viewer_sessions: super::viewers::Handout::from_faults(faults),
+            viewer_sessions_per_share: super::viewers::bound_from_faults(faults),
             keep_pending_withdrawals: !on(Fault::AgentForgetsOfflineWithdrawals),
         }
     }

@@ -68,6 +68,11 @@ pub(super) async fn connect_app(forwarder: Forwarder, body: String) -> Result<St
     call(forwarder, "ConnectApp", body).await
 }
 
+/// `LogOut` with `body` (the session to end) at the DMS side the forwarder reaches.
+pub(super) async fn log_out(forwarder: Forwarder, body: String) -> Result<String, String> {
+    call(forwarder, "LogOut", body).await
+}
+
 /// `method` with `body` at the DMS side the forwarder reaches, within its answer bound: the
 /// answer's `d` as text.
 async fn call(forwarder: Forwarder, method: &str, body: String) -> Result<String, String> {

@@ -6,11 +6,29 @@
 //! whatever was sent under that name. Neither the cloud nor the browser ever holds a session
 //! of the DMS or the password. Ending a share drops its viewers' sessions here (the DMA has
 //! ended them on its side already).
+//!
+//! Every opening of a link is a new viewer at the cloud, so a recipient who keeps reopening it
+//! (or a script with their account) brings the gateway new viewers without end. The gateway
+//! keeps at most [`SESSIONS_PER_SHARE`] sessions open on the DMA for one share: a new viewer
+//! beyond that takes the place of the one idle longest, whose session the gateway ends on the
+//! DMA (`LogOut`), so the DMA's session table stays bounded whatever the cloud's side sends.
+//! Nobody is refused: a viewer whose session went is signed in again if it comes back.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::world::{Fault, FaultSet};
+
+/// The most sessions the gateway keeps open on the DMA for one share's viewers: enough for the
+/// windows a share's recipients have open at once. A project figure (the spec names none);
+/// `fixtures/spec.json` states it for the scenarios.
+pub(crate) const SESSIONS_PER_SHARE: usize = 8;
+
+/// The bound on one share's sessions, settled once from the faults: `None`
+/// (`agent.viewer-sessions-unbounded`) keeps a session for every viewer that ever came.
+pub(crate) fn bound_from_faults(faults: &FaultSet) -> Option<usize> {
+    (!faults.is_on(Fault::AgentViewerSessionsUnbounded)).then_some(SESSIONS_PER_SHARE)
+}
 
 /// How sessions are handed out, settled once from the faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +64,47 @@ impl std::fmt::Debug for ShareLogin {
     }
 }
 
+/// A session kept for a viewer, and when the viewer last used it (a count of uses, not time).
+#[derive(Debug)]
+struct Kept {
+    session: String,
+    used: u64,
+}
+
 #[derive(Debug, Default)]
 struct Desk {
     /// Share ID → its user's credentials.
     logins: HashMap<String, ShareLogin>,
     /// (share ID, viewer ID) → the share user's session opened for that viewer.
-    sessions: HashMap<(String, String), String>,
+    sessions: HashMap<(String, String), Kept>,
+    /// Uses so far, the order sessions were last used in.
+    uses: u64,
+}
+
+impl Desk {
+    fn tick(&mut self) -> u64 {
+        self.uses += 1;
+        self.uses
+    }
+
+    /// Drops the sessions of `share_id`'s viewers other than `viewer`, idlest first, until at
+    /// most `room` are left: the sessions to end on the DMA.
+    fn shrink(&mut self, share_id: &str, viewer: &str, room: usize) -> Vec<String> {
+        let mut others: Vec<((String, String), u64)> = self
+            .sessions
+            .iter()
+            .filter(|((share, seen), _)| share == share_id && seen != viewer)
+            .map(|(key, kept)| (key.clone(), kept.used))
+            .collect();
+        let over = others.len().saturating_sub(room);
+        others.sort_by_key(|(_, used)| *used);
+        others
+            .into_iter()
+            .take(over)
+            .filter_map(|(key, _)| self.sessions.remove(&key))
+            .map(|kept| kept.session)
+            .collect()
+    }
 }
 
 /// The gateway's desk of share users and their viewers' sessions.
@@ -59,13 +112,16 @@ struct Desk {
 pub(crate) struct Viewers {
     desk: Mutex<Desk>,
     handout: Handout,
+    /// The most sessions kept for one share's viewers; `None`: no bound.
+    per_share: Option<usize>,
 }
 
 impl Viewers {
-    pub fn new(handout: Handout) -> Self {
+    pub fn new(handout: Handout, per_share: Option<usize>) -> Self {
         Self {
             desk: Mutex::default(),
             handout,
+            per_share,
         }
     }
 
@@ -79,26 +135,53 @@ impl Viewers {
         self.lock().logins.get(share_id).cloned()
     }
 
-    /// The session already opened for this viewer of this share (or, with the fault, any).
+    /// The session already opened for this viewer of this share (or, with the fault, any),
+    /// marked as used now.
     pub fn session(&self, share_id: &str, viewer: &str) -> Option<String> {
-        let desk = self.lock();
-        match self.handout {
+        let mut desk = self.lock();
+        let now = desk.tick();
+        let kept = match self.handout {
             Handout::PerViewer => desk
                 .sessions
-                .get(&(share_id.to_owned(), viewer.to_owned()))
-                .cloned(),
-            Handout::FirstForAll => desk.sessions.values().next().cloned(),
+                .get_mut(&(share_id.to_owned(), viewer.to_owned())),
+            Handout::FirstForAll => desk.sessions.values_mut().next(),
+        }?;
+        kept.used = now;
+        Some(kept.session.clone())
+    }
+
+    /// Before a new viewer of `share_id` is signed in: drops the sessions of the share's
+    /// viewers idle longest so that the new one fits the bound; the sessions to end on the DMA.
+    pub fn make_room(&self, share_id: &str, viewer: &str) -> Vec<String> {
+        match self.per_share {
+            Some(bound) => self
+                .lock()
+                .shrink(share_id, viewer, bound.saturating_sub(1)),
+            None => Vec::new(),
         }
     }
 
     /// Keeps the session opened for this viewer; answers the one to use (a concurrent request
-    /// of the same viewer may have opened one first).
-    pub fn keep(&self, share_id: &str, viewer: &str, session: String) -> String {
-        self.lock()
-            .sessions
-            .entry((share_id.to_owned(), viewer.to_owned()))
-            .or_insert(session)
-            .clone()
+    /// of the same viewer may have opened one first) and the sessions to end on the DMA: the
+    /// one opened in vain, and any that concurrent new viewers pushed over the bound.
+    pub fn keep(&self, share_id: &str, viewer: &str, session: String) -> (String, Vec<String>) {
+        let mut desk = self.lock();
+        let now = desk.tick();
+        let key = (share_id.to_owned(), viewer.to_owned());
+        let mut ended = Vec::new();
+        let kept = desk.sessions.entry(key).or_insert_with(|| Kept {
+            session: session.clone(),
+            used: now,
+        });
+        kept.used = now;
+        let using = kept.session.clone();
+        if using != session {
+            ended.push(session);
+        }
+        if let Some(bound) = self.per_share {
+            ended.extend(desk.shrink(share_id, viewer, bound.saturating_sub(1)));
+        }
+        (using, ended)
     }
 
     /// Forgets a share: its credentials and its viewers' sessions (answered, for the record).
@@ -106,10 +189,10 @@ impl Viewers {
         let mut desk = self.lock();
         desk.logins.remove(share_id);
         let mut ended = Vec::new();
-        desk.sessions.retain(|(share, _), session| {
+        desk.sessions.retain(|(share, _), kept| {
             let keep = share != share_id;
             if !keep {
-                ended.push(session.clone());
+                ended.push(kept.session.clone());
             }
             keep
         });
@@ -134,14 +217,47 @@ mod tests {
 
     #[test]
     fn each_viewer_gets_its_own_shares_session_and_withdrawal_drops_them() {
-        let viewers = Viewers::new(Handout::PerViewer);
+        let viewers = Viewers::new(Handout::PerViewer, Some(SESSIONS_PER_SHARE));
         viewers.admit("a", login("share-a"));
         viewers.admit("b", login("share-b"));
-        assert_eq!(viewers.keep("a", "v1", "session-a".into()), "session-a");
+        assert_eq!(viewers.keep("a", "v1", "session-a".into()).0, "session-a");
         assert_eq!(viewers.session("b", "v2"), None);
-        assert_eq!(viewers.keep("a", "v1", "again".into()), "session-a");
+        assert_eq!(
+            viewers.keep("a", "v1", "again".into()),
+            ("session-a".to_owned(), vec!["again".to_owned()])
+        );
         assert_eq!(viewers.withdraw("a"), vec!["session-a".to_owned()]);
         assert!(viewers.session("a", "v1").is_none() && viewers.login_of("a").is_none());
         assert!(viewers.login_of("b").is_some());
+    }
+
+    #[test]
+    fn a_new_viewer_beyond_the_bound_ends_the_session_idle_longest() {
+        let viewers = Viewers::new(Handout::PerViewer, Some(2));
+        assert!(viewers.make_room("a", "v1").is_empty());
+        viewers.keep("a", "v1", "s1".into());
+        viewers.keep("a", "v2", "s2".into());
+        viewers.keep("b", "w1", "t1".into());
+        // v1 used again: v2 is now the idlest of share a.
+        assert_eq!(viewers.session("a", "v1").as_deref(), Some("s1"));
+        assert_eq!(viewers.make_room("a", "v3"), vec!["s2".to_owned()]);
+        assert_eq!(viewers.keep("a", "v3", "s3".into()).1, Vec::<String>::new());
+        // Two new viewers at once: the second to be kept pushes the idlest out.
+        assert_eq!(
+            viewers.keep("a", "v4", "s4".into()).1,
+            vec!["s1".to_owned()]
+        );
+        assert_eq!(viewers.session("a", "v2"), None);
+        assert_eq!(viewers.session("b", "w1").as_deref(), Some("t1"));
+        let unbounded = Viewers::new(Handout::PerViewer, None);
+        for n in 0..10 {
+            assert!(unbounded.make_room("a", &format!("v{n}")).is_empty());
+            assert!(
+                unbounded
+                    .keep("a", &format!("v{n}"), format!("s{n}"))
+                    .1
+                    .is_empty()
+            );
+        }
     }
 }

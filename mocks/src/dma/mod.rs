@@ -179,6 +179,11 @@ impl Dma {
         self.state.shares.all()
     }
 
+    /// How many sessions of `share_id`'s user the DMA's session table holds open.
+    pub fn open_share_sessions(&self, share_id: &str) -> usize {
+        self.state.shares.open_sessions(share_id)
+    }
+
     /// The login and password the DMS hands its Cloud Gateway for `share_id`: what the agent
     /// logs in with on the recipients' behalf. `None` once the share is deleted.
     pub fn gateway_credentials(&self, share_id: &str) -> Option<(String, String)> {

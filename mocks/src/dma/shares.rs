@@ -266,6 +266,14 @@ impl Shares {
             .cloned()
     }
 
+    /// How many sessions of `share_id`'s user are open in the session table.
+    pub fn open_sessions(&self, share_id: &str) -> usize {
+        self.lock_sessions()
+            .values()
+            .filter(|s| s.as_str() == share_id)
+            .count()
+    }
+
     pub fn log_out(&self, connection: &str) -> bool {
         self.lock_sessions().remove(connection).is_some()
     }

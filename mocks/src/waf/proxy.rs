@@ -60,6 +60,8 @@ struct Judgement {
     signs_in: Option<SignIn>,
     /// How long a rate-limited sign-in should wait, in seconds.
     retry_after: Option<u64>,
+    /// The Cloud Gateway ends this share session: once the DMA has, it is tied to nothing.
+    ends: Option<String>,
 }
 
 impl Judgement {
@@ -70,6 +72,7 @@ impl Judgement {
             share,
             signs_in: None,
             retry_after: None,
+            ends: None,
         }
     }
 
@@ -133,6 +136,12 @@ async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         Ok(response) => response.map(Body::new),
         Err(reason) => return (StatusCode::BAD_GATEWAY, reason).into_response(),
     };
+    if let Some(ended) = judgement
+        .ends
+        .filter(|_| response.status() == StatusCode::OK)
+    {
+        state.registry.forget(&ended);
+    }
     match judgement.signs_in {
         Some(sign_in) => settle_sign_in(&state, &sign_in, response, now).await,
         None => response,
@@ -231,6 +240,23 @@ fn judge(
             per_account,
         });
         return judgement;
+    }
+    // The Cloud Gateway's own housekeeping: it ends a share session it let go of (a share's
+    // viewers are bounded), sent as its sign-ins are, with no viewer's session attached and
+    // for no remote account. An ending reads and changes nothing of the DMS, and only the
+    // gateway holds the connection strings it names.
+    if method == "LogOut"
+        && session.is_none()
+        && remote.is_none()
+        && let Some(named) = named
+        && let Owner::Share(share_id, _) = state.registry.owner(named)
+    {
+        let mut ending = Judgement::allowed(
+            format!("the Cloud Gateway ends a session of share {share_id}"),
+            Some(share_id),
+        );
+        ending.ends = Some(named.to_owned());
+        return ending;
     }
     let connection = session.or(named).unwrap_or("");
     match state.registry.owner(connection) {

@@ -100,6 +100,11 @@ impl Registry {
             .insert(connection.to_owned(), share_id.to_owned());
     }
 
+    /// Forgets a share's connection the DMA ended: from then on it is tied to nothing.
+    pub fn forget(&self, connection: &str) {
+        self.lock().connections.remove(connection);
+    }
+
     /// Binds `connection` to the DMS user `login` signed in as through the gateway, for the
     /// remote-access account `account` when the sign-in was one.
     pub fn bind_user(&self, connection: &str, login: &str, account: Option<&str>) {

@@ -247,6 +247,8 @@ faults! {
         "deleting or expiring a share retires its whitelist and its links but leaves its cloud user, and that user's sessions, in the DMA's user table",
     AgentSharesOneSession = "agent.shares-one-session":
         "the Cloud Gateway signs a share user in once and hands that session to every viewer that comes after, whatever their share: one share's viewers act as another share's user",
+    AgentViewerSessionsUnbounded = "agent.viewer-sessions-unbounded":
+        "the Cloud Gateway signs the share user in for every new viewer and keeps each session for the share's life: a recipient who keeps reopening the link piles up sessions in the DMA's table without end",
     CloudRelayKeepsTrustHeaders = "cloud.relay-keeps-trust-headers":
         "the sharing relay leaves the share and viewer headers a browser sent and adds its own after them: a recipient names another share, and the gateway takes the first",
     WafTrustsForwardedFor = "waf.trusts-forwarded-for":

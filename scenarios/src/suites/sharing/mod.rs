@@ -27,6 +27,7 @@ mod gateway;
 pub(crate) mod live;
 mod recipient_path;
 mod recipients;
+mod reopening;
 pub(crate) mod setup;
 mod users;
 mod waf;
@@ -229,6 +230,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(attacks::recipient_reaches_only_their_share(ctx)),
+        },
+        Scenario {
+            id: "sharing.reopening-a-link-keeps-the-dms-sessions-bounded",
+            suite: Suite::Sharing,
+            title: "A recipient who opens their link again and again, each time a new viewer, leaves no more of the share user's sessions open on the DMA than the project's bound; the newest viewer shows the dashboard and an earlier one is served again",
+            requirements: &["TUN-1", "SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentViewerSessionsUnbounded,
+                    "dma-share-sessions-bounded",
+                )]
+            },
+            body: |ctx| Box::pin(reopening::reopening_keeps_dma_sessions_bounded(ctx)),
         },
         Scenario {
             id: "sharing.deleting-a-share-ends-links-viewers-user-and-whitelist",
