@@ -76,6 +76,18 @@ pub async fn tunnels_up(env: &Environment) -> Result<usize, Failure> {
     let deadline = tokio::time::Instant::now() + PROMPTLY;
     loop {
         let dialled = open();
+        // The agent dials once it holds its token, on tasks of its own: the sockets may come
+        // a moment after the clock advance that gave it the token.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if dialled == 0
+            && !left.is_zero()
+            && env
+                .dms_egress()
+                .wait_any_open(&spec.hosts.tunnel, left)
+                .await
+        {
+            continue;
+        }
         if dialled == 0 {
             return Err(Failure::precondition(
                 "the DMS's tunnels after the approval",

@@ -256,6 +256,19 @@ impl Traffic {
         self.toxics.get(destination)
     }
 
+    /// Waits until a connection to `destination` is open; false when `bound` passed first.
+    pub async fn wait_any_open(&self, destination: &str, bound: Duration) -> bool {
+        let destination = destination.to_ascii_lowercase();
+        self.meters
+            .wait_for(bound, |all| {
+                all.iter()
+                    .any(|m| m.destination == destination && !m.closed.load(Ordering::SeqCst))
+                    .then_some(())
+            })
+            .await
+            .is_some()
+    }
+
     /// Waits until no connection to `destination` is open; false when `bound` passed first.
     pub async fn wait_all_closed(&self, destination: &str, bound: Duration) -> bool {
         let destination = destination.to_ascii_lowercase();
