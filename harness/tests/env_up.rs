@@ -2,51 +2,12 @@
 //! control endpoint, `conform probe jwt` against the connection host, clean and faulty, and
 //! `conform store decrypt` on the running cloud's store.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod env_process;
 
+use std::process::Command;
+
+use env_process::EnvUp;
 use serde_json::Value;
-
-/// A running `conform env up`, stopped by SIGTERM (as Ctrl-C would) when dropped.
-struct EnvUp {
-    child: Child,
-    line: Value,
-}
-
-impl EnvUp {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
-            .args(["env", "up"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("conform starts");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let mut first = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("env up prints a line");
-        let line = serde_json::from_str(&first).expect("the line is JSON");
-        Self { child, line }
-    }
-
-    fn control(&self, route: &str) -> String {
-        format!(
-            "{}{route}",
-            self.line["control"].as_str().expect("control URL")
-        )
-    }
-}
-
-impl Drop for EnvUp {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 /// Ports, paths, passwords, IDs and the time differ on every start; the shape does not.
 fn redacted(mut line: Value) -> Value {

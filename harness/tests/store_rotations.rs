@@ -3,43 +3,15 @@
 //! file still opens whole (DR-1 with ENC-2), and with the re-wrap retiring what the backups
 //! need (`cloud.retire-keys-backups-need`) the older ones do not, with exit code 1.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod env_process;
 
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use env_process::EnvUp;
 use serde_json::Value;
 
-/// A running `conform env up`, stopped by SIGTERM when dropped.
-struct EnvUp {
-    child: Child,
-    line: Value,
-}
-
 impl EnvUp {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
-            .args(["env", "up"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("conform starts");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let mut first = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("env up prints a line");
-        let line = serde_json::from_str(&first).expect("the line is JSON");
-        Self { child, line }
-    }
-
-    fn control(&self, route: &str) -> String {
-        format!(
-            "{}{route}",
-            self.line["control"].as_str().expect("control URL")
-        )
-    }
-
     /// Moves the clock as a reviewer does, one step after another.
     async fn advance(&self, steps: &[&str]) {
         let http = reqwest::Client::new();
@@ -85,15 +57,6 @@ impl EnvUp {
                 (file.display().to_string(), status.code())
             })
             .collect()
-    }
-}
-
-impl Drop for EnvUp {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
     }
 }
 

@@ -28,6 +28,10 @@ pub enum WafProbeError {
         "the whitelisted call itself was answered {0}, which the call file does not read as allowed"
     )]
     Baseline(String),
+    /// Recipient mode could not reach the dashboard's calls: the link, the CA, the sign-in or
+    /// the app's definition, before any call was judged.
+    #[error("as the recipient, {0}")]
+    Recipient(String),
 }
 
 /// How the WAF took one mutation.

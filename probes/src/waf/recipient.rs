@@ -44,7 +44,7 @@ struct Viewer {
 }
 
 fn refused(step: &str, why: impl std::fmt::Display) -> WafProbeError {
-    WafProbeError::Baseline(format!("{step}: {why}"))
+    WafProbeError::Recipient(format!("{step}: {why}"))
 }
 
 /// The `name=value` of a `Set-Cookie` answer.
