@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::support::{connection_of, gateway_sign_ins, owner_enables, sign_in};
-use crate::steps::{self, Recipient};
+use super::support::{
+    connection_of, gateway_sign_ins, member_and_admin_enabled, owner_enables, share_with_outsider,
+    sign_in,
+};
+use crate::steps::Recipient;
 use crate::{Ctx, Failure, oracle};
 
 /// The dashboard shared (one of the fixtures').
@@ -19,23 +22,9 @@ pub(super) async fn share_users_cannot_be_locked_out(ctx: Ctx) -> Result<(), Fai
     let ev = ctx.evidence();
     let spec = oracle::spec()?;
     let env = ctx.environment().await?;
-    let admin = steps::connect_dms(&env).await?;
+    let (share_id, login) = share_with_outsider(&env, DASHBOARD).await?;
     let accounts = env.accounts().clone();
     let dms = accounts.dms_id.clone();
-    let shared = admin
-        .expect_data(
-            "ShareDashboard",
-            json!({ "dashboardID": DASHBOARD, "emails": [accounts.cloud_outsider.email] }),
-        )
-        .await?;
-    let text = |name: &str| shared.get(name).and_then(Value::as_str).map(str::to_owned);
-    let (Some(share_id), Some(login)) = (text("ShareID"), text("Login")) else {
-        return Err(Failure::precondition(
-            "ShareDashboard",
-            "a share ID and a login",
-            &shared,
-        ));
-    };
     owner_enables(&env, &dms, &[&accounts.cloud_member]).await?;
     let a = Recipient::signed_in_as(&env, &accounts.cloud_member).await?;
 
@@ -98,15 +87,8 @@ pub(super) async fn guessing_is_bounded_per_account(ctx: Ctx) -> Result<(), Fail
     let spec = oracle::spec()?;
     let bound = spec.remote_access.failures_per_account;
     let env = ctx.environment().await?;
-    steps::connect_dms(&env).await?;
+    let dms = member_and_admin_enabled(&env).await?;
     let accounts = env.accounts().clone();
-    let dms = accounts.dms_id.clone();
-    owner_enables(
-        &env,
-        &dms,
-        &[&accounts.cloud_member, &accounts.cloud_org_admin],
-    )
-    .await?;
     let a = Recipient::signed_in_as(&env, &accounts.cloud_member).await?;
     let b = Recipient::signed_in_as(&env, &accounts.cloud_org_admin).await?;
 

@@ -5,22 +5,15 @@
 use fixtures::DmaData;
 use serde_json::{Value, json};
 
-use super::support::{connection_of, owner_enables, sign_in};
-use crate::steps::{self, Recipient};
+use super::support::{connection_of, member_and_admin_enabled, sign_in};
+use crate::steps::Recipient;
 use crate::{Ctx, Failure};
 
 pub(super) async fn dms_rights_apply(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
     let env = ctx.environment().await?;
-    steps::connect_dms(&env).await?;
+    let dms = member_and_admin_enabled(&env).await?;
     let accounts = env.accounts().clone();
-    let dms = accounts.dms_id.clone();
-    owner_enables(
-        &env,
-        &dms,
-        &[&accounts.cloud_member, &accounts.cloud_org_admin],
-    )
-    .await?;
     let data = DmaData::load().map_err(|e| Failure::Harness(e.to_string()))?;
     let (element, parameter) = data
         .elements

@@ -6,7 +6,46 @@ use mocks::dma::Channel;
 use serde_json::{Value, json};
 
 use crate::Failure;
-use crate::steps::Recipient;
+use crate::steps::{self, Recipient};
+
+/// The DMS, connected, shares `dashboard` with the other organisation's account (so that the
+/// organisation's own members are no recipients of it): the share's ID and its user's login.
+pub(super) async fn share_with_outsider(
+    env: &Environment,
+    dashboard: &str,
+) -> Result<(String, String), Failure> {
+    let admin = steps::connect_dms(env).await?;
+    let outsider = env.accounts().cloud_outsider.email.clone();
+    let shared = admin
+        .expect_data(
+            "ShareDashboard",
+            json!({ "dashboardID": dashboard, "emails": [outsider] }),
+        )
+        .await?;
+    let text = |name: &str| shared.get(name).and_then(Value::as_str).map(str::to_owned);
+    match (text("ShareID"), text("Login")) {
+        (Some(share_id), Some(login)) => Ok((share_id, login)),
+        _ => Err(Failure::precondition(
+            "ShareDashboard",
+            "a share ID and a login",
+            &shared,
+        )),
+    }
+}
+
+/// The DMS, connected, with remote access enabled by the Owner for the organisation's Member
+/// and Admin: the DMS's ID.
+pub(super) async fn member_and_admin_enabled(env: &Environment) -> Result<String, Failure> {
+    steps::connect_dms(env).await?;
+    let accounts = env.accounts();
+    owner_enables(
+        env,
+        &accounts.dms_id,
+        &[&accounts.cloud_member, &accounts.cloud_org_admin],
+    )
+    .await?;
+    Ok(accounts.dms_id.clone())
+}
 
 /// `ConnectApp` through the front end as `login`: the status and the answer.
 pub(super) async fn sign_in(

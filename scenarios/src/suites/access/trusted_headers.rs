@@ -6,8 +6,8 @@
 use fixtures::Dashboard;
 use serde_json::{Map, Value, json};
 
-use super::support::{connection_of, owner_enables, sign_in};
-use crate::steps::{self, Recipient};
+use super::support::{connection_of, owner_enables, share_with_outsider, sign_in};
+use crate::steps::Recipient;
 use crate::{Ctx, Failure};
 
 /// The dashboard shared (one of the fixtures'): its calls are on the share's whitelist.
@@ -23,23 +23,9 @@ const GATEWAY_KEY: &str = "x-dataminer-gateway-key";
 pub(super) async fn no_share_session_through_remote_access(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
     let env = ctx.environment().await?;
-    let admin = steps::connect_dms(&env).await?;
+    let (share_id, share_login) = share_with_outsider(&env, DASHBOARD).await?;
     let accounts = env.accounts().clone();
     let dms = accounts.dms_id.clone();
-    let shared = admin
-        .expect_data(
-            "ShareDashboard",
-            json!({ "dashboardID": DASHBOARD, "emails": [accounts.cloud_outsider.email] }),
-        )
-        .await?;
-    let text = |name: &str| shared.get(name).and_then(Value::as_str).map(str::to_owned);
-    let (Some(share_id), Some(share_login)) = (text("ShareID"), text("Login")) else {
-        return Err(Failure::precondition(
-            "ShareDashboard",
-            "a share ID and a login",
-            &shared,
-        ));
-    };
     owner_enables(&env, &dms, &[&accounts.cloud_member]).await?;
     let a = Recipient::signed_in_as(&env, &accounts.cloud_member).await?;
     let operator = &accounts.dms_operator;
