@@ -189,6 +189,36 @@ pub async fn ask_dms_to_connect(env: &Environment) -> Result<DmaReply, Failure> 
     admin.call("ConnectToCloud", json!({})).await
 }
 
+/// The Administrator logs in to the DMS and asks it to connect; the user code the DMS shows.
+pub async fn dms_user_code(env: &Environment) -> Result<String, Failure> {
+    let admin = DmaClient::new(env)
+        .log_in(&env.accounts().dms_admin)
+        .await?;
+    let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
+    user_code_of(&pairing)
+}
+
+/// The user code in the DMA's answer to `ConnectToCloud`; a precondition failure without one.
+pub fn user_code_of(pairing: &Value) -> Result<String, Failure> {
+    pairing
+        .get("UserCode")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", pairing))
+}
+
+/// How many of the cloud's answers on its token endpoint (RFC 8628 §3.4, RFC 6749 §3.2)
+/// carried an access token: what crossed the wire to whoever polled, as the cloud's request
+/// record keeps it.
+pub fn tokens_delivered(env: &Environment) -> usize {
+    env.cloud()
+        .requests()
+        .all()
+        .iter()
+        .filter(|r| r.path.starts_with("/oauth/token") && r.response.contains("\"access_token\""))
+        .count()
+}
+
 /// The first flights the cloud recorded from the DMS: matched by address and time, as two ends
 /// of one capture are, not by what the DMS says it sent. (By address alone, a browser whose
 /// connection reused the port of a DMS socket closed just before passed for the DMS.)

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use mocks::Environment;
 use serde_json::json;
 
 use crate::clients::{CloudClient, DmaClient, ScriptedDms};
@@ -14,29 +13,6 @@ use crate::{Ctx, Failure, oracle};
 
 /// Long enough for the agent to poll the token endpoint a few times.
 const SEVERAL_POLLS: Duration = Duration::from_secs(30);
-
-/// How many of the cloud's answers on its token endpoint carried an access token.
-fn tokens_delivered(env: &Environment) -> usize {
-    env.cloud()
-        .requests()
-        .all()
-        .iter()
-        .filter(|r| r.path.starts_with("/oauth/token") && r.response.contains("\"access_token\""))
-        .count()
-}
-
-/// The Administrator asks the DMS to connect; returns the user code the DMS shows.
-async fn dms_user_code(env: &Environment) -> Result<String, Failure> {
-    let admin = DmaClient::new(env)
-        .log_in(&env.accounts().dms_admin)
-        .await?;
-    let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
-    pairing
-        .get("UserCode")
-        .and_then(|c| c.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", &pairing))
-}
 
 /// The page's text as a person reads it: markup and entities aside.
 fn readable(html: &str) -> String {
@@ -195,7 +171,7 @@ pub(super) async fn another_organization_cannot_approve(ctx: Ctx) -> Result<(), 
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     let accounts = env.accounts();
-    let code = dms_user_code(&env).await?;
+    let code = steps::dms_user_code(&env).await?;
     let outsider = CloudClient::new(&env)?;
     let cookie = sign_in(&outsider, &accounts.cloud_outsider).await?;
     let approval = approve_on_page(&outsider, Some(&cookie), &code, &accounts.dms_id).await?;
@@ -204,7 +180,7 @@ pub(super) async fn another_organization_cannot_approve(ctx: Ctx) -> Result<(), 
         "foreign-approval-gives-dms-nothing",
         "after an account of another organization approved: token answers the cloud sent, credentials the DMS stores",
         (0, false),
-        (tokens_delivered(&env), env.dms_credentials().stored().is_some()),
+        (steps::tokens_delivered(&env), env.dms_credentials().stored().is_some()),
     )?;
     ev.expect_eq(
         "foreign-approval-refused",
@@ -228,7 +204,7 @@ pub(super) async fn another_organization_cannot_approve(ctx: Ctx) -> Result<(), 
         "own-organization-approval-connects",
         "after the DMS's own organization approved: token answers the cloud sent",
         1,
-        tokens_delivered(&env),
+        steps::tokens_delivered(&env),
     )
 }
 
@@ -236,7 +212,7 @@ pub(super) async fn user_code_guessing_is_throttled(ctx: Ctx) -> Result<(), Fail
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     let spec = oracle::spec()?;
-    let code = dms_user_code(&env).await?;
+    let code = steps::dms_user_code(&env).await?;
     let guesser = CloudClient::new(&env)?;
     let cookie = sign_in(&guesser, &env.accounts().cloud_outsider).await?;
     let tries = 6 * spec.device_flow.user_code_guesses_allowed;

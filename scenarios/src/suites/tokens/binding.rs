@@ -220,11 +220,7 @@ pub(super) async fn a_stolen_device_code_redeems_nothing(ctx: Ctx) -> Result<(),
     let victim = accounts.dms_id.as_str();
     let admin = DmaClient::new(&env).log_in(&accounts.dms_admin).await?;
     let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
-    let user_code = pairing
-        .get("UserCode")
-        .and_then(|c| c.as_str())
-        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", &pairing))?
-        .to_owned();
+    let user_code = steps::user_code_of(&pairing)?;
     let browser = CloudClient::new(&env)?;
     let cookie = steps::cloud_login(&env, &browser).await?;
     let approval = approve_on_page(&browser, Some(&cookie), &user_code, victim).await?;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use mocks::Environment;
 use mocks::cloud::Endpoint;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::leaks::{self, Secret};
 use crate::clients::{CloudClient, DmaClient, DmaReply};
@@ -16,17 +16,6 @@ const SEVERAL_POLLS: Duration = Duration::from_secs(30);
 
 /// The token path of the cloud's OAuth endpoints (RFC 8628 §3.4, RFC 6749 §3.2).
 const TOKEN_PATH: &str = "/oauth/token";
-
-/// How many of the cloud's answers on its token endpoint carried an access token: what crossed
-/// the wire to whoever polled, as the cloud's request record keeps it.
-fn tokens_delivered(env: &Environment) -> usize {
-    env.cloud()
-        .requests()
-        .all()
-        .iter()
-        .filter(|r| r.path.starts_with(TOKEN_PATH) && r.response.contains("\"access_token\""))
-        .count()
-}
 
 /// Checks, on what crossed the wire first, that no token came of the attempts `when` names.
 fn expect_no_token(
@@ -40,7 +29,7 @@ fn expect_no_token(
         delivered,
         &format!("{when}: token answers the cloud sent"),
         0,
-        tokens_delivered(env),
+        steps::tokens_delivered(env),
     )?;
     ev.expect_eq(
         stored,
@@ -54,23 +43,6 @@ fn expect_no_token(
         0,
         env.cloud().issued().len(),
     )
-}
-
-/// The Administrator asks the DMS to connect; returns the user code the DMS shows.
-async fn user_code(env: &Environment) -> Result<String, Failure> {
-    let admin = DmaClient::new(env)
-        .log_in(&env.accounts().dms_admin)
-        .await?;
-    let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
-    code_of(&pairing)
-}
-
-fn code_of(pairing: &Value) -> Result<String, Failure> {
-    pairing
-        .get("UserCode")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", pairing))
 }
 
 pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
@@ -102,7 +74,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
 
     // The DMS side done, the cloud side missing or failed.
     let env = ctx.environment().await?;
-    let code = user_code(&env).await?;
+    let code = steps::dms_user_code(&env).await?;
     let dms_id = env.accounts().dms_id.clone();
     let browser = CloudClient::new(&env)?;
     let anonymous = steps::approve_on_page(&browser, None, &code, &dms_id).await?;
@@ -167,7 +139,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         "token-delivered-after-both-logins",
         "with both logins: token answers the cloud sent",
         1,
-        tokens_delivered(&env),
+        steps::tokens_delivered(&env),
     )
 }
 
@@ -191,7 +163,7 @@ pub(super) async fn token_never_reaches_the_browser(ctx: Ctx) -> Result<(), Fail
             pairing,
         ));
     };
-    let code = code_of(pairing_data)?;
+    let code = steps::user_code_of(pairing_data)?;
     let cookie = cloud_login(&env, &browser).await?;
     let dms_id = &env.accounts().dms_id;
     let approval = steps::approve_on_page(&browser, Some(&cookie), &code, dms_id).await?;

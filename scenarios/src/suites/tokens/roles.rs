@@ -10,36 +10,12 @@ use mocks::Environment;
 use mocks::cloud::{Account, Endpoint};
 use serde_json::json;
 
-use crate::clients::{CloudClient, DmaClient};
+use crate::clients::CloudClient;
 use crate::steps::{self, approve_on_page, sign_in};
 use crate::{Ctx, Evidence, Failure, oracle};
 
 /// Long enough for the agent to poll the token endpoint a few times.
 const SEVERAL_POLLS: Duration = Duration::from_secs(30);
-
-/// How many of the cloud's answers on its token endpoint carried an access token: what
-/// crossed the wire to the DMS's poll.
-fn tokens_delivered(env: &Environment) -> usize {
-    env.cloud()
-        .requests()
-        .all()
-        .iter()
-        .filter(|r| r.path.starts_with("/oauth/token") && r.response.contains("\"access_token\""))
-        .count()
-}
-
-/// The Administrator asks the DMS to connect; returns the user code the DMS shows.
-async fn dms_user_code(env: &Environment) -> Result<String, Failure> {
-    let admin = DmaClient::new(env)
-        .log_in(&env.accounts().dms_admin)
-        .await?;
-    let pairing = admin.expect_data("ConnectToCloud", json!({})).await?;
-    pairing
-        .get("UserCode")
-        .and_then(|c| c.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::precondition("ConnectToCloud", "a user code", &pairing))
-}
 
 /// Whether the spec lets an account of `role` approve a DMS of its organisation.
 fn approves(approver_roles: &[String], role: &str) -> bool {
@@ -65,7 +41,7 @@ async fn attempt(
         &format!("after {what} approved: token answers the cloud sent, credentials the DMS stores"),
         (0, false),
         (
-            tokens_delivered(env),
+            steps::tokens_delivered(env),
             env.dms_credentials().stored().is_some(),
         ),
     )?;
@@ -99,7 +75,7 @@ pub(super) async fn only_an_owner_or_admin_approves(ctx: Ctx) -> Result<(), Fail
             accounts.cloud_member.role
         )));
     }
-    let code = dms_user_code(&env).await?;
+    let code = steps::dms_user_code(&env).await?;
 
     // A Member of the DMS's organisation.
     let member = CloudClient::new(&env)?;
@@ -155,12 +131,12 @@ pub(super) async fn only_an_owner_or_admin_approves(ctx: Ctx) -> Result<(), Fail
         "owner-approval-connects",
         "after the Owner approved: token answers the cloud sent (and the approval's status)",
         (1, approves(roles, accounts.cloud_admin.role.name())),
-        (tokens_delivered(&env), approved.answer.status == 200),
+        (steps::tokens_delivered(&env), approved.answer.status == 200),
     )?;
 
     // An Admin (not demoted) approves another DMS's request: it connects too.
     let env = ctx.environment().await?;
-    let code = dms_user_code(&env).await?;
+    let code = steps::dms_user_code(&env).await?;
     let admin = CloudClient::new(&env)?;
     let admin_cookie = sign_in(&admin, &env.accounts().cloud_org_admin).await?;
     let approved =
@@ -173,7 +149,7 @@ pub(super) async fn only_an_owner_or_admin_approves(ctx: Ctx) -> Result<(), Fail
             1,
             approves(roles, env.accounts().cloud_org_admin.role.name()),
         ),
-        (tokens_delivered(&env), approved.answer.status == 200),
+        (steps::tokens_delivered(&env), approved.answer.status == 200),
     )
 }
 
