@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use mocks::Environment;
 use mocks::cloud::Endpoint;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::raw::RawReply;
+use super::raw::{RawReply, request_bytes, send_and_read};
 use crate::Failure;
 
 /// Writes one request to `endpoint` over TLS 1.2 and reads the whole answer (its body
@@ -48,83 +47,7 @@ pub async fn exchange_tls(
         .connect(name, socket)
         .await
         .map_err(|e| harness(e.to_string()))?;
-    let mut head = format!(
-        "{verb} {target} HTTP/1.1\r\nHost: {host}:{}\r\n",
-        addr.port()
-    );
-    if let Some(content_type) = content_type {
-        head.push_str(&format!("Content-Type: {content_type}\r\n"));
-    }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    let mut request = head.into_bytes();
-    request.extend_from_slice(body);
-    // A server may answer and close before reading a large body: that is an answer too.
-    let _ = tls.write_all(&request).await;
-    let mut answer = Vec::new();
-    let _ = tls.read_to_end(&mut answer).await;
-    Ok(reply_of(&answer))
-}
-
-/// The status and body of an HTTP/1.1 answer.
-fn reply_of(answer: &[u8]) -> RawReply {
-    let text = String::from_utf8_lossy(answer);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let Some((head, body)) = text.split_once("\r\n\r\n") else {
-        return RawReply {
-            status,
-            body: String::new(),
-        };
-    };
-    let chunked = head.lines().any(|line| {
-        line.split_once(':').is_some_and(|(name, value)| {
-            name.trim().eq_ignore_ascii_case("transfer-encoding")
-                && value.to_ascii_lowercase().contains("chunked")
-        })
-    });
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    RawReply { status, body }
-}
-
-/// The data of a chunked body, as far as it is well formed.
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = size.split(';').next().unwrap_or_default().trim();
-        let Ok(size) = usize::from_str_radix(size, 16) else {
-            break;
-        };
-        if size == 0 || after.len() < size {
-            break;
-        }
-        out.push_str(&after[..size]);
-        rest = after[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_chunked_answer_is_read_whole() {
-        let reply = reply_of(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
-        assert_eq!((reply.status, reply.body.as_str()), (200, "abcde"));
-        let plain = reply_of(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\nno");
-        assert_eq!((plain.status, plain.body.as_str()), (403, "no"));
-    }
+    let host_header = format!("{host}:{}", addr.port());
+    let request = request_bytes(verb, target, &host_header, content_type, headers, body);
+    Ok(send_and_read(&mut tls, &request).await)
 }
