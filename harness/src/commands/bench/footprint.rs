@@ -6,8 +6,9 @@
 use mocks::Environment;
 use mocks::world::FaultSet;
 
-use super::fleet::{self, Fleet, resident_kib};
+use super::fleet::{self, Fleet};
 use super::light_agents::Held;
+use super::memory::resident_kib;
 
 /// What the footprint run measured, in KiB of resident memory.
 #[derive(Debug)]

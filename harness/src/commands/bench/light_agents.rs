@@ -71,7 +71,7 @@ async fn hold() -> anyhow::Result<()> {
     let clock = Clock::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(job.clock_unix));
     let tls = mocks::agent::client_config(Arc::new(roots), &clock, &FaultSet::none())?;
 
-    let rss_before_kib = super::fleet::resident_kib()?;
+    let rss_before_kib = super::memory::resident_kib()?;
     let mut agents = JoinSet::new();
     for batch in job.tokens.chunks(AT_ONCE) {
         let mut connecting = JoinSet::new();
@@ -95,7 +95,7 @@ async fn hold() -> anyhow::Result<()> {
     while lines.next_line().await?.is_some() {
         say(&Held {
             rss_before_kib,
-            rss_after_kib: super::fleet::resident_kib()?,
+            rss_after_kib: super::memory::resident_kib()?,
         })
         .await?;
     }

@@ -5,6 +5,7 @@ pub(crate) mod fleet;
 mod footprint;
 pub(crate) mod fullpath;
 pub mod light_agents;
+pub(crate) mod memory;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -15,7 +15,8 @@ use super::plan::Plan;
 use super::progress::{PLAIN_EVERY, Progress};
 use super::shares::{self, ShareDms};
 use super::viewers;
-use crate::commands::bench::fleet::{self, Fleet, peak_resident_kib, resident_kib};
+use crate::commands::bench::fleet::{self, Fleet};
+use crate::commands::bench::memory::{peak_resident_kib, resident_kib};
 use crate::commands::bench::percentile;
 
 /// How often the bar moves during the load.
