@@ -40,6 +40,10 @@ pub(crate) struct Accounts {
     /// Session → the account's address and its role when the session was opened.
     sessions: Mutex<HashMap<String, (String, OrgRole)>>,
     roles: RoleSource,
+    /// The session cookie's name: `__Host-` binds it to the host that set it, so a page on
+    /// another dataminer.services host (a DMS's dashboard, relayed on the sharing host) can
+    /// neither set one for the connection host nor shadow it with a narrower path.
+    cookie_name: &'static str,
 }
 
 /// Who a browser session belongs to.
@@ -51,7 +55,9 @@ pub(crate) struct SignedIn {
 }
 
 /// The name of the session cookie the login sets.
-const SESSION_COOKIE: &str = "dms_session";
+const SESSION_COOKIE: &str = "__Host-dms_session";
+/// The same without its prefix, which a browser lets any sibling host set for the domain.
+const UNPREFIXED_COOKIE: &str = "dms_session";
 
 impl Accounts {
     pub fn new(accounts: Vec<Account>, roles: RoleSource) -> Self {
@@ -59,7 +65,24 @@ impl Accounts {
             accounts: Mutex::new(accounts.into_iter().map(stored).collect()),
             sessions: Mutex::new(HashMap::new()),
             roles,
+            cookie_name: SESSION_COOKIE,
         }
+    }
+
+    /// Names the session cookie without its `__Host-` prefix (a fault).
+    pub fn without_host_prefix(mut self, unprefixed: bool) -> Self {
+        if unprefixed {
+            self.cookie_name = UNPREFIXED_COOKIE;
+        }
+        self
+    }
+
+    /// The `Set-Cookie` value of a new browser session.
+    pub fn session_cookie(&self, session: &str) -> String {
+        format!(
+            "{}={session}; Secure; HttpOnly; SameSite=Strict; Path=/",
+            self.cookie_name
+        )
     }
 
     /// Gives the account of `email` `role`; false when there is no such account.
@@ -162,7 +185,7 @@ impl Accounts {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
+            .find(|(name, _)| *name == self.cookie_name)
             .map(|(_, value)| value.to_owned())?;
         let (email, role_at_sign_in) = self
             .sessions
@@ -204,11 +227,6 @@ fn stored(account: Account) -> StoredAccount {
     }
 }
 
-/// The `Set-Cookie` value of a new browser session.
-pub(crate) fn session_cookie(session: &str) -> String {
-    format!("{SESSION_COOKIE}={session}; Secure; HttpOnly; SameSite=Strict; Path=/")
-}
-
 /// `POST /account/login` with `email` and `password`: a session cookie for the right
 /// password, 401 otherwise. A browser's form (with `next`, a path on this host) is sent on
 /// there; a JSON client gets JSON.
@@ -244,7 +262,7 @@ pub(crate) async fn login(
         )
             .into_response();
     };
-    let cookie = session_cookie(&session);
+    let cookie = state.accounts.session_cookie(&session);
     match next {
         Some(next) if from_form => (
             StatusCode::SEE_OTHER,

@@ -56,7 +56,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::world::net::Traffic;
-use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
+use crate::world::{Clock, Fault, FaultSet, Lifetime, Pki, PkiError};
 
 pub use accounts::Account;
 pub use endpoint::Endpoint;
@@ -252,10 +252,12 @@ impl Cloud {
             format!("https://{}:{port}/", endpoint.host())
         };
         let roles = roles::RoleSource::from_faults(&setup.faults);
+        let accounts = accounts::Accounts::new(setup.accounts, roles)
+            .without_host_prefix(setup.faults.is_on(Fault::CloudSessionCookieUnprefixed));
         let state = CloudState::new(
             setup.clock,
             setup.faults,
-            accounts::Accounts::new(setup.accounts, roles),
+            accounts,
             (base(Endpoint::Connection), base(Endpoint::Sharing)),
             setup.lifetime.clone(),
             setup.ping_timeout,

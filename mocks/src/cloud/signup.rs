@@ -12,7 +12,7 @@ use http::{HeaderMap, StatusCode, header};
 use sha2::{Digest, Sha256};
 
 use super::CloudState;
-use super::accounts::{is_local_path, session_cookie};
+use super::accounts::is_local_path;
 use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::{escape, page};
@@ -287,7 +287,7 @@ pub(crate) async fn create(
             .log
             .info(format!("account of {email} not stored: {e}"));
     }
-    let cookie = session_cookie(&session);
+    let cookie = state.accounts.session_cookie(&session);
     if wants_form(&headers) {
         return (
             StatusCode::SEE_OTHER,

@@ -275,6 +275,8 @@ faults! {
         "the organisation's admin API takes a signed-in administrator's cookie from any page of dataminer.services: a shared dashboard, relayed on the sharing host from another organisation's DMS, changes roles and remote access in the viewer's organisation",
     CloudRelayKeepsDmsHeaders = "cloud.relay-keeps-dms-headers":
         "the viewer's relay passes a DMS's answer on with its own headers and no policy of the cloud's: a DMS's page runs on the sharing host with the cloud's origin and reads the recipient's own data there",
+    CloudSessionCookieUnprefixed = "cloud.session-cookie-unprefixed":
+        "the cloud names its account session cookie without the __Host- prefix: a DMS's page relayed on the sharing host sets a cookie of that name for the whole dataminer.services domain, and the connection host takes the recipient's browser for the account the page chose",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

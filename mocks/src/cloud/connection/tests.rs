@@ -751,7 +751,13 @@ async fn fault_approve_without_login_approves_from_a_browser_with_no_session() {
         let (device_code, user_code) = dms.authorize(&state).await;
         let anonymous = approve(&state, &user_code, None, "dms-1").await;
         assert_eq!(anonymous.status == 303, approved, "{}", anonymous.text);
-        let forged = approve(&state, &user_code, Some("dms_session=forged"), "dms-1").await;
+        let forged = approve(
+            &state,
+            &user_code,
+            Some("__Host-dms_session=forged; dms_session=forged"),
+            "dms-1",
+        )
+        .await;
         if !approved {
             assert_eq!((anonymous.status, forged.status), (401, 401));
         }

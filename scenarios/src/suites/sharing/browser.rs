@@ -2,7 +2,8 @@
 //! WebDriver (Debian's `chromium` and `chromium-driver`), opens the link the cloud mailed, signs
 //! in with the recipient's account, and the DMS's dashboard app renders what its own calls got
 //! from the DMA through the cloud's relay, the tunnel, the Cloud Gateway and the WAF; another
-//! account with the same link is refused. The screenshots are the run's attachments. With no
+//! account with the same link is refused. The page, a DMS's content on the sharing host, can
+//! neither read the cloud's API nor toss a session cookie to it (`tossing`). The screenshots are the run's attachments. With no
 //! browser on the machine the scenario is skipped, saying so, never passed.
 //!
 //! The browser is real, so its page runs on real time: each wait is bounded, and what the
@@ -169,7 +170,7 @@ async fn sign_in(client: &Client, email: &str, password: &str) -> Result<(), Fai
 }
 
 /// The text of the first element `css` finds, or nothing.
-async fn text_of(client: &Client, css: &str) -> String {
+pub(super) async fn text_of(client: &Client, css: &str) -> String {
     match client.find(Locator::Css(css)).await {
         Ok(found) => found.text().await.unwrap_or_default(),
         Err(_) => String::new(),
@@ -177,7 +178,7 @@ async fn text_of(client: &Client, css: &str) -> String {
 }
 
 /// Polls until `done` holds of the page, or the patience runs out; answers whether it held.
-async fn settle<F, Fut>(mut done: F) -> bool
+pub(super) async fn settle<F, Fut>(mut done: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -302,6 +303,8 @@ async fn walk(
         "blocked by the browser",
         &reach,
     )?;
+
+    super::tossing::page_cannot_toss_a_session(ctx, env, client).await?;
 
     // Another dataminer.services account with the same link: refused, and shown nothing.
     let step = |e: fantoccini::error::CmdError| {

@@ -29,6 +29,7 @@ mod recipient_path;
 mod recipients;
 mod reopening;
 pub(crate) mod setup;
+mod tossing;
 mod users;
 mod waf;
 
@@ -190,7 +191,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-real-browser-shows-the-dashboard-live",
             suite: Suite::Sharing,
-            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page cannot read the cloud's own API with the recipient's session; another account with the link is refused; skipped, saying so, without a browser",
+            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page can neither read the cloud's own API with the recipient's session nor toss a session cookie to the connection host or shadow the recipient's; another account with the link is refused; skipped, saying so, without a browser",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
@@ -198,6 +199,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudRelayKeepsDmsHeaders,
                         "page-cannot-read-the-clouds-api",
+                    ),
+                    Catch::by(
+                        Fault::CloudSessionCookieUnprefixed,
+                        "page-cannot-toss-a-session-to-the-connection-host",
                     ),
                     Catch::by(
                         Fault::CloudAnyAccountCanView,

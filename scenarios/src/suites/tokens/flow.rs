@@ -89,7 +89,7 @@ pub(super) async fn needs_both_logins(ctx: Ctx) -> Result<(), Failure> {
         .await?;
     let forged = steps::approve_on_page(
         &browser,
-        Some("dms_session=0000000000000000"),
+        Some("__Host-dms_session=0000000000000000; dms_session=0000000000000000"),
         &code,
         &dms_id,
     )
