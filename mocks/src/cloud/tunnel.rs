@@ -37,6 +37,12 @@ const KEEPALIVE: Duration = Duration::from_secs(30);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a tunnel the agent is draining (HTTP/2 GOAWAY) may take to finish its streams.
 const DRAIN_GRACE: Duration = Duration::from_secs(30);
+/// The most tunnels one DMS holds at once: the agent's own during a make-before-break renewal
+/// (twice its set) and a redial beside a tunnel not yet known dead, with room to spare. One
+/// token opening more (a stolen one, or a looping agent) closes its DMS's oldest, so no peer
+/// grows the cloud's tables (TUN-1), and the DMS's own agent, dialling again, wins its place
+/// back.
+const MOST_PER_DMS: usize = 8;
 
 /// Something that happened to a tunnel, as the cloud saw it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -170,8 +176,18 @@ impl Tunnels {
         });
     }
 
-    fn open(&self, claims: &Claims, at_unix: u64) -> TunnelRecord {
+    /// Puts a new tunnel of `claims`' DMS on the record; beyond `most` live ones of that DMS,
+    /// its oldest are told to close.
+    fn open(&self, claims: &Claims, at_unix: u64, most: usize) -> TunnelRecord {
         self.0.update(|b| {
+            let closing: Vec<&TunnelRecord> = b
+                .live
+                .values()
+                .filter(|t| t.dms_id == claims.sub && !t.close.is_cancelled())
+                .collect();
+            // BTreeMap order is the order of opening: the oldest come first.
+            let over = (closing.len() + 1).saturating_sub(most);
+            closing.iter().take(over).for_each(|t| t.close.cancel());
             b.next_id += 1;
             let record = TunnelRecord {
                 id: b.next_id,
@@ -252,7 +268,12 @@ async fn upgrade(State(state): State<Arc<CloudState>>, mut request: Request) -> 
     let upgrading = hyper::upgrade::on(&mut request);
     // Registered before the 101 goes out: once the agent sees its tunnel admitted, the cloud
     // already counts it, so a make-before-break handover never shows a gap that was not there.
-    let record = state.tunnels.open(&claims, now);
+    let most = if state.faults.is_on(Fault::CloudTunnelsUnboundedPerDms) {
+        usize::MAX
+    } else {
+        MOST_PER_DMS
+    };
+    let record = state.tunnels.open(&claims, now, most);
     let tunnel_state = state.clone();
     state.lifetime.spawn(async move {
         if let Ok(upgraded) = upgrading.await {

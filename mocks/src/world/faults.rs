@@ -277,6 +277,8 @@ faults! {
         "the viewer's relay passes a DMS's answer on with its own headers and no policy of the cloud's: a DMS's page runs on the sharing host with the cloud's origin and reads the recipient's own data there",
     CloudSessionCookieUnprefixed = "cloud.session-cookie-unprefixed":
         "the cloud names its account session cookie without the __Host- prefix: a DMS's page relayed on the sharing host sets a cookie of that name for the whole dataminer.services domain, and the connection host takes the recipient's browser for the account the page chose",
+    CloudTunnelsUnboundedPerDms = "cloud.tunnels-unbounded-per-dms":
+        "the tunnel endpoint admits every upgrade a valid token makes: one DMS's token holds any number of tunnels open, and the cloud's tables and sockets grow with them",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -7,6 +7,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::Failure;
 
+/// A tunnel the cloud admitted, held open by a scenario.
+pub type HeldTunnel =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// An HTTP answer from the cloud: the last of the redirect chain, when there was one.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Reply {
@@ -408,6 +412,27 @@ impl CloudClient {
     }
 
     async fn upgrade(&self, token: &str, dms_id: Option<&str>) -> Result<u16, Failure> {
+        match self.open_tunnel(token, dms_id).await? {
+            Ok(mut ws) => {
+                let _ = ws.close(None).await;
+                // The handshake completes only on a 101 answer (RFC 6455 §4.1).
+                Ok(101)
+            }
+            Err(status) => Ok(status),
+        }
+    }
+
+    /// Opens a tunnel with `token` and keeps it: the WebSocket when the cloud admitted it
+    /// (101), or the status it answered instead.
+    pub async fn hold_tunnel(&self, token: &str) -> Result<Result<HeldTunnel, u16>, Failure> {
+        self.open_tunnel(token, None).await
+    }
+
+    async fn open_tunnel(
+        &self,
+        token: &str,
+        dms_id: Option<&str>,
+    ) -> Result<Result<HeldTunnel, u16>, Failure> {
         let harness = |e: String| Failure::Harness(format!("tunnel attempt: {e}"));
         let url = self.url(Endpoint::Tunnel, "");
         let mut request = url
@@ -439,12 +464,9 @@ impl CloudClient {
         )
         .await
         {
-            Ok((mut ws, response)) => {
-                let _ = ws.close(None).await;
-                Ok(response.status().as_u16())
-            }
+            Ok((ws, _)) => Ok(Ok(ws)),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                Ok(response.status().as_u16())
+                Ok(Err(response.status().as_u16()))
             }
             Err(other) => Err(harness(other.to_string())),
         }

@@ -11,7 +11,7 @@ mod raw;
 mod raw_tls;
 mod recipient;
 
-pub use cloud::{CloudClient, Hop, Reply, form_body};
+pub use cloud::{CloudClient, HeldTunnel, Hop, Reply, form_body};
 pub use dma::{DmaClient, DmaReply, DmaSession};
 pub use foreign::ForeignDms;
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};

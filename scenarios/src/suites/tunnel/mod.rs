@@ -4,6 +4,7 @@
 //! (`streams`); the agent keeps several tunnels, drops a silent one, redials with backoff and
 //! jitter, and drains the old tunnels when it renews (`lifecycle`, `redial`).
 
+mod bounded;
 mod lifecycle;
 mod recipient;
 pub(crate) mod recipient_client;
@@ -21,6 +22,19 @@ use sink::Sink;
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
+        Scenario {
+            id: "tunnel.one-token-holds-a-bounded-number-of-tunnels",
+            suite: Suite::Tunnel,
+            title: "A DMS's token that opens tunnels past the bound the spec's data sets keeps no more than that open: the cloud closes the oldest",
+            requirements: &["TUN-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudTunnelsUnboundedPerDms,
+                    "one-dms-holds-a-bounded-number-of-tunnels",
+                )]
+            },
+            body: |ctx| Box::pin(bounded::one_token_holds_a_bounded_number(ctx)),
+        },
         Scenario {
             id: "tunnel.small-answer-not-held-behind-large",
             suite: Suite::Tunnel,
