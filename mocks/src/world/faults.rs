@@ -279,6 +279,8 @@ faults! {
         "the cloud names its account session cookie without the __Host- prefix: a DMS's page relayed on the sharing host sets a cookie of that name for the whole dataminer.services domain, and the connection host takes the recipient's browser for the account the page chose",
     CloudTunnelsUnboundedPerDms = "cloud.tunnels-unbounded-per-dms":
         "the tunnel endpoint admits every upgrade a valid token makes: one DMS's token holds any number of tunnels open, and the cloud's tables and sockets grow with them",
+    CloudSignInGuessingUnbounded = "cloud.sign-in-guessing-unbounded":
+        "the cloud's sign-in answers every password guess: anyone tries a dataminer.services account's password as fast as they can send",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -3,6 +3,7 @@
 
 pub mod capture;
 mod clock;
+mod failures;
 mod faults;
 mod lifetime;
 pub mod net;
@@ -11,6 +12,7 @@ mod pki;
 mod secret;
 
 pub use clock::{Clock, SpanError, follow_real_time, parse_span};
+pub use failures::FailureWindow;
 pub use faults::{Fault, FaultSet, UnknownFault};
 pub use lifetime::Lifetime;
 pub use observe::Observed;

@@ -3,8 +3,10 @@
 //! for a DMS and named accounts; the DMS's own rights apply to whoever signs in; a remote
 //! session serves only the account it was opened for; and remote sign-in failures lock out
 //! no share user and no other account, while one account's guesses are bounded across every
-//! login it tries; and no header an account adds makes it a share's viewer.
+//! login it tries; and no header an account adds makes it a share's viewer. Guessing a
+//! dataminer.services account's own password is bounded too (`cloud_guessing`).
 
+mod cloud_guessing;
 mod enabling;
 mod lockout;
 mod rights;
@@ -17,6 +19,19 @@ use crate::{Catch, Scenario, Suite};
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
+        Scenario {
+            id: "access.cloud-password-guessing-is-bounded",
+            suite: Suite::Access,
+            title: "Wrong passwords for one dataminer.services address, on either host, are answered 401 up to the bound in the spec's data, then 429 until its window passes, the right password too; another address signs in meanwhile, and the right password works after the window",
+            requirements: &["SHARE-2", "DOS-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignInGuessingUnbounded,
+                    "guesses-past-the-bound-refused",
+                )]
+            },
+            body: |ctx| Box::pin(cloud_guessing::cloud_password_guessing_is_bounded(ctx)),
+        },
         Scenario {
             id: "access.remote-access-is-off-until-enabled-per-dms-and-account",
             suite: Suite::Access,
