@@ -47,6 +47,8 @@ pub(crate) struct Accounts {
     /// Failed sign-ins per address (whether or not an account has it, so that the answers
     /// tell no one which addresses have accounts); `None`: guessing is not bounded.
     guessing: Option<FailureWindow>,
+    /// Whether a browser's sign-in is taken only from the host's own pages.
+    own_pages_only: bool,
 }
 
 /// Why a sign-in gave no session.
@@ -89,7 +91,14 @@ impl Accounts {
                 SIGN_IN_FAILURES_ALLOWED,
                 SIGN_IN_WINDOW_SECONDS,
             )),
+            own_pages_only: true,
         }
+    }
+
+    /// Takes a browser's sign-in from any site's pages (a fault).
+    pub fn sign_in_from_any_site(mut self, any: bool) -> Self {
+        self.own_pages_only = !any;
+        self
     }
 
     /// Leaves password guessing unbounded (a fault).
@@ -270,11 +279,39 @@ fn stored(account: Account) -> StoredAccount {
 /// `POST /account/login` with `email` and `password`: a session cookie for the right
 /// password, 401 otherwise. A browser's form (with `next`, a path on this host) is sent on
 /// there; a JSON client gets JSON.
-pub(crate) async fn login(
+pub(crate) async fn login_on_connection(
     State(state): State<std::sync::Arc<CloudState>>,
     headers: HeaderMap,
     params: Params,
 ) -> Response {
+    let own = state.connection_url.clone();
+    login(&state, &headers, &params, &own)
+}
+
+/// `POST /account/login` on the sharing host.
+pub(crate) async fn login_on_sharing(
+    State(state): State<std::sync::Arc<CloudState>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let own = state.sharing_url.clone();
+    login(&state, &headers, &params, &own)
+}
+
+/// A sign-in on the host at `own_url`. A browser's sign-in is taken only from that host's own
+/// pages: a form another site posts (login CSRF) would sign the visitor's browser in to an
+/// account of the other site's choosing.
+fn login(state: &CloudState, headers: &HeaderMap, params: &Params, own_url: &str) -> Response {
+    if state.accounts.own_pages_only && !super::own_pages::from_own_pages(headers, own_url) {
+        state
+            .log
+            .info("login refused: not from this host's own pages");
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({ "error": "cross_site_sign_in" })),
+        )
+            .into_response();
+    }
     let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
     let session = state.accounts.login(
         &email,

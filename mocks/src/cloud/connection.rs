@@ -29,7 +29,7 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
 /// The routes of `connection.dataminer.services`, each listed in the published table.
 pub(crate) fn routes() -> super::routes::Served {
     super::routes::Served::on(super::Endpoint::Connection)
-        .route("/account/login", post(accounts::login))
+        .route("/account/login", post(accounts::login_on_connection))
         .route("/oauth/device_authorization", post(device_flow::authorize))
         .route("/device", get(approval::page_for))
         .route("/device/approve", post(approval::approve))

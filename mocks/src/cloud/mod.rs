@@ -254,7 +254,8 @@ impl Cloud {
         let roles = roles::RoleSource::from_faults(&setup.faults);
         let accounts = accounts::Accounts::new(setup.accounts, roles)
             .without_host_prefix(setup.faults.is_on(Fault::CloudSessionCookieUnprefixed))
-            .guessing_unbounded(setup.faults.is_on(Fault::CloudSignInGuessingUnbounded));
+            .guessing_unbounded(setup.faults.is_on(Fault::CloudSignInGuessingUnbounded))
+            .sign_in_from_any_site(setup.faults.is_on(Fault::CloudSignInFromAnySite));
         let state = CloudState::new(
             setup.clock,
             setup.faults,

@@ -281,6 +281,8 @@ faults! {
         "the tunnel endpoint admits every upgrade a valid token makes: one DMS's token holds any number of tunnels open, and the cloud's tables and sockets grow with them",
     CloudSignInGuessingUnbounded = "cloud.sign-in-guessing-unbounded":
         "the cloud's sign-in answers every password guess: anyone tries a dataminer.services account's password as fast as they can send",
+    CloudSignInFromAnySite = "cloud.sign-in-from-any-site":
+        "the cloud takes a browser's sign-in form from any site: a page elsewhere signs the visitor's browser in to the attacker's account (login CSRF), where the visitor then approves a DMS or reads shares",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

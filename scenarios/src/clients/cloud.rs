@@ -213,31 +213,43 @@ impl CloudClient {
             .await
     }
 
-    /// POSTs `params` form-encoded as a browser's script on a page of `origin` sends it with
-    /// the signed-in `cookie` (`fetch(..., {credentials: 'include'})`): `Origin` and
-    /// `Sec-Fetch-Site` as Chromium sets them for another host of the same site. One hop.
+    /// POSTs `params` form-encoded as a browser's script on a page of `origin` sends it, with
+    /// `cookie` when the browser holds one for the host (`fetch(..., {credentials:
+    /// 'include'})`): `Origin` and `Sec-Fetch-Site` (`same-origin` for the host's own page,
+    /// `same-site` for another dataminer.services host, `cross-site` for any other) as
+    /// Chromium sets them. One hop.
     pub async fn post_form_from_page(
         &self,
         endpoint: Endpoint,
         path: &str,
         params: &[(&str, &str)],
-        cookie: &str,
+        cookie: Option<&str>,
         origin: &str,
     ) -> Result<Reply, Failure> {
+        let own = self.url(endpoint, "");
+        let site = if origin.trim_end_matches('/') == own.trim_end_matches('/') {
+            "same-origin"
+        } else if origin.contains(".dataminer.services") {
+            "same-site"
+        } else {
+            "cross-site"
+        };
         let url = reqwest::Url::parse(&self.url(endpoint, path))
             .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
-        let request = self
+        let mut request = self
             .http
             .post(url.clone())
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
-            .header(reqwest::header::COOKIE, cookie)
             .header(reqwest::header::ORIGIN, origin.trim_end_matches('/'))
-            .header("sec-fetch-site", "same-site")
+            .header("sec-fetch-site", site)
             .header("sec-fetch-mode", "no-cors")
             .body(form_body(params));
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
         let hop = self
             .hop(&reqwest::Method::POST, &url, request.send().await, path)
             .await?;

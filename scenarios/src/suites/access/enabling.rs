@@ -66,7 +66,7 @@ pub(super) async fn off_until_enabled(ctx: Ctx) -> Result<(), Failure> {
                 ("dms_id", x.as_str()),
                 ("accounts", &accounts.cloud_member.email),
             ],
-            &owner_cookie,
+            Some(&owner_cookie),
             &page,
         )
         .await?;

@@ -4,9 +4,9 @@
 //! session serves only the account it was opened for; and remote sign-in failures lock out
 //! no share user and no other account, while one account's guesses are bounded across every
 //! login it tries; and no header an account adds makes it a share's viewer. Guessing a
-//! dataminer.services account's own password is bounded too (`cloud_guessing`).
+//! dataminer.services account's own password is bounded too, and a browser is signed in only from the host's own pages (`cloud_sign_in`).
 
-mod cloud_guessing;
+mod cloud_sign_in;
 mod enabling;
 mod lockout;
 mod rights;
@@ -30,7 +30,20 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     "guesses-past-the-bound-refused",
                 )]
             },
-            body: |ctx| Box::pin(cloud_guessing::cloud_password_guessing_is_bounded(ctx)),
+            body: |ctx| Box::pin(cloud_sign_in::cloud_password_guessing_is_bounded(ctx)),
+        },
+        Scenario {
+            id: "access.sign-in-only-from-the-hosts-own-pages",
+            suite: Suite::Access,
+            title: "A sign-in form posted into a browser from another site's or another dataminer.services host's page (login CSRF, with the attacker's credentials) sets no session on either host; the host's own form does",
+            requirements: &["SHARE-2", "FLOW-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignInFromAnySite,
+                    "cross-site-sign-in-sets-no-session",
+                )]
+            },
+            body: |ctx| Box::pin(cloud_sign_in::sign_in_only_from_own_pages(ctx)),
         },
         Scenario {
             id: "access.remote-access-is-off-until-enabled-per-dms-and-account",
