@@ -14,8 +14,12 @@ pub(crate) fn from_own_pages(headers: &HeaderMap, own_url: &str) -> bool {
         .iter()
         .collect::<Vec<_>>();
     let fetch_site = headers.get_all("sec-fetch-site").iter().collect::<Vec<_>>();
+    let same_origin = matches!(fetch_site.as_slice(), [one] if one.as_bytes() == b"same-origin");
     let origin_ok = match origin.as_slice() {
         [] => true,
+        // A page whose referrer policy is `no-referrer` (the cloud's own are) posts its forms
+        // with `Origin: null`; only the browser's own `Sec-Fetch-Site` then says whose it is.
+        [one] if one.as_bytes() == b"null" => same_origin,
         [one] => one.as_bytes() == own.as_bytes(),
         _ => false,
     };
@@ -56,5 +60,13 @@ mod tests {
             own
         ));
         assert!(!from_own_pages(&headers(&[("origin", "null")]), own));
+        assert!(!from_own_pages(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]),
+            own
+        ));
+        assert!(from_own_pages(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            own
+        ));
     }
 }
