@@ -22,6 +22,33 @@ pub async fn exchange_tls(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<RawReply, Failure> {
+    let mut head = format!(
+        "{verb} {target} HTTP/1.1\r\nHost: {}\r\n",
+        host_line(env, endpoint)?
+    );
+    if let Some(content_type) = content_type {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    send_tls(env, endpoint, &request).await
+}
+
+/// Writes `request` (its head and body, byte for byte as given: framing, header case, any
+/// line) to `endpoint` over TLS 1.2 and reads the whole answer. `request` names the host
+/// itself; [`host_line`] is the one `exchange_tls` writes.
+pub async fn send_tls(
+    env: &Environment,
+    endpoint: Endpoint,
+    request: &[u8],
+) -> Result<RawReply, Failure> {
     let host = endpoint.host();
     let harness = |e: String| Failure::Harness(format!("raw TLS exchange with {host}: {e}"));
     let addr = env
@@ -48,27 +75,21 @@ pub async fn exchange_tls(
         .connect(name, socket)
         .await
         .map_err(|e| harness(e.to_string()))?;
-    let mut head = format!(
-        "{verb} {target} HTTP/1.1\r\nHost: {host}:{}\r\n",
-        addr.port()
-    );
-    if let Some(content_type) = content_type {
-        head.push_str(&format!("Content-Type: {content_type}\r\n"));
-    }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    let mut request = head.into_bytes();
-    request.extend_from_slice(body);
     // A server may answer and close before reading a large body: that is an answer too.
-    let _ = tls.write_all(&request).await;
+    let _ = tls.write_all(request).await;
     let mut answer = Vec::new();
     let _ = tls.read_to_end(&mut answer).await;
     Ok(reply_of(&answer))
+}
+
+/// The `Host` header's value for `endpoint`, as published in `env` (name and port).
+pub fn host_line(env: &Environment, endpoint: Endpoint) -> Result<String, Failure> {
+    let host = endpoint.host();
+    env.published()
+        .into_iter()
+        .find(|(name, _)| *name == host)
+        .map(|(_, addr)| format!("{host}:{}", addr.port()))
+        .ok_or_else(|| Failure::Harness(format!("{host} is not published")))
 }
 
 /// The status and body of an HTTP/1.1 answer.
