@@ -275,6 +275,8 @@ faults! {
         "the organisation's admin API takes a signed-in administrator's cookie from any page of dataminer.services: a shared dashboard, relayed on the sharing host from another organisation's DMS, changes roles and remote access in the viewer's organisation",
     CloudRelayKeepsDmsHeaders = "cloud.relay-keeps-dms-headers":
         "the viewer's relay passes a DMS's answer on with its own headers and no policy of the cloud's: a DMS's page runs on the sharing host with the cloud's origin and reads the recipient's own data there",
+    WafTrustsBodyConnection = "waf.trusts-body-connection":
+        "the WAF reads a call's connection from its body and ties the call to the share that session belongs to, whoever sent it: a remote-access account, or one share's recipient, that names a share's session acts under that share's whitelist",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

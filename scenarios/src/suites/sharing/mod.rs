@@ -10,10 +10,11 @@
 //!
 //! The WAF's whitelist, its corpus and what it cannot read are sent by the signed-in recipient
 //! through their viewer (the cloud's relay, the tunnel, the Cloud Gateway: [`recipient_path`]);
-//! the rest of WAF-4 ([`fail_closed`]: streams that carry no viewer, sign-in limits) and the
-//! users scenarios call the WAF's listener directly, as the agent forwards, with the
-//! credentials and the gateway key the DMS hands its Cloud Gateway; USER-4's scenario also takes
-//! the real path and every other way in. The sharing scenarios take the recipient's real path:
+//! what the WAF cannot tie to a live share's viewer is sent from outside too ([`untied`]: a
+//! remote-access account's streams, which carry no viewer, and share sessions named in bodies).
+//! The sign-in limit ([`fail_closed`]) and the users scenarios call the WAF's listener
+//! directly, as the agent forwards, with the credentials and the gateway key the DMS hands its
+//! Cloud Gateway; USER-4's scenario also takes the real path and every other way in. The sharing scenarios take the recipient's real path:
 //! the mail, the link, the account, the DMS's app, and through the tunnel, the agent and the WAF
 //! to the DMA ([`live`]), in a real browser too ([`browser`]).
 
@@ -29,6 +30,7 @@ mod recipient_path;
 mod recipients;
 mod reopening;
 pub(crate) mod setup;
+mod untied;
 mod users;
 mod waf;
 
@@ -316,7 +318,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.refuses-what-it-cannot-tie-to-a-live-share",
             suite: Suite::Waf,
-            title: "Through the gateway, a DMS user's session opened on the public API, a made-up connection and none at all are refused at the WAF",
+            title: "Sent from outside by a remote-access account (a stream that carries no viewer), no connection, a made-up one, a DMS user's session opened on the public API, a deleted share's viewer session and a viewer session the gateway ended each reach the WAF and are refused there",
             requirements: &["WAF-4"],
             catches: const {
                 &[Catch::by(
@@ -324,7 +326,20 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     "untied-requests-not-executed",
                 )]
             },
-            body: |ctx| Box::pin(fail_closed::untied_requests_refused(ctx)),
+            body: |ctx| Box::pin(untied::untied_requests_refused(ctx)),
+        },
+        Scenario {
+            id: "waf.ties-a-shares-call-only-to-the-gateways-session",
+            suite: Suite::Waf,
+            title: "A share's session named in a request's body is not honoured: sent from outside by the recipient of another share through their viewer, and by a remote-access account, each of that share's calls is refused at the WAF; the recipient's own calls still run",
+            requirements: &["WAF-2", "WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafTrustsBodyConnection,
+                    "no-call-carried-out-on-a-session-named-in-the-body",
+                )]
+            },
+            body: |ctx| Box::pin(untied::body_connection_not_trusted(ctx)),
         },
         Scenario {
             id: "waf.rate-limits-sign-ins-through-the-gateway",
