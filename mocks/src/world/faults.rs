@@ -277,6 +277,8 @@ faults! {
         "the viewer's relay passes a DMS's answer on with its own headers and no policy of the cloud's: a DMS's page runs on the sharing host with the cloud's origin and reads the recipient's own data there",
     WafTrustsBodyConnection = "waf.trusts-body-connection":
         "the WAF reads a call's connection from its body and ties the call to the share that session belongs to, whoever sent it: a remote-access account, or one share's recipient, that names a share's session acts under that share's whitelist",
+    CloudViewerSessionsUnbounded = "cloud.viewer-sessions-unbounded":
+        "the cloud opens a viewer session at every opening of a link and keeps each for the share's life: a recipient who keeps reopening their link grows the cloud's session table without end",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -21,6 +21,7 @@
 mod attacks;
 mod browser;
 mod calls;
+mod cloud_viewers;
 mod corpus;
 mod ending;
 mod fail_closed;
@@ -245,6 +246,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(reopening::reopening_keeps_dma_sessions_bounded(ctx)),
+        },
+        Scenario {
+            id: "sharing.reopening-a-link-keeps-the-clouds-viewer-sessions-bounded",
+            suite: Suite::Sharing,
+            title: "A recipient who opens their link again and again, each time a new viewer, leaves no more viewer sessions for their account and link in the cloud's table than the project's bound; the oldest viewer's cookie is then refused and the newest are served",
+            requirements: &["TUN-1", "SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudViewerSessionsUnbounded,
+                    "cloud-viewer-sessions-bounded",
+                )]
+            },
+            body: |ctx| Box::pin(cloud_viewers::reopening_keeps_cloud_sessions_bounded(ctx)),
         },
         Scenario {
             id: "sharing.deleting-a-share-ends-links-viewers-user-and-whitelist",
