@@ -27,6 +27,7 @@ mod ending;
 mod fail_closed;
 mod gateway;
 pub(crate) mod live;
+mod log_out_retry;
 mod recipient_path;
 mod recipients;
 mod reopening;
@@ -259,6 +260,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(cloud_viewers::reopening_keeps_cloud_sessions_bounded(ctx)),
+        },
+        Scenario {
+            id: "sharing.a-log-out-the-dma-missed-is-sent-again",
+            suite: Suite::Sharing,
+            title: "When the Cloud Gateway lets a viewer's session go while the DMA cannot be reached, that session is ended on the DMA once it is reachable again and the clock moves on; viewers are served again",
+            requirements: &["TUN-1", "SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentLogOutOnce,
+                    "session-let-go-ends-on-the-dma",
+                )]
+            },
+            body: |ctx| Box::pin(log_out_retry::a_missed_log_out_is_sent_again(ctx)),
         },
         Scenario {
             id: "sharing.deleting-a-share-ends-links-viewers-user-and-whitelist",
