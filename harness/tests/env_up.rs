@@ -402,7 +402,8 @@ async fn probe_waf_against(faults: mocks::world::FaultSet) -> (Option<i32>, Vec<
         .expect("the gateway's credentials of the share");
     let waf = format!("http://{}/", env.waf().addr());
     // What the Cloud Gateway puts on everything it forwards: without it the gateway channel
-    // serves nothing.
+    // serves nothing. A viewer's calls also carry the share session it attached for the viewer
+    // (the WAF takes a share's session from there only), added to the call file's headers.
     let (key_name, key) = env.dma().gateway_key().header();
     let connected: Value = reqwest::Client::new()
         .post(format!("{waf}API/v1/Json.asmx/ConnectApp"))
@@ -434,7 +435,9 @@ async fn probe_waf_against(faults: mocks::world::FaultSet) -> (Option<i32>, Vec<
         &file,
         // The WAF refuses with 403; whatever it passed on reached the DMA, whatever the DMA said.
         serde_json::json!({
-            "method": call.method, "body": body, "headers": { key_name: key }, "blocked": [403],
+            "method": call.method, "body": body,
+            "headers": { key_name: key, "x-dataminer-share-session": connection },
+            "blocked": [403],
         })
         .to_string(),
     )

@@ -119,10 +119,12 @@ async fn a_whitelisted_call_sent_as_a_form_is_carried_out_as_the_same_call() {
         .unwrap()
         .to_owned();
 
+    // As the Cloud Gateway forwards a viewer's call: its key, and the viewer's share session
+    // in the header it attaches (the WAF takes a share's session from there only).
     let form = format!("connection={connection}&dmaID=2000&elementID=100");
     let (name, key) = env.dma().gateway_key().header();
     let request = format!(
-        "POST /API/v1/Json.asmx/GetElement HTTP/1.1\r\nHost: dma\r\n{name}: {key}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        "POST /API/v1/Json.asmx/GetElement HTTP/1.1\r\nHost: dma\r\n{name}: {key}\r\nx-dataminer-share-session: {connection}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
         form.len()
     );
     let from = env.dma().executed().len();

@@ -55,6 +55,7 @@ pub(super) async fn run(
     let viewers = Arc::new(Viewers::new(
         policy.viewer_sessions,
         policy.viewer_sessions_per_share,
+        policy.retry_log_outs,
     ));
     let mut actor = Actor {
         setup,
@@ -132,6 +133,7 @@ impl Actor {
             Phase::Connected(_) => self.tick_session(now).await,
         }
         self.send_pending_withdrawals().await;
+        self.send_unended_log_outs().await;
     }
 
     async fn enable(&mut self, caller: &Caller) -> Result<Pairing, AgentError> {

@@ -141,7 +141,8 @@ impl Forwarder {
                 };
                 // A new viewer: first the share's sessions idle longest go, so that the DMA
                 // holds no more than the bound for this share once this one is open.
-                self.log_out(viewers.make_room(&share, &viewer)).await;
+                self.log_out(viewers, &share, viewers.make_room(&share, &viewer))
+                    .await;
                 let opened = sign_in(self.clone(), &login).await.map_err(|why| {
                     refused(
                         self.unreachable,
@@ -149,7 +150,7 @@ impl Forwarder {
                     )
                 })?;
                 let (session, ended) = viewers.keep(&share, &viewer, opened);
-                self.log_out(ended).await;
+                self.log_out(viewers, &share, ended).await;
                 session
             }
         };
@@ -163,12 +164,13 @@ impl Forwarder {
         Ok(())
     }
 
-    /// Ends share sessions the gateway let go of, on the DMA (`LogOut` through the WAF). A
-    /// session that could not be ended stays on the DMA until its share ends, which ends it.
-    async fn log_out(&self, sessions: Vec<String>) {
+    /// Ends share sessions the gateway let go of, on the DMA (`LogOut` through the WAF). One
+    /// the DMA did not answer (unreachable at that moment) is kept to be sent again.
+    async fn log_out(&self, viewers: &Viewers, share: &str, sessions: Vec<String>) {
         for session in sessions {
-            let body = serde_json::json!({ "connection": session }).to_string();
-            let _ = super::shares::log_out(self.clone(), body).await;
+            if !super::shares::log_out_answered(self.clone(), &session).await {
+                viewers.unended(share, session);
+            }
         }
     }
 

@@ -13,6 +13,7 @@ mod egress;
 mod forward;
 pub(crate) mod fuzzing;
 mod https;
+mod log_outs;
 mod pairing;
 mod policy;
 mod process;

@@ -59,6 +59,9 @@ pub(crate) struct AgentPolicy {
     pub viewer_sessions: super::viewers::Handout,
     /// The most sessions kept open on the DMA for one share's viewers; `None`: no bound.
     pub viewer_sessions_per_share: Option<usize>,
+    /// Whether a `LogOut` of a viewer's session the DMA did not answer is sent again at every
+    /// tick until it does (`agent.log-out-once`: sent once).
+    pub retry_log_outs: bool,
     /// A share end the cloud could not be told of is kept and sent when it can be; otherwise
     /// it is dropped, and "not connected" is taken for done.
     pub keep_pending_withdrawals: bool,
@@ -112,6 +115,7 @@ impl AgentPolicy {
             learn_cloud_time: !on(Fault::AgentNoSkewAllowance),
             viewer_sessions: super::viewers::Handout::from_faults(faults),
             viewer_sessions_per_share: super::viewers::bound_from_faults(faults),
+            retry_log_outs: !on(Fault::AgentLogOutOnce),
             keep_pending_withdrawals: !on(Fault::AgentForgetsOfflineWithdrawals),
         }
     }

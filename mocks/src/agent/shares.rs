@@ -68,9 +68,15 @@ pub(super) async fn connect_app(forwarder: Forwarder, body: String) -> Result<St
     call(forwarder, "ConnectApp", body).await
 }
 
-/// `LogOut` with `body` (the session to end) at the DMS side the forwarder reaches.
-pub(super) async fn log_out(forwarder: Forwarder, body: String) -> Result<String, String> {
-    call(forwarder, "LogOut", body).await
+/// `LogOut` of `session`: whether the DMS side answered it. A refusal (4xx: the session or its
+/// share is already gone) is an answer; no answer, or a 5xx (the WAF could not reach the DMA),
+/// is not.
+pub(super) async fn log_out_answered(forwarder: Forwarder, session: &str) -> bool {
+    let body = serde_json::json!({ "connection": session }).to_string();
+    match call(forwarder, "LogOut", body).await {
+        Ok(_) => true,
+        Err(why) => why.starts_with("HTTP 4"),
+    }
 }
 
 /// `method` with `body` at the DMS side the forwarder reaches, within its answer bound: the

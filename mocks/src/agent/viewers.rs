@@ -13,6 +13,10 @@
 //! beyond that takes the place of the one idle longest, whose session the gateway ends on the
 //! DMA (`LogOut`), so the DMA's session table stays bounded whatever the cloud's side sends.
 //! Nobody is refused: a viewer whose session went is signed in again if it comes back.
+//!
+//! A `LogOut` that does not get through (the DMA unreachable at that moment) is kept here as
+//! unended, and the gateway sends it again at every tick of its clock until the DMA answers
+//! (`log_outs`): a session the gateway let go of does not live on in the DMA's table.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -79,6 +83,8 @@ struct Desk {
     sessions: HashMap<(String, String), Kept>,
     /// Uses so far, the order sessions were last used in.
     uses: u64,
+    /// (share ID, session) the gateway let go of whose `LogOut` the DMA has not answered yet.
+    unended: Vec<(String, String)>,
 }
 
 impl Desk {
@@ -114,15 +120,33 @@ pub(crate) struct Viewers {
     handout: Handout,
     /// The most sessions kept for one share's viewers; `None`: no bound.
     per_share: Option<usize>,
+    /// Whether a `LogOut` the DMA did not answer is kept to be sent again; otherwise
+    /// (`agent.log-out-once`) it is sent once and forgotten.
+    retries_log_outs: bool,
 }
 
 impl Viewers {
-    pub fn new(handout: Handout, per_share: Option<usize>) -> Self {
+    pub fn new(handout: Handout, per_share: Option<usize>, retries_log_outs: bool) -> Self {
         Self {
             desk: Mutex::default(),
             handout,
             per_share,
+            retries_log_outs,
         }
+    }
+
+    /// Keeps `session` of `share_id`, whose `LogOut` did not get through, to be sent again
+    /// (when the policy retries).
+    pub fn unended(&self, share_id: &str, session: String) {
+        if self.retries_log_outs {
+            self.lock().unended.push((share_id.to_owned(), session));
+        }
+    }
+
+    /// The sessions whose `LogOut` is still to be sent, taken from the desk: those that fail
+    /// again come back through [`Viewers::unended`].
+    pub fn take_unended(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.lock().unended)
     }
 
     /// Keeps the credentials the DMS handed for `share_id`.
@@ -188,6 +212,8 @@ impl Viewers {
     pub fn withdraw(&self, share_id: &str) -> Vec<String> {
         let mut desk = self.lock();
         desk.logins.remove(share_id);
+        // The DMA ended the share's sessions with the share: nothing is left to log out.
+        desk.unended.retain(|(share, _)| share != share_id);
         let mut ended = Vec::new();
         desk.sessions.retain(|(share, _), kept| {
             let keep = share != share_id;
@@ -217,7 +243,7 @@ mod tests {
 
     #[test]
     fn each_viewer_gets_its_own_shares_session_and_withdrawal_drops_them() {
-        let viewers = Viewers::new(Handout::PerViewer, Some(SESSIONS_PER_SHARE));
+        let viewers = Viewers::new(Handout::PerViewer, Some(SESSIONS_PER_SHARE), true);
         viewers.admit("a", login("share-a"));
         viewers.admit("b", login("share-b"));
         assert_eq!(viewers.keep("a", "v1", "session-a".into()).0, "session-a");
@@ -233,7 +259,7 @@ mod tests {
 
     #[test]
     fn a_new_viewer_beyond_the_bound_ends_the_session_idle_longest() {
-        let viewers = Viewers::new(Handout::PerViewer, Some(2));
+        let viewers = Viewers::new(Handout::PerViewer, Some(2), true);
         assert!(viewers.make_room("a", "v1").is_empty());
         viewers.keep("a", "v1", "s1".into());
         viewers.keep("a", "v2", "s2".into());
@@ -249,7 +275,7 @@ mod tests {
         );
         assert_eq!(viewers.session("a", "v2"), None);
         assert_eq!(viewers.session("b", "w1").as_deref(), Some("t1"));
-        let unbounded = Viewers::new(Handout::PerViewer, None);
+        let unbounded = Viewers::new(Handout::PerViewer, None, true);
         for n in 0..10 {
             assert!(unbounded.make_room("a", &format!("v{n}")).is_empty());
             assert!(
@@ -259,5 +285,30 @@ mod tests {
                     .is_empty()
             );
         }
+    }
+
+    #[test]
+    fn a_log_out_that_did_not_get_through_is_kept_until_its_share_ends() {
+        let viewers = Viewers::new(Handout::PerViewer, Some(2), true);
+        viewers.unended("a", "s1".into());
+        viewers.unended("b", "t1".into());
+        assert_eq!(
+            viewers.take_unended(),
+            vec![
+                ("a".to_owned(), "s1".to_owned()),
+                ("b".to_owned(), "t1".to_owned())
+            ]
+        );
+        assert!(viewers.take_unended().is_empty());
+        viewers.unended("a", "s1".into());
+        viewers.unended("b", "t1".into());
+        viewers.withdraw("a");
+        assert_eq!(
+            viewers.take_unended(),
+            vec![("b".to_owned(), "t1".to_owned())]
+        );
+        let once = Viewers::new(Handout::PerViewer, Some(2), false);
+        once.unended("a", "s1".into());
+        assert!(once.take_unended().is_empty());
     }
 }

@@ -48,7 +48,16 @@ pub(crate) struct SharePolicy {
     /// Whether a signed-in account's list holds only the shares sent to it; otherwise
     /// (`cloud.share-list-every-share`) every live share.
     pub list_only_own: bool,
+    /// The most viewer sessions one account keeps open on one link: opening it again beyond
+    /// them ends the oldest. `None` (`cloud.viewer-sessions-unbounded`): every opening adds one
+    /// for the share's life, and reopening a link grows the table without end.
+    pub viewer_sessions_per_link: Option<usize>,
 }
+
+/// The bound a careful cloud sets on one account's viewer sessions of one link (a project
+/// figure; `fixtures/spec.json`, `sharing.viewer_sessions_per_account_and_link`, states it for
+/// the scenarios): enough for the windows and devices one recipient has open.
+const VIEWER_SESSIONS_PER_LINK: usize = 4;
 
 impl SharePolicy {
     pub fn from_faults(faults: &FaultSet) -> Self {
@@ -63,6 +72,8 @@ impl SharePolicy {
             enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
             delete_checks_owner: !faults.is_on(Fault::CloudDeleteAnyDmsShare),
             list_only_own: !faults.is_on(Fault::CloudShareListEveryShare),
+            viewer_sessions_per_link: (!faults.is_on(Fault::CloudViewerSessionsUnbounded))
+                .then_some(VIEWER_SESSIONS_PER_LINK),
         }
     }
 
@@ -160,12 +171,16 @@ pub(crate) struct ViewerSession {
     pub account: String,
     /// What the session was opened for, kept only by a cloud whose sessions outlive the share.
     pub snapshot: Link,
+    /// Its place in the order sessions were opened: the oldest goes first.
+    pub opened: u64,
 }
 
 #[derive(Debug, Default)]
 struct Tables {
     shares: Vec<Stored>,
     sessions: HashMap<String, ViewerSession>,
+    /// The next viewer session's `opened`.
+    openings: u64,
 }
 
 #[derive(Debug)]
@@ -323,6 +338,8 @@ impl Shares {
             });
         }
         let session = random_token(32);
+        tables.openings += 1;
+        let opened = tables.openings;
         tables.sessions.insert(
             session.clone(),
             ViewerSession {
@@ -330,8 +347,12 @@ impl Shares {
                 share_id: link.share.share_id.clone(),
                 account: account.to_owned(),
                 snapshot: link.clone(),
+                opened,
             },
         );
+        if let Some(bound) = policy.viewer_sessions_per_link {
+            end_oldest(&mut tables.sessions, link, account, bound);
+        }
         session
     }
 
@@ -351,6 +372,30 @@ impl Shares {
 
     fn lock(&self) -> MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Ends `account`'s oldest viewer sessions of `link` until at most `bound` are open.
+fn end_oldest(
+    sessions: &mut HashMap<String, ViewerSession>,
+    link: &Link,
+    account: &str,
+    bound: usize,
+) {
+    let mut theirs: Vec<(u64, String)> = sessions
+        .iter()
+        .filter(|(_, v)| {
+            v.dms_id == link.share.dms_id
+                && v.share_id == link.share.share_id
+                && v.account.eq_ignore_ascii_case(account)
+                && v.snapshot.email.eq_ignore_ascii_case(&link.email)
+        })
+        .map(|(id, v)| (v.opened, id.clone()))
+        .collect();
+    theirs.sort_unstable();
+    let excess = theirs.len().saturating_sub(bound);
+    for (_, id) in theirs.into_iter().take(excess) {
+        sessions.remove(&id);
     }
 }
 
@@ -442,5 +487,22 @@ mod tests {
         assert_eq!(shares.recipients("dms-1", "share-1"), ["a@x.example"]);
         let record = shares.lookup(&victim[0].1).expect("the link still opens");
         assert!(!record.share.ended(1_300) && record.share.open_sessions == 1);
+    }
+
+    #[test]
+    fn reopening_a_link_keeps_the_newest_sessions_up_to_the_bound() {
+        let shares = Shares::new(SharePolicy::from_faults(&FaultSet::default()));
+        let tokens = shares
+            .create(announced(&["a@x.example"]), 1_000)
+            .expect("a new share");
+        let link = shares.lookup(&tokens[0].1).expect("the link opens");
+        let opened: Vec<String> = (0..VIEWER_SESSIONS_PER_LINK + 2)
+            .map(|_| shares.record_opening(&link, "a@x.example", 1_000))
+            .collect();
+        let kept: Vec<bool> = opened.iter().map(|s| shares.session(s).is_some()).collect();
+        let mut expected = vec![false, false];
+        expected.extend([true; VIEWER_SESSIONS_PER_LINK]);
+        assert_eq!(kept, expected);
+        assert_eq!(shares.all()[0].open_sessions, VIEWER_SESSIONS_PER_LINK);
     }
 }

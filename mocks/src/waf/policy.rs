@@ -45,6 +45,11 @@ pub(crate) struct MatchPolicy {
     /// Whether a request whose `X-Forwarded-For` names loopback passes uninspected
     /// (`waf.trusts-forwarded-for`): a header anyone upstream can write.
     pub trusts_forwarded_for: bool,
+    /// Whether the call's connection is read from its body (`waf.trusts-body-connection`): a
+    /// share's session named there is taken under that share's whitelist whoever sent it, and
+    /// the Cloud Gateway's attached session only fills in for a body that names none. The
+    /// careful WAF ties a share's call to the session the gateway attached, and to nothing else.
+    pub trusts_body_connection: bool,
 }
 
 /// How a call's method is compared with a whitelisted one.
@@ -105,6 +110,7 @@ impl MatchPolicy {
             },
             parameters,
             trusts_forwarded_for: faults.is_on(Fault::WafTrustsForwardedFor),
+            trusts_body_connection: faults.is_on(Fault::WafTrustsBodyConnection),
         }
     }
 

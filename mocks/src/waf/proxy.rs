@@ -177,6 +177,7 @@ fn judge(
     let named = fields.get("connection").and_then(Value::as_str);
     if let (Some(session), Some(named)) = (session, named)
         && session != named
+        && !policy.trusts_body_connection
     {
         return Judgement::blocked(
             "the call names another connection than the Cloud Gateway's session",
@@ -258,8 +259,28 @@ fn judge(
         ending.ends = Some(named.to_owned());
         return ending;
     }
-    let connection = session.or(named).unwrap_or("");
-    match state.registry.owner(connection) {
+    let connection = if policy.trusts_body_connection {
+        named.or(session)
+    } else {
+        session.or(named)
+    }
+    .unwrap_or("");
+    let owner = state.registry.owner(connection);
+    // A share's session counts only as the Cloud Gateway attached it to its viewer's request:
+    // named in a body alone it is a string someone learned (a leaked log line, another share's
+    // viewer, a remote-access account), not a viewer the cloud signed in.
+    if session.is_none()
+        && !policy.trusts_body_connection
+        && let Owner::Share(share_id, _) = &owner
+    {
+        return Judgement::blocked(
+            format!(
+                "a session of share {share_id} named in the body: a share's session is taken only as the Cloud Gateway attaches it"
+            ),
+            None,
+        );
+    }
+    match owner {
         Owner::Nobody => Judgement::undecided(
             policy,
             "the connection is tied to no live share and no session opened through the gateway",

@@ -283,6 +283,12 @@ faults! {
         "the cloud's sign-in answers every password guess: anyone tries a dataminer.services account's password as fast as they can send",
     CloudSignInFromAnySite = "cloud.sign-in-from-any-site":
         "the cloud takes a browser's sign-in form from any site: a page elsewhere signs the visitor's browser in to the attacker's account (login CSRF), where the visitor then approves a DMS or reads shares",
+    WafTrustsBodyConnection = "waf.trusts-body-connection":
+        "the WAF reads a call's connection from its body and ties the call to the share that session belongs to, whoever sent it: a remote-access account, or one share's recipient, that names a share's session acts under that share's whitelist",
+    CloudViewerSessionsUnbounded = "cloud.viewer-sessions-unbounded":
+        "the cloud opens a viewer session at every opening of a link and keeps each for the share's life: a recipient who keeps reopening their link grows the cloud's session table without end",
+    AgentLogOutOnce = "agent.log-out-once":
+        "the Cloud Gateway sends the LogOut of a viewer's session it let go of once: when the DMA cannot be reached at that moment, the share user's session lives on in the DMA's table until the share ends",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -87,6 +87,11 @@ impl DmaClient {
 }
 
 impl DmaSession {
+    /// The DMA's connection string for this session.
+    pub fn connection(&self) -> &str {
+        &self.connection
+    }
+
     /// Calls `method` on this connection; `fields` are added to `connection`.
     pub async fn call(&self, method: &str, fields: Value) -> Result<DmaReply, Failure> {
         let mut body = Map::new();

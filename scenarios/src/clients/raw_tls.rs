@@ -21,6 +21,19 @@ pub async fn exchange_tls(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<RawReply, Failure> {
+    let host = host_line(env, endpoint)?;
+    let request = request_bytes(verb, target, &host, content_type, headers, body);
+    send_tls(env, endpoint, &request).await
+}
+
+/// Writes `request` (its head and body, byte for byte as given: framing, header case, any
+/// line) to `endpoint` over TLS 1.2 and reads the whole answer. `request` names the host
+/// itself; [`host_line`] is the one `exchange_tls` writes.
+pub async fn send_tls(
+    env: &Environment,
+    endpoint: Endpoint,
+    request: &[u8],
+) -> Result<RawReply, Failure> {
     let host = endpoint.host();
     let harness = |e: String| Failure::Harness(format!("raw TLS exchange with {host}: {e}"));
     let addr = env
@@ -47,7 +60,15 @@ pub async fn exchange_tls(
         .connect(name, socket)
         .await
         .map_err(|e| harness(e.to_string()))?;
-    let host_header = format!("{host}:{}", addr.port());
-    let request = request_bytes(verb, target, &host_header, content_type, headers, body);
-    Ok(send_and_read(&mut tls, &request).await)
+    Ok(send_and_read(&mut tls, request).await)
+}
+
+/// The `Host` header's value for `endpoint`, as published in `env` (name and port).
+pub fn host_line(env: &Environment, endpoint: Endpoint) -> Result<String, Failure> {
+    let host = endpoint.host();
+    env.published()
+        .into_iter()
+        .find(|(name, _)| *name == host)
+        .map(|(_, addr)| format!("{host}:{}", addr.port()))
+        .ok_or_else(|| Failure::Harness(format!("{host} is not published")))
 }

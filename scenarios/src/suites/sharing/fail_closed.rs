@@ -1,11 +1,11 @@
-//! The WAF fails closed (WAF-4): what it cannot read one way, and what it cannot tie to a live
-//! share (or to a DMS user's session it saw open through the gateway: the tunnel carries DMS
-//! users' remote access too), goes no further than the WAF; a run of wrong passwords for a share user reaches the
-//! DMA only up to the limit. What a recipient cannot read one way is sent by the signed-in
-//! recipient through their viewer; the rest goes in as the Cloud Gateway forwards a stream that
-//! carries no viewer (with its key, no share session), so the WAF is the only thing deciding;
-//! verdicts come from the requests the DMA's gateway channel received and the calls it carried
-//! out.
+//! The WAF fails closed (WAF-4): what it cannot read one way goes no further than the WAF,
+//! sent by the signed-in recipient through their viewer; a run of wrong passwords for a share
+//! user reaches the DMA only up to the limit. The sign-in limit is sent at the WAF's listener as
+//! the Cloud Gateway signs in (with its key, no viewer): the per-login limit applies only to the
+//! gateway's own sign-ins, which nothing outside can make with a wrong password (remote-access
+//! sign-ins are the `access` suite's). What the WAF cannot tie to a live share is sent from
+//! outside in [`super::untied`]. Verdicts come from the requests the DMA's gateway channel
+//! received and the calls it carried out.
 
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use mocks::cloud::Endpoint;
 
 use super::calls::Call;
 use super::recipient_path;
-use super::setup::{self, Via, connect_app, send};
+use super::setup::{self, Via, connect_app};
 use crate::clients::exchange_tls;
 use crate::{Ctx, Failure, oracle};
 
@@ -175,49 +175,6 @@ pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure>
         off.is_empty(),
         "none",
         off,
-    )
-}
-
-pub(crate) async fn untied_requests_refused(ctx: Ctx) -> Result<(), Failure> {
-    let env = ctx.environment().await?;
-    let ev = ctx.evidence();
-    let admin = &env.accounts().dms_admin;
-    // A DMS user's own session, opened on the public API: valid on the DMA, but neither a
-    // share's nor opened through the gateway.
-    let public = connect_app(&env, Via::Public, &admin.login, &admin.password)
-        .await?
-        .map_err(|a| Failure::precondition("the Administrator's ConnectApp", "a connection", a))?;
-    let element = |connection: &str| {
-        json!({ "connection": connection, "dmaID": 2000, "elementID": 100 }).to_string()
-    };
-    let ((), arrivals, executed) = on_the_gateway(&env, async {
-        for (what, body) in [
-            ("the Administrator's public session", element(&public)),
-            ("a made-up connection", element("not-a-connection")),
-            (
-                "no connection",
-                json!({ "dmaID": 2000, "elementID": 100 }).to_string(),
-            ),
-        ] {
-            let reply = send(&env, Via::Gateway, GET, JSON, body.as_bytes()).await?;
-            ev.saw(format!("GetElement on {what}: HTTP status"), reply.status);
-        }
-        Ok(())
-    })
-    .await?;
-    ev.expect(
-        "untied-requests-not-executed",
-        "calls the DMA carried out on its gateway channel for requests tied to no live share",
-        executed.is_empty(),
-        "none",
-        executed,
-    )?;
-    ev.expect(
-        "untied-requests-stopped-at-the-waf",
-        "requests tied to no live share that reached the DMA's gateway channel",
-        arrivals.is_empty(),
-        "none: the WAF refuses what it cannot tie to a live share",
-        paths(&arrivals),
     )
 }
 

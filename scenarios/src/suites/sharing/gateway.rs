@@ -1,17 +1,18 @@
 //! USER-4: a share user gets in only through the Cloud Gateway. Its login, its sessions and a
 //! session it opened through the gateway are tried on every other way in (the DMA's public
 //! API, the gateway channel's port without the key the DMS handed its Cloud Gateway, the WAF's
-//! port without it), and through the real path: a recipient through the cloud's front end, the
-//! tunnel, the agent and the WAF. Judged on the calls the DMA carried out per channel and on
+//! port without it), and through the real path: a recipient's viewer through the cloud's
+//! front end, the tunnel, the Cloud Gateway (which signs the share user in) and the WAF. Judged on the calls the DMA carried out per channel and on
 //! what its gateway channel recorded of the requests it refused.
 
 use mocks::dma::{Arrival, Channel, ExecutedCall};
 use serde_json::{Map, Value, json};
 
 use super::calls::Call;
+use super::recipient_path;
 use super::setup::{self, Via, connect_app, send};
 use super::users::redacted;
-use crate::{Ctx, Failure, steps};
+use crate::{Ctx, Failure};
 
 /// The ways in that are not the Cloud Gateway's, each tried with the share user's login.
 const NOT_THE_GATEWAY: [Via; 2] = [Via::GatewayPort, Via::WafWithoutKey];
@@ -19,9 +20,7 @@ const NOT_THE_GATEWAY: [Via; 2] = [Via::GatewayPort, Via::WafWithoutKey];
 pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    let admin = setup::admin(&env).await?;
-    let share_id = setup::share(&admin, "soc-overview").await?;
-    let (login, password) = setup::credentials(&env, &share_id)?;
+    const GET: &str = "/API/v1/Json.asmx/GetElement";
     let element = Map::from_iter([
         ("dmaID".to_owned(), json!(2000)),
         ("elementID".to_owned(), json!(100)),
@@ -31,33 +30,22 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
         body.insert("connection".into(), json!(connection));
         Value::Object(body)
     };
-    const GET: &str = "/API/v1/Json.asmx/GetElement";
 
-    // The real way in: the cloud's side of the tunnel, the agent (with the key the DMS handed
-    // it) and the WAF, as the cloud relays a viewer's calls (share users are never signed in
-    // by a remote-access request).
-    steps::connect_dms(&env).await?;
+    // The real way in: the recipient opens the link and calls through their viewer (the
+    // cloud's relay, the tunnel, the Cloud Gateway, which signs the share user in for the
+    // viewer with the credentials the DMS handed it, and the WAF). Share users are never
+    // signed in by a remote-access request, nor by anything but the gateway.
     let from = env.dma().executed().len();
-    let signed_in = through_tunnel(
-        &env,
-        "ConnectApp",
-        &json!({ "host": "", "login": login, "password": password, "clientAppName": "conform" }),
-    )
-    .await?;
-    let connection = signed_in
-        .1
-        .get("d")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Failure::precondition(
-                "the share user's ConnectApp through the tunnel",
-                "a connection string",
-                &signed_in,
-            )
-        })?;
-    let (status, _) = through_tunnel(&env, "GetElement", &get(&connection)).await?;
-    ev.saw("GetElement through the Cloud Gateway: HTTP status", status);
+    let (browser, share, viewer) = recipient_path::one_share_viewed(&env, "soc-overview").await?;
+    let (login, password) = setup::credentials(&env, &share.share_id)?;
+    let connection = share.connection.clone();
+    let answer = browser
+        .call(&viewer, "GetElement", &Value::Object(element.clone()))
+        .await?;
+    ev.saw(
+        "GetElement through the Cloud Gateway: HTTP status",
+        answer.status,
+    );
     let through_gateway = env.dma().executed().since(from);
 
     // Every other way: the public API, the gateway port and the WAF's port without the key;
@@ -138,32 +126,4 @@ pub(crate) async fn gateway_only(ctx: Ctx) -> Result<(), Failure> {
         expected,
         served,
     )
-}
-
-/// One call through the DMS's tunnel, as the cloud sends it: the status and the JSON answer.
-async fn through_tunnel(
-    env: &mocks::Environment,
-    method: &str,
-    body: &Value,
-) -> Result<(u16, Value), Failure> {
-    let path = format!("/API/v1/Json.asmx/{method}");
-    let request =
-        mocks::cloud::post_json(&path, body).map_err(|e| Failure::Harness(e.to_string()))?;
-    let broken =
-        |e: String| Failure::precondition(format!("{method} through the tunnel"), "an answer", e);
-    let answer = env
-        .cloud()
-        .send_through_tunnel(&env.accounts().dms_id, request)
-        .await
-        .map_err(|e| broken(e.to_string()))?;
-    let status = answer.status().as_u16();
-    let mut body = answer.into_body();
-    let mut read = Vec::new();
-    while let Some(chunk) = mocks::cloud::next_chunk(&mut body)
-        .await
-        .map_err(|e| broken(e.to_string()))?
-    {
-        read.extend_from_slice(&chunk);
-    }
-    Ok((status, serde_json::from_slice(&read).unwrap_or(Value::Null)))
 }

@@ -10,26 +10,30 @@
 //!
 //! The WAF's whitelist, its corpus and what it cannot read are sent by the signed-in recipient
 //! through their viewer (the cloud's relay, the tunnel, the Cloud Gateway: [`recipient_path`]);
-//! the rest of WAF-4 ([`fail_closed`]: streams that carry no viewer, sign-in limits) and the
-//! users scenarios call the WAF's listener directly, as the agent forwards, with the
-//! credentials and the gateway key the DMS hands its Cloud Gateway; USER-4's scenario also takes
-//! the real path and every other way in. The sharing scenarios take the recipient's real path:
+//! what the WAF cannot tie to a live share's viewer is sent from outside too ([`untied`]: a
+//! remote-access account's streams, which carry no viewer, and share sessions named in bodies).
+//! The sign-in limit ([`fail_closed`]) and the users scenarios call the WAF's listener
+//! directly, as the agent forwards, with the credentials and the gateway key the DMS hands its
+//! Cloud Gateway; USER-4's scenario also takes the real path and every other way in. The sharing scenarios take the recipient's real path:
 //! the mail, the link, the account, the DMS's app, and through the tunnel, the agent and the WAF
 //! to the DMA ([`live`]), in a real browser too ([`browser`]).
 
 mod attacks;
 mod browser;
 mod calls;
+mod cloud_viewers;
 mod corpus;
 mod ending;
 mod fail_closed;
 mod gateway;
 pub(crate) mod live;
+mod log_out_retry;
 mod recipient_path;
 mod recipients;
 mod reopening;
 pub(crate) mod setup;
 mod tossing;
+mod untied;
 mod users;
 mod waf;
 
@@ -250,6 +254,32 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             body: |ctx| Box::pin(reopening::reopening_keeps_dma_sessions_bounded(ctx)),
         },
         Scenario {
+            id: "sharing.reopening-a-link-keeps-the-clouds-viewer-sessions-bounded",
+            suite: Suite::Sharing,
+            title: "A recipient who opens their link again and again, each time a new viewer, leaves no more viewer sessions for their account and link in the cloud's table than the project's bound; the oldest viewer's cookie is then refused and the newest are served",
+            requirements: &["TUN-1", "SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudViewerSessionsUnbounded,
+                    "cloud-viewer-sessions-bounded",
+                )]
+            },
+            body: |ctx| Box::pin(cloud_viewers::reopening_keeps_cloud_sessions_bounded(ctx)),
+        },
+        Scenario {
+            id: "sharing.a-log-out-the-dma-missed-is-sent-again",
+            suite: Suite::Sharing,
+            title: "When the Cloud Gateway lets a viewer's session go while the DMA cannot be reached, that session is ended on the DMA once it is reachable again and the clock moves on; viewers are served again",
+            requirements: &["TUN-1", "SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::AgentLogOutOnce,
+                    "session-let-go-ends-on-the-dma",
+                )]
+            },
+            body: |ctx| Box::pin(log_out_retry::a_missed_log_out_is_sent_again(ctx)),
+        },
+        Scenario {
             id: "sharing.deleting-a-share-ends-links-viewers-user-and-whitelist",
             suite: Suite::Sharing,
             title: "Deleting a share makes its links answer 410 Gone, ends open viewers at their next heartbeat, removes its user from the DMA and its whitelist from the WAF; replays reach nothing",
@@ -321,7 +351,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "waf.refuses-what-it-cannot-tie-to-a-live-share",
             suite: Suite::Waf,
-            title: "Through the gateway, a DMS user's session opened on the public API, a made-up connection and none at all are refused at the WAF",
+            title: "Sent from outside by a remote-access account (a stream that carries no viewer), no connection, a made-up one, a DMS user's session opened on the public API, a deleted share's viewer session and a viewer session the gateway ended each reach the WAF and are refused there",
             requirements: &["WAF-4"],
             catches: const {
                 &[Catch::by(
@@ -329,7 +359,20 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     "untied-requests-not-executed",
                 )]
             },
-            body: |ctx| Box::pin(fail_closed::untied_requests_refused(ctx)),
+            body: |ctx| Box::pin(untied::untied_requests_refused(ctx)),
+        },
+        Scenario {
+            id: "waf.ties-a-shares-call-only-to-the-gateways-session",
+            suite: Suite::Waf,
+            title: "A share's session named in a request's body is not honoured: sent from outside by the recipient of another share through their viewer, and by a remote-access account, each of that share's calls is refused at the WAF; the recipient's own calls still run",
+            requirements: &["WAF-2", "WAF-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafTrustsBodyConnection,
+                    "no-call-carried-out-on-a-session-named-in-the-body",
+                )]
+            },
+            body: |ctx| Box::pin(untied::body_connection_not_trusted(ctx)),
         },
         Scenario {
             id: "waf.rate-limits-sign-ins-through-the-gateway",

@@ -80,7 +80,7 @@ pub(crate) async fn one_share_viewed(
 
 /// Shares `dashboard` with `email`, opens the link as the recipient and finds the session the
 /// gateway opened for that viewer.
-async fn view(
+pub(super) async fn view(
     env: &Environment,
     admin: &DmaSession,
     email: &str,

@@ -1,9 +1,11 @@
 //! A recipient who keeps reopening their link (TUN-1, SHARE-3). Each opening is a new viewer
 //! session at the cloud, and the Cloud Gateway signs the share's user in on the DMA for each
 //! new viewer; nothing the cloud's side sends may pile those sessions up in the DMA's table.
-//! The recipient opens the link three times the project's bound
+//! Recipients open their links three times the project's bound
 //! (`fixtures/spec.json`, `sharing.gateway_sessions_per_share`), each time in a browser of its
-//! own (a new window, device or script: a new viewer), and calls through each viewer. The
+//! own (a new window, device or script: a new viewer), and call through each viewer: the first
+//! viewer is one recipient's, every later one another's (the cloud bounds each account's
+//! viewers of a link on its own side, `cloud_viewers`). The
 //! verdict is the DMA's: its session table for the share's user, and the sign-ins and
 //! `LogOut`s it carried out as that user. The newest viewer shows the dashboard, and the
 //! first, whose session went long ago, is served again when it comes back.
@@ -29,17 +31,36 @@ pub(super) async fn reopening_keeps_dma_sessions_bounded(ctx: Ctx) -> Result<(),
     let bound = oracle::spec()?.sharing.gateway_sessions_per_share;
     let expected = live::expected_texts(DASHBOARD)?;
     let admin = live::connected(&env).await?;
-    let (email, _) = live::partner(&env).await?;
-    let shared = live::share(&env, &admin, DASHBOARD, &[&email], json!({})).await?;
-    let link = shared.link_for(&email)?.to_owned();
+    let (email, first) = live::partner(&env).await?;
+    let shared = live::share(
+        &env,
+        &admin,
+        DASHBOARD,
+        &[&email, live::NEW_ADDRESS],
+        json!({}),
+    )
+    .await?;
+    // The first viewer is the partner's; every later one is a second recipient's (an account
+    // made for its address), whose openings the cloud bounds on its own side per account and
+    // link: the first viewer stays open at the cloud while the gateway lets its session go.
+    let mut creator = ShareRecipient::new(&env)?;
+    creator
+        .sign_up(&env, live::NEW_ADDRESS, SECOND_PASSWORD)
+        .await?;
+    let first_link = shared.link_for(&email)?.to_owned();
+    let link = shared.link_for(live::NEW_ADDRESS)?.to_owned();
 
     let mut viewers: Vec<(ShareRecipient, Viewer)> = Vec::new();
     let mut statuses = Vec::new();
     let mut table = Vec::new();
     let mut last_beat = None;
-    for _ in 0..OPENINGS_PER_SESSION * bound {
-        let browser = recipient(&env).await?;
-        let (viewer, _) = live::open_viewer(&browser, &link).await?;
+    for opening in 0..OPENINGS_PER_SESSION * bound {
+        let (browser, link) = if opening == 0 {
+            (first.clone(), &first_link)
+        } else {
+            (second_recipient(&env).await?, &link)
+        };
+        let (viewer, _) = live::open_viewer(&browser, link).await?;
         let beat = browser.heartbeat(&viewer).await?;
         statuses.push(beat.status);
         table.push(env.dma().open_share_sessions(&shared.share_id));
@@ -95,11 +116,13 @@ pub(super) async fn reopening_keeps_dma_sessions_bounded(ctx: Ctx) -> Result<(),
     )
 }
 
-/// The partner account signed in in a browser of its own.
-async fn recipient(env: &Environment) -> Result<ShareRecipient, Failure> {
-    let account = &env.accounts().cloud_outsider;
+/// The second recipient's password (the account the scenario makes for its address).
+const SECOND_PASSWORD: &str = "a long enough password";
+
+/// The second recipient signed in in a browser of its own.
+async fn second_recipient(env: &Environment) -> Result<ShareRecipient, Failure> {
     let mut browser = ShareRecipient::new(env)?;
-    browser.sign_in(&account.email, &account.password).await?;
+    browser.sign_in(live::NEW_ADDRESS, SECOND_PASSWORD).await?;
     Ok(browser)
 }
 

@@ -1,6 +1,7 @@
 //! The requests the property test sends: a whitelisted call of a share's dashboard, changed by
 //! a few mutations and put on the wire one of several ways.
 
+use fixtures::DashboardCall;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use serde_json::Value;
@@ -158,17 +159,17 @@ pub(crate) fn wire() -> impl Strategy<Value = Wire> {
         )
 }
 
-/// The request a mutated call makes, as bytes.
+/// The request a mutated call makes, as bytes: under the share's viewer on the sharing host
+/// (`host`), with the cookies the recipient's browser sends to its target (`cookies`).
 pub(crate) fn build(
     share: &Share,
-    call: Index,
+    original: &DashboardCall,
     mutations: &[Mutation],
     wire: &Wire,
     shares: &[Share],
-    (name, key): (&str, &str),
+    host: &str,
+    cookies: impl Fn(&str) -> String,
 ) -> Vec<u8> {
-    let calls: Vec<_> = share.dashboard.calls().collect();
-    let original = call.get(&calls);
     let mut method = original.method.clone();
     let mut path = "/API/v1/Json.asmx/{m}".to_owned();
     let mut fields: Vec<(String, String)> = vec![(
@@ -233,7 +234,11 @@ pub(crate) fn build(
         }
     }
     let tail: String = method.chars().skip(1).collect();
-    let path = path.replace("{m:tail}", &tail).replace("{m}", &method);
+    let path = format!(
+        "{}{}",
+        share.viewer.base.trim_end_matches('/'),
+        path.replace("{m:tail}", &tail).replace("{m}", &method)
+    );
     let body = if wire.form {
         fields
             .iter()
@@ -256,7 +261,8 @@ pub(crate) fn build(
     };
     let content_type = ["Content-Type", "content-type", "CONTENT-TYPE"][wire.header_case];
     let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: dma\r\n{name}: {key}\r\n{content_type}: {}\r\nConnection: close\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {}\r\n{content_type}: {}\r\nConnection: close\r\n",
+        cookies(&path),
         wire.content_type
     );
     let mut bytes = Vec::new();
