@@ -275,6 +275,8 @@ faults! {
         "the organisation's admin API takes a signed-in administrator's cookie from any page of dataminer.services: a shared dashboard, relayed on the sharing host from another organisation's DMS, changes roles and remote access in the viewer's organisation",
     CloudRelayKeepsDmsHeaders = "cloud.relay-keeps-dms-headers":
         "the viewer's relay passes a DMS's answer on with its own headers and no policy of the cloud's: a DMS's page runs on the sharing host with the cloud's origin and reads the recipient's own data there",
+    CloudRelayPicksDmsFromRequest = "cloud.relay-picks-dms-from-request":
+        "the viewer's and the remote-access relays open their stream on the DMS a routing header of the request names (`x-dataminer-dms-id`, a front end's hint) before the one the share or the checked path names: a recipient of one organisation's share reaches another organisation's DMS",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

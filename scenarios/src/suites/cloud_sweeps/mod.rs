@@ -10,6 +10,7 @@ mod backups;
 mod keyed;
 mod mail;
 mod offline;
+mod relay;
 mod tenants;
 
 use mocks::world::Fault;
@@ -18,6 +19,19 @@ use crate::{Catch, Scenario, Suite};
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
+        Scenario {
+            id: "sharing.nothing-reaches-another-organisations-dms",
+            suite: Suite::Sharing,
+            title: "With two organisations' DMSs live, a recipient of the first's share (with remote access to its DMS) names the other DMS in the path, encoded climbs out of the link, absolute-form targets, the Host header and routing headers, through the viewer's relay and remote access: the other DMS's agent receives no stream and its DMA sees nothing",
+            requirements: &["TEN-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudRelayPicksDmsFromRequest,
+                    "nothing-reaches-the-other-dms",
+                )]
+            },
+            body: |ctx| Box::pin(relay::nothing_reaches_another_organisations_dms(ctx)),
+        },
         Scenario {
             id: "sharing.another-organisation-cannot-end-a-share",
             suite: Suite::Sharing,

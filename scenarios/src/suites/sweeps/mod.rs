@@ -48,6 +48,10 @@ pub const SWEEPS: &[(&str, &str)] = &[
         "tenants × keyed objects: another organisation's member and DMS on every object the cloud keys by an ID (DMS, share, grant, token family, viewer session, link, account, outbox entry), with colliding, guessed and copied IDs",
     ),
     (
+        "sharing.nothing-reaches-another-organisations-dms",
+        "relays × ways to name another DMS: the viewer's relay and remote access, with the other organisation's DMS in the path, encoded climbs out of the link, absolute-form targets, the Host header and routing headers",
+    ),
+    (
         "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
         "share endings × states: deletion and expiry while connected, with the DMS offline, across a cloud restart and mid-renewal",
     ),
