@@ -8,6 +8,7 @@
 
 mod backups;
 mod keyed;
+mod keyed_tokens;
 mod mail;
 mod offline;
 mod relay;
@@ -126,7 +127,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.another-organisation-reaches-nothing-keyed-by-id",
             suite: Suite::Sharing,
-            title: "Another organisation's member and DMS, naming A's DMS, share, link, viewer session and account by copied, guessed or colliding IDs on every route that takes them, read, change and end nothing of A's",
+            title: "Another organisation's member and full DMS site, naming A's DMS, share, grant, token family, link, viewer session, account and outbox entries by copied, guessed or colliding IDs on every route that takes them, read, change and end nothing of A's",
             requirements: &["TEN-1", "TOK-5", "SHARE-5"],
             catches: const {
                 &[
@@ -144,6 +145,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     ),
                     Catch::by(
                         Fault::CloudAnyAccountCanView,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                    Catch::by(
+                        Fault::CloudRevokeAnyFamily,
                         "another-org-reaches-nothing-keyed-by-id",
                     ),
                 ]
