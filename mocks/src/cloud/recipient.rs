@@ -144,7 +144,7 @@ async fn exchange(
         return Err(Refusal::BadMethod);
     }
     let (mut head, body) = request.into_parts();
-    let target = state.relay_target.pick(dms_id, &head.headers);
+    let target = state.relay_target.pick(dms_id, &head.uri, &head.headers);
     let query = head
         .uri
         .query()

@@ -4,7 +4,7 @@
 //! Nothing the request carries (a header, its Host, an absolute-form target, an encoded path)
 //! chooses another tunnel.
 
-use http::HeaderMap;
+use http::{HeaderMap, Uri, header};
 
 use crate::world::{Fault, FaultSet};
 
@@ -20,27 +20,45 @@ pub(crate) enum RelayTarget {
     /// A routing header of the request when it has one (`cloud.relay-picks-dms-from-request`),
     /// the record otherwise: whoever sends the request names the tunnel.
     RequestHint,
+    /// The first label of a host name under the sharing host, from the request's target or its
+    /// `Host` (`cloud.relay-picks-dms-from-host`), as a cloud that half-moved to per-DMS host
+    /// names would: the name the browser asked for names the tunnel.
+    HostName,
 }
 
 impl RelayTarget {
     pub fn from_faults(faults: &FaultSet) -> Self {
         if faults.is_on(Fault::CloudRelayPicksDmsFromRequest) {
             RelayTarget::RequestHint
+        } else if faults.is_on(Fault::CloudRelayPicksDmsFromHost) {
+            RelayTarget::HostName
         } else {
             RelayTarget::Record
         }
     }
 
-    /// The DMS whose tunnel carries a request with `headers`, the record naming `recorded`.
-    pub fn pick(self, recorded: &str, headers: &HeaderMap) -> String {
+    /// The DMS whose tunnel carries a request for `uri` with `headers`, the record naming
+    /// `recorded`.
+    pub fn pick(self, recorded: &str, uri: &Uri, headers: &HeaderMap) -> String {
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
         let hinted = match self {
             RelayTarget::Record => None,
-            RelayTarget::RequestHint => headers
-                .get(ROUTING_HINT)
-                .and_then(|v| v.to_str().ok())
+            RelayTarget::RequestHint => text(ROUTING_HINT)
                 .map(str::trim)
-                .filter(|v| !v.is_empty()),
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
+            RelayTarget::HostName => {
+                uri.host()
+                    .or_else(|| text(header::HOST.as_str()))
+                    .and_then(|host| {
+                        let host = host.split(':').next().unwrap_or(host);
+                        let under = format!(".{}", super::Endpoint::Sharing.host());
+                        host.strip_suffix(under.as_str())
+                            .filter(|label| !label.is_empty() && !label.contains('.'))
+                            .map(str::to_owned)
+                    })
+            }
         };
-        hinted.unwrap_or(recorded).to_owned()
+        hinted.unwrap_or_else(|| recorded.to_owned())
     }
 }

@@ -87,7 +87,9 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         return Err(Refusal::NotShared);
     }
     let (mut head, body) = request.into_parts();
-    let dms_id = state.relay_target.pick(&link.share.dms_id, &head.headers);
+    let dms_id = state
+        .relay_target
+        .pick(&link.share.dms_id, &head.uri, &head.headers);
     let query = head
         .uri
         .query()

@@ -277,6 +277,8 @@ faults! {
         "the viewer's relay passes a DMS's answer on with its own headers and no policy of the cloud's: a DMS's page runs on the sharing host with the cloud's origin and reads the recipient's own data there",
     CloudRelayPicksDmsFromRequest = "cloud.relay-picks-dms-from-request":
         "the viewer's and the remote-access relays open their stream on the DMS a routing header of the request names (`x-dataminer-dms-id`, a front end's hint) before the one the share or the checked path names: a recipient of one organisation's share reaches another organisation's DMS",
+    CloudRelayPicksDmsFromHost = "cloud.relay-picks-dms-from-host":
+        "the viewer's and the remote-access relays open their stream on the DMS the first label of the host name asked for names (`{dms}.sharing.dataminer.services`, in the Host header or an absolute-form target), as a cloud half-moved to per-DMS host names would: a recipient of one DMS's share reaches another DMS",
     CloudRevokeAnyFamily = "cloud.revoke-any-family":
         "a DMS's revocation revokes the family of whatever token it presents, the owner check left out: one organisation's DMS, holding a copied token of another's, disconnects it",
     TestPanicInDmaTask = "test.panic-in-dma-task":

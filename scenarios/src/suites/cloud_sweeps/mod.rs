@@ -26,10 +26,16 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             title: "With two organisations' DMSs live, a recipient of the first's share (with remote access to its DMS) names the other DMS in the path, encoded climbs out of the link, absolute-form targets, the Host header and routing headers, through the viewer's relay and remote access: the other DMS's agent receives no stream and its DMA sees nothing",
             requirements: &["TEN-1"],
             catches: const {
-                &[Catch::by(
-                    Fault::CloudRelayPicksDmsFromRequest,
-                    "nothing-reaches-the-other-dms",
-                )]
+                &[
+                    Catch::by(
+                        Fault::CloudRelayPicksDmsFromRequest,
+                        "nothing-reaches-the-other-dms",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayPicksDmsFromHost,
+                        "nothing-reaches-the-other-dms",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(relay::nothing_reaches_another_organisations_dms(ctx)),
         },
