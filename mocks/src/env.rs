@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::agent::{
     self, Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NetworkTimeout, ProcessConfig,
+    ReceivedStreams,
 };
 use crate::cloud::store::{ScratchDir, StorePaths};
 use crate::cloud::{Cloud, CloudError, CloudSetup, Endpoint};
@@ -21,10 +22,12 @@ use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
 
 mod accounts;
 mod options;
+mod second_site;
 mod site;
 
 pub use accounts::Accounts;
 pub use options::{Hop, Options};
+pub use second_site::{SecondSite, SiteAccounts};
 pub use site::Dmz;
 
 /// The environment could not start.
@@ -59,7 +62,11 @@ pub struct Environment {
     dma: Dma,
     waf: Waf,
     store: CredentialStore,
+    /// The streams the (in-process) agent received through its tunnels.
+    received: ReceivedStreams,
     accounts: Accounts,
+    /// The second organisation's own DMS site, when the environment was asked for one.
+    second: Option<SecondSite>,
     agent_to_waf: Option<ToxicProxy>,
     waf_to_dma: Option<ToxicProxy>,
     recipient_to_cloud: Option<ToxicProxy>,
@@ -112,6 +119,7 @@ impl Environment {
             dmz,
             agent_as_process,
             capture,
+            second_site,
         } = options;
         let agent_network_timeout =
             NetworkTimeout::new(agent_network_timeout.unwrap_or(agent::NETWORK_TIMEOUT));
@@ -197,6 +205,7 @@ impl Environment {
         .await?;
         let gateway_key = GatewayKey::generate();
         let dms_clock = clock.skewed(agent_clock_offset_seconds);
+        let received = ReceivedStreams::default();
         let setup = AgentSetup {
             dms_id: accounts.dms_id.clone(),
             dms_name: accounts.dms_name.clone(),
@@ -221,6 +230,7 @@ impl Environment {
                 .map_or(tunnel_target, ToxicProxy::addr),
             gateway_key,
             proxy: proxy_options,
+            received: received.clone(),
         };
         let (gateway, agent_process) = if agent_as_process {
             let control = TcpListener::bind("127.0.0.1:0").await?;
@@ -262,6 +272,18 @@ impl Environment {
             },
             &lifetime,
         )?;
+        let second = if second_site {
+            let setup = second_site::SiteSetup {
+                cloud: &cloud,
+                pki: &pki,
+                clock: &clock,
+                faults: &faults,
+                organization: accounts.cloud_outsider.organization.clone(),
+            };
+            Some(SecondSite::start(setup, &lifetime).await?)
+        } else {
+            None
+        };
         let environment = Self {
             clock,
             faults,
@@ -273,7 +295,9 @@ impl Environment {
             dma,
             waf,
             store,
+            received,
             accounts,
+            second,
             agent_to_waf,
             waf_to_dma,
             recipient_to_cloud,
@@ -308,6 +332,20 @@ impl Environment {
     /// Waits until the agent has handled everything sent to it so far.
     pub async fn settle(&self) {
         self.gateway.settle().await;
+        if let Some(second) = &self.second {
+            second.agent().settle().await;
+        }
+    }
+
+    /// The second organisation's own DMS site (`Options::second_site`).
+    pub fn second_site(&self) -> Option<&SecondSite> {
+        self.second.as_ref()
+    }
+
+    /// Every stream the DMS's agent received through its tunnels, as it arrived (an agent in
+    /// its own process keeps its record there).
+    pub fn agent_streams(&self) -> &ReceivedStreams {
+        &self.received
     }
 
     /// The environment's own directory: every file the cloud writes is under it.

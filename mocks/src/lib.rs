@@ -19,4 +19,4 @@ pub mod tunnel_io;
 pub mod waf;
 pub mod world;
 
-pub use env::{Accounts, Dmz, EnvError, Environment, Hop, Options};
+pub use env::{Accounts, Dmz, EnvError, Environment, Hop, Options, SecondSite, SiteAccounts};

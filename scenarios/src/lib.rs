@@ -13,6 +13,7 @@ mod panics;
 mod registry;
 mod runner;
 mod scenario;
+pub mod second_site;
 pub mod steps;
 mod suites;
 

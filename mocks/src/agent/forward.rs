@@ -44,6 +44,8 @@ pub(crate) struct Forwarder {
     /// The share users' credentials and their viewers' sessions; `None` for a forwarder that
     /// serves no viewer (its streams naming one are refused).
     pub viewers: Option<Arc<Viewers>>,
+    /// The agent's record of the streams it received, when it keeps one.
+    pub received: Option<super::received::ReceivedStreams>,
 }
 
 impl Forwarder {
@@ -69,6 +71,7 @@ impl Forwarder {
             unreachable: StatusCode::BAD_GATEWAY,
             gateway_key: None,
             viewers: None,
+            received: None,
         }
     }
 
@@ -78,6 +81,9 @@ impl Forwarder {
         self,
         mut request: Request<Incoming>,
     ) -> Result<Response<StreamBody>, std::convert::Infallible> {
+        if let Some(received) = &self.received {
+            received.record(&request);
+        }
         if let Err(refusal) = self.attach_viewer(request.headers_mut()).await {
             return Ok(refusal);
         }

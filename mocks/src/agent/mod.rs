@@ -18,6 +18,7 @@ mod pairing;
 mod policy;
 mod process;
 mod proxy;
+mod received;
 mod revocation;
 mod session;
 mod shares;
@@ -45,6 +46,7 @@ pub use egress::EgressError;
 pub use https::HttpsError;
 pub use process::{ProcessConfig, ProcessError};
 pub use proxy::{ProxyCredentials, ProxyError, ProxyOptions};
+pub use received::{ReceivedStream, ReceivedStreams};
 pub use timeout::NetworkTimeout;
 pub use tls::client_config;
 pub use tunnel::TunnelError;
@@ -126,6 +128,8 @@ pub struct AgentSetup {
     pub gateway_key: crate::dms::GatewayKey,
     /// The DMZ proxy the agent goes out through, when enabled.
     pub proxy: ProxyOptions,
+    /// Where the agent records every stream its tunnels received.
+    pub received: ReceivedStreams,
 }
 
 enum Command {

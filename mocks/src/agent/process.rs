@@ -11,7 +11,7 @@ use base64::Engine;
 
 use super::{
     Agent, AgentError, AgentSetup, CloudUrls, CredentialStore, NETWORK_TIMEOUT, NetworkTimeout,
-    ProxyOptions, client_config, serve_control,
+    ProxyOptions, ReceivedStreams, client_config, serve_control,
 };
 use crate::dms::GatewayKey;
 use crate::world::net::{Network, Resolver, Traffic};
@@ -122,6 +122,7 @@ impl ProcessConfig {
                 forward_to: self.forward_to,
                 gateway_key,
                 proxy: self.proxy,
+                received: ReceivedStreams::default(),
             },
             &lifetime,
         )?;

@@ -277,6 +277,7 @@ impl Actor {
             unreachable: self.policy.unreachable_status,
             gateway_key: Some(self.setup.gateway_key),
             viewers: Some(self.viewers.clone()),
+            received: Some(self.setup.received.clone()),
         }
     }
 }

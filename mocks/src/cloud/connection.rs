@@ -147,8 +147,8 @@ fn revocation(state: &CloudState, params: &Params) -> Result<Response, OAuthErro
     let now = state.clock.unix_seconds();
     device_flow::authenticate(state, params, dms_id, &registration.key, now)?;
     match state.tokens.family_of(token) {
-        Some((family, owner)) if owner == dms_id => {
-            let revoked = state.tokens.disconnect(dms_id, &family);
+        Some((family, owner)) if owner == dms_id || state.tokens.revokes_others() => {
+            let revoked = state.tokens.disconnect(&owner, &family);
             if revoked.is_empty() {
                 state.log.info(format!(
                     "revocation of family {family} for DMS {dms_id} acknowledged"

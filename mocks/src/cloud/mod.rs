@@ -30,6 +30,7 @@ mod recipient;
 mod refresh;
 mod relay_answer;
 mod relay_headers;
+mod relay_target;
 mod remote_access;
 mod requests;
 mod restart;
@@ -104,6 +105,8 @@ pub(crate) struct CloudState {
     pub relay: recipient::Relay,
     /// What remote access passes on of the headers the DMS's side trusts.
     pub remote_headers: recipient::TrustedHeaders,
+    /// Where both relays take the DMS of a request from.
+    pub relay_target: relay_target::RelayTarget,
     /// Which accounts reach which DMS remotely, and whom the organisation's admin API serves.
     pub remote_access: remote_access::RemoteAccess,
     pub org_admin: org_admin::AdminPolicy,
@@ -175,6 +178,7 @@ impl CloudState {
             signups: signup::SignUps::from_faults(&faults),
             relay: recipient::Relay::from_faults(&faults),
             remote_headers: recipient::TrustedHeaders::from_faults(&faults),
+            relay_target: relay_target::RelayTarget::from_faults(&faults),
             remote_access: remote_access::RemoteAccess::new(
                 remote_access::RemoteAccessPolicy::from_faults(&faults),
             ),

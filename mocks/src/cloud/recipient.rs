@@ -144,6 +144,7 @@ async fn exchange(
         return Err(Refusal::BadMethod);
     }
     let (mut head, body) = request.into_parts();
+    let target = state.relay_target.pick(dms_id, &head.uri, &head.headers);
     let query = head
         .uri
         .query()
@@ -159,7 +160,7 @@ async fn exchange(
     let answer = state
         .tunnels
         .streams()
-        .send(dms_id, http::Request::from_parts(head, body))
+        .send(&target, http::Request::from_parts(head, body))
         .await?;
     let (mut head, body) = answer.into_parts();
     super::relay_headers::strip(&mut head.headers, false);

@@ -87,6 +87,9 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         return Err(Refusal::NotShared);
     }
     let (mut head, body) = request.into_parts();
+    let dms_id = state
+        .relay_target
+        .pick(&link.share.dms_id, &head.uri, &head.headers);
     let query = head
         .uri
         .query()
@@ -109,7 +112,7 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     let answer = state
         .tunnels
         .streams()
-        .send(&link.share.dms_id, http::Request::from_parts(head, body))
+        .send(&dms_id, http::Request::from_parts(head, body))
         .await
         .map_err(|e| Refusal::Unreachable(e.to_string()))?;
     let (mut head, body) = answer.into_parts();

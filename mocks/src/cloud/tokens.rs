@@ -59,6 +59,9 @@ pub(crate) struct TokenPolicy {
     pub binding: Binding,
     /// Whether signing writes the key to the log, as a debug statement left in would.
     pub log_key_material: bool,
+    /// Whether a DMS's revocation of a token of another DMS revokes that DMS's families, the
+    /// owner check left out (`cloud.revoke-any-family`): one tenant disconnects another.
+    pub revoke_others: bool,
 }
 
 /// How refresh keys behave (RFC 6749 §10.4, RFC 9700 §4.14.2).
@@ -122,6 +125,7 @@ impl TokenPolicy {
             },
             binding: Binding::Own,
             log_key_material: false,
+            revoke_others: false,
         }
     }
 
@@ -151,6 +155,7 @@ impl TokenPolicy {
             policy.binding = Binding::AnyRegistered;
         }
         policy.log_key_material = on(Fault::CloudSecretInLogs);
+        policy.revoke_others = on(Fault::CloudRevokeAnyFamily);
         policy
     }
 }
@@ -473,6 +478,11 @@ impl TokenService {
             ));
         }
         revoked
+    }
+
+    /// Whether a DMS's revocation also revokes what another DMS owns (a fault only).
+    pub fn revokes_others(&self) -> bool {
+        self.policy.revoke_others
     }
 
     /// The family and DMS of `token`, an access token signed with our key (expired or revoked

@@ -54,6 +54,10 @@ pub struct Options {
     /// of its endpoints on its key log (`conform run --capture`): off unless asked for, as
     /// both hold the environment's live secrets. Inner hops then go through a tapping relay.
     pub capture: Option<crate::world::capture::CaptureSink>,
+    /// A second full DMS site (DMA, WAF, agent) of the second organisation, the one
+    /// `Accounts::cloud_outsider` owns: disabled until connected through the connect flow, as
+    /// the first. Off by default, as it costs a DMS.
+    pub second_site: bool,
 }
 
 /// A stretch of the network a scenario can put toxics on.

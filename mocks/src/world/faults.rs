@@ -289,6 +289,12 @@ faults! {
         "the cloud opens a viewer session at every opening of a link and keeps each for the share's life: a recipient who keeps reopening their link grows the cloud's session table without end",
     AgentLogOutOnce = "agent.log-out-once":
         "the Cloud Gateway sends the LogOut of a viewer's session it let go of once: when the DMA cannot be reached at that moment, the share user's session lives on in the DMA's table until the share ends",
+    CloudRelayPicksDmsFromRequest = "cloud.relay-picks-dms-from-request":
+        "the viewer's and the remote-access relays open their stream on the DMS a routing header of the request names (`x-dataminer-dms-id`, a front end's hint) before the one the share or the checked path names: a recipient of one organisation's share reaches another organisation's DMS",
+    CloudRelayPicksDmsFromHost = "cloud.relay-picks-dms-from-host":
+        "the viewer's and the remote-access relays open their stream on the DMS the first label of the host name asked for names (`{dms}.sharing.dataminer.services`, in the Host header or an absolute-form target), as a cloud half-moved to per-DMS host names would: a recipient of one DMS's share reaches another DMS",
+    CloudRevokeAnyFamily = "cloud.revoke-any-family":
+        "a DMS's revocation revokes the family of whatever token it presents, the owner check left out: one organisation's DMS, holding a copied token of another's, disconnects it",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

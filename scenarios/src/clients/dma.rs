@@ -28,9 +28,14 @@ pub struct DmaSession {
 
 impl DmaClient {
     pub fn new(env: &Environment) -> Self {
+        Self::of(env.dma())
+    }
+
+    /// A client of `dma`'s API: of another DMS site than the environment's first.
+    pub fn of(dma: &mocks::dma::Dma) -> Self {
         Self {
             http: super::http().build().unwrap_or_default(),
-            base: env.dma().api_url(),
+            base: dma.api_url(),
         }
     }
 

@@ -72,6 +72,13 @@ impl Live {
             "tokens": issued,
             "store": env.cloud().store().key_versions().ok(),
             "toxics": super::toxics::listed(env),
+            "second_site": env.second_site().map(|site| json!({
+                "dms_id": site.accounts().dms_id,
+                // What reached the second organisation's DMS, on its own records.
+                "streams_received": site.agent_streams().all(),
+                "dma_arrivals": site.dma().arrivals().all().len(),
+                "dma_executed": site.dma().executed().all().len(),
+            })),
         })
     }
 }

@@ -65,6 +65,8 @@ pub fn up(options: &UpOptions) -> anyhow::Result<ExitCode> {
             faults: faults.clone(),
             proxied_hops: true,
             capture: capture.clone(),
+            // The second organisation's own DMS site, only when asked for.
+            second_site: options.orgs >= 2,
             ..Options::default()
         })
         .await?;

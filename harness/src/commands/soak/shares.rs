@@ -100,6 +100,7 @@ impl ShareDms {
                 forward_to: waf_listener.local_addr()?,
                 gateway_key,
                 proxy: agent::ProxyOptions::default(),
+                received: agent::ReceivedStreams::default(),
             },
             &lifetime,
         )?;

@@ -17,6 +17,9 @@ use crate::{Ctx, Failure, oracle, steps};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
+/// The sweep's dimension, as its matrix names it.
+const DIMENSION: &str = "backups × key rotations";
+
 /// Every backup in the second region, as the scenario finds them: `store-<unix>.sqlite`.
 pub(crate) fn backup_files(replica: &Path) -> Result<Vec<(u64, PathBuf)>, Failure> {
     let entries = std::fs::read_dir(replica)
@@ -108,6 +111,26 @@ pub(crate) async fn every_backup_opens_after_rotations(ctx: Ctx) -> Result<(), F
         ));
     }
     let broken = unrestorable(&env, &files)?;
+    for (taken_at, _) in &files {
+        let rotated = if *taken_at < versions.since {
+            "taken before the last rotation"
+        } else {
+            "taken after the last rotation"
+        };
+        ev.row(
+            DIMENSION,
+            format!("backup taken at {taken_at}"),
+            format!("opened after every rotation ({rotated})"),
+            match broken.iter().find(|b| b.taken_at == *taken_at) {
+                Some(b) => format!(
+                    "REFUSED: {} data key(s), {} value(s)",
+                    b.keys_refused.len(),
+                    b.values_refused
+                ),
+                None => "opens whole".to_owned(),
+            },
+        );
+    }
     ev.expect(
         "every-backup-opens-after-rotations",
         "backups of the second region that no longer open (taken at, what was refused)",
@@ -170,6 +193,20 @@ pub(crate) async fn every_backup_opens_after_rotations(ctx: Ctx) -> Result<(), F
         "tables compared after the restore",
         expected.keys().collect::<Vec<_>>(),
     );
+    for table in expected.keys() {
+        let differs = differing
+            .iter()
+            .find(|d| d.starts_with(&format!("{table}:")));
+        ev.row(
+            DIMENSION,
+            format!("table {table}"),
+            "read by the cloud restored from the newest backup",
+            differs.map_or_else(
+                || "as the backup holds it".to_owned(),
+                |d| format!("DIFFERS: {d}"),
+            ),
+        );
+    }
     ev.expect(
         "restore-after-rotations-reads-every-table",
         "tables the restored cloud did not read as the newest backup holds them",

@@ -1,38 +1,48 @@
 //! TEN-1 swept over what the cloud keys by an ID. Organisation A (the environment's DMS, its
 //! share sent to a member of A, that member's link and open viewer) and organisation B (its
-//! member's account, and a DMS of its own connected through the public connect flow). B tries
-//! every object of A it can name — copied (a forwarded link, a viewer session), guessed (the
-//! share ID, the DMS ID, the account's address) or colliding — on every route that takes it.
-//! Each row is judged on the wire (B's answer) and on A's side (A's member's viewer and link,
-//! the mails sent, A's share's row in the store read with the scenario's own connection).
+//! Owner's account, and a full DMS site of its own connected through the public connect flow,
+//! approved by that Owner). B tries every object of A it can name — copied (a forwarded link,
+//! a viewer session, a leaked token or refresh key), guessed (the share ID, the DMS ID, the
+//! account's address, a device code) or colliding (A's share ID, A's DMS ID) — on every route
+//! that takes it, with B's DMS's own token and key. Each row is judged on the wire (B's answer)
+//! and on A's side (A's member's viewer and link, A's token, the outbox, A's rows in the store
+//! read with the scenario's own connection), and is a row of the sweep's matrix.
 
 use mocks::cloud::Endpoint;
 use serde_json::{Value, json};
 
+use super::keyed_tokens;
 use crate::clients::{CloudClient, ForeignDms, ShareRecipient};
 use crate::suites::sharing::live;
 use crate::suites::storage::reader;
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, second_site};
 
 const DASHBOARD: &str = "soc-overview";
+const DIMENSION: &str = "tenants × keyed objects";
 
 /// One attempt of B on an object of A, and what the scenario saw of it.
 #[derive(Debug, serde::Serialize)]
-struct Row {
-    object: &'static str,
-    how: &'static str,
-    status: u16,
+pub(super) struct Row {
+    pub object: &'static str,
+    pub how: &'static str,
+    pub status: u16,
     /// What of A the attempt reached, by the scenario's reading; empty when nothing.
-    reached: Option<String>,
+    pub reached: Option<String>,
 }
 
 pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
     ctx: Ctx,
 ) -> Result<(), Failure> {
-    let env = ctx.environment().await?;
+    let env = ctx
+        .environment_with(mocks::Options {
+            second_site: true,
+            ..ctx.options()
+        })
+        .await?;
     let ev = ctx.evidence();
     let accounts = env.accounts().clone();
     let admin = live::connected(&env).await?;
+    let b_site = second_site::connect(&env).await?;
     // A's share goes to a member of A; B's member is no recipient of it.
     let member = live::someone_else(&env).await?;
     let member_email = accounts.cloud_admin.email.clone();
@@ -51,7 +61,16 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
     b_member
         .sign_in(&outsider.email, &outsider.password)
         .await?;
-    let b_dms = ForeignDms::register(&env, &outsider, "dms-of-org-b").await?;
+    // B's DMS as B holds it: its ID and the token its own gateway keeps.
+    let b_dms = ForeignDms {
+        client: CloudClient::new(&env)?,
+        dms_id: b_site.dms_id.clone(),
+        token: second_site::site(&env)?
+            .dms_credentials()
+            .stored()
+            .map(|c| c.access_token)
+            .ok_or_else(|| Failure::precondition("B's DMS's token", "held", "none"))?,
+    };
     let a_dms = accounts.dms_id.clone();
     let mut rows = Vec::new();
     let reached_if = |hit: bool, what: String| hit.then_some(what);
@@ -113,6 +132,7 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
         reached: reached_if(beat != 200, format!("A's viewer answered {beat}")),
     });
     // The share: B's DMS announces the same ID (colliding), then withdraws its own.
+    let mails_before = mails_to(&env, &member_email)?;
     let announced = b_dms.announce(&shared.share_id, &[]).await?;
     b_dms.withdraw(&shared.share_id).await?;
     let beat = member.heartbeat(&viewer).await?.status;
@@ -122,6 +142,22 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
         status: announced.status,
         reached: reached_if(beat != 200, format!("A's viewer answered {beat}")),
     });
+    // The outbox entries of A's share: B's colliding share ID mails nothing to A's recipients.
+    let mails_after = mails_to(&env, &member_email)?;
+    rows.push(Row {
+        object: "outbox entry",
+        how: "the stored mails to A's recipient after B announced and withdrew A's share ID",
+        status: announced.status,
+        reached: reached_if(
+            mails_after > mails_before,
+            format!(
+                "{} new mail(s) to A's recipient",
+                mails_after - mails_before
+            ),
+        ),
+    });
+    // Grants and token families: B's real DMS, with its own key.
+    rows.extend(keyed_tokens::grants_and_families(&env).await?);
     // The link: forwarded to B's member.
     let opened = b_member.open(&link).await?;
     rows.push(Row {
@@ -203,6 +239,17 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
         "organisation B × A's keyed objects (the sweep's matrix)",
         &rows,
     );
+    for row in &rows {
+        ev.row(
+            DIMENSION,
+            row.object,
+            row.how,
+            match &row.reached {
+                Some(what) => format!("HTTP {}; REACHED: {what}", row.status),
+                None => format!("HTTP {}; nothing of A", row.status),
+            },
+        );
+    }
     let listed_to_b: Vec<&Row> = rows
         .iter()
         .filter(|r| r.how == "B's member's share list" && r.reached.is_some())
@@ -222,4 +269,21 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
         "none",
         &reached,
     )
+}
+
+/// How many mails the store holds to `email`, read with the scenario's own connection.
+fn mails_to(env: &mocks::Environment, email: &str) -> Result<usize, Failure> {
+    let paths = env
+        .cloud()
+        .store()
+        .paths()
+        .cloned()
+        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    Ok(reader::table_rows(env, &paths.database, "mail_outbox")?
+        .iter()
+        .filter(|r| {
+            r.get("recipient")
+                .is_some_and(|to| to.eq_ignore_ascii_case(email))
+        })
+        .count())
 }

@@ -21,6 +21,9 @@ const TARGETS: &str = "victim.example";
 /// What the attacker plants: none of it may reach a mailbox.
 const PLANTED: &[&str] = &["evil.example", "<a href", "<img"];
 
+/// The sweep's dimension, as its matrix names it.
+const DIMENSION: &str = "mail kinds × abuse";
+
 /// The domain of an address written `Name <local@domain>` or `local@domain`.
 fn domain_of(address: &str) -> String {
     let inner = address
@@ -170,6 +173,35 @@ pub(crate) async fn the_clouds_mail_is_no_relay(ctx: Ctx) -> Result<(), Failure>
 
     let all = env.cloud().outbox().all();
     let domain = &spec.sharing.mail_domain;
+    // The sweep's matrix: each attempt, and what the outbox holds of it.
+    for (i, (what, status)) in statuses.iter().enumerate() {
+        let to = format!("text-{i}@{TARGETS}");
+        let sent = all.iter().filter(|m| m.to == to).count();
+        ev.row(
+            DIMENSION,
+            "share link",
+            format!("a foreign DMS's {what}"),
+            format!("HTTP {status}; {sent} mail(s) in the outbox"),
+        );
+    }
+    for (batch, status) in bulk_statuses.iter().enumerate() {
+        let prefix = format!("bulk-{batch}-");
+        let sent = all.iter().filter(|m| m.to.starts_with(&prefix)).count();
+        ev.row(
+            DIMENSION,
+            "share link",
+            format!("50 addresses in one call, call {}", batch + 1),
+            format!("HTTP {status}; {sent} mail(s) in the outbox"),
+        );
+    }
+    for (round, (share, code)) in one_address.iter().enumerate() {
+        ev.row(
+            DIMENSION,
+            "share link and sign-up code",
+            format!("one address, round {}", round + 1),
+            format!("HTTP {share} and HTTP {code}"),
+        );
+    }
     let wrong_from: Vec<(&str, &str)> = all
         .iter()
         .filter(|m| domain_of(&m.from) != *domain)

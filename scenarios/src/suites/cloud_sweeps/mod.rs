@@ -8,8 +8,10 @@
 
 mod backups;
 mod keyed;
+mod keyed_tokens;
 mod mail;
 mod offline;
+mod relay;
 mod tenants;
 
 use mocks::world::Fault;
@@ -18,6 +20,25 @@ use crate::{Catch, Scenario, Suite};
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
+        Scenario {
+            id: "sharing.nothing-reaches-another-organisations-dms",
+            suite: Suite::Sharing,
+            title: "With two organisations' DMSs live, a recipient of the first's share (with remote access to its DMS) names the other DMS in the path, encoded climbs out of the link, absolute-form targets, the Host header and routing headers, through the viewer's relay and remote access: the other DMS's agent receives no stream and its DMA sees nothing",
+            requirements: &["TEN-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudRelayPicksDmsFromRequest,
+                        "nothing-reaches-the-other-dms",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayPicksDmsFromHost,
+                        "nothing-reaches-the-other-dms",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(relay::nothing_reaches_another_organisations_dms(ctx)),
+        },
         Scenario {
             id: "sharing.another-organisation-cannot-end-a-share",
             suite: Suite::Sharing,
@@ -112,7 +133,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.another-organisation-reaches-nothing-keyed-by-id",
             suite: Suite::Sharing,
-            title: "Another organisation's member and DMS, naming A's DMS, share, link, viewer session and account by copied, guessed or colliding IDs on every route that takes them, read, change and end nothing of A's",
+            title: "Another organisation's member and full DMS site, naming A's DMS, share, grant, token family, link, viewer session, account and outbox entries by copied, guessed or colliding IDs on every route that takes them, read, change and end nothing of A's",
             requirements: &["TEN-1", "TOK-5", "SHARE-5"],
             catches: const {
                 &[
@@ -130,6 +151,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     ),
                     Catch::by(
                         Fault::CloudAnyAccountCanView,
+                        "another-org-reaches-nothing-keyed-by-id",
+                    ),
+                    Catch::by(
+                        Fault::CloudRevokeAnyFamily,
                         "another-org-reaches-nothing-keyed-by-id",
                     ),
                 ]

@@ -156,6 +156,18 @@ pub(crate) async fn a_share_deleted_offline_ends_when_the_dms_is_back(
         }
     }
     ev.saw("endings × states (the sweep's matrix)", &rows);
+    for row in &rows {
+        let ending = match row.state {
+            State::ExpiredWhileDisconnected => "expiry",
+            _ => "deletion",
+        };
+        ev.row(
+            "share endings × states",
+            format!("{ending} {:?}", row.state),
+            "the link, then the open viewer's heartbeat, once the cloud could know",
+            format!("HTTP {} / HTTP {}", row.link_after, row.heartbeat_after),
+        );
+    }
     let ended = |r: &Row| r.link_after == gone && r.heartbeat_after == gone;
     ev.expect(
         "share-deleted-offline-ends-when-the-dms-is-back",

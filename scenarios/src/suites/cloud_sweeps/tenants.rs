@@ -14,6 +14,8 @@ use crate::suites::storage::reader;
 use crate::{Ctx, Failure};
 
 const DASHBOARD: &str = "soc-overview";
+/// The sweep's dimension, as its matrix names it (the keyed-objects sweep's, on shares).
+const DIMENSION: &str = "tenants × keyed objects";
 
 /// The share IDs `/api/shares` lists to a signed-in recipient: what every recipient sees.
 async fn listed_share_ids(
@@ -81,9 +83,23 @@ pub(crate) async fn another_organisation_cannot_end_a_share(ctx: Ctx) -> Result<
         "the other organisation's DMSs, and their HTTP statuses",
         (&deleter.dms_id, &expirer.dms_id, attempts),
     );
+    for (how, status) in &attempts {
+        ev.row(
+            DIMENSION,
+            "share (another organisation's DMS)",
+            format!("the victim's copied share ID: {how}"),
+            format!("HTTP {status}"),
+        );
+    }
     env.advance(Duration::from_secs(120)).await;
 
     let beat = partner.heartbeat(&viewer).await?;
+    ev.row(
+        DIMENSION,
+        "share (the victim's side)",
+        "the open viewer's next heartbeat, two minutes on",
+        format!("HTTP {}", beat.status),
+    );
     ev.expect_eq(
         "victims-viewer-survives-another-orgs-end",
         "the victim's open viewer's next heartbeat: HTTP status",
@@ -95,6 +111,12 @@ pub(crate) async fn another_organisation_cannot_end_a_share(ctx: Ctx) -> Result<
         Ok((viewer, _)) => partner.heartbeat(&viewer).await?.status,
         Err(_) => reopened.status,
     };
+    ev.row(
+        DIMENSION,
+        "share (the victim's side)",
+        "the link reopened, then its new viewer's first heartbeat",
+        format!("HTTP {} / HTTP {again}", reopened.status),
+    );
     ev.expect_eq(
         "victims-link-survives-another-orgs-end",
         "the victim's link reopened, then its new viewer's first heartbeat: HTTP statuses",
@@ -114,6 +136,19 @@ pub(crate) async fn another_organisation_cannot_end_a_share(ctx: Ctx) -> Result<
         .filter(|r| r.get("share_id") == Some(&shared.share_id))
         .filter(|r| r.get("dms_id") == Some(victim))
         .collect();
+    ev.row(
+        DIMENSION,
+        "share (the victim's side)",
+        "its stored rows (its DMS, its ID), read from the primary file",
+        format!(
+            "{} row(s), ended: {:?}",
+            of_the_victim.len(),
+            of_the_victim
+                .iter()
+                .map(|r| r.get("ended_at").is_some_and(|e| !e.is_empty()))
+                .collect::<Vec<_>>()
+        ),
+    );
     ev.expect(
         "victims-stored-share-intact",
         "the stored rows of the victim's share (its DMS, its ID), read from the primary file",

@@ -45,7 +45,15 @@ pub const SWEEPS: &[(&str, &str)] = &[
     ),
     (
         "sharing.another-organisation-reaches-nothing-keyed-by-id",
-        "tenants × keyed objects: another organisation's member and DMS on every object the cloud keys by an ID (DMS, share, grant, token family, viewer session, link, account, outbox entry), with colliding, guessed and copied IDs",
+        "tenants × keyed objects: another organisation's member and full DMS site on every object the cloud keys by an ID (DMS, share, grant, token family, viewer session, link, account, outbox entry), with colliding, guessed and copied IDs",
+    ),
+    (
+        "sharing.another-organisation-cannot-end-a-share",
+        "tenants × keyed objects: another organisation's DMSs announcing, deleting and expiring the victim's copied share ID, judged on the victim's viewer, link and stored row",
+    ),
+    (
+        "sharing.nothing-reaches-another-organisations-dms",
+        "relays × ways to name another DMS: the viewer's relay and remote access, with the other organisation's DMS in the path, encoded climbs out of the link, absolute-form targets, the Host header and routing headers",
     ),
     (
         "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
