@@ -26,6 +26,7 @@ mod outbox;
 mod own_pages;
 mod pages;
 mod presenting;
+mod rebuild;
 mod recipient;
 mod refresh;
 mod relay_answer;
@@ -312,12 +313,31 @@ impl Cloud {
 
     /// The cloud's processes stop and start again on the same addresses: every connection
     /// (tunnels included) ends and the in-memory tunnel table is lost; what the cloud stored
-    /// (registrations, token families, the signing key) is there when it is back.
+    /// (accounts, registrations, token families, shares and links, the signing key) is what
+    /// it serves from when it is back.
     pub async fn restart(&self) -> Result<(), CloudError> {
+        self.come_back(false).await.map(|_| ())
+    }
+
+    /// The primary is replaced by the newest backup of the second region and the cloud
+    /// restarts on it: it serves the accounts, DMSs, tokens and shares of that backup, and
+    /// nothing written after it.
+    pub async fn restore_from_backup(&self) -> Result<store::Restored, CloudError> {
+        self.come_back(true)
+            .await?
+            .ok_or_else(|| CloudError::Store(StoreError::NoBackup(Default::default())))
+    }
+
+    async fn come_back(&self, restore: bool) -> Result<Option<store::Restored>, CloudError> {
         self.state.lifetime.end_run().await;
         self.state
             .tunnels
             .forget_all(self.state.clock.unix_seconds());
+        let restored = match restore {
+            true => Some(self.state.store.restore_from_replica()?),
+            false => None,
+        };
+        rebuild::from_store(&self.state, self.persistence)?;
         if !self.persistence.families_stored {
             self.state.tokens.forget_families();
         }
@@ -326,7 +346,7 @@ impl Cloud {
             listeners.push(TcpListener::bind(addr).await?);
         }
         self.serve(listeners);
-        Ok(())
+        Ok(restored)
     }
 
     pub fn addr(&self, endpoint: Endpoint) -> SocketAddr {

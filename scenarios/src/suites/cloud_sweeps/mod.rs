@@ -10,6 +10,7 @@ mod backups;
 mod keyed;
 mod mail;
 mod offline;
+mod restore;
 mod tenants;
 
 use mocks::world::Fault;
@@ -84,6 +85,29 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(backups::every_backup_opens_after_rotations(ctx)),
+        },
+        Scenario {
+            id: "storage.a-restore-brings-back-the-cloud-of-the-backup",
+            suite: Suite::Storage,
+            title: "After backup, changes and the primary's loss, the cloud restored from the second region serves what it served at the backup and nothing after: the DMS's tunnel, the link of the backup (not a later one), the family of the backup (not a later one, not a revoked one), and every table of the backup row for row",
+            requirements: &["DR-1", "TOK-4", "SHARE-5"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudRestoreKeepsLinkTable,
+                        "link-made-after-the-backup-does-not-open",
+                    ),
+                    Catch::by(
+                        Fault::CloudRestoreKeepsConnectTables,
+                        "family-issued-after-the-backup-refused",
+                    ),
+                    Catch::by(
+                        Fault::CloudRestoreForgetsRevocations,
+                        "family-revoked-before-the-backup-stays-revoked",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(restore::a_restore_brings_back_the_cloud_of_the_backup(ctx)),
         },
         Scenario {
             id: "sharing.the-clouds-mail-is-no-relay",
