@@ -193,6 +193,8 @@ faults! {
         "a share link's token is the share's ID and the recipient's position in the list: short, and one link gives away the others",
     AgentForgetsOfflineWithdrawals = "agent.forgets-offline-withdrawals":
         "a share deleted while the gateway cannot reach the cloud is ended on the DMS only: \"not connected\" counts as done and nothing tells the cloud later, so its links and open viewers live on",
+    AgentWithdrawalsInMemoryOnly = "agent.withdrawals-in-memory-only":
+        "the Cloud Gateway keeps a share end it could not send in its memory only: a gateway restarted while the cloud is unreachable forgets it, and the share's links and open viewers live on",
     CloudRetireKeysBackupsNeed = "cloud.retire-keys-backups-need":
         "the re-wrap job retires every older version of the key-encryption key once the primary's data keys moved off it, though the backups still hold data keys wrapped by it: every backup taken before a rotation stops opening",
     CloudMailUnlimited = "cloud.mail-unlimited":

@@ -35,12 +35,16 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
             suite: Suite::Sharing,
-            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, mid-renewal, across a cloud restart, gateway disconnected) ends on the cloud as soon as the DMS is back, one that expires meanwhile ends at its expiry, and the DMA tells its user an end is pending",
+            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, mid-renewal, across a cloud restart, across a restart of the DMS's gateway, gateway disconnected) ends on the cloud as soon as the DMS is back, one that expires meanwhile ends at its expiry, and the DMA tells its user an end is pending",
             requirements: &["SHARE-5"],
             catches: const {
                 &[
                     Catch::by(
                         Fault::AgentForgetsOfflineWithdrawals,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
+                    Catch::by(
+                        Fault::AgentWithdrawalsInMemoryOnly,
                         "share-deleted-offline-ends-when-the-dms-is-back",
                     ),
                     Catch::by(
