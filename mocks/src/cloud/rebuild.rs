@@ -131,3 +131,80 @@ fn shares(state: &CloudState) -> Result<Vec<Rebuilt>, StoreError> {
     }
     Ok(rebuilt)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::cloud::accounts::Accounts;
+    use crate::cloud::roles::RoleSource;
+    use crate::cloud::share_keeping;
+    use crate::cloud::shares::Announced;
+    use crate::world::{Clock, FaultSet, Lifetime};
+
+    fn cloud(faults: FaultSet) -> std::sync::Arc<CloudState> {
+        CloudState::new(
+            Clock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+            faults,
+            Accounts::new(Vec::new(), RoleSource::Current),
+            ("https://c/".into(), "https://s/".into()),
+            Lifetime::new(),
+            crate::cloud::PING_TIMEOUT,
+            None,
+        )
+        .expect("an in-memory store opens")
+    }
+
+    /// What the cloud served before its memory was lost: a live family's refresh key, a
+    /// revoked family, a share's link.
+    fn served(state: &CloudState) -> (String, String, String) {
+        let live = state.tokens.issue("dms-1", "org").expect("issued");
+        let dead = state.tokens.issue("dms-1", "org").expect("issued");
+        let (family, _) = state.tokens.family_of(&dead.access_token).expect("family");
+        assert!(state.tokens.revoke(&family));
+        let share = Announced {
+            dms_id: "dms-1".into(),
+            share_id: "share-1".into(),
+            dashboard: "core-network".into(),
+            shared_by: "admin".into(),
+            emails: vec!["r@x.example".into()],
+            message: None,
+            expires_at: None,
+        };
+        let links = state.shares.create(share.clone(), 1).expect("created");
+        share_keeping::keep_share(state, &share, 1);
+        share_keeping::keep_links(state, &share, &links);
+        (live.refresh_key, dead.refresh_key, links[0].1.clone())
+    }
+
+    fn forget_memory(state: &CloudState) {
+        state.tokens.replace_book(Book::default());
+        state.shares.replace_all(Vec::new());
+    }
+
+    #[test]
+    fn a_cloud_rebuilt_from_its_store_serves_what_it_stored() {
+        let state = cloud(FaultSet::none());
+        let (live, dead, link) = served(&state);
+        forget_memory(&state);
+        assert!(state.shares.lookup(&link).is_none());
+        from_store(&state, Persistence::from_faults(&FaultSet::none())).expect("rebuilt");
+        assert_eq!(
+            state.shares.lookup(&link).expect("link").email,
+            "r@x.example"
+        );
+        assert!(state.tokens.refresh(&live).is_ok());
+        assert!(state.tokens.refresh(&dead).is_err());
+    }
+
+    #[test]
+    fn a_rebuild_that_forgets_revocations_brings_a_revoked_family_back() {
+        let faults = FaultSet::from(crate::world::Fault::CloudRestoreForgetsRevocations);
+        let state = cloud(faults.clone());
+        let (_, dead, _) = served(&state);
+        forget_memory(&state);
+        from_store(&state, Persistence::from_faults(&faults)).expect("rebuilt");
+        assert!(state.tokens.refresh(&dead).is_ok());
+    }
+}
