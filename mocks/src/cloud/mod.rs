@@ -316,27 +316,30 @@ impl Cloud {
     /// (accounts, registrations, token families, shares and links, the signing key) is what
     /// it serves from when it is back.
     pub async fn restart(&self) -> Result<(), CloudError> {
-        self.come_back(false).await.map(|_| ())
+        self.stop_serving().await;
+        self.serve_again().await
     }
 
     /// The primary is replaced by the newest backup of the second region and the cloud
     /// restarts on it: it serves the accounts, DMSs, tokens and shares of that backup, and
     /// nothing written after it.
     pub async fn restore_from_backup(&self) -> Result<store::Restored, CloudError> {
-        self.come_back(true)
-            .await?
-            .ok_or_else(|| CloudError::Store(StoreError::NoBackup(Default::default())))
+        self.stop_serving().await;
+        let restored = self.state.store.restore_from_replica();
+        self.serve_again().await?;
+        Ok(restored?)
     }
 
-    async fn come_back(&self, restore: bool) -> Result<Option<store::Restored>, CloudError> {
+    /// The current run ends: its listeners, connections and tunnels.
+    async fn stop_serving(&self) {
         self.state.lifetime.end_run().await;
         self.state
             .tunnels
             .forget_all(self.state.clock.unix_seconds());
-        let restored = match restore {
-            true => Some(self.state.store.restore_from_replica()?),
-            false => None,
-        };
+    }
+
+    /// A new run: rebuilt from the store, on the same addresses.
+    async fn serve_again(&self) -> Result<(), CloudError> {
         rebuild::from_store(&self.state, self.persistence)?;
         if !self.persistence.families_stored {
             self.state.tokens.forget_families();
@@ -346,7 +349,7 @@ impl Cloud {
             listeners.push(TcpListener::bind(addr).await?);
         }
         self.serve(listeners);
-        Ok(restored)
+        Ok(())
     }
 
     pub fn addr(&self, endpoint: Endpoint) -> SocketAddr {
