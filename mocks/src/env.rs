@@ -72,6 +72,8 @@ pub struct Environment {
     recipient_to_cloud: Option<ToxicProxy>,
     dmz_proxy: Option<ForwardProxy>,
     agent_process: Option<ProcessConfig>,
+    /// The gateway running in this process, which a scenario may restart.
+    agent: Option<Agent>,
     /// How long `advance` waits for the cloud's keepalive verdicts: one ping timeout and more.
     cloud_settle_bound: Duration,
     agent_network_timeout: NetworkTimeout,
@@ -232,6 +234,7 @@ impl Environment {
             proxy: proxy_options,
             received: received.clone(),
         };
+        let mut agent = None;
         let (gateway, agent_process) = if agent_as_process {
             let control = TcpListener::bind("127.0.0.1:0").await?;
             let place = site::ProcessPlace {
@@ -244,8 +247,9 @@ impl Environment {
             let gateway = Gateway::over_channel(control, dms_clock.clone(), &lifetime);
             (gateway, Some(config))
         } else {
-            let agent = Agent::start(setup, &lifetime)?;
-            (agent.serve(dms_clock.clone(), &lifetime), None)
+            let started = Agent::start(setup, &lifetime)?;
+            agent = Some(started.clone());
+            (started.serve(dms_clock.clone(), &lifetime), None)
         };
         // The WAF forwards to the DMA's gateway channel; the DMA registers shares with the WAF.
         let waf = Waf::start(
@@ -303,6 +307,7 @@ impl Environment {
             recipient_to_cloud,
             dmz_proxy,
             agent_process,
+            agent,
             cloud_settle_bound: ping_timeout + Duration::from_secs(5),
             agent_network_timeout,
             capture,
@@ -413,6 +418,18 @@ impl Environment {
     /// for one (`Options::agent_as_process`).
     pub fn agent_process(&self) -> Option<&ProcessConfig> {
         self.agent_process.as_ref()
+    }
+
+    /// The DMS's Cloud Gateway process ends and starts again on the same DMS (its tunnels and
+    /// memory lost, its disk kept), then the environment settles. Only a gateway in this
+    /// process restarts here; one run as its own process is the harness's to restart.
+    pub async fn restart_agent(&self) -> Result<(), AgentError> {
+        let Some(agent) = &self.agent else {
+            return Err(AgentError::Stopped);
+        };
+        agent.restart().await?;
+        self.settle().await;
+        Ok(())
     }
 
     /// The DMS site's DMZ proxy, when the environment has one.

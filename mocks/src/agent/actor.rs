@@ -69,8 +69,12 @@ pub(super) async fn run(
         pending_withdrawals: Vec::new(),
         revoking: None,
     };
+    actor.pending_withdrawals = actor.pending_withdrawals_on_disk();
     if actor.policy.pair_at_boot {
         let _ = actor.begin_pairing().await;
+    } else if let Some(credentials) = actor.setup.store.stored() {
+        // A gateway (re)started on a DMS that holds its token carries on where it was.
+        actor.start_session(credentials).await;
     }
     loop {
         // Clock first: a scenario that advances time and then settles must see the advance

@@ -114,6 +114,8 @@ impl DmsKey {
 struct Stored {
     credentials: Option<Credentials>,
     key: Option<DmsKey>,
+    /// Shares deleted on the DMS whose end the cloud has not taken yet, oldest first.
+    pending_withdrawals: Vec<String>,
 }
 
 /// What a credential file holds.
@@ -123,6 +125,8 @@ struct OnDisk {
     key_pkcs8: Option<String>,
     key_jwk: Option<String>,
     credentials: Option<Credentials>,
+    #[serde(default)]
+    pending_withdrawals: Vec<String>,
 }
 
 /// The credential file could not be read or written.
@@ -178,6 +182,7 @@ impl CredentialStore {
                 store.stored.update(|s| {
                     s.key = key;
                     s.credentials = disk.credentials;
+                    s.pending_withdrawals = disk.pending_withdrawals;
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -219,6 +224,17 @@ impl CredentialStore {
         self.write_file();
     }
 
+    /// The share ends the gateway kept for the cloud, as the DMS's disk holds them.
+    pub fn pending_withdrawals(&self) -> Vec<String> {
+        self.stored.read(|s| s.pending_withdrawals.clone())
+    }
+
+    pub(crate) fn save_pending_withdrawals(&self, pending: &[String]) {
+        self.stored
+            .update(|s| s.pending_withdrawals = pending.to_vec());
+        self.write_file();
+    }
+
     /// Forgets the token and refresh key; the key pair stays.
     pub(crate) fn erase(&self) {
         self.stored.update(|s| s.credentials = None);
@@ -235,6 +251,7 @@ impl CredentialStore {
             key_pkcs8: s.key.as_ref().map(|k| URL_SAFE_NO_PAD.encode(&k.pkcs8)),
             key_jwk: s.key.as_ref().map(|k| k.jwk.clone()),
             credentials: s.credentials.clone(),
+            pending_withdrawals: s.pending_withdrawals.clone(),
         });
         let written = write_private(&file.path, &disk).map_err(|e| CredentialFileError {
             path: file.path.clone(),

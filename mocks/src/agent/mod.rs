@@ -103,7 +103,7 @@ pub struct CloudUrls {
 }
 
 /// What the agent needs to start.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AgentSetup {
     pub dms_id: String,
     /// The DMS's name, as the approval page shows it.
@@ -148,7 +148,18 @@ enum Command {
 /// gateway through the control channel ([`crate::dms::Gateway`]), served by [`Agent::serve`].
 #[derive(Debug, Clone)]
 pub struct Agent {
-    commands: mpsc::Sender<Command>,
+    /// The running gateway's inbox: a restart puts the new one's here.
+    commands: Arc<std::sync::Mutex<mpsc::Sender<Command>>>,
+    restarts: Arc<Restarts>,
+}
+
+/// What a restart of the gateway process starts again from: its setup (the DMS's disk, its
+/// credential store, included) and the lifetime its current run's tasks are in.
+#[derive(Debug)]
+struct Restarts {
+    setup: AgentSetup,
+    outer: Lifetime,
+    current: std::sync::Mutex<Lifetime>,
 }
 
 impl std::fmt::Debug for Command {
@@ -182,9 +193,43 @@ impl Agent {
             &setup.proxy,
         )?;
         diagnostics::Diagnostics::from_faults(&setup.faults).start();
+        let run = lifetime.child();
         let (commands, inbox) = mpsc::channel(16);
-        lifetime.spawn(actor::run(setup, policy, egress, inbox, lifetime.clone()));
-        Ok(Self { commands })
+        run.spawn(actor::run(
+            setup.clone(),
+            policy,
+            egress,
+            inbox,
+            run.clone(),
+        ));
+        Ok(Self {
+            commands: Arc::new(std::sync::Mutex::new(commands)),
+            restarts: Arc::new(Restarts {
+                setup,
+                outer: lifetime.clone(),
+                current: std::sync::Mutex::new(run),
+            }),
+        })
+    }
+
+    /// The gateway process ends (its tunnels and everything it held in memory with it) and
+    /// starts again on the same DMS: what is on the DMS's disk (key pair, token, pending
+    /// withdrawals) is what it carries on with. The DMA's handle reaches the new one.
+    pub async fn restart(&self) -> Result<(), AgentError> {
+        let setup = self.restarts.setup.clone();
+        let policy = policy::AgentPolicy::from_faults(&setup.faults);
+        let egress = egress::Egress::new(
+            setup.network.clone(),
+            egress::EgressPolicy::from_faults(&setup.faults),
+            &setup.proxy,
+        )?;
+        let run = self.restarts.outer.child();
+        let ended = std::mem::replace(&mut *lock(&self.restarts.current), run.clone());
+        ended.stop().await;
+        let (commands, inbox) = mpsc::channel(16);
+        run.spawn(actor::run(setup, policy, egress, inbox, run.clone()));
+        *lock(&self.commands) = commands;
+        Ok(())
     }
 
     /// The DMS's control channel to this agent, served in this process; `clock` is the DMS's.
@@ -236,10 +281,15 @@ impl Agent {
         command: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, AgentError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
+        let commands = lock(&self.commands).clone();
+        commands
             .send(command(reply))
             .await
             .map_err(|_| AgentError::Stopped)?;
         answer.await.map_err(|_| AgentError::Stopped)
     }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -65,6 +65,10 @@ pub(crate) struct AgentPolicy {
     /// A share end the cloud could not be told of is kept and sent when it can be; otherwise
     /// it is dropped, and "not connected" is taken for done.
     pub keep_pending_withdrawals: bool,
+    /// The pending withdrawals are kept on the DMS's disk (its credential store), so a gateway
+    /// restarted while offline still sends them; otherwise
+    /// (`agent.withdrawals-in-memory-only`) in the gateway's memory only.
+    pub persist_pending_withdrawals: bool,
 }
 
 /// The redial schedule after failed attempts.
@@ -117,6 +121,7 @@ impl AgentPolicy {
             viewer_sessions_per_share: super::viewers::bound_from_faults(faults),
             retry_log_outs: !on(Fault::AgentLogOutOnce),
             keep_pending_withdrawals: !on(Fault::AgentForgetsOfflineWithdrawals),
+            persist_pending_withdrawals: !on(Fault::AgentWithdrawalsInMemoryOnly),
         }
     }
 }

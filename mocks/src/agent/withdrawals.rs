@@ -2,7 +2,8 @@
 //! tell the cloud (not connected, the cloud unreachable, a refresh under way that failed) is
 //! kept as a pending withdrawal, and sent at every tick of a connected gateway until the cloud
 //! has taken it: the links and open viewers end as soon as the cloud can know (SHARE-5). The
-//! DMS tells its user that the end is pending meanwhile.
+//! DMS tells its user that the end is pending meanwhile. The pending ends are on the DMS's disk
+//! (its credential store) as well, so a gateway restarted while offline still sends them.
 
 use super::AgentError;
 use super::actor::{Actor, Phase};
@@ -19,6 +20,7 @@ impl Actor {
             Err(why) if self.policy.keep_pending_withdrawals => {
                 if !self.pending_withdrawals.iter().any(|s| s == share_id) {
                     self.pending_withdrawals.push(share_id.to_owned());
+                    self.keep_pending_withdrawals();
                 }
                 Ok(Withdrawal::Pending(why.to_string()))
             }
@@ -39,6 +41,24 @@ impl Actor {
             if self.withdraw(&share_id).await.is_err() {
                 self.pending_withdrawals.push(share_id);
             }
+        }
+        self.keep_pending_withdrawals();
+    }
+
+    /// The pending withdrawals a gateway started on this DMS's disk finds there.
+    pub(super) fn pending_withdrawals_on_disk(&self) -> Vec<String> {
+        if self.policy.persist_pending_withdrawals {
+            self.setup.store.pending_withdrawals()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn keep_pending_withdrawals(&self) {
+        if self.policy.persist_pending_withdrawals {
+            self.setup
+                .store
+                .save_pending_withdrawals(&self.pending_withdrawals);
         }
     }
 }

@@ -214,6 +214,34 @@ impl Accounts {
         Some(self.open_session(&email, OrgRole::Member))
     }
 
+    /// The accounts become those `records` hold (rebuilt from the store): an account kept in
+    /// both keeps its role, one only the store has joins as a Member (the store keeps no
+    /// role), one the store lacks is gone with its sessions.
+    pub fn replace_all(&self, records: &[AccountRecord]) {
+        let mut accounts = self.lock_accounts();
+        let mut rebuilt = Vec::new();
+        for record in records {
+            let Some(password_sha256) = from_hex(&record.password_sha256) else {
+                continue;
+            };
+            let role = accounts
+                .iter()
+                .find(|a| a.email == record.email)
+                .map_or(OrgRole::Member, |a| a.role);
+            rebuilt.push(StoredAccount {
+                email: record.email.clone(),
+                password_sha256,
+                organization: record.organization.clone(),
+                role,
+            });
+        }
+        *accounts = rebuilt;
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (email, _)| accounts.iter().any(|a| a.email == *email));
+    }
+
     fn lock_accounts(&self) -> std::sync::MutexGuard<'_, Vec<StoredAccount>> {
         self.accounts.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -265,6 +293,18 @@ fn record_of(account: &StoredAccount) -> AccountRecord {
             .map(|b| format!("{b:02x}"))
             .collect(),
     }
+}
+
+/// A SHA-256 digest from its lowercase hex.
+pub(super) fn from_hex(text: &str) -> Option<[u8; 32]> {
+    let mut digest = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(digest)
 }
 
 fn stored(account: Account) -> StoredAccount {

@@ -102,6 +102,17 @@ impl PublicKey {
         })
     }
 
+    /// The key as its canonical JWK (RFC 7638's member order): what the store keeps, and
+    /// `from_jwk` reads back.
+    pub fn jwk(&self) -> String {
+        match &self.kind {
+            KeyKind::P256 { x, y } => {
+                format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#)
+            }
+            KeyKind::Ed25519 { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#),
+        }
+    }
+
     fn algorithm(&self) -> (Algorithm, &'static str) {
         match self.kind {
             KeyKind::P256 { .. } => (Algorithm::ES256, "ES256"),
@@ -174,6 +185,11 @@ impl Clients {
 
     pub fn register(&self, dms_id: &str, registration: Registration) {
         lock(&self.registered).insert(dms_id.to_owned(), registration);
+    }
+
+    /// The registrations become `registered` (rebuilt from the store), and nothing else.
+    pub fn replace_all(&self, registered: HashMap<String, Registration>) {
+        *lock(&self.registered) = registered;
     }
 
     /// Checks that `assertion` (of `assertion_type`) authenticates `client_id` with `key` at

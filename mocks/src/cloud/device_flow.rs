@@ -495,6 +495,7 @@ fn register(state: &CloudState, grant: &Grant, approval: &Approval) -> Result<()
                 organization: approval.organization.clone(),
                 key_thumbprint: grant.key.thumbprint.clone(),
                 registered_at: state.clock.unix_seconds(),
+                public_key: grant.key.jwk(),
             });
             if let Err(e) = kept {
                 state.log.info(format!(

@@ -26,6 +26,7 @@ mod outbox;
 mod own_pages;
 mod pages;
 mod presenting;
+mod rebuild;
 mod recipient;
 mod refresh;
 mod relay_answer;
@@ -320,12 +321,34 @@ impl Cloud {
 
     /// The cloud's processes stop and start again on the same addresses: every connection
     /// (tunnels included) ends and the in-memory tunnel table is lost; what the cloud stored
-    /// (registrations, token families, the signing key) is there when it is back.
+    /// (accounts, registrations, token families, shares and links, the signing key) is what
+    /// it serves from when it is back.
     pub async fn restart(&self) -> Result<(), CloudError> {
+        self.stop_serving().await;
+        self.serve_again().await
+    }
+
+    /// The primary is replaced by the newest backup of the second region and the cloud
+    /// restarts on it: it serves the accounts, DMSs, tokens and shares of that backup, and
+    /// nothing written after it.
+    pub async fn restore_from_backup(&self) -> Result<store::Restored, CloudError> {
+        self.stop_serving().await;
+        let restored = self.state.store.restore_from_replica();
+        self.serve_again().await?;
+        Ok(restored?)
+    }
+
+    /// The current run ends: its listeners, connections and tunnels.
+    async fn stop_serving(&self) {
         self.state.lifetime.end_run().await;
         self.state
             .tunnels
             .forget_all(self.state.clock.unix_seconds());
+    }
+
+    /// A new run: rebuilt from the store, on the same addresses.
+    async fn serve_again(&self) -> Result<(), CloudError> {
+        rebuild::from_store(&self.state, self.persistence)?;
         if !self.persistence.families_stored {
             self.state.tokens.forget_families();
         }

@@ -52,7 +52,11 @@ impl TokenService {
                     drop(book);
                     return Err(self.replayed(family, &dms_id));
                 }
-                Some(key) if self.policy.refresh.single_use => key.spent = true,
+                Some(key) if self.policy.refresh.single_use => {
+                    key.spent = true;
+                    drop(book);
+                    self.keep_refresh_key(&digest(refresh_key), &family, true);
+                }
                 _ => {}
             }
         }

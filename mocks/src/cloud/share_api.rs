@@ -97,6 +97,7 @@ pub(crate) async fn announce(
         return refused(StatusCode::CONFLICT, "share_exists");
     };
     share_keeping::keep_share(&state, &announced, now);
+    share_keeping::keep_links(&state, &announced, &links);
     for (email, token) in &links {
         let link = format!("{}s/{token}", state.sharing_url);
         let from = Attribution {

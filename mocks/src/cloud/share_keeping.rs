@@ -5,7 +5,9 @@
 
 use super::CloudState;
 use super::shares::{self, Announced, Link};
-use super::store::{Record, ShareOpeningRecord, ShareRecipientRecord, ShareRecord};
+use super::store::{
+    Record, ShareLinkRecord, ShareOpeningRecord, ShareRecipientRecord, ShareRecord,
+};
 
 /// Keeps `record`; a store that refuses it is logged, as elsewhere, and does not fail the
 /// request that made it: the in-memory copy still serves.
@@ -41,6 +43,25 @@ pub(crate) fn keep_share(state: &CloudState, share: &Announced, now: u64) {
         };
         put(state, &recipient, || {
             format!("recipient {email} of share {}", share.share_id)
+        });
+    }
+}
+
+/// The link mailed to each address, as the digest of its token: a cloud rebuilt from the
+/// store opens it, and the store never holds a working link.
+pub(crate) fn keep_links(state: &CloudState, share: &Announced, links: &[(String, String)]) {
+    let share_key = state
+        .shares
+        .policy()
+        .row_key(&share.dms_id, &share.share_id);
+    for (email, token) in links {
+        let record = ShareLinkRecord {
+            token_sha256: super::tokens::hex(&shares::digest(token)),
+            share_key: share_key.clone(),
+            email: email.clone(),
+        };
+        put(state, &record, || {
+            format!("link of {email} to share {}", share.share_id)
         });
     }
 }

@@ -189,7 +189,7 @@ pub(crate) struct Shares {
     policy: SharePolicy,
 }
 
-fn digest(token: &str) -> [u8; 32] {
+pub(crate) fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -354,6 +354,29 @@ impl Shares {
             end_oldest(&mut tables.sessions, link, account, bound);
         }
         session
+    }
+
+    /// The shares become `rebuilt` (from the store), each with its links by digest and
+    /// whether its end was kept; a viewer session lasts only if its share is among them.
+    pub fn replace_all(&self, rebuilt: Vec<(ShareRecord, HashMap<[u8; 32], String>, bool)>) {
+        let mut tables = self.lock();
+        tables.shares = rebuilt
+            .into_iter()
+            .map(|(record, links, end_noted)| Stored {
+                record,
+                links,
+                end_noted,
+            })
+            .collect();
+        let Tables {
+            shares, sessions, ..
+        } = &mut *tables;
+        let policy = self.policy;
+        sessions.retain(|_, v| {
+            shares
+                .iter()
+                .any(|s| policy.names(&s.record, &v.dms_id, &v.share_id))
+        });
     }
 
     pub fn session(&self, id: &str) -> Option<ViewerSession> {

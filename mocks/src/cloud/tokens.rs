@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::jose;
 use super::log::CloudLog;
-use super::store::{Store, TokenFamilyRecord};
+use super::store::{RefreshKeyRecord, Store, TokenFamilyRecord};
 use super::vault::{Credential, KeyVault, SIGNING_KEY};
 use crate::world::{Clock, Fault, FaultSet, Observed, random_token};
 
@@ -317,6 +317,26 @@ impl TokenService {
         }
     }
 
+    /// Keeps the refresh key of digest `key` in the store, live or spent.
+    pub(super) fn keep_refresh_key(&self, key: &[u8; 32], family: &str, spent: bool) {
+        if let Some(store) = &self.store
+            && let Err(e) = store.put(&RefreshKeyRecord {
+                key_sha256: hex(key),
+                family: family.to_owned(),
+                spent,
+            })
+        {
+            self.log
+                .info(format!("refresh key of family {family} not stored: {e}"));
+        }
+    }
+
+    /// The families and refresh keys become `book`'s (rebuilt from the store); what was
+    /// issued stays the cloud's record of what it sent.
+    pub(super) fn replace_book(&self, book: Book) {
+        *self.lock() = book;
+    }
+
     /// A new family for `dms_id`, answering an approved device code.
     pub fn issue(&self, dms_id: &str, organization: &str) -> Result<TokenPair, TokenError> {
         let family = random_token(16);
@@ -362,6 +382,7 @@ impl TokenService {
         let access_token = jose::sign(&claims, &key).map_err(TokenError::Invalid)?;
         // 256 bits from the CSPRNG: well past the 128 a refresh key needs.
         let refresh_key = random_token(32);
+        self.keep_refresh_key(&digest(&refresh_key), family, false);
         self.lock().refresh.insert(
             digest(&refresh_key),
             RefreshKey {
@@ -567,4 +588,9 @@ fn algorithm_name(algorithm: Algorithm) -> Option<&'static str> {
 
 pub(super) fn digest(refresh_key: &str) -> [u8; 32] {
     Sha256::digest(refresh_key.as_bytes()).into()
+}
+
+/// A digest as the store writes it: lowercase hex.
+pub(super) fn hex(digest: &[u8; 32]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }

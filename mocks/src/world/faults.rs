@@ -193,6 +193,8 @@ faults! {
         "a share link's token is the share's ID and the recipient's position in the list: short, and one link gives away the others",
     AgentForgetsOfflineWithdrawals = "agent.forgets-offline-withdrawals":
         "a share deleted while the gateway cannot reach the cloud is ended on the DMS only: \"not connected\" counts as done and nothing tells the cloud later, so its links and open viewers live on",
+    AgentWithdrawalsInMemoryOnly = "agent.withdrawals-in-memory-only":
+        "the Cloud Gateway keeps a share end it could not send in its memory only: a gateway restarted while the cloud is unreachable forgets it, and the share's links and open viewers live on",
     CloudRetireKeysBackupsNeed = "cloud.retire-keys-backups-need":
         "the re-wrap job retires every older version of the key-encryption key once the primary's data keys moved off it, though the backups still hold data keys wrapped by it: every backup taken before a rotation stops opening",
     CloudMailUnlimited = "cloud.mail-unlimited":
@@ -209,6 +211,12 @@ faults! {
         "the signed-in account's share list leaves out its filter: every live share of every organisation is listed, with its DMS and share IDs",
     CloudBackupWithoutDataKeys = "cloud.backup-without-data-keys":
         "each backup copies the tables of records but leaves the wrapped data keys behind, taking them for the vault's business: no backup opens once the primary is lost",
+    CloudRestoreKeepsLinkTable = "cloud.restore-keeps-link-table":
+        "a restore (or a restart) reloads the store and rebuilds accounts, registrations and tokens from it, but the sharing front end keeps the shares and links it held in memory: a link mailed after the backup still opens",
+    CloudRestoreForgetsRevocations = "cloud.restore-forgets-revocations":
+        "rebuilding the token service from the store takes every family for live, leaving out the revoked flag: a family revoked before the backup refreshes again after a restore",
+    CloudRestoreKeepsConnectTables = "cloud.restore-keeps-connect-tables":
+        "a restore reloads the store's file, but the connect service keeps the DMS registrations, token families and refresh keys it held in memory: a DMS paired after the backup still refreshes its token on the restored cloud",
     CloudSharesKeyedByShareId = "cloud.shares-keyed-by-share-id":
         "the cloud tells shares apart by their share ID alone: another DMS that announces the same ID and ends its copy ends the victim's viewers, and its stored row takes the victim's place",
     WafAllowEverything = "waf.allow-everything":

@@ -9,8 +9,10 @@
 //! A part of the cloud keeps a record with `state.store.put(&record)` (the record of the same
 //! key is replaced; keyless kinds, like the audit log and share openings, are appended) and
 //! reads them back with `all::<R>()` or `find::<R>(key)`; the kinds are in `records`: accounts,
-//! DMS registrations, token families, shares, share recipients, share openings, the mail
-//! outbox and the audit log.
+//! DMS registrations (with their public keys), token families and their refresh keys (as
+//! digests), shares, share recipients, their links (as digests), share openings, the mail
+//! outbox and the audit log: everything the cloud needs to serve again after a restart or a
+//! restore (`Cloud::restore_from_backup`).
 
 mod answers;
 mod backup;
@@ -43,7 +45,8 @@ pub(crate) use cipher::{fresh_key, open, seal};
 pub(crate) use policy::StorePolicy;
 pub use records::{
     AccountRecord, AnswerSnapshot, AuditRecord, DmsRegistration, MailRecord, Record,
-    ShareOpeningRecord, ShareRecipientRecord, ShareRecord, TokenFamilyRecord,
+    RefreshKeyRecord, ShareLinkRecord, ShareOpeningRecord, ShareRecipientRecord, ShareRecord,
+    TokenFamilyRecord,
 };
 pub use schema::Table;
 pub use scratch::ScratchDir;

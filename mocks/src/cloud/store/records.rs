@@ -54,13 +54,15 @@ records! {
         organization: String,
         password_sha256: String,
     }
-    /// A DMS registered with its key at its first grant.
+    /// A DMS registered with its key at its first grant: `public_key` is its canonical JWK,
+    /// what its assertions are checked with.
     DmsRegistration in DmsRegistrations, key dms_id {
         dms_id: String,
         name: String,
         organization: String,
         key_thumbprint: String,
         registered_at: u64,
+        public_key: String,
     }
     /// A token family: every token and refresh key of one connect flow.
     TokenFamilyRecord in TokenFamilies, key family {
@@ -109,6 +111,18 @@ records! {
     AuditRecord in AuditLog, key none {
         at: u64,
         line: String,
+    }
+    /// A refresh key of a family, by its SHA-256 digest (hex): the key itself is shown once.
+    RefreshKeyRecord in RefreshKeys, key key_sha256 {
+        key_sha256: String,
+        family: String,
+        spent: bool,
+    }
+    /// The link a share's recipient was mailed, by the SHA-256 digest (hex) of its token.
+    ShareLinkRecord in ShareLinks, key token_sha256 {
+        token_sha256: String,
+        share_key: String,
+        email: String,
     }
     /// A relayed DMS answer: kept only by a build with `cloud.store-dashboard-data`.
     AnswerSnapshot in AnswerSnapshots, key (dms_id, method) {

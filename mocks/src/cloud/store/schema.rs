@@ -17,6 +17,10 @@ pub enum Table {
     AuditLog,
     /// Only a build that keeps relayed answers has this one (`cloud.store-dashboard-data`).
     AnswerSnapshots,
+    /// The refresh keys of every family, by digest: what a rebuilt cloud redeems.
+    RefreshKeys,
+    /// Each recipient's link of a share, by the digest of its token: what a rebuilt cloud opens.
+    ShareLinks,
 }
 
 impl Table {
@@ -30,6 +34,8 @@ impl Table {
         Table::MailOutbox,
         Table::AuditLog,
         Table::AnswerSnapshots,
+        Table::RefreshKeys,
+        Table::ShareLinks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +49,8 @@ impl Table {
             Table::MailOutbox => "mail_outbox",
             Table::AuditLog => "audit_log",
             Table::AnswerSnapshots => "answer_snapshots",
+            Table::RefreshKeys => "refresh_keys",
+            Table::ShareLinks => "share_links",
         }
     }
 
@@ -56,6 +64,7 @@ impl Table {
                 "organization",
                 "key_thumbprint",
                 "registered_at",
+                "public_key",
             ],
             Table::TokenFamilies => &["family", "dms_id", "organization", "revoked"],
             Table::Shares => &[
@@ -80,6 +89,8 @@ impl Table {
             ],
             Table::AuditLog => &["at", "line"],
             Table::AnswerSnapshots => &["dms_id", "method", "request", "answer", "at"],
+            Table::RefreshKeys => &["key_sha256", "family", "spent"],
+            Table::ShareLinks => &["token_sha256", "share_key", "email"],
         }
     }
 

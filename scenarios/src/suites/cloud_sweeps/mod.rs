@@ -12,6 +12,7 @@ mod keyed_tokens;
 mod mail;
 mod offline;
 mod relay;
+mod restore;
 mod tenants;
 
 use mocks::world::Fault;
@@ -55,12 +56,16 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-share-deleted-offline-ends-when-the-dms-is-back",
             suite: Suite::Sharing,
-            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, mid-renewal, across a cloud restart, gateway disconnected) ends on the cloud as soon as the DMS is back, one that expires meanwhile ends at its expiry, and the DMA tells its user an end is pending",
+            title: "A share deleted while its DMS cannot reach the cloud (API unreachable, mid-renewal, across a cloud restart, across a restart of the DMS's gateway, gateway disconnected) ends on the cloud as soon as the DMS is back, one that expires meanwhile ends at its expiry, and the DMA tells its user an end is pending",
             requirements: &["SHARE-5"],
             catches: const {
                 &[
                     Catch::by(
                         Fault::AgentForgetsOfflineWithdrawals,
+                        "share-deleted-offline-ends-when-the-dms-is-back",
+                    ),
+                    Catch::by(
+                        Fault::AgentWithdrawalsInMemoryOnly,
                         "share-deleted-offline-ends-when-the-dms-is-back",
                     ),
                     Catch::by(
@@ -105,6 +110,29 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(backups::every_backup_opens_after_rotations(ctx)),
+        },
+        Scenario {
+            id: "storage.a-restore-brings-back-the-cloud-of-the-backup",
+            suite: Suite::Storage,
+            title: "After backup, changes and the primary's loss, the cloud restored from the second region serves what it served at the backup and nothing after: the DMS's tunnel, the link of the backup (not a later one), the family of the backup (not a later one, not a revoked one), and every table of the backup row for row",
+            requirements: &["DR-1", "TOK-4", "SHARE-5"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudRestoreKeepsLinkTable,
+                        "link-made-after-the-backup-does-not-open",
+                    ),
+                    Catch::by(
+                        Fault::CloudRestoreKeepsConnectTables,
+                        "family-issued-after-the-backup-refused",
+                    ),
+                    Catch::by(
+                        Fault::CloudRestoreForgetsRevocations,
+                        "family-revoked-before-the-backup-stays-revoked",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(restore::a_restore_brings_back_the_cloud_of_the_backup(ctx)),
         },
         Scenario {
             id: "sharing.the-clouds-mail-is-no-relay",

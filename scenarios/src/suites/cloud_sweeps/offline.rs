@@ -1,7 +1,8 @@
 //! SHARE-5 across states: a share ends on the cloud as soon as the cloud can know. Swept, each
 //! with its own share and viewer: deleted while the cloud's API is unreachable from the DMS
 //! (its connections reset, the tunnels still up), in the middle of a failing renewal, across
-//! a cloud restart, with the gateway disconnected by the Administrator; and expired while the
+//! a cloud restart, across a restart of the DMS's gateway, with the gateway disconnected by
+//! the Administrator; and expired while the
 //! gateway is disconnected (the cloud's own to end). The verdict is what the recipient's
 //! browser gets (the link, the open viewer's heartbeat), and what the DMA told the user who
 //! deleted the share meanwhile.
@@ -29,6 +30,9 @@ enum State {
     MidRenewal,
     /// As above, and the cloud restarts before the DMS reaches it again.
     AcrossCloudRestart,
+    /// As above, and the DMS's Cloud Gateway restarts before it reaches the cloud again: only
+    /// what it kept on the DMS's disk is left of the pending end.
+    AgentRestartedWhileOffline,
     /// The Administrator disconnected the gateway.
     Disconnected,
     /// The share's expiry passes while the gateway is disconnected: the cloud's own to end.
@@ -91,6 +95,7 @@ pub(crate) async fn a_share_deleted_offline_ends_when_the_dms_is_back(
         State::ApiUnreachable,
         State::MidRenewal,
         State::AcrossCloudRestart,
+        State::AgentRestartedWhileOffline,
         State::Disconnected,
         State::ExpiredWhileDisconnected,
     ] {
@@ -103,7 +108,9 @@ pub(crate) async fn a_share_deleted_offline_ends_when_the_dms_is_back(
         };
         let (shared, link, viewer) = viewed_share(&env, &admin, &partner, &email, extra).await?;
         match state {
-            State::ApiUnreachable | State::AcrossCloudRestart => cut_api(),
+            State::ApiUnreachable
+            | State::AcrossCloudRestart
+            | State::AgentRestartedWhileOffline => cut_api(),
             State::MidRenewal => {
                 cut_api();
                 // The renewal falls due and fails while the share is deleted.
@@ -135,6 +142,12 @@ pub(crate) async fn a_share_deleted_offline_ends_when_the_dms_is_back(
                 // so at once (the viewer session belongs to the account, not the browser).
                 partner = live::partner(&env).await?.1;
             }
+            State::AgentRestartedWhileOffline => {
+                env.restart_agent().await.map_err(|e| {
+                    Failure::Harness(format!("the DMS's gateway did not restart: {e}"))
+                })?;
+                to_api.clear();
+            }
             State::Disconnected => admin = steps::connect_dms(&env).await?,
             State::ExpiredWhileDisconnected => {
                 env.advance(Duration::from_secs(lifetime + 60)).await;
@@ -149,7 +162,10 @@ pub(crate) async fn a_share_deleted_offline_ends_when_the_dms_is_back(
             link_after,
             heartbeat_after,
         });
-        if state == State::AcrossCloudRestart {
+        if matches!(
+            state,
+            State::AcrossCloudRestart | State::AgentRestartedWhileOffline
+        ) {
             // The next row's viewer needs the tunnels the restart ended.
             steps::let_time_pass(&env, Duration::from_secs(300), 30).await;
             steps::tunnels_up(&env).await?;
