@@ -1,8 +1,11 @@
 //! How much mail the cloud sends (MAIL-2): per DMS and per address, in a rolling window. The
 //! figures are the project's decision, as the spec names none: a DMS makes the cloud send at
 //! most 200 mails a day (four shares of 50 addresses), and one address gets at most 10 mails
-//! a day from dataminer.services, whatever their kind and whoever caused them. A batch (one
-//! share's mails) is admitted whole or not at all, so a share never goes to part of its list.
+//! a day from each sender (a DMS, or the cloud's own pages), whatever their kind. The address
+//! bound is counted per sender so that no tenant can use up another's: a DMS of another
+//! organisation mailing an address ten times must not stop a real share reaching it. A batch
+//! (one share's mails) is admitted whole or not at all, so a share never goes to part of its
+//! list.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -16,7 +19,7 @@ const WINDOW_SECONDS: u64 = 24 * 3600;
 pub(crate) enum MailLimited {
     #[error("this DMS has had {PER_DMS} mails sent in the last 24 hours")]
     Dms,
-    #[error("{0} has been sent {PER_ADDRESS} mails in the last 24 hours")]
+    #[error("{0} has been sent {PER_ADDRESS} mails by this sender in the last 24 hours")]
     Address(String),
 }
 
@@ -40,14 +43,23 @@ struct Sent {
 #[derive(Debug)]
 pub(crate) struct MailLimits {
     enforced: bool,
+    /// Whether an address's bound is counted per sender; otherwise one count for all senders,
+    /// which another tenant can use up.
+    per_sender: bool,
     sent: Mutex<VecDeque<Sent>>,
+}
+
+/// Whether `sent` came from the same sender as the batch: the same DMS, or the cloud's pages.
+fn per_sender_only(sent: &Sent, dms: Option<&str>) -> bool {
+    sent.dms.as_deref() == dms
 }
 
 impl MailLimits {
     /// Limits that hold when `enforced`; otherwise every batch is admitted.
-    pub fn new(enforced: bool) -> Self {
+    pub fn new(enforced: bool, per_sender: bool) -> Self {
         Self {
             enforced,
+            per_sender,
             sent: Mutex::default(),
         }
     }
@@ -76,7 +88,10 @@ impl MailLimits {
             for address in to {
                 let already = sent
                     .iter()
-                    .filter(|s| s.to.eq_ignore_ascii_case(address))
+                    .filter(|s| {
+                        s.to.eq_ignore_ascii_case(address)
+                            && (per_sender_only(s, dms) || !self.per_sender)
+                    })
                     .count();
                 let in_batch = to
                     .iter()
@@ -102,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_dms_and_an_address_get_their_daily_share_and_no_more() {
-        let limits = MailLimits::new(true);
+        let limits = MailLimits::new(true, true);
         let fifty = |batch: usize| -> Vec<String> {
             (0..50).map(|i| format!("a{batch}-{i}@x.example")).collect()
         };
@@ -122,7 +137,12 @@ mod tests {
         for _ in 0..PER_ADDRESS {
             assert!(limits.admit(Cause::Page, &one, 200).is_ok());
         }
+        assert!(limits.admit(Cause::Page, &one, 200).is_err());
+        for _ in 0..PER_ADDRESS {
+            assert!(limits.admit(Cause::Dms("dms-3"), &one, 200).is_ok());
+        }
         assert!(limits.admit(Cause::Dms("dms-3"), &one, 200).is_err());
+        assert!(limits.admit(Cause::Dms("dms-4"), &one, 200).is_ok());
         assert!(
             limits
                 .admit(Cause::Page, &one, 200 + WINDOW_SECONDS)

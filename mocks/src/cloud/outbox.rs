@@ -33,6 +33,8 @@ pub(crate) struct MailPolicy {
     pub envelope_from: String,
     /// Whether mail per DMS and per address is limited (`mail_limits`).
     pub limited: bool,
+    /// Whether an address's daily bound is counted per sender (a DMS, or the cloud's pages).
+    pub per_sender: bool,
 }
 
 impl MailPolicy {
@@ -50,6 +52,7 @@ impl MailPolicy {
                 "bounces@dataminer.services".to_owned()
             },
             limited: !faults.is_on(Fault::CloudMailUnlimited),
+            per_sender: !faults.is_on(Fault::CloudMailAddressBoundShared),
         }
     }
 }
@@ -67,7 +70,7 @@ impl Outbox {
     pub(crate) fn new(policy: MailPolicy) -> Self {
         Self {
             sent: Arc::default(),
-            limits: Arc::new(MailLimits::new(policy.limited)),
+            limits: Arc::new(MailLimits::new(policy.limited, policy.per_sender)),
             policy: Arc::new(policy),
             kept: None,
         }

@@ -174,6 +174,11 @@ fn judge(
         Err(unreadable) => return Judgement::undecided(policy, unreadable.to_string()),
     };
     let (method, fields) = (inspected.method.as_str(), &inspected.fields);
+    // A connection that is no string names no session the WAF can tie the call to; the DMA
+    // would read it its own way (WAF-4: no two parsers disagree on what is let through).
+    if fields.get("connection").is_some_and(|c| !c.is_string()) {
+        return Judgement::undecided(policy, "the call's connection is not a string");
+    }
     let named = fields.get("connection").and_then(Value::as_str);
     if let (Some(session), Some(named)) = (session, named)
         && session != named

@@ -303,6 +303,8 @@ faults! {
         "the viewer's and the remote-access relays open their stream on the DMS the first label of the host name asked for names (`{dms}.sharing.dataminer.services`, in the Host header or an absolute-form target), as a cloud half-moved to per-DMS host names would: a recipient of one DMS's share reaches another DMS",
     CloudRevokeAnyFamily = "cloud.revoke-any-family":
         "a DMS's revocation revokes the family of whatever token it presents, the owner check left out: one organisation's DMS, holding a copied token of another's, disconnects it",
+    CloudMailAddressBoundShared = "cloud.mail-address-bound-shared":
+        "the cloud counts an address's daily mail bound over every sender together: another organisation's DMS mails an address ten times and a real share to that address is refused for a day",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -170,6 +170,13 @@ pub(crate) async fn the_clouds_mail_is_no_relay(ctx: Ctx) -> Result<(), Failure>
         "one address: HTTP statuses of each share and each sign-up code asked",
         &one_address,
     );
+    // The address's own organisation shares with it next: another tenant's mails must not
+    // have used up what the address may get from it.
+    let first_org = env.accounts().cloud_admin.clone();
+    let own = ForeignDms::register(&env, &first_org, "dms-of-the-address-org").await?;
+    let own_share = own
+        .announce("own-share", &[("emails", inbox.as_str())])
+        .await?;
 
     let all = env.cloud().outbox().all();
     let domain = &spec.sharing.mail_domain;
@@ -294,12 +301,33 @@ pub(crate) async fn the_clouds_mail_is_no_relay(ctx: Ctx) -> Result<(), Failure>
         &format!("at most {}", limits.per_dms_per_day),
         by_mailer,
     )?;
-    let to_inbox = mails_to(&env, |to| to.eq_ignore_ascii_case(&inbox)).len();
+    // Each sender's mails to the address, told apart by what the outbox shows of them: the
+    // sign-up codes, and the shares that name the other organisation.
+    let to_inbox = mails_to(&env, |to| to.eq_ignore_ascii_case(&inbox));
+    let codes = to_inbox
+        .iter()
+        .filter(|m| m.body.contains("create a dataminer.services account"))
+        .count();
+    let from_other = to_inbox
+        .iter()
+        .filter(|m| m.body.contains(&other.organization))
+        .count();
     ev.expect(
         "mails-per-address-limited",
-        "mails the cloud sent to one address within a day (share links and sign-up codes)",
-        to_inbox <= limits.per_address_per_day,
-        &format!("at most {}", limits.per_address_per_day),
-        to_inbox,
+        "mails one address got within a day from one sender: the other organisation's DMS, the sign-up page",
+        from_other <= limits.per_address_per_day && codes <= limits.per_address_per_day,
+        &format!("at most {} from each", limits.per_address_per_day),
+        json!({ "from_the_other_dms": from_other, "sign_up_codes": codes }),
+    )?;
+    let from_own = to_inbox
+        .iter()
+        .filter(|m| m.body.contains(&first_org.organization))
+        .count();
+    ev.expect(
+        "another-tenant-cannot-use-up-an-address",
+        "the address's own organisation's share after another's DMS mailed it to its bound: HTTP status, mails that reached the address",
+        own_share.status == 201 && from_own == 1,
+        "201, one mail",
+        json!({ "status": own_share.status, "mails": from_own }),
     )
 }

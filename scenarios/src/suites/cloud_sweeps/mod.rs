@@ -154,6 +154,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         "dms-text-plain-bounded-and-linking-only-to-the-cloud",
                     ),
                     Catch::by(Fault::CloudMailUnlimited, "mails-per-dms-limited"),
+                    Catch::by(
+                        Fault::CloudMailAddressBoundShared,
+                        "another-tenant-cannot-use-up-an-address",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(mail::the_clouds_mail_is_no_relay(ctx)),
