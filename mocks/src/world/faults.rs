@@ -99,6 +99,10 @@ faults! {
         "the agent treats its configured DMZ proxy as a preference: where the proxy refuses or fails a CONNECT, it connects directly",
     AgentPlaintextThroughProxy = "agent.plaintext-through-proxy":
         "through a DMZ proxy the agent sends its HTTPS requests in the clear inside the CONNECT tunnel, taking the DMZ hop for the secure boundary",
+    AgentProxiedTlsTrustsTheProxy = "agent.proxied-tls-trusts-the-proxy":
+        "through a DMZ proxy the agent's HTTPS client accepts any server certificate (\"a TLS-inspecting proxy re-signs what it relays\"): a bad server behind the proxy passes for the cloud",
+    AgentFollowsDowngradeOnItsHost = "agent.follows-downgrade-on-its-host":
+        "the agent's HTTPS client follows a redirect to http:// on the same host name (\"same host, same server\"), sending the request again in the clear",
     AgentLookalikeNames = "agent.lookalike-names":
         "the agent takes any name containing \"dataminer.services\" for one of the domain's (dataminer.services.evil.example, xdataminer.services) and looks it up",
     CloudAcceptAlgNone = "cloud.accept-alg-none":

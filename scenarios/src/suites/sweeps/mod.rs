@@ -11,6 +11,7 @@ mod floods;
 mod lifetime;
 mod routes;
 mod single_use;
+mod tls_judge;
 mod tls_paths;
 
 use mocks::world::Fault;
@@ -33,7 +34,7 @@ pub const SWEEPS: &[(&str, &str)] = &[
     ),
     (
         "tls.every-agent-connection-refuses-every-bad-server",
-        "agent TLS paths × bad servers: device authorization, refresh, revocation and tunnel against an untrusted issuer, a wrong name, an expired and a not-yet-valid certificate, TLS 1.3 only, TLS 1.0 only and TLS 1.1 only",
+        "agent TLS paths × bad servers: device authorization, token poll, refresh, revocation, share announcement, share withdrawal and tunnel, each direct and through the DMZ proxy, against an untrusted issuer, a wrong name, an expired and a not-yet-valid certificate, TLS 1.3 only, TLS 1.0 only and TLS 1.1 only; and plaintext redirects on the connection host",
     ),
     (
         "tokens.unauthenticated-floods-leave-the-cloud-bounded",
@@ -178,7 +179,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "tls.every-agent-connection-refuses-every-bad-server",
             suite: Suite::Tls,
-            title: "Every connection the agent makes (device authorization, refresh, revocation, tunnel) meets, mid-life, a cloud with a bad certificate, TLS 1.3 only, or only TLS 1.0/1.1: refused before any request, never falling back",
+            title: "Every connection the agent makes (device authorization, token poll, refresh, revocation, share announcement and withdrawal, tunnel), directly and through the DMZ proxy, meets, mid-life, a cloud with a bad certificate, TLS 1.3 only, or only TLS 1.0/1.1: refused before any request, never falling back; a plaintext redirect on the connection host is not followed",
             requirements: &["TLS-2", "TLS-3", "NET-1"],
             catches: const {
                 &[
@@ -193,6 +194,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::AgentAcceptAnyCert,
                         "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                    Catch::by(
+                        Fault::AgentProxiedTlsTrustsTheProxy,
+                        "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                    Catch::by(
+                        Fault::AgentFollowsDowngradeOnItsHost,
+                        "agent-refuses-plaintext-redirect",
                     ),
                 ]
             },
