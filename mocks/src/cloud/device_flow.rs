@@ -379,7 +379,11 @@ fn client_refused(state: &CloudState, dms_id: &str, why: &ClientError) -> OAuthE
 pub(crate) async fn token(State(state): State<Arc<CloudState>>, params: Params) -> Response {
     let answered = match params.get("grant_type") {
         Some(DEVICE_GRANT) => redeem(&state, &params).await,
-        Some("refresh_token") => refresh::grant(&state, &params),
+        Some("refresh_token") => {
+            let renewed = refresh::grant(&state, &params);
+            state.renewal_hold.pass().await;
+            renewed
+        }
         Some(_) => Err(OAuthError::code(ErrorCode::UnsupportedGrantType)),
         None => Err(OAuthError::new(
             ErrorCode::InvalidRequest,

@@ -15,6 +15,7 @@ mod device_flow;
 mod endpoint;
 pub(crate) mod fuzzing;
 mod hellos;
+mod hold;
 mod jose;
 mod listener;
 mod log;
@@ -61,6 +62,7 @@ use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
 pub use accounts::Account;
 pub use endpoint::Endpoint;
 pub use hellos::{FirstFlight, Hellos};
+pub use hold::AnswerHold;
 pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use outbox::{Mail, Outbox};
@@ -120,6 +122,8 @@ pub(crate) struct CloudState {
     /// Where the endpoints' TLS secrets go when the environment captures (`--capture`).
     pub key_log: crate::world::capture::KeyLogSlot,
     pub outage: OutageSwitch,
+    /// Holds the refresh grant's answers while a scenario wants a renewal caught mid-way.
+    pub renewal_hold: AnswerHold,
     pub faults: FaultSet,
     /// The tasks of the cloud's current run: a restart ends them.
     pub lifetime: restart::Runs,
@@ -186,6 +190,7 @@ impl CloudState {
             presenting: presenting::Presenting::default(),
             key_log: crate::world::capture::KeyLogSlot::default(),
             outage: OutageSwitch::default(),
+            renewal_hold: AnswerHold::default(),
             accounts,
             clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
             devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
@@ -381,6 +386,11 @@ impl Cloud {
     /// Switches a cloud-wide outage on or off.
     pub fn outage(&self) -> &OutageSwitch {
         &self.state.outage
+    }
+
+    /// Holds the refresh grant's answers (after the renewal is done on the cloud's side).
+    pub fn renewal_hold(&self) -> &AnswerHold {
+        &self.state.renewal_hold
     }
 
     /// The first flight of every connection the cloud accepted: what each client offered.

@@ -59,6 +59,9 @@ pub(crate) struct TokenPolicy {
     pub binding: Binding,
     /// Whether signing writes the key to the log, as a debug statement left in would.
     pub log_key_material: bool,
+    /// Whether a revocation finds a family by an access token a renewal has superseded, or
+    /// only by the family's latest one (as a lookup in a table of current tokens does).
+    pub revoke_by_superseded: bool,
 }
 
 /// How refresh keys behave (RFC 6749 §10.4, RFC 9700 §4.14.2).
@@ -122,6 +125,7 @@ impl TokenPolicy {
             },
             binding: Binding::Own,
             log_key_material: false,
+            revoke_by_superseded: true,
         }
     }
 
@@ -151,6 +155,7 @@ impl TokenPolicy {
             policy.binding = Binding::AnyRegistered;
         }
         policy.log_key_material = on(Fault::CloudSecretInLogs);
+        policy.revoke_by_superseded = !on(Fault::CloudRevokeIgnoresSupersededToken);
         policy
     }
 }
@@ -494,11 +499,25 @@ impl TokenService {
                 if !signed {
                     return None;
                 }
-                jws.claims().ok()?.fam
+                let claims = jws.claims().ok()?;
+                if !self.policy.revoke_by_superseded && !self.is_latest(&claims.fam, &claims.jti) {
+                    return None;
+                }
+                claims.fam
             }
         };
         let dms_id = self.lock().families.get(&family)?.dms_id.clone();
         Some((family, dms_id))
+    }
+
+    /// Whether `jti` is the last token issued in `family`.
+    fn is_latest(&self, family: &str, jti: &str) -> bool {
+        self.issued.read(|all| {
+            all.iter()
+                .rev()
+                .find(|i| i.family == family)
+                .is_some_and(|i| i.jti == jti)
+        })
     }
 
     /// Marks `family` revoked. Returns whether it was live.

@@ -105,6 +105,8 @@ faults! {
         "the agent's HTTPS client follows a redirect to http:// on the same host name (\"same host, same server\"), sending the request again in the clear",
     AgentLookalikeNames = "agent.lookalike-names":
         "the agent takes any name containing \"dataminer.services\" for one of the domain's (dataminer.services.evil.example, xdataminer.services) and looks it up",
+    CloudRevokeIgnoresSupersededToken = "cloud.revoke-ignores-superseded-token":
+        "the revocation endpoint looks a token up among each family's current tokens: one a renewal has superseded (a DMS whose renewal answer was lost still holds it) is acknowledged and nothing is revoked",
     CloudAcceptAlgNone = "cloud.accept-alg-none":
         "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
     CloudAcceptAnyHmac = "cloud.accept-any-hmac":

@@ -9,6 +9,7 @@ mod endings;
 mod enrol;
 mod floods;
 mod lifetime;
+mod mid_renewal;
 mod routes;
 mod single_use;
 mod tls_judge;
@@ -30,7 +31,7 @@ pub const SWEEPS: &[(&str, &str)] = &[
     ),
     (
         "optin.every-ending-reaches-the-cloud",
-        "endings × states: a disconnect while connected, while the DMS's hop is black-holed, and after a cloud restart",
+        "endings × states: a disconnect while connected, while the DMS's hop is black-holed, after a cloud restart, pending across a cloud restart, in the middle of the daily renewal (the cloud renewed, its answer held), and while pairing",
     ),
     (
         "tls.every-agent-connection-refuses-every-bad-server",
@@ -156,7 +157,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "optin.every-ending-reaches-the-cloud",
             suite: Suite::Optin,
-            title: "A disconnect in every state (connected, the DMS's hop black-holed, after a cloud restart) ends the token on the cloud as soon as the two can talk again, and until then the DMA tells the Administrator the revocation is pending",
+            title: "A disconnect in every state (connected, the DMS's hop black-holed, after a cloud restart, pending across a cloud restart, in the middle of the daily renewal, while pairing) ends the token on the cloud as soon as the two can talk again, and until then the DMA tells the Administrator the revocation is pending",
             requirements: &["OPT-3"],
             catches: const {
                 &[
@@ -170,6 +171,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     ),
                     Catch::by(
                         Fault::CloudNoRevokeOnDisconnect,
+                        "old-token-refused-once-the-hop-heals",
+                    ),
+                    Catch::by(
+                        Fault::CloudRevokeIgnoresSupersededToken,
                         "old-token-refused-once-the-hop-heals",
                     ),
                 ]
