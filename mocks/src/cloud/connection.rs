@@ -30,6 +30,7 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
 pub(crate) fn routes() -> super::routes::Served {
     super::routes::Served::on(super::Endpoint::Connection)
         .route("/account/login", post(accounts::login))
+        .route("/account/logout", post(accounts::logout))
         .route("/oauth/device_authorization", post(device_flow::authorize))
         .route("/device", get(approval::page_for))
         .route("/device/approve", post(approval::approve))

@@ -36,6 +36,7 @@ mod requests;
 mod restart;
 mod roles;
 pub mod routes;
+mod sessions;
 mod share_api;
 mod share_keeping;
 mod share_mail;
@@ -257,10 +258,14 @@ impl Cloud {
             format!("https://{}:{port}/", endpoint.host())
         };
         let roles = roles::RoleSource::from_faults(&setup.faults);
+        let sessions = sessions::Sessions::new(
+            sessions::SessionPolicy::from_faults(&setup.faults),
+            setup.clock.clone(),
+        );
         let state = CloudState::new(
             setup.clock,
             setup.faults,
-            accounts::Accounts::new(setup.accounts, roles),
+            accounts::Accounts::new(setup.accounts, roles).with_sessions(sessions),
             (base(Endpoint::Connection), base(Endpoint::Sharing)),
             setup.lifetime.clone(),
             setup.ping_timeout,
@@ -422,6 +427,7 @@ impl Cloud {
         let now = self.state.clock.unix_seconds();
         self.state.devices.maintain(now);
         self.state.signups.maintain(now);
+        self.state.accounts.maintain();
         share_keeping::keep_ends(&self.state, self.state.clock.unix_seconds());
         self.state.store.maintain();
     }

@@ -107,6 +107,10 @@ faults! {
         "the agent takes any name containing \"dataminer.services\" for one of the domain's (dataminer.services.evil.example, xdataminer.services) and looks it up",
     CloudRevokeIgnoresSupersededToken = "cloud.revoke-ignores-superseded-token":
         "the revocation endpoint looks a token up among each family's current tokens: one a renewal has superseded (a DMS whose renewal answer was lost still holds it) is acknowledged and nothing is revoked",
+    CloudSessionsNeverExpire = "cloud.sessions-never-expire":
+        "the cloud's account sessions have no idle or absolute lifetime: a sign-in cookie works forever and every sign-in stays in the session table",
+    CloudSessionsPerAccountUnbounded = "cloud.sessions-per-account-unbounded":
+        "one account may hold any number of sessions at once: signing in again and again grows the cloud's session table without bound",
     CloudAcceptAlgNone = "cloud.accept-alg-none":
         "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
     CloudAcceptAnyHmac = "cloud.accept-any-hmac":

@@ -4,6 +4,7 @@
 //! cloud's past where the first left it; legitimate clients on the DMS's own address are served
 //! afterwards; and once the codes' lifetime has passed twice over, the cloud's maintenance has
 //! removed every grant, ticket and pending sign-up. The cloud's resident set is reported.
+//! Then one account's sign-ins flood the session table (`floods_sessions`).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use serde_json::json;
 use crate::clients::{CloudClient, ScriptedDms, ShareRecipient};
 use crate::{Ctx, Failure, steps};
 
-const DIMENSION: &str = "unauthenticated floods × the cloud's tables";
+pub(super) const DIMENSION: &str = "unauthenticated floods × the cloud's tables";
 
 /// Requests of each kind in one burst.
 const BURST: usize = 120;
@@ -185,5 +186,6 @@ pub(super) async fn unauthenticated_floods_leave_the_cloud_bounded(
             later.approval_tickets,
             later.pending_signups,
         ),
-    )
+    )?;
+    super::floods_sessions::sign_in_flood(&env, &ev, &flooder).await
 }

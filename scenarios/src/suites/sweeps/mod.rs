@@ -8,6 +8,7 @@
 mod endings;
 mod enrol;
 mod floods;
+mod floods_sessions;
 mod lifetime;
 mod mid_renewal;
 mod routes;
@@ -39,7 +40,7 @@ pub const SWEEPS: &[(&str, &str)] = &[
     ),
     (
         "tokens.unauthenticated-floods-leave-the-cloud-bounded",
-        "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts",
+        "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts; one account's sign-ins against its session bound and the sessions' idle and absolute lifetimes",
     ),
     (
         "tokens.every-single-use-secret-wins-once",
@@ -219,7 +220,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "tokens.unauthenticated-floods-leave-the-cloud-bounded",
             suite: Suite::Tokens,
-            title: "Two bursts of device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins from another machine: the second grows no table of the cloud's, legitimate clients are served, and expired grants, tickets and sign-ups are removed",
+            title: "Two bursts of device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins from another machine: the second grows no table of the cloud's, legitimate clients are served, and expired grants, tickets and sign-ups are removed; one account signing in again and again holds a bounded number of sessions, and sessions end by their idle and absolute lifetimes",
             requirements: &["DOS-1"],
             catches: const {
                 &[
@@ -230,6 +231,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudDeviceGrantsNeverSwept,
                         "expired-unauthenticated-state-removed",
+                    ),
+                    Catch::by(
+                        Fault::CloudSessionsPerAccountUnbounded,
+                        "sessions-bounded-per-account",
+                    ),
+                    Catch::by(
+                        Fault::CloudSessionsNeverExpire,
+                        "expired-sessions-refused-and-removed",
                     ),
                 ]
             },
