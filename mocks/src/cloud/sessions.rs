@@ -12,11 +12,11 @@ use super::roles::OrgRole;
 use crate::world::{Clock, Fault, FaultSet, random_token};
 
 /// How long a session lives without use.
-const IDLE: Duration = Duration::from_secs(12 * 3600);
+const IDLE: Duration = Duration::from_secs(3 * 24 * 3600);
 /// How long a session lives at most, used or not.
-const ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
+const ABSOLUTE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Sessions one account holds at once.
-const PER_ACCOUNT: usize = 10;
+const PER_ACCOUNT: usize = 32;
 
 /// How sessions end, as a deployment configured it.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,8 @@ pub(crate) struct SessionPolicy {
     idle: Option<Duration>,
     absolute: Option<Duration>,
     per_account: Option<usize>,
+    /// A sign-out ends the session on the cloud (else it only clears the browser's cookie).
+    end_on_sign_out: bool,
 }
 
 impl SessionPolicy {
@@ -34,6 +36,7 @@ impl SessionPolicy {
             absolute: (!never).then_some(ABSOLUTE),
             per_account: (!faults.is_on(Fault::CloudSessionsPerAccountUnbounded))
                 .then_some(PER_ACCOUNT),
+            end_on_sign_out: !faults.is_on(Fault::CloudSignOutKeepsSession),
         }
     }
 
@@ -43,6 +46,7 @@ impl SessionPolicy {
             idle: None,
             absolute: None,
             per_account: None,
+            end_on_sign_out: true,
         }
     }
 }
@@ -151,6 +155,9 @@ impl Sessions {
 
     /// Ends `token`'s session (a sign-out); whether it was live.
     pub fn end(&self, token: &str) -> bool {
+        if !self.policy.end_on_sign_out {
+            return self.lookup(token).is_some();
+        }
         self.lock().remove(token).is_some()
     }
 

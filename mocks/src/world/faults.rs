@@ -111,6 +111,12 @@ faults! {
         "the cloud's account sessions have no idle or absolute lifetime: a sign-in cookie works forever and every sign-in stays in the session table",
     CloudSessionsPerAccountUnbounded = "cloud.sessions-per-account-unbounded":
         "one account may hold any number of sessions at once: signing in again and again grows the cloud's session table without bound",
+    CloudSignupTellsExistingAccounts = "cloud.signup-tells-existing-accounts":
+        "the sign-up code request answers 409 for an address that already has an account, so anyone can learn which addresses have one",
+    CloudBearerSchemeCaseSensitive = "cloud.bearer-scheme-case-sensitive":
+        "the cloud takes the Authorization scheme only as \"Bearer\": a client writing \"bearer\" (RFC 7235: the scheme is case-insensitive) is refused",
+    CloudSignOutKeepsSession = "cloud.sign-out-keeps-session":
+        "a sign-out clears the browser's cookie but leaves the session live on the cloud: a copied cookie still works",
     CloudAcceptAlgNone = "cloud.accept-alg-none":
         "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
     CloudAcceptAnyHmac = "cloud.accept-any-hmac":

@@ -5,6 +5,7 @@
 //! each attempt must get comes from the spec's data and the scenario's own code. Each sweep
 //! records its matrix (item × case × outcome) for the reports.
 
+mod auth_fixes;
 mod endings;
 mod enrol;
 mod floods;
@@ -243,6 +244,45 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(floods::unauthenticated_floods_leave_the_cloud_bounded(ctx)),
+        },
+        Scenario {
+            id: "tokens.bearer-scheme-is-case-insensitive",
+            suite: Suite::Tokens,
+            title: "The DMS's token is taken under `Authorization: bearer`, `BEARER` or any casing of the scheme (RFC 7235 §2.1), and not under another scheme",
+            requirements: &["TOK-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudBearerSchemeCaseSensitive,
+                    "bearer-scheme-case-insensitive",
+                )]
+            },
+            body: |ctx| Box::pin(auth_fixes::bearer_scheme_is_case_insensitive(ctx)),
+        },
+        Scenario {
+            id: "users.sign-up-tells-no-one-who-has-an-account",
+            suite: Suite::Users,
+            title: "A sign-up code asked for an address that has an account is answered as one for a new address, and the account's owner is mailed instead: the page tells no one which addresses have accounts",
+            requirements: &["SHARE-2", "TEN-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignupTellsExistingAccounts,
+                    "sign-up-answer-same-for-existing-address",
+                )]
+            },
+            body: |ctx| Box::pin(auth_fixes::sign_up_tells_no_one_who_has_an_account(ctx)),
+        },
+        Scenario {
+            id: "users.sign-out-ends-the-session-on-the-cloud",
+            suite: Suite::Users,
+            title: "A sign-out on either host ends the session on the cloud: the cookie, copied before, is refused afterwards",
+            requirements: &["SHARE-2", "FLOW-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignOutKeepsSession,
+                    "signed-out-cookie-refused",
+                )]
+            },
+            body: |ctx| Box::pin(auth_fixes::sign_out_ends_the_session_on_the_cloud(ctx)),
         },
     ]
 }
