@@ -73,9 +73,6 @@ const OPEN_GRANTS_PER_SOURCE: usize = 64;
 /// The most approval-page tickets one grant keeps: every opening of its page makes one.
 pub(super) const TICKETS_PER_GRANT: usize = 8;
 
-/// What a write of a grant's state back to a remote store costs, on the path that does one.
-const STORE_ROUND_TRIP: Duration = Duration::from_millis(200);
-
 /// How a grant is tied to the DMS that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GrantBinding {
@@ -410,7 +407,8 @@ async fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OA
             .get(device_code)
             .cloned()
             .ok_or_else(|| OAuthError::code(ErrorCode::InvalidGrant))?;
-        tokio::time::sleep(STORE_ROUND_TRIP).await;
+        // The store round trip: every concurrent redemption a scenario expects checks here.
+        state.redemptions.meet().await;
         let decided = decide(&mut copy, now, policy.codes);
         state.devices.lock().insert(device_code.to_owned(), copy);
         decided?

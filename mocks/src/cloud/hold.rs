@@ -53,3 +53,50 @@ impl AnswerHold {
         let _ = open.wait_for(|open| *open).await;
     }
 }
+
+/// Where a redemption that reads a single-use secret and writes it back later (the faulty
+/// check-then-spend paths) waits between its check and its spend: once a scenario expects `n`
+/// redemptions, each waits until `n` have checked, so the race the fault opens is taken every
+/// time, without real time. Unarmed, the store round trip takes no time at all.
+#[derive(Debug, Clone)]
+pub struct Rendezvous(Arc<Meeting>);
+
+#[derive(Debug)]
+struct Meeting {
+    expected: AtomicUsize,
+    checked: watch::Sender<usize>,
+}
+
+impl Default for Rendezvous {
+    fn default() -> Self {
+        Self(Arc::new(Meeting {
+            expected: AtomicUsize::new(0),
+            checked: watch::Sender::new(0),
+        }))
+    }
+}
+
+impl Rendezvous {
+    /// From now on, a check-then-spend redemption waits after its check until `n` have checked.
+    pub fn expect(&self, n: usize) {
+        self.0.checked.send_replace(0);
+        self.0.expected.store(n, Ordering::SeqCst);
+    }
+
+    /// Lets every waiting redemption go, and the next ones pass.
+    pub fn clear(&self) {
+        self.0.expected.store(0, Ordering::SeqCst);
+        self.0.checked.send_replace(usize::MAX);
+    }
+
+    /// Called between a check and its spend.
+    pub(crate) async fn meet(&self) {
+        let expected = self.0.expected.load(Ordering::SeqCst);
+        if expected == 0 {
+            return;
+        }
+        let mut checked = self.0.checked.subscribe();
+        self.0.checked.send_modify(|n| *n = n.saturating_add(1));
+        let _ = checked.wait_for(|n| *n >= expected).await;
+    }
+}

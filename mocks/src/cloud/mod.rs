@@ -63,7 +63,7 @@ use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
 pub use accounts::Account;
 pub use endpoint::Endpoint;
 pub use hellos::{FirstFlight, Hellos};
-pub use hold::AnswerHold;
+pub use hold::{AnswerHold, Rendezvous};
 pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use outbox::{Mail, Outbox};
@@ -125,6 +125,8 @@ pub(crate) struct CloudState {
     pub outage: OutageSwitch,
     /// Holds the refresh grant's answers while a scenario wants a renewal caught mid-way.
     pub renewal_hold: AnswerHold,
+    /// Where check-then-spend redemptions meet between their check and their spend.
+    pub redemptions: Rendezvous,
     pub faults: FaultSet,
     /// The tasks of the cloud's current run: a restart ends them.
     pub lifetime: restart::Runs,
@@ -192,6 +194,7 @@ impl CloudState {
             key_log: crate::world::capture::KeyLogSlot::default(),
             outage: OutageSwitch::default(),
             renewal_hold: AnswerHold::default(),
+            redemptions: Rendezvous::default(),
             accounts,
             clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
             devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
@@ -391,6 +394,11 @@ impl Cloud {
     /// Switches a cloud-wide outage on or off.
     pub fn outage(&self) -> &OutageSwitch {
         &self.state.outage
+    }
+
+    /// Where check-then-spend redemptions meet between their check and their spend.
+    pub fn redemptions(&self) -> &Rendezvous {
+        &self.state.redemptions
     }
 
     /// Holds the refresh grant's answers (after the renewal is done on the cloud's side).

@@ -37,9 +37,6 @@ struct Pending {
 /// The most sign-ups one address may have waiting for their code at once (DOS-1).
 const PENDING_PER_SOURCE: usize = 32;
 
-/// What a write of a pending sign-up back to a remote store costs, on the path that does one.
-const STORE_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// Codes mailed and not yet used, by address.
 #[derive(Debug, Default)]
 pub(crate) struct SignUps(Mutex<HashMap<String, Pending>>, SignUpPolicy);
@@ -75,14 +72,20 @@ impl SignUps {
 
     /// `redeem`, as the policy does it: at once under the lock, or read, judged after a store
     /// round trip, and written back.
-    async fn redeem_kept(&self, email: &str, code: &str, now: u64) -> bool {
+    async fn redeem_kept(
+        &self,
+        email: &str,
+        code: &str,
+        now: u64,
+        round_trip: &super::Rendezvous,
+    ) -> bool {
         if !self.1.read_then_write {
             return self.redeem(email, code, now);
         }
         let Some(copy) = self.lock().get(email).cloned() else {
             return false;
         };
-        tokio::time::sleep(STORE_ROUND_TRIP).await;
+        round_trip.meet().await;
         let mut one = HashMap::from([(email.to_owned(), copy)]);
         let redeemed = judge(&mut one, email, code, now);
         let mut pending = self.lock();
@@ -295,7 +298,12 @@ pub(crate) async fn create(
     }
     if !state
         .signups
-        .redeem_kept(&email, params.get("code").unwrap_or_default(), now)
+        .redeem_kept(
+            &email,
+            params.get("code").unwrap_or_default(),
+            now,
+            &state.redemptions,
+        )
         .await
     {
         state.log.info(format!("sign-up for {email}: wrong code"));
