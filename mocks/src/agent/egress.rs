@@ -76,6 +76,10 @@ pub(crate) struct EgressPolicy {
     direct_when_proxy_fails: bool,
     /// Inside a proxy's tunnel the agent still speaks TLS.
     pub tls_inside_proxy: bool,
+    /// Through a proxy, the agent's HTTPS client accepts any server certificate.
+    pub proxied_tls_trusts_the_proxy: bool,
+    /// A redirect to http:// on the host the request went to is followed, in the clear.
+    pub downgrade_on_same_host: bool,
 }
 
 impl EgressPolicy {
@@ -93,6 +97,8 @@ impl EgressPolicy {
             follow_redirects: on(Fault::AgentFollowRedirects),
             direct_when_proxy_fails: on(Fault::AgentProxyBypass),
             tls_inside_proxy: !on(Fault::AgentPlaintextThroughProxy),
+            proxied_tls_trusts_the_proxy: on(Fault::AgentProxiedTlsTrustsTheProxy),
+            downgrade_on_same_host: on(Fault::AgentFollowsDowngradeOnItsHost),
         }
     }
 }

@@ -72,6 +72,9 @@ impl Answer {
 pub(crate) struct Https {
     egress: Egress,
     tls: TlsConnector,
+    /// What the client speaks inside a DMZ proxy's tunnel: `tls`, unless the policy trusts
+    /// the proxy with the certificate check.
+    tls_proxied: TlsConnector,
     timeout: NetworkTimeout,
 }
 
@@ -83,9 +86,15 @@ impl std::fmt::Debug for Https {
 
 impl Https {
     pub fn new(egress: Egress, tls: Arc<rustls::ClientConfig>, timeout: NetworkTimeout) -> Self {
+        let tls_proxied = if egress.policy.proxied_tls_trusts_the_proxy {
+            TlsConnector::from(super::tls::accepting_any_certificate(&tls))
+        } else {
+            TlsConnector::from(tls.clone())
+        };
         Self {
             egress,
             tls: TlsConnector::from(tls),
+            tls_proxied,
             timeout,
         }
     }
@@ -149,14 +158,25 @@ impl Https {
                     date: reply.date,
                 });
             };
-            let next = Target::parse(&location)?;
-            if !self.egress.policy.follow_redirects {
-                return Err(EgressError::Redirect {
-                    from: url.to_owned(),
-                    to: location,
+            let next = match Target::parse(&location) {
+                Ok(next) if self.egress.policy.follow_redirects => next,
+                Ok(_) => {
+                    return Err(EgressError::Redirect {
+                        from: url.to_owned(),
+                        to: location,
+                    }
+                    .into());
                 }
-                .into());
-            }
+                Err(not_https) => match Target::plaintext(&location) {
+                    Some(next)
+                        if self.egress.policy.downgrade_on_same_host
+                            && next.host == target.host =>
+                    {
+                        next
+                    }
+                    _ => return Err(not_https),
+                },
+            };
             let followed = self.egress.open_followed(&next.host, next.port).await?;
             socket = (followed, Route::Direct);
             target = next;
@@ -181,12 +201,16 @@ impl Https {
             host: host.clone(),
             source,
         };
-        if route == Route::Proxied && !self.egress.policy.tls_inside_proxy {
+        if target.plain || (route == Route::Proxied && !self.egress.policy.tls_inside_proxy) {
             return request(socket, target, outgoing).await;
         }
+        let tls = match route {
+            Route::Proxied => &self.tls_proxied,
+            Route::Direct => &self.tls,
+        };
         let name = ServerName::try_from(host.clone())
             .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-        let stream = self.tls.connect(name, socket).await.map_err(tls_error)?;
+        let stream = tls.connect(name, socket).await.map_err(tls_error)?;
         let stream = self.egress.network().egress().plaintext(&host, stream);
         request(stream, target, outgoing).await
     }
@@ -197,9 +221,25 @@ struct Target {
     host: String,
     port: u16,
     path: String,
+    /// An http:// target (only a same-host downgrade the policy follows makes one).
+    plain: bool,
 }
 
 impl Target {
+    /// An `http://` URL's target, which only `downgrade_on_same_host` ever dials.
+    fn plaintext(url: &str) -> Option<Self> {
+        let uri: Uri = url.parse().ok()?;
+        let (Some("http"), Some(host)) = (uri.scheme_str(), uri.host()) else {
+            return None;
+        };
+        Some(Self {
+            host: host.to_owned(),
+            port: uri.port_u16().unwrap_or(80),
+            path: uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+            plain: true,
+        })
+    }
+
     fn parse(url: &str) -> Result<Self, HttpsError> {
         let uri: Uri = url
             .parse()
@@ -211,6 +251,7 @@ impl Target {
             host: host.to_owned(),
             port: uri.port_u16().unwrap_or(443),
             path: uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+            plain: false,
         })
     }
 }

@@ -139,3 +139,57 @@ impl ServerCertVerifier for Lenient {
         self.strict.supported_verify_schemes()
     }
 }
+
+/// `config` with its certificate check replaced by one that takes any certificate, as a
+/// client that leaves the check to a TLS-inspecting proxy has it
+/// (`agent.proxied-tls-trusts-the-proxy`). Handshake signatures are still checked.
+pub(super) fn accepting_any_certificate(
+    config: &Arc<rustls::ClientConfig>,
+) -> Arc<rustls::ClientConfig> {
+    let mut config = rustls::ClientConfig::clone(config);
+    let algorithms = config.crypto_provider().signature_verification_algorithms;
+    config
+        .dangerous()
+        .set_certificate_verifier(Arc::new(AnyCertificate { algorithms }));
+    Arc::new(config)
+}
+
+#[derive(Debug)]
+struct AnyCertificate {
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}

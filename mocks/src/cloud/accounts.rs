@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use axum::Json;
@@ -11,8 +10,9 @@ use super::CloudState;
 use super::oauth::Params;
 use super::pages::sign_in;
 use super::roles::{OrgRole, RoleSource};
+use super::sessions::Sessions;
 use super::store::AccountRecord;
-use crate::world::{FailureWindow, random_token};
+use crate::world::FailureWindow;
 
 /// A dataminer.services account: a person with an email address in an organisation.
 #[derive(Debug, Clone)]
@@ -38,7 +38,7 @@ struct StoredAccount {
 pub(crate) struct Accounts {
     accounts: Mutex<Vec<StoredAccount>>,
     /// Session → the account's address and its role when the session was opened.
-    sessions: Mutex<HashMap<String, (String, OrgRole)>>,
+    sessions: Sessions,
     roles: RoleSource,
     /// The session cookie's name: `__Host-` binds it to the host that set it, so a page on
     /// another dataminer.services host (a DMS's dashboard, relayed on the sharing host) can
@@ -84,7 +84,7 @@ impl Accounts {
     pub fn new(accounts: Vec<Account>, roles: RoleSource) -> Self {
         Self {
             accounts: Mutex::new(accounts.into_iter().map(stored).collect()),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Sessions::unbounded(),
             roles,
             cookie_name: SESSION_COOKIE,
             guessing: Some(FailureWindow::new(
@@ -123,6 +123,34 @@ impl Accounts {
             "{}={session}; Secure; HttpOnly; SameSite=Strict; Path=/",
             self.cookie_name
         )
+    }
+
+    /// These accounts, with sessions kept as `sessions` says.
+    pub fn with_sessions(self, sessions: Sessions) -> Self {
+        Self { sessions, ..self }
+    }
+
+    /// Ends the session the request's cookie names, if live (a sign-out).
+    pub fn sign_out(&self, headers: &HeaderMap) -> bool {
+        self.session_of(headers)
+            .is_some_and(|session| self.sessions.end(&session))
+    }
+
+    /// The session the request's cookie names: only the cookie of the session's own name.
+    fn session_of(&self, headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.cookie_name)
+            .map(|(_, value)| value.to_owned())
+    }
+
+    /// Removes expired sessions.
+    pub fn maintain(&self) {
+        self.sessions.maintain();
     }
 
     /// Gives the account of `email` `role`; false when there is no such account.
@@ -182,12 +210,7 @@ impl Accounts {
     }
 
     fn open_session(&self, email: &str, role: OrgRole) -> String {
-        let session = random_token(32);
-        self.sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(session.clone(), (email.to_owned(), role));
-        session
+        self.sessions.open(email, role)
     }
 
     pub fn exists(&self, email: &str) -> bool {
@@ -237,39 +260,22 @@ impl Accounts {
         }
         *accounts = rebuilt;
         self.sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, (email, _)| accounts.iter().any(|a| a.email == *email));
+            .retain_accounts(|email| accounts.iter().any(|a| a.email == email));
     }
 
     fn lock_accounts(&self) -> std::sync::MutexGuard<'_, Vec<StoredAccount>> {
         self.accounts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The account behind the request's session cookie, if it carries a live one.
     /// How many browser sessions are open.
     pub fn session_count(&self) -> usize {
-        self.sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.sessions.count()
     }
 
+    /// The account behind the request's session cookie, if it carries a live one.
     pub fn signed_in(&self, headers: &HeaderMap) -> Option<SignedIn> {
-        let session = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.cookie_name)
-            .map(|(_, value)| value.to_owned())?;
-        let (email, role_at_sign_in) = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&session)?
-            .clone();
+        let session = self.session_of(headers)?;
+        let (email, role_at_sign_in) = self.sessions.lookup(&session)?;
         let (organization, current) = self.membership(&email)?;
         let role = match self.roles {
             RoleSource::Current => current,
@@ -283,6 +289,7 @@ impl Accounts {
     }
 }
 
+/// The session the request's cookie names.
 fn record_of(account: &StoredAccount) -> AccountRecord {
     AccountRecord {
         email: account.email.clone(),
@@ -418,4 +425,31 @@ pub(crate) fn is_local_path(next: &str) -> bool {
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && !next.chars().any(|c| c.is_control())
+}
+
+/// `POST /account/logout`: ends the session the cookie names on the cloud (a copied cookie
+/// no longer works afterwards) and clears the cookie; 401 without a live session.
+pub(crate) async fn logout(
+    State(state): State<std::sync::Arc<CloudState>>,
+    headers: HeaderMap,
+) -> Response {
+    if !state.accounts.sign_out(&headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": "not_signed_in" })),
+        )
+            .into_response();
+    }
+    state.log.info("signed out: session ended");
+    (
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{}=; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+                state.accounts.cookie_name
+            ),
+        )],
+        Json(serde_json::json!({ "signed_out": true })),
+    )
+        .into_response()
 }

@@ -30,6 +30,7 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
 pub(crate) fn routes() -> super::routes::Served {
     super::routes::Served::on(super::Endpoint::Connection)
         .route("/account/login", post(accounts::login_on_connection))
+        .route("/account/logout", post(accounts::logout))
         .route("/oauth/device_authorization", post(device_flow::authorize))
         .route("/device", get(approval::page_for))
         .route("/device/approve", post(approval::approve))
@@ -60,6 +61,8 @@ pub(crate) struct FrontEnd {
     /// A tunnel ends when the token it was admitted with does (else it is checked only at
     /// admission).
     pub tunnel_ends_with_token: bool,
+    /// The `Authorization` scheme is matched without regard to case (RFC 7235 §2.1).
+    pub bearer_any_case: bool,
 }
 
 impl FrontEnd {
@@ -79,6 +82,7 @@ impl FrontEnd {
                 ..Checks::ALL
             },
             tunnel_ends_with_token: !is_on(crate::world::Fault::CloudTunnelOutlivesToken),
+            bearer_any_case: !is_on(crate::world::Fault::CloudBearerSchemeCaseSensitive),
         }
     }
 }
@@ -97,7 +101,12 @@ pub(crate) fn authenticate_with(
     let token = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| match state.front_end.bearer_any_case {
+            true => scheme.eq_ignore_ascii_case("Bearer"),
+            false => *scheme == "Bearer",
+        })
+        .map(|(_, token)| token)
         .ok_or(TokenError::Missing)?;
     if let Some(credential) = &state.front_end.own_key_check {
         let key = state

@@ -73,9 +73,6 @@ const OPEN_GRANTS_PER_SOURCE: usize = 64;
 /// The most approval-page tickets one grant keeps: every opening of its page makes one.
 pub(super) const TICKETS_PER_GRANT: usize = 8;
 
-/// What a write of a grant's state back to a remote store costs, on the path that does one.
-const STORE_ROUND_TRIP: Duration = Duration::from_millis(200);
-
 /// How a grant is tied to the DMS that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GrantBinding {
@@ -379,7 +376,11 @@ fn client_refused(state: &CloudState, dms_id: &str, why: &ClientError) -> OAuthE
 pub(crate) async fn token(State(state): State<Arc<CloudState>>, params: Params) -> Response {
     let answered = match params.get("grant_type") {
         Some(DEVICE_GRANT) => redeem(&state, &params).await,
-        Some("refresh_token") => refresh::grant(&state, &params),
+        Some("refresh_token") => {
+            let renewed = refresh::grant(&state, &params);
+            state.renewal_hold.pass().await;
+            renewed
+        }
         Some(_) => Err(OAuthError::code(ErrorCode::UnsupportedGrantType)),
         None => Err(OAuthError::new(
             ErrorCode::InvalidRequest,
@@ -406,7 +407,8 @@ async fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OA
             .get(device_code)
             .cloned()
             .ok_or_else(|| OAuthError::code(ErrorCode::InvalidGrant))?;
-        tokio::time::sleep(STORE_ROUND_TRIP).await;
+        // The store round trip: every concurrent redemption a scenario expects checks here.
+        state.redemptions.meet().await;
         let decided = decide(&mut copy, now, policy.codes);
         state.devices.lock().insert(device_code.to_owned(), copy);
         decided?

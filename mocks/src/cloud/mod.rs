@@ -15,6 +15,7 @@ mod device_flow;
 mod endpoint;
 pub(crate) mod fuzzing;
 mod hellos;
+mod hold;
 mod jose;
 mod listener;
 mod log;
@@ -37,6 +38,7 @@ mod requests;
 mod restart;
 mod roles;
 pub mod routes;
+mod sessions;
 mod share_api;
 mod share_keeping;
 mod share_mail;
@@ -63,6 +65,7 @@ use crate::world::{Clock, Fault, FaultSet, Lifetime, Pki, PkiError};
 pub use accounts::Account;
 pub use endpoint::Endpoint;
 pub use hellos::{FirstFlight, Hellos};
+pub use hold::{AnswerHold, Rendezvous};
 pub use log::CloudLog;
 pub use outage::{Outage, OutageSwitch};
 pub use outbox::{Mail, Outbox};
@@ -124,6 +127,10 @@ pub(crate) struct CloudState {
     /// Where the endpoints' TLS secrets go when the environment captures (`--capture`).
     pub key_log: crate::world::capture::KeyLogSlot,
     pub outage: OutageSwitch,
+    /// Holds the refresh grant's answers while a scenario wants a renewal caught mid-way.
+    pub renewal_hold: AnswerHold,
+    /// Where check-then-spend redemptions meet between their check and their spend.
+    pub redemptions: Rendezvous,
     pub faults: FaultSet,
     /// The tasks of the cloud's current run: a restart ends them.
     pub lifetime: restart::Runs,
@@ -191,6 +198,8 @@ impl CloudState {
             presenting: presenting::Presenting::default(),
             key_log: crate::world::capture::KeyLogSlot::default(),
             outage: OutageSwitch::default(),
+            renewal_hold: AnswerHold::default(),
+            redemptions: Rendezvous::default(),
             accounts,
             clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
             devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
@@ -257,7 +266,12 @@ impl Cloud {
             format!("https://{}:{port}/", endpoint.host())
         };
         let roles = roles::RoleSource::from_faults(&setup.faults);
+        let sessions = sessions::Sessions::new(
+            sessions::SessionPolicy::from_faults(&setup.faults),
+            setup.clock.clone(),
+        );
         let accounts = accounts::Accounts::new(setup.accounts, roles)
+            .with_sessions(sessions)
             .without_host_prefix(setup.faults.is_on(Fault::CloudSessionCookieUnprefixed))
             .guessing_unbounded(setup.faults.is_on(Fault::CloudSignInGuessingUnbounded))
             .sign_in_from_any_site(setup.faults.is_on(Fault::CloudSignInFromAnySite));
@@ -414,6 +428,16 @@ impl Cloud {
         &self.state.outage
     }
 
+    /// Where check-then-spend redemptions meet between their check and their spend.
+    pub fn redemptions(&self) -> &Rendezvous {
+        &self.state.redemptions
+    }
+
+    /// Holds the refresh grant's answers (after the renewal is done on the cloud's side).
+    pub fn renewal_hold(&self) -> &AnswerHold {
+        &self.state.renewal_hold
+    }
+
     /// The first flight of every connection the cloud accepted: what each client offered.
     pub fn hellos(&self) -> &Hellos {
         &self.state.hellos
@@ -443,6 +467,7 @@ impl Cloud {
         let now = self.state.clock.unix_seconds();
         self.state.devices.maintain(now);
         self.state.signups.maintain(now);
+        self.state.accounts.maintain();
         share_keeping::keep_ends(&self.state, self.state.clock.unix_seconds());
         self.state.store.maintain();
     }

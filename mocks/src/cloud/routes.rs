@@ -67,6 +67,7 @@ use Guard::{AccountSession, ClientAssertion, DmsToken, Open, ShareLink};
 /// Every route the cloud serves.
 pub const ROUTES: &[Route] = &[
     route(Connection, &["POST"], "/account/login", Open),
+    route(Connection, &["POST"], "/account/logout", AccountSession),
     route(Connection, &["POST"], "/oauth/device_authorization", Open),
     route(Connection, &["GET"], "/device", Open),
     route(Connection, &["POST"], "/device/approve", AccountSession),
@@ -94,6 +95,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Sharing, &["GET"], "/api/shares", AccountSession),
     route(Sharing, &["POST"], "/account/login", Open),
+    route(Sharing, &["POST"], "/account/logout", AccountSession),
     route(Sharing, &["GET", "POST"], "/account/create", Open),
     route(Sharing, &["POST"], "/account/create/code", Open),
     route(Sharing, &["GET"], "/s/{token}", ShareLink),

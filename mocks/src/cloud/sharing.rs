@@ -22,6 +22,7 @@ pub(crate) fn routes() -> super::routes::Served {
     super::routes::Served::on(super::Endpoint::Sharing)
         .route("/api/shares", get(list))
         .route("/account/login", post(accounts::login_on_sharing))
+        .route("/account/logout", post(accounts::logout))
         .route("/account/create", get(signup::form).post(signup::create))
         .route("/account/create/code", post(signup::send_code))
         .route("/s/{token}", get(viewer::open))

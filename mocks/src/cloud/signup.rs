@@ -37,9 +37,6 @@ struct Pending {
 /// The most sign-ups one address may have waiting for their code at once (DOS-1).
 const PENDING_PER_SOURCE: usize = 32;
 
-/// What a write of a pending sign-up back to a remote store costs, on the path that does one.
-const STORE_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// Codes mailed and not yet used, by address.
 #[derive(Debug, Default)]
 pub(crate) struct SignUps(Mutex<HashMap<String, Pending>>, SignUpPolicy);
@@ -54,6 +51,9 @@ pub(crate) struct SignUpPolicy {
     /// The code's record is read, judged and written back after a store round trip, instead
     /// of judged and spent under one lock.
     read_then_write: bool,
+    /// An address that has an account is answered 409 (which tells anyone that it has one),
+    /// instead of as a new one while its owner is mailed.
+    tell_existing: bool,
 }
 
 impl SignUps {
@@ -65,20 +65,27 @@ impl SignUps {
                 sweep_expired: !faults.is_on(crate::world::Fault::CloudDeviceGrantsNeverSwept),
                 per_source: (!faults.is_on(crate::world::Fault::CloudNoPerSourceLimit))
                     .then_some(PENDING_PER_SOURCE),
+                tell_existing: faults.is_on(crate::world::Fault::CloudSignupTellsExistingAccounts),
             },
         )
     }
 
     /// `redeem`, as the policy does it: at once under the lock, or read, judged after a store
     /// round trip, and written back.
-    async fn redeem_kept(&self, email: &str, code: &str, now: u64) -> bool {
+    async fn redeem_kept(
+        &self,
+        email: &str,
+        code: &str,
+        now: u64,
+        round_trip: &super::Rendezvous,
+    ) -> bool {
         if !self.1.read_then_write {
             return self.redeem(email, code, now);
         }
         let Some(copy) = self.lock().get(email).cloned() else {
             return false;
         };
-        tokio::time::sleep(STORE_ROUND_TRIP).await;
+        round_trip.meet().await;
         let mut one = HashMap::from([(email.to_owned(), copy)]);
         let redeemed = judge(&mut one, email, code, now);
         let mut pending = self.lock();
@@ -199,7 +206,8 @@ pub(crate) async fn send_code(
     params: Params,
 ) -> Response {
     let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
-    if !email.contains('@') || state.accounts.exists(&email) {
+    let exists = state.accounts.exists(&email);
+    if !email.contains('@') || (exists && state.signups.1.tell_existing) {
         return (
             StatusCode::CONFLICT,
             Json(serde_json::json!({ "error": "account_exists_or_bad_address" })),
@@ -218,6 +226,21 @@ pub(crate) async fn send_code(
         )
             .into_response();
     }
+    // An address with an account is answered as a new one (no enumeration); its owner is told
+    // instead, and no code exists to redeem.
+    if exists {
+        state.outbox.send(
+            &email,
+            "Your dataminer.services account".to_owned(),
+            format!(
+                "Someone asked to create a dataminer.services account for {email}, which \
+                 already has one. Sign in with it; if you did not ask, ignore this mail.\n"
+            ),
+            now,
+            &[],
+        );
+        return code_sent(&headers, &params, &email);
+    }
     let Some(code) = state.signups.issue(&email, now, peer.map(|p| p.0.0.ip())) else {
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -235,7 +258,12 @@ pub(crate) async fn send_code(
         now,
         &[&code],
     );
-    if !wants_form(&headers) {
+    code_sent(&headers, &params, &email)
+}
+
+/// The answer to a code request that was taken: the same whether the address had an account.
+fn code_sent(headers: &HeaderMap, params: &Params, email: &str) -> Response {
+    if !wants_form(headers) {
         return Json(serde_json::json!({ "sent_to": email })).into_response();
     }
     let body = format!(
@@ -247,8 +275,8 @@ pub(crate) async fn send_code(
          <p><label>Password <input name=\"password\" type=\"password\" \
          autocomplete=\"new-password\"></label></p>\
          <p><button type=\"submit\">Create account</button></p></form>",
-        email = escape(&email),
-        next = escape(&next_of(&params)),
+        email = escape(email),
+        next = escape(&next_of(params)),
     );
     page(StatusCode::OK, "Check your mail", &body)
 }
@@ -270,7 +298,12 @@ pub(crate) async fn create(
     }
     if !state
         .signups
-        .redeem_kept(&email, params.get("code").unwrap_or_default(), now)
+        .redeem_kept(
+            &email,
+            params.get("code").unwrap_or_default(),
+            now,
+            &state.redemptions,
+        )
         .await
     {
         state.log.info(format!("sign-up for {email}: wrong code"));

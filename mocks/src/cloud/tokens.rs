@@ -62,6 +62,9 @@ pub(crate) struct TokenPolicy {
     /// Whether a DMS's revocation of a token of another DMS revokes that DMS's families, the
     /// owner check left out (`cloud.revoke-any-family`): one tenant disconnects another.
     pub revoke_others: bool,
+    /// Whether a revocation finds a family by an access token a renewal has superseded, or
+    /// only by the family's latest one (as a lookup in a table of current tokens does).
+    pub revoke_by_superseded: bool,
 }
 
 /// How refresh keys behave (RFC 6749 §10.4, RFC 9700 §4.14.2).
@@ -126,6 +129,7 @@ impl TokenPolicy {
             binding: Binding::Own,
             log_key_material: false,
             revoke_others: false,
+            revoke_by_superseded: true,
         }
     }
 
@@ -156,6 +160,7 @@ impl TokenPolicy {
         }
         policy.log_key_material = on(Fault::CloudSecretInLogs);
         policy.revoke_others = on(Fault::CloudRevokeAnyFamily);
+        policy.revoke_by_superseded = !on(Fault::CloudRevokeIgnoresSupersededToken);
         policy
     }
 }
@@ -525,11 +530,25 @@ impl TokenService {
                 if !signed {
                     return None;
                 }
-                jws.claims().ok()?.fam
+                let claims = jws.claims().ok()?;
+                if !self.policy.revoke_by_superseded && !self.is_latest(&claims.fam, &claims.jti) {
+                    return None;
+                }
+                claims.fam
             }
         };
         let dms_id = self.lock().families.get(&family)?.dms_id.clone();
         Some((family, dms_id))
+    }
+
+    /// Whether `jti` is the last token issued in `family`.
+    fn is_latest(&self, family: &str, jti: &str) -> bool {
+        self.issued.read(|all| {
+            all.iter()
+                .rev()
+                .find(|i| i.family == family)
+                .is_some_and(|i| i.jti == jti)
+        })
     }
 
     /// Marks `family` revoked. Returns whether it was live.

@@ -99,8 +99,24 @@ faults! {
         "the agent treats its configured DMZ proxy as a preference: where the proxy refuses or fails a CONNECT, it connects directly",
     AgentPlaintextThroughProxy = "agent.plaintext-through-proxy":
         "through a DMZ proxy the agent sends its HTTPS requests in the clear inside the CONNECT tunnel, taking the DMZ hop for the secure boundary",
+    AgentProxiedTlsTrustsTheProxy = "agent.proxied-tls-trusts-the-proxy":
+        "through a DMZ proxy the agent's HTTPS client accepts any server certificate (\"a TLS-inspecting proxy re-signs what it relays\"): a bad server behind the proxy passes for the cloud",
+    AgentFollowsDowngradeOnItsHost = "agent.follows-downgrade-on-its-host":
+        "the agent's HTTPS client follows a redirect to http:// on the same host name (\"same host, same server\"), sending the request again in the clear",
     AgentLookalikeNames = "agent.lookalike-names":
         "the agent takes any name containing \"dataminer.services\" for one of the domain's (dataminer.services.evil.example, xdataminer.services) and looks it up",
+    CloudRevokeIgnoresSupersededToken = "cloud.revoke-ignores-superseded-token":
+        "the revocation endpoint looks a token up among each family's current tokens: one a renewal has superseded (a DMS whose renewal answer was lost still holds it) is acknowledged and nothing is revoked",
+    CloudSessionsNeverExpire = "cloud.sessions-never-expire":
+        "the cloud's account sessions have no idle or absolute lifetime: a sign-in cookie works forever and every sign-in stays in the session table",
+    CloudSessionsPerAccountUnbounded = "cloud.sessions-per-account-unbounded":
+        "one account may hold any number of sessions at once: signing in again and again grows the cloud's session table without bound",
+    CloudSignupTellsExistingAccounts = "cloud.signup-tells-existing-accounts":
+        "the sign-up code request answers 409 for an address that already has an account, so anyone can learn which addresses have one",
+    CloudBearerSchemeCaseSensitive = "cloud.bearer-scheme-case-sensitive":
+        "the cloud takes the Authorization scheme only as \"Bearer\": a client writing \"bearer\" (RFC 7235: the scheme is case-insensitive) is refused",
+    CloudSignOutKeepsSession = "cloud.sign-out-keeps-session":
+        "a sign-out clears the browser's cookie but leaves the session live on the cloud: a copied cookie still works",
     CloudAcceptAlgNone = "cloud.accept-alg-none":
         "the cloud accepts a token whose header says alg \"none\" (in any casing) without checking any signature",
     CloudAcceptAnyHmac = "cloud.accept-any-hmac":

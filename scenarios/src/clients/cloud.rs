@@ -349,6 +349,26 @@ impl CloudClient {
         Ok(Reply::of(&hop, first_cookie(&hop)))
     }
 
+    /// GETs with `authorization` as the whole `Authorization` header, byte for byte (another
+    /// scheme, another casing): a redirect is not followed.
+    pub async fn get_with_authorization(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        authorization: &str,
+    ) -> Result<Reply, Failure> {
+        let url = reqwest::Url::parse(&self.url(endpoint, path))
+            .map_err(|e| Failure::Harness(format!("bad cloud URL for {path}: {e}")))?;
+        let request = self
+            .http
+            .get(url.clone())
+            .header(reqwest::header::AUTHORIZATION, authorization);
+        let hop = self
+            .hop(&reqwest::Method::GET, &url, request.send().await, path)
+            .await?;
+        Ok(Reply::of(&hop, first_cookie(&hop)))
+    }
+
     /// POSTs `params` form-encoded with a bearer token, as a DMS calls the cloud's API: a
     /// redirect is not followed.
     pub async fn post_form_with_token(

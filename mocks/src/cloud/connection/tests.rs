@@ -95,6 +95,8 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         key_log: crate::world::capture::KeyLogSlot::default(),
         hellos: Hellos::default(),
         outage: OutageSwitch::default(),
+        renewal_hold: super::super::AnswerHold::default(),
+        redemptions: super::super::Rendezvous::default(),
         faults,
         lifetime: super::super::restart::Runs::within(&Lifetime::new()),
         ping_timeout: super::super::PING_TIMEOUT,

@@ -1,6 +1,8 @@
-//! Endings × states (OPT-3): a disconnect in each state the DMS can be in, judged where it must
-//! take effect: the cloud refuses the old token (on its API), as soon as the two can talk again,
-//! and until then the DMA tells the Administrator that the revocation is pending.
+//! Endings × states (OPT-3): a disconnect in each state the DMS can be in (connected, its hop
+//! black-holed, after a cloud restart, pending across a cloud restart, in the middle of its
+//! daily renewal, while pairing), judged where it must take effect: the cloud refuses the old
+//! token (on its API), as soon as the two can talk again, and until then the DMA tells the
+//! Administrator that the revocation is pending.
 
 use std::time::Duration;
 
@@ -20,9 +22,9 @@ const NETWORK_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The gateway's retry interval after a failed request, as the product documents it (10 s):
 /// a pending revocation must have gone out again once this has passed.
-const RETRY: Duration = Duration::from_secs(10);
+pub(super) const RETRY: Duration = Duration::from_secs(10);
 
-fn stored_token(env: &Environment) -> Result<String, Failure> {
+pub(super) fn stored_token(env: &Environment) -> Result<String, Failure> {
     env.dms_credentials()
         .stored()
         .map(|c| c.access_token)
@@ -30,7 +32,7 @@ fn stored_token(env: &Environment) -> Result<String, Failure> {
 }
 
 /// The HTTP status the cloud's API gives `token` now.
-async fn cloud_takes(env: &Environment, token: &str) -> Result<u16, Failure> {
+pub(super) async fn cloud_takes(env: &Environment, token: &str) -> Result<u16, Failure> {
     Ok(CloudClient::new(env)?
         .get_with_token(Endpoint::Connection, "api/dms/self", token)
         .await?
@@ -38,7 +40,7 @@ async fn cloud_takes(env: &Environment, token: &str) -> Result<u16, Failure> {
 }
 
 /// The state the DMA's answer names.
-fn state_in(answer: &Value) -> String {
+pub(super) fn state_in(answer: &Value) -> String {
     answer
         .get("State")
         .and_then(Value::as_str)
@@ -46,7 +48,7 @@ fn state_in(answer: &Value) -> String {
         .to_owned()
 }
 
-async fn connection_state(admin: &DmaSession) -> Result<String, Failure> {
+pub(super) async fn connection_state(admin: &DmaSession) -> Result<String, Failure> {
     let answer = admin
         .expect_data("GetCloudConnectionState", json!({}))
         .await?;
@@ -54,12 +56,22 @@ async fn connection_state(admin: &DmaSession) -> Result<String, Failure> {
 }
 
 /// What one state's ending showed.
-struct Ended {
+pub(super) struct Ended {
     /// The cloud's answer to the old token once the two could talk again.
-    refused_after: u16,
+    pub refused_after: u16,
     /// What the DMA told the Administrator while the cloud could not be reached (`None` when
     /// it always could).
-    told_while_cut: Option<(String, String)>,
+    pub told_while_cut: Option<(String, String)>,
+}
+
+/// What stands between the DMS and the cloud when the Administrator disconnects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    No,
+    /// Every hop of the DMS to the cloud black-holed.
+    BlackHole,
+    /// Black-holed, and the cloud restarts while the revocation is pending.
+    BlackHoleAndRestart,
 }
 
 pub(super) async fn every_ending_reaches_the_cloud(ctx: Ctx) -> Result<(), Failure> {
@@ -74,7 +86,7 @@ pub(super) async fn every_ending_reaches_the_cloud(ctx: Ctx) -> Result<(), Failu
 
     let reachable = ctx.environment_with(options()).await?;
     let admin = steps::connect_dms(&reachable).await?;
-    let ended = disconnect_while(&reachable, &admin, &ev, false, &mut kept).await?;
+    let ended = disconnect_while(&reachable, &admin, &ev, Cut::No, &mut kept).await?;
     judge(
         &ev,
         "connected, cloud reachable",
@@ -85,7 +97,7 @@ pub(super) async fn every_ending_reaches_the_cloud(ctx: Ctx) -> Result<(), Failu
 
     let cut = ctx.environment_with(options()).await?;
     let admin = steps::connect_dms(&cut).await?;
-    let ended = disconnect_while(&cut, &admin, &ev, true, &mut kept).await?;
+    let ended = disconnect_while(&cut, &admin, &ev, Cut::BlackHole, &mut kept).await?;
     judge(
         &ev,
         "connected, DMS's hop black-holed",
@@ -101,10 +113,33 @@ pub(super) async fn every_ending_reaches_the_cloud(ctx: Ctx) -> Result<(), Failu
         .restart()
         .await
         .map_err(|e| Failure::Harness(format!("the cloud did not restart: {e}")))?;
-    let ended = disconnect_while(&restarted, &admin, &ev, false, &mut kept).await?;
+    let ended = disconnect_while(&restarted, &admin, &ev, Cut::No, &mut kept).await?;
     judge(
         &ev,
         "connected, after a cloud restart",
+        &ended,
+        &mut not_ended,
+        &mut untold,
+    );
+
+    let across = ctx.environment_with(options()).await?;
+    let admin = steps::connect_dms(&across).await?;
+    let ended = disconnect_while(&across, &admin, &ev, Cut::BlackHoleAndRestart, &mut kept).await?;
+    judge(
+        &ev,
+        "pending across a cloud restart (hop black-holed, the cloud restarted meanwhile)",
+        &ended,
+        &mut not_ended,
+        &mut untold,
+    );
+
+    let renewing = ctx.environment_with(options()).await?;
+    let admin = steps::connect_dms(&renewing).await?;
+    let ended =
+        super::mid_renewal::disconnect_mid_renewal(&renewing, &admin, &ev, &mut kept).await?;
+    judge(
+        &ev,
+        "mid-renewal (the cloud renewed, its answer held)",
         &ended,
         &mut not_ended,
         &mut untold,
@@ -210,16 +245,18 @@ fn judge(
     }
 }
 
-/// Connects the DMS, disconnects it (with every hop of the DMS to the cloud black-holed when
-/// `cut`), heals, lets the retry interval pass, and reads what the cloud makes of the old
-/// token.
+/// Connects the DMS, disconnects it (with every hop of the DMS to the cloud black-holed, and
+/// the cloud restarted meanwhile, as `cut` says), heals, lets the retry interval pass, and
+/// reads what the cloud makes of the old token.
 async fn disconnect_while(
     env: &Environment,
     admin: &DmaSession,
     ev: &Evidence,
-    cut: bool,
+    cut: Cut,
     kept: &mut Vec<String>,
 ) -> Result<Ended, Failure> {
+    let restart = cut == Cut::BlackHoleAndRestart;
+    let cut = cut != Cut::No;
     let token = stored_token(env)?;
     if cloud_takes(env, &token).await? != 200 {
         return Err(Failure::precondition(
@@ -249,6 +286,12 @@ async fn disconnect_while(
             "the old token on the cloud while the DMS's hop is cut",
             during,
         );
+        if restart {
+            env.cloud()
+                .restart()
+                .await
+                .map_err(|e| Failure::Harness(format!("the cloud did not restart: {e}")))?;
+        }
         for toxics in &hops {
             toxics.clear();
         }

@@ -5,12 +5,16 @@
 //! each attempt must get comes from the spec's data and the scenario's own code. Each sweep
 //! records its matrix (item × case × outcome) for the reports.
 
+mod auth_fixes;
 mod endings;
 mod enrol;
 mod floods;
+mod floods_sessions;
 mod lifetime;
+mod mid_renewal;
 mod routes;
 mod single_use;
+mod tls_judge;
 mod tls_paths;
 
 use mocks::world::Fault;
@@ -29,15 +33,15 @@ pub const SWEEPS: &[(&str, &str)] = &[
     ),
     (
         "optin.every-ending-reaches-the-cloud",
-        "endings × states: a disconnect while connected, while the DMS's hop is black-holed, and after a cloud restart",
+        "endings × states: a disconnect while connected, while the DMS's hop is black-holed, after a cloud restart, pending across a cloud restart, in the middle of the daily renewal (the cloud renewed, its answer held), and while pairing",
     ),
     (
         "tls.every-agent-connection-refuses-every-bad-server",
-        "agent TLS paths × bad servers: device authorization, refresh, revocation and tunnel against an untrusted issuer, a wrong name, an expired and a not-yet-valid certificate, TLS 1.3 only, TLS 1.0 only and TLS 1.1 only",
+        "agent TLS paths × bad servers: device authorization, token poll, refresh, revocation, share announcement, share withdrawal and tunnel, each direct and through the DMZ proxy, against an untrusted issuer, a wrong name, an expired and a not-yet-valid certificate, TLS 1.3 only, TLS 1.0 only and TLS 1.1 only; and plaintext redirects on the connection host",
     ),
     (
         "tokens.unauthenticated-floods-leave-the-cloud-bounded",
-        "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts",
+        "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts; one account's sign-ins against its session bound and the sessions' idle and absolute lifetimes",
     ),
     (
         "tokens.every-single-use-secret-wins-once",
@@ -163,7 +167,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "optin.every-ending-reaches-the-cloud",
             suite: Suite::Optin,
-            title: "A disconnect in every state (connected, the DMS's hop black-holed, after a cloud restart) ends the token on the cloud as soon as the two can talk again, and until then the DMA tells the Administrator the revocation is pending",
+            title: "A disconnect in every state (connected, the DMS's hop black-holed, after a cloud restart, pending across a cloud restart, in the middle of the daily renewal, while pairing) ends the token on the cloud as soon as the two can talk again, and until then the DMA tells the Administrator the revocation is pending",
             requirements: &["OPT-3"],
             catches: const {
                 &[
@@ -179,6 +183,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudNoRevokeOnDisconnect,
                         "old-token-refused-once-the-hop-heals",
                     ),
+                    Catch::by(
+                        Fault::CloudRevokeIgnoresSupersededToken,
+                        "old-token-refused-once-the-hop-heals",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(endings::every_ending_reaches_the_cloud(ctx)),
@@ -186,7 +194,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "tls.every-agent-connection-refuses-every-bad-server",
             suite: Suite::Tls,
-            title: "Every connection the agent makes (device authorization, refresh, revocation, tunnel) meets, mid-life, a cloud with a bad certificate, TLS 1.3 only, or only TLS 1.0/1.1: refused before any request, never falling back",
+            title: "Every connection the agent makes (device authorization, token poll, refresh, revocation, share announcement and withdrawal, tunnel), directly and through the DMZ proxy, meets, mid-life, a cloud with a bad certificate, TLS 1.3 only, or only TLS 1.0/1.1: refused before any request, never falling back; a plaintext redirect on the connection host is not followed",
             requirements: &["TLS-2", "TLS-3", "NET-1"],
             catches: const {
                 &[
@@ -202,6 +210,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::AgentAcceptAnyCert,
                         "agent-refuses-every-bad-server-on-every-path",
                     ),
+                    Catch::by(
+                        Fault::AgentProxiedTlsTrustsTheProxy,
+                        "agent-refuses-every-bad-server-on-every-path",
+                    ),
+                    Catch::by(
+                        Fault::AgentFollowsDowngradeOnItsHost,
+                        "agent-refuses-plaintext-redirect",
+                    ),
                 ]
             },
             body: |ctx| {
@@ -213,7 +229,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "tokens.unauthenticated-floods-leave-the-cloud-bounded",
             suite: Suite::Tokens,
-            title: "Two bursts of device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins from another machine: the second grows no table of the cloud's, legitimate clients are served, and expired grants, tickets and sign-ups are removed",
+            title: "Two bursts of device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins from another machine: the second grows no table of the cloud's, legitimate clients are served, and expired grants, tickets and sign-ups are removed; one account signing in again and again holds a bounded number of sessions, and sessions end by their idle and absolute lifetimes",
             requirements: &["DOS-1"],
             catches: const {
                 &[
@@ -225,9 +241,56 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudDeviceGrantsNeverSwept,
                         "expired-unauthenticated-state-removed",
                     ),
+                    Catch::by(
+                        Fault::CloudSessionsPerAccountUnbounded,
+                        "sessions-bounded-per-account",
+                    ),
+                    Catch::by(
+                        Fault::CloudSessionsNeverExpire,
+                        "expired-sessions-refused-and-removed",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(floods::unauthenticated_floods_leave_the_cloud_bounded(ctx)),
+        },
+        Scenario {
+            id: "tokens.bearer-scheme-is-case-insensitive",
+            suite: Suite::Tokens,
+            title: "The DMS's token is taken under `Authorization: bearer`, `BEARER` or any casing of the scheme (RFC 7235 §2.1), and not under another scheme",
+            requirements: &["TOK-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudBearerSchemeCaseSensitive,
+                    "bearer-scheme-case-insensitive",
+                )]
+            },
+            body: |ctx| Box::pin(auth_fixes::bearer_scheme_is_case_insensitive(ctx)),
+        },
+        Scenario {
+            id: "users.sign-up-tells-no-one-who-has-an-account",
+            suite: Suite::Users,
+            title: "A sign-up code asked for an address that has an account is answered as one for a new address, and the account's owner is mailed instead: the page tells no one which addresses have accounts",
+            requirements: &["SHARE-2", "TEN-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignupTellsExistingAccounts,
+                    "sign-up-answer-same-for-existing-address",
+                )]
+            },
+            body: |ctx| Box::pin(auth_fixes::sign_up_tells_no_one_who_has_an_account(ctx)),
+        },
+        Scenario {
+            id: "users.sign-out-ends-the-session-on-the-cloud",
+            suite: Suite::Users,
+            title: "A sign-out on either host ends the session on the cloud: the cookie, copied before, is refused afterwards",
+            requirements: &["SHARE-2", "FLOW-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignOutKeepsSession,
+                    "signed-out-cookie-refused",
+                )]
+            },
+            body: |ctx| Box::pin(auth_fixes::sign_out_ends_the_session_on_the_cloud(ctx)),
         },
     ]
 }

@@ -101,6 +101,10 @@ struct Credentials {
     foreign_dms: Enrolled,
     own_session: String,
     foreign_session: String,
+    /// Whose sessions those are: each route gets fresh ones, so a route that ends the session
+    /// it is given (a sign-out) leaves the next routes' live.
+    own_account: mocks::cloud::Account,
+    foreign_account: mocks::cloud::Account,
 }
 
 /// One attempt: what was sent with which credential, and the statuses that count as refused.
@@ -164,7 +168,7 @@ fn tunnels_opened(env: &Environment) -> usize {
 pub(super) async fn every_route_refuses_every_bad_credential(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
-    let creds = credentials(&env).await?;
+    let mut creds = credentials(&env).await?;
     let routes = env.cloud().routes();
     ev.saw("routes in the cloud's published table", routes.len());
     let client = CloudClient::new(&env)?;
@@ -176,6 +180,8 @@ pub(super) async fn every_route_refuses_every_bad_credential(ctx: Ctx) -> Result
     };
     let mut wrongly_open = Vec::new();
     for route in routes {
+        creds.own_session = steps::sign_in(&client, &creds.own_account).await?;
+        creds.foreign_session = steps::sign_in(&client, &creds.foreign_account).await?;
         match route.guard {
             Guard::Open => {
                 let allowed = MAY_BE_OPEN.contains(&(route.endpoint.host(), route.path));
@@ -547,5 +553,7 @@ async fn credentials(env: &Environment) -> Result<Credentials, Failure> {
         foreign_dms,
         own_session,
         foreign_session,
+        own_account: admin,
+        foreign_account: outsider,
     })
 }

@@ -1,0 +1,161 @@
+//! Three small things of the cloud's authentication, each judged on the wire: the bearer
+//! scheme is read without regard to case (RFC 7235 §2.1), a sign-up code request does not tell
+//! which addresses have an account (the owner is mailed instead), and a sign-out ends the
+//! session on the cloud, not only in the browser.
+
+use mocks::Environment;
+use mocks::cloud::Endpoint;
+use serde_json::{Value, json};
+
+use crate::clients::CloudClient;
+use crate::{Ctx, Failure, steps};
+
+/// The DMS's stored token, after the connect flow.
+fn token_of(env: &Environment) -> Result<String, Failure> {
+    env.dms_credentials()
+        .stored()
+        .map(|c| c.access_token)
+        .ok_or_else(|| Failure::precondition("the connect flow", "credentials stored", "none"))
+}
+
+pub(super) async fn bearer_scheme_is_case_insensitive(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let env = ctx.environment().await?;
+    steps::connect_dms(&env).await?;
+    let token = token_of(&env)?;
+    let client = CloudClient::new(&env)?;
+    let mut statuses = Vec::new();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR", "Basic"] {
+        let status = client
+            .get_with_authorization(
+                Endpoint::Connection,
+                "api/dms/self",
+                &format!("{scheme} {token}"),
+            )
+            .await?
+            .status;
+        statuses.push((scheme, status));
+    }
+    ev.saw(
+        "the DMS's own token on /api/dms/self, per scheme",
+        &statuses,
+    );
+    // The control: the token itself is good, and another scheme is no bearer token.
+    if statuses.first().map(|(_, s)| *s) != Some(200) {
+        return Err(Failure::precondition(
+            "the DMS's token as `Bearer`",
+            "HTTP 200",
+            &statuses,
+        ));
+    }
+    ev.expect_eq(
+        "bearer-scheme-case-insensitive",
+        "HTTP statuses for Bearer, bearer, BEARER, bEaReR and Basic",
+        vec![200, 200, 200, 200, 401],
+        statuses.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+    )
+}
+
+/// The parts of a code request's answer that could tell the two addresses apart: the status
+/// and the JSON body's member names (the address echoed back is each one's own).
+fn shape(reply: &crate::clients::Reply) -> (u16, Vec<String>) {
+    let names = match &reply.body {
+        Value::Object(map) => map.keys().cloned().collect(),
+        other => vec![other.to_string()],
+    };
+    (reply.status, names)
+}
+
+pub(super) async fn sign_up_tells_no_one_who_has_an_account(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let env = ctx.environment().await?;
+    let existing = env.accounts().cloud_outsider.email.clone();
+    let newcomer = format!("new-{}@recipient.example", mocks::world::random_token(4));
+    let client = CloudClient::new(&env)?;
+    let outbox = env.cloud().outbox();
+    let mut answers = Vec::new();
+    let mut mailed = Vec::new();
+    for email in [&existing, &newcomer] {
+        let before = outbox.to(email).len();
+        let reply = client
+            .post(
+                Endpoint::Sharing,
+                "account/create/code",
+                &json!({ "email": email }),
+                None,
+            )
+            .await?;
+        answers.push(shape(&reply));
+        mailed.push(outbox.to(email).len() - before);
+    }
+    ev.saw(
+        "status and member names of the answers: an address with an account, a new one",
+        &answers,
+    );
+    ev.saw("mails each address got", &mailed);
+    if answers[1].0 != 200 || mailed[1] != 1 {
+        return Err(Failure::precondition(
+            "a code for a new address",
+            "HTTP 200 and one mail",
+            (&answers[1], mailed[1]),
+        ));
+    }
+    ev.expect_eq(
+        "sign-up-answer-same-for-existing-address",
+        "the answer for an address with an account, as the one for a new address",
+        answers[1].clone(),
+        answers[0].clone(),
+    )?;
+    // The owner is told instead (and nothing redeemable is in the mail: no account to create).
+    ev.expect_eq(
+        "existing-owner-mailed-instead",
+        "mails the address with an account got",
+        1,
+        mailed[0],
+    )
+}
+
+/// What the cloud answers `cookie` on the signed-in account's share list.
+async fn shares_status(browser: &CloudClient, cookie: &str) -> Result<u16, Failure> {
+    Ok(browser
+        .open(Endpoint::Sharing, "api/shares", Some(cookie))
+        .await?
+        .status)
+}
+
+pub(super) async fn sign_out_ends_the_session_on_the_cloud(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let env = ctx.environment().await?;
+    let browser = CloudClient::new(&env)?;
+    let mut statuses = Vec::new();
+    for endpoint in [Endpoint::Connection, Endpoint::Sharing] {
+        let cookie = steps::sign_in(&browser, &env.accounts().cloud_outsider).await?;
+        let before = shares_status(&browser, &cookie).await?;
+        if before != 200 {
+            return Err(Failure::precondition(
+                "a signed-in account's share list",
+                "HTTP 200",
+                before,
+            ));
+        }
+        let out = browser
+            .post(endpoint, "account/logout", &json!({}), Some(&cookie))
+            .await?;
+        // The cookie as a thief copied it before the sign-out.
+        let after = shares_status(&browser, &cookie).await?;
+        statuses.push((format!("{endpoint:?}"), out.status, after));
+    }
+    ev.saw(
+        "per host: the sign-out's status, then the copied cookie's on /api/shares",
+        &statuses,
+    );
+    ev.expect_eq(
+        "signed-out-cookie-refused",
+        "the sign-out's status and the copied cookie's afterwards, per host",
+        vec![(200, 401), (200, 401)],
+        statuses
+            .iter()
+            .map(|(_, o, a)| (*o, *a))
+            .collect::<Vec<_>>(),
+    )
+}
