@@ -13,7 +13,7 @@ use http::{HeaderMap, StatusCode};
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::tokens::{Checks, Claims, TokenError};
 use super::vault::{SIGNING_KEY, Workloads};
-use super::{CloudState, Credential, accounts, approval, device_flow, org_admin, share_api};
+use super::{CloudState, Credential, approval, device_flow, org_admin, share_api, sign_in};
 
 /// The request header in which a tunnel upgrade names the DMS it is for; without it, the
 /// tunnel is for the DMS the token was issued to.
@@ -29,8 +29,8 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
 /// The routes of `connection.dataminer.services`, each listed in the published table.
 pub(crate) fn routes() -> super::routes::Served {
     super::routes::Served::on(super::Endpoint::Connection)
-        .route("/account/login", post(accounts::login_on_connection))
-        .route("/account/logout", post(accounts::logout))
+        .route("/account/login", post(sign_in::login_on_connection))
+        .route("/account/logout", post(sign_in::logout))
         .route("/oauth/device_authorization", post(device_flow::authorize))
         .route("/device", get(approval::page_for))
         .route("/device/approve", post(approval::approve))

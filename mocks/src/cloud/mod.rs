@@ -45,6 +45,7 @@ mod share_mail;
 mod share_relay;
 mod shares;
 mod sharing;
+mod sign_in;
 mod signup;
 pub mod store;
 mod streams;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use http::{HeaderMap, StatusCode};
 
-use super::{CloudState, accounts, recipient, share_relay, signup, viewer};
+use super::{CloudState, recipient, share_relay, sign_in, signup, viewer};
 
 pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
     routes().with_state(state)
@@ -21,8 +21,8 @@ pub(crate) fn router(state: Arc<CloudState>) -> axum::Router {
 pub(crate) fn routes() -> super::routes::Served {
     super::routes::Served::on(super::Endpoint::Sharing)
         .route("/api/shares", get(list))
-        .route("/account/login", post(accounts::login_on_sharing))
-        .route("/account/logout", post(accounts::logout))
+        .route("/account/login", post(sign_in::login_on_sharing))
+        .route("/account/logout", post(sign_in::logout))
         .route("/account/create", get(signup::form).post(signup::create))
         .route("/account/create/code", post(signup::send_code))
         .route("/s/{token}", get(viewer::open))

@@ -12,10 +12,10 @@ use http::{HeaderMap, StatusCode, header};
 use sha2::{Digest, Sha256};
 
 use super::CloudState;
-use super::accounts::is_local_path;
 use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::{escape, page};
+use super::sign_in::is_local_path;
 use crate::world::random_token;
 
 /// How long a mailed code works.
