@@ -269,7 +269,7 @@ impl Environment {
                 data: DmaData::load()?,
                 users: accounts.dms_users(),
                 gateway: gateway.clone(),
-                waf: waf.clone(),
+                waf: std::sync::Arc::new(waf.clone()),
                 gateway_key,
                 clock: clock.clone(),
                 faults: faults.clone(),

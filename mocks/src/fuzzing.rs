@@ -3,7 +3,7 @@
 
 pub use crate::agent::fuzzing::tunnel_survives;
 pub use crate::cloud::fuzzing::{ConnectionEndpoint, FORM_PATHS};
-pub use crate::dma::canonical::CanonicalCall;
+pub use crate::dms::canonical::CanonicalCall;
 
 fn head(verb: &str, content_type: Option<&str>) -> Result<http::request::Parts, String> {
     let mut builder = http::Request::builder().method(verb).uri("/");
@@ -22,7 +22,7 @@ pub fn dma_request(
 ) -> Result<CanonicalCall, String> {
     let (method, fields) = crate::dma::read_request(&head(verb, content_type)?, path, body)
         .map_err(|e| e.to_string())?;
-    crate::dma::canonical::canonical_call(&method, &fields).map_err(|e| e.to_string())
+    crate::dms::canonical::canonical_call(&method, &fields).map_err(|e| e.to_string())
 }
 
 /// The WAF's reading of a call (its own reader), in canonical form.

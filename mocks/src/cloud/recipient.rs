@@ -23,8 +23,8 @@ use http_body_util::{BodyExt, Limited};
 use super::CloudState;
 use super::requests::Streamed;
 use super::streams::TunnelSendError;
-use crate::dma::canonical::API_PREFIX;
 use crate::dms::REMOTE_ACCOUNT_HEADER;
+use crate::dms::canonical::API_PREFIX;
 use crate::world::{Fault, FaultSet};
 
 /// The most a buffering relay holds of one answer.

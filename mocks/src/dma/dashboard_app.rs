@@ -13,7 +13,7 @@ use http::{HeaderMap, Method, StatusCode, header};
 use serde_json::json;
 
 use super::{Channel, DmaState};
-use crate::dms::SHARE_SESSION_HEADER;
+use crate::dms::{SHARE_SESSION_HEADER, is_app_path};
 
 const PAGE: &str = include_str!("app/index.html");
 const SCRIPT: &str = include_str!("app/app.js");
@@ -21,15 +21,6 @@ const SCRIPT: &str = include_str!("app/app.js");
 /// The page's policy: its own script and its own origin, nothing else, never framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
      connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// The app's paths, relative to where the cloud mounts the share (`/s/{token}/`).
-const APP_PATHS: [&str; 3] = ["/", "/app.js", "/definition"];
-
-/// Whether `path` (query included) is one of the app's.
-pub(crate) fn is_app_path(path: &str) -> bool {
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    APP_PATHS.contains(&path)
-}
 
 /// The app's answer to a GET of one of its paths on the gateway channel; `None` for any other
 /// request, which is read as a Web Services call.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::DmaState;
 use super::api::DmaError;
-use super::ids::read_id;
+use crate::dms::ids::read_id;
 
 /// What a caller may reach.
 #[derive(Debug, Clone, Copy)]

@@ -9,11 +9,9 @@
 //! only on the gateway one.
 
 mod api;
-pub(crate) mod canonical;
 mod dashboard_app;
 mod data;
 mod gateway;
-mod ids;
 mod passwords;
 mod reader;
 mod records;
@@ -31,11 +29,10 @@ use tokio::net::TcpListener;
 
 use crate::dms::Gateway;
 use crate::dms::GatewayKey;
-use crate::waf::Waf;
+use crate::dms::ShareFirewall;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
-pub use canonical::{CanonicalCall, CanonicalValue};
-pub(crate) use dashboard_app::is_app_path;
+pub use crate::dms::canonical::{CanonicalCall, CanonicalValue};
 pub use passwords::ShareKey;
 pub use records::{Arrival, Arrivals, Executed, ExecutedCall};
 pub use shares::StoredShareUser;
@@ -50,7 +47,7 @@ pub struct DmaSetup {
     /// The control channel to the DMS's Cloud Gateway.
     pub gateway: Gateway,
     /// The WAF in front of the gateway channel: shares register their whitelists with it.
-    pub waf: Waf,
+    pub waf: Arc<dyn ShareFirewall>,
     /// The key the DMS handed its Cloud Gateway: the gateway channel serves only requests that
     /// carry it.
     pub gateway_key: GatewayKey,
@@ -74,7 +71,7 @@ pub(crate) struct DmaState {
     pub users: users::Directory,
     pub shares: shares::Shares,
     pub cloud_gateway: Gateway,
-    pub waf: Waf,
+    pub waf: Arc<dyn ShareFirewall>,
     pub gateway: gateway::GatewayAuth,
     pub rights: rights::UserRights,
     pub faults: FaultSet,

@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value};
 
-use super::canonical::{API_PREFIX, ID_PARAMETERS};
+use crate::dms::canonical::{API_PREFIX, ID_PARAMETERS};
 
 /// The largest body the DMA reads.
 const BODY_LIMIT: usize = 1024 * 1024;

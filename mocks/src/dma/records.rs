@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Channel;
-use super::canonical::ID_PARAMETERS;
-use super::ids::read_id;
+use crate::dms::canonical::ID_PARAMETERS;
+use crate::dms::ids::read_id;
 use crate::world::Observed;
 
 /// A request as it reached a listener, before anything was read from it.

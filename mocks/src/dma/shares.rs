@@ -3,14 +3,14 @@
 //! through the Cloud Gateway (USER-4).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use fixtures::{Dashboard, DmaData};
 
 use super::Channel;
-use super::canonical::{CanonicalCall, CanonicalValue, canonical_call, login_key};
 use super::passwords::{PasswordPolicy, ShareKey};
-use crate::waf::Waf;
+use crate::dms::ShareFirewall;
+use crate::dms::canonical::{CanonicalCall, CanonicalValue, canonical_call, login_key};
 use crate::world::{Clock, Fault, FaultSet, random_token};
 
 /// The rights a new share user is created with, settled once when the DMA starts.
@@ -96,7 +96,7 @@ pub(crate) struct Shares {
     users: Mutex<Vec<StoredShareUser>>,
     /// Shares that ended, so that each is retired once.
     ended: Mutex<BTreeSet<String>>,
-    waf: Waf,
+    waf: Arc<dyn ShareFirewall>,
     clock: Clock,
     /// Connection string → share ID. Only a `ConnectApp` the user is served on adds to it.
     sessions: Mutex<HashMap<String, String>>,
@@ -106,7 +106,12 @@ pub(crate) struct Shares {
 }
 
 impl Shares {
-    pub fn new(policy: SharePolicy, passwords: PasswordPolicy, waf: Waf, clock: Clock) -> Self {
+    pub fn new(
+        policy: SharePolicy,
+        passwords: PasswordPolicy,
+        waf: Arc<dyn ShareFirewall>,
+        clock: Clock,
+    ) -> Self {
         Self {
             users: Mutex::default(),
             ended: Mutex::default(),

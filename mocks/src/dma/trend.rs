@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use super::DmaState;
 use super::api::DmaError;
 use super::data::{Scope, with_element};
-use super::ids::read_id;
+use crate::dms::ids::read_id;
 use crate::world::Observed;
 
 /// The method's name on the API.

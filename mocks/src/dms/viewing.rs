@@ -14,3 +14,13 @@ pub const VIEWER_HEADER: &str = "x-dataminer-viewer";
 /// The share user's DMS-side session the Cloud Gateway opened for the viewer: set by the
 /// gateway only, read by the WAF and the DMA's gateway channel.
 pub const SHARE_SESSION_HEADER: &str = "x-dataminer-share-session";
+
+/// The shared-dashboard app's paths the DMA serves on the gateway channel, relative to where
+/// the cloud mounts the share (`/s/{token}/`): what the WAF lets a viewer load besides calls.
+pub const APP_PATHS: [&str; 3] = ["/", "/app.js", "/definition"];
+
+/// Whether `path` (query included) is one of the app's.
+pub fn is_app_path(path: &str) -> bool {
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    APP_PATHS.contains(&path)
+}

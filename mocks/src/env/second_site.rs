@@ -117,7 +117,7 @@ impl SecondSite {
                 data: DmaData::load()?,
                 users: vec![accounts.dms_admin.clone()],
                 gateway: gateway.clone(),
-                waf: waf.clone(),
+                waf: std::sync::Arc::new(waf.clone()),
                 gateway_key,
                 clock: clock.clone(),
                 faults: faults.clone(),

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{Deserializer as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::dma::{CanonicalCall, CanonicalValue};
+use crate::dms::canonical::{CanonicalCall, CanonicalValue};
 
 /// The parameters that hold IDs, to the WAF: numbers, or strings of the same digits.
 const ID_NAMES: &[&str] = &["dmaID", "elementID", "parameterID", "viewID", "alarmID"];

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::dma::CanonicalCall;
+use crate::dms::canonical::CanonicalCall;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
 pub use decisions::{Decision, Decisions, Verdict};
@@ -96,5 +96,15 @@ impl Waf {
     /// The whitelist the WAF holds for `share_id`.
     pub fn whitelist(&self, share_id: &str) -> Option<Whitelist> {
         self.registry.whitelist(share_id)
+    }
+}
+
+impl crate::dms::ShareFirewall for Waf {
+    fn register_share(&self, share_id: &str, login: &str, calls: Vec<CanonicalCall>) {
+        Waf::register_share(self, share_id, login, calls);
+    }
+
+    fn retire_share(&self, share_id: &str) {
+        Waf::retire_share(self, share_id);
     }
 }

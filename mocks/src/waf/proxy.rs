@@ -22,9 +22,9 @@ use super::policy::{MatchPolicy, Undecided};
 use super::reader::{Received, Unreadable, read, receive};
 use super::registry::{Owner, Registry};
 use super::remote::{RemoteSignIns, RemoteVerdict};
-use crate::dma::is_app_path;
 use crate::dms::REMOTE_ACCOUNT_HEADER;
 use crate::dms::SHARE_SESSION_HEADER;
+use crate::dms::is_app_path;
 use crate::world::Clock;
 
 #[derive(Debug)]

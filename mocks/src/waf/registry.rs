@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::whitelist::Whitelist;
-use crate::dma::canonical::login_key;
+use crate::dms::canonical::login_key;
 
 #[derive(Debug, Clone)]
 struct Share {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::body::canonical;
 use super::policy::{MatchPolicy, ParameterMatch};
-use crate::dma::{CanonicalCall, CanonicalValue};
+use crate::dms::canonical::{CanonicalCall, CanonicalValue};
 
 /// The calls one share may make.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -128,7 +128,7 @@ impl ShareDms {
                 data: data.clone(),
                 users: vec![admin.clone(), remote_user.clone()],
                 gateway: agent.serve(clock.clone(), &lifetime),
-                waf: waf.clone(),
+                waf: std::sync::Arc::new(waf.clone()),
                 gateway_key,
                 clock,
                 faults,

@@ -9,7 +9,7 @@ use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, RngSee
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::dma::canonical::canonical_call;
+use crate::dms::canonical::canonical_call;
 use crate::waf::policy::MatchPolicy;
 
 fn config() -> Config {
