@@ -265,14 +265,19 @@ pub(crate) struct DoneQuery {
 pub(crate) async fn done(
     State(state): State<Arc<CloudState>>,
     headers: HeaderMap,
-    Query(query): Query<DoneQuery>,
+    query: Result<Query<DoneQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    // The session first: whoever is not signed in learns nothing, not even which parameters
+    // the page takes.
     let Some(account) = state.accounts.signed_in(&headers) else {
         return sign_in(
             StatusCode::UNAUTHORIZED,
             "Sign in to see this page.",
             "/device",
         );
+    };
+    let Ok(Query(query)) = query else {
+        return (StatusCode::BAD_REQUEST, "dms_id is required").into_response();
     };
     let approved = state.devices.lock().values().find_map(|g| match &g.state {
         GrantState::Approved(a)

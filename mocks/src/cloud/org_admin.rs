@@ -188,10 +188,14 @@ pub(crate) struct DmsQuery {
 pub(crate) async fn remote_access(
     State(state): State<Arc<CloudState>>,
     headers: HeaderMap,
-    Query(query): Query<DmsQuery>,
+    query: Result<Query<DmsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let answer = (|| {
+        // The session first: whoever is not signed in learns nothing of the parameters.
         let caller = administrator(&state, &headers)?;
+        let Ok(Query(query)) = query else {
+            return Err(Refusal::BadRequest("dms_id is required".to_owned()));
+        };
         if !state
             .tokens
             .account_reaches(&caller.organization, &query.dms_id)

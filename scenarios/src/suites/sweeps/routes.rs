@@ -36,6 +36,13 @@ const INVALID_TOKEN: u16 = 401;
 /// What a valid token of another DMS gets on this DMS's ID.
 const FORBIDDEN: u16 = 403;
 
+/// What a missing or bad sign-in session must get on a route that asks for one: a refusal of
+/// the session itself, before anything the request carries is read (a 400 for a missing
+/// parameter would tell nothing of whether the session was checked).
+fn is_session_refusal(status: u16) -> bool {
+    matches!(status, 401 | 403)
+}
+
 fn is_refusal(status: u16) -> bool {
     matches!(status, 400 | 401 | 403 | 404 | 410)
 }
@@ -433,7 +440,7 @@ async fn session(
         route,
         "no session",
         none.status,
-        is_refusal(none.status),
+        is_session_refusal(none.status),
         false,
     );
     let name = creds
@@ -446,7 +453,7 @@ async fn session(
         route,
         "a made-up session",
         reply.status,
-        is_refusal(reply.status),
+        is_session_refusal(reply.status),
         false,
     );
     let reply = send(client, route, &creds.dms_a, Some(&creds.token_a), None).await?;
@@ -454,7 +461,7 @@ async fn session(
         route,
         "the DMS's JWT in place of a session",
         reply.status,
-        is_refusal(reply.status),
+        is_session_refusal(reply.status),
         false,
     );
     if route.names_dms.is_some() {
