@@ -40,9 +40,16 @@ pub(crate) struct Accounts {
     pub(super) cookie_name: &'static str,
     /// Failed sign-ins per address (whether or not an account has it, so that the answers
     /// tell no one which addresses have accounts); `None`: guessing is not bounded.
-    guessing: Option<FailureWindow>,
+    guessing: Option<Guessing>,
     /// Whether a browser's sign-in is taken only from the host's own pages.
     pub(super) own_pages_only: bool,
+}
+
+/// Failed sign-ins counted per address and source, and per address over every source.
+#[derive(Debug)]
+struct Guessing {
+    per_source: FailureWindow,
+    overall: FailureWindow,
 }
 
 /// Why a sign-in gave no session.
@@ -67,6 +74,9 @@ pub(crate) struct SignedIn {
 /// refused until the window has passed, right password or not: the project's figure
 /// (`fixtures/spec.json`, `cloud_sign_in`), as the spec names none.
 const SIGN_IN_FAILURES_ALLOWED: usize = 10;
+/// The same over every source together: a guesser spread over many addresses is stopped too,
+/// while one source's failures alone lock no one out of signing in from elsewhere.
+const SIGN_IN_FAILURES_ALLOWED_OVERALL: usize = 50;
 const SIGN_IN_WINDOW_SECONDS: u64 = 15 * 60;
 
 /// The name of the session cookie the login sets.
@@ -81,10 +91,13 @@ impl Accounts {
             sessions: Sessions::unbounded(),
             roles,
             cookie_name: SESSION_COOKIE,
-            guessing: Some(FailureWindow::new(
-                SIGN_IN_FAILURES_ALLOWED,
-                SIGN_IN_WINDOW_SECONDS,
-            )),
+            guessing: Some(Guessing {
+                per_source: FailureWindow::new(SIGN_IN_FAILURES_ALLOWED, SIGN_IN_WINDOW_SECONDS),
+                overall: FailureWindow::new(
+                    SIGN_IN_FAILURES_ALLOWED_OVERALL,
+                    SIGN_IN_WINDOW_SECONDS,
+                ),
+            }),
             own_pages_only: true,
         }
     }
@@ -183,15 +196,23 @@ impl Accounts {
             .map(record_of)
     }
 
+    /// A session for the right password of `email`, tried from `source` (the connection's
+    /// address) at `now`.
     pub(super) fn login(
         &self,
         email: &str,
         password: &str,
+        source: &str,
         now: u64,
     ) -> Result<String, SignInRefused> {
         let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
         let email = email.to_ascii_lowercase();
-        if let Some(retry_after) = self.guessing.as_ref().and_then(|g| g.wait(&email, now)) {
+        let from_here = format!("{email} from {source}");
+        if let Some(retry_after) = self.guessing.as_ref().and_then(|g| {
+            g.per_source
+                .wait(&from_here, now)
+                .or_else(|| g.overall.wait(&email, now))
+        }) {
             return Err(SignInRefused::TooMany { retry_after });
         }
         let role = self
@@ -201,7 +222,8 @@ impl Accounts {
             .map(|a| a.role);
         let Some(role) = role else {
             if let Some(guessing) = &self.guessing {
-                guessing.failed(&email, now);
+                guessing.per_source.failed(&from_here, now);
+                guessing.overall.failed(&email, now);
             }
             return Err(SignInRefused::Wrong);
         };

@@ -9,6 +9,7 @@ use http::{HeaderMap, StatusCode, header};
 
 use super::CloudState;
 use super::accounts::SignInRefused;
+use super::listener::Peer;
 use super::oauth::Params;
 use super::pages::sign_in;
 
@@ -17,27 +18,40 @@ use super::pages::sign_in;
 /// there; a JSON client gets JSON.
 pub(crate) async fn login_on_connection(
     State(state): State<std::sync::Arc<CloudState>>,
+    peer: Option<axum::Extension<Peer>>,
     headers: HeaderMap,
     params: Params,
 ) -> Response {
     let own = state.connection_url.clone();
-    login(&state, &headers, &params, &own)
+    login(&state, &headers, &params, &own, source(peer))
 }
 
 /// `POST /account/login` on the sharing host.
 pub(crate) async fn login_on_sharing(
     State(state): State<std::sync::Arc<CloudState>>,
+    peer: Option<axum::Extension<Peer>>,
     headers: HeaderMap,
     params: Params,
 ) -> Response {
     let own = state.sharing_url.clone();
-    login(&state, &headers, &params, &own)
+    login(&state, &headers, &params, &own, source(peer))
+}
+
+/// The address a sign-in came from, as the listener accepted its connection.
+fn source(peer: Option<axum::Extension<Peer>>) -> String {
+    peer.map_or_else(|| "unknown".to_owned(), |p| p.0.0.ip().to_string())
 }
 
 /// A sign-in on the host at `own_url`. A browser's sign-in is taken only from that host's own
 /// pages: a form another site posts (login CSRF) would sign the visitor's browser in to an
 /// account of the other site's choosing.
-fn login(state: &CloudState, headers: &HeaderMap, params: &Params, own_url: &str) -> Response {
+fn login(
+    state: &CloudState,
+    headers: &HeaderMap,
+    params: &Params,
+    own_url: &str,
+    source: String,
+) -> Response {
     if state.accounts.own_pages_only && !super::own_pages::from_own_pages(headers, own_url) {
         state
             .log
@@ -52,6 +66,7 @@ fn login(state: &CloudState, headers: &HeaderMap, params: &Params, own_url: &str
     let session = state.accounts.login(
         &email,
         params.get("password").unwrap_or_default(),
+        &source,
         state.clock.unix_seconds(),
     );
     state.log.info(match session {

@@ -287,12 +287,22 @@ pub(crate) async fn create(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
-    let password = params.get("password").unwrap_or_default();
-    let now = state.clock.unix_seconds();
     let refused = |status: StatusCode, error: &str| {
         (status, Json(serde_json::json!({ "error": error }))).into_response()
     };
+    // Creating the account signs the browser in: like a sign-in, it is taken only from this
+    // host's own form, or a page elsewhere signs the visitor in to an account it made.
+    if state.accounts.own_pages_only
+        && !super::own_pages::from_own_pages(&headers, &state.sharing_url)
+    {
+        state
+            .log
+            .info("sign-up refused: not from this host's own pages");
+        return refused(StatusCode::FORBIDDEN, "cross_site_sign_up");
+    }
+    let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
+    let password = params.get("password").unwrap_or_default();
+    let now = state.clock.unix_seconds();
     if password.chars().count() < MIN_PASSWORD {
         return refused(StatusCode::BAD_REQUEST, "password_too_short");
     }
