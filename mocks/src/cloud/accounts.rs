@@ -173,6 +173,14 @@ impl Accounts {
         }
     }
 
+    /// How many accounts of `organization` hold `role`.
+    pub fn count_in_role(&self, organization: &str, role: OrgRole) -> usize {
+        self.lock_accounts()
+            .iter()
+            .filter(|a| a.organization == organization && a.role == role)
+            .count()
+    }
+
     /// The organisation and role of the account of `email`.
     pub fn membership(&self, email: &str) -> Option<(String, OrgRole)> {
         let email = email.to_ascii_lowercase();

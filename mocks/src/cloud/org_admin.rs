@@ -29,6 +29,9 @@ pub(crate) struct AdminPolicy {
     /// dataminer.services is one site, so a page the sharing host relays from some DMS would
     /// otherwise drive an administrator's session (`cloud.org-admin-accepts-cross-site` skips it).
     pub own_pages_only: bool,
+    /// The organisation keeps an Owner: its only Owner cannot give the role up
+    /// (`cloud.last-owner-can-leave` leaves the check out).
+    pub keeps_an_owner: bool,
 }
 
 impl AdminPolicy {
@@ -36,6 +39,7 @@ impl AdminPolicy {
         Self {
             role_checked: !faults.is_on(Fault::CloudRemoteAccessMembersEnable),
             own_pages_only: !faults.is_on(Fault::CloudOrgAdminAcceptsCrossSite),
+            keeps_an_owner: !faults.is_on(Fault::CloudLastOwnerCanLeave),
         }
     }
 }
@@ -58,6 +62,9 @@ enum Refusal {
     /// A browser's request from a page that is not the connection host's own.
     #[error("cross_site_request")]
     CrossSite,
+    /// The organisation's only Owner giving up the role: no one could ever give it again.
+    #[error("last_owner")]
+    LastOwner,
 }
 
 impl IntoResponse for Refusal {
@@ -69,6 +76,7 @@ impl IntoResponse for Refusal {
             }
             Refusal::UnknownDms | Refusal::UnknownAccount => StatusCode::NOT_FOUND,
             Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Refusal::LastOwner => StatusCode::CONFLICT,
         };
         let mut body = json!({ "error": self.to_string() });
         if let Refusal::BadRequest(why) = &self {
@@ -122,6 +130,13 @@ pub(crate) async fn set_role(
             .ok_or(Refusal::UnknownAccount)?;
         if (role == OrgRole::Owner || current == OrgRole::Owner) && caller.role != OrgRole::Owner {
             return Err(Refusal::NotOwner);
+        }
+        if current == OrgRole::Owner
+            && role != OrgRole::Owner
+            && state.org_admin.keeps_an_owner
+            && state.accounts.count_in_role(&organization, OrgRole::Owner) <= 1
+        {
+            return Err(Refusal::LastOwner);
         }
         state.accounts.set_role(email, role);
         state.log.info(format!(

@@ -321,6 +321,8 @@ faults! {
         "a DMS's revocation revokes the family of whatever token it presents, the owner check left out: one organisation's DMS, holding a copied token of another's, disconnects it",
     CloudMailAddressBoundShared = "cloud.mail-address-bound-shared":
         "the cloud counts an address's daily mail bound over every sender together: another organisation's DMS mails an address ten times and a real share to that address is refused for a day",
+    CloudLastOwnerCanLeave = "cloud.last-owner-can-leave":
+        "the organisation's admin API lets its only Owner give up the role: no one can ever be made Owner again, and an Admin can then demote the former Owner",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

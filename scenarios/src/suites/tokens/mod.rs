@@ -53,6 +53,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             body: |ctx| Box::pin(roles::only_an_owner_or_admin_approves(ctx)),
         },
         Scenario {
+            id: "tokens.the-last-owner-stays",
+            suite: Suite::Tokens,
+            title: "The organisation's only Owner cannot give up the role (no one could be made Owner again); beside a second Owner, either may step down",
+            requirements: &["FLOW-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudLastOwnerCanLeave,
+                    "only-owner-cannot-step-down",
+                )]
+            },
+            body: |ctx| Box::pin(roles::the_last_owner_stays(ctx)),
+        },
+        Scenario {
             id: "tokens.token-never-reaches-the-browser",
             suite: Suite::Tokens,
             title: "The token and refresh key travel only on the agent's own connection; the Administrator sees neither, in any hop of the browser's redirects or any answer of the DMS",

@@ -153,6 +153,33 @@ pub(super) async fn only_an_owner_or_admin_approves(ctx: Ctx) -> Result<(), Fail
     )
 }
 
+/// The organisation's only Owner cannot give up the role: with no Owner left, no one could
+/// ever be made Owner again (only an Owner gives it), and the organisation would have no one
+/// with the last word over who approves its DMSs (FLOW-1). With a second Owner, either may.
+pub(super) async fn the_last_owner_stays(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let env = ctx.environment().await?;
+    let accounts = env.accounts().clone();
+    let owner = CloudClient::new(&env)?;
+    let owner_cookie = sign_in(&owner, &accounts.cloud_admin).await?;
+    let alone = set_role(&owner, &owner_cookie, &accounts.cloud_admin, "Admin").await?;
+    ev.expect(
+        "only-owner-cannot-step-down",
+        "the only Owner giving themselves the Admin role: HTTP status",
+        alone >= 400,
+        "refused",
+        alone,
+    )?;
+    let second = set_role(&owner, &owner_cookie, &accounts.cloud_org_admin, "Owner").await?;
+    let stepped_down = set_role(&owner, &owner_cookie, &accounts.cloud_admin, "Admin").await?;
+    ev.expect_eq(
+        "an-owner-steps-down-beside-another",
+        "making a second Owner, then the first stepping down: HTTP statuses",
+        (200, 200),
+        (second, stepped_down),
+    )
+}
+
 /// The Owner (signed in as `cookie`) sets `account`'s role in the organisation's admin API;
 /// returns the HTTP status.
 async fn set_role(
