@@ -43,6 +43,8 @@ pub(crate) struct Accounts {
     guessing: Option<Guessing>,
     /// Whether a browser's sign-in is taken only from the host's own pages.
     pub(super) own_pages_only: bool,
+    /// Whether signing out ends the viewer sessions the account opened too.
+    pub(super) sign_out_ends_viewers: bool,
 }
 
 /// Failed sign-ins counted per address and source, and per address over every source.
@@ -99,7 +101,14 @@ impl Accounts {
                 ),
             }),
             own_pages_only: true,
+            sign_out_ends_viewers: true,
         }
+    }
+
+    /// Leaves the viewer sessions an account opened open when it signs out (a fault).
+    pub fn sign_out_keeps_viewers(mut self, keeps: bool) -> Self {
+        self.sign_out_ends_viewers = !keeps;
+        self
     }
 
     /// Takes a browser's sign-in from any site's pages (a fault).

@@ -275,7 +275,8 @@ impl Cloud {
             .with_sessions(sessions)
             .without_host_prefix(setup.faults.is_on(Fault::CloudSessionCookieUnprefixed))
             .guessing_unbounded(setup.faults.is_on(Fault::CloudSignInGuessingUnbounded))
-            .sign_in_from_any_site(setup.faults.is_on(Fault::CloudSignInFromAnySite));
+            .sign_in_from_any_site(setup.faults.is_on(Fault::CloudSignInFromAnySite))
+            .sign_out_keeps_viewers(setup.faults.is_on(Fault::CloudSignOutKeepsViewers));
         let state = CloudState::new(
             setup.clock,
             setup.faults,

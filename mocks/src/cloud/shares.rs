@@ -393,6 +393,14 @@ impl Shares {
             .collect()
     }
 
+    /// Ends every viewer session `account` opened: it signed out, and a viewer outliving its
+    /// sign-in would be a session the person believes ended.
+    pub fn end_sessions_of(&self, account: &str) {
+        self.lock()
+            .sessions
+            .retain(|_, v| !v.account.eq_ignore_ascii_case(account));
+    }
+
     fn lock(&self) -> MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -137,12 +137,18 @@ pub(crate) async fn logout(
     State(state): State<std::sync::Arc<CloudState>>,
     headers: HeaderMap,
 ) -> Response {
+    let account = state.accounts.signed_in(&headers).map(|a| a.email);
     if !state.accounts.sign_out(&headers) {
         return (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({ "error": "not_signed_in" })),
         )
             .into_response();
+    }
+    if let Some(account) = account
+        && state.accounts.sign_out_ends_viewers
+    {
+        state.shares.end_sessions_of(&account);
     }
     state.log.info("signed out: session ended");
     (

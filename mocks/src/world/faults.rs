@@ -323,6 +323,8 @@ faults! {
         "the cloud counts an address's daily mail bound over every sender together: another organisation's DMS mails an address ten times and a real share to that address is refused for a day",
     CloudLastOwnerCanLeave = "cloud.last-owner-can-leave":
         "the organisation's admin API lets its only Owner give up the role: no one can ever be made Owner again, and an Admin can then demote the former Owner",
+    CloudSignOutKeepsViewers = "cloud.sign-out-keeps-viewers":
+        "signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -72,6 +72,14 @@ impl ShareRecipient {
         self.keep_cookie(answer, "signing in on the sharing host")
     }
 
+    /// Signs out on the sharing host; the status the cloud answered. The browser forgets its
+    /// sign-in cookie, and keeps its viewer cookies, as a browser keeps cookies of other paths.
+    pub async fn sign_out(&mut self) -> Result<u16, Failure> {
+        let answer = self.send_json("account/logout", &json!({})).await?;
+        self.cookie = None;
+        Ok(answer.status().as_u16())
+    }
+
     /// Creates the account of `email` as a recipient does: asks for a code, reads it from the
     /// mail the cloud sent to the address, and sends it back with a password.
     pub async fn sign_up(

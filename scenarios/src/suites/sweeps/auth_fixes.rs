@@ -7,7 +7,8 @@ use mocks::Environment;
 use mocks::cloud::Endpoint;
 use serde_json::{Value, json};
 
-use crate::clients::CloudClient;
+use crate::clients::{CloudClient, Viewer};
+use crate::suites::sharing::live;
 use crate::{Ctx, Failure, steps};
 
 /// The DMS's stored token, after the connect flow.
@@ -157,5 +158,33 @@ pub(super) async fn sign_out_ends_the_session_on_the_cloud(ctx: Ctx) -> Result<(
             .iter()
             .map(|(_, o, a)| (*o, *a))
             .collect::<Vec<_>>(),
+    )?;
+
+    // A shared dashboard open in the browser: signing out ends its viewer too, even once the
+    // same account signs in again in that browser.
+    let admin = live::connected(&env).await?;
+    let (partner, mut recipient) = live::partner(&env).await?;
+    let shared = live::share(
+        &env,
+        &admin,
+        "core-network",
+        &[&partner],
+        json!({ "message": "Open while signing out." }),
+    )
+    .await?;
+    let page = recipient.open(shared.link_for(&partner)?).await?;
+    let viewer = Viewer::of(&page)
+        .ok_or_else(|| Failure::precondition("opening the link", "the dashboard app", &page))?;
+    let before = recipient.heartbeat(&viewer).await?.status;
+    let out = recipient.sign_out().await?;
+    let account = &env.accounts().cloud_outsider;
+    recipient.sign_in(&account.email, &account.password).await?;
+    let after = recipient.heartbeat(&viewer).await?.status;
+    ev.expect(
+        "sign-out-ends-the-viewers-it-opened",
+        "the open viewer's heartbeat before the sign-out, the sign-out, and the same viewer after signing in again",
+        before == 200 && out == 200 && after >= 400,
+        "200, 200, then refused",
+        (before, out, after),
     )
 }

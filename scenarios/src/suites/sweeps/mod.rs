@@ -282,13 +282,16 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "users.sign-out-ends-the-session-on-the-cloud",
             suite: Suite::Users,
-            title: "A sign-out on either host ends the session on the cloud: the cookie, copied before, is refused afterwards",
+            title: "A sign-out on either host ends the session on the cloud: the cookie, copied before, is refused afterwards, and a shared dashboard left open in that browser is refused too, even after the same account signs in again",
             requirements: &["SHARE-2", "FLOW-1"],
             catches: const {
-                &[Catch::by(
-                    Fault::CloudSignOutKeepsSession,
-                    "signed-out-cookie-refused",
-                )]
+                &[
+                    Catch::by(Fault::CloudSignOutKeepsSession, "signed-out-cookie-refused"),
+                    Catch::by(
+                        Fault::CloudSignOutKeepsViewers,
+                        "sign-out-ends-the-viewers-it-opened",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(auth_fixes::sign_out_ends_the_session_on_the_cloud(ctx)),
         },
