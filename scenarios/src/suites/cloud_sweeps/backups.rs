@@ -78,12 +78,7 @@ pub(crate) async fn every_backup_opens_after_rotations(ctx: Ctx) -> Result<(), F
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     steps::connect_dms(&env).await?;
-    let paths = env
-        .cloud()
-        .store()
-        .paths()
-        .cloned()
-        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let paths = crate::suites::storage::store_paths(&env)?;
     let rotation_days = oracle::spec()?.storage.key_rotation_days;
     // Two rotations and the re-wrap after each, a day at a time.
     let days = u32::try_from(2 * rotation_days + 2).unwrap_or(u32::MAX);

@@ -224,12 +224,7 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
     // A's side after everything: the viewer, the link, the stored row.
     let beat = member.heartbeat(&viewer).await?.status;
     let reopened = member.open(&link).await?.status;
-    let paths = env
-        .cloud()
-        .store()
-        .paths()
-        .cloned()
-        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let paths = crate::suites::storage::store_paths(&env)?;
     let stored = reader::table_rows(&env, &paths.database, "shares")?;
     let a_row_intact = stored.iter().any(|r| {
         r.get("share_id") == Some(&shared.share_id)
@@ -283,12 +278,7 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
 
 /// How many mails the store holds to `email`, read with the scenario's own connection.
 fn mails_to(env: &mocks::Environment, email: &str) -> Result<usize, Failure> {
-    let paths = env
-        .cloud()
-        .store()
-        .paths()
-        .cloned()
-        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let paths = crate::suites::storage::store_paths(env)?;
     Ok(reader::table_rows(env, &paths.database, "mail_outbox")?
         .iter()
         .filter(|r| {

@@ -21,12 +21,7 @@ pub(super) fn stored_of(
     table: &str,
     dms_id: &str,
 ) -> Result<Vec<BTreeMap<String, String>>, Failure> {
-    let paths = env
-        .cloud()
-        .store()
-        .paths()
-        .cloned()
-        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let paths = crate::suites::storage::store_paths(env)?;
     Ok(reader::table_rows(env, &paths.database, table)?
         .into_iter()
         .filter(|r| r.get("dms_id").map(String::as_str) == Some(dms_id))

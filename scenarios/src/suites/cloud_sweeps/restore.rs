@@ -92,12 +92,7 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
     let ev = ctx.evidence();
     let admin = live::connected(&env).await?;
     let (email, _) = live::partner(&env).await?;
-    let paths = env
-        .cloud()
-        .store()
-        .paths()
-        .cloned()
-        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let paths = crate::suites::storage::store_paths(&env)?;
 
     // What the backup will hold.
     let before = live::share(&env, &admin, DASHBOARD, &[&email], json!({})).await?;

@@ -123,12 +123,7 @@ pub(crate) async fn another_organisation_cannot_end_a_share(ctx: Ctx) -> Result<
         (200, 200),
         (reopened.status, again),
     )?;
-    let paths = env
-        .cloud()
-        .store()
-        .paths()
-        .cloned()
-        .ok_or_else(|| Failure::Harness("the cloud's store is not on disk".into()))?;
+    let paths = crate::suites::storage::store_paths(&env)?;
     let rows = reader::table_rows(&env, &paths.database, "shares")?;
     let victim = &env.accounts().dms_id;
     let of_the_victim: Vec<_> = rows

@@ -94,7 +94,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
 }
 
 /// Where the environment's cloud keeps its files.
-fn store_paths(env: &Environment) -> Result<StorePaths, Failure> {
+pub(crate) fn store_paths(env: &Environment) -> Result<StorePaths, Failure> {
     env.cloud()
         .store()
         .paths()
