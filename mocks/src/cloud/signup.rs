@@ -27,7 +27,11 @@ const MIN_PASSWORD: usize = 10;
 
 #[derive(Debug, Clone)]
 struct Pending {
-    code_sha256: [u8; 32],
+    /// Every code mailed for the address and not yet expired, each with its expiry: asking
+    /// again adds one and voids none, so whoever asks for someone else's address cannot make
+    /// the code in that person's mailbox stop working.
+    codes: Vec<([u8; 32], u64)>,
+    /// When the newest code expires: the sign-up waits until then.
     expires_at: u64,
     attempts_left: u32,
     /// The address the request for the code came from.
@@ -48,6 +52,9 @@ pub(crate) struct SignUpPolicy {
     sweep_expired: bool,
     /// The most sign-ups one source address may have waiting, if limited.
     per_source: Option<usize>,
+    /// Asking again for a code adds one and voids none (`cloud.signup-new-code-voids-the-last`
+    /// replaces the pending one, the previous mail's code dead).
+    codes_accumulate: bool,
     /// The code's record is read, judged and written back after a store round trip, instead
     /// of judged and spent under one lock.
     read_then_write: bool,
@@ -66,6 +73,8 @@ impl SignUps {
                 per_source: (!faults.is_on(crate::world::Fault::CloudNoPerSourceLimit))
                     .then_some(PENDING_PER_SOURCE),
                 tell_existing: faults.is_on(crate::world::Fault::CloudSignupTellsExistingAccounts),
+                codes_accumulate: !faults
+                    .is_on(crate::world::Fault::CloudSignupNewCodeVoidsTheLast),
             },
         )
     }
@@ -122,15 +131,22 @@ impl SignUps {
         {
             return None;
         }
-        pending.insert(
-            email.to_owned(),
-            Pending {
-                code_sha256: Sha256::digest(code.as_bytes()).into(),
-                expires_at: now + CODE_LIFETIME_SECONDS,
-                attempts_left: ATTEMPTS,
-                origin,
-            },
-        );
+        let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
+        let expires_at = now + CODE_LIFETIME_SECONDS;
+        let entry = pending.entry(email.to_owned()).or_insert_with(|| Pending {
+            codes: Vec::new(),
+            expires_at,
+            attempts_left: ATTEMPTS,
+            origin,
+        });
+        if self.1.codes_accumulate {
+            entry.codes.retain(|(_, until)| *until > now);
+        } else {
+            entry.codes.clear();
+            entry.attempts_left = ATTEMPTS;
+        }
+        entry.codes.push((digest, expires_at));
+        entry.expires_at = expires_at;
         Some(code)
     }
 
@@ -151,11 +167,12 @@ fn judge(pending: &mut HashMap<String, Pending>, email: &str, code: &str, now: u
         return false;
     };
     let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
-    if entry.expires_at <= now || entry.attempts_left == 0 {
+    entry.codes.retain(|(_, until)| *until > now);
+    if entry.codes.is_empty() || entry.attempts_left == 0 {
         pending.remove(email);
         return false;
     }
-    if entry.code_sha256 == digest {
+    if entry.codes.iter().any(|(live, _)| *live == digest) {
         pending.remove(email);
         return true;
     }

@@ -325,6 +325,8 @@ faults! {
         "the organisation's admin API lets its only Owner give up the role: no one can ever be made Owner again, and an Admin can then demote the former Owner",
     CloudSignOutKeepsViewers = "cloud.sign-out-keeps-viewers":
         "signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
+    CloudSignupNewCodeVoidsTheLast = "cloud.signup-new-code-voids-the-last":
+        "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

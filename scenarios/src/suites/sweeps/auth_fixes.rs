@@ -7,7 +7,7 @@ use mocks::Environment;
 use mocks::cloud::Endpoint;
 use serde_json::{Value, json};
 
-use crate::clients::{CloudClient, Viewer};
+use crate::clients::{CloudClient, ShareRecipient, Viewer};
 use crate::suites::sharing::live;
 use crate::{Ctx, Failure, steps};
 
@@ -186,5 +186,31 @@ pub(super) async fn sign_out_ends_the_session_on_the_cloud(ctx: Ctx) -> Result<(
         before == 200 && out == 200 && after >= 400,
         "200, 200, then refused",
         (before, out, after),
+    )
+}
+
+/// Someone who knows a newcomer's address asks for a sign-up code for it after the newcomer
+/// did: the code in the newcomer's mailbox still creates the account (SHARE-2: a recipient
+/// "or create one for it").
+pub(super) async fn another_code_voids_none(ctx: Ctx) -> Result<(), Failure> {
+    let ev = ctx.evidence();
+    let env = ctx.environment().await?;
+    let newcomer = format!("new-{}@recipient.example", mocks::world::random_token(4));
+    let own = ShareRecipient::new(&env)?;
+    let first = own.request_code(&env, &newcomer).await?;
+    let meddler = ShareRecipient::new(&env)?;
+    let second = meddler.request_code(&env, &newcomer).await?;
+    let created = own
+        .create_account(&newcomer, &first, "a-long-enough-password")
+        .await?;
+    let status = created.status().as_u16();
+    let signed_in = created.headers().contains_key(reqwest::header::SET_COOKIE);
+    ev.saw("the two codes differ", first != second);
+    ev.expect(
+        "newcomers-code-works-after-another-request",
+        "the newcomer's own (first) code after someone asked another for the address: HTTP status, a session set",
+        created.status().is_success() && signed_in,
+        "created, signed in",
+        (status, signed_in),
     )
 }

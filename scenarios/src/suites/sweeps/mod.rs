@@ -280,6 +280,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             body: |ctx| Box::pin(auth_fixes::sign_up_tells_no_one_who_has_an_account(ctx)),
         },
         Scenario {
+            id: "users.another-sign-up-code-voids-none",
+            suite: Suite::Users,
+            title: "Someone asking a sign-up code for a newcomer's address after the newcomer did leaves the newcomer's code working",
+            requirements: &["SHARE-2", "DOS-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignupNewCodeVoidsTheLast,
+                    "newcomers-code-works-after-another-request",
+                )]
+            },
+            body: |ctx| Box::pin(auth_fixes::another_code_voids_none(ctx)),
+        },
+        Scenario {
             id: "users.sign-out-ends-the-session-on-the-cloud",
             suite: Suite::Users,
             title: "A sign-out on either host ends the session on the cloud: the cookie, copied before, is refused afterwards, and a shared dashboard left open in that browser is refused too, even after the same account signs in again",
