@@ -10,9 +10,9 @@ use mocks::cloud::Endpoint;
 use mocks::{Environment, SecondSite};
 use serde_json::{Value, json};
 
-use crate::Failure;
 use crate::clients::{CloudClient, DmaClient, DmaSession, link_in};
 use crate::steps::{PROMPTLY, approve_on_page, sign_in};
+use crate::{Ctx, Failure};
 
 /// The RFC 8628 polling interval the cloud announces.
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -30,6 +30,15 @@ pub struct SiteShare {
     pub share_id: String,
     pub dashboard: String,
     pub links: Vec<(String, String)>,
+}
+
+/// The scenario's environment, with the second organisation's site beside the first.
+pub async fn environment(ctx: &Ctx) -> Result<Environment, Failure> {
+    ctx.environment_with(mocks::Options {
+        second_site: true,
+        ..ctx.options()
+    })
+    .await
 }
 
 /// The environment's second site, or a harness failure naming the option it lacks.

@@ -41,15 +41,17 @@ pub fn client_config(
     let config = match leniency {
         None => builder.with_root_certificates(roots).with_no_client_auth(),
         Some((leniency, only_for)) => {
+            let algorithms = provider.signature_verification_algorithms;
             let strict = WebPkiServerVerifier::builder_with_provider(roots, provider)
                 .build()
                 .map_err(|e| Error::General(e.to_string()))?;
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(Lenient {
-                    strict,
+                    strict: Some(strict),
                     leniency,
                     only_for,
+                    algorithms,
                 }))
                 .with_no_client_auth()
         }
@@ -67,13 +69,16 @@ enum Leniency {
     Expired,
 }
 
-/// The strict verifier with a hole in it, as a careless gateway would have.
+/// The strict verifier with a hole in it, as a careless gateway would have. Handshake
+/// signatures are always checked, with the provider's algorithms, as the strict verifier does.
 #[derive(Debug)]
 struct Lenient {
-    strict: Arc<WebPkiServerVerifier>,
+    /// `None`: no certificate check at all (whatever `leniency` says).
+    strict: Option<Arc<WebPkiServerVerifier>>,
     leniency: Leniency,
     /// The hole is there only for this server name, when set.
     only_for: Option<&'static str>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
 }
 
 impl ServerCertVerifier for Lenient {
@@ -85,13 +90,11 @@ impl ServerCertVerifier for Lenient {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let verdict = self.strict.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
+        let Some(strict) = &self.strict else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        let verdict =
+            strict.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
         let holed = self
             .only_for
             .is_none_or(|host| matches!(server_name, ServerName::DnsName(n) if n.as_ref() == host));
@@ -123,60 +126,6 @@ impl ServerCertVerifier for Lenient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.strict.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.strict.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.strict.supported_verify_schemes()
-    }
-}
-
-/// `config` with its certificate check replaced by one that takes any certificate, as a
-/// client that leaves the check to a TLS-inspecting proxy has it
-/// (`agent.proxied-tls-trusts-the-proxy`). Handshake signatures are still checked.
-pub(super) fn accepting_any_certificate(
-    config: &Arc<rustls::ClientConfig>,
-) -> Arc<rustls::ClientConfig> {
-    let mut config = rustls::ClientConfig::clone(config);
-    let algorithms = config.crypto_provider().signature_verification_algorithms;
-    config
-        .dangerous()
-        .set_certificate_verifier(Arc::new(AnyCertificate { algorithms }));
-    Arc::new(config)
-}
-
-#[derive(Debug)]
-struct AnyCertificate {
-    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
         rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
@@ -192,4 +141,23 @@ impl ServerCertVerifier for AnyCertificate {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+/// `config` with its certificate check replaced by one that takes any certificate, as a
+/// client that leaves the check to a TLS-inspecting proxy has it
+/// (`agent.proxied-tls-trusts-the-proxy`). Handshake signatures are still checked.
+pub(super) fn accepting_any_certificate(
+    config: &Arc<rustls::ClientConfig>,
+) -> Arc<rustls::ClientConfig> {
+    let mut config = rustls::ClientConfig::clone(config);
+    let algorithms = config.crypto_provider().signature_verification_algorithms;
+    config
+        .dangerous()
+        .set_certificate_verifier(Arc::new(Lenient {
+            strict: None,
+            leniency: Leniency::AnyCertificate,
+            only_for: None,
+            algorithms,
+        }));
+    Arc::new(config)
 }

@@ -33,12 +33,7 @@ pub(super) struct Row {
 pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
     ctx: Ctx,
 ) -> Result<(), Failure> {
-    let env = ctx
-        .environment_with(mocks::Options {
-            second_site: true,
-            ..ctx.options()
-        })
-        .await?;
+    let env = second_site::environment(&ctx).await?;
     let ev = ctx.evidence();
     let accounts = env.accounts().clone();
     let admin = live::connected(&env).await?;

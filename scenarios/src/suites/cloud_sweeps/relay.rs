@@ -132,12 +132,7 @@ impl Attempts<'_> {
 }
 
 pub(crate) async fn nothing_reaches_another_organisations_dms(ctx: Ctx) -> Result<(), Failure> {
-    let env = ctx
-        .environment_with(mocks::Options {
-            second_site: true,
-            ..ctx.options()
-        })
-        .await?;
+    let env = second_site::environment(&ctx).await?;
     let ev = ctx.evidence();
     let accounts = env.accounts().clone();
     let admin = live::connected(&env).await?;
