@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde_json::{Map, Value};
 
-use super::tokens::{AUDIENCE, Claims, ISSUER};
+use super::tokens::claims::{AUDIENCE, Claims, ISSUER};
 
 /// The header members a DMS token may carry.
 const HEADER_MEMBERS: &[&str] = &["alg", "typ"];

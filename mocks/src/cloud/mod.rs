@@ -8,6 +8,7 @@
 mod accounts;
 mod approval;
 mod binding;
+mod cipher;
 mod clients;
 mod connection;
 mod date;

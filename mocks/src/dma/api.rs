@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::dashboard_app;
 use super::data::{self, Scope};
+use super::error::{DmaError, text};
 use super::reader::{Received, read, receive};
 use super::records::{Arrival, ExecutedCall, Session};
 use super::share_api;
@@ -21,46 +22,8 @@ use super::shares::StoredShareUser;
 use super::trend::{self, Series, TREND_METHOD};
 use super::users::User;
 use super::{Channel, DmaState};
-use crate::dms::{Caller, ControlError, SHARE_SESSION_HEADER};
+use crate::dms::{Caller, SHARE_SESSION_HEADER};
 use crate::world::Fault;
-
-/// A refused or failed call, in its wire form.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum DmaError {
-    #[error("Unknown web method {0}.")]
-    UnknownMethod(String),
-    #[error("Invalid request: {0}")]
-    BadRequest(String),
-    #[error("Invalid login or password.")]
-    InvalidLogin,
-    #[error("Invalid connection: log in with ConnectApp first.")]
-    NoSession,
-    #[error("No such element {0}/{1}.")]
-    NoElement(u32, u32),
-    #[error("No such parameter {0} on element {1}/{2}.")]
-    NoParameter(u32, u32, u32),
-    #[error("No such view {0}.")]
-    NoView(u32),
-    #[error("No such dashboard {0:?}.")]
-    NoDashboard(String),
-    #[error("No such share {0:?}.")]
-    NoShare(String),
-    /// The caller is known but not allowed to do this.
-    #[error("Access denied: {0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Gateway(#[from] ControlError),
-}
-
-impl IntoResponse for DmaError {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({ "Message": self.to_string() })),
-        )
-            .into_response()
-    }
-}
 
 #[derive(Debug)]
 pub(crate) struct Endpoint {
@@ -326,10 +289,4 @@ fn caller(user: &User) -> Caller {
         user: user.login.clone(),
         permissions: user.role.permissions(),
     }
-}
-
-pub(super) fn text<'a>(body: &'a Map<String, Value>, key: &str) -> Result<&'a str, DmaError> {
-    body.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| DmaError::BadRequest(format!("{key} is missing or not a string")))
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use super::DmaState;
-use super::api::DmaError;
+use super::error::DmaError;
 use crate::dms::ids::read_id;
 
 /// What a caller may reach.

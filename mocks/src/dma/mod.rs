@@ -11,6 +11,7 @@
 mod api;
 mod dashboard_app;
 mod data;
+mod error;
 mod gateway;
 mod passwords;
 mod reader;

@@ -2,7 +2,7 @@
 //! and writes nothing. The DMA applies it on both listeners, the gateway's too: a DMS user
 //! who comes through the tunnel (remote access) has the rights they have on the DMS, no more.
 
-use super::api::DmaError;
+use super::error::DmaError;
 use super::{Channel, Role};
 use crate::world::{Fault, FaultSet};
 

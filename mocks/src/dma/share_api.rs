@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::DmaState;
-use super::api::{DmaError, text};
+use super::error::{DmaError, text};
 use super::users::{Permission, Role, User};
 use crate::dms::{ControlError, ShareNotice, Withdrawal};
 

@@ -19,8 +19,8 @@ use hyper::body::Frame;
 use serde_json::{Map, Value};
 
 use super::DmaState;
-use super::api::DmaError;
 use super::data::{Scope, with_element};
+use super::error::DmaError;
 use crate::dms::ids::read_id;
 use crate::world::Observed;
 

@@ -16,7 +16,6 @@
 
 mod answers;
 mod backup;
-mod cipher;
 mod inspect;
 mod key_retention;
 mod policy;
@@ -38,10 +37,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::vault::{Credential, KekVersions, KeyVault, VaultError};
 use crate::world::{Clock, FaultSet};
 
+pub use super::cipher::CipherError;
 pub(crate) use answers::keeping_answers;
 pub use backup::{Backup, Restored};
-pub use cipher::CipherError;
-pub(crate) use cipher::{fresh_key, open, seal};
 pub(crate) use policy::StorePolicy;
 pub use records::{
     AccountRecord, AnswerSnapshot, AuditRecord, DmsRegistration, MailRecord, Record,

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use hmac::{KeyInit, Mac};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::cipher::{fresh_key, open, seal};
 use super::policy::Sealing;
 use super::schema::{DATA_KEYS, cell_aad, wrap_context};
 use super::{StoreError, Table};
+use crate::cloud::cipher::{fresh_key, open, seal};
 use crate::cloud::vault::{Credential, KeyVault, WrappedKey};
 
 /// What the data key of the index serves: the keyed digests in `lookup` columns.

@@ -1,10 +1,12 @@
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use probes::jwt::{Signing, attacks, decode_unverified, forge};
 use serde_json::{Value, json};
 
 use super::super::refresh::RefreshError;
+use super::policy::TOKEN_LIFETIME;
 use super::*;
+use crate::world::{Fault, FaultSet};
 
 mod proptests;
 

@@ -50,7 +50,7 @@ pub struct KekVersions {
 impl Kek {
     pub(super) fn first(now: u64) -> Self {
         Self {
-            versions: BTreeMap::from([(1, crate::cloud::store::fresh_key())]),
+            versions: BTreeMap::from([(1, crate::cloud::cipher::fresh_key())]),
             current: 1,
             since: now,
         }
@@ -100,7 +100,7 @@ impl KeyVault {
                 .versions
                 .get(&version)
                 .ok_or_else(|| VaultError::NotFound(format!("{STORE_KEK} v{version}")))?;
-            let bytes = crate::cloud::store::seal(kek_bytes, &kek_aad(version, context), key)
+            let bytes = crate::cloud::cipher::seal(kek_bytes, &kek_aad(version, context), key)
                 .map_err(|e| VaultError::Unwrap(e.to_string()))?;
             Ok(WrappedKey { version, bytes })
         })
@@ -119,7 +119,7 @@ impl KeyVault {
                 .versions
                 .get(&wrapped.version)
                 .ok_or_else(|| VaultError::NotFound(format!("{STORE_KEK} v{}", wrapped.version)))?;
-            crate::cloud::store::open(
+            crate::cloud::cipher::open(
                 kek_bytes,
                 &kek_aad(wrapped.version, context),
                 &wrapped.bytes,
@@ -144,7 +144,7 @@ impl KeyVault {
             kek.versions.clear();
         }
         kek.versions
-            .insert(version, crate::cloud::store::fresh_key());
+            .insert(version, crate::cloud::cipher::fresh_key());
         kek.current = version;
         kek.since = now;
         Some(version)
