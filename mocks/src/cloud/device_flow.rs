@@ -19,7 +19,8 @@ use http::StatusCode;
 use rand::RngExt;
 
 use super::CloudState;
-use super::approval::ApprovalPolicy;
+use super::approval_policy::ApprovalPolicy;
+use super::client_auth::{authenticate, client_refused};
 use super::clients::{ClientError, PublicKey, Registration};
 use super::listener::Peer;
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
@@ -339,37 +340,6 @@ fn start(
             "interval": interval,
         }),
     ))
-}
-
-/// Checks the request's client assertion for `dms_id` with `key`.
-pub(super) fn authenticate(
-    state: &CloudState,
-    params: &Params,
-    dms_id: &str,
-    key: &PublicKey,
-    now: u64,
-) -> Result<(), OAuthError> {
-    if params.get("client_id").is_some_and(|c| c != dms_id) {
-        let wrong = ClientError::WrongClaim("client_id");
-        return Err(client_refused(state, dms_id, &wrong));
-    }
-    state
-        .clients
-        .authenticate(
-            dms_id,
-            params.get("client_assertion_type"),
-            params.get("client_assertion"),
-            key,
-            now,
-        )
-        .map_err(|e| client_refused(state, dms_id, &e))
-}
-
-fn client_refused(state: &CloudState, dms_id: &str, why: &ClientError) -> OAuthError {
-    state.log.info(format!(
-        "client authentication for DMS {dms_id} refused: {why}"
-    ));
-    OAuthError::new(ErrorCode::InvalidClient, why.to_string())
 }
 
 /// `POST /oauth/token`: the device-code grant polled by the agent, or its refresh grant.

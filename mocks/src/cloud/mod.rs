@@ -7,8 +7,11 @@
 
 mod accounts;
 mod approval;
+mod approval_policy;
+mod bearer;
 mod binding;
 mod cipher;
+mod client_auth;
 mod clients;
 mod connection;
 mod date;
@@ -95,7 +98,7 @@ pub(crate) struct CloudState {
     /// The credential of the cloud's managed identity, as the vault issued it.
     pub identity: Credential,
     /// How the front ends check a bearer token.
-    pub front_end: connection::FrontEnd,
+    pub front_end: bearer::FrontEnd,
     /// Where a person reaches the connection endpoint, port included: the verification page's
     /// base.
     pub connection_url: String,
@@ -179,7 +182,7 @@ impl CloudState {
             .kept_in(store.clone()),
             vault,
             identity: workloads.token_service.clone(),
-            front_end: connection::FrontEnd::from_faults(&faults, &workloads),
+            front_end: bearer::FrontEnd::from_faults(&faults, &workloads),
             connection_url: urls.0,
             sharing_url: urls.1,
             shares: shares::Shares::new(shares::SharePolicy::from_faults(&faults)),

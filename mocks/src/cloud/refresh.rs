@@ -11,7 +11,6 @@ use axum::response::Response;
 use http::StatusCode;
 
 use super::CloudState;
-use super::device_flow;
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::tokens::{RefreshKey, TokenPair, TokenService, digest};
 
@@ -132,7 +131,7 @@ pub(crate) fn grant(state: &Arc<CloudState>, params: &Params) -> Result<Response
         ));
     };
     let now = state.clock.unix_seconds();
-    device_flow::authenticate(state, params, &dms_id, &registration.key, now)?;
+    super::client_auth::authenticate(state, params, &dms_id, &registration.key, now)?;
     let pair = state.tokens.refresh(refresh_token).map_err(refused)?;
     Ok(token_response(&pair))
 }

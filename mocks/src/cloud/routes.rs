@@ -112,7 +112,7 @@ pub const ROUTES: &[Route] = &[
     ),
     naming_dms(
         route(Tunnel, &["*"], "/", DmsToken),
-        super::connection::DMS_HEADER,
+        super::bearer::DMS_HEADER,
     ),
 ];
 

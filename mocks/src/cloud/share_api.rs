@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 
 use super::CloudState;
-use super::connection::authenticate_with;
+use super::bearer::authenticate_with;
 use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::utc;

@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_util::sync::CancellationToken;
 
 use super::CloudState;
-use super::connection::authenticate;
+use super::bearer::authenticate;
 use super::streams::Streams;
 use super::tokens::{CLOCK_SKEW, Claims};
 use crate::tunnel_io::{WsIo, tunnel_config};
@@ -247,7 +247,7 @@ pub(crate) fn routes() -> super::routes::Served {
 async fn upgrade(State(state): State<Arc<CloudState>>, mut request: Request) -> Response {
     let now = state.clock.unix_seconds();
     let claims = match authenticate(&state, request.headers())
-        .and_then(|claims| super::connection::acting_for(&state, claims, request.headers()))
+        .and_then(|claims| super::bearer::acting_for(&state, claims, request.headers()))
     {
         Ok(claims) => claims,
         Err(_) if state.faults.is_on(Fault::CloudTunnelAcceptsNoToken) => unauthenticated(now),

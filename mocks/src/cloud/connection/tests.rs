@@ -11,6 +11,7 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
 
 use super::super::accounts::{Account, Accounts};
+use super::super::bearer::FrontEnd;
 use super::super::clients::tests::TestKey;
 use super::super::clients::{ASSERTION_TYPE, ClientPolicy, Clients};
 use super::super::log::CloudLog;
