@@ -256,6 +256,25 @@ pub async fn sign_in(browser: &CloudClient, account: &Account) -> Result<String,
     })
 }
 
+/// The Owner (signed in as `cookie`) sets `account`'s role in the organisation's admin API;
+/// returns the HTTP status.
+pub async fn set_role(
+    browser: &CloudClient,
+    cookie: &str,
+    account: &Account,
+    role: &str,
+) -> Result<u16, Failure> {
+    let answer = browser
+        .post(
+            Endpoint::Connection,
+            "api/org/members/role",
+            &json!({ "email": account.email, "role": role }),
+            Some(cookie),
+        )
+        .await?;
+    Ok(answer.status)
+}
+
 /// `admin` signs in and sets who may reach the environment's DMS remotely to exactly
 /// `accounts` (none: off), through the organisation's admin API; the cloud's answer.
 pub async fn enable_remote_access(

@@ -199,7 +199,7 @@ impl Accounts {
             .map(|a| (a.organization.clone(), a.role))
     }
 
-    /// What the store keeps of each account: its address, organisation and password digest.
+    /// What the store keeps of each account: its address, organisation, password digest and role.
     pub fn records(&self) -> Vec<AccountRecord> {
         self.lock_accounts().iter().map(record_of).collect()
     }
@@ -285,10 +285,8 @@ impl Accounts {
             let Some(password_sha256) = from_hex(&record.password_sha256) else {
                 continue;
             };
-            let role = accounts
-                .iter()
-                .find(|a| a.email == record.email)
-                .map_or(OrgRole::Member, |a| a.role);
+            // A role the store does not name grants nothing beyond membership.
+            let role = record.role.parse().unwrap_or(OrgRole::Member);
             rebuilt.push(StoredAccount {
                 email: record.email.clone(),
                 password_sha256,
@@ -337,6 +335,7 @@ fn record_of(account: &StoredAccount) -> AccountRecord {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect(),
+        role: account.role.name().to_owned(),
     }
 }
 

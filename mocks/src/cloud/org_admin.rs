@@ -32,6 +32,9 @@ pub(crate) struct AdminPolicy {
     /// The organisation keeps an Owner: its only Owner cannot give the role up
     /// (`cloud.last-owner-can-leave` leaves the check out).
     pub keeps_an_owner: bool,
+    /// A role change is written to the store, so a restart or a restore serves it
+    /// (`cloud.roles-kept-in-memory` leaves the write out).
+    pub stores_roles: bool,
 }
 
 impl AdminPolicy {
@@ -40,6 +43,7 @@ impl AdminPolicy {
             role_checked: !faults.is_on(Fault::CloudRemoteAccessMembersEnable),
             own_pages_only: !faults.is_on(Fault::CloudOrgAdminAcceptsCrossSite),
             keeps_an_owner: !faults.is_on(Fault::CloudLastOwnerCanLeave),
+            stores_roles: !faults.is_on(Fault::CloudRolesKeptInMemory),
         }
     }
 }
@@ -139,6 +143,14 @@ pub(crate) async fn set_role(
             return Err(Refusal::LastOwner);
         }
         state.accounts.set_role(email, role);
+        if state.org_admin.stores_roles
+            && let Some(record) = state.accounts.record(email)
+            && let Err(e) = state.store.put(&record)
+        {
+            state
+                .log
+                .info(format!("the role of {email} not stored: {e}"));
+        }
         state.log.info(format!(
             "{} set the role of {email} in {organization} to {role}",
             caller.email

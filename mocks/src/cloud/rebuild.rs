@@ -1,5 +1,5 @@
 //! What the cloud serves from when it comes back, after a restart or a restore: the records of
-//! its store, not what its processes held before. Accounts, DMS registrations with their
+//! its store, not what its processes held before. Accounts with their roles, DMS registrations with their
 //! keys, token families with their refresh keys (as digests), shares with their recipients,
 //! openings and links (as digests) are read back and replace the in-memory tables; a viewer
 //! session lasts if its share does. What the store does not hold (sign-ups under way, device

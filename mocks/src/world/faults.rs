@@ -327,6 +327,8 @@ faults! {
         "signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
     CloudSignupNewCodeVoidsTheLast = "cloud.signup-new-code-voids-the-last":
         "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
+    CloudRolesKeptInMemory = "cloud.roles-kept-in-memory":
+        "the admin API changes an account's organisation role in memory only: after a restart or a restore the store's role is served, so a demoted Admin is an Admin again and a promotion is lost",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

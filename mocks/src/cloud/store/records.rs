@@ -48,11 +48,13 @@ macro_rules! records {
 }
 
 records! {
-    /// A dataminer.services account: its password only as a SHA-256 digest (hex).
+    /// A dataminer.services account: its password only as a SHA-256 digest (hex), and its
+    /// role in its organisation (`Owner`, `Admin`, `Member`).
     AccountRecord in Accounts, key email {
         email: String,
         organization: String,
         password_sha256: String,
+        role: String,
     }
     /// A DMS registered with its key at its first grant: `public_key` is its canonical JWK,
     /// what its assertions are checked with.

@@ -57,7 +57,7 @@ impl Table {
     /// The sealed columns, in the order a record lists its values.
     pub fn columns(self) -> &'static [&'static str] {
         match self {
-            Table::Accounts => &["email", "organization", "password_sha256"],
+            Table::Accounts => &["email", "organization", "password_sha256", "role"],
             Table::DmsRegistrations => &[
                 "dms_id",
                 "name",

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mocks::Environment;
+use mocks::cloud::{Account, Endpoint};
 use serde_json::json;
 
 use super::backups::backup_files;
@@ -107,6 +108,11 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
             revocation,
         ));
     }
+    // Roles at the backup: the Member made an Admin.
+    let accounts = env.accounts().clone();
+    let owner = CloudClient::new(&env)?;
+    let owner_cookie = steps::sign_in(&owner, &accounts.cloud_admin).await?;
+    change_role(&owner, &owner_cookie, &accounts.cloud_member, "Admin").await?;
     let setup_done = env.clock().unix_seconds();
     steps::let_time_pass(&env, BACKUP_SPAN, 6).await;
     let Some((taken_at, backup)) = backup_files(&paths.replica)?
@@ -129,6 +135,9 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
     let after = live::share(&env, &admin, DASHBOARD, &[&email], json!({})).await?;
     let link_after = after.link_for(&email)?.to_owned();
     let later = pair(&env, "dms-paired-after-the-backup").await?;
+    for account in [&accounts.cloud_member, &accounts.cloud_org_admin] {
+        change_role(&owner, &owner_cookie, account, "Member").await?;
+    }
 
     let expected = tables(&env, &backup)?;
     lose_the_primary(&paths.database)?;
@@ -190,6 +199,18 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
         opened_after,
     )?;
 
+    // Both were Admins at the backup and Members after it.
+    let mut listings = Vec::new();
+    for account in [&accounts.cloud_member, &accounts.cloud_org_admin] {
+        listings.push(administers(&env, account).await?);
+    }
+    ev.expect_eq(
+        "roles-of-the-backup-are-served",
+        "the organisation's remote-access listing, asked after the restore by the two accounts that were Admins at the backup and made Members after it: HTTP statuses",
+        vec![200, 200],
+        listings,
+    )?;
+
     let refreshed = kept.dms.refresh(&kept.refresh_key).await?;
     ev.expect(
         "family-of-the-backup-refreshes",
@@ -214,6 +235,35 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
         "refused: the revocation is in the backup",
         &refreshed_revoked,
     )
+}
+
+/// The Owner sets `account`'s role; anything but HTTP 200 is a failed setup step.
+async fn change_role(
+    owner: &CloudClient,
+    cookie: &str,
+    account: &Account,
+    role: &str,
+) -> Result<(), Failure> {
+    match steps::set_role(owner, cookie, account, role).await? {
+        200 => Ok(()),
+        status => Err(Failure::precondition(
+            format!("making {} {role}", account.email),
+            "HTTP 200",
+            status,
+        )),
+    }
+}
+
+/// What the admin API answers `account` (freshly signed in) for the organisation's
+/// remote-access listing of the environment's DMS: 200 to an Owner or Admin.
+async fn administers(env: &Environment, account: &Account) -> Result<u16, Failure> {
+    let browser = CloudClient::new(env)?;
+    let cookie = steps::sign_in(&browser, account).await?;
+    let path = format!("api/org/remote-access?dms_id={}", env.accounts().dms_id);
+    Ok(browser
+        .open(Endpoint::Connection, &path, Some(&cookie))
+        .await?
+        .status)
 }
 
 /// The primary region's database is gone, journal and all.

@@ -7,8 +7,6 @@
 use std::time::Duration;
 
 use mocks::Environment;
-use mocks::cloud::{Account, Endpoint};
-use serde_json::json;
 
 use crate::clients::CloudClient;
 use crate::steps::{self, approve_on_page, sign_in};
@@ -103,7 +101,8 @@ pub(super) async fn only_an_owner_or_admin_approves(ctx: Ctx) -> Result<(), Fail
     let owner_cookie = steps::cloud_login(&env, &owner).await?;
     let demoted = CloudClient::new(&env)?;
     let demoted_cookie = sign_in(&demoted, &accounts.cloud_org_admin).await?;
-    let demotion = set_role(&owner, &owner_cookie, &accounts.cloud_org_admin, "Member").await?;
+    let demotion =
+        steps::set_role(&owner, &owner_cookie, &accounts.cloud_org_admin, "Member").await?;
     if demotion != 200 || approves(roles, "Member") {
         return Err(Failure::precondition(
             "the Owner demoting the Admin to Member",
@@ -162,7 +161,7 @@ pub(super) async fn the_last_owner_stays(ctx: Ctx) -> Result<(), Failure> {
     let accounts = env.accounts().clone();
     let owner = CloudClient::new(&env)?;
     let owner_cookie = sign_in(&owner, &accounts.cloud_admin).await?;
-    let alone = set_role(&owner, &owner_cookie, &accounts.cloud_admin, "Admin").await?;
+    let alone = steps::set_role(&owner, &owner_cookie, &accounts.cloud_admin, "Admin").await?;
     ev.expect(
         "only-owner-cannot-step-down",
         "the only Owner giving themselves the Admin role: HTTP status",
@@ -170,31 +169,13 @@ pub(super) async fn the_last_owner_stays(ctx: Ctx) -> Result<(), Failure> {
         "refused",
         alone,
     )?;
-    let second = set_role(&owner, &owner_cookie, &accounts.cloud_org_admin, "Owner").await?;
-    let stepped_down = set_role(&owner, &owner_cookie, &accounts.cloud_admin, "Admin").await?;
+    let second = steps::set_role(&owner, &owner_cookie, &accounts.cloud_org_admin, "Owner").await?;
+    let stepped_down =
+        steps::set_role(&owner, &owner_cookie, &accounts.cloud_admin, "Admin").await?;
     ev.expect_eq(
         "an-owner-steps-down-beside-another",
         "making a second Owner, then the first stepping down: HTTP statuses",
         (200, 200),
         (second, stepped_down),
     )
-}
-
-/// The Owner (signed in as `cookie`) sets `account`'s role in the organisation's admin API;
-/// returns the HTTP status.
-async fn set_role(
-    browser: &CloudClient,
-    cookie: &str,
-    account: &Account,
-    role: &str,
-) -> Result<u16, Failure> {
-    let answer = browser
-        .post(
-            Endpoint::Connection,
-            "api/org/members/role",
-            &json!({ "email": account.email, "role": role }),
-            Some(cookie),
-        )
-        .await?;
-    Ok(answer.status)
 }
