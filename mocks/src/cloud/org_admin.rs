@@ -35,6 +35,9 @@ pub(crate) struct AdminPolicy {
     /// A role change is written to the store, so a restart or a restore serves it
     /// (`cloud.roles-kept-in-memory` leaves the write out).
     pub stores_roles: bool,
+    /// Remote-access grants are written to the store likewise
+    /// (`cloud.remote-access-kept-in-memory` leaves the write out).
+    pub stores_grants: bool,
 }
 
 impl AdminPolicy {
@@ -44,6 +47,7 @@ impl AdminPolicy {
             own_pages_only: !faults.is_on(Fault::CloudOrgAdminAcceptsCrossSite),
             keeps_an_owner: !faults.is_on(Fault::CloudLastOwnerCanLeave),
             stores_roles: !faults.is_on(Fault::CloudRolesKeptInMemory),
+            stores_grants: !faults.is_on(Fault::CloudRemoteAccessKeptInMemory),
         }
     }
 }
@@ -195,6 +199,15 @@ pub(crate) async fn set_remote_access(
         state
             .remote_access
             .set(&caller.organization, dms_id, accounts.clone());
+        if state.org_admin.stores_grants
+            && let Err(e) = state
+                .store
+                .put(&state.remote_access.record(&caller.organization, dms_id))
+        {
+            state
+                .log
+                .info(format!("remote access on DMS {dms_id} not stored: {e}"));
+        }
         state.log.info(format!(
             "{} set remote access on DMS {dms_id} to {} account(s)",
             caller.email,

@@ -1,9 +1,10 @@
 //! What the cloud serves from when it comes back, after a restart or a restore: the records of
-//! its store, not what its processes held before. Accounts with their roles, DMS registrations with their
-//! keys, token families with their refresh keys (as digests), shares with their recipients,
-//! openings and links (as digests) are read back and replace the in-memory tables; a viewer
+//! its store, not what its processes held before. Accounts with their roles, remote-access
+//! grants, DMS registrations with their keys, token families with their refresh keys (as
+//! digests), shares with their recipients, openings and links (as digests) are read back and
+//! replace the in-memory tables; a viewer
 //! session lasts if its share does. What the store does not hold (sign-ups under way, device
-//! grants, remote-access grants, the outbox already sent) is left as it was.
+//! grants, the outbox already sent) is left as it was.
 
 use std::collections::HashMap;
 
@@ -13,8 +14,8 @@ use super::clients::{PublicKey, Registration};
 use super::restart::Persistence;
 use super::shares::{self, Opening};
 use super::store::{
-    AccountRecord, DmsRegistration, RefreshKeyRecord, ShareLinkRecord, ShareOpeningRecord,
-    ShareRecipientRecord, ShareRecord, StoreError, TokenFamilyRecord,
+    AccountRecord, DmsRegistration, RefreshKeyRecord, RemoteAccessRecord, ShareLinkRecord,
+    ShareOpeningRecord, ShareRecipientRecord, ShareRecord, StoreError, TokenFamilyRecord,
 };
 use super::tokens::{Book, Family, RefreshKey};
 
@@ -23,6 +24,9 @@ pub(crate) fn from_store(state: &CloudState, persistence: Persistence) -> Result
     state
         .accounts
         .replace_all(&state.store.all::<AccountRecord>()?);
+    state
+        .remote_access
+        .replace_all(&state.store.all::<RemoteAccessRecord>()?);
     if persistence.connect_rebuilt {
         state.clients.replace_all(registrations(state)?);
         state

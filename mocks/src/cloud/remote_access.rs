@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use super::accounts::SignedIn;
+use super::store::RemoteAccessRecord;
 use crate::world::{Fault, FaultSet};
 
 /// How the enablements are looked up.
@@ -70,6 +71,38 @@ impl RemoteAccess {
                     accounts,
                 },
             );
+        }
+    }
+
+    /// What the store keeps of the accounts enabled on `dms_id`.
+    pub fn record(&self, organization: &str, dms_id: &str) -> RemoteAccessRecord {
+        RemoteAccessRecord {
+            dms_id: dms_id.to_owned(),
+            organization: organization.to_owned(),
+            accounts: self.accounts(dms_id).join(","),
+        }
+    }
+
+    /// Replaces every grant with what the store holds.
+    pub fn replace_all(&self, records: &[RemoteAccessRecord]) {
+        let mut enabled = self.lock();
+        enabled.clear();
+        for record in records {
+            let accounts: BTreeSet<String> = record
+                .accounts
+                .split(',')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if !accounts.is_empty() {
+                enabled.insert(
+                    record.dms_id.clone(),
+                    Enabled {
+                        organization: record.organization.clone(),
+                        accounts,
+                    },
+                );
+            }
         }
     }
 

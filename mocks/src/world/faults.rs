@@ -329,6 +329,8 @@ faults! {
         "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
     CloudRolesKeptInMemory = "cloud.roles-kept-in-memory":
         "the admin API changes an account's organisation role in memory only: after a restart or a restore the store's role is served, so a demoted Admin is an Admin again and a promotion is lost",
+    CloudRemoteAccessKeptInMemory = "cloud.remote-access-kept-in-memory":
+        "the admin API keeps who may reach a DMS remotely in memory only: after a restore the accounts enabled since the backup still reach the DMS, and those of the backup do not",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

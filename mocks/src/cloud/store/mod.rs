@@ -43,8 +43,8 @@ pub use backup::{Backup, Restored};
 pub(crate) use policy::StorePolicy;
 pub use records::{
     AccountRecord, AnswerSnapshot, AuditRecord, DmsRegistration, MailRecord, Record,
-    RefreshKeyRecord, ShareLinkRecord, ShareOpeningRecord, ShareRecipientRecord, ShareRecord,
-    TokenFamilyRecord,
+    RefreshKeyRecord, RemoteAccessRecord, ShareLinkRecord, ShareOpeningRecord,
+    ShareRecipientRecord, ShareRecord, TokenFamilyRecord,
 };
 pub use schema::Table;
 pub use scratch::ScratchDir;

@@ -126,6 +126,13 @@ records! {
         share_key: String,
         email: String,
     }
+    /// Who may reach a DMS remotely: the accounts (comma-separated addresses, none: off) its
+    /// organisation enabled on it.
+    RemoteAccessRecord in RemoteAccessGrants, key dms_id {
+        dms_id: String,
+        organization: String,
+        accounts: String,
+    }
     /// A relayed DMS answer: kept only by a build with `cloud.store-dashboard-data`.
     AnswerSnapshot in AnswerSnapshots, key (dms_id, method) {
         dms_id: String,

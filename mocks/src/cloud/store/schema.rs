@@ -21,6 +21,8 @@ pub enum Table {
     RefreshKeys,
     /// Each recipient's link of a share, by the digest of its token: what a rebuilt cloud opens.
     ShareLinks,
+    /// The accounts each DMS's organisation enabled for remote access.
+    RemoteAccessGrants,
 }
 
 impl Table {
@@ -36,6 +38,7 @@ impl Table {
         Table::AnswerSnapshots,
         Table::RefreshKeys,
         Table::ShareLinks,
+        Table::RemoteAccessGrants,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Table {
             Table::AnswerSnapshots => "answer_snapshots",
             Table::RefreshKeys => "refresh_keys",
             Table::ShareLinks => "share_links",
+            Table::RemoteAccessGrants => "remote_access_grants",
         }
     }
 
@@ -91,6 +95,7 @@ impl Table {
             Table::AnswerSnapshots => &["dms_id", "method", "request", "answer", "at"],
             Table::RefreshKeys => &["key_sha256", "family", "spent"],
             Table::ShareLinks => &["token_sha256", "share_key", "email"],
+            Table::RemoteAccessGrants => &["dms_id", "organization", "accounts"],
         }
     }
 

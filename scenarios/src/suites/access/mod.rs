@@ -10,7 +10,7 @@ mod cloud_sign_in;
 mod enabling;
 mod lockout;
 mod rights;
-mod support;
+pub(crate) mod support;
 mod trusted_headers;
 
 use mocks::world::Fault;

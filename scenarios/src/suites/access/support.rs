@@ -48,7 +48,7 @@ pub(super) async fn member_and_admin_enabled(env: &Environment) -> Result<String
 }
 
 /// `ConnectApp` through the front end as `login`: the status and the answer.
-pub(super) async fn sign_in(
+pub(crate) async fn sign_in(
     recipient: &Recipient,
     dms_id: &str,
     login: &str,
@@ -62,7 +62,7 @@ pub(super) async fn sign_in(
 }
 
 /// How many sign-ins arrived on the DMA's gateway channel so far, as the DMA counted them.
-pub(super) fn gateway_sign_ins(env: &Environment) -> usize {
+pub(crate) fn gateway_sign_ins(env: &Environment) -> usize {
     env.dma()
         .arrivals()
         .all()

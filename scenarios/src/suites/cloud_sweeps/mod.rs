@@ -114,7 +114,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "storage.a-restore-brings-back-the-cloud-of-the-backup",
             suite: Suite::Storage,
-            title: "After backup, changes and the primary's loss, the cloud restored from the second region serves what it served at the backup and nothing after: the DMS's tunnel, the link of the backup (not a later one), the family of the backup (not a later one, not a revoked one), the organisation roles of the backup, and every table of the backup row for row",
+            title: "After backup, changes and the primary's loss, the cloud restored from the second region serves what it served at the backup and nothing after: the DMS's tunnel, the link of the backup (not a later one), the family of the backup (not a later one, not a revoked one), the organisation roles and remote-access grants of the backup, and every table of the backup row for row",
             requirements: &["DR-1", "TOK-4", "SHARE-5"],
             catches: const {
                 &[
@@ -133,6 +133,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudRolesKeptInMemory,
                         "roles-of-the-backup-are-served",
+                    ),
+                    Catch::by(
+                        Fault::CloudRemoteAccessKeptInMemory,
+                        "remote-access-of-the-backup-is-served",
                     ),
                 ]
             },

@@ -17,6 +17,8 @@ use serde_json::json;
 
 use super::backups::backup_files;
 use crate::clients::{CloudClient, ScriptedDms, Viewer};
+use crate::steps::Recipient;
+use crate::suites::access::support::{gateway_sign_ins, sign_in};
 use crate::suites::sharing::live;
 use crate::suites::storage::reader;
 use crate::{Ctx, Failure, steps};
@@ -113,6 +115,7 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
     let owner = CloudClient::new(&env)?;
     let owner_cookie = steps::sign_in(&owner, &accounts.cloud_admin).await?;
     change_role(&owner, &owner_cookie, &accounts.cloud_member, "Admin").await?;
+    enable_remote_access(&env, &accounts.cloud_member).await?;
     let setup_done = env.clock().unix_seconds();
     steps::let_time_pass(&env, BACKUP_SPAN, 6).await;
     let Some((taken_at, backup)) = backup_files(&paths.replica)?
@@ -138,6 +141,7 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
     for account in [&accounts.cloud_member, &accounts.cloud_org_admin] {
         change_role(&owner, &owner_cookie, account, "Member").await?;
     }
+    enable_remote_access(&env, &accounts.cloud_org_admin).await?;
 
     let expected = tables(&env, &backup)?;
     lose_the_primary(&paths.database)?;
@@ -211,6 +215,23 @@ pub(crate) async fn a_restore_brings_back_the_cloud_of_the_backup(ctx: Ctx) -> R
         listings,
     )?;
 
+    // Remote access was the Member's at the backup, the Admin's after it.
+    let viewer = &accounts.dms_viewer;
+    let mut reached = Vec::new();
+    for account in [&accounts.cloud_member, &accounts.cloud_org_admin] {
+        let remote = Recipient::signed_in_as(&env, account).await?;
+        let before = gateway_sign_ins(&env);
+        let (status, _) =
+            sign_in(&remote, &accounts.dms_id, &viewer.login, &viewer.password).await?;
+        reached.push((status, gateway_sign_ins(&env) - before));
+    }
+    ev.expect_eq(
+        "remote-access-of-the-backup-is-served",
+        "a remote sign-in after the restore by the account enabled at the backup, then by the one enabled after it: (HTTP status, sign-ins that reached the DMA)",
+        vec![(200, 1), (403, 0)],
+        reached,
+    )?;
+
     let refreshed = kept.dms.refresh(&kept.refresh_key).await?;
     ev.expect(
         "family-of-the-backup-refreshes",
@@ -250,6 +271,21 @@ async fn change_role(
             format!("making {} {role}", account.email),
             "HTTP 200",
             status,
+        )),
+    }
+}
+
+/// The Owner enables remote access on the environment's DMS for `account` alone.
+async fn enable_remote_access(env: &Environment, account: &Account) -> Result<(), Failure> {
+    let accounts = env.accounts();
+    let answer =
+        steps::set_remote_access(env, &accounts.cloud_admin, &accounts.dms_id, &[account]).await?;
+    match answer.status {
+        200 => Ok(()),
+        _ => Err(Failure::precondition(
+            format!("enabling remote access for {}", account.email),
+            "HTTP 200",
+            answer,
         )),
     }
 }
