@@ -9,19 +9,12 @@ use tokio::sync::mpsc;
 use super::cloud_time::CloudTime;
 use super::egress::Egress;
 use super::https::Https;
-use super::pairing::PendingApproval;
+use super::phase::Phase;
 use super::policy::AgentPolicy;
-use super::session::Session;
 use super::viewers::Viewers;
 use super::{AgentError, AgentSetup, Caller, Command, Pairing, Reported};
 use crate::dms::Permission;
 use crate::world::Lifetime;
-
-pub(super) enum Phase {
-    Disabled,
-    Pairing(PendingApproval),
-    Connected(Session),
-}
 
 pub(super) struct Actor {
     pub setup: AgentSetup,
@@ -36,7 +29,7 @@ pub(super) struct Actor {
     /// Shares deleted on the DMS whose end the cloud has not taken yet (`withdrawals`).
     pub pending_withdrawals: Vec<String>,
     /// A disconnect's revocation the cloud has not acknowledged yet.
-    pub revoking: Option<super::revocation::Pending>,
+    pub revoking: Option<super::phase::Pending>,
 }
 
 pub(super) async fn run(

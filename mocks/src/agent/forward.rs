@@ -20,6 +20,9 @@ use crate::dms::{
 };
 
 /// The body of an answer sent back through the tunnel.
+/// The most of a sign-in's or log-out's answer the gateway reads.
+const LOGIN_ANSWER_LIMIT: usize = 64 * 1024;
+
 pub(crate) type StreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// The most the `agent.no-flow-control` fault buffers of one answer.
@@ -174,7 +177,7 @@ impl Forwarder {
     /// the DMA did not answer (unreachable at that moment) is kept to be sent again.
     async fn log_out(&self, viewers: &Viewers, share: &str, sessions: Vec<String>) {
         for session in sessions {
-            if !super::shares::log_out_answered(self.clone(), &session).await {
+            if !self.clone().log_out_answered(&session).await {
                 viewers.unended(share, session);
             }
         }
@@ -262,6 +265,67 @@ impl Forwarder {
 }
 
 /// The first value of `name`, when it is text.
+/// The gateway's own calls to the DMS side: a share user's sign-in and log-out.
+impl Forwarder {
+    /// `ConnectApp` with `body` at the DMS side the forwarder reaches: the connection string.
+    pub(super) async fn connect_app(self, body: String) -> Result<String, String> {
+        self.call("ConnectApp", body).await
+    }
+
+    /// `LogOut` of `session`: whether the DMS side answered it. A refusal (4xx: the session or its
+    /// share is already gone) is an answer; no answer, or a 5xx (the WAF could not reach the DMA),
+    /// is not.
+    pub(super) async fn log_out_answered(self, session: &str) -> bool {
+        let body = serde_json::json!({ "connection": session }).to_string();
+        match self.call("LogOut", body).await {
+            Ok(_) => true,
+            Err(why) => why.starts_with("HTTP 4"),
+        }
+    }
+
+    /// `method` with `body` at the DMS side the forwarder reaches, within its answer bound: the
+    /// answer's `d` as text.
+    async fn call(self, method: &str, body: String) -> Result<String, String> {
+        let forwarder = self;
+        let mut request = Request::post(format!("/API/v1/Json.asmx/{method}"))
+            .header(header::HOST, forwarder.target.to_string())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        forwarder.authenticate(request.headers_mut())?;
+        let asking = async move {
+            let socket = TcpStream::connect(forwarder.target)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(socket))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            let answer = sender
+                .send_request(request)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = answer.status();
+            let bytes = Limited::new(answer.into_body(), LOGIN_ANSWER_LIMIT)
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok::<_, String>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(forwarder.answer_within, asking)
+            .await
+            .map_err(|_| "the DMS side did not answer in time".to_owned())??;
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        match json.get("d") {
+            Some(serde_json::Value::String(text)) if status.is_success() => Ok(text.clone()),
+            Some(other) if status.is_success() => Ok(other.to_string()),
+            _ => Err(format!("HTTP {}", status.as_u16())),
+        }
+    }
+}
+
 fn first_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -287,7 +351,7 @@ async fn sign_in(forwarder: Forwarder, login: &ShareLogin) -> Result<String, Str
         "clientComputerName": "Cloud Gateway",
     })
     .to_string();
-    super::shares::connect_app(forwarder, body).await
+    forwarder.connect_app(body).await
 }
 
 fn boxed<B>(body: B) -> StreamBody

@@ -8,7 +8,7 @@ use super::actor::Actor;
 impl Actor {
     pub(super) async fn send_unended_log_outs(&mut self) {
         for (share_id, session) in self.viewers.take_unended() {
-            if !super::shares::log_out_answered(self.forwarder(), &session).await {
+            if !self.forwarder().log_out_answered(&session).await {
                 self.viewers.unended(&share_id, session);
             }
         }

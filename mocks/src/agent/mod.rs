@@ -15,6 +15,7 @@ pub(crate) mod fuzzing;
 mod https;
 mod log_outs;
 mod pairing;
+mod phase;
 mod policy;
 mod process;
 mod proxy;

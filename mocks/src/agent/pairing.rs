@@ -4,21 +4,14 @@
 //! Administrator, and poll until the cloud delivers the token on this connection. Every
 //! request to the cloud's OAuth endpoints carries a fresh assertion signed with the key.
 
-use super::actor::{Actor, Phase};
+use super::actor::Actor;
 use super::credentials::{Credentials, DmsKey};
 use super::https::Answer;
+use super::phase::{PendingApproval, Phase};
 use super::{AgentError, Pairing};
 
 /// RFC 8628 §3.5: after a `slow_down`, the interval grows by five seconds.
 const SLOW_DOWN_STEP: u64 = 5;
-
-/// A device code waiting for the Administrator's approval in the cloud.
-pub(super) struct PendingApproval {
-    device_code: String,
-    interval: u64,
-    next_poll: u64,
-    expires_at: u64,
-}
 
 impl Actor {
     pub(super) async fn begin_pairing(&mut self) -> Result<Pairing, AgentError> {

@@ -10,15 +10,10 @@ use std::time::Duration;
 use http::StatusCode;
 
 use super::actor::Actor;
+use super::phase::Pending;
 
 /// How often an unacknowledged revocation is sent again.
 const RETRY: Duration = Duration::from_secs(10);
-
-/// A revocation the cloud has not acknowledged yet.
-pub(crate) struct Pending {
-    token: String,
-    next_try: u64,
-}
 
 impl fmt::Debug for Pending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,27 +4,16 @@
 
 use std::time::Duration;
 
-use super::actor::{Actor, Phase};
+use super::actor::Actor;
 use super::credentials::Credentials;
 use super::forward::Forwarder;
+use super::phase::{Phase, Session};
 use super::tunnel::{self, TunnelError, TunnelHandle};
 
 /// How often the tunnels are pinged; a tunnel whose ping goes unanswered is dead.
 const KEEPALIVE: Duration = Duration::from_secs(30);
 /// The real gateway renews daily: a token lives a week, so a DMS survives six days offline.
 const RENEW_EVERY: Duration = Duration::from_secs(24 * 3600);
-
-/// The state of a connected DMS.
-pub(super) struct Session {
-    tunnels: Vec<TunnelHandle>,
-    next_keepalive: u64,
-    next_attempt: u64,
-    failed_attempts: u32,
-    next_refresh: u64,
-    failed_refreshes: u32,
-    /// Whether a tunnel was up once: the `agent.no-reconnect` fault never replaces a lost one.
-    had_tunnel: bool,
-}
 
 /// What a refresh attempt came to.
 enum Renewal {

@@ -5,21 +5,12 @@
 //! DMS. A deleted share is withdrawn from the cloud the same way, and its viewers' sessions
 //! are dropped.
 
-use bytes::Bytes;
-use http::{Request, header};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
-
 use super::AgentError;
-use super::actor::{Actor, Phase};
-use super::forward::Forwarder;
+use super::actor::Actor;
 use super::https::Answer;
+use super::phase::Phase;
 use super::viewers::ShareLogin;
 use crate::dms::ShareNotice;
-
-/// The most the gateway reads of the DMS's answer to its login.
-const LOGIN_ANSWER_LIMIT: usize = 64 * 1024;
 
 impl Actor {
     /// The bearer token of a connected gateway.
@@ -60,62 +51,6 @@ impl Actor {
             return Ok(());
         }
         refused_unless_success(&answer)
-    }
-}
-
-/// `ConnectApp` with `body` at the DMS side the forwarder reaches: the connection string.
-pub(super) async fn connect_app(forwarder: Forwarder, body: String) -> Result<String, String> {
-    call(forwarder, "ConnectApp", body).await
-}
-
-/// `LogOut` of `session`: whether the DMS side answered it. A refusal (4xx: the session or its
-/// share is already gone) is an answer; no answer, or a 5xx (the WAF could not reach the DMA),
-/// is not.
-pub(super) async fn log_out_answered(forwarder: Forwarder, session: &str) -> bool {
-    let body = serde_json::json!({ "connection": session }).to_string();
-    match call(forwarder, "LogOut", body).await {
-        Ok(_) => true,
-        Err(why) => why.starts_with("HTTP 4"),
-    }
-}
-
-/// `method` with `body` at the DMS side the forwarder reaches, within its answer bound: the
-/// answer's `d` as text.
-async fn call(forwarder: Forwarder, method: &str, body: String) -> Result<String, String> {
-    let mut request = Request::post(format!("/API/v1/Json.asmx/{method}"))
-        .header(header::HOST, forwarder.target.to_string())
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
-    forwarder.authenticate(request.headers_mut())?;
-    let asking = async move {
-        let socket = TcpStream::connect(forwarder.target)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(connection);
-        let answer = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = answer.status();
-        let bytes = Limited::new(answer.into_body(), LOGIN_ANSWER_LIMIT)
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        Ok::<_, String>((status, bytes))
-    };
-    let (status, bytes) = tokio::time::timeout(forwarder.answer_within, asking)
-        .await
-        .map_err(|_| "the DMS side did not answer in time".to_owned())??;
-    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    match json.get("d") {
-        Some(serde_json::Value::String(text)) if status.is_success() => Ok(text.clone()),
-        Some(other) if status.is_success() => Ok(other.to_string()),
-        _ => Err(format!("HTTP {}", status.as_u16())),
     }
 }
 

@@ -6,7 +6,8 @@
 //! (its credential store) as well, so a gateway restarted while offline still sends them.
 
 use super::AgentError;
-use super::actor::{Actor, Phase};
+use super::actor::Actor;
+use super::phase::Phase;
 use crate::dms::Withdrawal;
 
 impl Actor {
