@@ -327,6 +327,10 @@ faults! {
         "signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
     CloudSignupNewCodeVoidsTheLast = "cloud.signup-new-code-voids-the-last":
         "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
+    NetHopHidesClientAddress = "net.hop-hides-client-address":
+        "the recipients' hop to the cloud connects from its own address: the cloud sees one client, the hop, so one flooder's per-source bounds (pending sign-ups, password guesses) lock every recipient out",
+    CloudSignupMailsBoundedPerAddressOnly = "cloud.signup-mails-bounded-per-address-only":
+        "sign-up code mails are bounded per address over every source together: anyone who asks for ten codes for a newcomer's address stops the newcomer getting one for a day",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }
@@ -413,7 +417,7 @@ mod tests {
     fn every_fault_name_parses_back_and_names_its_component() {
         for &fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>().unwrap(), fault);
-            assert!(["agent", "cloud", "dma", "waf", "test"].contains(&fault.component()));
+            assert!(["agent", "cloud", "dma", "waf", "net", "test"].contains(&fault.component()));
         }
         assert!("agent.nope".parse::<Fault>().is_err());
     }
