@@ -373,6 +373,57 @@ async fn a_black_hole_on_the_recipients_hop_holds_their_requests_until_it_is_tak
     assert_eq!(unknown.status(), 404);
 }
 
+#[tokio::test]
+async fn the_cloud_sees_a_recipients_own_address_through_the_recipients_hop() {
+    let env = EnvUp::start(&["--speed", "0"]);
+    let sharing = env.line["endpoints"]["sharing"]
+        .as_str()
+        .expect("sharing URL");
+    let pem = std::fs::read(env.line["ca"].as_str().expect("CA path")).expect("CA readable");
+    let ca = reqwest::Certificate::from_pem(&pem).expect("CA parses");
+    // A recipient on another machine: 127.0.0.9, as `curl --interface 127.0.0.9` would be.
+    let mut builder = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .local_address(Some([127, 0, 0, 9].into()));
+    for entry in env.line["resolve"].as_array().expect("resolve listed") {
+        let entry = entry.as_str().expect("name:port:ip");
+        let mut parts = entry.splitn(3, ':');
+        let (Some(name), Some(port), Some(ip)) = (parts.next(), parts.next(), parts.next()) else {
+            panic!("not name:port:ip: {entry}");
+        };
+        builder = builder.resolve(name, format!("{ip}:{port}").parse().expect("an address"));
+    }
+    let client = builder.build().expect("client builds");
+    let asked = client
+        .get(format!("{sharing}api/shares?from=elsewhere"))
+        .send()
+        .await
+        .expect("the sharing endpoint answers");
+    assert_eq!(asked.status(), 401, "no session: refused, but received");
+
+    let seen: Vec<Value> = reqwest::Client::new()
+        .get(env.control("requests"))
+        .send()
+        .await
+        .expect("the control endpoint answers")
+        .json()
+        .await
+        .expect("requests are JSON");
+    let ours: Vec<&Value> = seen.iter().filter(|r| r["path"] == "/api/shares").collect();
+    assert_eq!(ours.len(), 1, "one request on record: {seen:?}");
+    let peer: std::net::SocketAddr = ours[0]["peer"]
+        .as_str()
+        .expect("a peer")
+        .parse()
+        .expect("an address");
+    assert_eq!(
+        peer.ip(),
+        std::net::IpAddr::from([127, 0, 0, 9]),
+        "the cloud saw the recipient's own address, not the hop's"
+    );
+    assert_eq!(ours[0]["endpoint"], "sharing.dataminer.services");
+}
+
 /// `conform probe waf` against an environment's WAF, with a whitelisted call of a share the
 /// test made through the DMA's public API: its exit code and the mutations it found let
 /// through off the whitelist.

@@ -17,8 +17,8 @@ use crate::cloud::{Cloud, CloudError, CloudSetup, Endpoint};
 use crate::dma::{Dma, DmaSetup};
 use crate::dms::{Gateway, GatewayKey};
 use crate::waf::Waf;
-use crate::world::net::{ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic};
-use crate::world::{Clock, FaultSet, Lifetime, Pki, PkiError};
+use crate::world::net::{DialFrom, ForwardProxy, Network, Resolver, ToxicProxy, Toxics, Traffic};
+use crate::world::{Clock, Fault, FaultSet, Lifetime, Pki, PkiError};
 
 mod accounts;
 mod options;
@@ -169,8 +169,17 @@ impl Environment {
             &lifetime,
         )
         .await?;
+        // The recipients' hop is transparent: the cloud's per-source bounds judge each
+        // recipient, not the hop.
+        let dial_from = if faults.is_on(Fault::NetHopHidesClientAddress) {
+            DialFrom::ProxyAddress
+        } else {
+            DialFrom::ClientAddress
+        };
         let recipient_to_cloud = recipients_front
-            .map(|front| ToxicProxy::serve(front, cloud.addr(Endpoint::Sharing), &lifetime))
+            .map(|front| {
+                ToxicProxy::serve_as(front, cloud.addr(Endpoint::Sharing), dial_from, &lifetime)
+            })
             .transpose()?;
         if let Some(capture) = &capture {
             cloud.key_log().plug(capture.key_log.clone());

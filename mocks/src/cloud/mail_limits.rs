@@ -6,12 +6,21 @@
 //! organisation mailing an address ten times must not stop a real share reaching it. A batch
 //! (one share's mails) is admitted whole or not at all, so a share never goes to part of its
 //! list.
+//!
+//! Sign-up codes, which anyone may ask for any address, are bounded per source too: one source
+//! (the address the request came from) gets at most 3 of an address's 10 daily sign-up mails,
+//! so someone asking codes for a newcomer's address leaves the newcomer, asking from their own
+//! machine, a code; only requests from four machines use the day's mails up, the price of
+//! bounding how much mail any address gets (the sign-in bound is counted the same way).
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 const PER_DMS: usize = 200;
 const PER_ADDRESS: usize = 10;
+/// Of an address's daily mails from the cloud's pages, how many one source may cause.
+const PAGE_PER_ADDRESS_AND_SOURCE: usize = 3;
 const WINDOW_SECONDS: u64 = 24 * 3600;
 
 /// Why a batch of mail was not admitted.
@@ -21,6 +30,10 @@ pub(crate) enum MailLimited {
     Dms,
     #[error("{0} has been sent {PER_ADDRESS} mails by this sender in the last 24 hours")]
     Address(String),
+    #[error(
+        "{0} has been sent {PAGE_PER_ADDRESS_AND_SOURCE} sign-up mails asked from this source in the last 24 hours"
+    )]
+    AddressFromSource(String),
 }
 
 /// Who made the cloud send a mail.
@@ -28,13 +41,16 @@ pub(crate) enum MailLimited {
 pub(crate) enum Cause<'a> {
     /// A DMS, by its verified ID (a share's links).
     Dms(&'a str),
-    /// Someone on the cloud's own pages (a sign-up code).
-    Page,
+    /// Someone on the cloud's own pages (a sign-up code), from the address the request came
+    /// from, when known.
+    Page(Option<IpAddr>),
 }
 
 #[derive(Debug)]
 struct Sent {
     dms: Option<String>,
+    /// The address a page's request came from.
+    source: Option<IpAddr>,
     to: String,
     at: u64,
 }
@@ -46,6 +62,9 @@ pub(crate) struct MailLimits {
     /// Whether an address's bound is counted per sender; otherwise one count for all senders,
     /// which another tenant can use up.
     per_sender: bool,
+    /// Whether a page's mails to an address are also bounded per source; otherwise only the
+    /// address's bound holds, which one source can use up.
+    per_source: bool,
     sent: Mutex<VecDeque<Sent>>,
 }
 
@@ -56,10 +75,11 @@ fn per_sender_only(sent: &Sent, dms: Option<&str>) -> bool {
 
 impl MailLimits {
     /// Limits that hold when `enforced`; otherwise every batch is admitted.
-    pub fn new(enforced: bool, per_sender: bool) -> Self {
+    pub fn new(enforced: bool, per_sender: bool, per_source: bool) -> Self {
         Self {
             enforced,
             per_sender,
+            per_source,
             sent: Mutex::default(),
         }
     }
@@ -71,9 +91,9 @@ impl MailLimits {
         while sent.front().is_some_and(|s| s.at + WINDOW_SECONDS <= now) {
             sent.pop_front();
         }
-        let dms = match cause {
-            Cause::Dms(dms) => Some(dms),
-            Cause::Page => None,
+        let (dms, source) = match cause {
+            Cause::Dms(dms) => (Some(dms), None),
+            Cause::Page(source) => (None, source),
         };
         if self.enforced {
             if let Some(dms) = dms {
@@ -100,10 +120,24 @@ impl MailLimits {
                 if already + in_batch > PER_ADDRESS {
                     return Err(MailLimited::Address(address.clone()));
                 }
+                if let Some(source) = source.filter(|_| self.per_source) {
+                    let from_source = sent
+                        .iter()
+                        .filter(|s| {
+                            s.dms.is_none()
+                                && s.source == Some(source)
+                                && s.to.eq_ignore_ascii_case(address)
+                        })
+                        .count();
+                    if from_source + in_batch > PAGE_PER_ADDRESS_AND_SOURCE {
+                        return Err(MailLimited::AddressFromSource(address.clone()));
+                    }
+                }
             }
         }
         sent.extend(to.iter().map(|address| Sent {
             dms: dms.map(str::to_owned),
+            source,
             to: address.clone(),
             at: now,
         }));
@@ -117,7 +151,7 @@ mod tests {
 
     #[test]
     fn a_dms_and_an_address_get_their_daily_share_and_no_more() {
-        let limits = MailLimits::new(true, true);
+        let limits = MailLimits::new(true, true, true);
         let fifty = |batch: usize| -> Vec<String> {
             (0..50).map(|i| format!("a{batch}-{i}@x.example")).collect()
         };
@@ -134,19 +168,68 @@ mod tests {
         );
         assert!(limits.admit(Cause::Dms("dms-2"), &fifty(9), 100).is_ok());
         let one = vec!["v@x.example".to_owned()];
+        let page = Cause::Page(None);
         for _ in 0..PER_ADDRESS {
-            assert!(limits.admit(Cause::Page, &one, 200).is_ok());
+            assert!(limits.admit(page, &one, 200).is_ok());
         }
-        assert!(limits.admit(Cause::Page, &one, 200).is_err());
+        assert!(limits.admit(page, &one, 200).is_err());
         for _ in 0..PER_ADDRESS {
             assert!(limits.admit(Cause::Dms("dms-3"), &one, 200).is_ok());
         }
         assert!(limits.admit(Cause::Dms("dms-3"), &one, 200).is_err());
         assert!(limits.admit(Cause::Dms("dms-4"), &one, 200).is_ok());
+        assert!(limits.admit(page, &one, 200 + WINDOW_SECONDS).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod per_source {
+    use super::*;
+
+    fn from(last: u8) -> Cause<'static> {
+        Cause::Page(Some(IpAddr::from([127, 0, 0, last])))
+    }
+
+    #[test]
+    fn one_source_uses_up_its_share_of_an_addresss_sign_up_mails_and_no_more() {
+        let limits = MailLimits::new(true, true, true);
+        let one = vec!["newcomer@x.example".to_owned()];
+        for _ in 0..PAGE_PER_ADDRESS_AND_SOURCE {
+            assert!(limits.admit(from(2), &one, 100).is_ok());
+        }
+        assert_eq!(
+            limits.admit(from(2), &one, 100),
+            Err(MailLimited::AddressFromSource(one[0].clone()))
+        );
         assert!(
             limits
-                .admit(Cause::Page, &one, 200 + WINDOW_SECONDS)
+                .admit(from(2), &["other@x.example".to_owned()], 100)
                 .is_ok()
         );
+        // The newcomer's own machine still gets codes, up to the address's bound over every
+        // source.
+        let mut source = 3;
+        let mut sent = PAGE_PER_ADDRESS_AND_SOURCE;
+        while sent < PER_ADDRESS {
+            assert!(limits.admit(from(source), &one, 100).is_ok());
+            sent += 1;
+            if sent.is_multiple_of(PAGE_PER_ADDRESS_AND_SOURCE) {
+                source += 1;
+            }
+        }
+        assert_eq!(
+            limits.admit(from(99), &one, 100),
+            Err(MailLimited::Address(one[0].clone()))
+        );
+    }
+
+    #[test]
+    fn bounded_per_address_only_one_source_uses_up_the_addresss_mails() {
+        let limits = MailLimits::new(true, true, false);
+        let one = vec!["newcomer@x.example".to_owned()];
+        for _ in 0..PER_ADDRESS {
+            assert!(limits.admit(from(2), &one, 100).is_ok());
+        }
+        assert!(limits.admit(from(3), &one, 100).is_err());
     }
 }

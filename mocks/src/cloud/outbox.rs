@@ -35,6 +35,8 @@ pub(crate) struct MailPolicy {
     pub limited: bool,
     /// Whether an address's daily bound is counted per sender (a DMS, or the cloud's pages).
     pub per_sender: bool,
+    /// Whether a sign-up's mails to an address are also bounded per source (`mail_limits`).
+    pub per_source: bool,
 }
 
 impl MailPolicy {
@@ -53,6 +55,7 @@ impl MailPolicy {
             },
             limited: !faults.is_on(Fault::CloudMailUnlimited),
             per_sender: !faults.is_on(Fault::CloudMailAddressBoundShared),
+            per_source: !faults.is_on(Fault::CloudSignupMailsBoundedPerAddressOnly),
         }
     }
 }
@@ -70,7 +73,11 @@ impl Outbox {
     pub(crate) fn new(policy: MailPolicy) -> Self {
         Self {
             sent: Arc::default(),
-            limits: Arc::new(MailLimits::new(policy.limited, policy.per_sender)),
+            limits: Arc::new(MailLimits::new(
+                policy.limited,
+                policy.per_sender,
+                policy.per_source,
+            )),
             policy: Arc::new(policy),
             kept: None,
         }

@@ -117,18 +117,37 @@ impl SignUps {
         }
     }
 
+    /// Whether `origin` has as many sign-ups waiting as it may (not counting `email`'s own).
+    fn source_full(
+        &self,
+        pending: &HashMap<String, Pending>,
+        email: &str,
+        origin: Option<std::net::IpAddr>,
+    ) -> bool {
+        let (Some(limit), Some(source)) = (self.1.per_source, origin) else {
+            return false;
+        };
+        pending
+            .iter()
+            .filter(|(e, p)| p.origin == Some(source) && e.as_str() != email)
+            .count()
+            >= limit
+    }
+
+    /// Whether a code for `email` asked from `origin` now would be refused as one sign-up too
+    /// many waiting from there: asked before anything else is told, so an address that has an
+    /// account is refused alike.
+    fn refuses(&self, email: &str, now: u64, origin: Option<std::net::IpAddr>) -> bool {
+        self.maintain(now);
+        self.source_full(&self.lock(), email, origin)
+    }
+
     /// A new code for `email`, unless `origin` has too many sign-ups waiting already.
     fn issue(&self, email: &str, now: u64, origin: Option<std::net::IpAddr>) -> Option<String> {
         let code = random_token(5);
         self.maintain(now);
         let mut pending = self.lock();
-        if let (Some(limit), Some(source)) = (self.1.per_source, origin)
-            && pending
-                .iter()
-                .filter(|(e, p)| p.origin == Some(source) && e.as_str() != email)
-                .count()
-                >= limit
-        {
+        if self.source_full(&pending, email, origin) {
             return None;
         }
         let digest: [u8; 32] = Sha256::digest(code.as_bytes()).into();
@@ -223,6 +242,7 @@ pub(crate) async fn send_code(
     params: Params,
 ) -> Response {
     let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
+    let source = peer.map(|p| p.0.0.ip());
     let exists = state.accounts.exists(&email);
     if !email.contains('@') || (exists && state.signups.1.tell_existing) {
         return (
@@ -232,9 +252,12 @@ pub(crate) async fn send_code(
             .into_response();
     }
     let now = state.clock.unix_seconds();
+    if state.signups.refuses(&email, now, source) {
+        return too_many_pending();
+    }
     if let Err(limited) = state
         .outbox
-        .admit(Cause::Page, std::slice::from_ref(&email), now)
+        .admit(Cause::Page(source), std::slice::from_ref(&email), now)
     {
         state.log.info(format!("sign-up code not sent: {limited}"));
         return (
@@ -258,12 +281,8 @@ pub(crate) async fn send_code(
         );
         return code_sent(&headers, &params, &email);
     }
-    let Some(code) = state.signups.issue(&email, now, peer.map(|p| p.0.0.ip())) else {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            Json(serde_json::json!({ "error": "too_many_pending_signups" })),
-        )
-            .into_response();
+    let Some(code) = state.signups.issue(&email, now, source) else {
+        return too_many_pending();
     };
     state.outbox.send(
         &email,
@@ -276,6 +295,16 @@ pub(crate) async fn send_code(
         &[&code],
     );
     code_sent(&headers, &params, &email)
+}
+
+/// The answer to a code request from a source with too many sign-ups waiting: the same for an
+/// address that has an account.
+fn too_many_pending() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(serde_json::json!({ "error": "too_many_pending_signups" })),
+    )
+        .into_response()
 }
 
 /// The answer to a code request that was taken: the same whether the address had an account.

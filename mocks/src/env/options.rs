@@ -70,5 +70,6 @@ pub enum Hop {
     /// The WAF's connections to the DMA's gateway channel.
     WafToDma,
     /// Recipients' connections to the sharing endpoint: upstream is what a recipient sends.
+    /// The hop is transparent: the cloud sees each recipient's own address.
     RecipientToCloud,
 }

@@ -331,6 +331,10 @@ faults! {
         "the admin API changes an account's organisation role in memory only: after a restart or a restore the store's role is served, so a demoted Admin is an Admin again and a promotion is lost",
     CloudRemoteAccessKeptInMemory = "cloud.remote-access-kept-in-memory":
         "the admin API keeps who may reach a DMS remotely in memory only: after a restore the accounts enabled since the backup still reach the DMS, and those of the backup do not",
+    NetHopHidesClientAddress = "net.hop-hides-client-address":
+        "the recipients' hop to the cloud connects from its own address: the cloud sees one client, the hop, so one flooder's per-source bounds (pending sign-ups, password guesses) lock every recipient out",
+    CloudSignupMailsBoundedPerAddressOnly = "cloud.signup-mails-bounded-per-address-only":
+        "sign-up code mails are bounded per address over every source together: anyone who asks for ten codes for a newcomer's address stops the newcomer getting one for a day",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }
@@ -417,7 +421,7 @@ mod tests {
     fn every_fault_name_parses_back_and_names_its_component() {
         for &fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>().unwrap(), fault);
-            assert!(["agent", "cloud", "dma", "waf", "test"].contains(&fault.component()));
+            assert!(["agent", "cloud", "dma", "waf", "net", "test"].contains(&fault.component()));
         }
         assert!("agent.nope".parse::<Fault>().is_err());
     }

@@ -17,7 +17,7 @@ pub use foreign::ForeignDms;
 pub use gateway::{ASSERTION_TYPE, DEVICE_GRANT, KeyPair, ScriptedDms, Started};
 pub use raw::{RawReply, exchange, exchange_with};
 pub use raw_tls::{exchange_tls, host_line, send_tls};
-pub use recipient::{Seen, ShareRecipient, Viewer, link_in, path_of};
+pub use recipient::{Seen, ShareRecipient, Viewer, code_in, link_in, path_of};
 
 use std::time::Duration;
 

@@ -341,7 +341,7 @@ pub fn link_in(mail: &Mail) -> Option<String> {
 }
 
 /// A sign-up code: the mail's line that is one word of letters and digits alone.
-fn code_in(mail: &Mail) -> Option<String> {
+pub fn code_in(mail: &Mail) -> Option<String> {
     mail.body
         .lines()
         .map(str::trim)

@@ -2,7 +2,8 @@
 //! `POST /control/advance {"by":"7d"}`, `POST /control/store/decrypt {"db": FILE}` (the
 //! store's file, or a backup, decrypted with keys the vault unwraps as the managed identity),
 //! `GET /control/outbox`, the mails the cloud sent (share links, sign-up codes): the
-//! recipients' mailboxes, for a reviewer; `POST /control/toxics {"hop":..,"toxic":..}` and
+//! recipients' mailboxes, for a reviewer; `GET /control/requests`, the requests the cloud
+//! received and the address each came from; `POST /control/toxics {"hop":..,"toxic":..}` and
 //! `DELETE /control/toxics/{hop}`.
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -49,6 +50,7 @@ pub async fn serve(live: Arc<Live>) -> std::io::Result<Control> {
         .route("/control/advance", post(advance))
         .route("/control/store/decrypt", post(decrypt))
         .route("/control/outbox", get(outbox))
+        .route("/control/requests", get(requests))
         .route("/control/toxics", post(add_toxic))
         .route("/control/toxics/{hop}", delete(clear_toxics))
         .with_state(live);
@@ -69,6 +71,41 @@ async fn state(State(live): State<Arc<Live>>) -> Response {
 
 async fn outbox(State(live): State<Arc<Live>>) -> Response {
     Json(live.env().cloud().outbox().all()).into_response()
+}
+
+/// Every request the cloud received, oldest first: its endpoint, method, path (no query),
+/// status, time and the address its connection came from as the cloud's socket saw it, which
+/// is the client's own through the recipients' hop. No header or body: they hold cookies,
+/// passwords and tokens.
+async fn requests(State(live): State<Arc<Live>>) -> Response {
+    let seen: Vec<_> = live
+        .env()
+        .cloud()
+        .requests()
+        .all()
+        .into_iter()
+        .map(|r| {
+            json!({
+                "endpoint": r.endpoint,
+                "method": r.method,
+                "path": path_only(&r.path),
+                "status": r.status,
+                "at_unix": r.at_unix,
+                "peer": r.peer.map(|p| p.to_string()),
+            })
+        })
+        .collect();
+    Json(seen).into_response()
+}
+
+/// A request target as a path: HTTP/2's are recorded with scheme and authority; the query
+/// (which may carry a code) is left out.
+fn path_only(target: &str) -> &str {
+    let origin = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => target,
+    };
+    origin.split('?').next().unwrap_or(origin)
 }
 
 /// Answers once the environment acted on the new time, with the state it reached.

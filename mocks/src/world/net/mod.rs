@@ -26,5 +26,5 @@ pub use redirector::start_redirector;
 pub use resolver::{Lookup, Resolver, Stray};
 pub use rewind::Rewind;
 pub use sinkhole::start_sinkhole;
-pub use toxics::{Direction, Toxic, ToxicId, ToxicProxy, Toxicated, Toxics};
+pub use toxics::{DialFrom, Direction, Toxic, ToxicId, ToxicProxy, Toxicated, Toxics};
 pub use traffic::{Capture, Connection, Counters, Metered, Recorded, Traffic};

@@ -12,6 +12,7 @@ mod floods;
 mod floods_sessions;
 mod lifetime;
 mod mid_renewal;
+mod newcomers;
 mod routes;
 mod single_use;
 mod tls_judge;
@@ -252,6 +253,34 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(floods::unauthenticated_floods_leave_the_cloud_bounded(ctx)),
+        },
+        Scenario {
+            id: "users.newcomers-are-served-through-the-hop",
+            suite: Suite::Users,
+            title: "Through the recipients' hop, as `env up` runs it, a flooder on one machine fills its pending sign-ups and is refused for guessing an account's password: a newcomer on another machine still gets a code mailed and creates the account, and the account's owner signs in from theirs; the cloud recorded each client's own address",
+            requirements: &["DOS-1", "SHARE-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::NetHopHidesClientAddress,
+                    "newcomer-served-through-the-hop",
+                )]
+            },
+            body: |ctx| Box::pin(newcomers::newcomers_are_served_through_the_hop(ctx)),
+        },
+        Scenario {
+            id: "users.another-source-cannot-use-up-an-addresss-sign-up-mails",
+            suite: Suite::Users,
+            title: "Someone asking, from one machine, as many sign-up codes for a newcomer's address as it may be mailed in a day is refused past its source's share: the newcomer, from their own machine, still gets a code mailed and creates the account; the refusal is the same for an address that has an account",
+            requirements: &["DOS-1", "MAIL-2", "SHARE-2"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignupMailsBoundedPerAddressOnly,
+                    "newcomer-gets-a-code-after-another-sources-requests",
+                )]
+            },
+            body: |ctx| {
+                Box::pin(newcomers::another_source_cannot_use_up_an_addresss_sign_up_mails(ctx))
+            },
         },
         Scenario {
             id: "tokens.bearer-scheme-is-case-insensitive",

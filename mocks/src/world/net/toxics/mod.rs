@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 pub use link::Toxicated;
 pub(crate) use link::{ToxicLink, linger};
-pub use proxy::ToxicProxy;
+pub use proxy::{DialFrom, ToxicProxy};
 
 /// Which way the bytes a toxic acts on travel, seen from the side that opened the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -1,10 +1,18 @@
 //! A loopback TCP proxy in front of a server, for hops whose sockets the environment does not
 //! hold itself (agent → WAF, WAF → DMA): clients dial the proxy, and what crosses it goes
 //! through the hop's toxics on its way to the server and back.
+//!
+//! A proxy in front of a server clients reach (the recipients' hop to the sharing endpoint)
+//! is transparent, as a real layer-4 load balancer is: its connection to the server leaves
+//! from the client's own address, so the server judges every per-source bound on the client,
+//! not on the proxy. No header carries the address (a PROXY protocol line, `X-Forwarded-For`):
+//! there is nothing for the server to trust, and nothing for a client to forge. On loopback
+//! every 127/8 address is this machine's own, so the proxy binds the client's address before
+//! it connects.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::{Toxicated, Toxics};
 use crate::world::Lifetime;
@@ -15,6 +23,19 @@ use crate::world::capture::{Tapped, Wiretap};
 pub struct ToxicProxy {
     addr: SocketAddr,
     toxics: Toxics,
+}
+
+/// Which address the proxy's connection to the server leaves from: chosen once, when the
+/// proxy is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialFrom {
+    /// The client's own address (a loopback client's; any other dials from the proxy's), as
+    /// a transparent load balancer does: the server sees who connected.
+    ClientAddress,
+    /// Whatever address the system picks, the proxy's own: every client looks alike to the
+    /// server (`net.hop-hides-client-address`), and one client's per-source bound is all of
+    /// them's.
+    ProxyAddress,
 }
 
 impl ToxicProxy {
@@ -30,7 +51,18 @@ impl ToxicProxy {
         target: SocketAddr,
         lifetime: &Lifetime,
     ) -> std::io::Result<Self> {
-        Self::serve_tapped(listener, target, None, lifetime)
+        Self::serve_tapped(listener, target, None, DialFrom::ProxyAddress, lifetime)
+    }
+
+    /// `serve`, the connections to `target` leaving from the address `dial_from` says: the
+    /// front clients reach the cloud through.
+    pub fn serve_as(
+        listener: TcpListener,
+        target: SocketAddr,
+        dial_from: DialFrom,
+        lifetime: &Lifetime,
+    ) -> std::io::Result<Self> {
+        Self::serve_tapped(listener, target, None, dial_from, lifetime)
     }
 
     /// `start`, with every connection on `wiretap`'s record as one from its client to
@@ -44,6 +76,7 @@ impl ToxicProxy {
             TcpListener::bind("127.0.0.1:0").await?,
             target,
             wiretap,
+            DialFrom::ProxyAddress,
             lifetime,
         )
     }
@@ -52,6 +85,7 @@ impl ToxicProxy {
         listener: TcpListener,
         target: SocketAddr,
         wiretap: Option<(Wiretap, &'static str)>,
+        dial_from: DialFrom,
         lifetime: &Lifetime,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
@@ -63,7 +97,11 @@ impl ToxicProxy {
                 let tap = wiretap
                     .as_ref()
                     .map(|(tap, name)| tap.open(name, from, target, true));
-                tasks.spawn(relay(client, tap, target, relay_toxics.clone()));
+                let from = match dial_from {
+                    DialFrom::ClientAddress => Some(from.ip()),
+                    DialFrom::ProxyAddress => None,
+                };
+                tasks.spawn(relay(client, tap, from, target, relay_toxics.clone()));
             }
         });
         Ok(Self { addr, toxics })
@@ -79,15 +117,30 @@ impl ToxicProxy {
     }
 }
 
+/// Connects to `target` from `from` when it is a loopback IPv4 address (port 0: the system
+/// picks one), otherwise from whatever address the system picks.
+async fn dial(from: Option<IpAddr>, target: SocketAddr) -> std::io::Result<TcpStream> {
+    match from {
+        Some(IpAddr::V4(own)) if own.is_loopback() && target.is_ipv4() => {
+            let socket = TcpSocket::new_v4()?;
+            socket.bind(SocketAddr::new(IpAddr::V4(own), 0))?;
+            socket.connect(target).await
+        }
+        _ => TcpStream::connect(target).await,
+    }
+}
+
 async fn relay(
     client: TcpStream,
     tap: Option<crate::world::capture::TapConn>,
+    from: Option<IpAddr>,
     target: SocketAddr,
     toxics: Toxics,
 ) {
     let _ = client.set_nodelay(true);
-    let Ok(server) = TcpStream::connect(target).await else {
-        // The server is down: the client sees its connection end, as with no proxy between.
+    let Ok(server) = dial(from, target).await else {
+        // The server is down (or the client's address cannot be bound): the client sees its
+        // connection end, as with no proxy between; it never goes on from another address.
         let _ = client.set_zero_linger();
         return;
     };

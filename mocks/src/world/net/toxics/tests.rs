@@ -253,3 +253,57 @@ async fn the_proxy_relays_and_applies_its_toxics() {
     );
     lifetime.stop().await;
 }
+
+/// A client on `client_ip` dials `proxy`: the address the far side's accept saw it from.
+async fn seen_through(
+    proxy: &ToxicProxy,
+    server: &TcpListener,
+    client_ip: [u8; 4],
+) -> std::net::SocketAddr {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::from((client_ip, 0)))
+        .unwrap();
+    let _client = socket.connect(proxy.addr()).await.unwrap();
+    let (_accepted, peer) = timeout(BOUND, server.accept())
+        .await
+        .expect("the proxy connected on")
+        .unwrap();
+    peer
+}
+
+#[tokio::test]
+async fn a_transparent_hop_arrives_from_the_clients_own_address() {
+    let lifetime = Lifetime::new();
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = ToxicProxy::serve_as(
+        front,
+        server.local_addr().unwrap(),
+        DialFrom::ClientAddress,
+        &lifetime,
+    )
+    .unwrap();
+    let peer = seen_through(&proxy, &server, [127, 0, 0, 7]).await;
+    assert_eq!(peer.ip(), std::net::IpAddr::from([127, 0, 0, 7]));
+    let other = seen_through(&proxy, &server, [127, 0, 0, 8]).await;
+    assert_eq!(other.ip(), std::net::IpAddr::from([127, 0, 0, 8]));
+    lifetime.stop().await;
+}
+
+#[tokio::test]
+async fn a_hop_dialling_from_its_own_address_shows_every_client_alike() {
+    let lifetime = Lifetime::new();
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = ToxicProxy::serve_as(
+        front,
+        server.local_addr().unwrap(),
+        DialFrom::ProxyAddress,
+        &lifetime,
+    )
+    .unwrap();
+    let peer = seen_through(&proxy, &server, [127, 0, 0, 7]).await;
+    assert_eq!(peer.ip(), std::net::IpAddr::from([127, 0, 0, 1]));
+    lifetime.stop().await;
+}
