@@ -24,6 +24,7 @@ mod calls;
 mod cloud_viewers;
 mod corpus;
 mod ending;
+mod eviction;
 mod fail_closed;
 mod gateway;
 pub(crate) mod live;
@@ -195,7 +196,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-real-browser-shows-the-dashboard-live",
             suite: Suite::Sharing,
-            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page can neither read the cloud's own API with the recipient's session nor toss a session cookie to the connection host or shadow the recipient's; another account with the link is refused; skipped, saying so, without a browser",
+            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page can neither read the cloud's own API with the recipient's session, toss a session cookie to the connection host or shadow the recipient's, nor evict the site's cookies with a flood of its own and set the attacker's session; another account with the link is refused, and so is the viewer's URL copied into a browser not signed in as the recipient; skipped, saying so, without a browser",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
@@ -211,6 +212,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudAnyAccountCanView,
                         "browser-other-account-refused",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayUnsandboxed,
+                        "a-page-cannot-evict-the-sites-cookies",
+                    ),
+                    Catch::by(
+                        Fault::CloudViewerUrlNeedsNoSignIn,
+                        "copied-viewer-url-opens-nothing",
                     ),
                 ]
             },
