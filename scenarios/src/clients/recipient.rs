@@ -225,6 +225,35 @@ impl ShareRecipient {
         seen(request.send().await, &path).await
     }
 
+    /// A CORS preflight for a POST of JSON under the viewer's path, as the browser sends it
+    /// for the sandboxed page (whose origin is `null`): the status and the answer's headers.
+    pub async fn preflight(
+        &self,
+        viewer: &Viewer,
+        under: &str,
+    ) -> Result<(u16, Vec<(String, String)>), Failure> {
+        let path = format!("{}{}", viewer.base, under.trim_start_matches('/'));
+        let answer = self
+            .page_request(reqwest::Method::OPTIONS, &path)
+            .header("origin", "null")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .map_err(|e| Failure::Harness(format!("OPTIONS {path}: {e}")))?;
+        let headers = answer
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        Ok((answer.status().as_u16(), headers))
+    }
+
     /// GETs `path` on the sharing host, with the cookies a browser would send there.
     pub async fn get(&self, path: &str) -> Result<Seen, Failure> {
         seen(self.request(reqwest::Method::GET, path).send().await, path).await

@@ -36,6 +36,7 @@ pub(crate) mod setup;
 mod tossing;
 mod untied;
 mod users;
+mod viewer_urls;
 mod waf;
 
 use mocks::world::Fault;
@@ -224,6 +225,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(browser::a_real_browser_shows_the_dashboard_live(ctx)),
+        },
+        Scenario {
+            id: "sharing.viewer-urls-open-only-their-own-viewer",
+            suite: Suite::Sharing,
+            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one and the capability of a signed-out account are refused, and the DMA carries out nothing for them",
+            requirements: &["SHARE-2", "SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignOutKeepsViewers,
+                    "signed-out-viewer-url-refused",
+                )]
+            },
+            body: |ctx| Box::pin(viewer_urls::viewer_urls_open_only_their_own_viewer(ctx)),
         },
         Scenario {
             id: "sharing.recipient-reaches-only-the-dashboard-shared-with-them",
