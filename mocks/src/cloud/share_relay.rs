@@ -180,3 +180,64 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_viewer_path_names_a_link_a_capability_and_the_rest() {
+        let split_of = |path: &str| {
+            let uri: Uri = path.parse().expect("a path");
+            split(&uri).map(|(t, v, r)| (t.to_owned(), v.to_owned(), r.to_owned()))
+        };
+        assert_eq!(
+            split_of("/s/tok/v/cap/API/v1/Json.asmx/GetElement?x=1"),
+            Some((
+                "tok".into(),
+                "cap".into(),
+                "/API/v1/Json.asmx/GetElement".into()
+            ))
+        );
+        assert_eq!(
+            split_of("/s/tok/v/cap/"),
+            Some(("tok".into(), "cap".into(), "/".into()))
+        );
+        for no_viewer in [
+            "/s/tok/",
+            "/s/tok/definition",
+            "/s/tok/v/cap",
+            "/s/tok/x/cap/",
+        ] {
+            assert_eq!(split_of(no_viewer), None, "{no_viewer}");
+        }
+    }
+
+    #[test]
+    fn a_navigation_is_told_by_its_fetch_metadata() {
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.append(*name, HeaderValue::from_static(value));
+            }
+            headers
+        };
+        assert!(is_navigation(&with(&[("sec-fetch-dest", "document")])));
+        assert!(is_navigation(&with(&[("sec-fetch-mode", "Navigate")])));
+        assert!(!is_navigation(&with(&[
+            ("sec-fetch-dest", "empty"),
+            ("sec-fetch-mode", "cors")
+        ])));
+        assert!(!is_navigation(&with(&[])));
+        let preflight = with(&[
+            ("origin", "null"),
+            ("access-control-request-method", "POST"),
+        ]);
+        assert!(is_preflight(&Method::OPTIONS, &preflight));
+        assert!(!is_preflight(
+            &Method::OPTIONS,
+            &with(&[("origin", "null")])
+        ));
+        assert!(!is_preflight(&Method::POST, &preflight));
+    }
+}

@@ -3,8 +3,10 @@
 //! in with the recipient's account, and the DMS's dashboard app renders what its own calls got
 //! from the DMA through the cloud's relay, the tunnel, the Cloud Gateway and the WAF; another
 //! account with the same link is refused. The page, a DMS's content on the sharing host, can
-//! neither read the cloud's API nor toss a session cookie to it (`tossing`). The screenshots are the run's attachments. With no
-//! browser on the machine the scenario is skipped, saying so, never passed.
+//! neither read the cloud's API nor toss a session cookie to it (`tossing`), nor evict the
+//! site's cookies with a flood of its own (`eviction`); the viewer's URL, copied into a browser
+//! not signed in as the recipient, opens nothing. The screenshots are the run's attachments.
+//! With no browser on the machine the scenario is skipped, saying so, never passed.
 //!
 //! The browser is real, so its page runs on real time: each wait is bounded, and what the
 //! page shows is judged once the wait is over.

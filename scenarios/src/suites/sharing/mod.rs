@@ -279,7 +279,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.reopening-a-link-keeps-the-clouds-viewer-sessions-bounded",
             suite: Suite::Sharing,
-            title: "A recipient who opens their link again and again, each time a new viewer, leaves no more viewer sessions for their account and link in the cloud's table than the project's bound; the oldest viewer's cookie is then refused and the newest are served",
+            title: "A recipient who opens their link again and again, each time a new viewer, leaves no more viewer sessions for their account and link in the cloud's table than the project's bound; the oldest viewer's URL is then refused and the newest are served",
             requirements: &["TUN-1", "SHARE-3"],
             catches: const {
                 &[Catch::by(
