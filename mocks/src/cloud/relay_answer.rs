@@ -5,7 +5,10 @@
 //! policy on every answer: scripts, styles, images and requests only from under the link's own
 //! path (a DMS's page cannot read the cloud's pages or API with the recipient's session), no
 //! form posts, no framing, and a browsing context of its own (a window it opens on the cloud's
-//! pages is not its to read).
+//! pages is not its to read). And a sandbox with scripts only: the page runs in an opaque
+//! origin, so `document.cookie` throws and it sets no cookie of the site's (a page that writes
+//! a few hundred makes the browser evict the site's session cookies, then sets its own), and
+//! it submits no form, opens no popup and navigates no top-level window.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
@@ -23,17 +26,24 @@ const KEPT: &[HeaderName] = &[
 ];
 
 /// Keeps only what describes the body and sets the cloud's policy for an answer relayed under
-/// `link_base` (`https://sharing.dataminer.services:PORT/s/{token}/`).
-pub(crate) fn confine(headers: &mut HeaderMap, link_base: &str) {
+/// `viewer_base` (`https://sharing.dataminer.services:PORT/s/{token}/v/{viewer}/`), sandboxed
+/// unless `sandbox` is off (`cloud.relay-unsandboxed`).
+pub(crate) fn confine(headers: &mut HeaderMap, viewer_base: &str, sandbox: bool) {
     let mut kept = HeaderMap::new();
     for name in KEPT {
         for value in headers.get_all(name) {
             kept.append(name.clone(), value.clone());
         }
     }
+    // No allow-same-origin, allow-forms, allow-popups or allow-top-navigation: scripts only.
+    let sandbox = if sandbox {
+        "sandbox allow-scripts; "
+    } else {
+        ""
+    };
     let policy = format!(
-        "default-src 'none'; script-src {link_base}; connect-src {link_base}; \
-         style-src {link_base}; img-src {link_base}; base-uri 'none'; form-action 'none'; \
+        "{sandbox}default-src 'none'; script-src {viewer_base}; connect-src {viewer_base}; \
+         style-src {viewer_base}; img-src {viewer_base}; base-uri 'none'; form-action 'none'; \
          frame-ancestors 'none'"
     );
     let fixed = [
@@ -48,9 +58,11 @@ pub(crate) fn confine(headers: &mut HeaderMap, link_base: &str) {
         HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),
     );
+    // The sandboxed page's origin is opaque, so even its own script is a cross-origin load:
+    // `same-origin` would block it. What guards the answer is the capability in its path.
     kept.insert(
         HeaderName::from_static("cross-origin-resource-policy"),
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static("cross-origin"),
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         kept.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -75,7 +87,11 @@ mod tests {
         ] {
             headers.append(name, value.parse().expect("a header value"));
         }
-        confine(&mut headers, "https://sharing.dataminer.services:1/s/t/");
+        confine(
+            &mut headers,
+            "https://sharing.dataminer.services:1/s/t/v/w/",
+            true,
+        );
         assert_eq!(
             headers.get("content-type").map(|v| v.as_bytes()),
             Some(&b"text/html"[..])
@@ -90,11 +106,12 @@ mod tests {
         }
         let csp: Vec<_> = headers.get_all("content-security-policy").iter().collect();
         assert_eq!(csp.len(), 1);
-        assert!(
-            csp[0]
-                .to_str()
-                .unwrap_or_default()
-                .contains("connect-src https://sharing.dataminer.services:1/s/t/;")
-        );
+        let csp = csp[0].to_str().unwrap_or_default();
+        assert!(csp.contains("connect-src https://sharing.dataminer.services:1/s/t/v/w/;"));
+        let sandbox = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("sandbox"));
+        assert_eq!(sandbox, Some("sandbox allow-scripts"));
     }
 }

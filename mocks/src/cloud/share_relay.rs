@@ -1,90 +1,138 @@
-//! `/s/{token}/...`, any method: what an open viewer's browser asks of the DMS, carried as one
-//! stream through that DMS's tunnel, the answer streamed back as it comes. The cloud relays
-//! bytes: it reads no body and knows no dashboard, no method and no whitelist.
+//! `/s/{token}/v/{viewer}/...`, any method: what an open viewer's browser asks of the DMS,
+//! carried as one stream through that DMS's tunnel, the answer streamed back as it comes. The
+//! cloud relays bytes: it reads no body and knows no dashboard, no method and no whitelist.
 //!
-//! Every request is checked again: an account signed in, the one the link was sent to, the
-//! viewer session (its cookie, scoped to the link's path) live and opened for this account and
-//! this share, and the share live (410 Gone once it is deleted or expired). The request goes on
-//! with the path under the link, the query, the method and the body as sent; of the headers,
-//! those of one hop, the browser's cookies and credentials and any the DMS's side trusts are
-//! dropped, and only two are added: the share, and an opaque viewer ID derived from the
-//! session (the Cloud Gateway trusts both on tunnel streams only, and attaches the share
-//! user's session itself).
+//! The DMS's page runs sandboxed (`relay_answer`), in an opaque origin whose requests carry
+//! none of the site's cookies, so the viewer session travels in the path: `{viewer}` is the
+//! session's random ID, a capability of the browser tab. Every request is checked again: the
+//! viewer session live and opened for this link's share and DMS, and the share live (410 Gone
+//! once it is deleted or expired); a top-level navigation must also carry the sign-in of the
+//! account the session was opened for, so the URL copied into another browser opens nothing.
+//! The cloud answers a CORS preflight for a live viewer path itself, and every answer under a
+//! viewer path may be read from the page's opaque origin (`Access-Control-Allow-Origin: *`,
+//! never with credentials: nothing there is authorised by a cookie).
+//!
+//! The request goes on with the path under the viewer, the query, the method and the body as
+//! sent; of the headers, those of one hop, the browser's cookies and credentials and any the
+//! DMS's side trusts are dropped, and only two are added: the share, and an opaque viewer ID
+//! derived from the session (the Cloud Gateway trusts both on tunnel streams only, and
+//! attaches the share user's session itself; the DMS never sees the capability).
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use http::Uri;
 use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, StatusCode, Uri};
 use sha2::{Digest, Sha256};
 
 use super::CloudState;
 use super::requests::Streamed;
 use super::share_keeping;
-use super::shares::{Link, SharePolicy, ViewerSession};
-use super::viewer::{Refusal, VIEWER_COOKIE, admits, live_link};
+use super::shares::{Link, SharePolicy};
+use super::viewer::{Refusal, live_link};
 use crate::dms::{SHARE_HEADER, VIEWER_HEADER};
 
 /// Any request under `/s/{token}/`.
 pub(crate) async fn relay(State(state): State<Arc<CloudState>>, request: Request) -> Response {
-    match exchange(&state, request).await {
+    let mut response = match exchange(&state, request).await {
         Ok(response) => response,
         Err(refusal) => {
             state.log.info(format!("viewer request refused: {refusal}"));
             refusal.into_response()
         }
-    }
+    };
+    let headers = response.headers_mut();
+    // The page's opaque origin reads the answer, refusals included (a 410 ends its heartbeat);
+    // no credentials: a cookie authorises nothing here.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
+    // The path is a capability: it leaves in no Referer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
-/// The token and the rest of the path (with its leading `/`) of `/s/{token}/{rest}`.
-fn split(uri: &Uri) -> Option<(&str, &str)> {
+/// The token, the viewer session's ID and the rest of the path (with its leading `/`) of
+/// `/s/{token}/v/{viewer}/{rest}`.
+fn split(uri: &Uri) -> Option<(&str, &str, &str)> {
     let under = uri.path().strip_prefix("/s/")?;
+    let (token, under) = under.split_once('/')?;
+    let under = under.strip_prefix("v/")?;
     let slash = under.find('/')?;
-    Some((&under[..slash], &under[slash..]))
+    Some((token, &under[..slash], &under[slash..]))
 }
 
-/// The viewer session the request's cookie names (its ID and what it is for), if it is open
-/// for this account.
-fn viewer_session(
-    state: &CloudState,
-    headers: &HeaderMap,
-    account: &str,
-) -> Option<(String, ViewerSession)> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == VIEWER_COOKIE)
-        .filter_map(|(_, id)| state.shares.session(id).map(|s| (id.to_owned(), s)))
-        .find(|(_, s)| s.account.eq_ignore_ascii_case(account))
+/// Whether the request is a browser's navigation (a document it will show), not a page's
+/// sub-request: only a navigation carries the site's cookies from a sandboxed page's tab.
+fn is_navigation(headers: &HeaderMap) -> bool {
+    let says = |name: &str, value: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
+    };
+    says("sec-fetch-dest", "document") || says("sec-fetch-mode", "navigate")
+}
+
+/// Whether the request is a genuine CORS preflight, which the cloud answers itself.
+fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
+    method == Method::OPTIONS
+        && headers.contains_key(header::ORIGIN)
+        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The answer to a preflight for a live viewer path: what the dashboard app sends, no
+/// credentials.
+fn preflight_answer() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"),
+            (header::ACCESS_CONTROL_MAX_AGE, "600"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+    )
+        .into_response()
 }
 
 async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refusal> {
     let policy: SharePolicy = state.shares.policy();
     let now = state.clock.unix_seconds();
     share_keeping::keep_ends(state, now);
-    let (token, rest) = split(request.uri()).ok_or(Refusal::UnknownLink)?;
-    let (token, rest) = (token.to_owned(), rest.to_owned());
-    let account = state
-        .accounts
-        .signed_in(request.headers())
-        .ok_or(Refusal::NoAccount)?;
-    let session = viewer_session(state, request.headers(), &account.email);
+    let (token, viewer_id, rest) = split(request.uri()).ok_or(Refusal::UnknownLink)?;
+    let (token, viewer_id, rest) = (token.to_owned(), viewer_id.to_owned(), rest.to_owned());
+    let session = state.shares.session(&viewer_id);
     let link: Link = match &session {
         // A cloud whose sessions outlive the share serves what the session was opened for.
-        Some((_, session)) if policy.sessions_outlive_share => session.snapshot.clone(),
+        Some(session) if policy.sessions_outlive_share => session.snapshot.clone(),
         _ => live_link(state, &token, policy)?,
     };
-    if !admits(&link, &account, policy) {
-        return Err(Refusal::OtherAccount);
-    }
-    let (session_id, session) = session.ok_or(Refusal::NoSession)?;
-    if session.share_id != link.share.share_id || session.dms_id != link.share.dms_id {
+    let session = session.ok_or(Refusal::NoSession)?;
+    if session.share_id != link.share.share_id
+        || session.dms_id != link.share.dms_id
+        || !(policy.any_account || session.account.eq_ignore_ascii_case(&link.email))
+    {
         return Err(Refusal::NotShared);
+    }
+    if policy.viewer_navigation_needs_sign_in && is_navigation(request.headers()) {
+        let account = state
+            .accounts
+            .signed_in(request.headers())
+            .ok_or(Refusal::NoAccount)?;
+        if !account.email.eq_ignore_ascii_case(&session.account) {
+            return Err(Refusal::OtherAccount);
+        }
+    }
+    if is_preflight(request.method(), request.headers()) {
+        return Ok(preflight_answer());
     }
     let (mut head, body) = request.into_parts();
     let dms_id = state
@@ -100,7 +148,7 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         .map_err(|_| Refusal::UnknownLink)?;
     super::relay_headers::strip(&mut head.headers, policy.keeps_trust_headers);
     // The gateway needs to tell viewers apart, not to hold what opens one.
-    let viewer = hex(&Sha256::digest(session_id.as_bytes()));
+    let viewer = hex(&Sha256::digest(viewer_id.as_bytes()));
     let add = |headers: &mut HeaderMap, name: &'static str, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
             // A careful relay has removed whatever the browser sent under these names.
@@ -120,8 +168,8 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     // The DMS's cookies are not the sharing host's to set.
     head.headers.remove(header::SET_COOKIE);
     if !policy.keeps_dms_headers {
-        let link_base = format!("{}s/{token}/", state.sharing_url);
-        super::relay_answer::confine(&mut head.headers, &link_base);
+        let viewer_base = format!("{}s/{token}/v/{viewer_id}/", state.sharing_url);
+        super::relay_answer::confine(&mut head.headers, &viewer_base, policy.sandboxes_dms_pages);
     }
     head.extensions.insert(Streamed);
     // Chunk by chunk as the tunnel delivers it: HTTP/2 flow control then holds the DMS to the
@@ -131,4 +179,65 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_viewer_path_names_a_link_a_capability_and_the_rest() {
+        let split_of = |path: &str| {
+            let uri: Uri = path.parse().expect("a path");
+            split(&uri).map(|(t, v, r)| (t.to_owned(), v.to_owned(), r.to_owned()))
+        };
+        assert_eq!(
+            split_of("/s/tok/v/cap/API/v1/Json.asmx/GetElement?x=1"),
+            Some((
+                "tok".into(),
+                "cap".into(),
+                "/API/v1/Json.asmx/GetElement".into()
+            ))
+        );
+        assert_eq!(
+            split_of("/s/tok/v/cap/"),
+            Some(("tok".into(), "cap".into(), "/".into()))
+        );
+        for no_viewer in [
+            "/s/tok/",
+            "/s/tok/definition",
+            "/s/tok/v/cap",
+            "/s/tok/x/cap/",
+        ] {
+            assert_eq!(split_of(no_viewer), None, "{no_viewer}");
+        }
+    }
+
+    #[test]
+    fn a_navigation_is_told_by_its_fetch_metadata() {
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.append(*name, HeaderValue::from_static(value));
+            }
+            headers
+        };
+        assert!(is_navigation(&with(&[("sec-fetch-dest", "document")])));
+        assert!(is_navigation(&with(&[("sec-fetch-mode", "Navigate")])));
+        assert!(!is_navigation(&with(&[
+            ("sec-fetch-dest", "empty"),
+            ("sec-fetch-mode", "cors")
+        ])));
+        assert!(!is_navigation(&with(&[])));
+        let preflight = with(&[
+            ("origin", "null"),
+            ("access-control-request-method", "POST"),
+        ]);
+        assert!(is_preflight(&Method::OPTIONS, &preflight));
+        assert!(!is_preflight(
+            &Method::OPTIONS,
+            &with(&[("origin", "null")])
+        ));
+        assert!(!is_preflight(&Method::POST, &preflight));
+    }
 }

@@ -33,6 +33,14 @@ pub(crate) struct SharePolicy {
     /// Whether the relay passes a DMS's answer on with the DMS's own headers and no policy of
     /// the cloud's (`cloud.relay-keeps-dms-headers`).
     pub keeps_dms_headers: bool,
+    /// Whether the relay's policy on a DMS's answer sandboxes the page into an opaque origin;
+    /// otherwise (`cloud.relay-unsandboxed`) the page runs in the sharing host's origin and
+    /// writes its cookies.
+    pub sandboxes_dms_pages: bool,
+    /// Whether a top-level navigation to a viewer's URL must carry the sign-in of the account
+    /// the viewer was opened for; otherwise (`cloud.viewer-url-needs-no-sign-in`) the URL alone
+    /// opens it in any browser.
+    pub viewer_navigation_needs_sign_in: bool,
     /// Whether a share is told apart from another DMS's by its share ID alone
     /// (`cloud.shares-keyed-by-share-id`): its ends, look-ups and stored row. Share IDs are
     /// made by each DMS and seen by every recipient, so only the pair (DMS, share ID) names
@@ -68,6 +76,8 @@ impl SharePolicy {
             any_account: faults.is_on(Fault::CloudAnyAccountCanView),
             keeps_trust_headers: faults.is_on(Fault::CloudRelayKeepsTrustHeaders),
             keeps_dms_headers: faults.is_on(Fault::CloudRelayKeepsDmsHeaders),
+            sandboxes_dms_pages: !faults.is_on(Fault::CloudRelayUnsandboxed),
+            viewer_navigation_needs_sign_in: !faults.is_on(Fault::CloudViewerUrlNeedsNoSignIn),
             keyed_by_share_id_alone: faults.is_on(Fault::CloudSharesKeyedByShareId),
             enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
             delete_checks_owner: !faults.is_on(Fault::CloudDeleteAnyDmsShare),

@@ -1,8 +1,10 @@
 //! What an emailed link opens on `sharing.dataminer.services`: `GET /s/{token}` asks for the
 //! dataminer.services account of the address the link was sent to (or lets the recipient make
 //! one), then opens a viewer session for that account and share and sends the browser on to
-//! `/s/{token}/`, where the relay (`share_relay`) carries the DMS's own dashboard app and the
-//! app's calls through the tunnel. The cloud knows no dashboard: it authenticates and relays.
+//! `/s/{token}/v/{viewer}/`, the session's random ID in the path (the DMS's page is sandboxed
+//! and its requests carry no cookie), where the relay (`share_relay`) carries the DMS's own
+//! dashboard app and the app's calls through the tunnel. The cloud knows no dashboard: it
+//! authenticates and relays.
 //! A deleted or expired share answers 410 Gone, here and on the relay.
 
 use std::sync::Arc;
@@ -17,9 +19,6 @@ use super::accounts::SignedIn;
 use super::pages::{escape, page, query_value, sign_in_with};
 use super::share_keeping;
 use super::shares::{Link, SharePolicy};
-
-/// The cookie a viewer session travels in, scoped to its link's path.
-pub(crate) const VIEWER_COOKIE: &str = "dms_viewer";
 
 /// Why a link or a heartbeat is refused, with its wire form.
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +84,8 @@ pub(crate) fn admits(link: &Link, account: &SignedIn, policy: SharePolicy) -> bo
 }
 
 /// `GET /s/{token}`: the sign-in (or sign-up) for the link's address; then a viewer session
-/// for this account and share, in a cookie scoped to the link's path, and on to the DMS's
-/// dashboard app under the link (`relay`).
+/// for this account and share, and on to the DMS's dashboard app under the session's path
+/// (`relay`). The path is a capability: it is sent with no Referer and never cached.
 pub(crate) async fn open(
     State(state): State<Arc<CloudState>>,
     Path(token): Path<String>,
@@ -130,14 +129,12 @@ pub(crate) async fn open(
     let now = state.clock.unix_seconds();
     let session = state.shares.record_opening(&link, &account.email, now);
     share_keeping::keep_opening(&state, &link, &account.email, now);
-    let cookie =
-        format!("{VIEWER_COOKIE}={session}; Path={here}; HttpOnly; Secure; SameSite=Strict");
     (
         StatusCode::SEE_OTHER,
         [
-            (header::LOCATION, format!("{here}/")),
-            (header::SET_COOKIE, cookie),
+            (header::LOCATION, format!("{here}/v/{session}/")),
             (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
         ],
     )
         .into_response()

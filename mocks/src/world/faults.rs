@@ -335,6 +335,10 @@ faults! {
         "the recipients' hop to the cloud connects from its own address: the cloud sees one client, the hop, so one flooder's per-source bounds (pending sign-ups, password guesses) lock every recipient out",
     CloudSignupMailsBoundedPerAddressOnly = "cloud.signup-mails-bounded-per-address-only":
         "sign-up code mails are bounded per address over every source together: anyone who asks for ten codes for a newcomer's address stops the newcomer getting one for a day",
+    CloudRelayUnsandboxed = "cloud.relay-unsandboxed":
+        "the viewer's relay confines a DMS's page by path but does not sandbox it: the page runs script in the sharing host's origin, writes cookies until the browser evicts the site's session cookies, and sets a session of the attacker's account in their place",
+    CloudViewerUrlNeedsNoSignIn = "cloud.viewer-url-needs-no-sign-in":
+        "the relay serves a top-level navigation to a viewer's URL without the sign-in of the account the viewer was opened for: a viewer URL copied out of the address bar opens the dashboard in anyone's browser",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -38,9 +38,9 @@ struct Viewer {
     http: reqwest::Client,
     /// `https://host:port`.
     origin: String,
-    /// `/s/{token}/`.
+    /// `/s/{token}/v/{viewer}/`: the viewer session is the path, a capability; the page's
+    /// requests carry no cookie (the cloud sandboxes the DMS's page).
     base: String,
-    cookies: String,
 }
 
 fn refused(step: &str, why: impl std::fmt::Display) -> WafProbeError {
@@ -89,24 +89,18 @@ async fn open(recipient: &Recipient) -> Result<Viewer, WafProbeError> {
         .send()
         .await
         .map_err(|e| refused("opening the link", e))?;
-    let viewer = cookie_of(&opened);
     let location = opened
         .headers()
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (Some(viewer), Some(base)) = (viewer, location) else {
+    let Some(base) = location.filter(|_| opened.status() == reqwest::StatusCode::SEE_OTHER) else {
         return Err(refused(
             "opening the link",
             format!("HTTP {} without a viewer session", opened.status()),
         ));
     };
-    Ok(Viewer {
-        http,
-        origin,
-        base,
-        cookies: format!("{session}; {viewer}"),
-    })
+    Ok(Viewer { http, origin, base })
 }
 
 impl Viewer {
@@ -115,7 +109,6 @@ impl Viewer {
         let answer = self
             .http
             .get(format!("{}{}definition", self.origin, self.base))
-            .header(reqwest::header::COOKIE, &self.cookies)
             .send()
             .await
             .map_err(|e| refused("reading the dashboard's definition", e))?;
@@ -167,11 +160,7 @@ impl Viewer {
             self.base.trim_end_matches('/'),
             mutation.target
         );
-        let mut request = self
-            .http
-            .request(verb, url)
-            .header(reqwest::header::COOKIE, &self.cookies)
-            .body(mutation.body.clone());
+        let mut request = self.http.request(verb, url).body(mutation.body.clone());
         if let Some(content_type) = &mutation.content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type);
         }

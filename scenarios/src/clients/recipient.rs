@@ -3,10 +3,10 @@
 //! does what the DMS's dashboard app does in a browser: reads the dashboard's definition and
 //! calls each of its Web Services methods, through the cloud's relay under the link, at every
 //! heartbeat. Its own HTTPS stack trusts the environment's CA and finds the published names on
-//! loopback, as a browser with a hosts-file entry would; it keeps cookies as a browser does
-//! (the viewer session's only for its link's path).
-
-use std::sync::{Arc, Mutex};
+//! loopback, as a browser with a hosts-file entry would. It sends cookies as a browser does
+//! with the cloud's sandboxed page: its sign-in on its own requests and navigations, none on
+//! the page's requests under the viewer's path (`/s/{token}/v/{viewer}/`, the session a
+//! capability in the path).
 
 use mocks::Environment;
 use mocks::cloud::{Endpoint, Mail};
@@ -35,8 +35,6 @@ pub struct ShareRecipient {
     http: reqwest::Client,
     base: String,
     cookie: Option<String>,
-    /// Viewer-session cookies, each with the path it is scoped to.
-    viewers: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl ShareRecipient {
@@ -57,7 +55,6 @@ impl ShareRecipient {
             http,
             base: env.cloud_url(Endpoint::Sharing),
             cookie: None,
-            viewers: Arc::default(),
         })
     }
 
@@ -73,7 +70,7 @@ impl ShareRecipient {
     }
 
     /// Signs out on the sharing host; the status the cloud answered. The browser forgets its
-    /// sign-in cookie, and keeps its viewer cookies, as a browser keeps cookies of other paths.
+    /// sign-in cookie; an open viewer's URL stays in its tab.
     pub async fn sign_out(&mut self) -> Result<u16, Failure> {
         let answer = self.send_json("account/logout", &json!({})).await?;
         self.cookie = None;
@@ -130,11 +127,11 @@ impl ShareRecipient {
     }
 
     /// Opens `link` (an emailed URL) on the sharing host, following the cloud's way on to the
-    /// dashboard app as a browser does (keeping the viewer session's cookie).
+    /// dashboard app as a browser does (a navigation, with its sign-in).
     pub async fn open(&self, link: &str) -> Result<Seen, Failure> {
         let path = path_of(link)?;
         let answer = self
-            .request(reqwest::Method::GET, &path)
+            .navigation(&path)
             .send()
             .await
             .map_err(|e| Failure::Harness(format!("GET {path}: {e}")))?;
@@ -143,28 +140,28 @@ impl ShareRecipient {
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let cookie = answer
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(scoped_cookie);
         match (answer.status().as_u16(), location) {
-            (303, Some(next)) => {
-                if let Some(cookie) = cookie {
-                    self.lock_viewers().push(cookie);
-                }
-                self.get(&next).await
-            }
+            (303, Some(next)) => self.navigate(&next).await,
             _ => seen(Ok(answer), &path).await,
         }
+    }
+
+    /// Opens `path` on the sharing host as a page (a top-level navigation: the browser sends
+    /// its sign-in and says it wants a document), as a URL typed or pasted into the address bar.
+    pub async fn navigate(&self, path: &str) -> Result<Seen, Failure> {
+        seen(self.navigation(path).send().await, path).await
     }
 
     /// One heartbeat of an open viewer, as the dashboard app makes it: the definition, then
     /// every call of every component. The answer's status is the first that was not 200 (or
     /// 200), its body the definition and every answer, as JSON.
     pub async fn heartbeat(&self, viewer: &Viewer) -> Result<Seen, Failure> {
-        let definition = self.get(&format!("{}definition", viewer.base)).await?;
+        let path = format!("{}definition", viewer.base);
+        let definition = seen(
+            self.page_request(reqwest::Method::GET, &path).send().await,
+            &path,
+        )
+        .await?;
         if definition.status != 200 {
             return Ok(definition);
         }
@@ -199,7 +196,7 @@ impl ShareRecipient {
     ) -> Result<Seen, Failure> {
         let path = format!("{}API/v1/Json.asmx/{method}", viewer.base);
         seen(
-            self.request(reqwest::Method::POST, &path)
+            self.page_request(reqwest::Method::POST, &path)
                 .json(parameters)
                 .send()
                 .await,
@@ -218,7 +215,7 @@ impl ShareRecipient {
         body: Option<&Value>,
     ) -> Result<Seen, Failure> {
         let path = format!("{}{}", viewer.base, under.trim_start_matches('/'));
-        let mut request = self.request(method, &path);
+        let mut request = self.page_request(method, &path);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -228,33 +225,44 @@ impl ShareRecipient {
         seen(request.send().await, &path).await
     }
 
+    /// A CORS preflight for a POST of JSON under the viewer's path, as the browser sends it
+    /// for the sandboxed page (whose origin is `null`): the status and the answer's headers.
+    pub async fn preflight(
+        &self,
+        viewer: &Viewer,
+        under: &str,
+    ) -> Result<(u16, Vec<(String, String)>), Failure> {
+        let path = format!("{}{}", viewer.base, under.trim_start_matches('/'));
+        let answer = self
+            .page_request(reqwest::Method::OPTIONS, &path)
+            .header("origin", "null")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .map_err(|e| Failure::Harness(format!("OPTIONS {path}: {e}")))?;
+        let headers = answer
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        Ok((answer.status().as_u16(), headers))
+    }
+
     /// GETs `path` on the sharing host, with the cookies a browser would send there.
     pub async fn get(&self, path: &str) -> Result<Seen, Failure> {
         seen(self.request(reqwest::Method::GET, path).send().await, path).await
     }
 
-    /// The cookies this browser sends to `path`: its sign-in, and the viewer sessions scoped
-    /// to it.
-    pub fn cookies_for(&self, path: &str) -> Option<String> {
-        let path = path.split('?').next().unwrap_or(path);
-        let mut cookies: Vec<String> = self.cookie.iter().cloned().collect();
-        cookies.extend(
-            self.lock_viewers()
-                .iter()
-                .filter(|(scope, _)| path == scope || path.starts_with(&format!("{scope}/")))
-                .map(|(_, pair)| pair.clone()),
-        );
-        (!cookies.is_empty()).then(|| cookies.join("; "))
-    }
-
-    /// Takes `other`'s viewer-session cookies, as someone who copied them out of its browser.
-    pub fn copy_viewer_sessions(&self, other: &ShareRecipient) {
-        let copied = other.lock_viewers().clone();
-        self.lock_viewers().extend(copied);
-    }
-
-    fn lock_viewers(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
-        self.viewers.lock().unwrap_or_else(|p| p.into_inner())
+    /// The browser's sign-in cookie on the sharing host (`name=value`), if it has signed in:
+    /// what a recipient writing requests by hand adds to any of them.
+    pub fn sign_in_cookie(&self) -> Option<String> {
+        self.cookie.clone()
     }
 
     async fn send_json(&self, path: &str, body: &Value) -> Result<reqwest::Response, Failure> {
@@ -265,13 +273,28 @@ impl ShareRecipient {
             .map_err(|e| Failure::Harness(format!("POST {path}: {e}")))
     }
 
+    /// A request of this browser's own (a form, an API call): with its sign-in.
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let url = format!("{}{}", self.base, path.trim_start_matches('/'));
-        let mut request = self.http.request(method, url);
-        if let Some(cookies) = self.cookies_for(&format!("/{}", path.trim_start_matches('/'))) {
-            request = request.header(reqwest::header::COOKIE, cookies);
+        let request = self.page_request(method, path);
+        match &self.cookie {
+            Some(cookie) => request.header(reqwest::header::COOKIE, cookie),
+            None => request,
         }
-        request
+    }
+
+    /// A top-level navigation to `path`: with the sign-in, and the fetch metadata a browser
+    /// sends with one.
+    fn navigation(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, path)
+            .header("sec-fetch-dest", "document")
+            .header("sec-fetch-mode", "navigate")
+    }
+
+    /// A request the DMS's sandboxed page sends: from an opaque origin, so with no cookie of
+    /// the site's.
+    fn page_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}{}", self.base, path.trim_start_matches('/'));
+        self.http.request(method, url)
     }
 
     fn keep_cookie(&mut self, answer: reqwest::Response, step: &str) -> Result<(), Failure> {
@@ -310,18 +333,6 @@ async fn seen(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Se
     })
 }
 
-/// A `Set-Cookie` line as (path scope, `name=value`), when it names its path.
-fn scoped_cookie(line: &str) -> Option<(String, String)> {
-    let mut parts = line.split(';').map(str::trim);
-    let pair = parts.next()?.to_owned();
-    let scope = parts.find_map(|a| {
-        a.split_once('=')
-            .filter(|(k, _)| k.eq_ignore_ascii_case("path"))
-            .map(|(_, v)| v.to_owned())
-    })?;
-    Some((scope, pair))
-}
-
 /// The path (and query) of a URL: what the recipient's browser asks the host for.
 pub fn path_of(link: &str) -> Result<String, Failure> {
     let url = reqwest::Url::parse(link)
@@ -352,7 +363,8 @@ pub fn code_in(mail: &Mail) -> Option<String> {
 /// An open viewer: the dashboard app the DMS served under the link's path.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Viewer {
-    /// The path under which the app and its calls go (`/s/{token}/`).
+    /// The path under which the app and its calls go (`/s/{token}/v/{viewer}/`): the viewer
+    /// session's capability is in it.
     pub base: String,
 }
 

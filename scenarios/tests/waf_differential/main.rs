@@ -184,8 +184,8 @@ proptest! {
         let share = share.get(&world.shares);
         let calls: Vec<_> = share.dashboard.calls().collect();
         let original = *call.get(&calls);
-        let request = build(share, original, &mutations, &wire, &world.shares, &world.host, |target| {
-            world.browser.cookies_for(target).unwrap_or_default()
+        let request = build(share, original, &mutations, &wire, &world.shares, &world.host, |_| {
+            world.browser.sign_in_cookie().unwrap_or_default()
         });
         let _alone = world.one_at_a_time.lock().unwrap_or_else(|p| p.into_inner());
         let from = world.env.dma().executed().len();
@@ -224,8 +224,8 @@ fn the_recipients_whitelisted_calls_are_carried_out_on_this_path() {
     };
     for share in &world.shares {
         for call in share.dashboard.calls() {
-            let request = build(share, call, &[], &plain, &world.shares, &world.host, |t| {
-                world.browser.cookies_for(t).unwrap_or_default()
+            let request = build(share, call, &[], &plain, &world.shares, &world.host, |_| {
+                world.browser.sign_in_cookie().unwrap_or_default()
             });
             let _alone = world
                 .one_at_a_time

@@ -34,7 +34,7 @@ function readable(answer) {
 async function call(method, parameters) {
   const answer = await fetch("API/v1/Json.asmx/" + encodeURIComponent(method), {
     method: "POST",
-    credentials: "same-origin",
+    credentials: "omit",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(parameters),
   });
@@ -91,7 +91,7 @@ async function refresh(definition) {
 
 async function run() {
   const state = document.getElementById("state");
-  const answer = await fetch("definition", { credentials: "same-origin" });
+  const answer = await fetch("definition", { credentials: "omit" });
   if (!answer.ok) {
     state.textContent =
       answer.status === 410 ? "This share has ended." : "Not available (HTTP " + answer.status + ").";

@@ -161,12 +161,13 @@ pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
         status: opened.status,
         reached: reached_if(opened.status == 200, "the viewer served to B".into()),
     });
-    // The viewer session: copied, used with B's member's sign-in.
-    b_member.copy_viewer_sessions(&member);
-    let stolen = b_member.heartbeat(&viewer).await?;
+    // The viewer session: its URL (the capability) copied into B's member's browser and opened
+    // as a page there, with B's member's sign-in. Within the tab that holds it the URL is a
+    // bearer capability by design; a page of it opens only for the account it was opened for.
+    let stolen = b_member.navigate(&viewer.base).await?;
     rows.push(Row {
         object: "viewer session",
-        how: "A's viewer session (copied) with B's member's sign-in",
+        how: "A's viewer URL (copied) opened as a page with B's member's sign-in",
         status: stolen.status,
         reached: reached_if(
             stolen.status == 200,

@@ -97,18 +97,17 @@ impl Attempts<'_> {
         Ok(())
     }
 
-    /// A request written byte for byte to the sharing host with the browser's cookies for
-    /// `cookie_path`: targets a client library would tidy.
+    /// A request written byte for byte to the sharing host with the browser's sign-in cookie:
+    /// targets a client library would tidy.
     async fn raw(
         &mut self,
         relay: &str,
         browser: &ShareRecipient,
-        cookie_path: &str,
         target: &str,
         headers: &[(&str, &str)],
     ) -> Result<(), Failure> {
         let before = seen(self.site);
-        let cookie = browser.cookies_for(cookie_path).unwrap_or_default();
+        let cookie = browser.sign_in_cookie().unwrap_or_default();
         let mut all = vec![("Cookie", cookie.as_str())];
         all.extend_from_slice(headers);
         let answer = exchange_tls(
@@ -219,30 +218,16 @@ pub(crate) async fn nothing_reaches_another_organisations_dms(ctx: Ctx) -> Resul
         format!("https://{}/{to_theirs}", Endpoint::Sharing.host()),
     ];
     for target in &climbs {
-        attempts
-            .raw("viewer relay", &browser, &base, target, &[])
-            .await?;
+        attempts.raw("viewer relay", &browser, target, &[]).await?;
     }
     // Remote access: the other DMS by its path, and our DMS's path naming the other.
     let ours_path = format!("/dms/{ours}/{API}GetInfo");
     attempts
-        .raw(
-            "remote access",
-            &browser,
-            "/",
-            &format!("/{to_theirs}"),
-            &[],
-        )
+        .raw("remote access", &browser, &format!("/{to_theirs}"), &[])
         .await?;
     for name in NAMING_HEADERS {
         attempts
-            .raw(
-                "remote access",
-                &browser,
-                "/",
-                &ours_path,
-                &[(name, &theirs_id)],
-            )
+            .raw("remote access", &browser, &ours_path, &[(name, &theirs_id)])
             .await?;
     }
     let remote_climbs = [
@@ -255,9 +240,7 @@ pub(crate) async fn nothing_reaches_another_organisations_dms(ctx: Ctx) -> Resul
         format!("https://{host_of_theirs}{ours_path}"),
     ];
     for target in &remote_climbs {
-        attempts
-            .raw("remote access", &browser, "/", target, &[])
-            .await?;
+        attempts.raw("remote access", &browser, target, &[]).await?;
     }
     env.settle().await;
 

@@ -3,8 +3,10 @@
 //! in with the recipient's account, and the DMS's dashboard app renders what its own calls got
 //! from the DMA through the cloud's relay, the tunnel, the Cloud Gateway and the WAF; another
 //! account with the same link is refused. The page, a DMS's content on the sharing host, can
-//! neither read the cloud's API nor toss a session cookie to it (`tossing`). The screenshots are the run's attachments. With no
-//! browser on the machine the scenario is skipped, saying so, never passed.
+//! neither read the cloud's API nor toss a session cookie to it (`tossing`), nor evict the
+//! site's cookies with a flood of its own (`eviction`); the viewer's URL, copied into a browser
+//! not signed in as the recipient, opens nothing. The screenshots are the run's attachments.
+//! With no browser on the machine the scenario is skipped, saying so, never passed.
 //!
 //! The browser is real, so its page runs on real time: each wait is bounded, and what the
 //! page shows is judged once the wait is over.
@@ -132,7 +134,7 @@ async fn browser(
 }
 
 /// Signs in on the page the link opened, as a person types it.
-async fn sign_in(client: &Client, email: &str, password: &str) -> Result<(), Failure> {
+pub(super) async fn sign_in(client: &Client, email: &str, password: &str) -> Result<(), Failure> {
     let form = client
         .wait()
         .at_most(PATIENCE)
@@ -191,6 +193,14 @@ where
         tokio::time::sleep(POLL).await;
     }
     false
+}
+
+/// Waits for the dashboard app to have refreshed; whether it then shows every text of
+/// `expected` (the fixtures' DMA data).
+pub(super) async fn shows_live(client: &Client, expected: &[String]) -> bool {
+    let refreshed = settle(|| async { text_of(client, "#state").await.ends_with('Z') }).await;
+    let shown = text_of(client, "#viewer").await;
+    refreshed && expected.iter().all(|t| shown.contains(t.as_str()))
 }
 
 async fn screenshot(client: &Client) -> Result<Vec<u8>, Failure> {
@@ -254,6 +264,8 @@ async fn walk(
     // The app's script says when its calls came back, in the browser's clock format.
     let refreshed = settle(|| async { text_of(client, "#state").await.ends_with('Z') }).await;
     let shown = text_of(client, "#viewer").await;
+    // The viewer's URL, with the session's capability in its path, as the address bar shows it.
+    let viewer_url = client.current_url().await.map_err(goto)?.to_string();
     ev.saw(
         "the dashboard app's state line",
         text_of(client, "#state").await,
@@ -305,12 +317,16 @@ async fn walk(
     )?;
 
     super::tossing::page_cannot_toss_a_session(ctx, env, client).await?;
+    super::eviction::page_cannot_evict_the_sites_cookies(ctx, env, client, &viewer_url, expected)
+        .await?;
 
     // Another dataminer.services account with the same link: refused, and shown nothing.
     let step = |e: fantoccini::error::CmdError| {
         Failure::precondition("signing the browser out", "done", e.to_string())
     };
     client.delete_all_cookies().await.map_err(step)?;
+    let copied = super::eviction::open_copied_viewer_url;
+    let mut copies = vec![copied(client, &viewer_url, expected, None).await?];
     client.goto(link).await.map_err(goto)?;
     let other = env.accounts().cloud_admin.clone();
     sign_in(client, &other.email, &other.password).await?;
@@ -332,5 +348,16 @@ async fn walk(
         title == "Not shared with you" && leaked.is_empty(),
         "\"Not shared with you\", no data",
         json!({ "title": title, "leaked": leaked }),
+    )?;
+
+    // The recipient's viewer URL, copied out of the address bar, opened as a page in this
+    // browser: with no sign-in (above), and now signed in as another account.
+    copies.push(copied(client, &viewer_url, expected, Some(&other.email)).await?);
+    ev.expect(
+        "copied-viewer-url-opens-nothing",
+        "the recipient's viewer URL opened as a page with no sign-in, then signed in as another account",
+        super::eviction::opened_nothing(&copies),
+        "refused both times: no app, no data",
+        &copies,
     )
 }

@@ -4,7 +4,7 @@
 //! `sharing.viewer_sessions_per_account_and_link`); the oldest goes. The recipient opens the
 //! link three times the bound, each time in a browser of its own. The verdict is the cloud's
 //! table as the environment observes it (its share records' open sessions, not an answer the
-//! cloud gives a client), the oldest viewer's cookie refused on the wire with nothing carried
+//! cloud gives a client), the oldest viewer's URL refused on the wire with nothing carried
 //! out on the DMA, and the newest viewers still served.
 
 use serde_json::json;
@@ -56,7 +56,7 @@ pub(super) async fn reopening_keeps_cloud_sessions_bounded(ctx: Ctx) -> Result<(
         &table,
     )?;
 
-    // The oldest viewer's session went: its cookie is refused before anything reaches the DMA.
+    // The oldest viewer's session went: its URL is refused before anything reaches the DMA.
     let (oldest, oldest_viewer) = viewers
         .first()
         .ok_or_else(|| Failure::Harness("no opening was made".into()))?;

@@ -191,7 +191,7 @@ async fn send(
         .get(&share.share_id)
         .ok_or_else(|| Failure::Harness(format!("no open viewer of share {}", share.share_id)))?;
     let target = format!("{}{}", viewer.base.trim_end_matches('/'), request.target);
-    let cookies = browser.cookies_for(&target).unwrap_or_default();
+    let cookies = browser.sign_in_cookie().unwrap_or_default();
     let mut headers: Vec<(&str, &str)> = vec![("Cookie", cookies.as_str())];
     headers.extend(added.iter().map(|(n, v)| (*n, v.as_str())));
     exchange_tls(

@@ -139,7 +139,7 @@ pub(crate) async fn unreadable_requests_blocked(ctx: Ctx) -> Result<(), Failure>
         let mut statuses = Vec::new();
         for (what, target, content_type, extra, body) in &cases {
             let target = format!("{}{target}", viewer.base.trim_end_matches('/'));
-            let cookies = browser.cookies_for(&target).unwrap_or_default();
+            let cookies = browser.sign_in_cookie().unwrap_or_default();
             let mut headers = vec![("Cookie", cookies.as_str())];
             headers.extend(extra.iter().copied());
             let reply = exchange_tls(

@@ -24,6 +24,7 @@ mod calls;
 mod cloud_viewers;
 mod corpus;
 mod ending;
+mod eviction;
 mod fail_closed;
 mod gateway;
 pub(crate) mod live;
@@ -35,6 +36,7 @@ pub(crate) mod setup;
 mod tossing;
 mod untied;
 mod users;
+mod viewer_urls;
 mod waf;
 
 use mocks::world::Fault;
@@ -195,7 +197,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-real-browser-shows-the-dashboard-live",
             suite: Suite::Sharing,
-            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page can neither read the cloud's own API with the recipient's session nor toss a session cookie to the connection host or shadow the recipient's; another account with the link is refused; skipped, saying so, without a browser",
+            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page can neither read the cloud's own API with the recipient's session, toss a session cookie to the connection host or shadow the recipient's, nor evict the site's cookies with a flood of its own and set the attacker's session; another account with the link is refused, and so is the viewer's URL copied into a browser not signed in as the recipient; skipped, saying so, without a browser",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
@@ -212,9 +214,30 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudAnyAccountCanView,
                         "browser-other-account-refused",
                     ),
+                    Catch::by(
+                        Fault::CloudRelayUnsandboxed,
+                        "a-page-cannot-evict-the-sites-cookies",
+                    ),
+                    Catch::by(
+                        Fault::CloudViewerUrlNeedsNoSignIn,
+                        "copied-viewer-url-opens-nothing",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(browser::a_real_browser_shows_the_dashboard_live(ctx)),
+        },
+        Scenario {
+            id: "sharing.viewer-urls-open-only-their-own-viewer",
+            suite: Suite::Sharing,
+            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one and the capability of a signed-out account are refused, and the DMA carries out nothing for them",
+            requirements: &["SHARE-2", "SHARE-3"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudSignOutKeepsViewers,
+                    "signed-out-viewer-url-refused",
+                )]
+            },
+            body: |ctx| Box::pin(viewer_urls::viewer_urls_open_only_their_own_viewer(ctx)),
         },
         Scenario {
             id: "sharing.recipient-reaches-only-the-dashboard-shared-with-them",
@@ -256,7 +279,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.reopening-a-link-keeps-the-clouds-viewer-sessions-bounded",
             suite: Suite::Sharing,
-            title: "A recipient who opens their link again and again, each time a new viewer, leaves no more viewer sessions for their account and link in the cloud's table than the project's bound; the oldest viewer's cookie is then refused and the newest are served",
+            title: "A recipient who opens their link again and again, each time a new viewer, leaves no more viewer sessions for their account and link in the cloud's table than the project's bound; the oldest viewer's URL is then refused and the newest are served",
             requirements: &["TUN-1", "SHARE-3"],
             catches: const {
                 &[Catch::by(

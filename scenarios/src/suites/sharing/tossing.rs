@@ -1,9 +1,12 @@
-//! Cookie tossing from a shared dashboard: the DMS's page runs on the sharing host, a sibling of
+//! Cookie tossing on dataminer.services: the DMS's page runs on the sharing host, a sibling of
 //! the connection host under dataminer.services. A page that sets a cookie of the cloud's
 //! session name for the whole domain, or for a narrower path of its own host, would make the
 //! recipient's browser act as an account the page chose (a login the attacker holds: the
 //! recipient then approves a DMS into, or reads the shares of, the attacker's organisation).
-//! Judged in a real browser, by what the cloud served it afterwards.
+//! The DMS's page is sandboxed (it sets no cookie at all); the cookie's `__Host-` prefix is
+//! the layer below, for any script that runs on a dataminer.services host, so the same cookies
+//! are then set by a script in a page of the sharing host's own origin. Judged in a real
+//! browser, by what the cloud served it afterwards.
 
 use fantoccini::Client;
 use mocks::Environment;
@@ -17,10 +20,11 @@ use crate::{Ctx, Failure, steps};
 /// The prefix a browser holds to the host that set the cookie (RFC 6265bis §4.1.3.2).
 const HOST_PREFIX: &str = "__Host-";
 
-/// From the dashboard page the browser has open, the page sets the attacker's session cookie
-/// for the domain and for a narrower path of its own host, under the name the cloud uses and
-/// under that name unprefixed; then the browser opens the connection host's device page and
-/// the sharing host's share list, as the recipient would next.
+/// From the dashboard page the browser has open, and then from a page of the sharing host's
+/// own origin, a script sets the attacker's session cookie for the domain and for a narrower
+/// path of its host, under the name the cloud uses and under that name unprefixed; then the
+/// browser opens the connection host's device page and the sharing host's share list, as the
+/// recipient would next.
 pub(super) async fn page_cannot_toss_a_session(
     ctx: &Ctx,
     env: &Environment,
@@ -55,12 +59,23 @@ pub(super) async fn page_cannot_toss_a_session(
         }
     }
     let script = "arguments[0].forEach(c => { try { document.cookie = c; } catch (e) {} }); \
-                  return document.cookie.length;";
-    client
-        .execute(script, vec![json!(tossed)])
-        .await
-        .map_err(|e| Failure::Harness(format!("running a script in the page: {e}")))?;
-    ev.saw("the cookies the page set", &tossed);
+                  try { return document.cookie.length; } catch (e) { return -1; }";
+    let toss = |at: &'static str| {
+        let tossed = json!(tossed);
+        async move {
+            client
+                .execute(script, vec![tossed])
+                .await
+                .map_err(|e| Failure::Harness(format!("running a script in {at}: {e}")))
+        }
+    };
+    let from_page = toss("the dashboard page").await?;
+    client.goto(&shares).await.map_err(goto)?;
+    let from_host = toss("a page of the sharing host").await?;
+    ev.saw(
+        "the cookies a script set, and document.cookie's length after (-1: it threw)",
+        json!({ "cookies": tossed, "dashboard page": from_page, "sharing host's page": from_host }),
+    );
 
     client
         .goto(&format!("{connection}/device"))
@@ -87,7 +102,7 @@ pub(super) async fn page_cannot_toss_a_session(
 }
 
 /// `https://host:port` of a published endpoint, as the browser reaches it.
-fn base_url(env: &Environment, endpoint: Endpoint) -> Result<String, Failure> {
+pub(super) fn base_url(env: &Environment, endpoint: Endpoint) -> Result<String, Failure> {
     env.published()
         .into_iter()
         .find(|(host, _)| *host == endpoint.host())
