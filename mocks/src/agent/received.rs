@@ -37,6 +37,15 @@ impl ReceivedStreams {
         self.len() == 0
     }
 
+    /// Waits until the agent has received at least `count` streams in all; false when `bound`
+    /// passed first.
+    pub async fn wait_for_len(&self, count: usize, bound: std::time::Duration) -> bool {
+        self.0
+            .wait_for(bound, |all| (all.len() >= count).then_some(()))
+            .await
+            .is_some()
+    }
+
     pub(super) fn record<B>(&self, request: &http::Request<B>) {
         let text = |name: &str| {
             request

@@ -35,6 +35,7 @@ mod rebuild;
 mod recipient;
 mod refresh;
 mod relay_answer;
+mod relay_budget;
 mod relay_headers;
 mod relay_target;
 mod remote_access;
@@ -114,6 +115,8 @@ pub(crate) struct CloudState {
     pub relay: recipient::Relay,
     /// What remote access passes on of the headers the DMS's side trusts.
     pub remote_headers: recipient::TrustedHeaders,
+    /// What each viewer may hold of the relay at once, and how long it waits for a DMS.
+    pub relay_budget: relay_budget::RelayBudget,
     /// Where both relays take the DMS of a request from.
     pub relay_target: relay_target::RelayTarget,
     /// Which accounts reach which DMS remotely, and whom the organisation's admin API serves.
@@ -191,6 +194,7 @@ impl CloudState {
             signups: signup::SignUps::from_faults(&faults),
             relay: recipient::Relay::from_faults(&faults),
             remote_headers: recipient::TrustedHeaders::from_faults(&faults),
+            relay_budget: relay_budget::RelayBudget::from_faults(&faults),
             relay_target: relay_target::RelayTarget::from_faults(&faults),
             remote_access: remote_access::RemoteAccess::new(
                 remote_access::RemoteAccessPolicy::from_faults(&faults),

@@ -157,11 +157,19 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     };
     add(&mut head.headers, SHARE_HEADER, &link.share.share_id);
     add(&mut head.headers, VIEWER_HEADER, &viewer);
+    // The viewer's place in the relay, taken before anything goes into the tunnel and held
+    // until the answer's body is done with.
+    let permit = state.relay_budget.take(&viewer_id).ok_or(Refusal::Busy)?;
     let answer = state
-        .tunnels
-        .streams()
-        .send(&dms_id, http::Request::from_parts(head, body))
+        .relay_budget
+        .answer_head(
+            state
+                .tunnels
+                .streams()
+                .send(&dms_id, http::Request::from_parts(head, body)),
+        )
         .await
+        .ok_or(Refusal::TimedOut)?
         .map_err(|e| Refusal::Unreachable(e.to_string()))?;
     let (mut head, body) = answer.into_parts();
     super::relay_headers::strip(&mut head.headers, false);
@@ -174,7 +182,10 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     head.extensions.insert(Streamed);
     // Chunk by chunk as the tunnel delivers it: HTTP/2 flow control then holds the DMS to the
     // recipient's pace.
-    Ok(Response::from_parts(head, Body::new(body)))
+    Ok(Response::from_parts(
+        head,
+        super::relay_budget::holding(Body::new(body), permit),
+    ))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -37,6 +37,12 @@ pub(crate) enum Refusal {
     NotShared,
     #[error("dms_unreachable: {0}")]
     Unreachable(String),
+    /// The viewer holds its bound of requests in the relay already (`relay_budget`).
+    #[error("too_many_requests")]
+    Busy,
+    /// The DMS did not begin its answer within the relay's bound.
+    #[error("dms_timeout")]
+    TimedOut,
 }
 
 impl Refusal {
@@ -49,6 +55,8 @@ impl Refusal {
                 StatusCode::FORBIDDEN
             }
             Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
+            Refusal::Busy => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::TimedOut => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 }
@@ -56,11 +64,19 @@ impl Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let status = self.status();
-        (
+        let busy = matches!(self, Refusal::Busy);
+        let mut response = (
             status,
             Json(serde_json::json!({ "error": self.to_string() })),
         )
-            .into_response()
+            .into_response();
+        if busy {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                http::HeaderValue::from(super::relay_budget::RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 

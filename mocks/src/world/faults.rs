@@ -309,6 +309,8 @@ faults! {
         "the cloud takes a browser's sign-in form from any site: a page elsewhere signs the visitor's browser in to the attacker's account (login CSRF), where the visitor then approves a DMS or reads shares",
     WafTrustsBodyConnection = "waf.trusts-body-connection":
         "the WAF reads a call's connection from its body and ties the call to the share that session belongs to, whoever sent it: a remote-access account, or one share's recipient, that names a share's session acts under that share's whitelist",
+    CloudRelayStreamsUnbounded = "cloud.relay-streams-unbounded":
+        "the viewer's relay carries every request a viewer sends at once, with no bound per viewer: one recipient with a DMS that is slow to answer holds any number of streams in the cloud and the DMS's tunnel, and the cloud's memory grows with them",
     CloudViewerSessionsUnbounded = "cloud.viewer-sessions-unbounded":
         "the cloud opens a viewer session at every opening of a link and keeps each for the share's life: a recipient who keeps reopening their link grows the cloud's session table without end",
     AgentLogOutOnce = "agent.log-out-once":

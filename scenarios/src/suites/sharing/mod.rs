@@ -31,6 +31,7 @@ pub(crate) mod live;
 mod log_out_retry;
 mod recipient_path;
 mod recipients;
+mod relay_bound;
 mod reopening;
 pub(crate) mod setup;
 mod tossing;
@@ -321,6 +322,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(ending::deleting_ends_everything(ctx)),
+        },
+        Scenario {
+            id: "sharing.one-viewer-cannot-hold-the-relay",
+            suite: Suite::Sharing,
+            title: "With the DMS's side holding every request, a viewer fills its bound of requests in the relay; its next request is refused at once with 429 and never reaches the DMS, another recipient's viewer is still carried through, and the first viewer is served again once its requests end",
+            requirements: &["TUN-1", "DOS-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudRelayStreamsUnbounded,
+                    "viewer-past-its-bound-refused-at-once",
+                )]
+            },
+            body: |ctx| Box::pin(relay_bound::one_viewer_cannot_hold_the_relay(ctx)),
         },
         Scenario {
             id: "sharing.expired-share-ends-as-a-deleted-one",
