@@ -88,6 +88,12 @@ enum Refusal {
     /// The DMS could not be reached through a tunnel, or its answer broke off.
     #[error("dms_unreachable")]
     Unreachable(#[from] TunnelSendError),
+    /// The account holds its bound of requests in the relay already (`relay_budget`).
+    #[error("too_many_requests")]
+    Busy,
+    /// The DMS did not begin its answer within the relay's bound.
+    #[error("dms_timeout")]
+    TimedOut,
 }
 
 impl IntoResponse for Refusal {
@@ -98,12 +104,22 @@ impl IntoResponse for Refusal {
             Refusal::NotEnabled => StatusCode::FORBIDDEN,
             Refusal::BadMethod => StatusCode::BAD_REQUEST,
             Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
+            Refusal::Busy => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::TimedOut => StatusCode::GATEWAY_TIMEOUT,
         };
+        let busy = matches!(self, Refusal::Busy);
         let mut body = serde_json::json!({ "error": self.to_string() });
         if let Refusal::Unreachable(cause) = &self {
             body["detail"] = cause.to_string().into();
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if busy {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(super::relay_budget::RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
@@ -157,11 +173,21 @@ async fn exchange(
     super::relay_headers::strip(&mut head.headers, passes_trusted);
     let named = http::HeaderValue::from_str(&account.email).map_err(|_| Refusal::BadMethod)?;
     head.headers.insert(REMOTE_ACCOUNT_HEADER, named);
+    // The account's place in the relay, as a viewer's: held until the answer's body is done.
+    let permit = state
+        .relay_budget
+        .take(&super::relay_budget::remote_key(&account.email))
+        .ok_or(Refusal::Busy)?;
     let answer = state
-        .tunnels
-        .streams()
-        .send(&target, http::Request::from_parts(head, body))
-        .await?;
+        .relay_budget
+        .answer_head(
+            state
+                .tunnels
+                .streams()
+                .send(&target, http::Request::from_parts(head, body)),
+        )
+        .await
+        .ok_or(Refusal::TimedOut)??;
     let (mut head, body) = answer.into_parts();
     super::relay_headers::strip(&mut head.headers, false);
     let body = if state.relay == Relay::Buffering {
@@ -180,6 +206,7 @@ async fn exchange(
         // holds the DMS to the recipient's pace.
         Body::new(body)
     };
+    let body = super::relay_budget::holding(body, permit);
     head.extensions.insert(Streamed);
     Ok(Response::from_parts(head, body))
 }

@@ -159,7 +159,10 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     add(&mut head.headers, VIEWER_HEADER, &viewer);
     // The viewer's place in the relay, taken before anything goes into the tunnel and held
     // until the answer's body is done with.
-    let permit = state.relay_budget.take(&viewer_id).ok_or(Refusal::Busy)?;
+    let permit = state
+        .relay_budget
+        .take(&super::relay_budget::viewer_key(&viewer_id))
+        .ok_or(Refusal::Busy)?;
     let answer = state
         .relay_budget
         .answer_head(
