@@ -88,9 +88,6 @@ enum Refusal {
     /// The DMS could not be reached through a tunnel, or its answer broke off.
     #[error("dms_unreachable")]
     Unreachable(#[from] TunnelSendError),
-    /// The account holds its bound of requests in the relay already (`relay_budget`).
-    #[error("too_many_requests")]
-    Busy,
     /// The DMS did not begin its answer within the relay's bound.
     #[error("dms_timeout")]
     TimedOut,
@@ -104,22 +101,13 @@ impl IntoResponse for Refusal {
             Refusal::NotEnabled => StatusCode::FORBIDDEN,
             Refusal::BadMethod => StatusCode::BAD_REQUEST,
             Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
-            Refusal::Busy => StatusCode::TOO_MANY_REQUESTS,
             Refusal::TimedOut => StatusCode::GATEWAY_TIMEOUT,
         };
-        let busy = matches!(self, Refusal::Busy);
         let mut body = serde_json::json!({ "error": self.to_string() });
         if let Refusal::Unreachable(cause) = &self {
             body["detail"] = cause.to_string().into();
         }
-        let mut response = (status, Json(body)).into_response();
-        if busy {
-            response.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from(super::relay_budget::RETRY_AFTER_SECONDS),
-            );
-        }
-        response
+        (status, Json(body)).into_response()
     }
 }
 
@@ -173,11 +161,9 @@ async fn exchange(
     super::relay_headers::strip(&mut head.headers, passes_trusted);
     let named = http::HeaderValue::from_str(&account.email).map_err(|_| Refusal::BadMethod)?;
     head.headers.insert(REMOTE_ACCOUNT_HEADER, named);
-    // The account's place in the relay, as a viewer's: held until the answer's body is done.
-    let permit = state
-        .relay_budget
-        .take(&super::relay_budget::remote_key(&account.email))
-        .ok_or(Refusal::Busy)?;
+    // The same real-time wait for the DMS's answer head as the viewer's relay. No bound per
+    // account on requests in flight here yet: an account's tools may call from many clients
+    // at once, and the project has no figure for them.
     let answer = state
         .relay_budget
         .answer_head(
@@ -206,7 +192,6 @@ async fn exchange(
         // holds the DMS to the recipient's pace.
         Body::new(body)
     };
-    let body = super::relay_budget::holding(body, permit);
     head.extensions.insert(Streamed);
     Ok(Response::from_parts(head, body))
 }

@@ -6,8 +6,7 @@
 //! Each request under a viewer's path takes a permit from that viewer's budget before anything
 //! goes into the tunnel, and gives it back only when its answer's body has ended or been
 //! dropped (the permit travels with the body); past the bound the viewer is answered 429 at
-//! once. Remote access (`recipient`) takes its permits from the same bound per account. The
-//! wait for the answer's head has a real-time bound, as the agent's own wait for the
+//! once. The wait for the answer's head has a real-time bound, as the agent's own wait for the
 //! DMS side has; the body then streams on under HTTP/2 flow control, at the recipient's pace.
 
 use std::collections::HashMap;
@@ -38,12 +37,7 @@ pub(crate) fn viewer_key(viewer_id: &str) -> String {
     format!("viewer {viewer_id}")
 }
 
-/// The budget of an account's remote access: its requests to every DMS together.
-pub(crate) fn remote_key(email: &str) -> String {
-    format!("remote {}", email.to_ascii_lowercase())
-}
-
-/// The requests each viewer (and each remote-access account) has in the relay, by budget.
+/// The requests each viewer has in the relay, by budget.
 #[derive(Debug)]
 pub(crate) struct RelayBudget {
     /// `None` (`cloud.relay-streams-unbounded`): every request is carried at once.
