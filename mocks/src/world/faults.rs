@@ -324,7 +324,7 @@ faults! {
     CloudLastOwnerCanLeave = "cloud.last-owner-can-leave":
         "the organisation's admin API lets its only Owner give up the role: no one can ever be made Owner again, and an Admin can then demote the former Owner",
     CloudSignOutKeepsViewers = "cloud.sign-out-keeps-viewers":
-        "signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
+        "viewer sessions stand apart from the sign-in, and signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
     CloudSignupNewCodeVoidsTheLast = "cloud.signup-new-code-voids-the-last":
         "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
     CloudRolesKeptInMemory = "cloud.roles-kept-in-memory":
@@ -339,6 +339,8 @@ faults! {
         "the viewer's relay confines a DMS's page by path but does not sandbox it: the page runs script in the sharing host's origin, writes cookies until the browser evicts the site's session cookies, and sets a session of the attacker's account in their place",
     CloudViewerUrlNeedsNoSignIn = "cloud.viewer-url-needs-no-sign-in":
         "the relay serves a top-level navigation to a viewer's URL without the sign-in of the account the viewer was opened for: a viewer URL copied out of the address bar opens the dashboard in anyone's browser",
+    CloudViewerOutlivesItsSignIn = "cloud.viewer-outlives-its-sign-in":
+        "a viewer session lives as long as its share, whatever became of the sign-in that opened it: a viewer URL copied out of a browser whose sign-in lapsed days ago still serves the dashboard's data",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -229,13 +229,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.viewer-urls-open-only-their-own-viewer",
             suite: Suite::Sharing,
-            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one and the capability of a signed-out account are refused, and the DMA carries out nothing for them",
+            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one the capability of a signed-out account and that of a sign-in left unused past its idle lifetime are refused, and the DMA carries out nothing for them",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
-                &[Catch::by(
-                    Fault::CloudSignOutKeepsViewers,
-                    "signed-out-viewer-url-refused",
-                )]
+                &[
+                    Catch::by(
+                        Fault::CloudSignOutKeepsViewers,
+                        "signed-out-viewer-url-refused",
+                    ),
+                    Catch::by(
+                        Fault::CloudViewerOutlivesItsSignIn,
+                        "viewer-ends-with-its-sign-in",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(viewer_urls::viewer_urls_open_only_their_own_viewer(ctx)),
         },
