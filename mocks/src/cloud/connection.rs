@@ -13,7 +13,9 @@ use http::{HeaderMap, StatusCode};
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::tokens::{Checks, Claims, TokenError};
 use super::vault::{SIGNING_KEY, Workloads};
-use super::{CloudState, Credential, approval, device_flow, org_admin, share_api, sign_in};
+use super::{
+    CloudState, Credential, approval, device_flow, dms_removal, org_admin, share_api, sign_in,
+};
 
 /// The request header in which a tunnel upgrade names the DMS it is for; without it, the
 /// tunnel is for the DMS the token was issued to.
@@ -46,6 +48,7 @@ pub(crate) fn routes() -> super::routes::Served {
             "/api/org/remote-access",
             get(org_admin::remote_access).post(org_admin::set_remote_access),
         )
+        .route("/api/org/dms/remove", post(dms_removal::remove))
 }
 
 /// How the API, tunnel and sharing front ends check a bearer token.

@@ -327,6 +327,12 @@ faults! {
         "signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
     CloudSignupNewCodeVoidsTheLast = "cloud.signup-new-code-voids-the-last":
         "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
+    CloudRevokeKeepsTunnels = "cloud.revoke-keeps-tunnels":
+        "an Owner or Admin removing a DMS from the organisation revokes its tokens but leaves the tunnels they opened up: the removed DMS keeps serving recipients and remote access until its next renewal",
+    CloudRemovalLeavesConnectFlows = "cloud.removal-leaves-connect-flows":
+        "removing a DMS from the organisation revokes its token families but leaves its connect flows alone: a DMS that was pairing again when an Admin removed it redeems its approved code and is connected after all",
+    CloudRemoteAccessListRefusesEveryone = "cloud.remote-access-list-refuses-everyone":
+        "the organisation's remote-access list looks the DMS up with the organisation and DMS swapped: it answers every Owner and Admin that the DMS is unknown, so no one can see who reaches a DMS remotely",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }
