@@ -18,7 +18,7 @@ const DIMENSION: &str = "endings × states";
 
 /// How long the agent waits on a cloud that does not answer, in this sweep: the black hole
 /// costs the disconnect this much real time.
-pub(super) const NETWORK_TIMEOUT: Duration = Duration::from_millis(500);
+const NETWORK_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The gateway's retry interval after a failed request, as the product documents it (10 s):
 /// a pending revocation must have gone out again once this has passed.
