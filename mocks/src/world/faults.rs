@@ -329,6 +329,8 @@ faults! {
         "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
     CloudRevokeKeepsTunnels = "cloud.revoke-keeps-tunnels":
         "an Owner or Admin removing a DMS from the organisation revokes its tokens but leaves the tunnels they opened up: the removed DMS keeps serving recipients and remote access until its next renewal",
+    AgentHidesACloudEndedConnection = "agent.hides-a-cloud-ended-connection":
+        "the Cloud Gateway takes a tunnel upgrade refused for its token as a passing failure and dials again with backoff: after the organisation removed the DMS, the DMA keeps telling its Administrator the DMS is connected",
     CloudRemovalLeavesConnectFlows = "cloud.removal-leaves-connect-flows":
         "removing a DMS from the organisation revokes its token families but leaves its connect flows alone: a DMS that was pairing again when an Admin removed it redeems its approved code and is connected after all",
     CloudRemoteAccessListRefusesEveryone = "cloud.remote-access-list-refuses-everyone":

@@ -212,6 +212,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudRemovalLeavesConnectFlows,
                         "no-token-after-a-removal-while-pairing",
                     ),
+                    Catch::by(
+                        Fault::AgentHidesACloudEndedConnection,
+                        "administrator-told-connection-ended",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(removals::every_removal_ends_the_connection(ctx)),
