@@ -203,7 +203,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "optin.every-removal-ends-the-connection",
             suite: Suite::Optin,
-            title: "The organisation's Admin removing the DMS on dataminer.services, in every state (connected, the DMS's hop black-holed, mid-renewal, across a cloud restart, pairing again), ends it: the cloud refuses its token and refresh key, no tunnel of it stays open, a pairing DMS gets no token, and the DMA tells its Administrator the connection ended; a Member cannot remove it",
+            title: "The organisation's Admin removing the DMS on dataminer.services, in every state (connected, the DMS's hop black-holed, mid-renewal, across a cloud restart, pairing again), ends it: the cloud refuses its token and refresh key, no tunnel of it stays open, a pairing DMS gets no token, and the DMA tells its Administrator the connection ended; neither a Member nor another organisation can remove it",
             requirements: &["OPT-3", "TOK-4", "FLOW-1"],
             catches: const {
                 &[
@@ -215,6 +215,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::AgentHidesACloudEndedConnection,
                         "administrator-told-connection-ended",
+                    ),
+                    Catch::by(
+                        Fault::CloudIgnoreSub,
+                        "only-the-organisations-owner-or-admin-removes",
                     ),
                 ]
             },

@@ -5,7 +5,7 @@
 //! of the end must show: the cloud refuses the DMS's token and refresh key on the wire, no
 //! tunnel of the DMS is left (the DMS's own sockets to the tunnel host, and the cloud's table),
 //! a pairing DMS gets no token, and the DMA tells its Administrator the connection ended. A
-//! Member's removal is refused and leaves the DMS connected.
+//! Member's removal, and another organisation's, are refused and leave the DMS connected.
 
 use std::time::Duration;
 
@@ -67,7 +67,7 @@ pub(super) async fn every_removal_ends_the_connection(ctx: Ctx) -> Result<(), Fa
     // while a hop is cut (the removal comes from the Admin's browser), and a short one only
     // makes the agent give up on slow dials when the machine is busy.
     let mut verdicts = Verdicts::default();
-    let mut member_removed = None;
+    let mut others_removed = None;
     for state in [
         State::Connected,
         State::BlackHoled,
@@ -77,7 +77,7 @@ pub(super) async fn every_removal_ends_the_connection(ctx: Ctx) -> Result<(), Fa
         let env = ctx.environment().await?;
         let admin = steps::connect_dms(&env).await?;
         if state == State::Connected {
-            member_removed = Some(member_tries(&env, &ev).await?);
+            others_removed = Some(others_try(&env, &ev).await?);
         }
         remove_while(&env, &admin, &ev, state, &mut verdicts).await?;
     }
@@ -85,10 +85,10 @@ pub(super) async fn every_removal_ends_the_connection(ctx: Ctx) -> Result<(), Fa
     let issued_while_pairing = remove_while_pairing(&pairing, &ev, &mut verdicts).await?;
 
     ev.expect_eq(
-        "only-an-owner-or-admin-removes",
-        "a Member's removal of the DMS: HTTP status, then the DMS's token on the cloud",
-        Some((403, 200)),
-        member_removed,
+        "only-the-organisations-owner-or-admin-removes",
+        "a Member's and another organisation's removal of the DMS: HTTP statuses (owner_or_admin_required, then a DMS it does not know), then the DMS's token on the cloud",
+        Some((403, 404, 200)),
+        others_removed,
     )?;
     ev.expect_eq(
         "removed-dms-credentials-refused",
@@ -145,20 +145,24 @@ async fn removed_by_the_admin(env: &Environment) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A Member of the organisation tries to remove the DMS: the status, and what the cloud then
-/// makes of the DMS's token.
-async fn member_tries(env: &Environment, ev: &Evidence) -> Result<(u16, u16), Failure> {
+/// A Member of the organisation, then the Owner of another organisation, try to remove the
+/// DMS: each one's status, and what the cloud then makes of the DMS's token.
+async fn others_try(env: &Environment, ev: &Evidence) -> Result<(u16, u16, u16), Failure> {
     let accounts = env.accounts();
     let token = super::endings::stored_token(env)?;
-    let answer = remove(env, &accounts.cloud_member, &accounts.dms_id).await?;
+    let member = remove(env, &accounts.cloud_member, &accounts.dms_id).await?;
+    let outsider = remove(env, &accounts.cloud_outsider, &accounts.dms_id).await?;
     let after = cloud_takes(env, &token).await?;
     ev.row(
         DIMENSION,
         "connected",
-        "a Member removes the DMS",
-        format!("answered {}, the DMS's token then {after}", answer.status),
+        "a Member, then another organisation's account, remove the DMS",
+        format!(
+            "answered {} and {}, the DMS's token then {after}",
+            member.status, outsider.status
+        ),
     );
-    Ok((answer.status, after))
+    Ok((member.status, outsider.status, after))
 }
 
 /// The Admin removes the connected DMS in `state`; the agent then acts on a keepalive
