@@ -16,6 +16,7 @@ mod clients;
 mod connection;
 mod date;
 mod device_flow;
+mod dms_removal;
 mod endpoint;
 pub(crate) mod fuzzing;
 mod hellos;

@@ -341,6 +341,14 @@ faults! {
         "the relay serves a top-level navigation to a viewer's URL without the sign-in of the account the viewer was opened for: a viewer URL copied out of the address bar opens the dashboard in anyone's browser",
     CloudViewerOutlivesItsSignIn = "cloud.viewer-outlives-its-sign-in":
         "a viewer session lives as long as its share, whatever became of the sign-in that opened it: a viewer URL copied out of a browser whose sign-in lapsed days ago still serves the dashboard's data",
+    CloudRevokeKeepsTunnels = "cloud.revoke-keeps-tunnels":
+        "an Owner or Admin removing a DMS from the organisation revokes its tokens but leaves the tunnels they opened up: the removed DMS keeps serving recipients and remote access until its next renewal",
+    AgentHidesACloudEndedConnection = "agent.hides-a-cloud-ended-connection":
+        "the Cloud Gateway takes a tunnel upgrade refused for its token as a passing failure and dials again with backoff: after the organisation removed the DMS, the DMA keeps telling its Administrator the DMS is connected",
+    CloudRemovalLeavesConnectFlows = "cloud.removal-leaves-connect-flows":
+        "removing a DMS from the organisation revokes its token families but leaves its connect flows alone: a DMS that was pairing again when an Admin removed it redeems its approved code and is connected after all",
+    CloudRemoteAccessListRefusesEveryone = "cloud.remote-access-list-refuses-everyone":
+        "the organisation's remote-access list looks the DMS up with the organisation and DMS swapped: it answers every Owner and Admin that the DMS is unknown, so no one can see who reaches a DMS remotely",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }
