@@ -3,9 +3,10 @@
 //! end of a connection (OPT-3). Every token family of that DMS is revoked (its token and
 //! refresh key refused from then on, kept so across a restart by the store), every tunnel they
 //! hold is closed, and a connect flow of that DMS approved or waiting is denied, so a DMS
-//! caught pairing gets no token either. A Member is refused, a DMS of another organisation is
+//! caught pairing gets no token either; remote access to it is switched off. A Member is refused, a DMS of another organisation is
 //! answered as unknown.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Json;
@@ -17,7 +18,7 @@ use serde_json::json;
 use super::CloudState;
 use super::device_flow::GrantState;
 use super::oauth::Params;
-use super::org_admin::{Refusal, administrator};
+use super::org_admin::{Refusal, administrator, set_grants};
 
 /// `POST /api/org/dms/remove` with `dms_id`.
 pub(crate) async fn remove(
@@ -62,6 +63,9 @@ pub(crate) async fn remove(
                 denied += 1;
             }
         }
+        // Whom the organisation let reach the DMS goes with it: a DMS connected again starts
+        // with remote access off.
+        set_grants(&state, &caller.organization, dms_id, BTreeSet::new());
         state.log.info(format!(
             "{} removed DMS {dms_id} from {}: {} token family(ies) revoked, {denied} connect flow(s) denied",
             caller.email,

@@ -208,18 +208,7 @@ pub(crate) async fn set_remote_access(
                 _ => return Err(Refusal::UnknownAccount),
             }
         }
-        state
-            .remote_access
-            .set(&caller.organization, dms_id, accounts.clone());
-        if state.org_admin.stores_grants
-            && let Err(e) = state
-                .store
-                .put(&state.remote_access.record(&caller.organization, dms_id))
-        {
-            state
-                .log
-                .info(format!("remote access on DMS {dms_id} not stored: {e}"));
-        }
+        set_grants(&state, &caller.organization, dms_id, accounts.clone());
         state.log.info(format!(
             "{} set remote access on DMS {dms_id} to {} account(s)",
             caller.email,
@@ -266,4 +255,24 @@ pub(crate) async fn remote_access(
         ))
     })();
     answer.into_response()
+}
+
+/// Lets exactly `accounts` of `organization` reach `dms_id` remotely (none: off), written
+/// through to the store so a restart or a restore serves it.
+pub(super) fn set_grants(
+    state: &CloudState,
+    organization: &str,
+    dms_id: &str,
+    accounts: BTreeSet<String>,
+) {
+    state.remote_access.set(organization, dms_id, accounts);
+    if state.org_admin.stores_grants
+        && let Err(e) = state
+            .store
+            .put(&state.remote_access.record(organization, dms_id))
+    {
+        state
+            .log
+            .info(format!("remote access on DMS {dms_id} not stored: {e}"));
+    }
 }
