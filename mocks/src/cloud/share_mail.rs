@@ -191,10 +191,7 @@ mod tests {
             check("IT Support evil.example", None),
             Err(TextRefused::NotPlain)
         );
-        assert_eq!(
-            check(&long_name, None),
-            Err(TextRefused::SenderTooLong)
-        );
+        assert_eq!(check(&long_name, None), Err(TextRefused::SenderTooLong));
         assert_eq!(
             check("admin", Some(&long_message)),
             Err(TextRefused::MessageTooLong)
@@ -221,10 +218,7 @@ mod tests {
             ),
             Err(TextRefused::NotPlain)
         );
-        assert_eq!(
-            with("share-1", &long),
-            Err(TextRefused::DashboardTooLong)
-        );
+        assert_eq!(with("share-1", &long), Err(TextRefused::DashboardTooLong));
         assert_eq!(with("phish\r\n<b>", "x"), Err(TextRefused::BadShareId));
     }
 }
