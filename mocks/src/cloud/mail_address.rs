@@ -29,6 +29,17 @@ impl AddressRule {
         Self::new(!faults.is_on(Fault::CloudMailAddressNotCanonical))
     }
 
+    /// `address` (one, as typed on a page) in its canonical form, or `None` when it is not a
+    /// plain address.
+    pub fn one(&self, address: &str) -> Option<String> {
+        let address = address.trim();
+        if self.canonical {
+            canonical(address)
+        } else {
+            plausible(address)
+        }
+    }
+
     /// The addresses of `list` (comma-separated) in their canonical form, or `None` when one
     /// of them is not a plain address.
     pub fn read(&self, list: &str) -> Option<Vec<String>> {

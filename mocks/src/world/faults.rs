@@ -224,7 +224,7 @@ faults! {
     CloudMailTextCompatibilityForms = "cloud.mail-text-compatibility-forms":
         "the DMS text filter reads only ASCII dots and slashes: fullwidth forms and the ideographic full stop (evil。example), which mail readers fold into a link, pass as plain text",
     CloudMailAddressNotCanonical = "cloud.mail-address-not-canonical":
-        "a share's addresses are taken as written when they hold an @ and a dot: <a@x.example>, \"a\"@x.example and a@x.example. are each another address to the per-address bound, and a@x.example;b@y.example is mailed",
+        "a share's addresses are taken as written when they hold an @ and a dot: <a@x.example>, \"a\"@x.example and a@x.example. are each another address to the per-address bound, and a@x.example;b@y.example is mailed; sign-up codes too",
     CloudMailBoundPerDms = "cloud.mail-bound-per-dms":
         "mail is bounded per sending DMS, not per organisation: an organisation that approves itself twenty DMSs mails one address twenty times its bound, and its daily mail has no bound",
     CloudShareExpiryInThePast = "cloud.share-expiry-in-the-past":

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::clients::ForeignDms;
+use mocks::cloud::Endpoint;
+
+use crate::clients::{CloudClient, ForeignDms};
 use crate::{Ctx, Failure, oracle};
 
 /// Where the attacker's targets are: every address the scenario makes up is under it.
@@ -72,6 +74,28 @@ pub(crate) async fn mail_bounds_count_mailboxes_and_organisations(ctx: Ctx) -> R
         spelled.push((spelling.clone(), reply.status));
     }
 
+    // One source asks sign-up codes for a newcomer's address to its bound, then in every
+    // other spelling of it.
+    let newcomer = format!("newcomer@{TARGETS}");
+    let page = CloudClient::new(&env)?;
+    let per_source = spec.sign_up.mails_per_address_and_source_per_day;
+    let typed = (0..per_source).map(|_| newcomer.clone()).chain(
+        spellings
+            .iter()
+            .map(|s| s.replace("same", "newcomer").replace("SAME", "NEWCOMER")),
+    );
+    for spelling in typed {
+        let reply = page
+            .post_form(
+                Endpoint::Sharing,
+                "account/create/code",
+                &[("email", &spelling)],
+                None,
+            )
+            .await?;
+        spelled.push((format!("sign-up code for {spelling}"), reply.status));
+    }
+
     // Every DMS of the organisation mails one address once.
     let ceo = format!("ceo@{TARGETS}");
     let mut by_fleet = Vec::new();
@@ -119,15 +143,22 @@ pub(crate) async fn mail_bounds_count_mailboxes_and_organisations(ctx: Ctx) -> R
         );
     }
     let to_mailbox = reaching(&mailbox);
+    let to_newcomer = reaching(&newcomer);
     ev.expect(
         "address-spellings-count-as-one-mailbox",
-        "mails that reached one mailbox from one organisation in a day, by how the address was spelled",
-        to_mailbox <= limits.per_address_per_day && reaching("x@evil.example") == 0,
+        "mails that reached one mailbox in a day from one organisation (by how the address was spelled) and sign-up codes that reached another from one source",
+        to_mailbox <= limits.per_address_per_day
+            && to_newcomer <= per_source
+            && reaching("x@evil.example") == 0,
         &format!(
-            "at most {} in all, none to an address smuggled after a separator",
+            "at most {} share mails and {per_source} sign-up codes from one source, none to an address smuggled after a separator",
             limits.per_address_per_day
         ),
-        json!({ "mails": to_mailbox, "by_spelling": per_spelling }),
+        json!({
+            "share_mails": to_mailbox,
+            "by_spelling": per_spelling,
+            "sign_up_codes": to_newcomer,
+        }),
     )?;
 
     for (i, status) in by_fleet.iter().enumerate() {
@@ -153,7 +184,11 @@ pub(crate) async fn mail_bounds_count_mailboxes_and_organisations(ctx: Ctx) -> R
         format!("{} shares of 50 addresses from eight DMSs", bulk.len()),
         format!("HTTP {bulk:?}"),
     );
-    let by_organisation = all.iter().filter(|m| m.to.contains(TARGETS)).count();
+    // Every mail under the targets' domain is the organisation's but the sign-up codes.
+    let by_organisation = all
+        .iter()
+        .filter(|m| m.to.contains(TARGETS) && !mailboxes(&m.to).contains(&newcomer))
+        .count();
     ev.expect(
         "mails-per-organisation-limited",
         "mails one organisation's DMSs made the cloud send in a day",
