@@ -219,6 +219,18 @@ faults! {
         "a share mail carries the DMS user's name and message as the DMS wrote them, up to 2,000 characters, links and markup included",
     CloudMailEnvelopeOtherDomain = "cloud.mail-envelope-other-domain":
         "mail goes out with the mailing provider's default envelope sender (bounces at dataminer-mail.net): the From says dataminer.services but the envelope, SPF and DMARC alignment do not",
+    CloudMailDashboardNameUnchecked = "cloud.mail-dashboard-name-unchecked":
+        "the dashboard's name and the share's ID a DMS announces are taken as names, unchecked: line breaks, links, markup and 60,000 characters go into the mail from dataminer.services",
+    CloudMailTextCompatibilityForms = "cloud.mail-text-compatibility-forms":
+        "the DMS text filter reads only ASCII dots and slashes: fullwidth forms and the ideographic full stop (evil。example), which mail readers fold into a link, pass as plain text",
+    CloudMailAddressNotCanonical = "cloud.mail-address-not-canonical":
+        "a share's addresses are taken as written when they hold an @ and a dot: <a@x.example>, \"a\"@x.example and a@x.example. are each another address to the per-address bound, and a@x.example;b@y.example is mailed; sign-up codes too",
+    CloudMailBoundPerDms = "cloud.mail-bound-per-dms":
+        "mail is bounded per sending DMS, not per organisation: an organisation that approves itself twenty DMSs mails one address twenty times its bound, and its daily mail has no bound",
+    CloudShareExpiryInThePast = "cloud.share-expiry-in-the-past":
+        "an announced share's expiry is taken whatever it is: a share that has already ended is mailed, its links dead on arrival",
+    CloudDmsIdCaseLookalike = "cloud.dms-id-case-lookalike":
+        "DMS IDs are taken in any case and compared as written: DMS-BCEBD039 registers beside dms-bcebd039 as another DMS with the same look",
     CloudExpiryLeftToTheDms = "cloud.expiry-left-to-the-dms":
         "the cloud shows a share's expiry in its mail but leaves the end to the DMS: a share that expires while its DMS is offline stays open on the cloud",
     CloudDeleteAnyDmsShare = "cloud.delete-any-dms-share":

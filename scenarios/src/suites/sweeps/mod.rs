@@ -74,6 +74,14 @@ pub const SWEEPS: &[(&str, &str)] = &[
         "mail kinds × abuse: every kind of mail the cloud sends, with a foreign DMS's sender names, messages, addresses and call rates",
     ),
     (
+        "sharing.every-dms-supplied-field-is-plain",
+        "DMS-supplied fields × hostile values: dashboard name, share ID, message and user's name, each with a planted line, a link, markup, an overlong value, a link in fullwidth forms and one with an ideographic full stop; an expiry already past; a DMS ID in another case and a DMS name with a link",
+    ),
+    (
+        "sharing.mail-bounds-count-mailboxes-and-organisations",
+        "mail bounds × ways around them: every spelling of one mailbox, twenty DMSs of one organisation, six DMSs' full days",
+    ),
+    (
         "storage.every-backup-opens-after-key-rotations",
         "backups × key rotations: every backup in the second region after each rotation and re-wrap",
     ),
