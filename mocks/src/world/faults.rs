@@ -303,6 +303,8 @@ faults! {
         "the WAF passes a remote-access sign-in as a share user on to the DMA and counts its failures against the share user's own limit: any remote-access account locks the gateway out of a share",
     WafRemoteGuessingPerLoginOnly = "waf.remote-guessing-per-login-only":
         "the WAF bounds remote-access sign-in failures per DMS login only: an account that guesses across many logins is never stopped",
+    WafCountsKeylessSignIns = "waf.counts-keyless-sign-ins":
+        "the WAF leaves the gateway key to the DMA and counts every refused sign-in it forwarded: a local process without the key, at the WAF's port, locks a share user out of every new viewer, and any remote account out with a forged header",
     CloudRemoteRelayPassesTrustedHeaders = "cloud.remote-relay-passes-trusted-headers":
         "the remote-access relay strips only hop-by-hop and credential headers: an account with remote access names a share and a viewer in the headers the gateway trusts and acts as that share's user",
     DmaGatewaySkipsUserRights = "dma.gateway-skips-user-rights":

@@ -101,6 +101,7 @@ impl ShareDms {
         let waf = Waf::start(
             waf_listener,
             gateway_listener.local_addr()?,
+            gateway_key,
             clock.clone(),
             faults.clone(),
             &lifetime,

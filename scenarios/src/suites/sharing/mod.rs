@@ -27,6 +27,7 @@ mod ending;
 mod eviction;
 mod fail_closed;
 mod gateway;
+mod keyless;
 pub(crate) mod live;
 mod log_out_retry;
 mod recipient_path;
@@ -415,6 +416,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(fail_closed::sign_ins_rate_limited(ctx)),
+        },
+        Scenario {
+            id: "waf.keyless-sign-ins-lock-out-no-one",
+            suite: Suite::Waf,
+            title: "Wrong sign-ins sent by a local process straight to the WAF's port without the gateway key, as a share's user and for a forged remote account, well past every bound, lock no one out: a new viewer of the share renders and the account signs in through the cloud",
+            requirements: &["WAF-4", "DOS-1", "USER-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafCountsKeylessSignIns,
+                    "new-viewer-renders-after-keyless-sign-ins",
+                )]
+            },
+            body: |ctx| Box::pin(keyless::keyless_sign_ins_lock_out_no_one(ctx)),
         },
     ]
 }
