@@ -267,6 +267,7 @@ impl Environment {
                 Some(proxy) => proxy.addr(),
                 None => dma_gateway_listener.local_addr()?,
             },
+            gateway_key,
             clock.clone(),
             faults.clone(),
             &lifetime,

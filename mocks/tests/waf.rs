@@ -51,13 +51,22 @@ async fn forwards_api_calls_to_the_dma_and_blocks_everything_else_with_a_logged_
         "the DMA's own answer comes back: {answer}"
     );
 
+    let (name, key) = env.dma().gateway_key().header();
     let answer = exchange(
         env.waf().addr(),
-        "GET /API/v1/Json.asmx/ConnectApp HTTP/1.1\r\nHost: dma\r\nConnection: close\r\n\r\n"
-            .into(),
+        format!(
+            "GET /API/v1/Json.asmx/ConnectApp HTTP/1.1\r\nHost: dma\r\n{name}: {key}\r\nConnection: close\r\n\r\n"
+        ),
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+
+    // Without the gateway's key: refused before it is read, tallied, logged nowhere.
+    let keyless = post(&env, "/API/v1/Json.asmx/ConnectApp", &login)
+        .replace(&format!("{name}: {key}\r\n"), "");
+    let answer = exchange(env.waf().addr(), keyless).await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert_eq!(env.waf().refused_without_key(), 1);
 
     let decisions = env.waf().decisions().all();
     let verdicts: Vec<Verdict> = decisions.iter().map(|d| d.verdict).collect();

@@ -35,6 +35,10 @@ pub(crate) struct AgentPolicy {
     pub tunnels: usize,
     /// Lost tunnels are dialled again.
     pub redial: bool,
+    /// A tunnel upgrade the cloud refuses with 401 ends the session (the token is no good: the
+    /// cloud ended the connection); otherwise the agent backs off and dials again, still
+    /// reporting itself connected (`agent.hides-a-cloud-ended-connection`).
+    pub end_on_refused_token: bool,
     pub backoff: Backoff,
     /// A tunnel whose ping goes unanswered is cut.
     pub drop_silent_tunnels: bool,
@@ -99,6 +103,7 @@ impl AgentPolicy {
                 TUNNELS
             },
             redial: !on(Fault::AgentNoReconnect),
+            end_on_refused_token: !on(Fault::AgentHidesACloudEndedConnection),
             backoff: Backoff {
                 first: RETRY,
                 cap: RETRY_CAP,

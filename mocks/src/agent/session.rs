@@ -129,7 +129,10 @@ impl Actor {
                 }
             }
             Dialled::Failed => self.back_off_dial(now),
-            Dialled::TokenRefused => self.end_session().await,
+            Dialled::TokenRefused if self.policy.end_on_refused_token => {
+                self.end_session().await;
+            }
+            Dialled::TokenRefused => self.back_off_dial(now),
         }
     }
 

@@ -152,6 +152,17 @@ impl Accounts {
             .is_some_and(|session| self.sessions.end(&session))
     }
 
+    /// The sign-in session the request's cookie names, if it is live.
+    pub fn live_session(&self, headers: &HeaderMap) -> Option<String> {
+        let session = self.session_of(headers)?;
+        self.sessions.lookup(&session).map(|_| session)
+    }
+
+    /// Whether the sign-in session `token` is live; using it restarts its idle time.
+    pub fn session_live(&self, token: &str) -> bool {
+        self.sessions.lookup(token).is_some()
+    }
+
     /// The session the request's cookie names: only the cookie of the session's own name.
     fn session_of(&self, headers: &HeaderMap) -> Option<String> {
         headers
@@ -325,7 +336,6 @@ impl Accounts {
     }
 }
 
-/// The session the request's cookie names.
 fn record_of(account: &StoredAccount) -> AccountRecord {
     AccountRecord {
         email: account.email.clone(),

@@ -183,6 +183,14 @@ impl Clients {
         lock(&self.registered).get(dms_id).cloned()
     }
 
+    /// Whether a DMS other than `dms_id` is registered under an ID that differs from it in
+    /// case alone.
+    pub fn lookalike(&self, dms_id: &str) -> bool {
+        lock(&self.registered)
+            .keys()
+            .any(|id| id != dms_id && id.eq_ignore_ascii_case(dms_id))
+    }
+
     pub fn register(&self, dms_id: &str, registration: Registration) {
         lock(&self.registered).insert(dms_id.to_owned(), registration);
     }

@@ -12,7 +12,7 @@ use http::{HeaderMap, StatusCode};
 
 use super::bearer::authenticate;
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
-use super::{CloudState, approval, device_flow, org_admin, share_api, sign_in};
+use super::{CloudState, approval, device_flow, dms_removal, org_admin, share_api, sign_in};
 
 #[cfg(test)]
 mod tests;
@@ -41,6 +41,7 @@ pub(crate) fn routes() -> super::routes::Served {
             "/api/org/remote-access",
             get(org_admin::remote_access).post(org_admin::set_remote_access),
         )
+        .route("/api/org/dms/remove", post(dms_removal::remove))
 }
 
 /// `POST /oauth/revoke` (RFC 7009) with `token` (an access token or refresh key), the DMS's

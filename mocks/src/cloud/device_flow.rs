@@ -22,6 +22,7 @@ use super::CloudState;
 use super::approval_policy::ApprovalPolicy;
 use super::client_auth::{authenticate, client_refused};
 use super::clients::{ClientError, PublicKey, Registration};
+use super::dms_text;
 use super::listener::Peer;
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::refresh;
@@ -82,6 +83,10 @@ pub(crate) struct GrantBinding {
     pub registered_key: bool,
     /// Redeeming a device code needs an assertion by the grant's key.
     pub redeem_needs_key: bool,
+    /// A DMS ID is taken only in its canonical (lowercase) form and never beside a registered
+    /// one that differs in case alone; otherwise (`cloud.dms-id-case-lookalike`) in any case,
+    /// so `DMS-BCEBD039` registers beside `dms-bcebd039` with the same look.
+    pub canonical_ids: bool,
 }
 
 /// Where the token goes once a user code is approved.
@@ -113,6 +118,7 @@ impl DeviceFlowPolicy {
             binding: GrantBinding {
                 registered_key: !on(Fault::CloudDeviceFlowTrustsDmsId),
                 redeem_needs_key: !on(Fault::CloudDeviceCodeIsBearer),
+                canonical_ids: !on(Fault::CloudDmsIdCaseLookalike),
             },
             approval: ApprovalPolicy::from_faults(faults),
             delivery: if on(Fault::CloudTokenViaBrowser) {
@@ -246,8 +252,23 @@ fn start(
             "client_id must be a DMS ID of letters, digits, '.', '_' or '-'",
         ));
     }
+    if policy.binding.canonical_ids
+        && (dms_id.bytes().any(|b| b.is_ascii_uppercase()) || state.clients.lookalike(dms_id))
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "client_id must be a DMS ID in lowercase, and not another's in another case",
+        ));
+    }
     let organization = params.require("organization")?;
     let dms_name = params.get("dms_name").unwrap_or(dms_id);
+    // The name is shown on the approval page beside the ID: plain, short text, as in a mail.
+    if dms_name.chars().count() > MAX_DMS_NAME || !dms_text::is_plain(dms_name, false, true) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "dms_name must be plain text of at most 64 characters, with no link or markup",
+        ));
+    }
     let presented = params
         .get("jwk")
         .map(PublicKey::from_jwk)
@@ -479,6 +500,9 @@ fn register(state: &CloudState, grant: &Grant, approval: &Approval) -> Result<()
         }
     }
 }
+
+/// The longest DMS name the approval page shows.
+const MAX_DMS_NAME: usize = 64;
 
 /// DMS IDs are names in URLs, logs and host names: a plain alphabet, and short.
 fn valid_dms_id(id: &str) -> bool {

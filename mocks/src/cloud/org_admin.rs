@@ -38,6 +38,15 @@ pub(crate) struct AdminPolicy {
     /// Remote-access grants are written to the store likewise
     /// (`cloud.remote-access-kept-in-memory` leaves the write out).
     pub stores_grants: bool,
+    /// Removing a DMS closes the tunnels of the families it revokes
+    /// (`cloud.revoke-keeps-tunnels` leaves them open).
+    pub removal_closes_tunnels: bool,
+    /// Removing a DMS denies its connect flows approved or waiting
+    /// (`cloud.removal-leaves-connect-flows` leaves them to be redeemed).
+    pub removal_denies_connect_flows: bool,
+    /// The remote-access list looks the DMS up in the caller's organisation
+    /// (`cloud.remote-access-list-refuses-everyone` swaps the two and finds none).
+    pub list_finds_the_dms: bool,
 }
 
 impl AdminPolicy {
@@ -48,13 +57,16 @@ impl AdminPolicy {
             keeps_an_owner: !faults.is_on(Fault::CloudLastOwnerCanLeave),
             stores_roles: !faults.is_on(Fault::CloudRolesKeptInMemory),
             stores_grants: !faults.is_on(Fault::CloudRemoteAccessKeptInMemory),
+            removal_closes_tunnels: !faults.is_on(Fault::CloudRevokeKeepsTunnels),
+            removal_denies_connect_flows: !faults.is_on(Fault::CloudRemovalLeavesConnectFlows),
+            list_finds_the_dms: !faults.is_on(Fault::CloudRemoteAccessListRefusesEveryone),
         }
     }
 }
 
 /// Refusals, in their wire form: a status and a JSON error.
 #[derive(Debug, thiserror::Error)]
-enum Refusal {
+pub(super) enum Refusal {
     #[error("login_required")]
     NoSession,
     #[error("owner_or_admin_required")]
@@ -95,7 +107,7 @@ impl IntoResponse for Refusal {
 }
 
 /// The signed-in administrator of an organisation behind the request.
-fn administrator(state: &CloudState, headers: &HeaderMap) -> Result<SignedIn, Refusal> {
+pub(super) fn administrator(state: &CloudState, headers: &HeaderMap) -> Result<SignedIn, Refusal> {
     if state.org_admin.own_pages_only
         && !super::own_pages::from_own_pages(headers, &state.connection_url)
     {
@@ -196,18 +208,7 @@ pub(crate) async fn set_remote_access(
                 _ => return Err(Refusal::UnknownAccount),
             }
         }
-        state
-            .remote_access
-            .set(&caller.organization, dms_id, accounts.clone());
-        if state.org_admin.stores_grants
-            && let Err(e) = state
-                .store
-                .put(&state.remote_access.record(&caller.organization, dms_id))
-        {
-            state
-                .log
-                .info(format!("remote access on DMS {dms_id} not stored: {e}"));
-        }
+        set_grants(&state, &caller.organization, dms_id, accounts.clone());
         state.log.info(format!(
             "{} set remote access on DMS {dms_id} to {} account(s)",
             caller.email,
@@ -236,10 +237,16 @@ pub(crate) async fn remote_access(
         let Ok(Query(query)) = query else {
             return Err(Refusal::BadRequest("dms_id is required".to_owned()));
         };
-        if !state
-            .tokens
-            .account_reaches(&caller.organization, &query.dms_id)
-        {
+        let reaches = if state.org_admin.list_finds_the_dms {
+            state
+                .tokens
+                .account_reaches(&caller.organization, &query.dms_id)
+        } else {
+            state
+                .tokens
+                .account_reaches(&query.dms_id, &caller.organization)
+        };
+        if !reaches {
             return Err(Refusal::UnknownDms);
         }
         let accounts = state.remote_access.accounts(&query.dms_id);
@@ -248,4 +255,24 @@ pub(crate) async fn remote_access(
         ))
     })();
     answer.into_response()
+}
+
+/// Lets exactly `accounts` of `organization` reach `dms_id` remotely (none: off), written
+/// through to the store so a restart or a restore serves it.
+pub(super) fn set_grants(
+    state: &CloudState,
+    organization: &str,
+    dms_id: &str,
+    accounts: BTreeSet<String>,
+) {
+    state.remote_access.set(organization, dms_id, accounts);
+    if state.org_admin.stores_grants
+        && let Err(e) = state
+            .store
+            .put(&state.remote_access.record(organization, dms_id))
+    {
+        state
+            .log
+            .info(format!("remote access on DMS {dms_id} not stored: {e}"));
+    }
 }

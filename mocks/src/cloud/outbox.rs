@@ -35,6 +35,8 @@ pub(crate) struct MailPolicy {
     pub limited: bool,
     /// Whether an address's daily bound is counted per sender (a DMS, or the cloud's pages).
     pub per_sender: bool,
+    /// Whether a DMS's mails count for its organisation, not only for the DMS.
+    pub per_organisation: bool,
     /// Whether a sign-up's mails to an address are also bounded per source (`mail_limits`).
     pub per_source: bool,
 }
@@ -55,6 +57,7 @@ impl MailPolicy {
             },
             limited: !faults.is_on(Fault::CloudMailUnlimited),
             per_sender: !faults.is_on(Fault::CloudMailAddressBoundShared),
+            per_organisation: !faults.is_on(Fault::CloudMailBoundPerDms),
             per_source: !faults.is_on(Fault::CloudSignupMailsBoundedPerAddressOnly),
         }
     }
@@ -76,6 +79,7 @@ impl Outbox {
             limits: Arc::new(MailLimits::new(
                 policy.limited,
                 policy.per_sender,
+                policy.per_organisation,
                 policy.per_source,
             )),
             policy: Arc::new(policy),

@@ -93,6 +93,7 @@ pub const ROUTES: &[Route] = &[
         "/api/org/remote-access",
         AccountSession,
     ),
+    route(Connection, &["POST"], "/api/org/dms/remove", AccountSession),
     route(Sharing, &["GET"], "/api/shares", AccountSession),
     route(Sharing, &["POST"], "/account/login", Open),
     route(Sharing, &["POST"], "/account/logout", AccountSession),

@@ -11,11 +11,12 @@ use http::{HeaderMap, StatusCode};
 
 use super::CloudState;
 use super::bearer::authenticate_with;
+use super::mail_address::AddressRule;
 use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::utc;
 use super::share_keeping;
-use super::share_mail::{self, Attribution, ShareText};
+use super::share_mail::{self, Attribution, ShareFields, ShareText};
 use super::shares::Announced;
 
 /// The most addresses one share is sent to.
@@ -44,21 +45,21 @@ pub(crate) async fn announce(
     ) else {
         return refused(StatusCode::BAD_REQUEST, "missing_parameter");
     };
-    let emails: Vec<String> = emails
-        .split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .collect();
-    let plausible = |e: &String| {
-        e.split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-            && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+    let Some(emails) = AddressRule::from_faults(&state.faults).read(emails) else {
+        return refused(StatusCode::BAD_REQUEST, "bad_emails");
     };
-    if emails.is_empty() || emails.len() > MAX_RECIPIENTS || !emails.iter().all(plausible) {
+    if emails.is_empty() || emails.len() > MAX_RECIPIENTS {
         return refused(StatusCode::BAD_REQUEST, "bad_emails");
     }
     let message = params.get("message").map(str::to_owned);
-    if let Err(why) = ShareText::from_faults(&state.faults).check(shared_by, message.as_deref()) {
+    let text = ShareText::from_faults(&state.faults);
+    let fields = ShareFields {
+        share_id,
+        dashboard,
+        shared_by,
+        message: message.as_deref(),
+    };
+    if let Err(why) = text.check(&fields) {
         return refused(StatusCode::BAD_REQUEST, &why.to_string());
     }
     // Who the mails name as their sender: the organisation the DMS was approved into.
@@ -75,10 +76,20 @@ pub(crate) async fn announce(
         Some(Err(_)) => return refused(StatusCode::BAD_REQUEST, "bad_expiry"),
     };
     let now = state.clock.unix_seconds();
+    if let Err(why) = text.check_expiry(expires_at, now) {
+        return refused(StatusCode::BAD_REQUEST, &why.to_string());
+    }
     if state.shares.exists(&claims.sub, share_id) {
         return refused(StatusCode::CONFLICT, "share_exists");
     }
-    if let Err(limited) = state.outbox.admit(Cause::Dms(&claims.sub), &emails, now) {
+    if let Err(limited) = state.outbox.admit(
+        Cause::Dms {
+            dms: &claims.sub,
+            organisation: &organization,
+        },
+        &emails,
+        now,
+    ) {
         state
             .log
             .info(format!("DMS {} refused mail: {limited}", claims.sub));

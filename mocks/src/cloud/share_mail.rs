@@ -4,19 +4,42 @@
 //! it: the organisation the DMS was approved into and the DMS's ID, from its token, not from
 //! anything the DMS wrote.
 
+use super::dms_text::{is_identifier, is_plain};
 use crate::world::{Fault, FaultSet};
 
 /// The longest DMS user's name a share mail names.
 const MAX_SENDER: usize = 64;
 /// The longest personal message a share mail carries.
 const MAX_MESSAGE: usize = 500;
+/// The longest dashboard name a share mail names.
+const MAX_DASHBOARD: usize = 128;
+/// The longest share ID the cloud keeps.
+const MAX_SHARE_ID: usize = 64;
 
 /// What the DMS-supplied text of a share mail may be, settled once from the faults.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ShareText {
-    /// Plain and bounded; otherwise (`cloud.mail-free-text`) any text of up to 2,000
-    /// characters, as a DMS writes it.
+    /// The user's name and message plain and bounded; otherwise (`cloud.mail-free-text`) any
+    /// text of up to 2,000 characters, as a DMS writes it.
     checked: bool,
+    /// The dashboard's name and the share's ID plain and bounded too; otherwise
+    /// (`cloud.mail-dashboard-name-unchecked`) taken as the DMS wrote them, as names.
+    names_checked: bool,
+    /// Only printable ASCII and Latin letters; otherwise
+    /// (`cloud.mail-text-compatibility-forms`) any character but a control one.
+    strict: bool,
+    /// A share's expiry must lie ahead; otherwise (`cloud.share-expiry-in-the-past`) a share
+    /// that has already ended is mailed.
+    expiry_ahead: bool,
+}
+
+/// What a DMS announced for one share's mail.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShareFields<'a> {
+    pub share_id: &'a str,
+    pub dashboard: &'a str,
+    pub shared_by: &'a str,
+    pub message: Option<&'a str>,
 }
 
 /// Why a DMS-supplied text was refused: the error the DMS is answered with.
@@ -26,19 +49,49 @@ pub(crate) enum TextRefused {
     SenderTooLong,
     #[error("message_too_long")]
     MessageTooLong,
+    #[error("dashboard_too_long")]
+    DashboardTooLong,
+    #[error("bad_share_id")]
+    BadShareId,
     #[error("text_not_plain")]
     NotPlain,
+    #[error("expiry_passed")]
+    ExpiryPassed,
 }
 
 impl ShareText {
     pub fn from_faults(faults: &FaultSet) -> Self {
         Self {
             checked: !faults.is_on(Fault::CloudMailFreeText),
+            names_checked: !faults.is_on(Fault::CloudMailDashboardNameUnchecked),
+            strict: !faults.is_on(Fault::CloudMailTextCompatibilityForms),
+            expiry_ahead: !faults.is_on(Fault::CloudShareExpiryInThePast),
         }
     }
 
-    /// Checks the DMS user's name and message for a share mail.
-    pub fn check(&self, shared_by: &str, message: Option<&str>) -> Result<(), TextRefused> {
+    /// Checks that a share expiring at `expires_at` has not ended by `now`: its links would be
+    /// dead on arrival, and a mail for them only noise in the recipient's mailbox.
+    pub fn check_expiry(&self, expires_at: Option<u64>, now: u64) -> Result<(), TextRefused> {
+        match expires_at {
+            Some(at) if self.expiry_ahead && at <= now => Err(TextRefused::ExpiryPassed),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks what a DMS announced for a share's mail.
+    pub fn check(&self, fields: &ShareFields<'_>) -> Result<(), TextRefused> {
+        if self.names_checked {
+            if !is_identifier(fields.share_id, MAX_SHARE_ID) {
+                return Err(TextRefused::BadShareId);
+            }
+            if fields.dashboard.chars().count() > MAX_DASHBOARD {
+                return Err(TextRefused::DashboardTooLong);
+            }
+            if !is_plain(fields.dashboard, false, self.strict) {
+                return Err(TextRefused::NotPlain);
+            }
+        }
+        let (shared_by, message) = (fields.shared_by, fields.message);
         if !self.checked {
             return match message {
                 Some(m) if m.chars().count() > 2000 => Err(TextRefused::MessageTooLong),
@@ -51,51 +104,13 @@ impl ShareText {
         if message.is_some_and(|m| m.chars().count() > MAX_MESSAGE) {
             return Err(TextRefused::MessageTooLong);
         }
-        if !is_plain(shared_by) || shared_by.contains('\n') || !message.is_none_or(is_plain) {
+        if !is_plain(shared_by, false, self.strict)
+            || !message.is_none_or(|m| is_plain(m, true, self.strict))
+        {
             return Err(TextRefused::NotPlain);
         }
         Ok(())
     }
-}
-
-/// Text with no markup, no link and nothing a mail reader would take for one: no angle
-/// brackets, no `scheme:`, no `www.`, no word that reads as a host name, no control character
-/// but a line break.
-fn is_plain(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    if text
-        .chars()
-        .any(|c| c == '<' || c == '>' || (c.is_control() && c != '\n'))
-        || lower.contains("://")
-        || lower.contains("www.")
-        || ["mailto:", "javascript:", "data:", "file:"]
-            .iter()
-            .any(|scheme| lower.contains(scheme))
-    {
-        return false;
-    }
-    !lower
-        .split(|c: char| c.is_whitespace() || "()[]{}\"',;!?".contains(c))
-        .any(reads_as_host)
-}
-
-/// A word like `evil.example`, `login.evil.example/x` or `x@evil.example` (which mail readers
-/// turn into links too): a part of labels of letters, digits and hyphens joined by dots, the
-/// last of two letters or more.
-fn reads_as_host(word: &str) -> bool {
-    word.split(['/', ':', '@']).any(is_host)
-}
-
-fn is_host(part: &str) -> bool {
-    let host = part.trim_end_matches('.');
-    let labels: Vec<&str> = host.split('.').collect();
-    labels.len() >= 2
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// Who a share mail says sent it: the DMS user's name as the DMS gave it, with the verified
@@ -140,17 +155,22 @@ pub(crate) fn compose(
 mod tests {
     use super::*;
 
+    fn fields<'a>(shared_by: &'a str, message: Option<&'a str>) -> ShareFields<'a> {
+        ShareFields {
+            share_id: "share-1",
+            dashboard: "core-network",
+            shared_by,
+            message,
+        }
+    }
+
     #[test]
     fn only_bounded_plain_text_without_links_or_markup_passes() {
         let text = ShareText::from_faults(&FaultSet::none());
-        assert!(
-            text.check("admin", Some("Weekly NOC view, as discussed."))
-                .is_ok()
-        );
-        assert!(
-            text.check("J. Doe", Some("See e.g. the core routers; v2.1 is live."))
-                .is_ok()
-        );
+        let (long_name, long_message) = ("a".repeat(65), "a".repeat(501));
+        let check = |by, message| text.check(&fields(by, message));
+        assert!(check("admin", Some("Weekly NOC view, as discussed.")).is_ok());
+        assert!(check("J. Doe", Some("See e.g. the core routers; v2.1 is live.")).is_ok());
         for message in [
             "Log in at https://evil.example/login",
             "see evil.example/login now",
@@ -158,24 +178,47 @@ mod tests {
             "<a href=x>click</a>",
             "mailto:x@y.example",
             "contact support@evil.example",
+            "ｅｖｉｌ．ｅｘａｍｐｌｅ/login",
+            "evil。example",
         ] {
             assert_eq!(
-                text.check("admin", Some(message)),
+                check("admin", Some(message)),
                 Err(TextRefused::NotPlain),
                 "{message}"
             );
         }
         assert_eq!(
-            text.check("IT Support evil.example", None),
+            check("IT Support evil.example", None),
             Err(TextRefused::NotPlain)
         );
+        assert_eq!(check(&long_name, None), Err(TextRefused::SenderTooLong));
         assert_eq!(
-            text.check(&"a".repeat(65), None),
-            Err(TextRefused::SenderTooLong)
-        );
-        assert_eq!(
-            text.check("admin", Some(&"a".repeat(501))),
+            check("admin", Some(&long_message)),
             Err(TextRefused::MessageTooLong)
         );
+    }
+
+    #[test]
+    fn the_dashboard_name_and_share_id_are_checked_too() {
+        let text = ShareText::from_faults(&FaultSet::none());
+        let long = "d".repeat(129);
+        let with = |share_id, dashboard| {
+            text.check(&ShareFields {
+                share_id,
+                dashboard,
+                shared_by: "admin",
+                message: None,
+            })
+        };
+        assert!(with("share-1", "Core network (NOC)").is_ok());
+        assert_eq!(
+            with(
+                "share-1",
+                "Expired.\n\nSign in at https://evil.example/login"
+            ),
+            Err(TextRefused::NotPlain)
+        );
+        assert_eq!(with("share-1", &long), Err(TextRefused::DashboardTooLong));
+        assert_eq!(with("phish\r\n<b>", "x"), Err(TextRefused::BadShareId));
     }
 }

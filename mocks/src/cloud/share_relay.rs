@@ -122,6 +122,11 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     {
         return Err(Refusal::NotShared);
     }
+    // The capability lasts as long as the sign-in that opened it, which the page's requests
+    // keep in use.
+    if policy.viewers_end_with_sign_in && !state.accounts.session_live(&session.sign_in) {
+        return Err(Refusal::NoSession);
+    }
     if policy.viewer_navigation_needs_sign_in && is_navigation(request.headers()) {
         let account = state
             .accounts

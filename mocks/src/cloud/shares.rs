@@ -41,6 +41,10 @@ pub(crate) struct SharePolicy {
     /// the viewer was opened for; otherwise (`cloud.viewer-url-needs-no-sign-in`) the URL alone
     /// opens it in any browser.
     pub viewer_navigation_needs_sign_in: bool,
+    /// Whether a viewer session ends with the sign-in session that opened it (idle or absolute
+    /// expiry, sign-out); otherwise (`cloud.viewer-outlives-its-sign-in`) its URL serves the
+    /// page's requests for as long as the share lives.
+    pub viewers_end_with_sign_in: bool,
     /// Whether a share is told apart from another DMS's by its share ID alone
     /// (`cloud.shares-keyed-by-share-id`): its ends, look-ups and stored row. Share IDs are
     /// made by each DMS and seen by every recipient, so only the pair (DMS, share ID) names
@@ -78,6 +82,9 @@ impl SharePolicy {
             keeps_dms_headers: faults.is_on(Fault::CloudRelayKeepsDmsHeaders),
             sandboxes_dms_pages: !faults.is_on(Fault::CloudRelayUnsandboxed),
             viewer_navigation_needs_sign_in: !faults.is_on(Fault::CloudViewerUrlNeedsNoSignIn),
+            // A cloud whose sign-out leaves the viewers alive keeps them apart from the sign-in.
+            viewers_end_with_sign_in: !faults.is_on(Fault::CloudViewerOutlivesItsSignIn)
+                && !faults.is_on(Fault::CloudSignOutKeepsViewers),
             keyed_by_share_id_alone: faults.is_on(Fault::CloudSharesKeyedByShareId),
             enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
             delete_checks_owner: !faults.is_on(Fault::CloudDeleteAnyDmsShare),
@@ -179,6 +186,8 @@ pub(crate) struct ViewerSession {
     pub dms_id: String,
     pub share_id: String,
     pub account: String,
+    /// The sign-in session (of `account`, on the sharing host) that opened it.
+    pub sign_in: String,
     /// What the session was opened for, kept only by a cloud whose sessions outlive the share.
     pub snapshot: Link,
     /// Its place in the order sessions were opened: the oldest goes first.
@@ -333,7 +342,7 @@ impl Shares {
     }
 
     /// Notes that `account` opened the link sent to `email`, and opens a viewer session for it.
-    pub fn record_opening(&self, link: &Link, account: &str, now: u64) -> String {
+    pub fn record_opening(&self, link: &Link, account: &str, sign_in: &str, now: u64) -> String {
         let mut tables = self.lock();
         let policy = self.policy;
         if let Some(stored) = tables
@@ -356,6 +365,7 @@ impl Shares {
                 dms_id: link.share.dms_id.clone(),
                 share_id: link.share.share_id.clone(),
                 account: account.to_owned(),
+                sign_in: sign_in.to_owned(),
                 snapshot: link.clone(),
                 opened,
             },
@@ -491,7 +501,7 @@ mod tests {
             .expect("a new share");
         let link = shares.lookup(&tokens[0].1).expect("the link opens");
         assert!(!link.share.ended(1_999) && link.share.ended(2_000));
-        let session = shares.record_opening(&link, "a@x.example", 1_500);
+        let session = shares.record_opening(&link, "a@x.example", "sign-in", 1_500);
         assert!(shares.sweep(1_999).is_empty());
         assert!(shares.session(&session).is_some());
         let ended = shares.sweep(2_000);
@@ -499,7 +509,7 @@ mod tests {
         assert_eq!(ended[0].ended_at(2_000), Some(2_000));
         assert!(shares.sweep(2_001).is_empty());
         assert!(shares.session(&session).is_none());
-        let again = shares.record_opening(&link, "a@x.example", 1_500);
+        let again = shares.record_opening(&link, "a@x.example", "sign-in", 1_500);
         let deleted = shares.delete("dms-1", "share-1", 1_600).expect("its share");
         assert_eq!(deleted.ended_at(1_700), Some(1_600));
         assert!(shares.session(&again).is_none());
@@ -514,7 +524,7 @@ mod tests {
             .create(announced(&["a@x.example"]), 1_000)
             .expect("the victim's share");
         let link = shares.lookup(&victim[0].1).expect("the link opens");
-        let session = shares.record_opening(&link, "a@x.example", 1_100);
+        let session = shares.record_opening(&link, "a@x.example", "sign-in", 1_100);
         let mut copy = announced(&["b@y.example"]);
         copy.dms_id = "dms-attacker".into();
         copy.expires_at = Some(1_200);
@@ -538,7 +548,7 @@ mod tests {
             .expect("a new share");
         let link = shares.lookup(&tokens[0].1).expect("the link opens");
         let opened: Vec<String> = (0..VIEWER_SESSIONS_PER_LINK + 2)
-            .map(|_| shares.record_opening(&link, "a@x.example", 1_000))
+            .map(|_| shares.record_opening(&link, "a@x.example", "sign-in", 1_000))
             .collect();
         let kept: Vec<bool> = opened.iter().map(|s| shares.session(s).is_some()).collect();
         let mut expected = vec![false, false];

@@ -12,6 +12,7 @@ use http::{HeaderMap, StatusCode, header};
 use sha2::{Digest, Sha256};
 
 use super::CloudState;
+use super::mail_address::AddressRule;
 use super::mail_limits::Cause;
 use super::oauth::Params;
 use super::pages::{escape, page};
@@ -241,10 +242,13 @@ pub(crate) async fn send_code(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let email = params.get("email").unwrap_or_default().to_ascii_lowercase();
+    // One spelling per mailbox, as for a share's addresses: the bounds count mailboxes.
+    let typed = params.get("email").unwrap_or_default();
+    let canonical = AddressRule::from_faults(&state.faults).one(typed);
+    let email = canonical.clone().unwrap_or_default();
     let source = peer.map(|p| p.0.0.ip());
     let exists = state.accounts.exists(&email);
-    if !email.contains('@') || (exists && state.signups.1.tell_existing) {
+    if canonical.is_none() || (exists && state.signups.1.tell_existing) {
         return (
             StatusCode::CONFLICT,
             Json(serde_json::json!({ "error": "account_exists_or_bad_address" })),

@@ -143,7 +143,10 @@ pub(crate) async fn open(
         return page(StatusCode::FORBIDDEN, "Not shared with you", &body);
     }
     let now = state.clock.unix_seconds();
-    let session = state.shares.record_opening(&link, &account.email, now);
+    let sign_in = state.accounts.live_session(&headers).unwrap_or_default();
+    let session = state
+        .shares
+        .record_opening(&link, &account.email, &sign_in, now);
     share_keeping::keep_opening(&state, &link, &account.email, now);
     (
         StatusCode::SEE_OTHER,

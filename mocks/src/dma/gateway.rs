@@ -4,7 +4,7 @@
 //! any local process that finds it log in as a share user; the key is what makes the gateway
 //! the only way in (USER-4).
 
-use crate::dms::{GATEWAY_KEY_HEADER, GatewayKey};
+use crate::dms::{GatewayKey, KeyRefusal};
 use crate::world::{Fault, FaultSet};
 
 /// Whom the gateway listener serves, settled once when the DMA starts.
@@ -30,23 +30,21 @@ impl GatewayAuth {
         let GatewayAuth::Key(key) = self else {
             return Ok(());
         };
-        let mut sent = headers.get_all(GATEWAY_KEY_HEADER).iter();
-        match (sent.next(), sent.next()) {
-            (Some(value), None) if same(value.as_bytes(), key.expose().as_bytes()) => Ok(()),
-            (None, _) => Err("the gateway channel serves only the Cloud Gateway: no gateway key"),
-            _ => Err("the gateway channel serves only the Cloud Gateway: wrong gateway key"),
-        }
+        key.carried_by(headers).map_err(|refusal| match refusal {
+            KeyRefusal::Missing => {
+                "the gateway channel serves only the Cloud Gateway: no gateway key"
+            }
+            KeyRefusal::Wrong => {
+                "the gateway channel serves only the Cloud Gateway: wrong gateway key"
+            }
+        })
     }
-}
-
-/// Compares without stopping at the first difference, so timing says nothing about the key.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dms::GATEWAY_KEY_HEADER;
 
     fn headers(values: &[&str]) -> http::HeaderMap {
         let mut map = http::HeaderMap::new();

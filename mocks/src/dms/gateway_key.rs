@@ -40,6 +40,30 @@ impl GatewayKey {
     pub fn header(&self) -> (&'static str, String) {
         (GATEWAY_KEY_HEADER, self.expose())
     }
+
+    /// Whether `headers` carry this key, exactly once: the request is the Cloud Gateway's. The
+    /// reason when not. The DMA's gateway listener and the WAF both ask, each for itself.
+    pub fn carried_by(&self, headers: &http::HeaderMap) -> Result<(), KeyRefusal> {
+        let mut sent = headers.get_all(GATEWAY_KEY_HEADER).iter();
+        match (sent.next(), sent.next()) {
+            (Some(value), None) if same(value.as_bytes(), self.expose().as_bytes()) => Ok(()),
+            (None, _) => Err(KeyRefusal::Missing),
+            _ => Err(KeyRefusal::Wrong),
+        }
+    }
+}
+
+/// Why a request is not the Cloud Gateway's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    Missing,
+    /// Another value, or the header more than once.
+    Wrong,
+}
+
+/// Compares without stopping at the first difference, so timing says nothing about the key.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl fmt::Debug for GatewayKey {

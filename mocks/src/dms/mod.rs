@@ -16,7 +16,7 @@ mod viewing;
 
 pub use control::{Caller, ControlAnswer, ControlError, ControlRequest, Pairing, Reported};
 pub use firewall::ShareFirewall;
-pub use gateway_key::{GATEWAY_KEY_HEADER, GatewayKey};
+pub use gateway_key::{GATEWAY_KEY_HEADER, GatewayKey, KeyRefusal};
 pub use link::{Asked, Gateway, read_line};
 pub use permissions::Permission;
 pub use remote::REMOTE_ACCOUNT_HEADER;

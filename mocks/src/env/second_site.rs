@@ -106,6 +106,7 @@ impl SecondSite {
         let waf = Waf::start(
             waf_listener,
             dma_gateway_listener.local_addr()?,
+            gateway_key,
             clock.clone(),
             faults.clone(),
             lifetime,

@@ -1,5 +1,7 @@
 //! The WAF in front of the DataMiner API's gateway channel. Every call the agent forwards passes
-//! through it and every decision is logged with its reason. It reads requests with a reader of
+//! through it and every decision is logged with its reason. Only the Cloud Gateway's requests,
+//! those that carry the DMS's gateway key, are inspected at all ([`key`](self)): any other is
+//! refused first, and counts for nothing. It reads requests with a reader of
 //! its own ([`reader`](self)), not the DMA's. A sign-in passes (within a limit of failures per
 //! login); a call on a shared-dashboard connection (see [`registry`](self) for how a
 //! connection is tied to its share) passes only when it is on the share's whitelist; a call on
@@ -8,6 +10,7 @@
 
 mod body;
 mod decisions;
+mod key;
 mod policy;
 mod proxy;
 mod reader;
@@ -20,6 +23,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::dms::GatewayKey;
 use crate::dms::canonical::CanonicalCall;
 use crate::world::{Clock, FaultSet, Lifetime, net};
 
@@ -43,14 +47,17 @@ pub struct Waf {
     addr: SocketAddr,
     decisions: Decisions,
     registry: Arc<registry::Registry>,
+    keyless: Arc<key::Keyless>,
 }
 
 impl Waf {
-    /// Listens on `listener` and forwards what it allows to `dma` (the DMA's gateway channel);
+    /// Listens on `listener` and forwards what it allows to `dma` (the DMA's gateway channel),
+    /// of the requests that carry `key` (the gateway key the DMS handed its Cloud Gateway);
     /// `faults` settle how it reads and matches calls, once.
     pub fn start(
         listener: TcpListener,
         dma: SocketAddr,
+        key: GatewayKey,
         clock: Clock,
         faults: FaultSet,
         lifetime: &Lifetime,
@@ -58,9 +65,12 @@ impl Waf {
         let addr = listener.local_addr()?;
         let decisions = Decisions::default();
         let registry = Arc::new(registry::Registry::default());
+        let keyless = Arc::new(key::Keyless::default());
         let state = Arc::new(proxy::ProxyState {
             dma,
             clock,
+            key: key::KeyCheck::from_faults(&faults, key),
+            keyless: keyless.clone(),
             decisions: decisions.clone(),
             registry: registry.clone(),
             policy: policy::MatchPolicy::from_faults(&faults),
@@ -71,6 +81,7 @@ impl Waf {
             addr,
             decisions,
             registry,
+            keyless,
         })
     }
 
@@ -80,6 +91,11 @@ impl Waf {
 
     pub fn decisions(&self) -> &Decisions {
         &self.decisions
+    }
+
+    /// How many requests it refused, unread, for want of the gateway key.
+    pub fn refused_without_key(&self) -> u64 {
+        self.keyless.count()
     }
 
     /// Registers a new share: its user's login and the whitelist built from its dashboard.

@@ -1,4 +1,4 @@
-//! The WAF's request path: read the call with its own reader, decide, log the decision with
+//! The WAF's request path: refuse what does not carry the gateway key, read the call with its own reader, decide, log the decision with
 //! its reason, and forward the body it read, framed afresh, to the DMA's gateway channel. What
 //! it cannot read, or cannot tie to a share or a session it saw open through the gateway, it
 //! blocks (unless its policy fails open).
@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
 use super::decisions::{Decision, Decisions, Verdict};
+use super::key::{KeyCheck, Keyless};
 use super::policy::{MatchPolicy, Undecided};
 use super::reader::{Received, Unreadable, read, receive};
 use super::registry::{Owner, Registry};
@@ -31,6 +32,8 @@ use crate::world::Clock;
 pub(crate) struct ProxyState {
     pub dma: SocketAddr,
     pub clock: Clock,
+    pub key: KeyCheck,
+    pub keyless: Arc<Keyless>,
     pub decisions: Decisions,
     pub registry: Arc<Registry>,
     pub policy: MatchPolicy,
@@ -108,6 +111,12 @@ impl Judgement {
 }
 
 async fn inspect(State(state): State<Arc<ProxyState>>, request: Request) -> Response {
+    // Not the gateway's: refused before its body is read, before any counter, table or log of
+    // the WAF is touched, so that it can fill, spend or reset none of them.
+    if let Some(reason) = state.key.refuses(request.headers()) {
+        state.keyless.refused();
+        return Judgement::blocked(reason, None).refusal();
+    }
     let Received {
         head,
         path,

@@ -219,6 +219,18 @@ faults! {
         "a share mail carries the DMS user's name and message as the DMS wrote them, up to 2,000 characters, links and markup included",
     CloudMailEnvelopeOtherDomain = "cloud.mail-envelope-other-domain":
         "mail goes out with the mailing provider's default envelope sender (bounces at dataminer-mail.net): the From says dataminer.services but the envelope, SPF and DMARC alignment do not",
+    CloudMailDashboardNameUnchecked = "cloud.mail-dashboard-name-unchecked":
+        "the dashboard's name and the share's ID a DMS announces are taken as names, unchecked: line breaks, links, markup and 60,000 characters go into the mail from dataminer.services",
+    CloudMailTextCompatibilityForms = "cloud.mail-text-compatibility-forms":
+        "the DMS text filter reads only ASCII dots and slashes: fullwidth forms and the ideographic full stop (evil。example), which mail readers fold into a link, pass as plain text",
+    CloudMailAddressNotCanonical = "cloud.mail-address-not-canonical":
+        "a share's addresses are taken as written when they hold an @ and a dot: <a@x.example>, \"a\"@x.example and a@x.example. are each another address to the per-address bound, and a@x.example;b@y.example is mailed; sign-up codes too",
+    CloudMailBoundPerDms = "cloud.mail-bound-per-dms":
+        "mail is bounded per sending DMS, not per organisation: an organisation that approves itself twenty DMSs mails one address twenty times its bound, and its daily mail has no bound",
+    CloudShareExpiryInThePast = "cloud.share-expiry-in-the-past":
+        "an announced share's expiry is taken whatever it is: a share that has already ended is mailed, its links dead on arrival",
+    CloudDmsIdCaseLookalike = "cloud.dms-id-case-lookalike":
+        "DMS IDs are taken in any case and compared as written: DMS-BCEBD039 registers beside dms-bcebd039 as another DMS with the same look",
     CloudExpiryLeftToTheDms = "cloud.expiry-left-to-the-dms":
         "the cloud shows a share's expiry in its mail but leaves the end to the DMS: a share that expires while its DMS is offline stays open on the cloud",
     CloudDeleteAnyDmsShare = "cloud.delete-any-dms-share":
@@ -291,6 +303,8 @@ faults! {
         "the WAF passes a remote-access sign-in as a share user on to the DMA and counts its failures against the share user's own limit: any remote-access account locks the gateway out of a share",
     WafRemoteGuessingPerLoginOnly = "waf.remote-guessing-per-login-only":
         "the WAF bounds remote-access sign-in failures per DMS login only: an account that guesses across many logins is never stopped",
+    WafCountsKeylessSignIns = "waf.counts-keyless-sign-ins":
+        "the WAF leaves the gateway key to the DMA and counts every refused sign-in it forwarded: a local process without the key, at the WAF's port, locks a share user out of every new viewer, and any remote account out with a forged header",
     CloudRemoteRelayPassesTrustedHeaders = "cloud.remote-relay-passes-trusted-headers":
         "the remote-access relay strips only hop-by-hop and credential headers: an account with remote access names a share and a viewer in the headers the gateway trusts and acts as that share's user",
     DmaGatewaySkipsUserRights = "dma.gateway-skips-user-rights":
@@ -326,7 +340,7 @@ faults! {
     CloudLastOwnerCanLeave = "cloud.last-owner-can-leave":
         "the organisation's admin API lets its only Owner give up the role: no one can ever be made Owner again, and an Admin can then demote the former Owner",
     CloudSignOutKeepsViewers = "cloud.sign-out-keeps-viewers":
-        "signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
+        "viewer sessions stand apart from the sign-in, and signing out ends the account's session but not the viewer sessions it opened: a shared dashboard left open in a browser someone signed out of still serves it",
     CloudSignupNewCodeVoidsTheLast = "cloud.signup-new-code-voids-the-last":
         "asking for a sign-up code replaces the one pending for the address: anyone who knows a newcomer's address asks for a code and the one in the newcomer's mailbox stops working",
     CloudRolesKeptInMemory = "cloud.roles-kept-in-memory":
@@ -341,6 +355,16 @@ faults! {
         "the viewer's relay confines a DMS's page by path but does not sandbox it: the page runs script in the sharing host's origin, writes cookies until the browser evicts the site's session cookies, and sets a session of the attacker's account in their place",
     CloudViewerUrlNeedsNoSignIn = "cloud.viewer-url-needs-no-sign-in":
         "the relay serves a top-level navigation to a viewer's URL without the sign-in of the account the viewer was opened for: a viewer URL copied out of the address bar opens the dashboard in anyone's browser",
+    CloudViewerOutlivesItsSignIn = "cloud.viewer-outlives-its-sign-in":
+        "a viewer session lives as long as its share, whatever became of the sign-in that opened it: a viewer URL copied out of a browser whose sign-in lapsed days ago still serves the dashboard's data",
+    CloudRevokeKeepsTunnels = "cloud.revoke-keeps-tunnels":
+        "an Owner or Admin removing a DMS from the organisation revokes its tokens but leaves the tunnels they opened up: the removed DMS keeps serving recipients and remote access until its next renewal",
+    AgentHidesACloudEndedConnection = "agent.hides-a-cloud-ended-connection":
+        "the Cloud Gateway takes a tunnel upgrade refused for its token as a passing failure and dials again with backoff: after the organisation removed the DMS, the DMA keeps telling its Administrator the DMS is connected",
+    CloudRemovalLeavesConnectFlows = "cloud.removal-leaves-connect-flows":
+        "removing a DMS from the organisation revokes its token families but leaves its connect flows alone: a DMS that was pairing again when an Admin removed it redeems its approved code and is connected after all",
+    CloudRemoteAccessListRefusesEveryone = "cloud.remote-access-list-refuses-everyone":
+        "the organisation's remote-access list looks the DMS up with the organisation and DMS swapped: it answers every Owner and Admin that the DMS is unknown, so no one can see who reaches a DMS remotely",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -171,7 +171,7 @@ impl Figures {
             m.records_kib_at_end
         );
         say!(
-            "shares:   each a DMS of its own with a real agent, WAF and DMA and one dashboard shared on it (the cloud does not hand share users to recipients yet: viewers log in as the share user the DMA made)"
+            "shares:   each a DMS of its own with a real agent, WAF and DMA and one dashboard shared on it with its viewers' addresses; each viewer a recipient that signed up for its address and opened its mailed link"
         );
         for share in self.per_share.iter().filter(|s| !s.counts.accounted()) {
             let c = &share.counts;

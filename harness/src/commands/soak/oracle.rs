@@ -139,6 +139,48 @@ pub fn judge(own: &str, call: &Call, status: u16, body: &[u8]) -> Verdict {
     Verdict::Right
 }
 
+/// Judges a heartbeat's read of the dashboard's definition: HTTP 200 with JSON whose
+/// components make exactly the `expected` calls (method and parameters, in order, as the
+/// fixture has them), and no DMS's mark (the definition is the dashboard's, not a DMS's data).
+pub fn judge_definition(expected: &[(String, Value)], status: u16, body: &[u8]) -> Verdict {
+    let Ok(answer) = serde_json::from_slice::<Value>(body) else {
+        return Verdict::Wrong(format!(
+            "HTTP {status}, not JSON: {}",
+            String::from_utf8_lossy(&body[..body.len().min(120)])
+        ));
+    };
+    let mut texts = Vec::new();
+    strings(&answer, &mut texts);
+    if let Some(from) = texts.iter().flat_map(|t| marks(t)).next() {
+        return Verdict::Crossed {
+            from: from.to_owned(),
+        };
+    }
+    if status != 200 {
+        return Verdict::Wrong(format!("HTTP {status}: {answer}"));
+    }
+    let listed: Vec<(String, Value)> = answer["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["calls"].as_array().into_iter().flatten())
+        .map(|c| {
+            (
+                c["method"].as_str().unwrap_or_default().to_owned(),
+                c["parameters"].clone(),
+            )
+        })
+        .collect();
+    if listed != expected {
+        return Verdict::Wrong(format!(
+            "the definition lists {} call(s), not the dashboard's {}",
+            listed.len(),
+            expected.len()
+        ));
+    }
+    Verdict::Right
+}
+
 fn strings<'a>(value: &'a Value, into: &mut Vec<&'a str>) {
     match value {
         Value::String(s) => into.push(s),
@@ -222,6 +264,30 @@ mod tests {
             judge(&dms_id(7), &call, 200, b"<html>"),
             Verdict::Wrong(_)
         ));
+    }
+
+    #[test]
+    fn a_definition_is_right_only_with_the_dashboards_calls_and_no_mark() {
+        let dashboard = Dashboard::load("soc-overview").expect("the dashboard fixture loads");
+        let expected: Vec<(String, Value)> = dashboard
+            .calls()
+            .map(|c| (c.method.clone(), Value::Object(c.parameters.clone())))
+            .collect();
+        let served = serde_json::to_vec(&dashboard).expect("a dashboard serializes");
+        assert_eq!(judge_definition(&expected, 200, &served), Verdict::Right);
+        assert!(matches!(
+            judge_definition(&expected[1..], 200, &served),
+            Verdict::Wrong(_)
+        ));
+        assert!(matches!(
+            judge_definition(&expected, 410, &served),
+            Verdict::Wrong(_)
+        ));
+        let marked = serde_json::json!({ "components": [], "title": "x [soak-dms-003]" });
+        assert_eq!(
+            judge_definition(&expected, 200, marked.to_string().as_bytes()),
+            Verdict::Crossed { from: dms_id(3) }
+        );
     }
 
     #[test]

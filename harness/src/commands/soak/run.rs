@@ -42,7 +42,7 @@ async fn on(
         "connecting {} share DMSs (real agents, WAFs, DMAs) and sharing a dashboard on each",
         plan.shares
     ));
-    let shares = shares::start_all(env, plan.shares).await?;
+    let shares = shares::start_all(env, &viewers::addresses(plan.viewers, plan.shares)).await?;
     let serving_at_start = shares::live_tunnels(env, &shares);
     let rss_with_shares = resident_kib()?;
 

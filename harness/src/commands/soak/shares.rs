@@ -1,11 +1,8 @@
 //! The DMSs that serve viewers: each a real agent, WAF and DMA of its own, wired to the
 //! environment's one cloud the way `mocks::Environment` wires its own DMS, serving data marked
 //! with its ID (see `oracle`). Each is connected through the public connect flow, approved by
-//! the cloud's Administrator, and shares one fixture dashboard (`ShareDashboard`), whose share
-//! user the viewers log in as through the sharing front end.
-//!
-//! The cloud's sharing does not hand a share's user to its recipients yet, so the soak takes the
-//! share user's login from the DMA, as the Cloud Gateway holds it.
+//! the cloud's Administrator, and shares one fixture dashboard (`ShareDashboard`) with the
+//! addresses of its viewers, who open it as recipients (`viewers`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,9 +41,6 @@ pub struct ShareDms {
     pub data: DmaData,
     /// The share user's login and password, once shared.
     pub share_user: Option<(String, String)>,
-    /// A read-only DMS user the viewers sign in as, through remote access: the DMS's own
-    /// rights apply to them (share users are signed in only by the gateway).
-    pub remote_user: (String, String),
     admin: User,
     dma: Dma,
     agent: Agent,
@@ -107,15 +101,11 @@ impl ShareDms {
         let waf = Waf::start(
             waf_listener,
             gateway_listener.local_addr()?,
+            gateway_key,
             clock.clone(),
             faults.clone(),
             &lifetime,
         )?;
-        let remote_user = User {
-            login: "remote".to_owned(),
-            password: mocks::world::random_token(12),
-            role: Role::ReadOnly,
-        };
         let admin = User {
             login: "admin".to_owned(),
             password: random_token(12),
@@ -126,7 +116,7 @@ impl ShareDms {
             gateway_listener,
             DmaSetup {
                 data: data.clone(),
-                users: vec![admin.clone(), remote_user.clone()],
+                users: vec![admin.clone()],
                 gateway: agent.serve(clock.clone(), &lifetime),
                 waf: std::sync::Arc::new(waf.clone()),
                 gateway_key,
@@ -140,7 +130,6 @@ impl ShareDms {
             dashboard,
             data,
             share_user: None,
-            remote_user: (remote_user.login, remote_user.password),
             admin,
             dma,
             agent,
@@ -168,14 +157,18 @@ impl ShareDms {
         dma_call(&self.dma, method, body).await
     }
 
-    /// The Administrator shares the DMS's dashboard; the share user is then known.
-    async fn share(&mut self) -> anyhow::Result<()> {
-        // An address per DMS: the cloud mails one address at most ten times a day (MAIL-2).
-        let viewer = format!("viewer@{}.partner.example", self.dms_id);
+    /// The Administrator shares the DMS's dashboard with `emails`, its viewers' addresses; the
+    /// share user is then known.
+    async fn share(&mut self, emails: &[String]) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !emails.is_empty(),
+            "{} has no viewer to share with",
+            self.dms_id
+        );
         let shared = self
             .as_admin(
                 "ShareDashboard",
-                json!({ "dashboardID": self.dashboard.id, "emails": [viewer] }),
+                json!({ "dashboardID": self.dashboard.id, "emails": emails }),
             )
             .await?;
         let share_id = shared
@@ -228,9 +221,14 @@ impl ShareDms {
     }
 }
 
-/// Starts `count` share DMSs, the fixture dashboards taken in turn, connects every one of them
-/// to `env`'s cloud and shares its dashboard.
-pub async fn start_all(env: &Environment, count: usize) -> anyhow::Result<Vec<ShareDms>> {
+/// Starts a share DMS per entry of `viewers` (its viewers' addresses), the fixture dashboards
+/// taken in turn, connects every one of them to `env`'s cloud and shares its dashboard with
+/// those addresses.
+pub async fn start_all(
+    env: &Environment,
+    viewers: &[Vec<String>],
+) -> anyhow::Result<Vec<ShareDms>> {
+    let count = viewers.len();
     let dashboards = Dashboard::load_all()?;
     anyhow::ensure!(!dashboards.is_empty(), "no fixture dashboard to share");
     let mut shares = Vec::with_capacity(count);
@@ -270,9 +268,9 @@ pub async fn start_all(env: &Environment, count: usize) -> anyhow::Result<Vec<Sh
     }
     // Every agent fetches its token at its next poll, on the one clock they share.
     env.advance(POLL_INTERVAL).await;
-    for share in &mut shares {
+    for (share, emails) in shares.iter_mut().zip(viewers) {
         share.tunnels_up(env).await?;
-        share.share().await?;
+        share.share(emails).await?;
     }
     Ok(shares)
 }

@@ -1,17 +1,21 @@
-//! The viewers: each a signed-in dataminer.services account with its own HTTPS client, logged
-//! in to one share's DMS through remote access (as a read-only DMS user: share users are
-//! signed in only by the Cloud Gateway) through
-//! `https://sharing.dataminer.services/dms/{id}/API/v1/Json.asmx/…`, calling the dashboard's
-//! calls one after the other until the soak ends. Viewers of one share start at different
-//! calls, so two answers swapped between them would name the wrong thing.
+//! The viewers: each a recipient, as the spec's sharing has them. Every viewer has an address of
+//! its own that its share's DMS shared the dashboard with; it signs up for that address through
+//! the cloud's real flow (the code read from the mail the cloud sent, in the soak's own
+//! environment), opens the mailed link on `sharing.dataminer.services` with its own browser
+//! client, and from then on does what the DMS's dashboard app does at every heartbeat: reads
+//! the dashboard's definition and makes the dashboard's calls, one request at a time, under
+//! the path the cloud's redirect named (whatever carries the viewer's session, a cookie scoped
+//! to the path or the path itself, the browser client sends as a browser would). Viewers of one
+//! share start at different points of the heartbeat, so two answers swapped between them would
+//! name the wrong thing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mocks::Environment;
-use scenarios::steps::{self, Recipient};
+use mocks::world::random_token;
+use scenarios::clients::{ShareRecipient, Viewer as OpenViewer, link_in, path_of};
 use serde_json::Value;
-use tokio::task::JoinSet;
 
 use super::ledger::Ledger;
 use super::oracle::{self, Call};
@@ -19,23 +23,53 @@ use super::shares::ShareDms;
 
 /// How long an answer may take before its request counts as lost.
 pub const ANSWER_BOUND: Duration = Duration::from_secs(10);
-/// Sign-ins under way at once.
+/// Sign-ups and link openings under way at once: below the cloud's bound on sign-ups pending
+/// from one source address (every viewer comes from this machine).
 const AT_ONCE: usize = 16;
 
-/// One viewer, signed in and logged in to its share's DMS.
+/// The address of the `index`th viewer, on the share of DMS `dms_id`.
+fn address(index: usize, dms_id: &str) -> String {
+    format!("viewer-{index:04}@{dms_id}.partner.example")
+}
+
+/// The addresses each share is sent to: viewer `i` watches share `i % shares`.
+pub fn addresses(viewers: usize, shares: usize) -> Vec<Vec<String>> {
+    (0..shares)
+        .map(|share| {
+            let dms_id = oracle::dms_id(share);
+            (share..viewers)
+                .step_by(shares.max(1))
+                .map(|index| address(index, &dms_id))
+                .collect()
+        })
+        .collect()
+}
+
+/// One step of a heartbeat: the dashboard's definition, or one of its calls.
+#[derive(Debug)]
+enum Step {
+    Definition,
+    Call(Call),
+}
+
+/// One viewer, signed up and looking at its share's dashboard.
 #[derive(Debug)]
 pub struct Viewer {
     index: usize,
     share: usize,
-    /// Which of its share's viewers this is: where in the dashboard's calls it starts.
+    /// Which of its share's viewers this is: where in the heartbeat it starts.
     rank: usize,
     dms_id: String,
-    recipient: Recipient,
-    connection: String,
-    calls: Arc<Vec<Call>>,
+    browser: ShareRecipient,
+    /// The dashboard app, where the cloud's redirect put it.
+    open: OpenViewer,
+    /// What the dashboard's definition must list: its calls, from the fixture.
+    expected_calls: Arc<Vec<(String, Value)>>,
+    heartbeat: Arc<Vec<Step>>,
 }
 
-/// `count` viewers, spread evenly over `shares` (viewer `i` on share `i % shares.len()`).
+/// `count` viewers, spread evenly over `shares` (viewer `i` on share `i % shares.len()`), each
+/// signed up for its address and looking at the dashboard its mailed link opens.
 pub async fn sign_in_all(
     env: &Environment,
     shares: &[ShareDms],
@@ -50,97 +84,134 @@ pub async fn sign_in_all(
             share.dashboard.id
         );
         anyhow::ensure!(share.share_user.is_some(), "{} is not shared", share.dms_id);
-        // Remote access on each DMS, enabled by the Owner for the Owner's own account.
-        let owner = &env.accounts().cloud_admin;
-        let enabled = steps::set_remote_access(env, owner, &share.dms_id, &[owner])
-            .await
-            .map_err(|e| anyhow::anyhow!("enabling remote access on {}: {e}", share.dms_id))?;
-        anyhow::ensure!(
-            enabled.status == 200,
-            "enabling remote access on {}: HTTP {}",
-            share.dms_id,
-            enabled.status
-        );
-        let (login, password) = share.remote_user.clone();
-        per_share.push((share.dms_id.clone(), login, password, Arc::new(calls)));
+        let mut heartbeat = vec![Step::Definition];
+        heartbeat.extend(calls.into_iter().map(Step::Call));
+        let expected: Vec<(String, Value)> = share
+            .dashboard
+            .calls()
+            .map(|c| (c.method.clone(), Value::Object(c.parameters.clone())))
+            .collect();
+        per_share.push((
+            share.dms_id.clone(),
+            Arc::new(expected),
+            Arc::new(heartbeat),
+        ));
     }
     let shares_count = per_share.len();
     let mut viewers = Vec::with_capacity(count);
     let indices: Vec<usize> = (0..count).collect();
     for batch in indices.chunks(AT_ONCE) {
-        let mut signing_in = JoinSet::new();
-        for &index in batch {
+        let opening = batch.iter().map(|&index| {
             let share = index % shares_count;
-            let (dms_id, login, password, calls) = per_share[share].clone();
-            let recipient = Recipient::signed_in_only(env)
-                .await
-                .map_err(|e| anyhow::anyhow!("viewer {index} signing in: {e}"))?;
-            signing_in.spawn(async move {
-                let connection = recipient
-                    .connect_app(&dms_id, &login, &password)
+            let (dms_id, expected_calls, heartbeat) = per_share[share].clone();
+            async move {
+                let (browser, open) = sign_up_and_open(env, &address(index, &dms_id))
                     .await
-                    .map_err(|e| anyhow::anyhow!("viewer {index} on {dms_id}: {e}"))?;
+                    .map_err(|e| anyhow::anyhow!("viewer {index} of {dms_id}: {e}"))?;
                 anyhow::Ok(Viewer {
                     index,
                     share,
                     rank: index / shares_count,
                     dms_id,
-                    recipient,
-                    connection,
-                    calls,
+                    browser,
+                    open,
+                    expected_calls,
+                    heartbeat,
                 })
-            });
-        }
-        while let Some(viewer) = signing_in.join_next().await {
-            viewers.push(viewer??);
+            }
+        });
+        for viewer in futures_util::future::join_all(opening).await {
+            viewers.push(viewer?);
         }
     }
     viewers.sort_by_key(|v| v.index);
     Ok(viewers)
 }
 
+/// A recipient's first visit: signs up for `email` with the code the cloud mailed it, then
+/// opens the share link the cloud mailed it, following the cloud's redirect to the app.
+async fn sign_up_and_open(
+    env: &Environment,
+    email: &str,
+) -> Result<(ShareRecipient, OpenViewer), scenarios::Failure> {
+    let mut browser = ShareRecipient::new(env)?;
+    browser
+        .sign_up(env, email, &format!("pw-{}", random_token(16)))
+        .await?;
+    let link = env
+        .cloud()
+        .outbox()
+        .to(email)
+        .iter()
+        .filter_map(link_in)
+        .find(|link| path_of(link).is_ok_and(|p| p.starts_with("/s/")))
+        .ok_or_else(|| {
+            scenarios::Failure::precondition(
+                format!("the share mailed to {email}"),
+                "a mail with a link under /s/",
+                "none",
+            )
+        })?;
+    let page = browser.open(&link).await?;
+    let open = OpenViewer::of(&page).ok_or_else(|| {
+        scenarios::Failure::precondition(
+            "opening the mailed link",
+            "HTTP 200 with the DMS's dashboard app",
+            format!("HTTP {} at {}", page.status, page.path),
+        )
+    })?;
+    Ok((browser, open))
+}
+
 impl Viewer {
-    /// Calls until `until`, one request at a time; every request goes into `ledger` before it
-    /// is sent and its fate after.
+    /// Heartbeats until `until`, one request at a time; every request goes into `ledger`
+    /// before it is sent and its fate after.
     pub async fn view(self, ledger: Arc<Ledger>, until: Instant) {
         let mut next = self.rank;
         while Instant::now() < until {
-            let call = &self.calls[next % self.calls.len()];
+            let step = &self.heartbeat[next % self.heartbeat.len()];
             next += 1;
-            let mut body = call.parameters.clone();
-            body.insert(
-                "connection".to_owned(),
-                Value::String(self.connection.clone()),
-            );
-            let body = Value::Object(body);
-            let mut answer = Vec::new();
+            let what = match step {
+                Step::Definition => format!("the definition on {}", self.dms_id),
+                Step::Call(call) => format!("{} on {}", call.method, self.dms_id),
+            };
             ledger.sent(self.share);
             let began = Instant::now();
-            let received = tokio::time::timeout(
-                ANSWER_BOUND,
-                self.recipient
-                    .call(&self.dms_id, &call.method, &body, |chunk| {
-                        answer.extend_from_slice(chunk);
-                    }),
-            )
-            .await;
-            match received {
+            let sent = async {
+                match step {
+                    Step::Definition => {
+                        self.browser
+                            .get(&format!("{}definition", self.open.base))
+                            .await
+                    }
+                    Step::Call(call) => {
+                        let parameters = Value::Object(call.parameters.clone());
+                        self.browser
+                            .call(&self.open, &call.method, &parameters)
+                            .await
+                    }
+                }
+            };
+            match tokio::time::timeout(ANSWER_BOUND, sent).await {
                 Err(_) => ledger.lost(
                     self.share,
-                    format!(
-                        "{} on {}: no answer within {ANSWER_BOUND:?}",
-                        call.method, self.dms_id
-                    ),
+                    format!("{what}: no answer within {ANSWER_BOUND:?}"),
                 ),
-                Ok(Err(broken)) => ledger.lost(
-                    self.share,
-                    format!("{} on {}: {broken}", call.method, self.dms_id),
-                ),
-                Ok(Ok(received)) => ledger.answered(
+                Ok(Err(broken)) => ledger.lost(self.share, format!("{what}: {broken}")),
+                Ok(Ok(seen)) => ledger.answered(
                     self.share,
                     began.elapsed(),
-                    oracle::judge(&self.dms_id, call, received.status, &answer),
-                    || format!("{} on {}", call.method, self.dms_id),
+                    match step {
+                        Step::Definition => oracle::judge_definition(
+                            &self.expected_calls,
+                            seen.status,
+                            seen.body.as_bytes(),
+                        ),
+                        Step::Call(call) => {
+                            oracle::judge(&self.dms_id, call, seen.status, seen.body.as_bytes())
+                        }
+                    },
+                    || what.clone(),
                 ),
             }
         }

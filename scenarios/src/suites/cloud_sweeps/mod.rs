@@ -10,6 +10,8 @@ mod backups;
 mod keyed;
 mod keyed_tokens;
 mod mail;
+mod mail_bounds;
+mod mail_fields;
 mod offline;
 mod relay;
 mod restore;
@@ -169,6 +171,56 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(mail::the_clouds_mail_is_no_relay(ctx)),
+        },
+        Scenario {
+            id: "sharing.every-dms-supplied-field-is-plain",
+            suite: Suite::Sharing,
+            title: "A DMS of another organisation puts a planted line, a link, markup, an overlong value and links in fullwidth forms or with an ideographic full stop in each field it supplies (dashboard name, share ID, message, user's name), announces a share already ended, and asks to register a DMS ID in another case and a DMS name with a link: no mail carries any of it, as written or as a mail reader folds it, a hostile share ID and an ended share are refused, and so are the ID and the name",
+            requirements: &["MAIL-2", "TEN-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudMailDashboardNameUnchecked,
+                        "dashboard-and-share-id-plain-and-bounded",
+                    ),
+                    Catch::by(
+                        Fault::CloudMailTextCompatibilityForms,
+                        "no-compatibility-form-of-a-link",
+                    ),
+                    Catch::by(
+                        Fault::CloudShareExpiryInThePast,
+                        "no-mail-for-a-share-already-ended",
+                    ),
+                    Catch::by(
+                        Fault::CloudDmsIdCaseLookalike,
+                        "dms-id-taken-only-in-lowercase",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(mail_fields::every_dms_supplied_field_is_plain(ctx)),
+        },
+        Scenario {
+            id: "sharing.mail-bounds-count-mailboxes-and-organisations",
+            suite: Suite::Sharing,
+            title: "An organisation with twenty DMSs it approved itself mails one address from each, spells an address every way that reaches the same mailbox, and sends 50-address shares from six DMSs: one address gets at most its daily bound from the organisation, whatever the spelling or the DMS, and the organisation's mail stays within its daily bound",
+            requirements: &["MAIL-2", "DOS-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudMailAddressNotCanonical,
+                        "address-spellings-count-as-one-mailbox",
+                    ),
+                    Catch::by(
+                        Fault::CloudMailBoundPerDms,
+                        "mails-per-address-per-organisation-limited",
+                    ),
+                ]
+            },
+            body: |ctx| {
+                Box::pin(mail_bounds::mail_bounds_count_mailboxes_and_organisations(
+                    ctx,
+                ))
+            },
         },
         Scenario {
             id: "sharing.another-organisation-reaches-nothing-keyed-by-id",

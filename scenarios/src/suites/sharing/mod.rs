@@ -27,6 +27,7 @@ mod ending;
 mod eviction;
 mod fail_closed;
 mod gateway;
+mod keyless;
 pub(crate) mod live;
 mod log_out_retry;
 mod recipient_path;
@@ -230,13 +231,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.viewer-urls-open-only-their-own-viewer",
             suite: Suite::Sharing,
-            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one and the capability of a signed-out account are refused, and the DMA carries out nothing for them",
+            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one the capability of a signed-out account and that of a sign-in left unused past its idle lifetime are refused, and the DMA carries out nothing for them",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
-                &[Catch::by(
-                    Fault::CloudSignOutKeepsViewers,
-                    "signed-out-viewer-url-refused",
-                )]
+                &[
+                    Catch::by(
+                        Fault::CloudSignOutKeepsViewers,
+                        "signed-out-viewer-url-refused",
+                    ),
+                    Catch::by(
+                        Fault::CloudViewerOutlivesItsSignIn,
+                        "viewer-ends-with-its-sign-in",
+                    ),
+                ]
             },
             body: |ctx| Box::pin(viewer_urls::viewer_urls_open_only_their_own_viewer(ctx)),
         },
@@ -423,6 +430,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(fail_closed::sign_ins_rate_limited(ctx)),
+        },
+        Scenario {
+            id: "waf.keyless-sign-ins-lock-out-no-one",
+            suite: Suite::Waf,
+            title: "Wrong sign-ins sent by a local process straight to the WAF's port without the gateway key, as a share's user and for a forged remote account, well past every bound, lock no one out: a new viewer of the share renders and the account signs in through the cloud",
+            requirements: &["WAF-4", "DOS-1", "USER-4"],
+            catches: const {
+                &[Catch::by(
+                    Fault::WafCountsKeylessSignIns,
+                    "new-viewer-renders-after-keyless-sign-ins",
+                )]
+            },
+            body: |ctx| Box::pin(keyless::keyless_sign_ins_lock_out_no_one(ctx)),
         },
     ]
 }

@@ -7,12 +7,14 @@
 //! served without the account's cookie (the sandboxed page cannot send it), and the cloud's
 //! answer to the page's CORS preflight grants no credentials.
 
+use std::time::Duration;
+
 use mocks::world::random_token;
 use serde_json::json;
 
 use super::live;
 use crate::clients::Viewer;
-use crate::{Ctx, Failure};
+use crate::{Ctx, Failure, oracle, steps};
 
 const DASHBOARD: &str = "core-network";
 
@@ -116,5 +118,23 @@ pub(super) async fn viewer_urls_open_only_their_own_viewer(ctx: Ctx) -> Result<(
         definition.status != 200 && call.status != 200 && carried_out.is_empty(),
         "no 200, nothing carried out",
         json!({ "sign_out": out, "definition": definition.status, "call": call.status, "carried_out": carried_out }),
+    )?;
+
+    // Signed in again, a viewer opened, then nothing used for longer than a sign-in lasts idle:
+    // the viewer's URL went with the sign-in that opened it.
+    let account = env.accounts().cloud_outsider.clone();
+    browser.sign_in(&account.email, &account.password).await?;
+    let (lapsing, _) = live::open_viewer(&browser, second.link_for(&email)?).await?;
+    let idle = Duration::from_secs(oracle::spec()?.account_sessions.idle_seconds);
+    steps::let_time_pass(&env, idle + Duration::from_secs(60), 6).await;
+    let from = env.dma().executed().len();
+    let call = browser.call(&lapsing, method, parameters).await?;
+    let carried_out = env.dma().executed().since(from);
+    ev.expect(
+        "viewer-ends-with-its-sign-in",
+        "a call under a viewer's URL once the sign-in that opened it lay unused past its idle lifetime (fixtures: account_sessions.idle_seconds): status, and what the DMA carried out",
+        call.status != 200 && carried_out.is_empty(),
+        "no 200, nothing carried out",
+        json!({ "idle_seconds": idle.as_secs(), "call": call.status, "carried_out": carried_out }),
     )
 }

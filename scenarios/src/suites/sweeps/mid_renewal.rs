@@ -29,8 +29,34 @@ pub(super) async fn disconnect_mid_renewal(
     ev: &Evidence,
     kept: &mut Vec<String>,
 ) -> Result<Ended, Failure> {
-    let spec = oracle::spec()?;
     let token = stored_token(env)?;
+    renewal_held(env).await?;
+    let hold = env.cloud().renewal_hold();
+    let disconnected = admin.expect_data("DisconnectFromCloud", json!({})).await;
+    hold.release();
+    let answer = disconnected?;
+    let reported = connection_state(admin).await?;
+    if env.dms_credentials().stored().is_some() {
+        kept.push("mid-renewal".to_owned());
+    }
+    ev.saw(
+        "mid-renewal: DisconnectFromCloud, then GetCloudConnectionState",
+        (state_in(&answer), reported),
+    );
+    env.advance(RETRY + Duration::from_secs(1)).await;
+    env.settle().await;
+    // The cloud could be reached for the revocation all along: nothing was pending to tell.
+    Ok(Ended {
+        refused_after: cloud_takes(env, &token).await?,
+        told_while_cut: None,
+    })
+}
+
+/// Brings the DMS's daily renewal to where the cloud has renewed (spent the refresh key, issued
+/// the family's next token) and holds its answer: the cloud's renewal hold is then armed and
+/// holding, and the caller releases it.
+pub(super) async fn renewal_held(env: &Environment) -> Result<(), Failure> {
+    let spec = oracle::spec()?;
     let renew = Duration::from_secs(spec.token.renew_every_seconds);
     let before = renewals(env);
     // To a minute before the renewal is due, with the cloud's answers reaching the DMS.
@@ -59,22 +85,5 @@ pub(super) async fn disconnect_mid_renewal(
             (hold.held(), renewals(env) - before),
         ));
     }
-    let disconnected = admin.expect_data("DisconnectFromCloud", json!({})).await;
-    hold.release();
-    let answer = disconnected?;
-    let reported = connection_state(admin).await?;
-    if env.dms_credentials().stored().is_some() {
-        kept.push("mid-renewal".to_owned());
-    }
-    ev.saw(
-        "mid-renewal: DisconnectFromCloud, then GetCloudConnectionState",
-        (state_in(&answer), reported),
-    );
-    env.advance(RETRY + Duration::from_secs(1)).await;
-    env.settle().await;
-    // The cloud could be reached for the revocation all along: nothing was pending to tell.
-    Ok(Ended {
-        refused_after: cloud_takes(env, &token).await?,
-        told_while_cut: None,
-    })
+    Ok(())
 }

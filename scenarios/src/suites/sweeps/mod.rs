@@ -13,6 +13,7 @@ mod floods_sessions;
 mod lifetime;
 mod mid_renewal;
 mod newcomers;
+mod removals;
 mod routes;
 mod single_use;
 mod tls_judge;
@@ -35,6 +36,10 @@ pub const SWEEPS: &[(&str, &str)] = &[
     (
         "optin.every-ending-reaches-the-cloud",
         "endings × states: a disconnect while connected, while the DMS's hop is black-holed, after a cloud restart, pending across a cloud restart, in the middle of the daily renewal (the cloud renewed, its answer held), and while pairing",
+    ),
+    (
+        "optin.every-removal-ends-the-connection",
+        "endings × states, started by the cloud: the organisation's Admin removes the DMS while it is connected, while its hop is black-holed, in the middle of the daily renewal, across a cloud restart, and while it pairs again",
     ),
     (
         "tls.every-agent-connection-refuses-every-bad-server",
@@ -67,6 +72,14 @@ pub const SWEEPS: &[(&str, &str)] = &[
     (
         "sharing.the-clouds-mail-is-no-relay",
         "mail kinds × abuse: every kind of mail the cloud sends, with a foreign DMS's sender names, messages, addresses and call rates",
+    ),
+    (
+        "sharing.every-dms-supplied-field-is-plain",
+        "DMS-supplied fields × hostile values: dashboard name, share ID, message and user's name, each with a planted line, a link, markup, an overlong value, a link in fullwidth forms and one with an ideographic full stop; an expiry already past; a DMS ID in another case and a DMS name with a link",
+    ),
+    (
+        "sharing.mail-bounds-count-mailboxes-and-organisations",
+        "mail bounds × ways around them: every spelling of one mailbox, twenty DMSs of one organisation, six DMSs' full days",
     ),
     (
         "storage.every-backup-opens-after-key-rotations",
@@ -106,6 +119,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudTunnelAcceptsNoToken,
                         "bad-credentials-refused-on-every-route",
+                    ),
+                    Catch::by(
+                        Fault::CloudRemoteAccessListRefusesEveryone,
+                        "every-session-route-serves-its-valid-request",
                     ),
                 ]
             },
@@ -191,6 +208,30 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(endings::every_ending_reaches_the_cloud(ctx)),
+        },
+        Scenario {
+            id: "optin.every-removal-ends-the-connection",
+            suite: Suite::Optin,
+            title: "The organisation's Admin removing the DMS on dataminer.services, in every state (connected, the DMS's hop black-holed, mid-renewal, across a cloud restart, pairing again), ends it: the cloud refuses its token and refresh key, no tunnel of it stays open, a pairing DMS gets no token, and the DMA tells its Administrator the connection ended; neither a Member nor another organisation can remove it",
+            requirements: &["OPT-3", "TOK-4", "FLOW-1"],
+            catches: const {
+                &[
+                    Catch::by(Fault::CloudRevokeKeepsTunnels, "removed-dms-tunnels-closed"),
+                    Catch::by(
+                        Fault::CloudRemovalLeavesConnectFlows,
+                        "no-token-after-a-removal-while-pairing",
+                    ),
+                    Catch::by(
+                        Fault::AgentHidesACloudEndedConnection,
+                        "administrator-told-connection-ended",
+                    ),
+                    Catch::by(
+                        Fault::CloudIgnoreSub,
+                        "only-the-organisations-owner-or-admin-removes",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(removals::every_removal_ends_the_connection(ctx)),
         },
         Scenario {
             id: "tls.every-agent-connection-refuses-every-bad-server",
