@@ -3,7 +3,8 @@
 //! end of a connection (OPT-3). Every token family of that DMS is revoked (its token and
 //! refresh key refused from then on, kept so across a restart by the store), every tunnel they
 //! hold is closed, and a connect flow of that DMS approved or waiting is denied, so a DMS
-//! caught pairing gets no token either; remote access to it is switched off. A Member is refused, a DMS of another organisation is
+//! caught pairing gets no token either; remote access to it is switched off and its shares
+//! end (their links answer 410 Gone). A Member is refused, a DMS of another organisation is
 //! answered as unknown.
 
 use std::collections::BTreeSet;
@@ -66,6 +67,21 @@ pub(crate) async fn remove(
         // Whom the organisation let reach the DMS goes with it: a DMS connected again starts
         // with remote access off.
         set_grants(&state, &caller.organization, dms_id, BTreeSet::new());
+        // Its shares end with it: a link would otherwise open a viewer of a DMS the
+        // organisation let go.
+        let now = state.clock.unix_seconds();
+        let live: Vec<String> = state
+            .shares
+            .all()
+            .into_iter()
+            .filter(|s| s.dms_id == dms_id && !s.ended(now))
+            .map(|s| s.share_id)
+            .collect();
+        for share_id in live.iter().filter(|_| state.org_admin.removal_ends_shares) {
+            if let Some(ended) = state.shares.delete(dms_id, share_id, now) {
+                super::share_keeping::keep_end(&state, &ended, now);
+            }
+        }
         state.log.info(format!(
             "{} removed DMS {dms_id} from {}: {} token family(ies) revoked, {denied} connect flow(s) denied",
             caller.email,

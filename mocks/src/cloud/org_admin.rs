@@ -44,6 +44,8 @@ pub(crate) struct AdminPolicy {
     /// Removing a DMS denies its connect flows approved or waiting
     /// (`cloud.removal-leaves-connect-flows` leaves them to be redeemed).
     pub removal_denies_connect_flows: bool,
+    /// Removing a DMS ends its shares (`cloud.removal-keeps-shares` leaves their links open).
+    pub removal_ends_shares: bool,
     /// The remote-access list looks the DMS up in the caller's organisation
     /// (`cloud.remote-access-list-refuses-everyone` swaps the two and finds none).
     pub list_finds_the_dms: bool,
@@ -59,6 +61,7 @@ impl AdminPolicy {
             stores_grants: !faults.is_on(Fault::CloudRemoteAccessKeptInMemory),
             removal_closes_tunnels: !faults.is_on(Fault::CloudRevokeKeepsTunnels),
             removal_denies_connect_flows: !faults.is_on(Fault::CloudRemovalLeavesConnectFlows),
+            removal_ends_shares: !faults.is_on(Fault::CloudRemovalKeepsShares),
             list_finds_the_dms: !faults.is_on(Fault::CloudRemoteAccessListRefusesEveryone),
         }
     }

@@ -8,7 +8,10 @@
 //! pages is not its to read). And a sandbox with scripts only: the page runs in an opaque
 //! origin, so `document.cookie` throws and it sets no cookie of the site's (a page that writes
 //! a few hundred makes the browser evict the site's session cookies, then sets its own), and
-//! it submits no form, opens no popup and navigates no top-level window.
+//! it submits no form and opens no popup. It is still the top-level document of its tab, and a
+//! document may always navigate its own tab: a DMS's page can send the recipient elsewhere, or
+//! show a form of its own on the sharing host (the README names that as open). Nothing the DMS
+//! says about caching passes: the answer is never stored.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
@@ -18,11 +21,6 @@ const KEPT: &[HeaderName] = &[
     header::CONTENT_LENGTH,
     header::CONTENT_LANGUAGE,
     header::CONTENT_ENCODING,
-    header::CACHE_CONTROL,
-    header::ETAG,
-    header::LAST_MODIFIED,
-    header::EXPIRES,
-    header::VARY,
 ];
 
 /// Keeps only what describes the body and sets the cloud's policy for an answer relayed under
@@ -50,6 +48,8 @@ pub(crate) fn confine(headers: &mut HeaderMap, viewer_base: &str, sandbox: bool)
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
+        // The path is a capability: no copy of what it served stays in a cache.
+        (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in fixed {
         kept.insert(name, HeaderValue::from_static(value));
@@ -84,6 +84,9 @@ mod tests {
             ("access-control-allow-origin", "*"),
             ("content-security-policy", "script-src *"),
             ("location", "https://evil.example/"),
+            ("cache-control", "public, max-age=31536000, immutable"),
+            ("expires", "Wed, 01 Jan 2031 00:00:00 GMT"),
+            ("etag", "\"v1\""),
         ] {
             headers.append(name, value.parse().expect("a header value"));
         }
@@ -101,9 +104,15 @@ mod tests {
             "refresh",
             "access-control-allow-origin",
             "location",
+            "expires",
+            "etag",
         ] {
             assert!(headers.get(gone).is_none(), "{gone} passed");
         }
+        assert_eq!(
+            headers.get("cache-control").map(|v| v.as_bytes()),
+            Some(&b"no-store"[..])
+        );
         let csp: Vec<_> = headers.get_all("content-security-policy").iter().collect();
         assert_eq!(csp.len(), 1);
         let csp = csp[0].to_str().unwrap_or_default();

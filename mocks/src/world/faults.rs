@@ -365,6 +365,8 @@ faults! {
         "removing a DMS from the organisation revokes its token families but leaves its connect flows alone: a DMS that was pairing again when an Admin removed it redeems its approved code and is connected after all",
     CloudRemoteAccessListRefusesEveryone = "cloud.remote-access-list-refuses-everyone":
         "the organisation's remote-access list looks the DMS up with the organisation and DMS swapped: it answers every Owner and Admin that the DMS is unknown, so no one can see who reaches a DMS remotely",
+    CloudRemovalKeepsShares = "cloud.removal-keeps-shares":
+        "removing a DMS from its organisation revokes its tokens but leaves its shares: their links still open a viewer of a DMS the organisation let go",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

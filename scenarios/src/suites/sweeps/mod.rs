@@ -221,6 +221,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudRemovalLeavesConnectFlows,
                         "no-token-after-a-removal-while-pairing",
                     ),
+                    Catch::by(Fault::CloudRemovalKeepsShares, "removed-dms-shares-end"),
                     Catch::by(
                         Fault::AgentHidesACloudEndedConnection,
                         "administrator-told-connection-ended",

@@ -17,8 +17,11 @@ use serde_json::{Value, json};
 use super::endings::{RETRY, cloud_takes, connection_state};
 use super::mid_renewal::renewal_held;
 use crate::clients::{CloudClient, DmaSession, KeyPair, Reply, ScriptedDms};
+use crate::suites::sharing::live;
 use crate::{Ctx, Evidence, Failure, steps};
 
+/// The dashboard the DMS shares before it is removed.
+const SHARED: &str = "core-network";
 const DIMENSION: &str = "endings × states, removed by the organisation";
 
 /// How often the gateway pings its tunnels (the tunnel suite's figure): a tunnel whose far end
@@ -68,6 +71,7 @@ pub(super) async fn every_removal_ends_the_connection(ctx: Ctx) -> Result<(), Fa
     // makes the agent give up on slow dials when the machine is busy.
     let mut verdicts = Verdicts::default();
     let mut others_removed = None;
+    let mut link_after_removal = None;
     for state in [
         State::Connected,
         State::BlackHoled,
@@ -76,10 +80,19 @@ pub(super) async fn every_removal_ends_the_connection(ctx: Ctx) -> Result<(), Fa
     ] {
         let env = ctx.environment().await?;
         let admin = steps::connect_dms(&env).await?;
-        if state == State::Connected {
-            others_removed = Some(others_try(&env, &ev).await?);
-        }
+        let shared = match state {
+            State::Connected => {
+                let (email, recipient) = live::partner(&env).await?;
+                let shared = live::share(&env, &admin, SHARED, &[&email], json!({})).await?;
+                others_removed = Some(others_try(&env, &ev).await?);
+                Some((shared.link_for(&email)?.to_owned(), recipient))
+            }
+            _ => None,
+        };
         remove_while(&env, &admin, &ev, state, &mut verdicts).await?;
+        if let Some((link, recipient)) = shared {
+            link_after_removal = Some(recipient.open(&link).await?.status);
+        }
     }
     let pairing = ctx.environment().await?;
     let issued_while_pairing = remove_while_pairing(&pairing, &ev, &mut verdicts).await?;
@@ -89,6 +102,12 @@ pub(super) async fn every_removal_ends_the_connection(ctx: Ctx) -> Result<(), Fa
         "a Member's and another organisation's removal of the DMS: HTTP statuses (owner_or_admin_required, then a DMS it does not know), then the DMS's token on the cloud",
         Some((403, 404, 200)),
         others_removed,
+    )?;
+    ev.expect_eq(
+        "removed-dms-shares-end",
+        "the link of a share the DMS made before its removal, opened by its recipient afterwards: HTTP status",
+        Some(410),
+        link_after_removal,
     )?;
     ev.expect_eq(
         "removed-dms-credentials-refused",
