@@ -87,6 +87,9 @@ pub(crate) struct GrantBinding {
     /// one that differs in case alone; otherwise (`cloud.dms-id-case-lookalike`) in any case,
     /// so `DMS-BCEBD039` registers beside `dms-bcebd039` with the same look.
     pub canonical_ids: bool,
+    /// A DMS ID has no dot, so it never reads as a host name where a mail or page names it
+    /// (`cloud.dms-id-may-be-a-host-name` allows dots).
+    pub ids_without_dots: bool,
 }
 
 /// Where the token goes once a user code is approved.
@@ -119,6 +122,7 @@ impl DeviceFlowPolicy {
                 registered_key: !on(Fault::CloudDeviceFlowTrustsDmsId),
                 redeem_needs_key: !on(Fault::CloudDeviceCodeIsBearer),
                 canonical_ids: !on(Fault::CloudDmsIdCaseLookalike),
+                ids_without_dots: !on(Fault::CloudDmsIdMayBeAHostName),
             },
             approval: ApprovalPolicy::from_faults(faults),
             delivery: if on(Fault::CloudTokenViaBrowser) {
@@ -246,10 +250,10 @@ fn start(
 ) -> Result<Response, OAuthError> {
     let policy = state.devices.policy;
     let dms_id = params.require("client_id")?;
-    if !valid_dms_id(dms_id) {
+    if !valid_dms_id(dms_id) || (policy.binding.ids_without_dots && dms_id.contains('.')) {
         return Err(OAuthError::new(
             ErrorCode::InvalidRequest,
-            "client_id must be a DMS ID of letters, digits, '.', '_' or '-'",
+            "client_id must be a DMS ID of letters, digits, '_' or '-'",
         ));
     }
     if policy.binding.canonical_ids

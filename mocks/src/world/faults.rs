@@ -367,6 +367,8 @@ faults! {
         "the organisation's remote-access list looks the DMS up with the organisation and DMS swapped: it answers every Owner and Admin that the DMS is unknown, so no one can see who reaches a DMS remotely",
     CloudRemovalKeepsShares = "cloud.removal-keeps-shares":
         "removing a DMS from its organisation revokes its tokens but leaves its shares: their links still open a viewer of a DMS the organisation let go",
+    CloudDmsIdMayBeAHostName = "cloud.dms-id-may-be-a-host-name":
+        "the connect flow takes a DMS ID with dots: a DMS registered as signin.dataminer-services.example is named so in every share mail it sends, a host name in the cloud's own words",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -219,6 +219,30 @@ async fn look_alike_ids_and_names(
         "400 for each",
         &ids,
     )?;
+    let mut hosts = Vec::new();
+    for id in [
+        "signin.dataminer-services.example".to_owned(),
+        format!("{registered}."),
+    ] {
+        let reply = ScriptedDms::new(&client, &id)?
+            .joining(&other.organization)
+            .start()
+            .await?;
+        ev.row(
+            DIMENSION,
+            "DMS ID",
+            format!("{id} (a host name)"),
+            format!("HTTP {}", reply.status),
+        );
+        hosts.push((id, reply.status));
+    }
+    ev.expect(
+        "dms-id-is-no-host-name",
+        "device authorizations for DMS IDs shaped as host names (a mail names the DMS by its ID): HTTP statuses",
+        hosts.iter().all(|(_, status)| *status == 400),
+        "400 for each",
+        &hosts,
+    )?;
     let named = ScriptedDms::new(&client, "dms-named-with-a-link")?
         .joining(&other.organization)
         .named("IT Service Desk ｅｖｉｌ．ｅｘａｍｐｌｅ/login")

@@ -195,6 +195,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudDmsIdCaseLookalike,
                         "dms-id-taken-only-in-lowercase",
                     ),
+                    Catch::by(Fault::CloudDmsIdMayBeAHostName, "dms-id-is-no-host-name"),
                 ]
             },
             body: |ctx| Box::pin(mail_fields::every_dms_supplied_field_is_plain(ctx)),
