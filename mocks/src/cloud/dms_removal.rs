@@ -19,7 +19,7 @@ use serde_json::json;
 use super::CloudState;
 use super::device_flow::GrantState;
 use super::oauth::Params;
-use super::org_admin::{Refusal, administrator, set_grants};
+use super::org_admin::{Refusal, administered_dms, set_grants};
 
 /// `POST /api/org/dms/remove` with `dms_id`.
 pub(crate) async fn remove(
@@ -27,15 +27,8 @@ pub(crate) async fn remove(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let answer = (|| {
-        // The session first: whoever is not signed in learns nothing of the parameters.
-        let caller = administrator(&state, &headers)?;
-        let dms_id = params
-            .get("dms_id")
-            .ok_or_else(|| Refusal::BadRequest("missing parameter dms_id".into()))?;
-        if !state.tokens.account_reaches(&caller.organization, dms_id) {
-            return Err(Refusal::UnknownDms);
-        }
+    let answer = (|| -> Result<_, Refusal> {
+        let (caller, dms_id) = administered_dms(&state, &headers, &params)?;
         let families: Vec<String> = state
             .tokens
             .lock()

@@ -110,6 +110,23 @@ impl IntoResponse for Refusal {
 }
 
 /// The signed-in administrator of an organisation behind the request.
+/// The administrator behind the request and the DMS of their organisation its `dms_id` names;
+/// the session is checked first, so whoever is not signed in learns nothing of the parameters.
+pub(super) fn administered_dms<'a>(
+    state: &CloudState,
+    headers: &HeaderMap,
+    params: &'a Params,
+) -> Result<(SignedIn, &'a str), Refusal> {
+    let caller = administrator(state, headers)?;
+    let dms_id = params
+        .get("dms_id")
+        .ok_or_else(|| Refusal::BadRequest("missing parameter dms_id".into()))?;
+    if !state.tokens.account_reaches(&caller.organization, dms_id) {
+        return Err(Refusal::UnknownDms);
+    }
+    Ok((caller, dms_id))
+}
+
 pub(super) fn administrator(state: &CloudState, headers: &HeaderMap) -> Result<SignedIn, Refusal> {
     if state.org_admin.own_pages_only
         && !super::own_pages::from_own_pages(headers, &state.connection_url)
@@ -189,13 +206,7 @@ pub(crate) async fn set_remote_access(
     params: Params,
 ) -> Response {
     let answer = (|| {
-        let caller = administrator(&state, &headers)?;
-        let dms_id = params
-            .get("dms_id")
-            .ok_or_else(|| Refusal::BadRequest("missing parameter dms_id".into()))?;
-        if !state.tokens.account_reaches(&caller.organization, dms_id) {
-            return Err(Refusal::UnknownDms);
-        }
+        let (caller, dms_id) = administered_dms(&state, &headers, &params)?;
         let mut accounts = BTreeSet::new();
         for email in params
             .get("accounts")

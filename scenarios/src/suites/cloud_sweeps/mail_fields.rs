@@ -189,6 +189,32 @@ pub(crate) async fn every_dms_supplied_field_is_plain(ctx: Ctx) -> Result<(), Fa
     look_alike_ids_and_names(&env, &ev, &other, &mailer.dms_id).await
 }
 
+/// A device authorization for each of `ids`, joining `organization`: each ID with the status
+/// the cloud answered, each a row of the matrix (`what` says what the ID is).
+async fn authorize_each(
+    client: &CloudClient,
+    ev: &Evidence,
+    organization: &str,
+    ids: impl IntoIterator<Item = String>,
+    what: &str,
+) -> Result<Vec<(String, u16)>, Failure> {
+    let mut answered = Vec::new();
+    for id in ids {
+        let reply = ScriptedDms::new(client, &id)?
+            .joining(organization)
+            .start()
+            .await?;
+        ev.row(
+            DIMENSION,
+            "DMS ID",
+            format!("{id} ({what})"),
+            format!("HTTP {}", reply.status),
+        );
+        answered.push((id, reply.status));
+    }
+    Ok(answered)
+}
+
 /// A DMS ID that differs from a registered one in case alone, an ID in upper case, and a DMS
 /// name carrying a link, at device authorization.
 async fn look_alike_ids_and_names(
@@ -198,20 +224,14 @@ async fn look_alike_ids_and_names(
     registered: &str,
 ) -> Result<(), Failure> {
     let client = CloudClient::new(env)?;
-    let mut ids = Vec::new();
-    for id in [registered.to_uppercase(), "DMS-BCEBD039".to_owned()] {
-        let reply = ScriptedDms::new(&client, &id)?
-            .joining(&other.organization)
-            .start()
-            .await?;
-        ev.row(
-            DIMENSION,
-            "DMS ID",
-            format!("{id} (not lowercase)"),
-            format!("HTTP {}", reply.status),
-        );
-        ids.push((id, reply.status));
-    }
+    let ids = authorize_each(
+        &client,
+        ev,
+        &other.organization,
+        [registered.to_uppercase(), "DMS-BCEBD039".to_owned()],
+        "not lowercase",
+    )
+    .await?;
     ev.expect(
         "dms-id-taken-only-in-lowercase",
         "device authorizations for DMS IDs not in lowercase, one of them a registered ID in another case: HTTP statuses",
@@ -219,23 +239,17 @@ async fn look_alike_ids_and_names(
         "400 for each",
         &ids,
     )?;
-    let mut hosts = Vec::new();
-    for id in [
-        "signin.dataminer-services.example".to_owned(),
-        format!("{registered}."),
-    ] {
-        let reply = ScriptedDms::new(&client, &id)?
-            .joining(&other.organization)
-            .start()
-            .await?;
-        ev.row(
-            DIMENSION,
-            "DMS ID",
-            format!("{id} (a host name)"),
-            format!("HTTP {}", reply.status),
-        );
-        hosts.push((id, reply.status));
-    }
+    let hosts = authorize_each(
+        &client,
+        ev,
+        &other.organization,
+        [
+            "signin.dataminer-services.example".to_owned(),
+            format!("{registered}."),
+        ],
+        "a host name",
+    )
+    .await?;
     ev.expect(
         "dms-id-is-no-host-name",
         "device authorizations for DMS IDs shaped as host names (a mail names the DMS by its ID): HTTP statuses",
