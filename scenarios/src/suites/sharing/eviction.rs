@@ -126,8 +126,16 @@ pub(super) async fn open_copied_viewer_url(
     client.goto(viewer_url).await.map_err(|e| {
         Failure::precondition("opening the copied viewer URL", "a page", e.to_string())
     })?;
-    // Either the cloud's refusal, or the app rendering the data it must not have.
-    shows_live(client, expected).await;
+    // Either the cloud's refusal (its JSON error, shown as text), or the app having refreshed
+    // with the data it must not have: whichever comes, the page is judged then.
+    settle(|| async {
+        client
+            .source()
+            .await
+            .is_ok_and(|page| page.contains("\"error\""))
+            || text_of(client, "#state").await.ends_with('Z')
+    })
+    .await;
     let page = client.source().await.unwrap_or_default();
     let leaked: Vec<&String> = expected
         .iter()
