@@ -272,18 +272,18 @@ async fn seen_through(
     peer
 }
 
+/// A hop in front of a server of its own, dialling as `from` says.
+async fn hop_dialling(from: DialFrom, lifetime: &Lifetime) -> (ToxicProxy, TcpListener) {
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = ToxicProxy::serve_as(front, server.local_addr().unwrap(), from, lifetime).unwrap();
+    (proxy, server)
+}
+
 #[tokio::test]
 async fn a_transparent_hop_arrives_from_the_clients_own_address() {
     let lifetime = Lifetime::new();
-    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = ToxicProxy::serve_as(
-        front,
-        server.local_addr().unwrap(),
-        DialFrom::ClientAddress,
-        &lifetime,
-    )
-    .unwrap();
+    let (proxy, server) = hop_dialling(DialFrom::ClientAddress, &lifetime).await;
     let peer = seen_through(&proxy, &server, [127, 0, 0, 7]).await;
     assert_eq!(peer.ip(), std::net::IpAddr::from([127, 0, 0, 7]));
     let other = seen_through(&proxy, &server, [127, 0, 0, 8]).await;
@@ -294,15 +294,7 @@ async fn a_transparent_hop_arrives_from_the_clients_own_address() {
 #[tokio::test]
 async fn a_hop_dialling_from_its_own_address_shows_every_client_alike() {
     let lifetime = Lifetime::new();
-    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = ToxicProxy::serve_as(
-        front,
-        server.local_addr().unwrap(),
-        DialFrom::ProxyAddress,
-        &lifetime,
-    )
-    .unwrap();
+    let (proxy, server) = hop_dialling(DialFrom::ProxyAddress, &lifetime).await;
     let peer = seen_through(&proxy, &server, [127, 0, 0, 7]).await;
     assert_eq!(peer.ip(), std::net::IpAddr::from([127, 0, 0, 1]));
     lifetime.stop().await;

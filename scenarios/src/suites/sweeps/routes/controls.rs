@@ -48,6 +48,9 @@ pub(super) async fn control(
         expected,
         status: reply.status,
     };
+    // A GET of the route naming the organisation's own DMS.
+    let dms_a_path = format!("{}?dms_id={dms_a}", route.path);
+    let for_dms_a = || client.request_with("GET", route.endpoint, &dms_a_path, None, Some(session));
     Ok(match (route.endpoint, route.path) {
         (Endpoint::Connection | Endpoint::Sharing, "/account/logout") => sent(
             "POST: the signed-in account signs out",
@@ -64,15 +67,7 @@ pub(super) async fn control(
         (Endpoint::Connection, "/device/done") => sent(
             "GET ?dms_id= the organisation's approved DMS",
             OK,
-            client
-                .request_with(
-                    "GET",
-                    route.endpoint,
-                    &format!("{}?dms_id={dms_a}", route.path),
-                    None,
-                    Some(session),
-                )
-                .await?,
+            for_dms_a().await?,
         ),
         (Endpoint::Connection, "/api/org/members/role") => {
             let member = &env.accounts().cloud_member;
@@ -93,15 +88,7 @@ pub(super) async fn control(
         (Endpoint::Connection, "/api/org/remote-access") => sent(
             "GET ?dms_id= a DMS of the organisation",
             OK,
-            client
-                .request_with(
-                    "GET",
-                    route.endpoint,
-                    &format!("{}?dms_id={dms_a}", route.path),
-                    None,
-                    Some(session),
-                )
-                .await?,
+            for_dms_a().await?,
         ),
         (Endpoint::Connection, "/api/org/dms/remove") => {
             let spare = enrol(env, "dms-sweep-removable", &creds.own_account).await?;
