@@ -62,6 +62,7 @@ mod tokens;
 mod tunnel;
 mod vault;
 mod viewer;
+mod viewer_frame;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

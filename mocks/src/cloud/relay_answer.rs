@@ -4,14 +4,14 @@
 //! untrusted content: only the headers that describe the body pass, and the cloud sets its own
 //! policy on every answer: scripts, styles, images and requests only from under the link's own
 //! path (a DMS's page cannot read the cloud's pages or API with the recipient's session), no
-//! form posts, no framing, and a browsing context of its own (a window it opens on the cloud's
-//! pages is not its to read). And a sandbox with scripts only: the page runs in an opaque
-//! origin, so `document.cookie` throws and it sets no cookie of the site's (a page that writes
-//! a few hundred makes the browser evict the site's session cookies, then sets its own), and
-//! it submits no form and opens no popup. It is still the top-level document of its tab, and a
-//! document may always navigate its own tab: a DMS's page can send the recipient elsewhere, or
-//! show a form of its own on the sharing host (the README names that as open). Nothing the DMS
-//! says about caching passes: the answer is never stored.
+//! form posts, framed by the cloud's own viewer page only (`viewer_frame`), and a browsing
+//! context of its own (a window it opens on the cloud's pages is not its to read). And a
+//! sandbox with scripts only: the page runs in an opaque origin, so `document.cookie` throws
+//! and it sets no cookie of the site's (a page that writes a few hundred makes the browser
+//! evict the site's session cookies, then sets its own), and it submits no form, opens no
+//! popup and does not navigate the tab it is framed in. The cloud's frame puts the same
+//! sandbox on it: either alone holds. Nothing the DMS says about caching passes: the answer is
+//! never stored.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
@@ -24,9 +24,14 @@ const KEPT: &[HeaderName] = &[
 ];
 
 /// Keeps only what describes the body and sets the cloud's policy for an answer relayed under
-/// `viewer_base` (`https://sharing.dataminer.services:PORT/s/{token}/v/{viewer}/`), sandboxed
-/// unless `sandbox` is off (`cloud.relay-unsandboxed`).
-pub(crate) fn confine(headers: &mut HeaderMap, viewer_base: &str, sandbox: bool) {
+/// `viewer_base` (`https://sharing.dataminer.services:PORT/s/{token}/v/{viewer}/`), framed by
+/// pages of `sharing_origin` only, sandboxed unless `sandbox` is off (`cloud.relay-unsandboxed`).
+pub(crate) fn confine(
+    headers: &mut HeaderMap,
+    viewer_base: &str,
+    sharing_origin: &str,
+    sandbox: bool,
+) {
     let mut kept = HeaderMap::new();
     for name in KEPT {
         for value in headers.get_all(name) {
@@ -42,12 +47,12 @@ pub(crate) fn confine(headers: &mut HeaderMap, viewer_base: &str, sandbox: bool)
     let policy = format!(
         "{sandbox}default-src 'none'; script-src {viewer_base}; connect-src {viewer_base}; \
          style-src {viewer_base}; img-src {viewer_base}; base-uri 'none'; form-action 'none'; \
-         frame-ancestors 'none'"
+         frame-ancestors {sharing_origin}"
     );
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
         // The path is a capability: no copy of what it served stays in a cache.
         (header::CACHE_CONTROL, "no-store"),
     ];
@@ -93,6 +98,7 @@ mod tests {
         confine(
             &mut headers,
             "https://sharing.dataminer.services:1/s/t/v/w/",
+            "https://sharing.dataminer.services:1",
             true,
         );
         assert_eq!(
@@ -117,6 +123,7 @@ mod tests {
         assert_eq!(csp.len(), 1);
         let csp = csp[0].to_str().unwrap_or_default();
         assert!(csp.contains("connect-src https://sharing.dataminer.services:1/s/t/v/w/;"));
+        assert!(csp.ends_with("frame-ancestors https://sharing.dataminer.services:1"));
         let sandbox = csp
             .split(';')
             .map(str::trim)

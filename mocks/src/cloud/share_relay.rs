@@ -7,7 +7,9 @@
 //! session's random ID, a capability of the browser tab. Every request is checked again: the
 //! viewer session live and opened for this link's share and DMS, and the share live (410 Gone
 //! once it is deleted or expired); a top-level navigation must also carry the sign-in of the
-//! account the session was opened for, so the URL copied into another browser opens nothing.
+//! account the session was opened for, so the URL copied into another browser opens nothing,
+//! and gets the cloud's own page (`viewer_frame`), which frames the DMS's: the DMS's page is
+//! what the frame's navigation to the same URL gets, never a tab's.
 //! The cloud answers a CORS preflight for a live viewer path itself, and every answer under a
 //! viewer path may be read from the page's opaque origin (`Access-Control-Allow-Origin: *`,
 //! never with credentials: nothing there is authorised by a cookie).
@@ -136,6 +138,23 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
             return Err(Refusal::OtherAccount);
         }
     }
+    let viewer_base = format!("{}s/{token}/v/{viewer_id}/", state.sharing_url);
+    if policy.frames_dms_pages && super::viewer_frame::is_top_level(request.headers()) {
+        let organization = state
+            .clients
+            .registration(&link.share.dms_id)
+            .map(|r| r.organization)
+            .ok_or(Refusal::Gone)?;
+        let sender = super::viewer_frame::Sender {
+            organization: &organization,
+            dms_id: &link.share.dms_id,
+        };
+        let target = request.uri().path_and_query().map_or_else(
+            || request.uri().path().to_owned(),
+            |p| p.as_str().to_owned(),
+        );
+        return Ok(super::viewer_frame::page(&sender, &target, &viewer_base));
+    }
     if is_preflight(request.method(), request.headers()) {
         return Ok(preflight_answer());
     }
@@ -184,8 +203,13 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     // The DMS's cookies are not the sharing host's to set.
     head.headers.remove(header::SET_COOKIE);
     if !policy.keeps_dms_headers {
-        let viewer_base = format!("{}s/{token}/v/{viewer_id}/", state.sharing_url);
-        super::relay_answer::confine(&mut head.headers, &viewer_base, policy.sandboxes_dms_pages);
+        let origin = state.sharing_url.trim_end_matches('/');
+        super::relay_answer::confine(
+            &mut head.headers,
+            &viewer_base,
+            origin,
+            policy.sandboxes_dms_pages,
+        );
     }
     head.extensions.insert(Streamed);
     // Chunk by chunk as the tunnel delivers it: HTTP/2 flow control then holds the DMS to the

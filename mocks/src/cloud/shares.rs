@@ -37,6 +37,11 @@ pub(crate) struct SharePolicy {
     /// otherwise (`cloud.relay-unsandboxed`) the page runs in the sharing host's origin and
     /// writes its cookies.
     pub sandboxes_dms_pages: bool,
+    /// Whether a tab's navigation to a viewer's URL gets the cloud's page framing the DMS's
+    /// (`viewer_frame`); otherwise (`cloud.dms-page-served-top-level`) the DMS's page is the
+    /// tab's own document, free to navigate the tab anywhere or ask for a password under the
+    /// sharing host's name.
+    pub frames_dms_pages: bool,
     /// Whether a top-level navigation to a viewer's URL must carry the sign-in of the account
     /// the viewer was opened for; otherwise (`cloud.viewer-url-needs-no-sign-in`) the URL alone
     /// opens it in any browser.
@@ -81,6 +86,7 @@ impl SharePolicy {
             keeps_trust_headers: faults.is_on(Fault::CloudRelayKeepsTrustHeaders),
             keeps_dms_headers: faults.is_on(Fault::CloudRelayKeepsDmsHeaders),
             sandboxes_dms_pages: !faults.is_on(Fault::CloudRelayUnsandboxed),
+            frames_dms_pages: !faults.is_on(Fault::CloudDmsPageServedTopLevel),
             viewer_navigation_needs_sign_in: !faults.is_on(Fault::CloudViewerUrlNeedsNoSignIn),
             // A cloud whose sign-out leaves the viewers alive keeps them apart from the sign-in.
             viewers_end_with_sign_in: !faults.is_on(Fault::CloudViewerOutlivesItsSignIn)

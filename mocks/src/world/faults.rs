@@ -353,6 +353,8 @@ faults! {
         "sign-up code mails are bounded per address over every source together: anyone who asks for ten codes for a newcomer's address stops the newcomer getting one for a day",
     CloudRelayUnsandboxed = "cloud.relay-unsandboxed":
         "the viewer's relay confines a DMS's page by path but does not sandbox it: the page runs script in the sharing host's origin, writes cookies until the browser evicts the site's session cookies, and sets a session of the attacker's account in their place",
+    CloudDmsPageServedTopLevel = "cloud.dms-page-served-top-level":
+        "the relay answers a tab's navigation to a viewer's URL with the DMS's page itself, sandboxed but at the top of the tab: another organisation's DMS sends the recipient's tab to any site, or shows a sign-in form of its own under the sharing host's name",
     CloudViewerUrlNeedsNoSignIn = "cloud.viewer-url-needs-no-sign-in":
         "the relay serves a top-level navigation to a viewer's URL without the sign-in of the account the viewer was opened for: a viewer URL copied out of the address bar opens the dashboard in anyone's browser",
     CloudViewerOutlivesItsSignIn = "cloud.viewer-outlives-its-sign-in":

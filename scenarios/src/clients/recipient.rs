@@ -21,11 +21,39 @@ pub struct Seen {
     pub body: String,
     /// The path the answer came from, after the redirects the browser followed.
     pub path: String,
+    /// The answer's headers, names in lower case, as the browser got them.
+    #[serde(skip)]
+    pub headers: Vec<(String, String)>,
 }
 
 impl Seen {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The values of header `name`, in order.
+    pub fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Where the page's first frame points, as the browser reads its `src` attribute.
+    pub fn frame_src(&self) -> Option<String> {
+        let tag = &self.body[self.body.find("<iframe")?..];
+        let tag = &tag[..tag.find('>')?];
+        let value = &tag[tag.find(" src=\"")? + 6..];
+        let value = &value[..value.find('"')?];
+        Some(
+            value
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
     }
 }
 
@@ -127,8 +155,18 @@ impl ShareRecipient {
     }
 
     /// Opens `link` (an emailed URL) on the sharing host, following the cloud's way on to the
-    /// dashboard app as a browser does (a navigation, with its sign-in).
+    /// dashboard app as a browser does (a navigation, with its sign-in): the tab's page, and
+    /// when that page frames another, what the frame got (the frame's answer).
     pub async fn open(&self, link: &str) -> Result<Seen, Failure> {
+        let page = self.open_tab(link).await?;
+        match page.frame_src() {
+            Some(src) if page.status == 200 => self.frame(&src).await,
+            _ => Ok(page),
+        }
+    }
+
+    /// Opens `link` as `open` does, but only what the tab itself shows.
+    pub async fn open_tab(&self, link: &str) -> Result<Seen, Failure> {
         let path = path_of(link)?;
         let answer = self
             .navigation(&path)
@@ -150,6 +188,16 @@ impl ShareRecipient {
     /// its sign-in and says it wants a document), as a URL typed or pasted into the address bar.
     pub async fn navigate(&self, path: &str) -> Result<Seen, Failure> {
         seen(self.navigation(path).send().await, path).await
+    }
+
+    /// Loads `path` into a frame of a page of the sharing host: a navigation of the frame, with
+    /// the sign-in (the page that holds the frame is the site's own).
+    pub async fn frame(&self, path: &str) -> Result<Seen, Failure> {
+        let request = self
+            .request(reqwest::Method::GET, path)
+            .header("sec-fetch-dest", "iframe")
+            .header("sec-fetch-mode", "navigate");
+        seen(request.send().await, path).await
     }
 
     /// One heartbeat of an open viewer, as the dashboard app makes it: the definition, then
@@ -184,6 +232,7 @@ impl ShareRecipient {
             status,
             body: json!({ "definition": parsed, "answers": answers }).to_string(),
             path: viewer.base.clone(),
+            headers: definition.headers,
         })
     }
 
@@ -322,6 +371,16 @@ impl ShareRecipient {
 async fn seen(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Seen, Failure> {
     let answer = sent.map_err(|e| Failure::Harness(format!("GET {path}: {e}")))?;
     let status = answer.status().as_u16();
+    let headers = answer
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let body = answer
         .text()
         .await
@@ -330,6 +389,7 @@ async fn seen(sent: reqwest::Result<reqwest::Response>, path: &str) -> Result<Se
         status,
         body,
         path: path.to_owned(),
+        headers,
     })
 }
 

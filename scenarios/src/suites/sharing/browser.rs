@@ -195,6 +195,31 @@ where
     false
 }
 
+/// Enters the DMS's page, as the recipient sees it: the frame of the tab's page when the tab
+/// shows one (the cloud's), the tab's own document otherwise. Whether it was a frame.
+pub(super) async fn into_dms_page(client: &Client) -> Result<bool, Failure> {
+    let found = |css: &'static str| async move { client.find(Locator::Css(css)).await.is_ok() };
+    settle(|| async { found("iframe").await || found("#state").await }).await;
+    match client.find(Locator::Css("iframe")).await {
+        Ok(frame) => {
+            frame.enter_frame().await.map_err(|e| {
+                Failure::precondition("entering the tab's frame", "the DMS's page", e.to_string())
+            })?;
+            Ok(true)
+        }
+        Err(_) => Ok(false),
+    }
+}
+
+/// Opens `url` in the tab and enters the DMS's page there (`into_dms_page`).
+pub(super) async fn reopen(client: &Client, url: &str) -> Result<bool, Failure> {
+    client
+        .goto(url)
+        .await
+        .map_err(|e| Failure::precondition("opening the dashboard", "the page", e.to_string()))?;
+    into_dms_page(client).await
+}
+
 /// Waits for the dashboard app to have refreshed; whether it then shows every text of
 /// `expected` (the fixtures' DMA data).
 pub(super) async fn shows_live(client: &Client, expected: &[String]) -> bool {
@@ -261,6 +286,7 @@ async fn walk(
     };
     client.goto(link).await.map_err(goto)?;
     sign_in(client, &recipient.email, &recipient.password).await?;
+    let framed = into_dms_page(client).await?;
     // The app's script says when its calls came back, in the browser's clock format.
     let refreshed = settle(|| async { text_of(client, "#state").await.ends_with('Z') }).await;
     let shown = text_of(client, "#viewer").await;
@@ -272,6 +298,9 @@ async fn walk(
     );
     ev.saw("what the browser shows", &shown);
     ev.attach("dashboard.png", "image/png", screenshot(client).await?);
+    // First what the page may try with the tab, then whose the tab says the page is.
+    page_cannot_navigate_the_tab(ctx, env, client, &viewer_url).await?;
+    banner_names_who_shared(ctx, env, client, framed).await?;
     let missing: Vec<&String> = expected
         .iter()
         .filter(|t| !shown.contains(t.as_str()))
@@ -359,5 +388,86 @@ async fn walk(
         super::eviction::opened_nothing(&copies),
         "refused both times: no app, no data",
         &copies,
+    )
+}
+
+/// What the recipient reads above the DMS's page, in the tab's own document: who the content
+/// is from, as the scenario knows it (the organisation that approved the DMS, the DMS's ID).
+/// Back in the DMS's page afterwards.
+async fn banner_names_who_shared(
+    ctx: &Ctx,
+    env: &Environment,
+    client: &Client,
+    framed: bool,
+) -> Result<(), Failure> {
+    let step = |e: fantoccini::error::CmdError| {
+        Failure::precondition("leaving and re-entering the frame", "done", e.to_string())
+    };
+    if framed {
+        client.enter_parent_frame().await.map_err(step)?;
+    }
+    let tab = text_of(client, "body").await;
+    if framed {
+        into_dms_page(client).await?;
+    }
+    let accounts = env.accounts();
+    let (organization, dms_id) = (&accounts.cloud_admin.organization, &accounts.dms_id);
+    ctx.evidence().expect(
+        "browser-banner-names-who-shared",
+        "the text of the tab's own page around the dashboard",
+        framed && tab.contains(organization.as_str()) && tab.contains(dms_id.as_str()),
+        &format!("a frame, under a text naming {organization} and {dms_id}"),
+        json!({ "framed": framed, "text": tab }),
+    )
+}
+
+/// The DMS's page tries to take the tab: sends it to a URL of its own choosing, and opens a
+/// window there. The browser's answer to each, the tab's URL afterwards, and whether the cloud
+/// saw either request (the URL names a path only this step uses).
+async fn page_cannot_navigate_the_tab(
+    ctx: &Ctx,
+    env: &Environment,
+    client: &Client,
+    viewer_url: &str,
+) -> Result<(), Failure> {
+    let sharing = super::tossing::base_url(env, mocks::cloud::Endpoint::Sharing)?;
+    let mark = random_token(16);
+    let away = format!("{sharing}/s/taken-{mark}");
+    let script = "const away = arguments[0]; const out = {}; \
+                  try { top.location.href = away + '-tab'; out.tab = 'navigating'; } \
+                  catch (e) { out.tab = 'refused: ' + e.name; } \
+                  try { const w = window.open(away + '-window'); \
+                        out.window = w ? 'opened' : 'refused'; } \
+                  catch (e) { out.window = 'refused: ' + e.name; } \
+                  return out;";
+    // A tab that navigates away may end the script's run before it answers: that is an answer.
+    let tried = match client.execute(script, vec![json!(away)]).await {
+        Ok(answer) => answer,
+        Err(e) => json!({ "script ended": e.to_string() }),
+    };
+    let refused = |what: &str| {
+        tried[what]
+            .as_str()
+            .is_some_and(|a| a.starts_with("refused"))
+    };
+    let url = client
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let reached: Vec<String> = env
+        .cloud()
+        .requests()
+        .all()
+        .into_iter()
+        .filter(|r| r.path.contains(&mark))
+        .map(|r| r.path)
+        .collect();
+    ctx.evidence().expect(
+        "a-page-cannot-navigate-the-tab",
+        "the DMS's page setting the tab's location and opening a window: the browser's answers, the tab's URL after, and the cloud's requests for those URLs",
+        refused("tab") && refused("window") && url == viewer_url && reached.is_empty(),
+        "both refused, the tab still on the viewer's URL, nothing requested",
+        json!({ "tried": tried, "tab's URL": url, "requested": reached }),
     )
 }

@@ -66,7 +66,7 @@ pub(super) async fn page_cannot_evict_the_sites_cookies(
     let list_before = text_of(client, "body").await;
 
     // Back on the dashboard, the page writes its cookies.
-    client.goto(viewer_url).await.map_err(goto)?;
+    super::browser::reopen(client, viewer_url).await?;
     if !shows_live(client, expected).await {
         return Err(Failure::precondition(
             "reopening the dashboard",
@@ -104,7 +104,7 @@ pub(super) async fn page_cannot_evict_the_sites_cookies(
         json!({ "share list": list_after, "device page": device_after }),
     )?;
 
-    client.goto(viewer_url).await.map_err(goto)?;
+    super::browser::reopen(client, viewer_url).await?;
     let live = shows_live(client, expected).await;
     ev.expect(
         "dashboard-still-live-after-the-cookie-flood",
@@ -126,16 +126,31 @@ pub(super) async fn open_copied_viewer_url(
     client.goto(viewer_url).await.map_err(|e| {
         Failure::precondition("opening the copied viewer URL", "a page", e.to_string())
     })?;
-    // Either the cloud's refusal (its JSON error, shown as text), or the app having refreshed
-    // with the data it must not have: whichever comes, the page is judged then.
-    settle(|| async {
+    // Either the cloud's refusal (its JSON error, shown as text), or a page that frames the
+    // DMS's, or the app itself having refreshed: whichever comes, the page is judged then,
+    // inside its frame when it has one.
+    let ready = || async {
         client
             .source()
             .await
             .is_ok_and(|page| page.contains("\"error\""))
+            || client.find(Locator::Css("iframe")).await.is_ok()
             || text_of(client, "#state").await.ends_with('Z')
-    })
-    .await;
+    };
+    settle(ready).await;
+    if let Ok(frame) = client.find(Locator::Css("iframe")).await {
+        frame.enter_frame().await.map_err(|e| {
+            Failure::precondition("entering the tab's frame", "the frame", e.to_string())
+        })?;
+        settle(|| async {
+            client
+                .source()
+                .await
+                .is_ok_and(|page| page.contains("\"error\""))
+                || text_of(client, "#state").await.ends_with('Z')
+        })
+        .await;
+    }
     let page = client.source().await.unwrap_or_default();
     let leaked: Vec<&String> = expected
         .iter()

@@ -38,6 +38,7 @@ pub(crate) mod setup;
 mod tossing;
 mod untied;
 mod users;
+mod viewer_frame;
 mod viewer_urls;
 mod waf;
 
@@ -199,15 +200,11 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-real-browser-shows-the-dashboard-live",
             suite: Suite::Sharing,
-            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data (screenshot attached), and the page can neither read the cloud's own API with the recipient's session, toss a session cookie to the connection host or shadow the recipient's, nor evict the site's cookies with a flood of its own and set the attacker's session; another account with the link is refused, and so is the viewer's URL copied into a browser not signed in as the recipient; skipped, saying so, without a browser",
+            title: "Headless Chromium opens the mailed link, signs in as the recipient and renders the DMS's dashboard app with live DMA data in the cloud's frame, under the cloud's banner naming who shared it (screenshot attached), and the page can neither navigate the tab or open a window, read the cloud's own API with the recipient's session, toss a session cookie to the connection host or shadow the recipient's, nor evict the site's cookies with a flood of its own and set the attacker's session; another account with the link is refused, and so is the viewer's URL copied into a browser not signed in as the recipient; skipped, saying so, without a browser",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
                     Catch::by(Fault::WafRawValues, "browser-shows-live-dma-data"),
-                    Catch::by(
-                        Fault::CloudRelayKeepsDmsHeaders,
-                        "page-cannot-read-the-clouds-api",
-                    ),
                     Catch::by(
                         Fault::CloudSessionCookieUnprefixed,
                         "page-cannot-toss-a-session-to-the-connection-host",
@@ -217,8 +214,8 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         "browser-other-account-refused",
                     ),
                     Catch::by(
-                        Fault::CloudRelayUnsandboxed,
-                        "a-page-cannot-evict-the-sites-cookies",
+                        Fault::CloudDmsPageServedTopLevel,
+                        "a-page-cannot-navigate-the-tab",
                     ),
                     Catch::by(
                         Fault::CloudViewerUrlNeedsNoSignIn,
@@ -227,6 +224,29 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(browser::a_real_browser_shows_the_dashboard_live(ctx)),
+        },
+        Scenario {
+            id: "sharing.a-tab-shows-the-clouds-frame-not-the-dms-page",
+            suite: Suite::Sharing,
+            title: "A tab's navigation to a viewer's URL gets a page of the cloud's own, naming the organisation and DMS the content is from and framing the DMS's page in a sandbox of scripts only; the DMS's page is what the frame gets, and every answer relayed from the DMS carries that sandbox itself",
+            requirements: &["SHARE-2", "SHARE-3"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudDmsPageServedTopLevel,
+                        "a-tab-gets-the-clouds-frame",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayUnsandboxed,
+                        "every-relayed-answer-is-sandboxed",
+                    ),
+                    Catch::by(
+                        Fault::CloudRelayKeepsDmsHeaders,
+                        "every-relayed-answer-is-sandboxed",
+                    ),
+                ]
+            },
+            body: |ctx| Box::pin(viewer_frame::a_tab_shows_the_clouds_frame(ctx)),
         },
         Scenario {
             id: "sharing.viewer-urls-open-only-their-own-viewer",

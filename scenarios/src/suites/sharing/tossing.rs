@@ -43,7 +43,7 @@ pub(super) async fn page_cannot_toss_a_session(
     let page = client.current_url().await.map_err(goto)?;
     client.goto(&shares).await.map_err(goto)?;
     let own_list = text_of(client, "body").await;
-    client.goto(page.as_str()).await.map_err(goto)?;
+    super::browser::reopen(client, page.as_str()).await?;
 
     // The attacker's own session, as the cloud hands it to anyone who signs in.
     let cookie = steps::sign_in(&CloudClient::new(env)?, &attacker).await?;
