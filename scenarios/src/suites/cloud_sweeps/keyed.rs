@@ -11,6 +11,7 @@
 use mocks::cloud::Endpoint;
 use serde_json::{Value, json};
 
+use super::keyed_row::Row;
 use super::keyed_tokens;
 use crate::clients::{CloudClient, ForeignDms, ShareRecipient};
 use crate::suites::sharing::live;
@@ -19,16 +20,6 @@ use crate::{Ctx, Failure, second_site};
 
 const DASHBOARD: &str = "soc-overview";
 const DIMENSION: &str = "tenants × keyed objects";
-
-/// One attempt of B on an object of A, and what the scenario saw of it.
-#[derive(Debug, serde::Serialize)]
-pub(super) struct Row {
-    pub object: &'static str,
-    pub how: &'static str,
-    pub status: u16,
-    /// What of A the attempt reached, by the scenario's reading; empty when nothing.
-    pub reached: Option<String>,
-}
 
 pub(crate) async fn another_organisation_reaches_nothing_keyed_by_id(
     ctx: Ctx,

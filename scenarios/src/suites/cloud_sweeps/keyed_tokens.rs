@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use mocks::Environment;
 use mocks::cloud::Endpoint;
 
-use super::keyed::Row;
+use super::keyed_row::Row;
 use crate::clients::{CloudClient, KeyPair, Reply, ScriptedDms};
 use crate::suites::storage::reader;
 use crate::{Failure, second_site};

@@ -8,6 +8,7 @@
 
 mod backups;
 mod keyed;
+mod keyed_row;
 mod keyed_tokens;
 mod mail;
 mod mail_bounds;

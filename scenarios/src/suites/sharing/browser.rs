@@ -5,239 +5,23 @@
 //! account with the same link is refused. The page, a DMS's content on the sharing host, can
 //! neither read the cloud's API nor toss a session cookie to it (`tossing`), nor evict the
 //! site's cookies with a flood of its own (`eviction`); the viewer's URL, copied into a browser
-//! not signed in as the recipient, opens nothing. The screenshots are the run's attachments.
-//! With no browser on the machine the scenario is skipped, saying so, never passed.
-//!
-//! The browser is real, so its page runs on real time: each wait is bounded, and what the
-//! page shows is judged once the wait is over.
+//! not signed in as the recipient, opens nothing. The page runs in the cloud's frame, under a
+//! banner naming who shared it, and cannot take the tab. The screenshots are the run's
+//! attachments. With no browser on the machine the scenario is skipped, saying so, never
+//! passed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
-
-use base64::Engine as _;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Client;
 use mocks::Environment;
 use mocks::world::random_token;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 
+use super::browser_launch::{browser, installed};
+use super::browser_page::{into_dms_page, screenshot, settle, sign_in, text_of};
 use super::live;
 use crate::{Ctx, Failure};
 
 /// A dashboard one of whose calls names an ID as a string, as DataMiner's apps may.
 const DASHBOARD: &str = "core-network";
-/// The longest the browser may take to show what a step waits for.
-const PATIENCE: Duration = Duration::from_secs(30);
-/// How often a wait looks again.
-const POLL: Duration = Duration::from_millis(250);
-
-/// The browser and its driver on this machine, if both are installed.
-fn installed() -> Option<(PathBuf, PathBuf)> {
-    let find = |program: &str| {
-        std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join(program))
-                .find(|p| is_executable(p))
-        })
-    };
-    Some((find("chromium")?, find("chromedriver")?))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// The driver's process, ended with the scenario whatever happens.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The base64 SHA-256 of the environment CA's public key: what Chromium is told to accept,
-/// since its certificate store is not the environment's.
-fn ca_spki_hash(env: &Environment) -> Result<String, Failure> {
-    let der = env.ca_der();
-    let (_, ca) = x509_parser::parse_x509_certificate(der.as_ref())
-        .map_err(|e| Failure::Harness(format!("the CA does not parse: {e}")))?;
-    let digest = Sha256::digest(ca.tbs_certificate.subject_pki.raw);
-    Ok(base64::engine::general_purpose::STANDARD.encode(digest))
-}
-
-fn free_port() -> Result<u16, Failure> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| Failure::Harness(format!("no free loopback port: {e}")))
-}
-
-/// A headless Chromium session that finds dataminer.services on loopback, and nothing else.
-async fn browser(
-    env: &Environment,
-    chromium: &Path,
-    chromedriver: &Path,
-    profile: &Path,
-) -> Result<(Driver, Client), Failure> {
-    let port = free_port()?;
-    let driver = Driver(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| Failure::Harness(format!("chromedriver does not start: {e}")))?,
-    );
-    let args = vec![
-        "--headless=new".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--disable-gpu".to_owned(),
-        "--disable-dev-shm-usage".to_owned(),
-        "--no-first-run".to_owned(),
-        "--disable-background-networking".to_owned(),
-        "--disable-component-update".to_owned(),
-        "--disable-sync".to_owned(),
-        "--window-size=1200,900".to_owned(),
-        format!("--user-data-dir={}", profile.display()),
-        "--host-resolver-rules=MAP *.dataminer.services 127.0.0.1, MAP * ~NOTFOUND".to_owned(),
-        format!(
-            "--ignore-certificate-errors-spki-list={}",
-            ca_spki_hash(env)?
-        ),
-    ];
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": { "binary": chromium, "args": args },
-    });
-    let Value::Object(capabilities) = capabilities else {
-        return Err(Failure::Harness("capabilities are not an object".into()));
-    };
-    let mut builder = ClientBuilder::rustls()
-        .map_err(|e| Failure::Harness(format!("no WebDriver client: {e}")))?;
-    builder.capabilities(capabilities);
-    let url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    loop {
-        match builder.connect(&url).await {
-            Ok(client) => return Ok((driver, client)),
-            Err(e) if started.elapsed() > PATIENCE => {
-                return Err(Failure::Harness(format!("no WebDriver session: {e}")));
-            }
-            Err(_) => tokio::time::sleep(POLL).await,
-        }
-    }
-}
-
-/// Signs in on the page the link opened, as a person types it.
-pub(super) async fn sign_in(client: &Client, email: &str, password: &str) -> Result<(), Failure> {
-    let form = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css("form[action='/account/login']"))
-        .await
-        .map_err(|e| {
-            Failure::precondition(
-                "the link asks for a sign-in",
-                "a sign-in form",
-                e.to_string(),
-            )
-        })?;
-    let step = |e: fantoccini::error::CmdError| {
-        Failure::precondition("typing into the sign-in form", "done", e.to_string())
-    };
-    form.find(Locator::Css("input[name=email]"))
-        .await
-        .map_err(step)?
-        .send_keys(email)
-        .await
-        .map_err(step)?;
-    form.find(Locator::Css("input[name=password]"))
-        .await
-        .map_err(step)?
-        .send_keys(password)
-        .await
-        .map_err(step)?;
-    form.find(Locator::Css("button[type=submit]"))
-        .await
-        .map_err(step)?
-        .click()
-        .await
-        .map_err(step)?;
-    Ok(())
-}
-
-/// The text of the first element `css` finds, or nothing.
-pub(super) async fn text_of(client: &Client, css: &str) -> String {
-    match client.find(Locator::Css(css)).await {
-        Ok(found) => found.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-/// Polls until `done` holds of the page, or the patience runs out; answers whether it held.
-pub(super) async fn settle<F, Fut>(mut done: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while started.elapsed() < PATIENCE {
-        if done().await {
-            return true;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    false
-}
-
-/// Enters the DMS's page, as the recipient sees it: the frame of the tab's page when the tab
-/// shows one (the cloud's), the tab's own document otherwise. Whether it was a frame.
-pub(super) async fn into_dms_page(client: &Client) -> Result<bool, Failure> {
-    let found = |css: &'static str| async move { client.find(Locator::Css(css)).await.is_ok() };
-    settle(|| async { found("iframe").await || found("#state").await }).await;
-    match client.find(Locator::Css("iframe")).await {
-        Ok(frame) => {
-            frame.enter_frame().await.map_err(|e| {
-                Failure::precondition("entering the tab's frame", "the DMS's page", e.to_string())
-            })?;
-            Ok(true)
-        }
-        Err(_) => Ok(false),
-    }
-}
-
-/// Opens `url` in the tab and enters the DMS's page there (`into_dms_page`).
-pub(super) async fn reopen(client: &Client, url: &str) -> Result<bool, Failure> {
-    client
-        .goto(url)
-        .await
-        .map_err(|e| Failure::precondition("opening the dashboard", "the page", e.to_string()))?;
-    into_dms_page(client).await
-}
-
-/// Waits for the dashboard app to have refreshed; whether it then shows every text of
-/// `expected` (the fixtures' DMA data).
-pub(super) async fn shows_live(client: &Client, expected: &[String]) -> bool {
-    let refreshed = settle(|| async { text_of(client, "#state").await.ends_with('Z') }).await;
-    let shown = text_of(client, "#viewer").await;
-    refreshed && expected.iter().all(|t| shown.contains(t.as_str()))
-}
-
-async fn screenshot(client: &Client) -> Result<Vec<u8>, Failure> {
-    let png = client
-        .screenshot()
-        .await
-        .map_err(|e| Failure::Harness(format!("no screenshot: {e}")))?;
-    if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Err(Failure::Harness("the screenshot is not a PNG".into()));
-    }
-    Ok(png)
-}
 
 pub(super) async fn a_real_browser_shows_the_dashboard_live(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
@@ -430,7 +214,7 @@ async fn page_cannot_navigate_the_tab(
     client: &Client,
     viewer_url: &str,
 ) -> Result<(), Failure> {
-    let sharing = super::tossing::base_url(env, mocks::cloud::Endpoint::Sharing)?;
+    let sharing = super::browser_page::base_url(env, mocks::cloud::Endpoint::Sharing)?;
     let mark = random_token(16);
     let away = format!("{sharing}/s/taken-{mark}");
     let script = "const away = arguments[0]; const out = {}; \

@@ -14,8 +14,7 @@ use mocks::Environment;
 use mocks::cloud::Endpoint;
 use serde_json::json;
 
-use super::browser::{settle, shows_live, sign_in, text_of};
-use super::tossing::base_url;
+use super::browser_page::{base_url, reopen, settle, shows_live, sign_in, text_of};
 use crate::clients::CloudClient;
 use crate::{Ctx, Failure, steps};
 
@@ -66,7 +65,7 @@ pub(super) async fn page_cannot_evict_the_sites_cookies(
     let list_before = text_of(client, "body").await;
 
     // Back on the dashboard, the page writes its cookies.
-    super::browser::reopen(client, viewer_url).await?;
+    reopen(client, viewer_url).await?;
     if !shows_live(client, expected).await {
         return Err(Failure::precondition(
             "reopening the dashboard",
@@ -104,7 +103,7 @@ pub(super) async fn page_cannot_evict_the_sites_cookies(
         json!({ "share list": list_after, "device page": device_after }),
     )?;
 
-    super::browser::reopen(client, viewer_url).await?;
+    reopen(client, viewer_url).await?;
     let live = shows_live(client, expected).await;
     ev.expect(
         "dashboard-still-live-after-the-cookie-flood",

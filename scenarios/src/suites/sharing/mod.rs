@@ -20,6 +20,8 @@
 
 mod attacks;
 mod browser;
+mod browser_launch;
+mod browser_page;
 mod calls;
 mod cloud_viewers;
 mod corpus;

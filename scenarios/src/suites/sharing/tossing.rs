@@ -13,7 +13,7 @@ use mocks::Environment;
 use mocks::cloud::Endpoint;
 use serde_json::json;
 
-use super::browser::{settle, text_of};
+use super::browser_page::{base_url, reopen, settle, text_of};
 use crate::clients::CloudClient;
 use crate::{Ctx, Failure, steps};
 
@@ -43,7 +43,7 @@ pub(super) async fn page_cannot_toss_a_session(
     let page = client.current_url().await.map_err(goto)?;
     client.goto(&shares).await.map_err(goto)?;
     let own_list = text_of(client, "body").await;
-    super::browser::reopen(client, page.as_str()).await?;
+    reopen(client, page.as_str()).await?;
 
     // The attacker's own session, as the cloud hands it to anyone who signs in.
     let cookie = steps::sign_in(&CloudClient::new(env)?, &attacker).await?;
@@ -99,13 +99,4 @@ pub(super) async fn page_cannot_toss_a_session(
         own_list,
         list_after,
     )
-}
-
-/// `https://host:port` of a published endpoint, as the browser reaches it.
-pub(super) fn base_url(env: &Environment, endpoint: Endpoint) -> Result<String, Failure> {
-    env.published()
-        .into_iter()
-        .find(|(host, _)| *host == endpoint.host())
-        .map(|(host, addr)| format!("https://{host}:{}", addr.port()))
-        .ok_or_else(|| Failure::Harness(format!("{} is not published", endpoint.host())))
 }

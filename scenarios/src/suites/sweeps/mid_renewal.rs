@@ -9,7 +9,7 @@ use std::time::Duration;
 use mocks::Environment;
 use serde_json::json;
 
-use super::endings::{Ended, RETRY, cloud_takes, connection_state, state_in, stored_token};
+use super::ending_probe::{Ended, RETRY, cloud_takes, connection_state, state_in, stored_token};
 use crate::clients::DmaSession;
 use crate::{Evidence, Failure, oracle, steps};
 

@@ -6,6 +6,7 @@
 //! records its matrix (item × case × outcome) for the reports.
 
 mod auth_fixes;
+mod ending_probe;
 mod endings;
 mod enrol;
 mod floods;

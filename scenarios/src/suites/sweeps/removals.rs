@@ -14,7 +14,7 @@ use mocks::world::net::Toxic;
 use mocks::{Environment, Hop};
 use serde_json::{Value, json};
 
-use super::endings::{RETRY, cloud_takes, connection_state};
+use super::ending_probe::{RETRY, cloud_takes, connection_state, stored_token};
 use super::mid_renewal::renewal_held;
 use crate::clients::{CloudClient, DmaSession, KeyPair, Reply, ScriptedDms};
 use crate::suites::sharing::live;
@@ -168,7 +168,7 @@ async fn removed_by_the_admin(env: &Environment) -> Result<(), Failure> {
 /// DMS: each one's status, and what the cloud then makes of the DMS's token.
 async fn others_try(env: &Environment, ev: &Evidence) -> Result<(u16, u16, u16), Failure> {
     let accounts = env.accounts();
-    let token = super::endings::stored_token(env)?;
+    let token = stored_token(env)?;
     let member = remove(env, &accounts.cloud_member, &accounts.dms_id).await?;
     let outsider = remove(env, &accounts.cloud_outsider, &accounts.dms_id).await?;
     let after = cloud_takes(env, &token).await?;
