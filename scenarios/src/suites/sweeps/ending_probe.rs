@@ -10,6 +10,33 @@ use serde_json::{Value, json};
 use crate::Failure;
 use crate::clients::{CloudClient, DmaSession};
 
+/// How long the agent waits on a cloud that does not answer while the sweep cuts it off or
+/// holds its answer: the cut costs the ending this much real time. Only for that while: the
+/// connect before it keeps the agent's usual bound, since dialling on a loaded machine may take
+/// longer than this, and a dial given up on waits for a backoff on a clock that only the
+/// scenario moves.
+const CUT_NETWORK_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The agent's network timeout at `CUT_NETWORK_TIMEOUT` until this is dropped, then its usual.
+pub(super) struct CutTimeout<'a> {
+    env: &'a Environment,
+    usual: Duration,
+}
+
+impl<'a> CutTimeout<'a> {
+    pub(super) fn start(env: &'a Environment) -> Self {
+        let usual = env.agent_network_timeout().get();
+        env.agent_network_timeout().set(CUT_NETWORK_TIMEOUT);
+        Self { env, usual }
+    }
+}
+
+impl Drop for CutTimeout<'_> {
+    fn drop(&mut self) {
+        self.env.agent_network_timeout().set(self.usual);
+    }
+}
+
 /// The gateway's retry interval after a failed request, as the product documents it (10 s):
 /// a pending revocation must have gone out again once this has passed.
 pub(super) const RETRY: Duration = Duration::from_secs(10);

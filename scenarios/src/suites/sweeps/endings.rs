@@ -8,18 +8,16 @@ use std::time::Duration;
 
 use mocks::cloud::Endpoint;
 use mocks::world::net::Toxic;
-use mocks::{Environment, Hop, Options};
+use mocks::{Environment, Hop};
 use serde_json::{Value, json};
 
-use super::ending_probe::{Ended, RETRY, cloud_takes, connection_state, state_in, stored_token};
+use super::ending_probe::{
+    CutTimeout, Ended, RETRY, cloud_takes, connection_state, state_in, stored_token,
+};
 use crate::clients::{CloudClient, DmaSession};
 use crate::{Ctx, Evidence, Failure, steps};
 
 const DIMENSION: &str = "endings × states";
-
-/// How long the agent waits on a cloud that does not answer, in this sweep: the black hole
-/// costs the disconnect this much real time.
-const NETWORK_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// What stands between the DMS and the cloud when the Administrator disconnects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,10 +31,7 @@ enum Cut {
 
 pub(super) async fn every_ending_reaches_the_cloud(ctx: Ctx) -> Result<(), Failure> {
     let ev = ctx.evidence();
-    let options = || Options {
-        agent_network_timeout: Some(NETWORK_TIMEOUT),
-        ..ctx.options()
-    };
+    let options = || ctx.options();
     let mut not_ended = Vec::new();
     let mut untold = Vec::new();
     let mut kept = Vec::new();
@@ -226,6 +221,7 @@ async fn disconnect_while(
         .iter()
         .filter_map(|e| env.hop(Hop::DmsToCloud(*e)))
         .collect();
+    let shortened = cut.then(|| CutTimeout::start(env));
     if cut {
         for toxics in &hops {
             toxics.add_both(Toxic::Timeout { close_after: None });
@@ -256,6 +252,7 @@ async fn disconnect_while(
     } else {
         None
     };
+    drop(shortened);
     env.advance(RETRY + Duration::from_secs(1)).await;
     env.settle().await;
     Ok(Ended {

@@ -9,7 +9,9 @@ use std::time::Duration;
 use mocks::Environment;
 use serde_json::json;
 
-use super::ending_probe::{Ended, RETRY, cloud_takes, connection_state, state_in, stored_token};
+use super::ending_probe::{
+    CutTimeout, Ended, RETRY, cloud_takes, connection_state, state_in, stored_token,
+};
 use crate::clients::DmaSession;
 use crate::{Evidence, Failure, oracle, steps};
 
@@ -30,10 +32,12 @@ pub(super) async fn disconnect_mid_renewal(
     kept: &mut Vec<String>,
 ) -> Result<Ended, Failure> {
     let token = stored_token(env)?;
+    let shortened = CutTimeout::start(env);
     renewal_held(env).await?;
     let hold = env.cloud().renewal_hold();
     let disconnected = admin.expect_data("DisconnectFromCloud", json!({})).await;
     hold.release();
+    drop(shortened);
     let answer = disconnected?;
     let reported = connection_state(admin).await?;
     if env.dms_credentials().stored().is_some() {
