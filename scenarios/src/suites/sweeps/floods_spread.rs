@@ -81,7 +81,9 @@ async fn approve_and_redeem(
     ))
 }
 
-pub(super) async fn a_spread_flood_leaves_the_grants_bounded(ctx: Ctx) -> Result<(), Failure> {
+pub(super) async fn floods_spread_over_many_machines_leave_the_grants_bounded(
+    ctx: Ctx,
+) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
     let spec = oracle::spec()?.device_flow.clone();

@@ -51,7 +51,7 @@ pub const SWEEPS: &[(&str, &str)] = &[
         "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts; one account's sign-ins against its session bound and the sessions' idle and absolute lifetimes",
     ),
     (
-        "tokens.a-spread-flood-leaves-the-grants-bounded",
+        "tokens.floods-spread-over-many-machines-leave-the-grants-bounded",
         "unauthenticated floods × the cloud's tables: device authorizations from more machines than the grant table's bound in all needs, each at its bound per source; a DMS waiting through the flood and one starting after it",
     ),
     (
@@ -302,7 +302,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             body: |ctx| Box::pin(floods::unauthenticated_floods_leave_the_cloud_bounded(ctx)),
         },
         Scenario {
-            id: "tokens.a-spread-flood-leaves-the-grants-bounded",
+            id: "tokens.floods-spread-over-many-machines-leave-the-grants-bounded",
             suite: Suite::Tokens,
             title: "Device authorizations with self-made keys from more machines than the cloud's bound in all needs, each filling what one source may hold: the cloud holds no more grants than that bound, a DMS that waited for approval through the flood gets its token, and so does one that starts with the table full",
             requirements: &["DOS-1"],
@@ -322,7 +322,11 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     ),
                 ]
             },
-            body: |ctx| Box::pin(floods_spread::a_spread_flood_leaves_the_grants_bounded(ctx)),
+            body: |ctx| {
+                Box::pin(
+                    floods_spread::floods_spread_over_many_machines_leave_the_grants_bounded(ctx),
+                )
+            },
         },
         Scenario {
             id: "users.newcomers-are-served-through-the-hop",
