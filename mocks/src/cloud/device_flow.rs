@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use super::approval_policy::ApprovalPolicy;
 use super::client_auth::{authenticate, client_refused};
 use super::clients::{ClientError, PublicKey, Registration};
 use super::dms_text;
+use super::grant_bound::{GrantBound, Held, OPEN_GRANTS_IN_ALL, Room, WhenFull};
 use super::listener::Peer;
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
 use super::refresh;
@@ -67,6 +69,9 @@ pub(crate) struct CodePolicy {
     pub sweep_expired: bool,
     /// The most grants one source address may have open at once (DOS-1), if limited.
     pub per_source: Option<usize>,
+    /// The most grants the cloud holds in all (DOS-1), if limited, and what a new one does
+    /// past it.
+    pub in_all: Option<GrantBound>,
 }
 
 /// The most grants one address may have waiting at once: far above what one site's DMSs
@@ -117,6 +122,16 @@ impl DeviceFlowPolicy {
                 read_then_write: on(Fault::CloudDeviceCodeCheckThenSpend),
                 sweep_expired: !on(Fault::CloudDeviceGrantsNeverSwept),
                 per_source: (!on(Fault::CloudNoPerSourceLimit)).then_some(OPEN_GRANTS_PER_SOURCE),
+                in_all: (!on(Fault::CloudDeviceGrantsBoundedPerSourceOnly)).then_some(GrantBound {
+                    limit: OPEN_GRANTS_IN_ALL,
+                    when_full: if on(Fault::CloudDeviceGrantsRefusedWhenFull) {
+                        WhenFull::Refuse
+                    } else if on(Fault::CloudDeviceGrantsPushOutTheOldest) {
+                        WhenFull::PushOutTheOldest
+                    } else {
+                        WhenFull::PushOutTheBusiest
+                    },
+                }),
             },
             binding: GrantBinding {
                 registered_key: !on(Fault::CloudDeviceFlowTrustsDmsId),
@@ -163,6 +178,9 @@ pub(super) struct Grant {
     /// The address the device authorization came from, for the approver to judge.
     pub origin: Option<IpAddr>,
     pub requested_at: u64,
+    /// The grant's place in the order the cloud issued grants: the simulated clock may not
+    /// move between two, so this, not `requested_at`, says which is older.
+    pub issued: u64,
     pub expires_at: u64,
     pub interval: u64,
     pub last_poll: Option<u64>,
@@ -192,6 +210,8 @@ impl Grant {
 pub(crate) struct DeviceFlows {
     pub(super) policy: DeviceFlowPolicy,
     grants: Mutex<HashMap<String, Grant>>,
+    /// Grants issued so far, for each grant's `issued`.
+    issued: AtomicU64,
     /// Per account, the simulated seconds of its wrong user codes.
     pub(super) guesses: Mutex<HashMap<String, Vec<u64>>>,
 }
@@ -201,6 +221,7 @@ impl DeviceFlows {
         Self {
             policy,
             grants: Mutex::default(),
+            issued: AtomicU64::new(0),
             guesses: Mutex::default(),
         }
     }
@@ -322,6 +343,26 @@ fn start(
                 "too many device authorizations waiting from this address",
             ));
         }
+        if let Some(bound) = policy.codes.in_all {
+            let held = grants.iter().map(|(code, g)| Held {
+                device_code: code,
+                origin: g.origin,
+                issued: g.issued,
+                open: g.open(now, &policy.codes),
+            });
+            match bound.room(grants.len(), held) {
+                Room::Free => {}
+                Room::PushOut(code) => {
+                    grants.remove(&code);
+                }
+                Room::Refused => {
+                    return Err(OAuthError::new(
+                        ErrorCode::SlowDown,
+                        "too many device authorizations waiting",
+                    ));
+                }
+            }
+        }
         let user_code = loop {
             let code = user_code();
             if !grants.values().any(|g| g.user_code == code) {
@@ -338,6 +379,7 @@ fn start(
                 key: key.clone(),
                 origin,
                 requested_at: now,
+                issued: state.devices.issued.fetch_add(1, Ordering::Relaxed),
                 expires_at: now + policy.codes.lifetime.as_secs(),
                 interval,
                 last_poll: None,

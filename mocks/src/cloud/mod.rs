@@ -20,6 +20,7 @@ mod dms_removal;
 mod dms_text;
 mod endpoint;
 pub(crate) mod fuzzing;
+mod grant_bound;
 mod hellos;
 mod hold;
 mod jose;

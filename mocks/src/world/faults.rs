@@ -371,6 +371,12 @@ faults! {
         "removing a DMS from its organisation revokes its tokens but leaves its shares: their links still open a viewer of a DMS the organisation let go",
     CloudDmsIdMayBeAHostName = "cloud.dms-id-may-be-a-host-name":
         "the connect flow takes a DMS ID with dots: a DMS registered as signin.dataminer-services.example is named so in every share mail it sends, a host name in the cloud's own words",
+    CloudDeviceGrantsBoundedPerSourceOnly = "cloud.device-grants-bounded-per-source-only":
+        "the cloud bounds the device authorizations waiting per source address and no further: a flood spread over many addresses grows its grant table without end",
+    CloudDeviceGrantsPushOutTheOldest = "cloud.device-grants-push-out-the-oldest":
+        "when the device grant table is full, a new authorization pushes out the oldest grant, whoever asked for it: a flood spread over many addresses pushes out the DMS that waits for its approver",
+    CloudDeviceGrantsRefusedWhenFull = "cloud.device-grants-refused-when-full":
+        "when the device grant table is full, new authorizations are refused: a flood spread over many addresses that fills it locks every DMS out of the connect flow",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -11,6 +11,7 @@ mod endings;
 mod enrol;
 mod floods;
 mod floods_sessions;
+mod floods_spread;
 mod lifetime;
 mod mid_renewal;
 mod newcomers;
@@ -49,6 +50,10 @@ pub const SWEEPS: &[(&str, &str)] = &[
     (
         "tokens.unauthenticated-floods-leave-the-cloud-bounded",
         "unauthenticated floods × the cloud's tables: device authorizations with self-made keys, approval-page openings, sign-up code requests and failed sign-ins, in two bursts; one account's sign-ins against its session bound and the sessions' idle and absolute lifetimes",
+    ),
+    (
+        "tokens.floods-spread-over-many-machines-leave-the-grants-bounded",
+        "unauthenticated floods × the cloud's tables: device authorizations from more machines than the grant table's bound in all needs, each at its bound per source; a DMS waiting through the flood and one starting after it",
     ),
     (
         "tokens.every-single-use-secret-wins-once",
@@ -296,6 +301,33 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(floods::unauthenticated_floods_leave_the_cloud_bounded(ctx)),
+        },
+        Scenario {
+            id: "tokens.floods-spread-over-many-machines-leave-the-grants-bounded",
+            suite: Suite::Tokens,
+            title: "Device authorizations with self-made keys from more machines than the cloud's bound in all needs, each filling what one source may hold: the cloud holds no more grants than that bound, a DMS that waited for approval through the flood gets its token, and so does one that starts with the table full",
+            requirements: &["DOS-1"],
+            catches: const {
+                &[
+                    Catch::by(
+                        Fault::CloudDeviceGrantsBoundedPerSourceOnly,
+                        "device-grants-bounded-in-all",
+                    ),
+                    Catch::by(
+                        Fault::CloudDeviceGrantsPushOutTheOldest,
+                        "a-waiting-dms-is-served-through-a-spread-flood",
+                    ),
+                    Catch::by(
+                        Fault::CloudDeviceGrantsRefusedWhenFull,
+                        "a-new-dms-is-served-after-a-spread-flood",
+                    ),
+                ]
+            },
+            body: |ctx| {
+                Box::pin(
+                    floods_spread::floods_spread_over_many_machines_leave_the_grants_bounded(ctx),
+                )
+            },
         },
         Scenario {
             id: "users.newcomers-are-served-through-the-hop",
