@@ -158,9 +158,15 @@ impl Accounts {
         self.sessions.lookup(&session).map(|_| session)
     }
 
-    /// Whether the sign-in session `token` is live; using it restarts its idle time.
-    pub fn session_live(&self, token: &str) -> bool {
-        self.sessions.lookup(token).is_some()
+    /// Whether the sign-in session `token` is live. Only the account's own requests (those
+    /// with its cookie) restart its idle time, unless `touches` (the
+    /// `cloud.viewer-requests-keep-the-sign-in` fault).
+    pub fn session_live(&self, token: &str, touches: bool) -> bool {
+        if touches {
+            self.sessions.lookup(token).is_some()
+        } else {
+            self.sessions.is_live(token)
+        }
     }
 
     /// The session the request's cookie names: only the cookie of the session's own name.

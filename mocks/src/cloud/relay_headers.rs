@@ -5,7 +5,7 @@
 //! so a header the DMS side learns to trust is stripped on every way in at once.
 
 use http::HeaderMap;
-use http::header::{self, HeaderName};
+use http::header::{self, HeaderName, HeaderValue};
 
 use crate::dms::TRUSTED_HEADERS;
 
@@ -43,5 +43,58 @@ pub(crate) fn strip(headers: &mut HeaderMap, keeps_trusted: bool) {
         for name in TRUSTED_HEADERS {
             headers.remove(*name);
         }
+    }
+    trim_values(headers);
+}
+
+/// Drops the whitespace around every value (RFC 9110 §5.5): an HTTP/2 field with it is
+/// malformed (RFC 9113 §8.2.1), and the side that gets it may refuse the whole stream, or
+/// read the value otherwise than the cloud did.
+fn trim_values(headers: &mut HeaderMap) {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let padded = headers.values().any(|v| {
+        let bytes = v.as_bytes();
+        bytes.first().is_some_and(blank) || bytes.last().is_some_and(blank)
+    });
+    if !padded {
+        return;
+    }
+    let mut trimmed = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers.iter() {
+        let bytes = value.as_bytes();
+        let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .rposition(|b| !blank(b))
+            .map_or(start, |i| i + 1);
+        if let Ok(value) = HeaderValue::from_bytes(&bytes[start..end]) {
+            trimmed.append(name.clone(), value);
+        }
+    }
+    *headers = trimmed;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_pass_without_the_whitespace_around_them() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static(" one \t"));
+        headers.append("x-a", HeaderValue::from_static("two"));
+        headers.append("x-b", HeaderValue::from_static("in side"));
+        headers.append("x-c", HeaderValue::from_static("  "));
+        strip(&mut headers, false);
+        let all = |name: &str| {
+            headers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(all("x-a"), ["one", "two"]);
+        assert_eq!(all("x-b"), ["in side"]);
+        assert_eq!(all("x-c"), [""]);
     }
 }

@@ -153,6 +153,21 @@ impl Sessions {
         Some((session.email.clone(), session.role))
     }
 
+    /// Whether `token` is a live session, without counting this as its use: for what another
+    /// party may send on the session's behalf (a viewer's page), which must not keep it alive.
+    pub fn is_live(&self, token: &str) -> bool {
+        let now = self.now();
+        let mut book = self.lock();
+        match book.get(token) {
+            Some(session) if self.expired(session, now) => {
+                book.remove(token);
+                false
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+
     /// Ends `token`'s session (a sign-out); whether it was live.
     pub fn end(&self, token: &str) -> bool {
         if !self.policy.end_on_sign_out {

@@ -6,7 +6,7 @@
 //! none of the site's cookies, so the viewer session travels in the path: `{viewer}` is the
 //! session's random ID, a capability of the browser tab. Every request is checked again: the
 //! viewer session live and opened for this link's share and DMS, and the share live (410 Gone
-//! once it is deleted or expired); a top-level navigation must also carry the sign-in of the
+//! once it is deleted or expired); a navigation (a tab's or a frame's) must also carry the sign-in of the
 //! account the session was opened for, so the URL copied into another browser opens nothing,
 //! and gets the cloud's own page (`viewer_frame`), which frames the DMS's: the DMS's page is
 //! what the frame's navigation to the same URL gets, never a tab's.
@@ -34,6 +34,7 @@ use super::requests::Streamed;
 use super::share_keeping;
 use super::shares::{Link, SharePolicy};
 use super::viewer::{Refusal, live_link};
+use super::viewer_frame::Asked;
 use crate::dms::{SHARE_HEADER, VIEWER_HEADER};
 
 /// Any request under `/s/{token}/`.
@@ -69,18 +70,6 @@ fn split(uri: &Uri) -> Option<(&str, &str, &str)> {
     let under = under.strip_prefix("v/")?;
     let slash = under.find('/')?;
     Some((token, &under[..slash], &under[slash..]))
-}
-
-/// Whether the request is a browser's navigation (a document it will show), not a page's
-/// sub-request: only a navigation carries the site's cookies from a sandboxed page's tab.
-fn is_navigation(headers: &HeaderMap) -> bool {
-    let says = |name: &str, value: &str| {
-        headers
-            .get_all(name)
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
-    };
-    says("sec-fetch-dest", "document") || says("sec-fetch-mode", "navigate")
 }
 
 /// Whether the request is a genuine CORS preflight, which the cloud answers itself.
@@ -124,12 +113,17 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     {
         return Err(Refusal::NotShared);
     }
-    // The capability lasts as long as the sign-in that opened it, which the page's requests
-    // keep in use.
-    if policy.viewers_end_with_sign_in && !state.accounts.session_live(&session.sign_in) {
+    // The capability lasts as long as the sign-in that opened it. The page's requests do not
+    // keep that sign-in in use: the page can read its own URL, so they are its DMS's to send.
+    if policy.viewers_end_with_sign_in
+        && !state
+            .accounts
+            .session_live(&session.sign_in, policy.viewer_requests_keep_sign_in)
+    {
         return Err(Refusal::NoSession);
     }
-    if policy.viewer_navigation_needs_sign_in && is_navigation(request.headers()) {
+    let asked = Asked::of(request.headers());
+    if policy.viewer_navigation_needs_sign_in && asked.navigates() {
         let account = state
             .accounts
             .signed_in(request.headers())
@@ -139,7 +133,7 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         }
     }
     let viewer_base = format!("{}s/{token}/v/{viewer_id}/", state.sharing_url);
-    if policy.frames_dms_pages && super::viewer_frame::is_top_level(request.headers()) {
+    if policy.frames_dms_pages && asked == Asked::Tab {
         let organization = state
             .clients
             .registration(&link.share.dms_id)
@@ -211,6 +205,12 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
             policy.sandboxes_dms_pages,
         );
     }
+    if asked == Asked::Unlabelled && policy.unlabelled_answers_download {
+        head.headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
     head.extensions.insert(Streamed);
     // Chunk by chunk as the tunnel delivers it: HTTP/2 flow control then holds the DMS to the
     // recipient's pace.
@@ -257,7 +257,7 @@ mod tests {
     }
 
     #[test]
-    fn a_navigation_is_told_by_its_fetch_metadata() {
+    fn a_preflight_is_told_by_its_headers() {
         let with = |pairs: &[(&'static str, &'static str)]| {
             let mut headers = HeaderMap::new();
             for (name, value) in pairs {
@@ -265,13 +265,6 @@ mod tests {
             }
             headers
         };
-        assert!(is_navigation(&with(&[("sec-fetch-dest", "document")])));
-        assert!(is_navigation(&with(&[("sec-fetch-mode", "Navigate")])));
-        assert!(!is_navigation(&with(&[
-            ("sec-fetch-dest", "empty"),
-            ("sec-fetch-mode", "cors")
-        ])));
-        assert!(!is_navigation(&with(&[])));
         let preflight = with(&[
             ("origin", "null"),
             ("access-control-request-method", "POST"),

@@ -42,6 +42,11 @@ pub(crate) struct SharePolicy {
     /// tab's own document, free to navigate the tab anywhere or ask for a password under the
     /// sharing host's name.
     pub frames_dms_pages: bool,
+    /// Whether what the relay answers a request with no fetch metadata is an attachment, which
+    /// no browser shows as a page; otherwise (`cloud.unlabelled-viewer-answers-render`) a
+    /// browser that sends none (an older one) shows the DMS's page as its tab's document,
+    /// with no frame, no banner and no sign-in asked.
+    pub unlabelled_answers_download: bool,
     /// Whether a top-level navigation to a viewer's URL must carry the sign-in of the account
     /// the viewer was opened for; otherwise (`cloud.viewer-url-needs-no-sign-in`) the URL alone
     /// opens it in any browser.
@@ -50,6 +55,9 @@ pub(crate) struct SharePolicy {
     /// expiry, sign-out); otherwise (`cloud.viewer-outlives-its-sign-in`) its URL serves the
     /// page's requests for as long as the share lives.
     pub viewers_end_with_sign_in: bool,
+    /// Whether a request under a viewer's URL counts as use of the sign-in that opened it
+    /// (`cloud.viewer-requests-keep-the-sign-in`); otherwise only the account's own requests do.
+    pub viewer_requests_keep_sign_in: bool,
     /// Whether a share is told apart from another DMS's by its share ID alone
     /// (`cloud.shares-keyed-by-share-id`): its ends, look-ups and stored row. Share IDs are
     /// made by each DMS and seen by every recipient, so only the pair (DMS, share ID) names
@@ -87,10 +95,12 @@ impl SharePolicy {
             keeps_dms_headers: faults.is_on(Fault::CloudRelayKeepsDmsHeaders),
             sandboxes_dms_pages: !faults.is_on(Fault::CloudRelayUnsandboxed),
             frames_dms_pages: !faults.is_on(Fault::CloudDmsPageServedTopLevel),
+            unlabelled_answers_download: !faults.is_on(Fault::CloudUnlabelledViewerAnswersRender),
             viewer_navigation_needs_sign_in: !faults.is_on(Fault::CloudViewerUrlNeedsNoSignIn),
             // A cloud whose sign-out leaves the viewers alive keeps them apart from the sign-in.
             viewers_end_with_sign_in: !faults.is_on(Fault::CloudViewerOutlivesItsSignIn)
                 && !faults.is_on(Fault::CloudSignOutKeepsViewers),
+            viewer_requests_keep_sign_in: faults.is_on(Fault::CloudViewerRequestsKeepTheSignIn),
             keyed_by_share_id_alone: faults.is_on(Fault::CloudSharesKeyedByShareId),
             enforces_expiry: !faults.is_on(Fault::CloudExpiryLeftToTheDms),
             delete_checks_owner: !faults.is_on(Fault::CloudDeleteAnyDmsShare),

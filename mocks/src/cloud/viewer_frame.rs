@@ -13,13 +13,57 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 
 use super::pages::escape;
 
-/// Whether the request is a browser's navigation of a whole tab (or window), which gets the
-/// cloud's own page; a frame's navigation says `iframe`, a page's request `empty`.
-pub(crate) fn is_top_level(headers: &HeaderMap) -> bool {
-    headers
-        .get_all("sec-fetch-dest")
-        .iter()
-        .any(|v| v.as_bytes().eq_ignore_ascii_case(b"document"))
+/// What a request under a viewer's URL is, by the fetch metadata a browser sends with every
+/// request (`Sec-Fetch-Dest`, `Sec-Fetch-Mode`), which no page can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asked {
+    /// A tab's (or window's) navigation: it gets the cloud's page, never the DMS's.
+    Tab,
+    /// A frame's navigation, or another a browser makes with the site's cookies: the DMS's
+    /// page, for the account the viewer was opened for only.
+    Frame,
+    /// A request of the page's own (a fetch, its script, a style, an image).
+    Page,
+    /// A request with no fetch metadata: a tool's, or a browser too old to send it. It is
+    /// served as an attachment, which no browser shows as a page: whatever the DMS answered
+    /// cannot become the document of a tab that did not say what it asked for.
+    Unlabelled,
+}
+
+impl Asked {
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        // Every value is read: a browser sends each once, and of a request that names more
+        // than one, the most guarded reading is taken.
+        let values = |name: &str| -> Vec<String> {
+            headers
+                .get_all(name)
+                .iter()
+                .map(|v| {
+                    String::from_utf8_lossy(v.as_bytes())
+                        .trim()
+                        .to_ascii_lowercase()
+                })
+                .collect()
+        };
+        let navigates = values("sec-fetch-mode").iter().any(|m| m == "navigate");
+        let dests = values("sec-fetch-dest");
+        if dests.iter().any(|d| d == "document") || (dests.is_empty() && navigates) {
+            Asked::Tab
+        } else if dests.iter().any(|d| d == "iframe" || d == "frame")
+            || (navigates && !dests.is_empty())
+        {
+            Asked::Frame
+        } else if dests.is_empty() {
+            Asked::Unlabelled
+        } else {
+            Asked::Page
+        }
+    }
+
+    /// Whether the browser sends the site's cookies with it, so the sign-in must be there.
+    pub(crate) fn navigates(self) -> bool {
+        matches!(self, Asked::Tab | Asked::Frame)
+    }
 }
 
 /// Who the content of a viewer is from, as the cloud verified it.
@@ -79,18 +123,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_documents_navigation_is_top_level() {
-        let with = |dest: &'static str| {
+    fn what_was_asked_is_read_from_the_fetch_metadata_alone() {
+        let with = |pairs: &[(&'static str, &'static str)]| {
             let mut headers = HeaderMap::new();
-            headers.insert("sec-fetch-dest", HeaderValue::from_static(dest));
-            headers
+            for (name, value) in pairs {
+                headers.append(*name, HeaderValue::from_static(value));
+            }
+            Asked::of(&headers)
         };
-        assert!(is_top_level(&with("document")));
-        assert!(is_top_level(&with("Document")));
-        for not in ["iframe", "frame", "empty", "script"] {
-            assert!(!is_top_level(&with(not)), "{not}");
+        let dest = |d| with(&[("sec-fetch-dest", d)]);
+        assert_eq!(dest("document"), Asked::Tab);
+        assert_eq!(dest(" Document "), Asked::Tab);
+        assert_eq!(with(&[("sec-fetch-mode", "navigate")]), Asked::Tab);
+        assert_eq!(dest("iframe"), Asked::Frame);
+        assert_eq!(dest("frame"), Asked::Frame);
+        assert_eq!(
+            with(&[("sec-fetch-dest", "embed"), ("sec-fetch-mode", "navigate")]),
+            Asked::Frame
+        );
+        for page in ["empty", "script", "style", "image"] {
+            assert_eq!(dest(page), Asked::Page, "{page}");
         }
-        assert!(!is_top_level(&HeaderMap::new()));
+        assert_eq!(with(&[]), Asked::Unlabelled);
+        assert_eq!(with(&[("sec-fetch-mode", "cors")]), Asked::Unlabelled);
+        assert_eq!(
+            with(&[("sec-fetch-dest", "empty"), ("sec-fetch-dest", "document")]),
+            Asked::Tab
+        );
+        assert_eq!(
+            with(&[("sec-fetch-dest", "empty"), ("sec-fetch-dest", "iframe")]),
+            Asked::Frame
+        );
+        assert!(Asked::Tab.navigates() && Asked::Frame.navigates());
+        assert!(!Asked::Page.navigates() && !Asked::Unlabelled.navigates());
     }
 
     #[tokio::test]

@@ -355,6 +355,10 @@ faults! {
         "the viewer's relay confines a DMS's page by path but does not sandbox it: the page runs script in the sharing host's origin, writes cookies until the browser evicts the site's session cookies, and sets a session of the attacker's account in their place",
     CloudDmsPageServedTopLevel = "cloud.dms-page-served-top-level":
         "the relay answers a tab's navigation to a viewer's URL with the DMS's page itself, sandboxed but at the top of the tab: another organisation's DMS sends the recipient's tab to any site, or shows a sign-in form of its own under the sharing host's name",
+    CloudUnlabelledViewerAnswersRender = "cloud.unlabelled-viewer-answers-render":
+        "the relay tells a tab's navigation from a page's request by the fetch metadata, and serves a request that has none as a page's: a browser that sends none shows the DMS's page as its tab's own document, with no frame, no banner and no sign-in asked",
+    CloudViewerRequestsKeepTheSignIn = "cloud.viewer-requests-keep-the-sign-in":
+        "every request under a viewer's URL counts as use of the sign-in that opened it: the DMS's page, which can read its own URL, hands it to its DMS, and the DMS keeps the recipient's dataminer.services sign-in alive past its idle lifetime for as long as the share lives",
     CloudViewerUrlNeedsNoSignIn = "cloud.viewer-url-needs-no-sign-in":
         "the relay serves a top-level navigation to a viewer's URL without the sign-in of the account the viewer was opened for: a viewer URL copied out of the address bar opens the dashboard in anyone's browser",
     CloudViewerOutlivesItsSignIn = "cloud.viewer-outlives-its-sign-in":

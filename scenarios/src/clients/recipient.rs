@@ -324,7 +324,7 @@ impl ShareRecipient {
 
     /// A request of this browser's own (a form, an API call): with its sign-in.
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let request = self.page_request(method, path);
+        let request = self.bare(method, path);
         match &self.cookie {
             Some(cookie) => request.header(reqwest::header::COOKIE, cookie),
             None => request,
@@ -340,10 +340,32 @@ impl ShareRecipient {
     }
 
     /// A request the DMS's sandboxed page sends: from an opaque origin, so with no cookie of
-    /// the site's.
+    /// the site's, and with the fetch metadata the browser adds to a page's `fetch`.
     fn page_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.bare(method, path)
+            .header("sec-fetch-dest", "empty")
+            .header("sec-fetch-mode", "cors")
+            .header("sec-fetch-site", "cross-site")
+    }
+
+    /// A request with nothing a browser adds: no cookie, no fetch metadata.
+    fn bare(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let url = format!("{}{}", self.base, path.trim_start_matches('/'));
         self.http.request(method, url)
+    }
+
+    /// GETs `path` with exactly `headers`: no cookie and no fetch metadata unless they are
+    /// among them, as a tool or a browser too old to send fetch metadata does.
+    pub async fn get_with_only(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Seen, Failure> {
+        let mut request = self.bare(reqwest::Method::GET, path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        seen(request.send().await, path).await
     }
 
     fn keep_cookie(&mut self, answer: reqwest::Response, step: &str) -> Result<(), Failure> {

@@ -230,7 +230,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.a-tab-shows-the-clouds-frame-not-the-dms-page",
             suite: Suite::Sharing,
-            title: "A tab's navigation to a viewer's URL gets a page of the cloud's own, naming the organisation and DMS the content is from and framing the DMS's page in a sandbox of scripts only; the DMS's page is what the frame gets, and every answer relayed from the DMS carries that sandbox itself",
+            title: "A tab's navigation to a viewer's URL gets a page of the cloud's own, naming the organisation and DMS the content is from and framing the DMS's page in a sandbox of scripts only; the DMS's page is what the frame gets, for the signed-in account only, a request without fetch metadata gets it only as a download, and every answer relayed from the DMS carries that sandbox itself",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
@@ -246,6 +246,14 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         Fault::CloudRelayKeepsDmsHeaders,
                         "every-relayed-answer-is-sandboxed",
                     ),
+                    Catch::by(
+                        Fault::CloudUnlabelledViewerAnswersRender,
+                        "unlabelled-answers-render-nowhere",
+                    ),
+                    Catch::by(
+                        Fault::CloudViewerUrlNeedsNoSignIn,
+                        "a-frames-navigation-needs-the-sign-in",
+                    ),
                 ]
             },
             body: |ctx| Box::pin(viewer_frame::a_tab_shows_the_clouds_frame(ctx)),
@@ -253,7 +261,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.viewer-urls-open-only-their-own-viewer",
             suite: Suite::Sharing,
-            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one the capability of a signed-out account and that of a sign-in left unused past its idle lifetime are refused, and the DMA carries out nothing for them",
+            title: "The viewer's URL carries its session as a capability: the sandboxed page's requests are served with no cookie and its CORS preflight is granted without credentials; another link's capability, a made-up one, the link's path without one the capability of a signed-out account and that of a sign-in left unused past its idle lifetime are refused, and the DMA carries out nothing for them; the page's requests do not keep the sign-in alive",
             requirements: &["SHARE-2", "SHARE-3"],
             catches: const {
                 &[
@@ -264,6 +272,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudViewerOutlivesItsSignIn,
                         "viewer-ends-with-its-sign-in",
+                    ),
+                    Catch::by(
+                        Fault::CloudViewerRequestsKeepTheSignIn,
+                        "page-requests-do-not-keep-the-sign-in",
                     ),
                 ]
             },

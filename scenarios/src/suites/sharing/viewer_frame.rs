@@ -115,6 +115,41 @@ pub(super) async fn a_tab_shows_the_clouds_frame(ctx: Ctx) -> Result<(), Failure
         banner,
     )?;
 
+    // What the browser says it asks for decides: a request that says nothing (a browser too
+    // old to send fetch metadata) gets nothing a browser shows as a page, and a frame's
+    // navigation, however it is spelled, needs the sign-in.
+    let bare = browser.get_with_only(&viewer.base, &[]).await?;
+    let disposition = bare.header("content-disposition").join(", ");
+    ev.expect(
+        "unlabelled-answers-render-nowhere",
+        "the viewer's URL asked with no fetch metadata and no cookie: status, and how a browser is told to treat the answer",
+        bare.status != 200
+            || disposition
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("attachment"),
+        "refused, or Content-Disposition: attachment (a download, never a page)",
+        json!({ "status": bare.status, "content-disposition": disposition }),
+    )?;
+    let nobody = crate::clients::ShareRecipient::new(&env)?;
+    let mut framings = Vec::new();
+    for headers in [
+        vec![("sec-fetch-dest", "iframe")],
+        vec![("sec-fetch-dest", "iframe"), ("sec-fetch-mode", "navigate")],
+        vec![("sec-fetch-mode", "navigate")],
+        vec![("sec-fetch-dest", "empty"), ("sec-fetch-dest", "document")],
+    ] {
+        let seen = nobody.get_with_only(&viewer.base, &headers).await?;
+        framings.push(json!({ "headers": headers, "status": seen.status }));
+    }
+    ev.expect(
+        "a-frames-navigation-needs-the-sign-in",
+        "the viewer's URL asked, with no cookie, as a frame's or a tab's navigation spelled four ways",
+        framings.iter().all(|f| f["status"] != 200),
+        "no 200",
+        &framings,
+    )?;
+
     // Every answer the DMS's page gets through the relay carries the sandbox itself.
     let calls = live::dashboard_calls(DASHBOARD)?;
     let (method, parameters) = calls

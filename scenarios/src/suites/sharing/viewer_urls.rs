@@ -124,8 +124,8 @@ pub(super) async fn viewer_urls_open_only_their_own_viewer(ctx: Ctx) -> Result<(
     // the viewer's URL went with the sign-in that opened it.
     let account = env.accounts().cloud_outsider.clone();
     browser.sign_in(&account.email, &account.password).await?;
-    let (lapsing, _) = live::open_viewer(&browser, second.link_for(&email)?).await?;
     let idle = Duration::from_secs(oracle::spec()?.account_sessions.idle_seconds);
+    let (lapsing, _) = live::open_viewer(&browser, second.link_for(&email)?).await?;
     steps::let_time_pass(&env, idle + Duration::from_secs(60), 6).await;
     let from = env.dma().executed().len();
     let call = browser.call(&lapsing, method, parameters).await?;
@@ -136,5 +136,24 @@ pub(super) async fn viewer_urls_open_only_their_own_viewer(ctx: Ctx) -> Result<(
         call.status != 200 && carried_out.is_empty(),
         "no 200, nothing carried out",
         json!({ "idle_seconds": idle.as_secs(), "call": call.status, "carried_out": carried_out }),
+    )?;
+
+    // Signed in again, a viewer opened, then the page's requests only, for longer than a
+    // sign-in lasts idle: the page (whose DMS can read its URL) does not keep the sign-in
+    // alive, so the sign-in lapses, and the viewer's URL with it.
+    browser.sign_in(&account.email, &account.password).await?;
+    let (kept, _) = live::open_viewer(&browser, first.link_for(&email)?).await?;
+    let step = idle * 2 / 3;
+    steps::let_time_pass(&env, step, 4).await;
+    let midway = browser.heartbeat(&kept).await?.status;
+    steps::let_time_pass(&env, step, 4).await;
+    let page_after = browser.call(&kept, method, parameters).await?.status;
+    let own_after = browser.get("api/shares").await?.status;
+    ev.expect(
+        "page-requests-do-not-keep-the-sign-in",
+        "a viewer's page requests at two thirds of the sign-in's idle lifetime (fixtures: account_sessions.idle_seconds), then at four thirds with nothing else sent: the page's call, and the account's own list with its sign-in",
+        midway == 200 && page_after != 200 && own_after != 200,
+        "served midway; then the call and the sign-in both refused",
+        json!({ "idle_seconds": idle.as_secs(), "midway": midway, "call after": page_after, "own list after": own_after }),
     )
 }
