@@ -369,6 +369,8 @@ faults! {
         "removing a DMS from its organisation revokes its tokens but leaves its shares: their links still open a viewer of a DMS the organisation let go",
     CloudDmsIdMayBeAHostName = "cloud.dms-id-may-be-a-host-name":
         "the connect flow takes a DMS ID with dots: a DMS registered as signin.dataminer-services.example is named so in every share mail it sends, a host name in the cloud's own words",
+    CloudShareIdDotSegments = "cloud.share-id-dot-segments":
+        "the share API takes a share ID of dots (`.`, `..`) or ending in one: a path segment every URL normaliser rewrites to the share's folder or its parent wherever the ID becomes part of a path, announced and withdrawn as a name",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }
