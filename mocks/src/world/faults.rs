@@ -371,6 +371,10 @@ faults! {
         "the connect flow takes a DMS ID with dots: a DMS registered as signin.dataminer-services.example is named so in every share mail it sends, a host name in the cloud's own words",
     CloudShareIdDotSegments = "cloud.share-id-dot-segments":
         "the share API takes a share ID of dots (`.`, `..`) or ending in one: a path segment every URL normaliser rewrites to the share's folder or its parent wherever the ID becomes part of a path, announced and withdrawn as a name",
+    CloudDmsNameUnchecked = "cloud.dms-name-unchecked":
+        "the connect flow bounds a DMS's name in length only: a name carrying a link (in fullwidth forms or not) goes onto the approval page beside the DMS's ID, in the cloud's own page",
+    CloudOrgDailyMailUnbounded = "cloud.org-daily-mail-unbounded":
+        "an organisation's DMSs share each address's bound but each DMS has only its own daily bound: an organisation that approves itself more DMSs makes the cloud send 200 mails a day for each, with no bound for the organisation",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -198,6 +198,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     ),
                     Catch::by(Fault::CloudDmsIdMayBeAHostName, "dms-id-is-no-host-name"),
                     Catch::by(Fault::CloudShareIdDotSegments, "share-id-no-path-segment"),
+                    Catch::by(Fault::CloudDmsNameUnchecked, "dms-name-plain"),
                 ]
             },
             body: |ctx| Box::pin(mail_fields::every_dms_supplied_field_is_plain(ctx)),
@@ -216,6 +217,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudMailBoundPerDms,
                         "mails-per-address-per-organisation-limited",
+                    ),
+                    Catch::by(
+                        Fault::CloudOrgDailyMailUnbounded,
+                        "mails-per-organisation-limited",
                     ),
                 ]
             },
