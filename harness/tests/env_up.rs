@@ -1,7 +1,10 @@
 //! `conform env up` as a reviewer meets it: the `conform-env/1` line, time moved by the
 //! control endpoint, `conform probe jwt` against the connection host, clean and faulty, and
-//! `conform store decrypt` on the running cloud's store.
+//! `conform store decrypt` on the running cloud's store; the control endpoint against other
+//! hosts' pages (`control`).
 
+#[path = "env_up/control.rs"]
+mod control;
 mod env_process;
 
 use std::process::Command;

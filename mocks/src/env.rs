@@ -113,6 +113,7 @@ impl Environment {
             agent_ping_timeout,
             tunnel_target,
             cloud_ping_timeout,
+            cloud_relay_answer_within,
             record_contents,
             proxied_hops,
             agent_clock_offset_seconds,
@@ -149,7 +150,11 @@ impl Environment {
             accounts: accounts.cloud_accounts(),
             tls: cloud_tls,
             lifetime: &lifetime,
-            ping_timeout,
+            waits: crate::cloud::Waits {
+                ping_timeout,
+                relay_answer_within: cloud_relay_answer_within
+                    .unwrap_or(crate::cloud::Waits::default().relay_answer_within),
+            },
             store: StorePaths::under(scratch.path()),
             sharing_front,
         })

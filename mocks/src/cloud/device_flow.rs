@@ -95,6 +95,9 @@ pub(crate) struct GrantBinding {
     /// A DMS ID has no dot, so it never reads as a host name where a mail or page names it
     /// (`cloud.dms-id-may-be-a-host-name` allows dots).
     pub ids_without_dots: bool,
+    /// A DMS's name is plain text (`dms_text`), as the approval page shows it beside the ID;
+    /// otherwise (`cloud.dms-name-unchecked`) it is only bounded in length.
+    pub plain_names: bool,
 }
 
 /// Where the token goes once a user code is approved.
@@ -138,6 +141,7 @@ impl DeviceFlowPolicy {
                 redeem_needs_key: !on(Fault::CloudDeviceCodeIsBearer),
                 canonical_ids: !on(Fault::CloudDmsIdCaseLookalike),
                 ids_without_dots: !on(Fault::CloudDmsIdMayBeAHostName),
+                plain_names: !on(Fault::CloudDmsNameUnchecked),
             },
             approval: ApprovalPolicy::from_faults(faults),
             delivery: if on(Fault::CloudTokenViaBrowser) {
@@ -288,7 +292,9 @@ fn start(
     let organization = params.require("organization")?;
     let dms_name = params.get("dms_name").unwrap_or(dms_id);
     // The name is shown on the approval page beside the ID: plain, short text, as in a mail.
-    if dms_name.chars().count() > MAX_DMS_NAME || !dms_text::is_plain(dms_name, false, true) {
+    if dms_name.chars().count() > MAX_DMS_NAME
+        || (policy.binding.plain_names && !dms_text::is_plain(dms_name, false, true))
+    {
         return Err(OAuthError::new(
             ErrorCode::InvalidRequest,
             "dms_name must be plain text of at most 64 characters, with no link or markup",

@@ -58,12 +58,17 @@ fn is_host(part: &str) -> bool {
 }
 
 /// An identifier a DMS chooses (a share's ID): 1 to `max` letters, digits, `.`, `_` or `-`,
-/// and not a host name.
-pub(crate) fn is_identifier(id: &str, max: usize) -> bool {
+/// and not a host name. When `as_segment`, it also begins and ends with a letter or digit,
+/// so it is never a path segment a URL or path normaliser rewrites: `.` and `..` (RFC 3986
+/// §5.2.4 removes them, or the segment before), nor one with a trailing dot (`share.`, `...`,
+/// which Windows paths drop), wherever the ID becomes part of a path or URL.
+pub(crate) fn is_identifier(id: &str, max: usize, as_segment: bool) -> bool {
+    let edge_ok = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
     (1..=max).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && (!as_segment || (edge_ok(id.as_bytes().first()) && edge_ok(id.as_bytes().last())))
         && !reads_as_host(&id.to_ascii_lowercase())
 }
 
@@ -99,8 +104,8 @@ mod tests {
 
     #[test]
     fn identifiers_are_a_plain_alphabet_and_no_host() {
-        assert!(is_identifier("share-3f9a1c", 64));
-        assert!(is_identifier("v2.1", 64));
+        assert!(is_identifier("share-3f9a1c", 64, true));
+        assert!(is_identifier("v2.1", 64, true));
         for id in [
             "",
             "phish\r\nx",
@@ -109,7 +114,15 @@ mod tests {
             "x.evil.example",
             &"a".repeat(65),
         ] {
-            assert!(!is_identifier(id, 64), "{id:?}");
+            assert!(!is_identifier(id, 64, true), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn identifiers_are_no_path_segment_a_normaliser_rewrites() {
+        for id in [".", "..", "...", "share.", ".share", "-", "_x", "x-"] {
+            assert!(!is_identifier(id, 64, true), "{id:?}");
+            assert!(is_identifier(id, 64, false), "{id:?}");
         }
     }
 }

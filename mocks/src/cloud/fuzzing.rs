@@ -35,7 +35,7 @@ impl ConnectionEndpoint {
                 format!("https://{}/", super::Endpoint::Sharing.host()),
             ),
             Lifetime::new(),
-            super::PING_TIMEOUT,
+            super::Waits::default(),
             None,
         )
         .expect("an in-memory store opens");

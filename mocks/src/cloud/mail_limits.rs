@@ -73,6 +73,10 @@ pub(crate) struct MailLimits {
     /// Whether a DMS's mails are counted for its organisation; otherwise for the DMS alone,
     /// which an organisation multiplies by registering more DMSs.
     per_organisation: bool,
+    /// Whether an organisation's DMSs together have a daily bound; otherwise
+    /// (`cloud.org-daily-mail-unbounded`) each DMS has its own and the organisation none,
+    /// which it multiplies by registering more DMSs.
+    organisation_day: bool,
     /// Whether a page's mails to an address are also bounded per source; otherwise only the
     /// address's bound holds, which one source can use up.
     per_source: bool,
@@ -91,11 +95,18 @@ fn same_sender(sent: &Sent, dms: Option<&str>, organisation: Option<&str>, per_o
 
 impl MailLimits {
     /// Limits that hold when `enforced`; otherwise every batch is admitted.
-    pub fn new(enforced: bool, per_sender: bool, per_organisation: bool, per_source: bool) -> Self {
+    pub fn new(
+        enforced: bool,
+        per_sender: bool,
+        per_organisation: bool,
+        organisation_day: bool,
+        per_source: bool,
+    ) -> Self {
         Self {
             enforced,
             per_sender,
             per_organisation,
+            organisation_day,
             per_source,
             sent: Mutex::default(),
         }
@@ -123,7 +134,7 @@ impl MailLimits {
                     return Err(MailLimited::Dms);
                 }
             }
-            if let Some(organisation) = organisation.filter(|_| per_org) {
+            if let Some(organisation) = organisation.filter(|_| per_org && self.organisation_day) {
                 let by_org = sent
                     .iter()
                     .filter(|s| s.dms.is_some() && s.organisation.as_deref() == Some(organisation))
@@ -183,7 +194,7 @@ mod tests {
 
     #[test]
     fn an_organisations_dmss_share_one_bound_per_address_and_one_per_day() {
-        let limits = MailLimits::new(true, true, true, true);
+        let limits = MailLimits::new(true, true, true, true, true);
         let one = vec!["ceo@x.example".to_owned()];
         for i in 0..PER_ADDRESS {
             assert!(
@@ -222,7 +233,7 @@ mod tests {
 
     #[test]
     fn counted_per_dms_an_organisation_multiplies_its_bound() {
-        let limits = MailLimits::new(true, true, false, true);
+        let limits = MailLimits::new(true, true, false, true, true);
         let one = vec!["ceo@x.example".to_owned()];
         for i in 0..2 * PER_ADDRESS {
             assert!(
@@ -234,8 +245,25 @@ mod tests {
     }
 
     #[test]
+    fn without_the_organisations_day_its_dmss_send_past_its_bound() {
+        let limits = MailLimits::new(true, true, true, false, true);
+        let fifty = |d: usize, b: usize| -> Vec<String> {
+            (0..50).map(|i| format!("a{d}-{b}-{i}@x.example")).collect()
+        };
+        for d in 0..=PER_ORGANISATION / PER_DMS {
+            for b in 0..PER_DMS / 50 {
+                assert!(
+                    limits
+                        .admit(dms(&format!("bulk-{d}"), "org"), &fifty(d, b), 100)
+                        .is_ok()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_dms_and_an_address_get_their_daily_share_and_no_more() {
-        let limits = MailLimits::new(true, true, true, true);
+        let limits = MailLimits::new(true, true, true, true, true);
         let fifty = |batch: usize| -> Vec<String> {
             (0..50).map(|i| format!("a{batch}-{i}@x.example")).collect()
         };
@@ -276,7 +304,7 @@ mod per_source {
 
     #[test]
     fn one_source_uses_up_its_share_of_an_addresss_sign_up_mails_and_no_more() {
-        let limits = MailLimits::new(true, true, true, true);
+        let limits = MailLimits::new(true, true, true, true, true);
         let one = vec!["newcomer@x.example".to_owned()];
         for _ in 0..PAGE_PER_ADDRESS_AND_SOURCE {
             assert!(limits.admit(from(2), &one, 100).is_ok());
@@ -309,7 +337,7 @@ mod per_source {
 
     #[test]
     fn bounded_per_address_only_one_source_uses_up_the_addresss_mails() {
-        let limits = MailLimits::new(true, true, true, false);
+        let limits = MailLimits::new(true, true, true, true, false);
         let one = vec!["newcomer@x.example".to_owned()];
         for _ in 0..PER_ADDRESS {
             assert!(limits.admit(from(2), &one, 100).is_ok());

@@ -64,6 +64,7 @@ mod tunnel;
 mod vault;
 mod viewer;
 mod viewer_frame;
+mod waits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,6 +91,7 @@ pub use tls::{CertificateProblem, CloudTls, CloudVersions};
 pub use tokens::{Claims, Issued, TokenError};
 pub use tunnel::{PING_TIMEOUT, TunnelEvent, TunnelRecord, Tunnels};
 pub use vault::{Credential, KekVersions, KeyVault, VaultAccess, VaultError, WrappedKey};
+pub use waits::Waits;
 
 /// Everything the cloud keeps, shared by its three listeners.
 #[derive(Debug)]
@@ -160,7 +162,7 @@ impl CloudState {
         accounts: accounts::Accounts,
         urls: (String, String),
         lifetime: Lifetime,
-        ping_timeout: std::time::Duration,
+        waits: Waits,
         store: Option<StorePaths>,
     ) -> Result<Arc<Self>, StoreError> {
         let (vault, workloads) = KeyVault::provision(
@@ -199,7 +201,10 @@ impl CloudState {
             signups: signup::SignUps::from_faults(&faults),
             relay: recipient::Relay::from_faults(&faults),
             remote_headers: recipient::TrustedHeaders::from_faults(&faults),
-            relay_budget: relay_budget::RelayBudget::from_faults(&faults),
+            relay_budget: relay_budget::RelayBudget::from_faults(
+                &faults,
+                waits.relay_answer_within,
+            ),
             relay_target: relay_target::RelayTarget::from_faults(&faults),
             remote_access: remote_access::RemoteAccess::new(
                 remote_access::RemoteAccessPolicy::from_faults(&faults),
@@ -223,7 +228,7 @@ impl CloudState {
             tunnels: Tunnels::default(),
             requests: RequestLog::default(),
             lifetime: restart::Runs::within(&lifetime),
-            ping_timeout,
+            ping_timeout: waits.ping_timeout,
             clock,
         }))
     }
@@ -251,7 +256,7 @@ pub struct CloudSetup<'a> {
     pub accounts: Vec<Account>,
     pub tls: CloudTls,
     pub lifetime: &'a Lifetime,
-    pub ping_timeout: std::time::Duration,
+    pub waits: Waits,
     /// Where the store keeps its files: the environment's own directory.
     pub store: StorePaths,
     /// The port recipients reach the sharing endpoint on, when a front (the recipients' hop)
@@ -296,7 +301,7 @@ impl Cloud {
             accounts,
             (base(Endpoint::Connection), base(Endpoint::Sharing)),
             setup.lifetime.clone(),
-            setup.ping_timeout,
+            setup.waits,
             Some(setup.store),
         )?;
         let tls = presenting::server_configs(setup.pki, setup.tls, &state)?;

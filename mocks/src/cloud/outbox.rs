@@ -37,6 +37,8 @@ pub(crate) struct MailPolicy {
     pub per_sender: bool,
     /// Whether a DMS's mails count for its organisation, not only for the DMS.
     pub per_organisation: bool,
+    /// Whether an organisation's DMSs together have a daily bound (`mail_limits`).
+    pub organisation_day: bool,
     /// Whether a sign-up's mails to an address are also bounded per source (`mail_limits`).
     pub per_source: bool,
 }
@@ -58,6 +60,7 @@ impl MailPolicy {
             limited: !faults.is_on(Fault::CloudMailUnlimited),
             per_sender: !faults.is_on(Fault::CloudMailAddressBoundShared),
             per_organisation: !faults.is_on(Fault::CloudMailBoundPerDms),
+            organisation_day: !faults.is_on(Fault::CloudOrgDailyMailUnbounded),
             per_source: !faults.is_on(Fault::CloudSignupMailsBoundedPerAddressOnly),
         }
     }
@@ -80,6 +83,7 @@ impl Outbox {
                 policy.limited,
                 policy.per_sender,
                 policy.per_organisation,
+                policy.organisation_day,
                 policy.per_source,
             )),
             policy: Arc::new(policy),

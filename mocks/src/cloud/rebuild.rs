@@ -154,7 +154,7 @@ mod tests {
             Accounts::new(Vec::new(), RoleSource::Current),
             ("https://c/".into(), "https://s/".into()),
             Lifetime::new(),
-            crate::cloud::PING_TIMEOUT,
+            crate::cloud::Waits::default(),
             None,
         )
         .expect("an in-memory store opens")

@@ -42,7 +42,8 @@ pub(crate) fn viewer_key(viewer_id: &str) -> String {
 pub(crate) struct RelayBudget {
     /// `None` (`cloud.relay-streams-unbounded`): every request is carried at once.
     per_viewer: Option<usize>,
-    answer_within: Duration,
+    /// `None` (`cloud.relay-answer-unbounded`): the relay waits for a DMS's answer for ever.
+    answer_within: Option<Duration>,
     held: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -73,14 +74,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl RelayBudget {
-    pub fn from_faults(faults: &FaultSet) -> Self {
+    /// The budget the faults leave, waiting `answer_within` for a DMS's answer head.
+    pub fn from_faults(faults: &FaultSet, answer_within: Duration) -> Self {
         Self::new(
             (!faults.is_on(Fault::CloudRelayStreamsUnbounded)).then_some(REQUESTS_PER_VIEWER),
-            ANSWER_WITHIN,
+            (!faults.is_on(Fault::CloudRelayAnswerUnbounded)).then_some(answer_within),
         )
     }
 
-    pub fn new(per_viewer: Option<usize>, answer_within: Duration) -> Self {
+    pub fn new(per_viewer: Option<usize>, answer_within: Option<Duration>) -> Self {
         Self {
             per_viewer,
             answer_within,
@@ -110,7 +112,10 @@ impl RelayBudget {
 
     /// `answer` (the DMS's answer head), or `None` once the bound has passed without it.
     pub async fn answer_head<T>(&self, answer: impl Future<Output = T>) -> Option<T> {
-        tokio::time::timeout(self.answer_within, answer).await.ok()
+        match self.answer_within {
+            Some(bound) => tokio::time::timeout(bound, answer).await.ok(),
+            None => Some(answer.await),
+        }
     }
 }
 
@@ -128,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_viewer_past_its_bound_gets_no_permit_and_others_still_do() {
-        let budget = RelayBudget::new(Some(2), ANSWER_WITHIN);
+        let budget = RelayBudget::new(Some(2), Some(ANSWER_WITHIN));
         let first = budget.take("a").expect("a first permit");
         let _second = budget.take("a").expect("a second permit");
         assert!(budget.take("a").is_none(), "a third request past the bound");
@@ -142,7 +147,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_permit_travels_with_the_answers_body_until_it_is_dropped() {
-        let budget = RelayBudget::new(Some(1), ANSWER_WITHIN);
+        let budget = RelayBudget::new(Some(1), Some(ANSWER_WITHIN));
         let permit = budget.take("a").expect("a permit");
         let body = holding(Body::from("the answer"), permit);
         assert_eq!(budget.held("a"), 1);
@@ -162,19 +167,30 @@ mod tests {
 
     #[test]
     fn without_a_bound_every_request_is_carried() {
-        let budget = RelayBudget::new(None, ANSWER_WITHIN);
+        let budget = RelayBudget::new(None, Some(ANSWER_WITHIN));
         let permits: Vec<_> = (0..100).filter_map(|_| budget.take("a")).collect();
         assert_eq!(permits.len(), 100);
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_answer_head_that_never_comes_is_given_up_at_the_bound() {
-        let budget = RelayBudget::new(Some(1), ANSWER_WITHIN);
+        let budget = RelayBudget::new(Some(1), Some(ANSWER_WITHIN));
         let start = tokio::time::Instant::now();
         let waited = budget.answer_head(std::future::pending::<()>()).await;
         assert_eq!(waited, None);
         assert_eq!(start.elapsed(), ANSWER_WITHIN);
         let answered = budget.answer_head(async { 7 }).await;
         assert_eq!(answered, Some(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_bound_on_the_answer_head_the_relay_waits_on() {
+        let budget = RelayBudget::new(Some(1), None);
+        let waited = tokio::time::timeout(
+            ANSWER_WITHIN * 100,
+            budget.answer_head(std::future::pending::<()>()),
+        )
+        .await;
+        assert!(waited.is_err(), "still waiting after 100 bounds");
     }
 }

@@ -152,6 +152,10 @@ pub(crate) async fn withdraw(
     let Some(share_id) = params.get("share_id") else {
         return refused(StatusCode::BAD_REQUEST, "missing_parameter");
     };
+    // The rule the share's announcement met: an ID no announcement could carry names nothing.
+    if let Err(why) = ShareText::from_faults(&state.faults).check_share_id(share_id) {
+        return refused(StatusCode::BAD_REQUEST, &why.to_string());
+    }
     let now = state.clock.unix_seconds();
     let Some(deleted) = state.shares.delete(&claims.sub, share_id, now) else {
         return refused(StatusCode::NOT_FOUND, "unknown_share");

@@ -31,6 +31,9 @@ pub(crate) struct ShareText {
     /// A share's expiry must lie ahead; otherwise (`cloud.share-expiry-in-the-past`) a share
     /// that has already ended is mailed.
     expiry_ahead: bool,
+    /// A share's ID begins and ends with a letter or digit, so it is no path segment a
+    /// normaliser rewrites; otherwise (`cloud.share-id-dot-segments`) `.` and `..` pass.
+    ids_as_segments: bool,
 }
 
 /// What a DMS announced for one share's mail.
@@ -66,6 +69,7 @@ impl ShareText {
             names_checked: !faults.is_on(Fault::CloudMailDashboardNameUnchecked),
             strict: !faults.is_on(Fault::CloudMailTextCompatibilityForms),
             expiry_ahead: !faults.is_on(Fault::CloudShareExpiryInThePast),
+            ids_as_segments: !faults.is_on(Fault::CloudShareIdDotSegments),
         }
     }
 
@@ -78,12 +82,19 @@ impl ShareText {
         }
     }
 
+    /// Checks a share's ID as a DMS names it, announcing the share or withdrawing it: one
+    /// rule for both routes.
+    pub fn check_share_id(&self, share_id: &str) -> Result<(), TextRefused> {
+        if self.names_checked && !is_identifier(share_id, MAX_SHARE_ID, self.ids_as_segments) {
+            return Err(TextRefused::BadShareId);
+        }
+        Ok(())
+    }
+
     /// Checks what a DMS announced for a share's mail.
     pub fn check(&self, fields: &ShareFields<'_>) -> Result<(), TextRefused> {
+        self.check_share_id(fields.share_id)?;
         if self.names_checked {
-            if !is_identifier(fields.share_id, MAX_SHARE_ID) {
-                return Err(TextRefused::BadShareId);
-            }
             if fields.dashboard.chars().count() > MAX_DASHBOARD {
                 return Err(TextRefused::DashboardTooLong);
             }
@@ -220,5 +231,15 @@ mod tests {
         );
         assert_eq!(with("share-1", &long), Err(TextRefused::DashboardTooLong));
         assert_eq!(with("phish\r\n<b>", "x"), Err(TextRefused::BadShareId));
+        for id in [".", "..", "share."] {
+            assert_eq!(with(id, "x"), Err(TextRefused::BadShareId), "{id}");
+            assert_eq!(
+                text.check_share_id(id),
+                Err(TextRefused::BadShareId),
+                "{id}"
+            );
+        }
+        let lax = ShareText::from_faults(&Fault::CloudShareIdDotSegments.into());
+        assert_eq!(lax.check_share_id(".."), Ok(()));
     }
 }

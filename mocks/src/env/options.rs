@@ -28,6 +28,9 @@ pub struct Options {
     /// How long the cloud waits for the pong of a tunnel keepalive, if not
     /// `cloud::PING_TIMEOUT`: a scenario about a dead agent shortens it.
     pub cloud_ping_timeout: Option<std::time::Duration>,
+    /// How long the sharing relay waits for a DMS's answer head, if not the cloud's 30 s
+    /// (`cloud::Waits`): a scenario about a DMS that never answers shortens it.
+    pub cloud_relay_answer_within: Option<std::time::Duration>,
     /// Whether the decrypted contents of every connection are kept, on the cloud's side and
     /// on the DMS's: for a scenario that searches them.
     pub record_contents: bool,

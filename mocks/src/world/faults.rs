@@ -381,6 +381,14 @@ faults! {
         "when the device grant table is full, a new authorization pushes out the oldest grant, whoever asked for it: a flood spread over many addresses pushes out the DMS that waits for its approver",
     CloudDeviceGrantsRefusedWhenFull = "cloud.device-grants-refused-when-full":
         "when the device grant table is full, new authorizations are refused: a flood spread over many addresses that fills it locks every DMS out of the connect flow",
+    CloudShareIdDotSegments = "cloud.share-id-dot-segments":
+        "the share API takes a share ID of dots (`.`, `..`) or ending in one: a path segment every URL normaliser rewrites to the share's folder or its parent wherever the ID becomes part of a path, announced and withdrawn as a name",
+    CloudDmsNameUnchecked = "cloud.dms-name-unchecked":
+        "the connect flow bounds a DMS's name in length only: a name carrying a link (in fullwidth forms or not) goes onto the approval page beside the DMS's ID, in the cloud's own page",
+    CloudOrgDailyMailUnbounded = "cloud.org-daily-mail-unbounded":
+        "an organisation's DMSs share each address's bound but each DMS has only its own daily bound: an organisation that approves itself more DMSs makes the cloud send 200 mails a day for each, with no bound for the organisation",
+    CloudRelayAnswerUnbounded = "cloud.relay-answer-unbounded":
+        "the sharing and remote-access relays wait for a DMS's answer as long as the tunnel stays up: a DMS side that never answers holds the recipient's request, and its place in the relay, until the Cloud Gateway gives up, or for ever",
     TestPanicInDmaTask = "test.panic-in-dma-task":
         "test only: the DMA's connection task panics on every request, to show a panic stays in its scenario",
 }

@@ -4,7 +4,8 @@
 //! `GET /control/outbox`, the mails the cloud sent (share links, sign-up codes): the
 //! recipients' mailboxes, for a reviewer; `GET /control/requests`, the requests the cloud
 //! received and the address each came from; `POST /control/toxics {"hop":..,"toxic":..}` and
-//! `DELETE /control/toxics/{hop}`.
+//! `DELETE /control/toxics/{hop}`. Only requests addressed to it by its own name are answered
+//! (`control_host`), and the store it decrypts is the environment's own, no other file.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::control_host::{OwnHost, own_host_only};
 use super::live::Live;
 use super::toxics::{self, Apply};
 
@@ -41,7 +43,8 @@ impl Control {
     }
 }
 
-/// Binds 127.0.0.1 only: whoever reaches this moves the environment's time.
+/// Binds 127.0.0.1 only: whoever reaches this moves the environment's time. A request that
+/// names another host (a page of another name its DNS points here) is refused.
 pub async fn serve(live: Arc<Live>) -> std::io::Result<Control> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
@@ -53,7 +56,11 @@ pub async fn serve(live: Arc<Live>) -> std::io::Result<Control> {
         .route("/control/requests", get(requests))
         .route("/control/toxics", post(add_toxic))
         .route("/control/toxics/{hop}", delete(clear_toxics))
-        .with_state(live);
+        .with_state(live)
+        .layer(axum::middleware::from_fn_with_state(
+            OwnHost::of(addr),
+            own_host_only,
+        ));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -132,7 +139,9 @@ struct Decrypt {
 }
 
 /// The tables of the store file named (the primary when none is), every value opened: 422
-/// when one does not open where it lies.
+/// when one does not open where it lies. Only a file under the environment's own store
+/// directory is opened; any other path, there or not, gets the same 400, so the endpoint
+/// tells no one which files exist elsewhere.
 async fn decrypt(
     State(live): State<Arc<Live>>,
     body: Result<Json<Decrypt>, JsonRejection>,
@@ -142,11 +151,16 @@ async fn decrypt(
         Err(rejection) => return refused(rejection.body_text()),
     };
     let store = live.env().cloud().store();
-    let Some(db) = asked.or_else(|| store.paths().map(|p| p.database.clone())) else {
+    let Some(paths) = store.paths() else {
         return refused("the store is not on disk".into());
     };
-    if !db.is_file() {
-        return refused(format!("no file {}", db.display()));
+    let db = asked.unwrap_or_else(|| paths.database.clone());
+    if !is_store_file(&paths.root, &db) {
+        return refused(format!(
+            "{} is no file of this environment's store (under {})",
+            db.display(),
+            paths.root.display()
+        ));
     }
     match store.decrypt_file(&db) {
         Ok(tables) => Json(json!({
@@ -161,6 +175,14 @@ async fn decrypt(
         )
             .into_response(),
     }
+}
+
+/// Whether `file` is a file under `root` once every link and `..` is resolved.
+fn is_store_file(root: &std::path::Path, file: &std::path::Path) -> bool {
+    let (Ok(root), Ok(file)) = (root.canonicalize(), file.canonicalize()) else {
+        return false;
+    };
+    file.starts_with(&root) && file.is_file()
 }
 
 /// Answers with the state, the toxic listed in it.

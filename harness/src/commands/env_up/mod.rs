@@ -4,6 +4,7 @@
 //! `--shared` also shares a dashboard with a recipient and prints the link they were mailed.
 
 mod control;
+mod control_host;
 mod line;
 mod live;
 mod orgs;

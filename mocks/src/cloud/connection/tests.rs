@@ -64,7 +64,10 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
         signups: super::super::signup::SignUps::default(),
         relay: recipient::Relay::from_faults(&faults),
         remote_headers: recipient::TrustedHeaders::from_faults(&faults),
-        relay_budget: super::super::relay_budget::RelayBudget::from_faults(&faults),
+        relay_budget: super::super::relay_budget::RelayBudget::from_faults(
+            &faults,
+            super::super::relay_budget::ANSWER_WITHIN,
+        ),
         relay_target: super::super::relay_target::RelayTarget::from_faults(&faults),
         remote_access: super::super::remote_access::RemoteAccess::new(
             super::super::remote_access::RemoteAccessPolicy::from_faults(&faults),

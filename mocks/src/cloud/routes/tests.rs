@@ -57,7 +57,7 @@ fn state() -> std::sync::Arc<CloudState> {
             format!("https://{}/", Endpoint::Sharing.host()),
         ),
         Lifetime::new(),
-        crate::cloud::PING_TIMEOUT,
+        crate::cloud::Waits::default(),
         None,
     )
     .expect("an in-memory store opens")

@@ -10,6 +10,7 @@ use mocks::Environment;
 use mocks::cloud::{Account, Mail};
 use serde_json::json;
 
+use super::share_ids;
 use crate::clients::{CloudClient, ForeignDms, ScriptedDms};
 use crate::{Ctx, Evidence, Failure, oracle};
 
@@ -186,6 +187,7 @@ pub(crate) async fn every_dms_supplied_field_is_plain(ctx: Ctx) -> Result<(), Fa
         &ended_mailed,
     )?;
 
+    share_ids::share_ids_are_no_path_segments(&env, &ev, &mailer).await?;
     look_alike_ids_and_names(&env, &ev, &other, &mailer.dms_id).await
 }
 

@@ -16,6 +16,7 @@ mod mail_fields;
 mod offline;
 mod relay;
 mod restore;
+mod share_ids;
 mod tenants;
 
 use mocks::world::Fault;
@@ -176,7 +177,7 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
         Scenario {
             id: "sharing.every-dms-supplied-field-is-plain",
             suite: Suite::Sharing,
-            title: "A DMS of another organisation puts a planted line, a link, markup, an overlong value and links in fullwidth forms or with an ideographic full stop in each field it supplies (dashboard name, share ID, message, user's name), announces a share already ended, and asks to register a DMS ID in another case and a DMS name with a link: no mail carries any of it, as written or as a mail reader folds it, a hostile share ID and an ended share are refused, and so are the ID and the name",
+            title: "A DMS of another organisation puts a planted line, a link, markup, an overlong value and links in fullwidth forms or with an ideographic full stop in each field it supplies (dashboard name, share ID, message, user's name), announces a share already ended, announces and withdraws shares whose IDs are path segments a normaliser rewrites (`.`, `..`, a trailing dot), and asks to register a DMS ID in another case and a DMS name with a link: no mail carries any of it, as written or as a mail reader folds it, a hostile share ID and an ended share are refused, so are those IDs on both routes, and so are the ID and the name",
             requirements: &["MAIL-2", "TEN-1"],
             catches: const {
                 &[
@@ -197,6 +198,8 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                         "dms-id-taken-only-in-lowercase",
                     ),
                     Catch::by(Fault::CloudDmsIdMayBeAHostName, "dms-id-is-no-host-name"),
+                    Catch::by(Fault::CloudShareIdDotSegments, "share-id-no-path-segment"),
+                    Catch::by(Fault::CloudDmsNameUnchecked, "dms-name-plain"),
                 ]
             },
             body: |ctx| Box::pin(mail_fields::every_dms_supplied_field_is_plain(ctx)),
@@ -215,6 +218,10 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                     Catch::by(
                         Fault::CloudMailBoundPerDms,
                         "mails-per-address-per-organisation-limited",
+                    ),
+                    Catch::by(
+                        Fault::CloudOrgDailyMailUnbounded,
+                        "mails-per-organisation-limited",
                     ),
                 ]
             },

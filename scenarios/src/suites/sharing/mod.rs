@@ -18,6 +18,7 @@
 //! the mail, the link, the account, the DMS's app, and through the tunnel, the agent and the WAF
 //! to the DMA ([`live`]), in a real browser too ([`browser`]).
 
+mod answer_bound;
 mod attacks;
 mod browser;
 mod browser_launch;
@@ -376,6 +377,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 )]
             },
             body: |ctx| Box::pin(relay_bound::one_viewer_cannot_hold_the_relay(ctx)),
+        },
+        Scenario {
+            id: "sharing.the-relay-gives-up-on-a-silent-dms",
+            suite: Suite::Sharing,
+            title: "With the DMS's side never answering, a recipient's call enters the tunnel and the relay answers it 504 at its bound on a DMS's answer head (set to 2 s here, 30 s in the product), before the Cloud Gateway's own bound; once the DMS answers again the viewer is served",
+            requirements: &["TUN-1", "DOS-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudRelayAnswerUnbounded,
+                    "relay-gives-up-on-a-silent-dms",
+                )]
+            },
+            body: |ctx| Box::pin(answer_bound::the_relay_gives_up_on_a_silent_dms(ctx)),
         },
         Scenario {
             id: "sharing.expired-share-ends-as-a-deleted-one",
