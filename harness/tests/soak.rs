@@ -96,6 +96,22 @@ fn a_short_soak_accounts_for_every_request_and_reports_its_figures() {
     ] {
         assert!(number(&figures, figure) > 0.0, "{figure}: {figures}");
     }
+    // The CPU the load got, as the kernel's scheduler counted it (Linux keeps schedstat): the
+    // work of every request is on some CPU, and the threads' time waiting for one is a figure.
+    if std::path::Path::new("/proc/self/schedstat").exists() {
+        for figure in [
+            "/cpu/ran_seconds",
+            "/cpu/cores_used",
+            "/cpu/cpu_us_per_request",
+        ] {
+            assert!(number(&figures, figure) > 0.0, "{figure}: {figures}");
+        }
+        assert!(number(&figures, "/cpu/threads") >= 1.0, "{figures}");
+        assert!(
+            number(&figures, "/cpu/waited_for_a_cpu_seconds") >= 0.0,
+            "{figures}"
+        );
+    }
     assert!(
         figures["load"]["shares"]
             .as_str()
