@@ -52,6 +52,7 @@ fn a_short_soak_accounts_for_every_request_and_reports_its_figures() {
     assert_eq!(figures, written, "stdout and soak.json differ");
     assert_eq!(figures["schema"], "conform-soak/1");
     assert_eq!(figures["accounted"], true);
+    assert_eq!(figures["settings"]["through"], "recipients");
 
     let requests = &figures["requests"];
     let count = |field: &str| requests[field].as_u64().unwrap();
@@ -117,6 +118,42 @@ fn a_short_soak_accounts_for_every_request_and_reports_its_figures() {
             .as_str()
             .unwrap()
             .contains("share user")
+    );
+}
+
+#[test]
+fn the_same_load_through_remote_access_is_accounted_for_too() {
+    let dir = scratch("remote");
+    let output = conform(&[
+        "soak",
+        "--through",
+        "remote-access",
+        "--agents",
+        "5",
+        "--viewers",
+        "6",
+        "--shares",
+        "2",
+        "--duration",
+        "2s",
+        "--json",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    let figures: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(figures["settings"]["through"], "remote-access");
+    assert_eq!(figures["accounted"], true);
+    let requests = &figures["requests"];
+    let count = |field: &str| requests[field].as_u64().unwrap();
+    assert!(count("sent") > 0, "{requests}");
+    assert_eq!(count("sent"), count("right"), "{requests}");
+    assert!(
+        figures["load"]["viewers"]
+            .as_str()
+            .unwrap()
+            .contains("remote access")
     );
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ledger::Counts;
+use crate::cli::Through;
 
 /// The report file's name in `--report-dir`.
 pub const FILE: &str = "soak.json";
@@ -35,6 +36,7 @@ pub struct Settings {
     pub viewers: usize,
     pub shares: usize,
     pub duration_seconds: f64,
+    pub through: Through,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,7 +48,17 @@ pub struct Load {
 }
 
 impl Load {
-    pub const NOW: Self = Self {
+    pub fn of(through: Through) -> Self {
+        match through {
+            Through::Recipients => Self::RECIPIENTS,
+            Through::RemoteAccess => Self {
+                viewers: "clients of one organisation account (the Owner's), each with an HTTPS client of its own carrying the account's one sign-in, remote access enabled on every share's DMS, logged in to its share's DMS as a read-only DMS user and calling the dashboard's calls through https://sharing.dataminer.services/dms/{id}/API/v1/Json.asmx/..., one request at a time",
+                ..Self::RECIPIENTS
+            },
+        }
+    }
+
+    const RECIPIENTS: Self = Self {
         idle_agents: "light agents in a child process (conform bench light-agents): a WSS tunnel each, admitted with its own DMS's token from the public connect flow, and the HTTP/2 server the agent runs on it; idle after one exchange",
         serving_agents: "real agents (mocks::agent), one per share's DMS, each forwarding through its own WAF to its own DMA",
         shares: "a DMS of its own per share, one fixture dashboard shared on it (ShareDashboard) with its viewers' addresses; its Cloud Gateway signs the share user in for each viewer",
@@ -218,7 +230,13 @@ impl Figures {
             );
         }
         say!(
-            "shares:   each a DMS of its own with a real agent, WAF and DMA and one dashboard shared on it with its viewers' addresses; each viewer a recipient that signed up for its address and opened its mailed link"
+            "shares:   each a DMS of its own with a real agent, WAF and DMA and one dashboard shared on it with its viewers' addresses; {}",
+            match self.settings.through {
+                Through::Recipients =>
+                    "each viewer a recipient that signed up for its address and opened its mailed link",
+                Through::RemoteAccess =>
+                    "each viewer a client of the Owner's account through remote access, as a read-only DMS user",
+            }
         );
         for share in self.per_share.iter().filter(|s| !s.counts.accounted()) {
             let c = &share.counts;

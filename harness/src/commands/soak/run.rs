@@ -66,7 +66,7 @@ async fn on(
         "signing in {} viewers over {} shares",
         plan.viewers, plan.shares
     ));
-    let viewers = viewers::sign_in_all(env, &shares, plan.viewers).await?;
+    let viewers = viewers::sign_in_all(env, &shares, plan.viewers, plan.through).await?;
     let setup = started.elapsed();
     let rss_at_load_start = resident_kib()?;
 
@@ -103,8 +103,9 @@ async fn on(
             viewers: plan.viewers,
             shares: plan.shares,
             duration_seconds: plan.duration.as_secs_f64(),
+            through: plan.through,
         },
-        load: Load::NOW,
+        load: Load::of(plan.through),
         requests: Requests {
             counts: total,
             received: total.received(),
