@@ -72,12 +72,26 @@ pub struct SoakArgs {
     /// How long the viewers make requests: 30s, 2m, 1500ms.
     #[arg(long, value_name = "T", default_value = "60s")]
     pub duration: String,
+    /// The viewers' way to the DMSs: as recipients of the shares (the mailed links), or as one
+    /// organisation account's remote access, the same load on the other path to compare.
+    #[arg(long, value_enum, value_name = "WAY", default_value_t = Through::Recipients)]
+    pub through: Through,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
     /// Where the figures go (soak.json).
     #[arg(long, value_name = "DIR", default_value = "target/conform")]
     pub report_dir: PathBuf,
+}
+
+/// How a soak's viewers reach the shared DMSs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Through {
+    /// Recipients: the mailed link, then the dashboard app's heartbeat under the viewer path.
+    Recipients,
+    /// Remote access: the Owner's account, a read-only DMS user, the dashboard's calls.
+    RemoteAccess,
 }
 
 #[derive(Debug, Subcommand)]

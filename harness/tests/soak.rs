@@ -52,6 +52,7 @@ fn a_short_soak_accounts_for_every_request_and_reports_its_figures() {
     assert_eq!(figures, written, "stdout and soak.json differ");
     assert_eq!(figures["schema"], "conform-soak/1");
     assert_eq!(figures["accounted"], true);
+    assert_eq!(figures["settings"]["through"], "recipients");
 
     let requests = &figures["requests"];
     let count = |field: &str| requests[field].as_u64().unwrap();
@@ -96,11 +97,63 @@ fn a_short_soak_accounts_for_every_request_and_reports_its_figures() {
     ] {
         assert!(number(&figures, figure) > 0.0, "{figure}: {figures}");
     }
+    // The CPU the load got, as the kernel's scheduler counted it (Linux keeps schedstat): the
+    // work of every request is on some CPU, and the threads' time waiting for one is a figure.
+    if std::path::Path::new("/proc/self/schedstat").exists() {
+        for figure in [
+            "/cpu/ran_seconds",
+            "/cpu/cores_used",
+            "/cpu/cpu_us_per_request",
+        ] {
+            assert!(number(&figures, figure) > 0.0, "{figure}: {figures}");
+        }
+        assert!(number(&figures, "/cpu/threads") >= 1.0, "{figures}");
+        assert!(
+            number(&figures, "/cpu/waited_for_a_cpu_seconds") >= 0.0,
+            "{figures}"
+        );
+    }
     assert!(
         figures["load"]["shares"]
             .as_str()
             .unwrap()
             .contains("share user")
+    );
+}
+
+#[test]
+fn the_same_load_through_remote_access_is_accounted_for_too() {
+    let dir = scratch("remote");
+    let output = conform(&[
+        "soak",
+        "--through",
+        "remote-access",
+        "--agents",
+        "5",
+        "--viewers",
+        "6",
+        "--shares",
+        "2",
+        "--duration",
+        "2s",
+        "--json",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    let figures: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(figures["settings"]["through"], "remote-access");
+    assert_eq!(figures["accounted"], true);
+    let requests = &figures["requests"];
+    let count = |field: &str| requests[field].as_u64().unwrap();
+    assert!(count("sent") > 0, "{requests}");
+    assert_eq!(count("sent"), count("right"), "{requests}");
+    assert!(
+        figures["load"]["viewers"]
+            .as_str()
+            .unwrap()
+            .contains("remote access")
     );
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ledger::Counts;
+use crate::cli::Through;
 
 /// The report file's name in `--report-dir`.
 pub const FILE: &str = "soak.json";
@@ -22,6 +23,8 @@ pub struct Figures {
     pub per_share: Vec<ShareCounts>,
     pub tunnels: Tunnels,
     pub memory: Memory,
+    /// The CPU the process got during the load; `None` where the kernel keeps no schedstat.
+    pub cpu: Option<Cpu>,
     pub seconds: Seconds,
     /// The first failures, word for word.
     pub failures: Vec<String>,
@@ -33,6 +36,7 @@ pub struct Settings {
     pub viewers: usize,
     pub shares: usize,
     pub duration_seconds: f64,
+    pub through: Through,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,11 +48,21 @@ pub struct Load {
 }
 
 impl Load {
-    pub const NOW: Self = Self {
+    pub fn of(through: Through) -> Self {
+        match through {
+            Through::Recipients => Self::RECIPIENTS,
+            Through::RemoteAccess => Self {
+                viewers: "clients of one organisation account (the Owner's), each with an HTTPS client of its own carrying the account's one sign-in, remote access enabled on every share's DMS, logged in to its share's DMS as a read-only DMS user and calling the dashboard's calls through https://sharing.dataminer.services/dms/{id}/API/v1/Json.asmx/..., one request at a time",
+                ..Self::RECIPIENTS
+            },
+        }
+    }
+
+    const RECIPIENTS: Self = Self {
         idle_agents: "light agents in a child process (conform bench light-agents): a WSS tunnel each, admitted with its own DMS's token from the public connect flow, and the HTTP/2 server the agent runs on it; idle after one exchange",
         serving_agents: "real agents (mocks::agent), one per share's DMS, each forwarding through its own WAF to its own DMA",
-        shares: "a DMS of its own per share, one fixture dashboard shared on it (ShareDashboard); the cloud's sharing does not hand share users to recipients yet, so viewers log in as the share user the DMA made",
-        viewers: "signed-in dataminer.services accounts, each with its own HTTPS client, calling the dashboard's calls through https://sharing.dataminer.services/dms/{id}/API/v1/Json.asmx/..., one request at a time",
+        shares: "a DMS of its own per share, one fixture dashboard shared on it (ShareDashboard) with its viewers' addresses; its Cloud Gateway signs the share user in for each viewer",
+        viewers: "recipients, each with an address and an HTTPS client of its own: signed up with the code the cloud mailed, the mailed link opened on https://sharing.dataminer.services/s/{token}, then the dashboard app's heartbeat (its definition, then its calls) under /s/{token}/v/{viewer}/, one request at a time",
     };
 }
 
@@ -114,6 +128,39 @@ pub struct Memory {
     pub light_agents_rss_kib_at_end: u64,
 }
 
+/// The process's threads during the load, as the kernel's scheduler counted them. The process
+/// runs the cloud, the share DMSs (agents, WAFs, DMAs) and the viewers' clients: every hop of a
+/// request, both ends of it.
+#[derive(Debug, Serialize)]
+pub struct Cpu {
+    /// The cores the machine offers.
+    pub cores: usize,
+    pub threads: usize,
+    /// Time the threads ran on a CPU.
+    pub ran_seconds: f64,
+    /// Time the threads were ready to run and waited for a CPU: the machine's other work.
+    pub waited_for_a_cpu_seconds: f64,
+    /// `ran_seconds` over the load's duration: the cores' worth the process got.
+    pub cores_used: f64,
+    /// CPU per request sent, every hop of it.
+    pub cpu_us_per_request: u64,
+}
+
+impl Cpu {
+    /// From what the scheduler counted over `load`, for `sent` requests.
+    pub fn of(used: &super::cpu::Scheduled, load: std::time::Duration, sent: u64) -> Self {
+        let ran = used.ran.as_secs_f64();
+        Self {
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            threads: used.threads,
+            ran_seconds: ran,
+            waited_for_a_cpu_seconds: used.waited.as_secs_f64(),
+            cores_used: ran / load.as_secs_f64().max(f64::EPSILON),
+            cpu_us_per_request: (used.ran.as_micros() / u128::from(sent.max(1))) as u64,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Seconds {
     pub setup: f64,
@@ -170,8 +217,26 @@ impl Figures {
             m.load_growth_kib_per_1000_requests,
             m.records_kib_at_end
         );
+        if let Some(cpu) = &self.cpu {
+            say!(
+                "cpu:      {} threads ran {:.1} s and waited {:.1} s for a CPU over {:.1} s of load ({:.2} of {} cores): {} us of CPU a request, every hop and both ends",
+                cpu.threads,
+                cpu.ran_seconds,
+                cpu.waited_for_a_cpu_seconds,
+                self.seconds.load,
+                cpu.cores_used,
+                cpu.cores,
+                cpu.cpu_us_per_request
+            );
+        }
         say!(
-            "shares:   each a DMS of its own with a real agent, WAF and DMA and one dashboard shared on it with its viewers' addresses; each viewer a recipient that signed up for its address and opened its mailed link"
+            "shares:   each a DMS of its own with a real agent, WAF and DMA and one dashboard shared on it with its viewers' addresses; {}",
+            match self.settings.through {
+                Through::Recipients =>
+                    "each viewer a recipient that signed up for its address and opened its mailed link",
+                Through::RemoteAccess =>
+                    "each viewer a client of the Owner's account through remote access, as a read-only DMS user",
+            }
         );
         for share in self.per_share.iter().filter(|s| !s.counts.accounted()) {
             let c = &share.counts;

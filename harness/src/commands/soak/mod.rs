@@ -2,6 +2,7 @@
 //! front end for a while, and every request accounted for by the soak's own oracle. Idle load
 //! is light agents (`bench::fleet`); the DMSs that serve viewers run real agents.
 
+mod cpu;
 mod figures;
 mod ledger;
 mod oracle;

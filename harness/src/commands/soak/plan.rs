@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::UsageError;
-use crate::cli::SoakArgs;
+use crate::cli::{SoakArgs, Through};
 
 /// Sockets this process holds besides the tunnels and viewers: listeners, the agents' and the
 /// setup's own connections, the light agents' pipes.
@@ -21,6 +21,7 @@ pub struct Plan {
     pub viewers: usize,
     pub shares: usize,
     pub duration: Duration,
+    pub through: Through,
     pub json: bool,
     pub report_dir: PathBuf,
 }
@@ -42,6 +43,7 @@ impl Plan {
             viewers: args.viewers,
             shares: args.shares,
             duration,
+            through: args.through,
             json: args.json,
             report_dir: args.report_dir,
         };
@@ -120,6 +122,7 @@ mod tests {
             viewers,
             shares,
             duration: Duration::from_secs(1),
+            through: Through::Recipients,
             json: false,
             report_dir: PathBuf::new(),
         }

@@ -9,7 +9,10 @@ use mocks::Environment;
 use mocks::world::FaultSet;
 use tokio::task::JoinSet;
 
-use super::figures::{Figures, Load, Memory, Requests, Seconds, Settings, ShareCounts, Tunnels};
+use super::cpu::Scheduled;
+use super::figures::{
+    Cpu, Figures, Load, Memory, Requests, Seconds, Settings, ShareCounts, Tunnels,
+};
 use super::ledger::Ledger;
 use super::plan::Plan;
 use super::progress::{PLAIN_EVERY, Progress};
@@ -63,12 +66,16 @@ async fn on(
         "signing in {} viewers over {} shares",
         plan.viewers, plan.shares
     ));
-    let viewers = viewers::sign_in_all(env, &shares, plan.viewers).await?;
+    let viewers = viewers::sign_in_all(env, &shares, plan.viewers, plan.through).await?;
     let setup = started.elapsed();
     let rss_at_load_start = resident_kib()?;
 
     let ledger = Arc::new(Ledger::new(shares.len()));
+    let scheduled_at_start = Scheduled::now();
     let load = run_load(viewers, &ledger, plan.duration, progress).await;
+    let scheduled = Scheduled::now()
+        .zip(scheduled_at_start)
+        .map(|(end, start)| end.since(&start));
 
     let tunnels = Tunnels {
         idle_at_start,
@@ -96,8 +103,9 @@ async fn on(
             viewers: plan.viewers,
             shares: plan.shares,
             duration_seconds: plan.duration.as_secs_f64(),
+            through: plan.through,
         },
-        load: Load::NOW,
+        load: Load::of(plan.through),
         requests: Requests {
             counts: total,
             received: total.received(),
@@ -109,6 +117,7 @@ async fn on(
         },
         per_share: per_share(&shares, &ledger, plan.viewers),
         tunnels,
+        cpu: scheduled.map(|used| Cpu::of(&used, load, total.sent)),
         memory: Memory {
             cloud_process_rss_kib_at_start: rss_at_start,
             cloud_process_rss_kib_with_shares: rss_with_shares,

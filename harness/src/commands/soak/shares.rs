@@ -41,6 +41,9 @@ pub struct ShareDms {
     pub data: DmaData,
     /// The share user's login and password, once shared.
     pub share_user: Option<(String, String)>,
+    /// A read-only DMS user, for viewers that come through remote access: the DMS's own
+    /// rights apply to them (share users are signed in only by the Cloud Gateway).
+    pub remote_user: (String, String),
     admin: User,
     dma: Dma,
     agent: Agent,
@@ -106,6 +109,11 @@ impl ShareDms {
             faults.clone(),
             &lifetime,
         )?;
+        let remote_user = User {
+            login: "remote".to_owned(),
+            password: random_token(12),
+            role: Role::ReadOnly,
+        };
         let admin = User {
             login: "admin".to_owned(),
             password: random_token(12),
@@ -116,7 +124,7 @@ impl ShareDms {
             gateway_listener,
             DmaSetup {
                 data: data.clone(),
-                users: vec![admin.clone()],
+                users: vec![admin.clone(), remote_user.clone()],
                 gateway: agent.serve(clock.clone(), &lifetime),
                 waf: std::sync::Arc::new(waf.clone()),
                 gateway_key,
@@ -130,6 +138,7 @@ impl ShareDms {
             dashboard,
             data,
             share_user: None,
+            remote_user: (remote_user.login, remote_user.password),
             admin,
             dma,
             agent,

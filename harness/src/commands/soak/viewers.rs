@@ -8,18 +8,25 @@
 //! to the path or the path itself, the browser client sends as a browser would). Viewers of one
 //! share start at different points of the heartbeat, so two answers swapped between them would
 //! name the wrong thing.
+//!
+//! Through remote access instead (`--through remote-access`, the same load on the other path,
+//! to compare): every viewer is a client of its own carrying the Owner's one sign-in (an
+//! account's tools), logged in to its share's DMS as a read-only DMS user, making the
+//! dashboard's calls under `/dms/{id}/API/v1/Json.asmx/` (no definition: that is the app's).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mocks::Environment;
 use mocks::world::random_token;
-use scenarios::clients::{ShareRecipient, Viewer as OpenViewer, link_in, path_of};
+use scenarios::clients::{Seen, ShareRecipient, Viewer as OpenViewer, link_in, path_of};
+use scenarios::steps::{self, Recipient};
 use serde_json::Value;
 
 use super::ledger::Ledger;
 use super::oracle::{self, Call};
 use super::shares::ShareDms;
+use crate::cli::Through;
 
 /// How long an answer may take before its request counts as lost.
 pub const ANSWER_BOUND: Duration = Duration::from_secs(10);
@@ -52,6 +59,21 @@ enum Step {
     Call(Call),
 }
 
+/// How a viewer reaches its share's DMS.
+#[derive(Debug)]
+enum Way {
+    /// A recipient's browser, and the dashboard app where the cloud's redirect put it.
+    Recipient {
+        browser: ShareRecipient,
+        open: OpenViewer,
+    },
+    /// An organisation account's remote access, logged in to the DMS as its read-only user.
+    Remote {
+        client: Recipient,
+        connection: String,
+    },
+}
+
 /// One viewer, signed up and looking at its share's dashboard.
 #[derive(Debug)]
 pub struct Viewer {
@@ -60,9 +82,7 @@ pub struct Viewer {
     /// Which of its share's viewers this is: where in the heartbeat it starts.
     rank: usize,
     dms_id: String,
-    browser: ShareRecipient,
-    /// The dashboard app, where the cloud's redirect put it.
-    open: OpenViewer,
+    way: Way,
     /// What the dashboard's definition must list: its calls, from the fixture.
     expected_calls: Arc<Vec<(String, Value)>>,
     heartbeat: Arc<Vec<Step>>,
@@ -74,6 +94,7 @@ pub async fn sign_in_all(
     env: &Environment,
     shares: &[ShareDms],
     count: usize,
+    through: Through,
 ) -> anyhow::Result<Vec<Viewer>> {
     let mut per_share = Vec::with_capacity(shares.len());
     for share in shares {
@@ -84,7 +105,10 @@ pub async fn sign_in_all(
             share.dashboard.id
         );
         anyhow::ensure!(share.share_user.is_some(), "{} is not shared", share.dms_id);
-        let mut heartbeat = vec![Step::Definition];
+        let mut heartbeat = match through {
+            Through::Recipients => vec![Step::Definition],
+            Through::RemoteAccess => Vec::new(),
+        };
         heartbeat.extend(calls.into_iter().map(Step::Call));
         let expected: Vec<(String, Value)> = share
             .dashboard
@@ -93,28 +117,35 @@ pub async fn sign_in_all(
             .collect();
         per_share.push((
             share.dms_id.clone(),
+            share.remote_user.clone(),
             Arc::new(expected),
             Arc::new(heartbeat),
         ));
     }
+    let account = match through {
+        Through::Recipients => None,
+        Through::RemoteAccess => Some(remote_access(env, shares).await?),
+    };
     let shares_count = per_share.len();
     let mut viewers = Vec::with_capacity(count);
     let indices: Vec<usize> = (0..count).collect();
     for batch in indices.chunks(AT_ONCE) {
         let opening = batch.iter().map(|&index| {
             let share = index % shares_count;
-            let (dms_id, expected_calls, heartbeat) = per_share[share].clone();
+            let (dms_id, (login, password), expected_calls, heartbeat) = per_share[share].clone();
+            let account = account.as_ref();
             async move {
-                let (browser, open) = sign_up_and_open(env, &address(index, &dms_id))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("viewer {index} of {dms_id}: {e}"))?;
+                let way = match account {
+                    None => sign_up_and_open(env, &address(index, &dms_id)).await,
+                    Some(account) => remote_log_in(env, account, &dms_id, &login, &password).await,
+                }
+                .map_err(|e| anyhow::anyhow!("viewer {index} of {dms_id}: {e}"))?;
                 anyhow::Ok(Viewer {
                     index,
                     share,
                     rank: index / shares_count,
                     dms_id,
-                    browser,
-                    open,
+                    way,
                     expected_calls,
                     heartbeat,
                 })
@@ -130,10 +161,7 @@ pub async fn sign_in_all(
 
 /// A recipient's first visit: signs up for `email` with the code the cloud mailed it, then
 /// opens the share link the cloud mailed it, following the cloud's redirect to the app.
-async fn sign_up_and_open(
-    env: &Environment,
-    email: &str,
-) -> Result<(ShareRecipient, OpenViewer), scenarios::Failure> {
+async fn sign_up_and_open(env: &Environment, email: &str) -> Result<Way, scenarios::Failure> {
     let mut browser = ShareRecipient::new(env)?;
     browser
         .sign_up(env, email, &format!("pw-{}", random_token(16)))
@@ -160,10 +188,75 @@ async fn sign_up_and_open(
             format!("HTTP {} at {}", page.status, page.path),
         )
     })?;
-    Ok((browser, open))
+    Ok(Way::Recipient { browser, open })
+}
+
+/// The Owner enables remote access on every share's DMS for their own account and signs in
+/// once: the sign-in every remote viewer carries.
+async fn remote_access(env: &Environment, shares: &[ShareDms]) -> anyhow::Result<Recipient> {
+    let owner = &env.accounts().cloud_admin;
+    for share in shares {
+        let enabled = steps::set_remote_access(env, owner, &share.dms_id, &[owner])
+            .await
+            .map_err(|e| anyhow::anyhow!("enabling remote access on {}: {e}", share.dms_id))?;
+        anyhow::ensure!(
+            enabled.status == 200,
+            "enabling remote access on {}: HTTP {}",
+            share.dms_id,
+            enabled.status
+        );
+    }
+    Recipient::signed_in_only(env)
+        .await
+        .map_err(|e| anyhow::anyhow!("the Owner signing in: {e}"))
+}
+
+/// A client of its own with the account's sign-in, logged in to `dms_id` as `login` through
+/// remote access.
+async fn remote_log_in(
+    env: &Environment,
+    account: &Recipient,
+    dms_id: &str,
+    login: &str,
+    password: &str,
+) -> Result<Way, scenarios::Failure> {
+    let client = account.another_client(env)?;
+    let connection = client.connect_app(dms_id, login, password).await?;
+    Ok(Way::Remote { client, connection })
 }
 
 impl Viewer {
+    /// One step, the way this viewer reaches its DMS.
+    async fn send(&self, step: &Step) -> Result<Seen, scenarios::Failure> {
+        match (&self.way, step) {
+            (Way::Recipient { browser, open }, Step::Definition) => {
+                browser.get(&format!("{}definition", open.base)).await
+            }
+            (Way::Recipient { browser, open }, Step::Call(call)) => {
+                let parameters = Value::Object(call.parameters.clone());
+                browser.call(open, &call.method, &parameters).await
+            }
+            (Way::Remote { .. }, Step::Definition) => Err(scenarios::Failure::Harness(
+                "remote access has no dashboard definition".into(),
+            )),
+            (Way::Remote { client, connection }, Step::Call(call)) => {
+                let mut body = call.parameters.clone();
+                body.insert("connection".to_owned(), Value::String(connection.clone()));
+                let mut answer = Vec::new();
+                let received = client
+                    .call(&self.dms_id, &call.method, &Value::Object(body), |chunk| {
+                        answer.extend_from_slice(chunk)
+                    })
+                    .await?;
+                Ok(Seen {
+                    status: received.status,
+                    body: String::from_utf8_lossy(&answer).into_owned(),
+                    path: String::new(),
+                })
+            }
+        }
+    }
+
     /// Heartbeats until `until`, one request at a time; every request goes into `ledger`
     /// before it is sent and its fate after.
     pub async fn view(self, ledger: Arc<Ledger>, until: Instant) {
@@ -177,21 +270,7 @@ impl Viewer {
             };
             ledger.sent(self.share);
             let began = Instant::now();
-            let sent = async {
-                match step {
-                    Step::Definition => {
-                        self.browser
-                            .get(&format!("{}definition", self.open.base))
-                            .await
-                    }
-                    Step::Call(call) => {
-                        let parameters = Value::Object(call.parameters.clone());
-                        self.browser
-                            .call(&self.open, &call.method, &parameters)
-                            .await
-                    }
-                }
-            };
+            let sent = self.send(step);
             match tokio::time::timeout(ANSWER_BOUND, sent).await {
                 Err(_) => ledger.lost(
                     self.share,

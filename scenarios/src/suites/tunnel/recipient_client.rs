@@ -72,6 +72,14 @@ impl Recipient {
         Ok(recipient)
     }
 
+    /// The same account's sign-in in a client of its own (its own connections): another of
+    /// the account's tools, with no sign-in of its own.
+    pub fn another_client(&self, env: &Environment) -> Result<Self, Failure> {
+        let mut other = Self::anonymous(env)?;
+        other.cookie = self.cookie.clone();
+        Ok(other)
+    }
+
     /// Someone who never signed in.
     pub fn anonymous(env: &Environment) -> Result<Self, Failure> {
         let ca = reqwest::Certificate::from_der(&env.ca_der())
