@@ -252,6 +252,7 @@ impl Viewer {
                     status: received.status,
                     body: String::from_utf8_lossy(&answer).into_owned(),
                     path: String::new(),
+                    headers: Vec::new(),
                 })
             }
         }
