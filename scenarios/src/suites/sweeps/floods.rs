@@ -192,5 +192,5 @@ pub(super) async fn unauthenticated_floods_leave_the_cloud_bounded(
             later.pending_signups,
         ),
     )?;
-    super::floods_sessions::sign_in_flood(&env, &ev, &flooder).await
+    super::floods_sessions::sign_in_flood(&env, &ev, &flooder, DIMENSION).await
 }

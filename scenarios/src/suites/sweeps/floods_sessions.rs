@@ -9,7 +9,6 @@ use std::time::Duration;
 use mocks::Environment;
 use mocks::cloud::Endpoint;
 
-use super::floods::DIMENSION;
 use crate::clients::CloudClient;
 use crate::{Evidence, Failure, oracle, steps};
 
@@ -21,10 +20,12 @@ async fn status_of(browser: &CloudClient, cookie: &str) -> Result<u16, Failure> 
         .status)
 }
 
+/// The sign-in flood, its rows recorded under the floods sweep's `dimension`.
 pub(super) async fn sign_in_flood(
     env: &Environment,
     ev: &Evidence,
     flooder: &CloudClient,
+    dimension: &str,
 ) -> Result<(), Failure> {
     let spec = oracle::spec()?.account_sessions.clone();
     let account = env.accounts().cloud_outsider.clone();
@@ -36,7 +37,7 @@ pub(super) async fn sign_in_flood(
     let after = env.cloud().table_sizes().sessions;
     let grown = after.saturating_sub(before);
     ev.row(
-        DIMENSION,
+        dimension,
         "sessions",
         format!("after {} sign-ins of one account", cookies.len()),
         format!("{after} entries ({grown} more)"),
@@ -52,7 +53,7 @@ pub(super) async fn sign_in_flood(
         status_of(flooder, &first).await?,
     );
     ev.row(
-        DIMENSION,
+        dimension,
         "sessions",
         "the newest and the oldest cookie of the sign-in flood, on the wire",
         format!("newest {newest}, oldest {oldest}"),
@@ -98,7 +99,7 @@ pub(super) async fn sign_in_flood(
     .await;
     let absolute = status_of(flooder, &kept).await?;
     ev.row(
-        DIMENSION,
+        dimension,
         "sessions",
         "expired cookies on the wire, and the table after maintenance",
         format!(
