@@ -20,7 +20,8 @@ use serde::Deserialize;
 use super::CloudState;
 use super::accounts::SignedIn;
 use super::approval_policy::{ApprovalPolicy, Approvers};
-use super::device_flow::{Approval, Delivery, Grant, GrantState};
+use super::device_flow::{Approval, Grant, GrantState};
+use super::device_policy::{Delivery, TICKETS_PER_GRANT};
 use super::oauth::Params;
 use super::pages::{escape, page, query_value, sign_in, utc};
 use crate::world::random_token;
@@ -444,7 +445,7 @@ fn details(state: &CloudState, approver: &SignedIn, grant: &Grant) -> Response {
         .values_mut()
         .find(|g| g.user_code == grant.user_code)
     {
-        if open.tickets.len() >= super::device_flow::TICKETS_PER_GRANT {
+        if open.tickets.len() >= TICKETS_PER_GRANT {
             open.tickets.remove(0);
         }
         open.tickets.push((ticket.clone(), approver.email.clone()));

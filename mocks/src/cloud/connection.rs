@@ -12,7 +12,9 @@ use http::{HeaderMap, StatusCode};
 
 use super::bearer::authenticate;
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
-use super::{CloudState, approval, device_flow, dms_removal, org_admin, share_api, sign_in};
+use super::{
+    CloudState, approval, device_flow, device_token, dms_removal, org_admin, share_api, sign_in,
+};
 
 #[cfg(test)]
 mod tests;
@@ -30,7 +32,7 @@ pub(crate) fn routes() -> super::routes::Served {
         .route("/device", get(approval::page_for))
         .route("/device/approve", post(approval::approve))
         .route("/device/done", get(approval::done))
-        .route("/oauth/token", post(device_flow::token))
+        .route("/oauth/token", post(device_token::token))
         .route("/oauth/revoke", post(revoke))
         .route("/api/dms/self", get(whoami))
         .route("/api/dms/{dms_id}", get(dms))

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::State;
@@ -20,140 +19,15 @@ use http::StatusCode;
 use rand::RngExt;
 
 use super::CloudState;
-use super::approval_policy::ApprovalPolicy;
 use super::client_auth::{authenticate, client_refused};
-use super::clients::{ClientError, PublicKey, Registration};
+use super::clients::{ClientError, PublicKey};
+use super::device_policy::{CodePolicy, DeviceFlowPolicy, POLL_INTERVAL, USER_CODE_ALPHABET};
 use super::dms_text;
-use super::grant_bound::{GrantBound, Held, OPEN_GRANTS_IN_ALL, Room, WhenFull};
+use super::grant_bound::{Held, Room};
 use super::listener::Peer;
 use super::oauth::{ErrorCode, OAuthError, Params, no_store};
-use super::refresh;
 use super::tokens::TokenPair;
-use crate::world::{Fault, FaultSet, random_token};
-
-/// How long a device code may wait for approval.
-const DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
-/// The polling interval the agent is told to respect.
-const POLL_INTERVAL: Duration = Duration::from_secs(5);
-/// RFC 8628 §3.5: each `slow_down` adds five seconds to the interval.
-const SLOW_DOWN_STEP: u64 = 5;
-/// RFC 8628 §6.1: consonants only, so a user code spells no word and survives dictation;
-/// 20^8 codes, about 34.6 bits, against a rate-limited guesser.
-const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
-
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-
-/// How the connect flow issues, binds and delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DeviceFlowPolicy {
-    pub codes: CodePolicy,
-    pub binding: GrantBinding,
-    pub approval: ApprovalPolicy,
-    pub delivery: Delivery,
-}
-
-/// How device codes live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CodePolicy {
-    pub lifetime: Duration,
-    /// Codes past their lifetime are refused.
-    pub expire: bool,
-    /// A redeemed device code is spent.
-    pub single_use: bool,
-    /// A poll sooner than the interval after the last one gets `slow_down`.
-    pub slow_down: bool,
-    /// A redemption reads the grant, decides and writes it back after a store round trip,
-    /// instead of deciding and spending under one lock: concurrent polls each see it unspent.
-    pub read_then_write: bool,
-    /// Grants past their lifetime are removed (at the next authorization, or maintenance).
-    pub sweep_expired: bool,
-    /// The most grants one source address may have open at once (DOS-1), if limited.
-    pub per_source: Option<usize>,
-    /// The most grants the cloud holds in all (DOS-1), if limited, and what a new one does
-    /// past it.
-    pub in_all: Option<GrantBound>,
-}
-
-/// The most grants one address may have waiting at once: far above what one site's DMSs
-/// start within a code's 15 minutes, far below what fills memory.
-const OPEN_GRANTS_PER_SOURCE: usize = 64;
-/// The most approval-page tickets one grant keeps: every opening of its page makes one.
-pub(super) const TICKETS_PER_GRANT: usize = 8;
-
-/// How a grant is tied to the DMS that asked for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct GrantBinding {
-    /// A registered DMS's grant is bound to its registered key, whatever key the request
-    /// presents; otherwise to the presented one, which its redemption then registers.
-    pub registered_key: bool,
-    /// Redeeming a device code needs an assertion by the grant's key.
-    pub redeem_needs_key: bool,
-    /// A DMS ID is taken only in its canonical (lowercase) form and never beside a registered
-    /// one that differs in case alone; otherwise (`cloud.dms-id-case-lookalike`) in any case,
-    /// so `DMS-BCEBD039` registers beside `dms-bcebd039` with the same look.
-    pub canonical_ids: bool,
-    /// A DMS ID has no dot, so it never reads as a host name where a mail or page names it
-    /// (`cloud.dms-id-may-be-a-host-name` allows dots).
-    pub ids_without_dots: bool,
-    /// A DMS's name is plain text (`dms_text`), as the approval page shows it beside the ID;
-    /// otherwise (`cloud.dms-name-unchecked`) it is only bounded in length.
-    pub plain_names: bool,
-}
-
-/// Where the token goes once a user code is approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delivery {
-    /// Only to the DMS, in the answer to its own poll (FLOW-2).
-    ServerToServer,
-    /// Also to the browser, in the fragment of the approval's redirect (the implicit grant's
-    /// shape), from where a page would hand it on: the DMS then polls the same pair.
-    ThroughTheBrowser,
-    /// Also to the browser, base64-encoded in a cookie the approval sets for the confirmation
-    /// page: the DMS then polls the same pair.
-    BrowserCookie,
-}
-
-impl DeviceFlowPolicy {
-    pub fn from_faults(faults: &FaultSet) -> Self {
-        let on = |fault| faults.is_on(fault);
-        Self {
-            codes: CodePolicy {
-                lifetime: DEVICE_CODE_LIFETIME,
-                expire: !on(Fault::CloudDeviceCodeNeverExpires),
-                single_use: !on(Fault::CloudDeviceCodeReusable),
-                slow_down: !on(Fault::CloudNoSlowDown),
-                read_then_write: on(Fault::CloudDeviceCodeCheckThenSpend),
-                sweep_expired: !on(Fault::CloudDeviceGrantsNeverSwept),
-                per_source: (!on(Fault::CloudNoPerSourceLimit)).then_some(OPEN_GRANTS_PER_SOURCE),
-                in_all: (!on(Fault::CloudDeviceGrantsBoundedPerSourceOnly)).then_some(GrantBound {
-                    limit: OPEN_GRANTS_IN_ALL,
-                    when_full: if on(Fault::CloudDeviceGrantsRefusedWhenFull) {
-                        WhenFull::Refuse
-                    } else if on(Fault::CloudDeviceGrantsPushOutTheOldest) {
-                        WhenFull::PushOutTheOldest
-                    } else {
-                        WhenFull::PushOutTheBusiest
-                    },
-                }),
-            },
-            binding: GrantBinding {
-                registered_key: !on(Fault::CloudDeviceFlowTrustsDmsId),
-                redeem_needs_key: !on(Fault::CloudDeviceCodeIsBearer),
-                canonical_ids: !on(Fault::CloudDmsIdCaseLookalike),
-                ids_without_dots: !on(Fault::CloudDmsIdMayBeAHostName),
-                plain_names: !on(Fault::CloudDmsNameUnchecked),
-            },
-            approval: ApprovalPolicy::from_faults(faults),
-            delivery: if on(Fault::CloudTokenViaBrowser) {
-                Delivery::ThroughTheBrowser
-            } else if on(Fault::CloudTokenInBrowserCookie) {
-                Delivery::BrowserCookie
-            } else {
-                Delivery::ServerToServer
-            },
-        }
-    }
-}
+use crate::world::random_token;
 
 /// Who approved a grant, and for which organisation.
 #[derive(Debug, Clone)]
@@ -413,144 +287,6 @@ fn start(
             "interval": interval,
         }),
     ))
-}
-
-/// `POST /oauth/token`: the device-code grant polled by the agent, or its refresh grant.
-pub(crate) async fn token(State(state): State<Arc<CloudState>>, params: Params) -> Response {
-    let answered = match params.get("grant_type") {
-        Some(DEVICE_GRANT) => redeem(&state, &params).await,
-        Some("refresh_token") => {
-            let renewed = refresh::grant(&state, &params);
-            state.renewal_hold.pass().await;
-            renewed
-        }
-        Some(_) => Err(OAuthError::code(ErrorCode::UnsupportedGrantType)),
-        None => Err(OAuthError::new(
-            ErrorCode::InvalidRequest,
-            "missing parameter grant_type",
-        )),
-    };
-    answered.unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn redeem(state: &Arc<CloudState>, params: &Params) -> Result<Response, OAuthError> {
-    let policy = state.devices.policy;
-    let device_code = params.require("device_code")?;
-    let now = state.clock.unix_seconds();
-    let Some(grant) = state.devices.lock().get(device_code).cloned() else {
-        return Err(OAuthError::code(ErrorCode::InvalidGrant));
-    };
-    if policy.binding.redeem_needs_key {
-        authenticate(state, params, &grant.dms_id, &grant.key, now)?;
-    }
-    let (dms_id, approval, prepared) = if policy.codes.read_then_write {
-        let mut copy = state
-            .devices
-            .lock()
-            .get(device_code)
-            .cloned()
-            .ok_or_else(|| OAuthError::code(ErrorCode::InvalidGrant))?;
-        // The store round trip: every concurrent redemption a scenario expects checks here.
-        state.redemptions.meet().await;
-        let decided = decide(&mut copy, now, policy.codes);
-        state.devices.lock().insert(device_code.to_owned(), copy);
-        decided?
-    } else {
-        let mut grants = state.devices.lock();
-        let grant = grants
-            .get_mut(device_code)
-            .ok_or_else(|| OAuthError::code(ErrorCode::InvalidGrant))?;
-        decide(grant, now, policy.codes)?
-    };
-    register(state, &grant, &approval)?;
-    state.log.info(format!(
-        "device code of DMS {dms_id} redeemed; approved by {}",
-        approval.email
-    ));
-    match prepared.map_or_else(|| state.tokens.issue(&dms_id, &approval.organization), Ok) {
-        Ok(pair) => Ok(refresh::token_response(&pair)),
-        Err(_) => Err(OAuthError::code(ErrorCode::ServerError)),
-    }
-}
-
-/// One poll of `grant` at `now`: refused, still pending, or redeemed (spent when codes are
-/// single-use). Returns the DMS, its approval and a token prepared at approval, if any.
-fn decide(
-    grant: &mut Grant,
-    now: u64,
-    policy: CodePolicy,
-) -> Result<(String, Approval, Option<super::tokens::TokenPair>), OAuthError> {
-    if policy.expire && now >= grant.expires_at {
-        return Err(OAuthError::code(ErrorCode::ExpiredToken));
-    }
-    // A spent or denied code is over, however fast it is polled.
-    match grant.state {
-        GrantState::Redeemed => return Err(OAuthError::code(ErrorCode::InvalidGrant)),
-        GrantState::Denied => return Err(OAuthError::code(ErrorCode::AccessDenied)),
-        GrantState::Pending | GrantState::Approved(_) => {}
-    }
-    let too_soon = grant.last_poll.is_some_and(|at| now < at + grant.interval);
-    grant.last_poll = Some(now);
-    if too_soon && policy.slow_down {
-        grant.interval += SLOW_DOWN_STEP;
-        return Err(OAuthError::new(
-            ErrorCode::SlowDown,
-            format!("poll every {} s", grant.interval),
-        ));
-    }
-    let approval = match &grant.state {
-        GrantState::Approved(approval) => approval.clone(),
-        _ => return Err(OAuthError::code(ErrorCode::AuthorizationPending)),
-    };
-    if policy.single_use {
-        grant.state = GrantState::Redeemed;
-    }
-    Ok((grant.dms_id.clone(), approval, grant.prepared.take()))
-}
-
-/// The first grant registers the DMS with the grant's key; a later one must be of that key
-/// (a grant of another key, started before the DMS registered, redeems nothing).
-fn register(state: &CloudState, grant: &Grant, approval: &Approval) -> Result<(), OAuthError> {
-    let binding = state.devices.policy.binding;
-    match state.clients.registration(&grant.dms_id) {
-        Some(known) if known.key == grant.key => Ok(()),
-        Some(_) if binding.registered_key => {
-            state.log.info(format!(
-                "grant of DMS {} refused: it is registered with another key",
-                grant.dms_id
-            ));
-            Err(OAuthError::code(ErrorCode::InvalidGrant))
-        }
-        _ => {
-            state.clients.register(
-                &grant.dms_id,
-                Registration {
-                    name: grant.dms_name.clone(),
-                    organization: approval.organization.clone(),
-                    key: grant.key.clone(),
-                },
-            );
-            state.log.info(format!(
-                "DMS {} registered to {} with key {}",
-                grant.dms_id, approval.organization, grant.key.thumbprint
-            ));
-            let kept = state.store.put(&super::store::DmsRegistration {
-                dms_id: grant.dms_id.clone(),
-                name: grant.dms_name.clone(),
-                organization: approval.organization.clone(),
-                key_thumbprint: grant.key.thumbprint.clone(),
-                registered_at: state.clock.unix_seconds(),
-                public_key: grant.key.jwk(),
-            });
-            if let Err(e) = kept {
-                state.log.info(format!(
-                    "registration of DMS {} not stored: {e}",
-                    grant.dms_id
-                ));
-            }
-            Ok(())
-        }
-    }
 }
 
 /// The longest DMS name the approval page shows.

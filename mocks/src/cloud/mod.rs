@@ -16,6 +16,8 @@ mod clients;
 mod connection;
 mod date;
 mod device_flow;
+mod device_policy;
+mod device_token;
 mod dms_removal;
 mod dms_text;
 mod endpoint;
@@ -221,7 +223,7 @@ impl CloudState {
             redemptions: Rendezvous::default(),
             accounts,
             clients: clients::Clients::new(clients::ClientPolicy::from_faults(&faults)),
-            devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(
+            devices: device_flow::DeviceFlows::new(device_policy::DeviceFlowPolicy::from_faults(
                 &faults,
             )),
             faults,

@@ -93,7 +93,9 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
             super::super::roles::RoleSource::Current,
         ),
         clients: Clients::new(ClientPolicy::from_faults(&faults)),
-        devices: device_flow::DeviceFlows::new(device_flow::DeviceFlowPolicy::from_faults(&faults)),
+        devices: device_flow::DeviceFlows::new(
+            crate::cloud::device_policy::DeviceFlowPolicy::from_faults(&faults),
+        ),
         tunnels: Tunnels::default(),
         requests: RequestLog::default(),
         presenting: super::super::presenting::Presenting::default(),
