@@ -87,14 +87,18 @@ impl Forwarder {
         if let Some(received) = &self.received {
             received.record(&request);
         }
-        if let Err(refusal) = self.attach_viewer(request.headers_mut()).await {
-            return Ok(refusal);
-        }
+        let attached = match self.attach_viewer(request.headers_mut()).await {
+            Ok(attached) => attached,
+            Err(refusal) => return Ok(refusal),
+        };
         let answered = if self.retry {
             self.exchange_twice(request).await
         } else {
             self.exchange(request).await
         };
+        if let Some((share, viewer)) = attached {
+            self.done_with(&share, &viewer);
+        }
         Ok(match answered {
             Ok(response) => response,
             Err(reason) => {
@@ -111,20 +115,37 @@ impl Forwarder {
         })
     }
 
+    /// The request of a viewer has had its answer (or none will come): its session carries one
+    /// request fewer, and any the share now holds over its bound are ended on the DMA, without
+    /// holding up this answer.
+    fn done_with(&self, share: &str, viewer: &str) {
+        let Some(viewers) = self.viewers.clone() else {
+            return;
+        };
+        let over = viewers.done(share, viewer);
+        if over.is_empty() {
+            return;
+        }
+        let this = self.clone();
+        let share = share.to_owned();
+        tokio::spawn(async move { this.log_out(&viewers, &share, over).await });
+    }
+
     /// A viewer's stream: the cloud named the share and the viewer (trusted here, on a tunnel
     /// stream, and nowhere else); the share user's session for that viewer goes on in their
     /// place, signed in on first use. Whatever came in under the session's name is dropped.
+    /// The viewer whose session now carries the request, until `done_with`.
     async fn attach_viewer(
         &self,
         headers: &mut http::HeaderMap,
-    ) -> Result<(), Response<StreamBody>> {
+    ) -> Result<Option<(String, String)>, Response<StreamBody>> {
         headers.remove(SHARE_SESSION_HEADER);
         let share = first_text(headers, SHARE_HEADER);
         let viewer = first_text(headers, VIEWER_HEADER);
         headers.remove(SHARE_HEADER);
         headers.remove(VIEWER_HEADER);
         let (share, viewer) = match (share, viewer) {
-            (None, None) => return Ok(()),
+            (None, None) => return Ok(None),
             (Some(share), Some(viewer)) => (share, viewer),
             _ => {
                 return Err(refused(
@@ -163,14 +184,15 @@ impl Forwarder {
                 session
             }
         };
-        let value = session.parse().map_err(|_| {
-            refused(
+        let Ok(value) = session.parse() else {
+            self.done_with(&share, &viewer);
+            return Err(refused(
                 StatusCode::BAD_GATEWAY,
                 "the DMS answered an unusable session",
-            )
-        })?;
+            ));
+        };
         headers.insert(SHARE_SESSION_HEADER, value);
-        Ok(())
+        Ok(Some((share, viewer)))
     }
 
     /// Ends share sessions the gateway let go of, on the DMA (`LogOut` through the WAF). One

@@ -12,7 +12,10 @@
 //! keeps at most [`SESSIONS_PER_SHARE`] sessions open on the DMA for one share: a new viewer
 //! beyond that takes the place of the one idle longest, whose session the gateway ends on the
 //! DMA (`LogOut`), so the DMA's session table stays bounded whatever the cloud's side sends.
-//! Nobody is refused: a viewer whose session went is signed in again if it comes back.
+//! Nobody is refused: a viewer whose session went is signed in again if it comes back. A
+//! session with a request in flight is never the one that goes (the request would meet a
+//! session the DMA no longer knows): while every other session is in use, the new viewer's
+//! comes on top of the bound, and the first to finish its request then makes way.
 //!
 //! A `LogOut` that does not get through (the DMA unreachable at that moment) is kept here as
 //! unended, and the gateway sends it again at every tick of its clock until the DMA answers
@@ -68,11 +71,13 @@ impl std::fmt::Debug for ShareLogin {
     }
 }
 
-/// A session kept for a viewer, and when the viewer last used it (a count of uses, not time).
+/// A session kept for a viewer, when the viewer last used it (a count of uses, not time), and
+/// how many of its requests are on their way to the DMA.
 #[derive(Debug)]
 struct Kept {
     session: String,
     used: u64,
+    in_flight: usize,
 }
 
 #[derive(Debug, Default)]
@@ -94,20 +99,24 @@ impl Desk {
     }
 
     /// Drops the sessions of `share_id`'s viewers other than `viewer`, idlest first, until at
-    /// most `room` are left: the sessions to end on the DMA.
+    /// most `room` are left, sparing those with a request in flight: the sessions to end on
+    /// the DMA.
     fn shrink(&mut self, share_id: &str, viewer: &str, room: usize) -> Vec<String> {
-        let mut others: Vec<((String, String), u64)> = self
+        let others: Vec<((String, String), u64, usize)> = self
             .sessions
             .iter()
             .filter(|((share, seen), _)| share == share_id && seen != viewer)
-            .map(|(key, kept)| (key.clone(), kept.used))
+            .map(|(key, kept)| (key.clone(), kept.used, kept.in_flight))
             .collect();
         let over = others.len().saturating_sub(room);
-        others.sort_by_key(|(_, used)| *used);
-        others
+        let mut idle: Vec<_> = others
             .into_iter()
+            .filter(|(_, _, in_flight)| *in_flight == 0)
+            .collect();
+        idle.sort_by_key(|(_, used, _)| *used);
+        idle.into_iter()
             .take(over)
-            .filter_map(|(key, _)| self.sessions.remove(&key))
+            .filter_map(|(key, _, _)| self.sessions.remove(&key))
             .map(|kept| kept.session)
             .collect()
     }
@@ -160,7 +169,7 @@ impl Viewers {
     }
 
     /// The session already opened for this viewer of this share (or, with the fault, any),
-    /// marked as used now.
+    /// marked as used now and as carrying one more request, until [`Viewers::done`].
     pub fn session(&self, share_id: &str, viewer: &str) -> Option<String> {
         let mut desk = self.lock();
         let now = desk.tick();
@@ -171,16 +180,32 @@ impl Viewers {
             Handout::FirstForAll => desk.sessions.values_mut().next(),
         }?;
         kept.used = now;
+        kept.in_flight += 1;
         Some(kept.session.clone())
+    }
+
+    /// A request of this viewer of this share has had its answer: its session carries one
+    /// fewer. Answers the sessions to end on the DMA: those the share holds over its bound
+    /// now that one more is idle (a new viewer came while every other was in use).
+    pub fn done(&self, share_id: &str, viewer: &str) -> Vec<String> {
+        let mut desk = self.lock();
+        let key = (share_id.to_owned(), viewer.to_owned());
+        if let Some(kept) = desk.sessions.get_mut(&key) {
+            kept.in_flight = kept.in_flight.saturating_sub(1);
+        }
+        match self.per_share {
+            Some(bound) => desk.shrink(share_id, "", bound),
+            None => Vec::new(),
+        }
     }
 
     /// Before a new viewer of `share_id` is signed in: drops the sessions of the share's
     /// viewers idle longest so that the new one fits the bound; the sessions to end on the DMA.
     pub fn make_room(&self, share_id: &str, viewer: &str) -> Vec<String> {
         match self.per_share {
-            Some(bound) => self
-                .lock()
-                .shrink(share_id, viewer, bound.saturating_sub(1)),
+            Some(bound) => {
+                self.lock().shrink(share_id, viewer, bound.saturating_sub(1))
+            }
             None => Vec::new(),
         }
     }
@@ -196,8 +221,11 @@ impl Viewers {
         let kept = desk.sessions.entry(key).or_insert_with(|| Kept {
             session: session.clone(),
             used: now,
+            in_flight: 0,
         });
         kept.used = now;
+        // The request that opened it is on its way with it.
+        kept.in_flight += 1;
         let using = kept.session.clone();
         if using != session {
             ended.push(session);
@@ -285,6 +313,24 @@ mod tests {
                     .is_empty()
             );
         }
+    }
+
+    #[test]
+    fn a_session_with_a_request_in_flight_is_never_the_one_that_goes() {
+        let viewers = Viewers::new(Handout::PerViewer, Some(2), true);
+        // v1's request is still on its way; v2's has had its answer.
+        viewers.keep("a", "v1", "s1".into());
+        viewers.keep("a", "v2", "s2".into());
+        assert!(viewers.done("a", "v2").is_empty());
+        // A new viewer: v1 is the idlest, but in use, so v2 goes.
+        assert_eq!(viewers.make_room("a", "v3"), vec!["s2".to_owned()]);
+        assert!(viewers.keep("a", "v3", "s3".into()).1.is_empty());
+        // Another while both others are in use: it comes on top of the bound...
+        assert!(viewers.make_room("a", "v4").is_empty());
+        assert!(viewers.keep("a", "v4", "s4".into()).1.is_empty());
+        // ...and the first to finish its request makes way.
+        assert_eq!(viewers.done("a", "v1"), vec!["s1".to_owned()]);
+        assert!(viewers.done("a", "v3").is_empty());
     }
 
     #[test]

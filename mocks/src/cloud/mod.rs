@@ -128,6 +128,9 @@ pub(crate) struct CloudState {
     pub relay_budget: relay_budget::RelayBudget,
     /// Where both relays take the DMS of a request from.
     pub relay_target: relay_target::RelayTarget,
+    /// The most header bytes both relays send into a tunnel with one request; `None`
+    /// (`cloud.relay-passes-any-header-size`): any.
+    pub tunnel_header_budget: Option<usize>,
     /// Which accounts reach which DMS remotely, and whom the organisation's admin API serves.
     pub remote_access: remote_access::RemoteAccess,
     pub org_admin: org_admin::AdminPolicy,
@@ -208,6 +211,8 @@ impl CloudState {
                 waits.relay_answer_within,
             ),
             relay_target: relay_target::RelayTarget::from_faults(&faults),
+            tunnel_header_budget: (!faults.is_on(Fault::CloudRelayPassesAnyHeaderSize))
+                .then_some(relay_headers::INTO_TUNNEL),
             remote_access: remote_access::RemoteAccess::new(
                 remote_access::RemoteAccessPolicy::from_faults(&faults),
             ),

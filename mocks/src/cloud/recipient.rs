@@ -91,6 +91,9 @@ enum Refusal {
     /// The DMS did not begin its answer within the relay's bound.
     #[error("dms_timeout")]
     TimedOut,
+    /// More header bytes than a tunnel takes with one request.
+    #[error("request_header_fields_too_large")]
+    HeadersTooLarge,
 }
 
 impl IntoResponse for Refusal {
@@ -102,6 +105,7 @@ impl IntoResponse for Refusal {
             Refusal::BadMethod => StatusCode::BAD_REQUEST,
             Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
             Refusal::TimedOut => StatusCode::GATEWAY_TIMEOUT,
+            Refusal::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         };
         let mut body = serde_json::json!({ "error": self.to_string() });
         if let Refusal::Unreachable(cause) = &self {
@@ -159,6 +163,9 @@ async fn exchange(
         .map_err(|_| Refusal::BadMethod)?;
     let passes_trusted = state.remote_headers == TrustedHeaders::Passed;
     super::relay_headers::strip(&mut head.headers, passes_trusted);
+    if super::relay_headers::too_large(&head.headers, state.tunnel_header_budget) {
+        return Err(Refusal::HeadersTooLarge);
+    }
     let named = http::HeaderValue::from_str(&account.email).map_err(|_| Refusal::BadMethod)?;
     head.headers.insert(REMOTE_ACCOUNT_HEADER, named);
     // The same real-time wait for the DMS's answer head as the viewer's relay. No bound per

@@ -23,6 +23,28 @@ const NOT_FORWARDED: &[HeaderName] = &[
     header::AUTHORIZATION,
 ];
 
+/// The most header bytes a relay sends into a tunnel with one request, counted as HTTP/2
+/// counts a header list (RFC 9113 §6.5.2: each field's name and value and 32). The agent's
+/// HTTP/2 server takes 16 KiB; a block it cannot take breaks the header compression state of
+/// the whole connection, and so every stream of the tunnel, other recipients' and remote
+/// access's with it. What the relay adds after this check (share, viewer, account) fits in the
+/// rest.
+pub(crate) const INTO_TUNNEL: usize = 12 * 1024;
+
+/// The size of `headers` as a header list, as HTTP/2 counts it.
+pub(crate) fn list_size(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 32)
+        .sum()
+}
+
+/// Whether `headers` are too many for a tunnel, by `budget` (`INTO_TUNNEL`; `None`, the
+/// `cloud.relay-passes-any-header-size` fault: any size goes in).
+pub(crate) fn too_large(headers: &HeaderMap, budget: Option<usize>) -> bool {
+    budget.is_some_and(|budget| list_size(headers) > budget)
+}
+
 /// Removes what no relay passes on; the headers the DMS side trusts too, unless
 /// `keeps_trusted` (the `cloud.relay-keeps-trust-headers` and
 /// `cloud.remote-relay-passes-trusted-headers` faults).
@@ -96,5 +118,23 @@ mod tests {
         assert_eq!(all("x-a"), ["one", "two"]);
         assert_eq!(all("x-b"), ["in side"]);
         assert_eq!(all("x-c"), [""]);
+    }
+
+    #[test]
+    fn a_header_list_is_counted_as_http2_counts_it() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static("12345"));
+        assert_eq!(list_size(&headers), 3 + 5 + 32);
+        let big = HeaderValue::from_bytes(&[b'A'; 960]).expect("a value");
+        for i in 0..12 {
+            headers.append(
+                HeaderName::try_from(format!("x-h{i}")).expect("a name"),
+                big.clone(),
+            );
+        }
+        assert!(!too_large(&headers, Some(INTO_TUNNEL)));
+        headers.append("x-last", big);
+        assert!(too_large(&headers, Some(INTO_TUNNEL)));
+        assert!(!too_large(&headers, None));
     }
 }

@@ -165,6 +165,9 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         .parse::<Uri>()
         .map_err(|_| Refusal::UnknownLink)?;
     super::relay_headers::strip(&mut head.headers, policy.keeps_trust_headers);
+    if super::relay_headers::too_large(&head.headers, state.tunnel_header_budget) {
+        return Err(Refusal::HeadersTooLarge);
+    }
     // The gateway needs to tell viewers apart, not to hold what opens one.
     let viewer = hex(&Sha256::digest(viewer_id.as_bytes()));
     let add = |headers: &mut HeaderMap, name: &'static str, value: &str| {

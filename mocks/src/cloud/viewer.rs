@@ -43,6 +43,9 @@ pub(crate) enum Refusal {
     /// The DMS did not begin its answer within the relay's bound.
     #[error("dms_timeout")]
     TimedOut,
+    /// More header bytes than a tunnel takes with one request (`relay_headers::INTO_TUNNEL`).
+    #[error("request_header_fields_too_large")]
+    HeadersTooLarge,
 }
 
 impl Refusal {
@@ -57,6 +60,7 @@ impl Refusal {
             Refusal::Unreachable(_) => StatusCode::BAD_GATEWAY,
             Refusal::Busy => StatusCode::TOO_MANY_REQUESTS,
             Refusal::TimedOut => StatusCode::GATEWAY_TIMEOUT,
+            Refusal::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         }
     }
 }

@@ -355,6 +355,8 @@ faults! {
         "the viewer's relay confines a DMS's page by path but does not sandbox it: the page runs script in the sharing host's origin, writes cookies until the browser evicts the site's session cookies, and sets a session of the attacker's account in their place",
     CloudDmsPageServedTopLevel = "cloud.dms-page-served-top-level":
         "the relay answers a tab's navigation to a viewer's URL with the DMS's page itself, sandboxed but at the top of the tab: another organisation's DMS sends the recipient's tab to any site, or shows a sign-in form of its own under the sharing host's name",
+    CloudRelayPassesAnyHeaderSize = "cloud.relay-passes-any-header-size":
+        "the relays pass a request into the DMS's tunnel with whatever headers its HTTP/1.1 client sent: a block larger than the agent's HTTP/2 server takes breaks the tunnel's header compression state, and one request from anyone with a viewer URL ends every stream of the tunnel",
     CloudUnlabelledViewerAnswersRender = "cloud.unlabelled-viewer-answers-render":
         "the relay tells a tab's navigation from a page's request by the fetch metadata, and serves a request that has none as a page's: a browser that sends none shows the DMS's page as its tab's own document, with no frame, no banner and no sign-in asked",
     CloudViewerRequestsKeepTheSignIn = "cloud.viewer-requests-keep-the-sign-in":

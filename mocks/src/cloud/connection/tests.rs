@@ -69,6 +69,7 @@ fn cloud(faults: impl Into<FaultSet>) -> Arc<CloudState> {
             super::super::relay_budget::ANSWER_WITHIN,
         ),
         relay_target: super::super::relay_target::RelayTarget::from_faults(&faults),
+        tunnel_header_budget: Some(super::super::relay_headers::INTO_TUNNEL),
         remote_access: super::super::remote_access::RemoteAccess::new(
             super::super::remote_access::RemoteAccessPolicy::from_faults(&faults),
         ),

@@ -33,6 +33,7 @@ mod gateway;
 mod keyless;
 pub(crate) mod live;
 mod log_out_retry;
+mod oversized;
 mod recipient_path;
 mod recipients;
 mod relay_bound;
@@ -227,6 +228,19 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
                 ]
             },
             body: |ctx| Box::pin(browser::a_real_browser_shows_the_dashboard_live(ctx)),
+        },
+        Scenario {
+            id: "sharing.an-oversized-request-ends-no-tunnel",
+            suite: Suite::Sharing,
+            title: "A request with 48 KB of headers over HTTP/1.1, through the viewer's relay and through remote access, is refused as a client error; the DMS's tunnels are the same ones afterwards and the next request is answered",
+            requirements: &["DOS-1", "TUN-1"],
+            catches: const {
+                &[Catch::by(
+                    Fault::CloudRelayPassesAnyHeaderSize,
+                    "oversized-request-ends-no-tunnel",
+                )]
+            },
+            body: |ctx| Box::pin(oversized::an_oversized_request_ends_no_tunnel(ctx)),
         },
         Scenario {
             id: "sharing.a-tab-shows-the-clouds-frame-not-the-dms-page",
