@@ -203,9 +203,9 @@ impl Viewers {
     /// viewers idle longest so that the new one fits the bound; the sessions to end on the DMA.
     pub fn make_room(&self, share_id: &str, viewer: &str) -> Vec<String> {
         match self.per_share {
-            Some(bound) => {
-                self.lock().shrink(share_id, viewer, bound.saturating_sub(1))
-            }
+            Some(bound) => self
+                .lock()
+                .shrink(share_id, viewer, bound.saturating_sub(1)),
             None => Vec::new(),
         }
     }
@@ -288,19 +288,23 @@ mod tests {
     #[test]
     fn a_new_viewer_beyond_the_bound_ends_the_session_idle_longest() {
         let viewers = Viewers::new(Handout::PerViewer, Some(2), true);
+        // Each request is answered before the next: no session is in use when room is made.
+        let kept = |share: &str, viewer: &str, session: &str| {
+            let ended = viewers.keep(share, viewer, session.into()).1;
+            viewers.done(share, viewer);
+            ended
+        };
         assert!(viewers.make_room("a", "v1").is_empty());
-        viewers.keep("a", "v1", "s1".into());
-        viewers.keep("a", "v2", "s2".into());
-        viewers.keep("b", "w1", "t1".into());
+        kept("a", "v1", "s1");
+        kept("a", "v2", "s2");
+        kept("b", "w1", "t1");
         // v1 used again: v2 is now the idlest of share a.
         assert_eq!(viewers.session("a", "v1").as_deref(), Some("s1"));
+        viewers.done("a", "v1");
         assert_eq!(viewers.make_room("a", "v3"), vec!["s2".to_owned()]);
-        assert_eq!(viewers.keep("a", "v3", "s3".into()).1, Vec::<String>::new());
+        assert_eq!(kept("a", "v3", "s3"), Vec::<String>::new());
         // Two new viewers at once: the second to be kept pushes the idlest out.
-        assert_eq!(
-            viewers.keep("a", "v4", "s4".into()).1,
-            vec!["s1".to_owned()]
-        );
+        assert_eq!(kept("a", "v4", "s4"), vec!["s1".to_owned()]);
         assert_eq!(viewers.session("a", "v2"), None);
         assert_eq!(viewers.session("b", "w1").as_deref(), Some("t1"));
         let unbounded = Viewers::new(Handout::PerViewer, None, true);

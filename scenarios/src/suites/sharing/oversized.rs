@@ -117,7 +117,9 @@ pub(super) async fn an_oversized_request_ends_no_tunnel(ctx: Ctx) -> Result<(), 
         .map_err(|e| Failure::Harness(format!("remote access's next request: {e}")))?
         .status()
         .as_u16();
-    rows.push(json!({ "relay": "remote access", "oversized": as_remote, "next request": remote_after }));
+    rows.push(
+        json!({ "relay": "remote access", "oversized": as_remote, "next request": remote_after }),
+    );
     let after = tunnels_of(&env);
     let client_error = |status: u16| (400..500).contains(&status);
     ev.expect(
