@@ -211,7 +211,8 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
     if asked == Asked::Unlabelled && policy.unlabelled_answers_download {
         head.headers.insert(
             header::CONTENT_DISPOSITION,
-            HeaderValue::from_static("attachment"),
+            // A name of the cloud's: the last segment of the URL is the DMS's to choose.
+            HeaderValue::from_static("attachment; filename=\"shared-dashboard-answer\""),
         );
     }
     head.extensions.insert(Streamed);

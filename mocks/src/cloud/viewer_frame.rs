@@ -38,10 +38,12 @@ impl Asked {
             headers
                 .get_all(name)
                 .iter()
-                .map(|v| {
+                .flat_map(|v| {
                     String::from_utf8_lossy(v.as_bytes())
-                        .trim()
-                        .to_ascii_lowercase()
+                        .split(',')
+                        .map(|one| one.trim().to_ascii_lowercase())
+                        .filter(|one| !one.is_empty())
+                        .collect::<Vec<_>>()
                 })
                 .collect()
         };
@@ -154,6 +156,7 @@ mod tests {
             with(&[("sec-fetch-dest", "empty"), ("sec-fetch-dest", "iframe")]),
             Asked::Frame
         );
+        assert_eq!(with(&[("sec-fetch-dest", "empty, document")]), Asked::Tab);
         assert!(Asked::Tab.navigates() && Asked::Frame.navigates());
         assert!(!Asked::Page.navigates() && !Asked::Unlabelled.navigates());
     }

@@ -138,13 +138,14 @@ pub(super) async fn a_tab_shows_the_clouds_frame(ctx: Ctx) -> Result<(), Failure
         vec![("sec-fetch-dest", "iframe"), ("sec-fetch-mode", "navigate")],
         vec![("sec-fetch-mode", "navigate")],
         vec![("sec-fetch-dest", "empty"), ("sec-fetch-dest", "document")],
+        vec![("sec-fetch-dest", "empty, document")],
     ] {
         let seen = nobody.get_with_only(&viewer.base, &headers).await?;
         framings.push(json!({ "headers": headers, "status": seen.status }));
     }
     ev.expect(
         "a-frames-navigation-needs-the-sign-in",
-        "the viewer's URL asked, with no cookie, as a frame's or a tab's navigation spelled four ways",
+        "the viewer's URL asked, with no cookie, as a frame's or a tab's navigation spelled five ways",
         framings.iter().all(|f| f["status"] != 200),
         "no 200",
         &framings,
