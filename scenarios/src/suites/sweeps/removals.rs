@@ -269,6 +269,12 @@ async fn remove_while(
     // The tunnels, as the DMS's own sockets and the cloud's table show them.
     let let_go = steps::dms_let_go_of_tunnels(env).await;
     let open = env.dms_egress().to(Endpoint::Tunnel.host()).open;
+    // Each side sees the close at its own moment: the cloud's table is read once it has had
+    // the same bounded time to let go as the DMS's sockets.
+    env.cloud()
+        .tunnels()
+        .wait_live(&dms_id, 0, steps::PROMPTLY)
+        .await;
     let live = env
         .cloud()
         .tunnels()
