@@ -42,9 +42,15 @@ impl Seen {
 
     /// Where the page's first frame points, as the browser reads its `src` attribute.
     pub fn frame_src(&self) -> Option<String> {
+        self.frame_attribute("src")
+    }
+
+    /// The attribute `name` of the page's first frame, unescaped as a browser reads it.
+    pub fn frame_attribute(&self, name: &str) -> Option<String> {
         let tag = &self.body[self.body.find("<iframe")?..];
         let tag = &tag[..tag.find('>')?];
-        let value = &tag[tag.find(" src=\"")? + 6..];
+        let opening = format!(" {name}=\"");
+        let value = &tag[tag.find(&opening)? + opening.len()..];
         let value = &value[..value.find('"')?];
         Some(
             value
@@ -456,5 +462,27 @@ impl Viewer {
         (page.status == 200 && page.body.contains("data-app=\"shared-dashboard\"")).then(|| Self {
             base: page.path.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frames_attributes_are_read_as_a_browser_reads_them() {
+        let page = Seen {
+            status: 200,
+            body: "<p><iframe id=x sandbox=\"allow-scripts\" src=\"/s/t/v/w/?a=1&amp;b=&quot;2&quot;\">"
+                .into(),
+            path: "/".into(),
+            headers: Vec::new(),
+        };
+        assert_eq!(
+            page.frame_attribute("sandbox").as_deref(),
+            Some("allow-scripts")
+        );
+        assert_eq!(page.frame_src().as_deref(), Some("/s/t/v/w/?a=1&b=\"2\""));
+        assert_eq!(page.frame_attribute("title"), None);
     }
 }

@@ -43,20 +43,6 @@ fn scripts_only(seen: &Seen) -> bool {
             .any(|tokens| tokens.iter().all(|t| t == "allow-scripts"))
 }
 
-/// The `sandbox` attribute of the page's first frame, as its tokens; `None` without one.
-fn frame_sandbox(page: &str) -> Option<Vec<String>> {
-    let tag = &page[page.find("<iframe")?..];
-    let tag = &tag[..tag.find('>')?];
-    let value = &tag[tag.find(" sandbox=\"")? + 10..];
-    let value = &value[..value.find('"')?];
-    Some(
-        value
-            .split_ascii_whitespace()
-            .map(str::to_ascii_lowercase)
-            .collect(),
-    )
-}
-
 pub(super) async fn a_tab_shows_the_clouds_frame(ctx: Ctx) -> Result<(), Failure> {
     let env = ctx.environment().await?;
     let ev = ctx.evidence();
@@ -91,7 +77,12 @@ pub(super) async fn a_tab_shows_the_clouds_frame(ctx: Ctx) -> Result<(), Failure
         "HTTP 200, a page other than the DMS's, framing the viewer's URL",
         json!({ "status": tab.status, "path": tab.path, "frame": src, "is the DMS's page": tab.body.contains(app.trim()) }),
     )?;
-    let sandbox = frame_sandbox(&tab.body);
+    let sandbox: Option<Vec<String>> = tab.frame_attribute("sandbox").map(|value| {
+        value
+            .split_ascii_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect()
+    });
     let tab_policy = tab.header("content-security-policy").join("; ");
     ev.expect(
         "the-frame-is-sandboxed-to-scripts",
@@ -192,22 +183,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sandbox_tokens_are_read_from_a_policy_and_a_frame() {
+    fn sandbox_tokens_are_read_from_a_policy() {
         assert_eq!(
             sandbox_tokens("default-src 'none'; Sandbox allow-scripts ; img-src x"),
             Some(vec!["allow-scripts".to_owned()])
         );
         assert_eq!(sandbox_tokens("sandbox"), Some(Vec::new()));
         assert_eq!(sandbox_tokens("default-src 'none'"), None);
-        assert_eq!(
-            frame_sandbox(
-                "<p><iframe id=x sandbox=\"allow-scripts allow-Top-Navigation\" src=\"/\">"
-            ),
-            Some(vec![
-                "allow-scripts".to_owned(),
-                "allow-top-navigation".to_owned()
-            ])
-        );
-        assert_eq!(frame_sandbox("<iframe src=\"/\">"), None);
     }
 }
