@@ -169,7 +169,7 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         return Err(Refusal::HeadersTooLarge);
     }
     // The gateway needs to tell viewers apart, not to hold what opens one.
-    let viewer = hex(&Sha256::digest(viewer_id.as_bytes()));
+    let viewer = super::tokens::hex(&Sha256::digest(viewer_id.as_bytes()).into());
     let add = |headers: &mut HeaderMap, name: &'static str, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
             // A careful relay has removed whatever the browser sent under these names.
@@ -222,10 +222,6 @@ async fn exchange(state: &CloudState, request: Request) -> Result<Response, Refu
         head,
         super::relay_budget::holding(Body::new(body), permit),
     ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

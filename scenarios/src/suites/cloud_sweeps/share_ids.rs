@@ -9,7 +9,7 @@ use serde_json::json;
 
 use mocks::Environment;
 
-use crate::clients::ForeignDms;
+use crate::clients::{ForeignDms, Reply};
 use crate::{Evidence, Failure};
 
 /// Where the announcements' mails would go.
@@ -32,6 +32,26 @@ fn segment_ids() -> [(&'static str, &'static str); 7] {
     ]
 }
 
+/// `mailer` announces share `id` to `to`, then withdraws it: the announcement's answer, the
+/// mails the cloud sent to `to`, the withdrawal's answer.
+async fn announce_and_withdraw(
+    env: &Environment,
+    mailer: &ForeignDms,
+    id: &str,
+    to: &str,
+) -> Result<(Reply, usize, Reply), Failure> {
+    let announced = mailer.announce(id, &[("emails", to)]).await?;
+    let withdrawn = mailer.withdraw(id).await?;
+    let mails = env
+        .cloud()
+        .outbox()
+        .all()
+        .iter()
+        .filter(|m| m.to == to)
+        .count();
+    Ok((announced, mails, withdrawn))
+}
+
 /// `mailer` announces a share under each segment ID and withdraws each: every announcement
 /// refused with no mail, every withdrawal refused as a bad ID; the control ID is announced,
 /// mailed and withdrawn.
@@ -42,16 +62,8 @@ pub(crate) async fn share_ids_are_no_path_segments(
 ) -> Result<(), Failure> {
     let mut seen = Vec::new();
     for (i, (id, why)) in segment_ids().into_iter().enumerate() {
-        let to = format!("segment-{i}@{TARGETS}");
-        let announced = mailer.announce(id, &[("emails", to.as_str())]).await?;
-        let withdrawn = mailer.withdraw(id).await?;
-        let mails = env
-            .cloud()
-            .outbox()
-            .all()
-            .iter()
-            .filter(|m| m.to == to)
-            .count();
+        let (announced, mails, withdrawn) =
+            announce_and_withdraw(env, mailer, id, &format!("segment-{i}@{TARGETS}")).await?;
         ev.row(
             DIMENSION,
             format!("{id:?}"),
@@ -84,18 +96,13 @@ pub(crate) async fn share_ids_are_no_path_segments(
         &seen,
     )?;
 
-    let to = format!("segment-control@{TARGETS}");
-    let announced = mailer
-        .announce(CONTROL_ID, &[("emails", to.as_str())])
-        .await?;
-    let withdrawn = mailer.withdraw(CONTROL_ID).await?;
-    let mails = env
-        .cloud()
-        .outbox()
-        .all()
-        .iter()
-        .filter(|m| m.to == to)
-        .count();
+    let (announced, mails, withdrawn) = announce_and_withdraw(
+        env,
+        mailer,
+        CONTROL_ID,
+        &format!("segment-control@{TARGETS}"),
+    )
+    .await?;
     ev.row(
         DIMENSION,
         CONTROL_ID,
